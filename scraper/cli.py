@@ -1,0 +1,243 @@
+"""The `scraper` command: run | backfill | extract | sources check. A thin shell over the pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scraper import __version__
+from scraper.analyse import LanguageDetector
+from scraper.config import load_settings
+from scraper.daemon import Daemon
+from scraper.errors import ConfigError, ScraperError, Skip
+from scraper.extract.dates import parse_date
+from scraper.fetch import Fetcher
+from scraper.fetch.guard import check_textual, decode_text
+from scraper.pipeline import Pipeline, Summary, analyse_page
+from scraper.records import Fetched, Settings, Source
+from scraper.sink import JsonlSink, encode
+from scraper.state import State
+from scraper.urls import same_site
+
+log = logging.getLogger("scraper")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Used by `scraper extract` for input that belongs to no configured outlet.
+LOCAL_SOURCE = Source(id="local", name="local input", languages=(), homepage="http://localhost/", timezone="UTC")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scraper", description="Multilingual news scraper and normaliser.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", default=os.environ.get("SCRAPER_CONFIG", "sources.toml"),
+                        help="outlets file (env SCRAPER_CONFIG; default: sources.toml)")
+    parser.add_argument("--output", default=os.environ.get("SCRAPER_OUTPUT", "output"),
+                        help="output directory (env SCRAPER_OUTPUT; default: output/)")
+    parser.add_argument("--state", default=os.environ.get("SCRAPER_STATE"),
+                        help="SQLite state file (env SCRAPER_STATE; default: <output>.state.sqlite beside it)")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+
+    verbs.add_parser("run", help="start the daemon: poll every outlet at its interval until SIGTERM")
+
+    backfill = verbs.add_parser("backfill", help="poll the outlets once and exit with a summary")
+    backfill.add_argument("--source", action="append", default=[], metavar="ID", help="only this outlet (repeatable)")
+    backfill.add_argument("--since", type=_date_arg, help="only articles published on or after this date (UTC)")
+    backfill.add_argument("--until", type=_until_arg, help="only articles published up to this date (inclusive)")
+
+    extract = verbs.add_parser("extract", help="print the record of each page file or URL as a JSON line")
+    extract.add_argument("inputs", nargs="+", metavar="PATH_OR_URL", help="an HTML file (.gz too), a URL, or -")
+    extract.add_argument("--source", metavar="ID", help="apply this outlet's settings (timezone, ...)")
+
+    sources = verbs.add_parser("sources", help="work with sources.toml")
+    sources_verbs = sources.add_subparsers(dest="sources_verb", required=True, metavar="ACTION")
+    sources_verbs.add_parser("check", help="validate sources.toml and list the outlets")
+    return parser
+
+
+def _date_arg(text: str) -> datetime:
+    moment = parse_date(text, "UTC") if any(c.isdigit() for c in text) else None
+    if moment is None:
+        raise argparse.ArgumentTypeError(f'expected a date like 2026-07-23 or 2026-07-23T12:00Z, got "{text}"')
+    return moment
+
+
+def _until_arg(text: str) -> datetime:
+    moment = _date_arg(text)
+    # A bare day means "to the end of that day".
+    return moment + timedelta(days=1) if len(text.strip()) <= 10 else moment
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("trafilatura").setLevel(logging.ERROR)
+        logging.getLogger("htmldate").setLevel(logging.ERROR)
+
+
+def _state_path(args: argparse.Namespace) -> Path:
+    if args.state:
+        return Path(args.state)
+    output = Path(args.output).resolve()
+    return output.parent / f"{output.name}.state.sqlite"
+
+
+def _select(settings: Settings, ids: Sequence[str]) -> tuple[Source, ...]:
+    for source_id in ids:
+        try:
+            settings.source(source_id)
+        except KeyError:
+            known = ", ".join(s.id for s in settings.sources)
+            raise ConfigError(f'no outlet "{source_id}" (configured: {known})', path=settings.path,
+                              key="--source") from None
+    return tuple(s for s in settings.sources if not ids or s.id in ids)
+
+
+async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str) -> Summary:
+    state = State(_state_path(args))
+    sink = JsonlSink(args.output)
+    fetcher = Fetcher(concurrency=settings.concurrency)
+    pipeline = Pipeline(fetcher, state, sink, LanguageDetector())
+    try:
+        if verb == "run":
+            return await Daemon(settings, pipeline).run()
+        return await _backfill(args, settings, pipeline)
+    finally:
+        try:
+            pipeline.flush()
+        finally:
+            pipeline.close()
+            sink.close()
+            state.close()
+            await fetcher.aclose()
+
+
+async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipeline) -> Summary:
+    sources = _select(settings, args.source)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        results = await asyncio.gather(
+            *(pipeline.poll(s, since=args.since, until=args.until, stop=stop) for s in sources)
+        )
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+    total = Summary()
+    for result in results:
+        total.merge(result)
+    if stop.is_set():
+        log.warning("interrupted: what was fetched is written; run the same command again to continue")
+    return total
+
+
+def _read_input(item: str, source: Source) -> Fetched | None:
+    """A local file or stdin as a Fetched page; None for a URL (fetched by the caller)."""
+    if item != "-" and urlsplit(item).scheme in ("http", "https"):
+        return None
+    if item == "-":
+        body, url = sys.stdin.buffer.read(), "stdin:"
+    else:
+        path = Path(item)
+        try:
+            body = path.read_bytes()
+        except OSError as exc:
+            raise Skip("unreadable", f"{item}: {exc.strerror}") from None
+        if path.suffix == ".gz":
+            try:
+                body = gzip.decompress(body)
+            except (OSError, EOFError) as exc:
+                raise Skip("unreadable", f"{item}: not gzip: {exc}") from None
+        url = path.resolve().as_uri()
+    check_textual(body, url)
+    text, encoding = decode_text(body, "")
+    return Fetched(url=url, final_url=url, status=200, content_type="text/html", text=text,
+                   encoding=encoding, fetched_at=datetime.now(UTC))
+
+
+def _source_for(item: str, settings: Settings | None, chosen: Source | None) -> Source:
+    if chosen is not None or settings is None:
+        return chosen or LOCAL_SOURCE
+    if urlsplit(item).scheme in ("http", "https"):
+        for source in settings.sources:
+            if any(same_site(item, url) for url in (source.homepage, *source.feeds, *source.sitemaps)):
+                return source
+    return LOCAL_SOURCE
+
+
+async def _extract(args: argparse.Namespace) -> int:
+    settings: Settings | None = None
+    if args.source or Path(args.config).exists():
+        settings = load_settings(args.config)
+    chosen = _select(settings, [args.source])[0] if settings and args.source else None
+    detector = LanguageDetector()
+    failed = 0
+    async with Fetcher() as fetcher:
+        for item in args.inputs:
+            source = _source_for(item, settings, chosen)
+            try:
+                fetched = _read_input(item, source) or await fetcher.get(item, source)
+                record = analyse_page(fetched, source, detector)
+            except Skip as skip:
+                failed += 1
+                print(f"scraper extract: {item}: skipped: {skip}", file=sys.stderr)
+                continue
+            sys.stdout.write(encode(record))
+            sys.stdout.flush()
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _sources_check(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    print(f"{settings.path}: {len(settings.sources)} outlets, valid")
+    for s in settings.sources:
+        every = f"{s.interval / 60:g}m" if s.interval >= 60 else f"{s.interval:g}s"
+        print(f"  {s.id:<22} {','.join(s.languages) or '-':<6} every {every:<5} "
+              f"{len(s.feeds)} feeds, {len(s.sitemaps)} sitemaps  {s.name}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose, args.quiet)
+    try:
+        if args.verb == "sources":
+            return _sources_check(args)
+        if args.verb == "extract":
+            return asyncio.run(_extract(args))
+        settings = load_settings(args.config)
+        summary = asyncio.run(_with_pipeline(args, settings, args.verb))
+        if args.verb == "backfill":
+            print(summary.line("backfill"))
+        return EXIT_OK
+    except ConfigError as exc:
+        print(f"scraper: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ScraperError as exc:
+        print(f"scraper: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # `scraper extract ... | head` closed the pipe: not an error worth a traceback.
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,217 @@
+"""Load `sources.toml` into validated Settings; any mistake stops start-up naming file, outlet and key."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scraper.errors import ConfigError
+from scraper.records import Settings, Source
+
+OUTLET_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
+
+
+def parse_duration(value: object) -> float:
+    """`"15m"`, `"1h30m"`, `"500ms"`, `"2s"` or a number of seconds → seconds (> 0)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like \"15m\" or \"1s\"")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().lower()
+        parts = _DURATION_PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f'expected a duration like "15m", "1h30m" or "2s", got "{value}"')
+        seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+    else:
+        raise ValueError(f'expected a duration like "15m" or "1s", got {value!r}')
+    if seconds <= 0:
+        raise ValueError(f"a duration must be positive, got {value!r}")
+    return seconds
+
+
+def parse_size(value: object) -> int:
+    """`"8MB"`, `"512KiB"` or a number of bytes → bytes (> 0)."""
+    if isinstance(value, bool):
+        raise ValueError('expected a size like "8MB"')
+    if isinstance(value, int):
+        size = value
+    elif isinstance(value, str) and (match := _SIZE.match(value.strip())):
+        size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+    else:
+        raise ValueError(f'expected a size like "8MB" or "512KiB", got {value!r}')
+    if size <= 0:
+        raise ValueError(f"a size must be positive, got {value!r}")
+    return size
+
+
+def check_url(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a URL string, got {value!r}")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f'expected an http(s) URL with a host, got "{value}"')
+    return value
+
+
+def check_timezone(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f'expected an IANA timezone like "Asia/Seoul", got {value!r}')
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f'unknown timezone "{value}" (expected an IANA name like "Asia/Seoul")') from exc
+    return value
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _string_list(check: Callable[[object], str]) -> Callable[[object], tuple[str, ...]]:
+    def parse(value: object) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise ValueError(f"expected a list, got {value!r}")
+        return tuple(check(item) for item in value)
+
+    return parse
+
+
+def _language(value: object) -> str:
+    if not isinstance(value, str) or not LANGUAGE.match(value):
+        raise ValueError(f'expected an ISO 639-1 code like "en" or "ko", got {value!r}')
+    return value
+
+
+def _positive_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"expected a positive integer, got {value!r}")
+    return value
+
+
+def _outlet_id(value: object) -> str:
+    if not isinstance(value, str) or not OUTLET_ID.match(value):
+        raise ValueError(f"expected lowercase letters, digits and dashes ([a-z0-9-]+), got {value!r}")
+    return value
+
+
+def _param_name(value: object) -> str:
+    return _string(value)
+
+
+# key -> (parser, Source field name). Keys allowed in [defaults] and in every [[outlet]].
+_INHERITED: dict[str, tuple[Callable[[object], Any], str]] = {
+    "user_agent": (_string, "user_agent"),
+    "interval": (parse_duration, "interval"),
+    "delay": (parse_duration, "delay"),
+    "timezone": (check_timezone, "timezone"),
+    "timeout": (parse_duration, "timeout"),
+    "max_bytes": (parse_size, "max_bytes"),
+    "max_articles": (_positive_int, "max_articles"),
+    "strip_query": (_string_list(_param_name), "strip_query"),
+}
+_OUTLET_ONLY: dict[str, tuple[Callable[[object], Any], str]] = {
+    "id": (_outlet_id, "id"),
+    "name": (_string, "name"),
+    "languages": (_string_list(_language), "languages"),
+    "homepage": (check_url, "homepage"),
+    "feeds": (_string_list(check_url), "feeds"),
+    "sitemaps": (_string_list(check_url), "sitemaps"),
+}
+_REQUIRED = ("id", "name", "homepage")
+_GLOBAL: dict[str, Callable[[object], Any]] = {"concurrency": _positive_int}
+_TOP_LEVEL = {"defaults", "outlet"}
+
+
+def _parse_table(
+    table: Mapping[str, object],
+    allowed: Mapping[str, tuple[Callable[[object], Any], str]],
+    *,
+    path: str,
+    outlet: str = "",
+) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise ConfigError(f"unknown key (known keys: {known})", path=path, outlet=outlet, key=key)
+        parser, name = allowed[key]
+        try:
+            parsed[name] = parser(value)
+        except ValueError as exc:
+            raise ConfigError(str(exc), path=path, outlet=outlet, key=key) from None
+    return parsed
+
+
+def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Settings:
+    """Validate already-parsed TOML; raise ConfigError at the first mistake."""
+    for key in data:
+        if key not in _TOP_LEVEL:
+            raise ConfigError("unknown top-level table (expected [defaults] and [[outlet]])", path=path, key=key)
+    defaults_table = data.get("defaults", {})
+    if not isinstance(defaults_table, dict):
+        raise ConfigError("expected a table", path=path, key="defaults")
+    global_keys = {k: v for k, v in defaults_table.items() if k in _GLOBAL}
+    inherited_keys = {k: v for k, v in defaults_table.items() if k not in _GLOBAL}
+    defaults = _parse_table(inherited_keys, _INHERITED, path=path)
+    globals_: dict[str, Any] = {}
+    for key, value in global_keys.items():
+        try:
+            globals_[key] = _GLOBAL[key](value)
+        except ValueError as exc:
+            raise ConfigError(str(exc), path=path, key=f"defaults.{key}") from None
+
+    outlets = data.get("outlet", [])
+    if not isinstance(outlets, list) or not all(isinstance(o, dict) for o in outlets):
+        raise ConfigError("expected [[outlet]] tables", path=path, key="outlet")
+    if not outlets:
+        raise ConfigError("no [[outlet]] is configured", path=path, key="outlet")
+
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for number, table in enumerate(outlets, start=1):
+        label = str(table.get("id") or f"#{number}")
+        fields = {**defaults, **_parse_table(table, {**_INHERITED, **_OUTLET_ONLY}, path=path, outlet=label)}
+        for key in _REQUIRED:
+            if key not in fields:
+                raise ConfigError("missing (required)", path=path, outlet=label, key=key)
+        if fields["id"] in seen:
+            raise ConfigError("duplicate outlet id", path=path, outlet=label, key="id")
+        seen.add(fields["id"])
+        if not fields.get("feeds") and not fields.get("sitemaps"):
+            raise ConfigError("an outlet needs at least one of feeds or sitemaps", path=path,
+                              outlet=label, key="feeds")
+        fields.setdefault("languages", ())
+        fields.setdefault("timezone", "UTC")
+        sources.append(Source(**fields))
+    return Settings(path=path, sources=tuple(sources), **globals_)
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate a sources file."""
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("file not found", path=name) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=name) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=name) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=name) from None
+    return parse_settings(data, name)

@@ -1,0 +1,89 @@
+"""The long-lived service: one APScheduler job per outlet; SIGTERM/SIGINT drain, flush and exit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from scraper.errors import ScraperError
+from scraper.pipeline import Pipeline, Summary
+from scraper.records import Settings, Source
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE = 8.0  # seconds in-flight work may take after a stop signal; the flush follows
+
+
+class Daemon:
+    """Owns the scheduler and the stop signal; the pipeline does the work."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline, *, grace: float = DEFAULT_GRACE) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.grace = grace
+        self.total = Summary()
+        self._stop = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _poll(self, source: Source) -> None:
+        if self._stop.is_set():
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            summary = await self.pipeline.poll(source, limit=source.max_articles, stop=self._stop)
+            self.pipeline.flush()
+            self.total.merge(summary)
+        except ScraperError as exc:
+            log.error("%s: poll failed: %s", source.id, exc)
+        except Exception:
+            # One outlet's bad day must not stop the others; the next poll tries again.
+            log.exception("%s: poll failed unexpectedly", source.id)
+        finally:
+            self._running.discard(task)
+
+    async def run(self) -> Summary:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stop)
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        now = datetime.now(UTC)
+        for source in self.settings.sources:
+            scheduler.add_job(
+                self._poll,
+                IntervalTrigger(seconds=source.interval, timezone=UTC),
+                args=[source],
+                id=source.id,
+                name=source.name,
+                next_run_time=now,  # poll every outlet once at start-up
+                coalesce=True,  # runs missed while the machine slept become one
+                max_instances=1,  # never two polls of one outlet at once
+                misfire_grace_time=max(1, int(source.interval // 2)),
+            )
+        scheduler.start()
+        log.info("daemon started: %d outlets", len(self.settings.sources))
+        try:
+            await self._stop.wait()
+        finally:
+            log.info("stopping: no new polls; waiting up to %gs for running ones", self.grace)
+            scheduler.shutdown(wait=False)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+            running = set(self._running)
+            if running:
+                _, late = await asyncio.wait(running, timeout=self.grace)
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
+            self.pipeline.flush()  # everything fetched so far is written before we exit
+        log.info(self.total.line("daemon stopped"))
+        return self.total

@@ -1,0 +1,227 @@
+"""One poll of one outlet through every stage: discover → fetch → extract → analyse → dedup → sink.
+
+No scheduling and no argv here: the daemon calls `poll` on a timer, backfill calls it once, and
+`scraper extract` uses `analyse_page`, the pure part, on single pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from scraper.analyse import LanguageDetector
+from scraper.dedup import DuplicateIndex, content_hash
+from scraper.discover import parse_feed, parse_sitemap
+from scraper.errors import OutputError, Skip
+from scraper.extract import extract_article
+from scraper.fetch import Fetcher
+from scraper.records import Fetched, Link, Record, Source
+from scraper.sink import Sink
+from scraper.state import State
+from scraper.urls import canonicalize, record_id
+
+log = logging.getLogger(__name__)
+
+# Failures that will not mend by the next poll wait a day before the URL is tried again.
+PERMANENT_RETRY = timedelta(days=1)
+_TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "http_502", "http_503", "http_504"}
+MAX_SITEMAPS_PER_POLL = 50
+WORKERS_PER_POLL = 8
+
+
+@dataclass
+class Summary:
+    """What a poll or a backfill did, for the one-line report and the logs."""
+
+    written: int = 0
+    duplicates: int = 0
+    skips: Counter[str] = field(default_factory=Counter)
+
+    def merge(self, other: Summary) -> None:
+        self.written += other.written
+        self.duplicates += other.duplicates
+        self.skips.update(other.skips)
+
+    def line(self, label: str) -> str:
+        reasons = " ".join(f"{reason}={count}" for reason, count in sorted(self.skips.items()))
+        text = f"{label}: written={self.written} duplicates={self.duplicates} skipped={self.skips.total()}"
+        return f"{text} ({reasons})" if reasons else text
+
+
+def analyse_page(fetched: Fetched, source: Source, detector: LanguageDetector, link: Link | None = None) -> Record:
+    """The pure, CPU-bound part: extract the article and analyse it into a Record (not yet deduplicated)."""
+    article = extract_article(fetched, source, link)
+    body = article.body
+    language = detector.detect(body, source.languages)
+    return Record(
+        id=record_id(source.id, article.canonical_url),
+        url=fetched.url,
+        canonical_url=article.canonical_url,
+        source_id=source.id,
+        source_name=source.name,
+        title=article.title,
+        body=body,
+        authors=article.authors,
+        published_at=article.published_at,
+        fetched_at=article.fetched_at,
+        language=language,
+        content_hash=content_hash(body),
+    )
+
+
+def _in_range(moment: datetime | None, since: datetime | None, until: datetime | None) -> bool:
+    if moment is None:
+        return True  # undated links are kept; the article's own date is checked after extraction
+    return (since is None or moment >= since) and (until is None or moment < until)
+
+
+class Pipeline:
+    """Runs polls against one fetcher, state store and sink. Close it with `close()`."""
+
+    def __init__(
+        self, fetcher: Fetcher, state: State, sink: Sink, detector: LanguageDetector, *, batch_size: int = 200
+    ) -> None:
+        self.fetcher = fetcher
+        self.state = state
+        self.sink = sink
+        self.detector = detector
+        self.batch_size = batch_size
+        self._index = DuplicateIndex(state)
+        # One worker: extraction is CPU-bound and trafilatura keeps module-level caches.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def flush(self) -> None:
+        """Make written records durable, then (only then) record them in the state store."""
+        try:
+            self.sink.flush()
+        except OutputError:
+            self.state.discard_staged()
+            raise
+        self.state.commit()
+
+    # --- discovery -----------------------------------------------------------------------------------
+    async def discover(
+        self, source: Source, summary: Summary, since: datetime | None = None, until: datetime | None = None
+    ) -> list[Link]:
+        """Every article link the outlet's feeds and sitemaps list now, oldest first, not yet known."""
+        found: list[Link] = []
+        for feed_url in source.feeds:
+            try:
+                feed = await self.fetcher.get(feed_url, source, kind="feed")
+                found.extend(parse_feed(feed.text, feed_url, source.id))
+            except Skip as skip:
+                self._skipped(summary, source, feed_url, skip, remember=False)
+        queue = list(source.sitemaps)
+        for _ in range(MAX_SITEMAPS_PER_POLL):
+            if not queue:
+                break
+            sitemap_url = queue.pop(0)
+            try:
+                fetched = await self.fetcher.get(sitemap_url, source, kind="feed")
+                sitemap = parse_sitemap(fetched.text, sitemap_url, source.id)
+            except Skip as skip:
+                self._skipped(summary, source, sitemap_url, skip, remember=False)
+                continue
+            found.extend(sitemap.links)
+            # A child sitemap last modified before `since` holds nothing new for this range.
+            queue.extend(url for url, lastmod in sitemap.children if since is None or lastmod is None
+                         or lastmod >= since)
+        if queue:
+            log.warning("%s: %d more sitemaps left for the next poll", source.id, len(queue))
+
+        now = datetime.now(UTC)
+        fresh: dict[str, Link] = {}
+        for link in found:
+            key = canonicalize(link.url, source.strip_query)
+            if key in fresh or self.state.known_url(key) or not self.state.retry_due(key, now):
+                continue
+            if not _in_range(link.published_at, since, until):
+                summary.skips["out_of_range"] += 1
+                continue
+            fresh[key] = link
+        far_future = datetime.max.replace(tzinfo=UTC)
+        return sorted(fresh.values(), key=lambda link: link.published_at or far_future)
+
+    # --- one article ---------------------------------------------------------------------------------
+    async def process(
+        self, source: Source, link: Link, summary: Summary,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> None:
+        """Fetch, extract, analyse and deduplicate one link, and hand the record to the sink."""
+        try:
+            fetched = await self.fetcher.get(link.url, source)
+            loop = asyncio.get_running_loop()
+            record = await loop.run_in_executor(self._executor, analyse_page, fetched, source, self.detector, link)
+        except Skip as skip:
+            self._skipped(summary, source, link.url, skip)
+            return
+        except Exception as exc:
+            # A bug or a pathological page in a library must cost one article, never the daemon.
+            log.exception("%s: extracting %s failed", source.id, link.url)
+            self._skipped(summary, source, link.url, Skip("extract_error", f"{type(exc).__name__}: {exc}"))
+            return
+        if record.published_at is not None and not _in_range(record.published_at, since, until):
+            summary.skips["out_of_range"] += 1
+            return
+        urls = tuple(dict.fromkeys((
+            canonicalize(link.url, source.strip_query),
+            canonicalize(fetched.final_url, source.strip_query),
+            record.canonical_url,
+        )))
+        if self.state.has_record(record.id):
+            # Another URL (a redirect, a feed variant) of a report we already have.
+            self.state.stage_aliases(urls, record.id)
+            return
+        duplicate_of = self._index.first_report(record.content_hash, record.id)
+        if duplicate_of:
+            record = replace(record, duplicate_of=duplicate_of)
+            summary.duplicates += 1
+        self.sink.add(record)
+        self.state.stage(record, urls)
+        summary.written += 1
+        log.info("%s: %s %s", source.id, "duplicate" if duplicate_of else "article", record.canonical_url)
+        if self.state.staged >= self.batch_size:
+            self.flush()
+
+    def _skipped(self, summary: Summary, source: Source, url: str, skip: Skip, remember: bool = True) -> None:
+        summary.skips[skip.reason] += 1
+        log.warning("%s: skipped %s (%s)", source.id, url, skip)
+        if remember:
+            wait = timedelta(0) if skip.reason in _TRANSIENT else PERMANENT_RETRY
+            self.state.note_failure(canonicalize(url, source.strip_query), source.id, skip.reason,
+                                    datetime.now(UTC) + wait)
+
+    # --- a whole poll --------------------------------------------------------------------------------
+    async def poll(
+        self,
+        source: Source,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> Summary:
+        """Discover and process an outlet's new articles once. `stop` ends it early; nothing is lost."""
+        summary = Summary()
+        links = await self.discover(source, summary, since, until)
+        if limit is not None and len(links) > limit:
+            log.info("%s: %d new links, taking %d this poll", source.id, len(links), limit)
+            links = links[:limit]
+        queue: asyncio.Queue[Link] = asyncio.Queue()
+        for link in links:
+            queue.put_nowait(link)
+
+        async def worker() -> None:
+            while not queue.empty() and not (stop and stop.is_set()):
+                await self.process(source, queue.get_nowait(), summary, since, until)
+
+        await asyncio.gather(*(worker() for _ in range(min(WORKERS_PER_POLL, len(links)))))
+        log.info(summary.line(source.id))
+        return summary

@@ -1,0 +1,45 @@
+"""URL canonicalisation and record ids, shared by discovery (is this link new?) and extraction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Parameters that never change which article a URL points to.
+TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref_src"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonicalize(url: str, strip_query: Iterable[str] = ()) -> str:
+    """Lower-case scheme and host, drop the default port, the fragment and tracking parameters."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{parts.port}"
+    drop = set(strip_query)
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key not in drop and key not in TRACKING_PARAMS and not key.startswith("utm_")
+    ]
+    return urlunsplit((scheme, host, parts.path or "/", urlencode(query, doseq=True), ""))
+
+
+def record_id(source_id: str, canonical_url: str) -> str:
+    """Stable id of one outlet's report at one canonical URL."""
+    digest = hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:20]
+    return f"{source_id}-{digest}"
+
+
+def _site(host: str) -> str:
+    for prefix in ("www.", "m.", "amp."):
+        if host.startswith(prefix):
+            return host[len(prefix):]
+    return host
+
+
+def same_site(a: str, b: str) -> bool:
+    """True when two URLs are on one site (ignoring www./m./amp. host prefixes)."""
+    return _site((urlsplit(a).hostname or "").lower()) == _site((urlsplit(b).hostname or "").lower())
