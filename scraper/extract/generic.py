@@ -14,6 +14,10 @@ from scraper.extract.meta import read_meta
 from scraper.records import Article, Fetched, Link, Source
 from scraper.urls import canonicalize, same_site
 
+# Less than this many letters and digits is a menu, a "Home" link or an error stub, not an article
+# (the shortest real briefs, even in Korean or Chinese, run to a sentence of 30+ characters).
+MIN_BODY_CHARS = 25
+
 
 def _trafilatura(html: str, url: str, *, precision: bool) -> tuple[str, str, str, str]:
     """(text, title, author, date) from trafilatura; empty strings when it finds nothing."""
@@ -56,7 +60,7 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
         text, title, author, date = _trafilatura(fetched.text, fetched.final_url, precision=False)
     title = normalise_line(meta.title or title or (link.title if link else "") or "")
     body = paragraphs(text, title)
-    if not body:
+    if sum(ch.isalnum() for line in body for ch in line) < MIN_BODY_CHARS:
         raise Skip("empty", f"no article text found: {fetched.final_url}")
 
     # A date with a time of day beats the feed's, which beats trafilatura's day-only guess.

@@ -1,0 +1,70 @@
+"""Shared test helpers: fixture pages, a sources.toml writer, reading the output directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parent.parent
+
+
+def fixture_page(name: str, base: str = "http://127.0.0.1") -> bytes:
+    return (FIXTURES / "site" / name).read_text(encoding="utf-8").replace("{{base}}", base).encode("utf-8")
+
+
+def rss(items: list[tuple[str, str, str]]) -> bytes:
+    """An RSS 2.0 feed of (title, link, RFC 822 date) items."""
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><pubDate>{date}</pubDate></item>"
+        for title, link, date in items
+    )
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Test</title>'
+            f"<link>http://127.0.0.1/</link><description>t</description>{entries}</channel></rss>").encode()
+
+
+def write_sources(path: Path, outlets: list[dict[str, Any]], **defaults: Any) -> Path:
+    """Write a sources.toml; values are TOML-encoded with json.dumps (valid for strings and lists)."""
+    lines = ["[defaults]", 'delay = "10ms"', 'timeout = "10s"']
+    lines += [f"{key} = {json.dumps(value)}" for key, value in defaults.items()]
+    for outlet in outlets:
+        lines.append("[[outlet]]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in outlet.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def read_records(output: Path) -> list[dict[str, Any]]:
+    records = []
+    for segment in sorted(output.glob("*/*/*/*.jsonl")):
+        for line in segment.read_text(encoding="utf-8").splitlines():
+            records.append(json.loads(line))
+    return records
+
+
+def record_schema() -> dict[str, Any]:
+    text = resources.files("scraper").joinpath("schema/record-1.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 120, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m scraper ARGS` as a user would, in `cwd`, with no SCRAPER_* variables leaking in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "scraper", *args],
+        cwd=cwd, env=env, capture_output=True, timeout=timeout,
+        input=stdin.decode() if stdin is not None else None, text=True,
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path

@@ -1,0 +1,114 @@
+"""End to end: a real HTTP server on 127.0.0.1, `scraper backfill` as a subprocess, the output checked."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jsonschema
+
+from conftest import fixture_page, read_records, record_schema, rss, run_cli, write_sources
+from localsite import LocalSite, Page
+
+WIRE_1 = "/view/AEN20251031001200315"
+WIRE_2 = "/view/AEN20251102000300315"
+DAILY_1 = "/2025/10/31/national/northkorea/Belarus/20251031104000123.html"
+
+
+def _news_site() -> LocalSite:
+    site = LocalSite()
+    base = site.url("")
+    site.routes.update({
+        WIRE_1: Page(fixture_page("wire-1.html", base)),
+        WIRE_2: Page(fixture_page("wire-2.html", base)),
+        DAILY_1: Page(fixture_page("daily-1.html", base)),
+    })
+    # Newest first, as real feeds are; the feed link carries a tracking parameter to strip.
+    site.routes["/rss/news.xml"] = Page(rss([
+        ("N. Korea test-fires cruise missiles", site.url(WIRE_2) + "?input=rss", "Sun, 02 Nov 2025 00:30:00 GMT"),
+        ("North's top diplomat agrees", site.url(DAILY_1), "Fri, 31 Oct 2025 01:40:00 GMT"),
+        ("N. Korea's top diplomat agrees", site.url(WIRE_1) + "?input=rss", "Fri, 31 Oct 2025 00:12:00 GMT"),
+    ]), "application/rss+xml")
+    return site
+
+
+def test_backfill_writes_each_article_once_and_marks_the_copy(workdir: Path) -> None:
+    with _news_site() as site:
+        write_sources(workdir / "sources.toml", [{
+            "id": "test-wire", "name": "Test Wire", "languages": ["en"], "homepage": site.url("/"),
+            "timezone": "Asia/Seoul", "feeds": [site.url("/rss/news.xml")], "strip_query": ["input"],
+        }])
+        first = run_cli("backfill", cwd=workdir)
+        assert first.returncode == 0, first.stderr
+        assert first.stdout.strip().splitlines()[-1] == "backfill: written=3 duplicates=1 skipped=0"
+
+        records = read_records(workdir / "output")
+        assert len(records) == 3
+        schema = record_schema()
+        for record in records:
+            jsonschema.validate(record, schema)
+        by_url = {r["canonical_url"]: r for r in records}
+        wire_1, wire_2 = by_url[site.url(WIRE_1)], by_url[site.url(WIRE_2)]
+        daily_1 = by_url[site.url(DAILY_1)]
+
+        assert wire_1["title"] == "N. Korea's top diplomat agrees with Belarusian FM to safeguard mutual interests"
+        assert wire_2["title"] == "N. Korea test-fires cruise missiles off west coast: JCS"
+        paragraphs = wire_1["body"].split("\n\n")
+        assert len(paragraphs) == 5
+        assert paragraphs[0].startswith("SEOUL, Oct. 31 (Yonhap) -- North Korea's Foreign Minister Choe Son-hui")
+        assert paragraphs[-1].endswith("recently shown signs of strengthening ties.")
+        assert wire_2["body"].count("\n\n") == 2
+        for chrome in ("Related", "Log in", "print", "Copyright", "comments", "Contact"):
+            assert chrome not in daily_1["body"]
+        assert wire_1["duplicate_of"] is None and wire_2["duplicate_of"] is None
+        assert daily_1["duplicate_of"] == wire_1["id"]
+        assert daily_1["content_hash"] == wire_1["content_hash"]
+        # Dates: the page's KST time, converted to UTC.
+        assert wire_1["published_at"] == "2025-10-31T00:12:00Z"
+        assert wire_1["language"]["code"] == "en"
+        assert wire_1["source"] == {"id": "test-wire", "name": "Test Wire"}
+        assert "?input" not in wire_2["url"] or wire_2["canonical_url"] == site.url(WIRE_2)
+
+        segments = sorted((workdir / "output").rglob("*.jsonl"))
+        before = {p: p.read_bytes() for p in segments}
+        second = run_cli("backfill", cwd=workdir)
+        assert second.returncode == 0, second.stderr
+        assert second.stdout.strip().splitlines()[-1] == "backfill: written=0 duplicates=0 skipped=0"
+        assert {p: p.read_bytes() for p in sorted((workdir / "output").rglob("*.jsonl"))} == before
+        # Known articles are not even fetched again; only the feed is.
+        assert site.hits[WIRE_1] == site.hits[WIRE_2] == site.hits[DAILY_1] == 1
+        assert site.hits["/rss/news.xml"] == 2
+        assert not list((workdir / "output").rglob(".*.tmp"))
+        assert (workdir / "output.state.sqlite").exists()
+
+
+def test_bad_input_is_skipped_with_reasons_and_the_run_succeeds(workdir: Path) -> None:
+    with _news_site() as site:
+        site.routes.update({
+            "/broken.xml": Page(b"<html><body>Service unavailable <b>oops</body>", "text/html"),
+            "/gone": Page(b"not here", "text/html", 404),
+            "/chrome-only.html": Page(b"<html><head><title>x</title></head><body><nav><a href='/'>Home</a>"
+                                      b"</nav></body></html>"),
+            "/noise.html": Page(os.urandom(5 * 1024 * 1024), "text/html"),
+        })
+        site.routes["/mixed.xml"] = Page(rss([
+            ("Gone", site.url("/gone"), "Sat, 01 Nov 2025 00:00:00 GMT"),
+            ("Chrome only", site.url("/chrome-only.html"), "Sat, 01 Nov 2025 00:00:00 GMT"),
+            ("Noise", site.url("/noise.html"), "Sat, 01 Nov 2025 00:00:00 GMT"),
+            ("Good", site.url(WIRE_2), "Sun, 02 Nov 2025 00:30:00 GMT"),
+        ]), "application/rss+xml")
+        write_sources(workdir / "sources.toml", [{
+            "id": "broken-feed", "name": "Broken", "homepage": site.url("/"), "feeds": [site.url("/broken.xml")],
+        }, {
+            "id": "mixed", "name": "Mixed", "homepage": site.url("/"), "feeds": [site.url("/mixed.xml")],
+        }])
+        result = run_cli("backfill", cwd=workdir)
+        assert result.returncode == 0, result.stderr
+        summary = result.stdout.strip().splitlines()[-1]
+        assert summary.startswith("backfill: written=1 duplicates=0 skipped=4 ")
+        for reason in ("bad_feed=1", "binary=1", "empty=1", "http_404=1"):
+            assert reason in summary
+        for url in ("/broken.xml", "/gone", "/chrome-only.html", "/noise.html"):
+            assert site.url(url) in result.stderr  # each skip is logged with its URL
+        records = read_records(workdir / "output")
+        assert [r["canonical_url"] for r in records] == [site.url(WIRE_2)]
