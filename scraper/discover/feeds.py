@@ -36,8 +36,10 @@ def parse_feed(text: str, feed_url: str, source_id: str) -> list[Link]:
     if parsed.get("bozo") and not entries:
         error = parsed.get("bozo_exception")
         raise Skip("bad_feed", f"{feed_url}: {type(error).__name__}: {error}")
-    if not entries and not parsed.get("feed"):
-        raise Skip("bad_feed", f"{feed_url}: no feed found")
+    if not entries and not parsed.get("version"):
+        raise Skip("bad_feed", f"{feed_url}: not an RSS or Atom feed")
+    if not entries:
+        log.info("feed %s is empty", feed_url)  # KCNA Watch's feed is empty now and then
     if parsed.get("bozo"):
         log.warning("feed %s is malformed (%s); using the %d items recovered",
                     feed_url, parsed.get("bozo_exception"), len(entries))

@@ -1,0 +1,94 @@
+"""The command line as a user types it: extract, options from the environment, error exits."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import FIXTURES, fixture_page, run_cli, write_sources
+from localsite import LocalSite, Page
+from scraper.cli import build_parser
+
+
+def test_extract_prints_one_record_per_input_in_order(tmp_path: Path) -> None:
+    wire = tmp_path / "wire.html"
+    wire.write_bytes(fixture_page("wire-1.html", "https://en.yna.co.kr"))
+    daily = tmp_path / "daily.html.gz"
+    daily.write_bytes(gzip.compress(fixture_page("daily-1.html")))
+    with LocalSite({"/a": Page(fixture_page("wire-2.html", "https://en.yna.co.kr"))}) as site:
+        result = run_cli("extract", str(wire), site.url("/a"), str(daily), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["title"] for r in records] == [
+        "N. Korea's top diplomat agrees with Belarusian FM to safeguard mutual interests",
+        "N. Korea test-fires cruise missiles off west coast: JCS",
+        "North's top diplomat agrees with Belarusian foreign minister to jointly safeguard mutual interests",
+    ]
+    # A saved page keeps the URL it declares; a fetched one keeps its own.
+    assert records[0]["canonical_url"] == "https://en.yna.co.kr/view/AEN20251031001200315"
+    assert records[1]["url"] == site.url("/a")
+    assert records[0]["content_hash"] == records[2]["content_hash"]
+
+
+def test_extract_reads_stdin_and_applies_the_outlet_timezone(tmp_path: Path) -> None:
+    page = b"""<html><head><title>t</title><meta property="article:published_time" content="2025-07-23 14:05">
+    </head><body><article><p>PYONGYANG, July 23 (KCNA) -- The Belarusian foreign minister arrived here on
+    Tuesday for an official visit, the Korean Central News Agency said.</p></article></body></html>"""
+    write_sources(tmp_path / "sources.toml", [{"id": "kcna-en", "name": "KCNA", "homepage": "http://www.kcna.kp/",
+                                               "timezone": "Asia/Pyongyang", "feeds": ["http://www.kcna.kp/f"]}])
+    result = run_cli("extract", "--source", "kcna-en", "-", cwd=tmp_path, stdin=page)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["published_at"] == "2025-07-23T05:05:00Z"  # 14:05 in Pyongyang is 05:05 UTC
+    assert record["source"]["id"] == "kcna-en"
+    plain = run_cli("extract", "-", cwd=tmp_path / "..", stdin=page)
+    assert json.loads(plain.stdout)["published_at"] == "2025-07-23T14:05:00Z"  # no outlet: UTC
+
+
+def test_extract_reports_a_bad_input_and_goes_on(tmp_path: Path) -> None:
+    good = tmp_path / "good.html"
+    good.write_bytes(fixture_page("wire-2.html"))
+    result = run_cli("extract", str(tmp_path / "missing.html"), str(good), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "missing.html: skipped: unreadable" in result.stderr
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_unknown_source_and_bad_dates_exit_2(tmp_path: Path) -> None:
+    write_sources(tmp_path / "sources.toml", [{"id": "a", "name": "A", "homepage": "http://127.0.0.1/",
+                                               "feeds": ["http://127.0.0.1/f"]}])
+    result = run_cli("backfill", "--source", "nope", cwd=tmp_path)
+    assert result.returncode == 2 and 'no outlet "nope" (configured: a)' in result.stderr
+    result = run_cli("backfill", "--since", "yesterday-ish", cwd=tmp_path)
+    assert result.returncode == 2 and "expected a date" in result.stderr
+    result = run_cli("--config", str(tmp_path / "none.toml"), "run", cwd=tmp_path)
+    assert result.returncode == 2 and "file not found" in result.stderr
+
+
+def test_global_options_come_from_the_environment(tmp_path: Path) -> None:
+    with LocalSite() as site:
+        site.routes["/feed"] = Page(b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+                                    b"</channel></rss>", "application/rss+xml")
+        config = write_sources(tmp_path / "elsewhere.toml", [{"id": "a", "name": "A", "homepage": site.url("/"),
+                                                              "feeds": [site.url("/feed")]}])
+        env = {**os.environ, "SCRAPER_CONFIG": str(config), "SCRAPER_OUTPUT": str(tmp_path / "out"),
+               "SCRAPER_STATE": str(tmp_path / "st.sqlite")}
+        result = subprocess.run([sys.executable, "-m", "scraper", "backfill"], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out").is_dir() and (tmp_path / "st.sqlite").exists()
+    assert result.stdout.strip() == "backfill: written=0 duplicates=0 skipped=0"
+
+
+def test_dockerfile_runs_a_command_that_exists() -> None:
+    dockerfile = (FIXTURES.parent.parent / "Dockerfile").read_text()
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD"))
+    entry = next(line for line in dockerfile.splitlines() if line.startswith("ENTRYPOINT"))
+    argv = json.loads(entry.split(" ", 1)[1]) + json.loads(cmd.split(" ", 1)[1])
+    assert argv[0] == "scraper"
+    build_parser().parse_args(argv[1:])  # exits (SystemExit) if the verb or an option does not exist
+    assert "USER" in dockerfile and "VOLUME" in dockerfile and "/data" in dockerfile

@@ -1,0 +1,95 @@
+"""sources.toml validation: every mistake names the file, the outlet and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli, write_sources
+from scraper.config import load_settings, parse_duration, parse_size
+from scraper.errors import ConfigError
+
+GOOD = {"id": "yonhap-en", "name": "Yonhap", "homepage": "https://en.yna.co.kr/", "timezone": "Asia/Seoul",
+        "languages": ["en"], "feeds": ["https://en.yna.co.kr/RSS/news.xml"]}
+
+
+def test_the_shipped_sources_file_is_valid() -> None:
+    settings = load_settings(ROOT / "sources.toml")
+    ids = {s.id for s in settings.sources}
+    assert {"yonhap-en", "yonhap-ko", "kcna-watch", "joongang-daily"} <= ids
+    assert any("news.google.com/rss/search" in f for s in settings.sources for f in s.feeds)
+    yonhap = settings.source("yonhap-en")
+    assert yonhap.timezone == "Asia/Seoul" and yonhap.languages == ("en",)
+
+
+def test_defaults_are_inherited_and_overridable(tmp_path: Path) -> None:
+    path = write_sources(tmp_path / "s.toml", [GOOD, {**GOOD, "id": "other", "interval": "1h30m"}],
+                         interval="15m", user_agent="ua/1")
+    first, second = load_settings(path).sources
+    assert first.interval == 900 and second.interval == 5400
+    assert first.user_agent == second.user_agent == "ua/1"
+    assert first.delay == 0.01  # write_sources sets delay = "10ms"
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ({"feedz": ["https://x.org/"]}, "feedz", "unknown key"),
+        ({"interval": "15 minutes"}, "interval", "duration"),
+        ({"interval": "-5m"}, "interval", "duration"),
+        ({"timezone": "Asia/Pyongyangg"}, "timezone", "unknown timezone"),
+        ({"feeds": ["ftp://x.org/feed"]}, "feeds", "http(s) URL"),
+        ({"feeds": "https://x.org/feed"}, "feeds", "expected a list"),
+        ({"homepage": "not a url"}, "homepage", "http(s) URL"),
+        ({"id": "Yonhap_EN"}, "id", "lowercase"),
+        ({"id": "../../x"}, "id", "lowercase"),
+        ({"languages": ["english"]}, "languages", "ISO 639-1"),
+        ({"max_bytes": "lots"}, "max_bytes", "size"),
+        ({"feeds": []}, "feeds", "at least one of feeds or sitemaps"),
+    ],
+)
+def test_a_mistake_names_file_outlet_and_key(tmp_path: Path, change: dict[str, object], key: str,
+                                              words: str) -> None:
+    path = write_sources(tmp_path / "s.toml", [{**GOOD, **change}])
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert str(path) in message and f'key "{key}"' in message and words in message
+    assert 'outlet "' in message
+
+
+def test_duplicate_ids_and_missing_keys_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match='outlet "yonhap-en": key "id": duplicate'):
+        load_settings(write_sources(tmp_path / "a.toml", [GOOD, GOOD]))
+    without_name = {k: v for k, v in GOOD.items() if k != "name"}
+    with pytest.raises(ConfigError, match='key "name": missing'):
+        load_settings(write_sources(tmp_path / "b.toml", [without_name]))
+
+
+def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[outlet]\nid = 'x'\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(bad)
+    with pytest.raises(ConfigError, match="file not found"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_durations_and_sizes() -> None:
+    assert parse_duration("1h30m") == 5400 and parse_duration("500ms") == 0.5 and parse_duration(20) == 20
+    assert parse_size("8MB") == 8_000_000 and parse_size("1KiB") == 1024
+    for bad in ("", "5", "m", "1x", True):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+def test_sources_check_lists_outlets_or_exits_2(tmp_path: Path) -> None:
+    write_sources(tmp_path / "sources.toml", [GOOD])
+    ok = run_cli("sources", "check", cwd=tmp_path)
+    assert ok.returncode == 0 and "yonhap-en" in ok.stdout and "1 outlets, valid" in ok.stdout
+    write_sources(tmp_path / "sources.toml", [{**GOOD, "intervall": "5m"}])
+    bad = run_cli("sources", "check", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert 'sources.toml: outlet "yonhap-en": key "intervall": unknown key' in bad.stderr
+    assert "Traceback" not in bad.stderr

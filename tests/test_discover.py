@@ -1,0 +1,76 @@
+"""Feeds and sitemaps → article links."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from conftest import rss
+from scraper.discover import parse_feed, parse_sitemap
+from scraper.errors import Skip
+
+
+def test_rss_items_become_links_with_utc_dates() -> None:
+    feed = rss([("A", "https://en.yna.co.kr/view/AEN1?section=news&input=rss", "Tue, 18 Nov 2025 10:00:00 +0900"),
+                ("B", "/view/AEN2", "Tue, 18 Nov 2025 02:00:00 GMT")])
+    links = parse_feed(feed.decode(), "https://en.yna.co.kr/RSS/news.xml", "yonhap-en")
+    assert [link.url for link in links] == ["https://en.yna.co.kr/view/AEN1?section=news&input=rss",
+                                            "https://en.yna.co.kr/view/AEN2"]  # relative link resolved
+    assert links[0].published_at == datetime(2025, 11, 18, 1, 0, tzinfo=UTC)
+    assert links[0].title == "A" and links[0].found_in.endswith("news.xml")
+
+
+def test_atom_feed() -> None:
+    atom = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+    <entry><title>KCNA item</title><link rel="alternate" href="https://kcnawatch.org/newstream/1-2/x/"/>
+    <updated>2026-07-23T10:00:00+09:00</updated></entry></feed>"""
+    (link,) = parse_feed(atom, "https://kcnawatch.org/newstream/atom/", "kcna-watch")
+    assert link.url == "https://kcnawatch.org/newstream/1-2/x/"
+    assert link.published_at == datetime(2026, 7, 23, 1, 0, tzinfo=UTC)
+
+
+def test_not_a_feed_is_a_skip() -> None:
+    for text in ("<html><body>Service unavailable</body></html>", "", "{\"json\": true}"):
+        with pytest.raises(Skip) as caught:
+            parse_feed(text, "https://x.org/feed", "x")
+        assert caught.value.reason == "bad_feed"
+
+
+def test_a_slightly_malformed_feed_still_yields_its_items() -> None:
+    # KCNA Watch's newstream feed has had unquoted attribute values.
+    broken = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+              '<item><title>One</title><link>https://kcnawatch.org/newstream/1/a/</link>'
+              '<guid isPermaLink=false>1</guid></item></channel></rss>')
+    links = parse_feed(broken, "https://kcnawatch.org/newstream/feed/", "kcna-watch")
+    assert [link.url for link in links] == ["https://kcnawatch.org/newstream/1/a/"]
+
+
+def test_sitemap_index_and_news_sitemap() -> None:
+    index = """<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    <sitemap><loc>https://tass.com/sitemap/sitemap_news0.xml</loc><lastmod>2026-10-01</lastmod></sitemap>
+    <sitemap><loc>https://tass.com/sitemap/sitemap_news1.xml</loc></sitemap></sitemapindex>"""
+    parsed = parse_sitemap(index, "https://tass.com/sitemap.xml", "tass-en")
+    assert parsed.links == ()
+    assert parsed.children == (("https://tass.com/sitemap/sitemap_news0.xml", datetime(2026, 10, 1, tzinfo=UTC)),
+                               ("https://tass.com/sitemap/sitemap_news1.xml", None))
+    news = """<?xml version="1.0" encoding="UTF-8"?>
+    <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+            xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+    <url><loc>https://tass.com/world/1</loc><lastmod>2026-10-03T12:00:00+03:00</lastmod>
+      <news:news><news:publication_date>2026-10-02T09:00:00+03:00</news:publication_date>
+      <news:title>Lavrov meets Choe Son Hui</news:title></news:news></url>
+    <url><loc>https://tass.com/world/2</loc></url></urlset>"""
+    first, second = parse_sitemap(news, "https://tass.com/sitemap/sitemap_news0.xml", "tass-en").links
+    assert first.published_at == datetime(2026, 10, 2, 6, 0, tzinfo=UTC)  # publication date, not lastmod
+    assert first.title == "Lavrov meets Choe Son Hui"
+    assert second.published_at is None
+
+
+def test_sitemap_refuses_html_and_does_not_expand_entities(tmp_path: object) -> None:
+    with pytest.raises(Skip, match="bad_sitemap"):
+        parse_sitemap("<html><body>hi</body></html>", "https://x.org/sitemap.xml", "x")
+    xxe = """<?xml version="1.0"?><!DOCTYPE u [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+    <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://x.org/&x;</loc></url></urlset>"""
+    links = parse_sitemap(xxe, "https://x.org/sitemap.xml", "x").links
+    assert all("root:" not in link.url for link in links)
