@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
-import json
 import logging
 import os
 import signal
@@ -86,6 +85,7 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         logging.getLogger("trafilatura").setLevel(logging.ERROR)
         logging.getLogger("htmldate").setLevel(logging.ERROR)
 

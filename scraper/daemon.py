@@ -16,7 +16,7 @@ from scraper.records import Settings, Source
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GRACE = 8.0  # seconds in-flight work may take after a stop signal; the flush follows
+DEFAULT_GRACE = 7.0  # seconds in-flight work may take after a stop signal; flush and exit follow well within 10 s
 
 
 class Daemon:
@@ -39,16 +39,20 @@ class Daemon:
         task = asyncio.current_task()
         assert task is not None
         self._running.add(task)
+        summary = Summary()
         try:
-            summary = await self.pipeline.poll(source, limit=source.max_articles, stop=self._stop)
+            await self.pipeline.poll(source, limit=source.max_articles, stop=self._stop, summary=summary)
             self.pipeline.flush()
-            self.total.merge(summary)
+        except asyncio.CancelledError:
+            # Only our own shutdown cancels a poll: what it had fetched is already in the sink.
+            log.warning("%s: poll abandoned at shutdown; the rest waits for the next run", source.id)
         except ScraperError as exc:
             log.error("%s: poll failed: %s", source.id, exc)
         except Exception:
             # One outlet's bad day must not stop the others; the next poll tries again.
             log.exception("%s: poll failed unexpectedly", source.id)
         finally:
+            self.total.merge(summary)
             self._running.discard(task)
 
     async def run(self) -> Summary:
@@ -75,7 +79,9 @@ class Daemon:
             await self._stop.wait()
         finally:
             log.info("stopping: no new polls; waiting up to %gs for running ones", self.grace)
-            scheduler.shutdown(wait=False)
+            # Pause, not shutdown: shutting down APScheduler's asyncio executor cancels running jobs
+            # at once, and in-flight fetches deserve their grace period.
+            scheduler.pause()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
             running = set(self._running)
@@ -84,6 +90,7 @@ class Daemon:
                 for task in late:
                     task.cancel()
                 await asyncio.gather(*late, return_exceptions=True)
+            scheduler.shutdown(wait=False)
             self.pipeline.flush()  # everything fetched so far is written before we exit
         log.info(self.total.line("daemon stopped"))
         return self.total

@@ -207,9 +207,14 @@ class Pipeline:
         until: datetime | None = None,
         limit: int | None = None,
         stop: asyncio.Event | None = None,
+        summary: Summary | None = None,
     ) -> Summary:
-        """Discover and process an outlet's new articles once. `stop` ends it early; nothing is lost."""
-        summary = Summary()
+        """Discover and process an outlet's new articles once. `stop` ends it early; nothing is lost.
+
+        Counts go into `summary` as they happen (a new one if none is given), so a caller that cancels
+        the poll still knows what it did.
+        """
+        summary = summary if summary is not None else Summary()
         links = await self.discover(source, summary, since, until)
         if limit is not None and len(links) > limit:
             log.info("%s: %d new links, taking %d this poll", source.id, len(links), limit)

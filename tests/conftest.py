@@ -55,7 +55,9 @@ def record_schema() -> dict[str, Any]:
     return schema
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 120, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path, timeout: float = 120, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m scraper ARGS` as a user would, in `cwd`, with no SCRAPER_* variables leaking in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
     return subprocess.run(

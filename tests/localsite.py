@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -37,10 +38,9 @@ class LocalSite:
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(page.body)))
                 self.end_headers()
-                try:
+                # The client may give up (e.g. a daemon shutting down): fine.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(page.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (e.g. a daemon shutting down): fine
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from conftest import FIXTURES, fixture_page, run_cli, write_sources
 from localsite import LocalSite, Page
+
 from scraper.cli import build_parser
 
 

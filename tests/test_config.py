@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_cli, write_sources
+
 from scraper.config import load_settings, parse_duration, parse_size
 from scraper.errors import ConfigError
 

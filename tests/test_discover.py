@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from conftest import rss
+
 from scraper.discover import parse_feed, parse_sitemap
 from scraper.errors import Skip
 

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import jsonschema
-
 from conftest import fixture_page, read_records, record_schema, rss, run_cli, write_sources
 from localsite import LocalSite, Page
 

@@ -11,7 +11,6 @@ from urllib.parse import urljoin
 import feedparser
 
 from scraper.errors import Skip
-
 from scraper.records import Link
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,79 @@
+"""`scraper run` as a subprocess: polls on its interval, picks up new items, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import fixture_page, read_records, rss, write_sources
+from localsite import LocalSite, Page
+
+BRIEF = b"""<html><head><title>Kim Yo Jong issues statement</title></head><body><nav><a href="/">Home</a></nav>
+<article><h1>Kim Yo Jong issues statement</h1><p>SEOUL, Nov. 3 (Yonhap) -- Kim Yo Jong, the powerful sister of
+North Korean leader Kim Jong-un, issued a statement on Monday denouncing the allies' joint air drills.</p>
+<p>The statement was carried by the Korean Central News Agency.</p></article></body></html>"""
+
+
+def _wait(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def test_daemon_polls_on_schedule_and_drains_on_sigterm(tmp_path: Path) -> None:
+    with LocalSite() as site:
+        base = site.url("")
+        site.routes.update({
+            "/a/1": Page(fixture_page("wire-1.html", base)),
+            "/a/2": Page(fixture_page("wire-2.html", base)),
+            "/b/1": Page(fixture_page("daily-1.html", base)),
+            "/a/3": Page(BRIEF),
+            "/a/slow": Page(BRIEF.replace(b"Kim Yo Jong", b"Pak Jong Chon"), delay=30),
+        })
+        items = [("one", site.url("/a/1"), "Fri, 31 Oct 2025 00:12:00 GMT"),
+                 ("two", site.url("/a/2"), "Sun, 02 Nov 2025 00:30:00 GMT")]
+        site.routes["/feed"] = Page(rss(items), "application/rss+xml")
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "interval": "1s", "feeds": [site.url("/feed")]}])
+        output = tmp_path / "output"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+        daemon = subprocess.Popen([sys.executable, "-m", "scraper", "run"], cwd=tmp_path, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert _wait(lambda: len(read_records(output)) == 2, 60), "first poll wrote nothing"
+            # A new item in the feed is picked up by a later poll, without a restart.
+            items.append(("copy", site.url("/b/1"), "Fri, 31 Oct 2025 01:40:00 GMT"))
+            site.routes["/feed"] = Page(rss(items), "application/rss+xml")
+            assert _wait(lambda: len(read_records(output)) == 3, 30), "second poll wrote nothing"
+            assert site.hits["/feed"] >= 2
+
+            # One fast and one very slow new article; stop while the slow one is in flight.
+            items += [("brief", site.url("/a/3"), "Mon, 03 Nov 2025 01:00:00 GMT"),
+                      ("slow", site.url("/a/slow"), "Mon, 03 Nov 2025 02:00:00 GMT")]
+            site.routes["/feed"] = Page(rss(items), "application/rss+xml")
+            assert _wait(lambda: site.hits["/a/slow"] > 0, 30), "the slow article was never asked for"
+            started = time.monotonic()
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=15)
+            took = time.monotonic() - started
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+            _, stderr = daemon.communicate(timeout=10)
+    assert daemon.returncode == 0, stderr
+    assert took < 10, f"SIGTERM took {took:.1f}s"
+    records = read_records(output)
+    urls = sorted(r["url"] for r in records)
+    # The brief fetched just before the stop is written out; the slow one is not, and nothing twice.
+    assert urls == sorted(site.url(p) for p in ("/a/1", "/a/2", "/b/1", "/a/3"))
+    copy = next(r for r in records if r["url"] == site.url("/b/1"))
+    assert copy["duplicate_of"] == next(r["id"] for r in records if r["url"] == site.url("/a/1"))
+    assert not list(output.rglob(".*.tmp"))

@@ -1,0 +1,76 @@
+"""The output directory and the state store: durable segments first, state second, nothing twice."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from scraper.errors import OutputError
+from scraper.records import Language, Record
+from scraper.sink import JsonlSink
+from scraper.state import State
+
+RECORD = Record(
+    id="wire-0123456789abcdef0123", url="https://x.org/a?input=rss", canonical_url="https://x.org/a",
+    source_id="wire", source_name="Wire", title="Title", body="First.\n\nSecond.", authors=("Kim",),
+    published_at=datetime(2025, 10, 31, 0, 12, tzinfo=UTC), fetched_at=datetime(2025, 11, 1, 23, 59, tzinfo=UTC),
+    language=Language("en", 0.99), content_hash="sha256:" + "0" * 64,
+)
+
+
+def test_segments_appear_only_when_flushed_and_are_partitioned_by_fetch_day(tmp_path: Path) -> None:
+    sink = JsonlSink(tmp_path)
+    sink.add(RECORD)
+    sink.add(replace(RECORD, id="wire-1", fetched_at=datetime(2025, 11, 2, 0, 1, tzinfo=UTC)))
+    assert list(tmp_path.rglob("*.jsonl")) == []  # nothing visible before the flush
+    published = sink.flush()
+    assert sorted(p.relative_to(tmp_path).parts[:3] for p in published) == [("2025", "11", "01"),
+                                                                            ("2025", "11", "02")]
+    line = published[0].read_text(encoding="utf-8")
+    assert line.endswith("\n") and line.count("\n") == 1
+    assert json.loads(line)["fetched_at"] in ("2025-11-01T23:59:00Z", "2025-11-02T00:01:00Z")
+    sink.close()
+
+
+def test_one_writer_per_directory_and_leftovers_are_removed(tmp_path: Path) -> None:
+    first = JsonlSink(tmp_path)
+    first.add(RECORD)  # an open temp segment, as a crash would leave it
+    with pytest.raises(OutputError, match="another scraper process"):
+        JsonlSink(tmp_path)
+    for segment in first._open.values():  # simulate the process dying without a flush
+        segment.handle.close()
+    first._lock.close()
+    leftovers = list(tmp_path.rglob(".*.tmp"))
+    assert len(leftovers) == 1
+    JsonlSink(tmp_path).close()
+    assert list(tmp_path.rglob(".*.tmp")) == [] and list(tmp_path.rglob("*.jsonl")) == []
+
+
+def test_state_commits_staged_reports_and_survives_reopening(tmp_path: Path) -> None:
+    state = State(tmp_path / "s.sqlite")
+    state.stage(RECORD, ("https://x.org/a", "https://x.org/a?input=rss"))
+    assert state.known_url("https://x.org/a") == RECORD.id  # visible at once to this run
+    assert state.first_with_hash(RECORD.content_hash) == RECORD.id
+    state.close()
+    reopened = State(tmp_path / "s.sqlite")
+    assert reopened.known_url("https://x.org/a") is None  # never committed: it will be fetched again
+    reopened.stage(RECORD, ("https://x.org/a",))
+    reopened.commit()
+    reopened.close()
+    again = State(tmp_path / "s.sqlite")
+    assert again.known_url("https://x.org/a") == RECORD.id and again.has_record(RECORD.id)
+    assert again.count_reports() == 1
+
+
+def test_failures_wait_for_their_retry_time(tmp_path: Path) -> None:
+    state = State(tmp_path / "s.sqlite")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    state.note_failure("https://x.org/gone", "wire", "http_404", datetime(2026, 1, 2, tzinfo=UTC))
+    assert not state.retry_due("https://x.org/gone", now)
+    assert state.retry_due("https://x.org/gone", datetime(2026, 1, 2, 0, 1, tzinfo=UTC))
+    state.note_failure("https://x.org/gone", "wire", "http_404", datetime(2026, 1, 3, tzinfo=UTC))
+    assert state.failures() == [("https://x.org/gone", "wire", "http_404", 2)]
