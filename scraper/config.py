@@ -132,7 +132,12 @@ _OUTLET_ONLY: dict[str, tuple[Callable[[object], Any], str]] = {
 }
 _REQUIRED = ("id", "name", "homepage")
 _GLOBAL: dict[str, Callable[[object], Any]] = {"concurrency": _positive_int}
-_TOP_LEVEL = {"defaults", "outlet"}
+# [output]: how segments of the output directory are cut.
+_OUTPUT: dict[str, tuple[Callable[[object], Any], str]] = {
+    "segment_records": (_positive_int, "segment_records"),
+    "segment_seconds": (parse_duration, "segment_seconds"),
+}
+_TOP_LEVEL = {"defaults", "outlet", "output"}
 
 
 def _parse_table(
@@ -159,7 +164,12 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
     """Validate already-parsed TOML; raise ConfigError at the first mistake."""
     for key in data:
         if key not in _TOP_LEVEL:
-            raise ConfigError("unknown top-level table (expected [defaults] and [[outlet]])", path=path, key=key)
+            raise ConfigError("unknown top-level table (expected [defaults], [output] and [[outlet]])",
+                              path=path, key=key)
+    output_table = data.get("output", {})
+    if not isinstance(output_table, dict):
+        raise ConfigError("expected a table", path=path, key="output")
+    output = _parse_table(output_table, _OUTPUT, path=path)
     defaults_table = data.get("defaults", {})
     if not isinstance(defaults_table, dict):
         raise ConfigError("expected a table", path=path, key="defaults")
@@ -196,7 +206,7 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
         fields.setdefault("languages", ())
         fields.setdefault("timezone", "UTC")
         sources.append(Source(**fields))
-    return Settings(path=path, sources=tuple(sources), **globals_)
+    return Settings(path=path, sources=tuple(sources), **globals_, **output)
 
 
 def load_settings(path: str | Path) -> Settings:

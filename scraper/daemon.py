@@ -19,6 +19,16 @@ log = logging.getLogger(__name__)
 DEFAULT_GRACE = 7.0  # seconds in-flight work may take after a stop signal; flush and exit follow well within 10 s
 
 
+async def flush_while_running(pipeline: Pipeline, every: float) -> None:
+    """Close output segments that reached their age limit while polls are still running."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            pipeline.flush_if_due()
+        except ScraperError as exc:
+            log.error("flushing output failed: %s", exc)
+
+
 class Daemon:
     """Owns the scheduler and the stop signal; the pipeline does the work."""
 
@@ -73,6 +83,7 @@ class Daemon:
                 max_instances=1,  # never two polls of one outlet at once
                 misfire_grace_time=max(1, int(source.interval // 2)),
             )
+        flusher = asyncio.create_task(flush_while_running(self.pipeline, self.settings.segment_seconds / 4))
         scheduler.start()
         log.info("daemon started: %d outlets", len(self.settings.sources))
         try:
@@ -91,6 +102,7 @@ class Daemon:
                     task.cancel()
                 await asyncio.gather(*late, return_exceptions=True)
             scheduler.shutdown(wait=False)
+            flusher.cancel()
             self.pipeline.flush()  # everything fetched so far is written before we exit
         log.info(self.total.line("daemon stopped"))
         return self.total

@@ -7,8 +7,11 @@ No scheduling and no argv here: the daemon calls `poll` on a timer, backfill cal
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 PERMANENT_RETRY = timedelta(days=1)
 _TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "http_502", "http_503", "http_504"}
 MAX_SITEMAPS_PER_POLL = 50
+FAULT_EXIT = 137  # what a SIGKILLed process reports
 WORKERS_PER_POLL = 8
 
 
@@ -83,13 +87,13 @@ class Pipeline:
     """Runs polls against one fetcher, state store and sink. Close it with `close()`."""
 
     def __init__(
-        self, fetcher: Fetcher, state: State, sink: Sink, detector: LanguageDetector, *, batch_size: int = 200
+        self, fetcher: Fetcher, state: State, sink: Sink, detector: LanguageDetector, *, fault: str = ""
     ) -> None:
         self.fetcher = fetcher
         self.state = state
         self.sink = sink
         self.detector = detector
-        self.batch_size = batch_size
+        self._fault = fault
         self._index = DuplicateIndex(state)
         # One worker: extraction is CPU-bound and trafilatura keeps module-level caches.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
@@ -100,11 +104,52 @@ class Pipeline:
     def flush(self) -> None:
         """Make written records durable, then (only then) record them in the state store."""
         try:
-            self.sink.flush()
+            published = self.sink.flush()
         except OutputError:
-            self.state.discard_staged()
+            self.abort()
             raise
-        self.state.commit()
+        if self._fault == "after_publish" and published:
+            os._exit(FAULT_EXIT)  # test hook: a crash between the rename and the state commit
+        self.state.commit(published)
+
+    def flush_if_due(self) -> None:
+        """Close segments that reached their size or age limit (called on a timer)."""
+        if self.sink.due():
+            self.flush()
+
+    def abort(self) -> None:
+        """Drop what is not durable yet, in the sink and in the state alike; it is fetched again later."""
+        self.sink.abort()
+        self.state.discard_staged()
+
+    def reconcile(self, strip_query: Mapping[str, tuple[str, ...]]) -> int:
+        """Commit reports of segments that reached the disk but whose state commit was lost in a crash.
+
+        Without this, their articles would look new and be written a second time. Only partitions from
+        the newest committed segment's day on can hold such segments. Returns how many were found.
+        """
+        committed = self.state.committed_segments()
+        since = ""
+        if committed:
+            # A segment opened just after midnight may hold records fetched the day before.
+            newest = datetime.strptime(max(committed)[:10], "%Y/%m/%d")
+            since = (newest - timedelta(days=1)).strftime("%Y/%m/%d")
+        lost = [name for name in self.sink.segments(since) if name not in committed]
+        for name in lost:
+            for number, line in enumerate(self.sink.read(name), start=1):
+                try:
+                    record = Record.from_dict(json.loads(line))
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.error("%s line %d is not a record (%s); run `scraper verify-output`", name, number, exc)
+                    continue
+                if self.state.has_record(record.id):
+                    continue
+                strip = strip_query.get(record.source_id, ())
+                self.state.stage(record, tuple(dict.fromkeys((canonicalize(record.url, strip),
+                                                              record.canonical_url))))
+            self.state.commit([name], recovered=True)
+            log.warning("recovered %s: its records were on disk but not in the state store", name)
+        return len(lost)
 
     # --- discovery -----------------------------------------------------------------------------------
     async def discover(
@@ -183,11 +228,15 @@ class Pipeline:
         if duplicate_of:
             record = replace(record, duplicate_of=duplicate_of)
             summary.duplicates += 1
-        self.sink.add(record)
+        try:
+            self.sink.add(record)
+        except OutputError:
+            self.abort()
+            raise
         self.state.stage(record, urls)
         summary.written += 1
         log.info("%s: %s %s", source.id, "duplicate" if duplicate_of else "article", record.canonical_url)
-        if self.state.staged >= self.batch_size:
+        if self.sink.due():
             self.flush()
 
     def _skipped(self, summary: Summary, source: Source, url: str, skip: Skip, remember: bool = True) -> None:
@@ -223,10 +272,17 @@ class Pipeline:
         for link in links:
             queue.put_nowait(link)
 
+        failure: list[OutputError] = []
+
         async def worker() -> None:
-            while not queue.empty() and not (stop and stop.is_set()):
-                await self.process(source, queue.get_nowait(), summary, since, until)
+            while not queue.empty() and not failure and not (stop and stop.is_set()):
+                try:
+                    await self.process(source, queue.get_nowait(), summary, since, until)
+                except OutputError as exc:
+                    failure.append(exc)  # the other workers stop too: nothing can be written now
 
         await asyncio.gather(*(worker() for _ in range(min(WORKERS_PER_POLL, len(links)))))
+        if failure:
+            raise failure[0]
         log.info(summary.line(source.id))
         return summary

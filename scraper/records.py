@@ -42,6 +42,8 @@ class Settings:
     path: str
     sources: tuple[Source, ...]
     concurrency: int = 32  # requests in flight over all hosts
+    segment_records: int = 1000  # an output segment closes after this many records...
+    segment_seconds: float = 30.0  # ...or this many seconds after its first record
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:
@@ -117,6 +119,7 @@ class Record:
     language: Language
     content_hash: str
     duplicate_of: str | None = None
+    truncated: bool = False  # the body was cut at a paragraph boundary to keep the line under 100 KB
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,7 +136,29 @@ class Record:
             "language": self.language.to_dict(),
             "content_hash": self.content_hash,
             "duplicate_of": self.duplicate_of,
+            "truncated": self.truncated,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Record:
+        """Read back one output line (for recovery and checks); raises KeyError/ValueError if malformed."""
+        published = data["published_at"]
+        return cls(
+            id=data["id"],
+            url=data["url"],
+            canonical_url=data["canonical_url"],
+            source_id=data["source"]["id"],
+            source_name=data["source"]["name"],
+            title=data["title"],
+            body=data["body"],
+            authors=tuple(data["authors"]),
+            published_at=datetime.fromisoformat(published) if published else None,
+            fetched_at=datetime.fromisoformat(data["fetched_at"]),
+            language=Language(data["language"]["code"], float(data["language"]["confidence"])),
+            content_hash=data["content_hash"],
+            duplicate_of=data["duplicate_of"],
+            truncated=bool(data.get("truncated", False)),
+        )
 
 
 def iso_utc(moment: datetime) -> str:

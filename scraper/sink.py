@@ -6,11 +6,14 @@ Layout: `<output>/YYYY/MM/DD/<YYYYMMDDTHHMMSSZ>-<seq>.jsonl`, partitioned by fet
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+import re
+import time
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Protocol
@@ -22,6 +25,10 @@ log = logging.getLogger(__name__)
 
 TEMP_SUFFIX = ".tmp"
 LOCK_NAME = ".scraper.lock"
+MAX_LINE_BYTES = 100_000  # Vector drops longer lines and Fluent Bit stops on them
+SEGMENT_RECORDS = 1000
+SEGMENT_SECONDS = 30.0
+SEGMENT_NAME = re.compile(r"^\d{8}T\d{6}Z-\d{4,}\.jsonl$")
 
 
 class Sink(Protocol):
@@ -29,14 +36,49 @@ class Sink(Protocol):
 
     def add(self, record: Record) -> None: ...
 
-    def flush(self) -> list[Path]: ...
+    def due(self) -> bool: ...
+
+    def flush(self) -> list[str]: ...
+
+    def abort(self) -> None: ...
+
+    def segments(self, since_day: str = "") -> list[str]: ...
+
+    def read(self, name: str) -> list[str]: ...
 
     def close(self) -> None: ...
 
 
-def encode(record: Record) -> str:
-    """One record as one JSONL line (UTF-8 text, no raw newlines inside)."""
+def _dumps(record: Record) -> str:
     return json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def encode(record: Record, max_bytes: int = MAX_LINE_BYTES) -> str:
+    """One record as one JSONL line under `max_bytes`: a longer body loses paragraphs from its end."""
+    line = _dumps(record)
+    if len(line.encode("utf-8")) <= max_bytes:
+        return line
+    # Everything but the body is small; cut the body at a paragraph boundary to what fits.
+    overhead = len(_dumps(replace(record, body="", truncated=True, title=record.title[:1000])).encode("utf-8"))
+    budget = max_bytes - overhead
+    kept: list[str] = []
+    used = 0
+    for paragraph in record.body.split("\n\n"):
+        # JSON escaping can grow a character to 6 bytes ("\u2028"); count what will be written.
+        size = len(json.dumps(paragraph, ensure_ascii=False).encode("utf-8")) + 4
+        if used + size > budget:
+            break
+        kept.append(paragraph)
+        used += size
+    if not kept:  # a single giant paragraph: cut it at a character boundary instead
+        text = record.body
+        while text and len(json.dumps(text, ensure_ascii=False).encode("utf-8")) > budget:
+            text = text[: len(text) * 3 // 4]
+        kept = [text]
+    cut = replace(record, body="\n\n".join(kept), truncated=True, title=record.title[:1000])
+    return _dumps(cut)
+
+
 
 
 def _fsync_dir(path: Path) -> None:
@@ -53,14 +95,28 @@ class _Segment:
     final: Path
     handle: IO[str]
     records: int = 0
-    opened: datetime = field(default_factory=lambda: datetime.now(UTC))
+    opened: float = field(default_factory=time.monotonic)
 
 
 class JsonlSink:
-    """Writes segments into an output directory it holds an exclusive lock on."""
+    """Writes segments into an output directory it holds an exclusive lock on.
 
-    def __init__(self, root: str | Path) -> None:
+    A segment is due for closing after `segment_records` records or `segment_seconds` seconds; the
+    pipeline asks `due()` and flushes, so that state is committed right after each segment is durable.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        segment_records: int = SEGMENT_RECORDS,
+        segment_seconds: float = SEGMENT_SECONDS,
+        max_line_bytes: int = MAX_LINE_BYTES,
+    ) -> None:
         self.root = Path(root)
+        self.segment_records = segment_records
+        self.segment_seconds = segment_seconds
+        self.max_line_bytes = max_line_bytes
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._lock = open(self.root / LOCK_NAME, "a+")  # noqa: SIM115 - held for the sink's life
@@ -102,7 +158,7 @@ class JsonlSink:
     def add(self, record: Record) -> None:
         try:
             segment = self._segment(record.fetched_at.astimezone(UTC).date())
-            segment.handle.write(encode(record))
+            segment.handle.write(encode(record, self.max_line_bytes))
             segment.records += 1
         except OSError as exc:
             raise OutputError(f"{self.root}: cannot write a record: {exc.strerror}") from None
@@ -111,21 +167,49 @@ class JsonlSink:
     def pending(self) -> int:
         return sum(segment.records for segment in self._open.values())
 
-    def flush(self) -> list[Path]:
-        published: list[Path] = []
+    def due(self) -> bool:
+        """True when an open segment is full or old enough to be closed."""
+        now = time.monotonic()
+        return any(s.records >= self.segment_records or now - s.opened >= self.segment_seconds
+                   for s in self._open.values())
+
+    def flush(self) -> list[str]:
+        """Close every open segment durably; return their paths relative to the output directory."""
+        published: list[str] = []
         try:
             for day in list(self._open):
-                segment = self._open.pop(day)
+                segment = self._open[day]
                 segment.handle.flush()
                 os.fsync(segment.handle.fileno())
                 segment.handle.close()
                 os.replace(segment.temp, segment.final)
                 _fsync_dir(segment.final.parent)
-                published.append(segment.final)
+                del self._open[day]
+                published.append(segment.final.relative_to(self.root).as_posix())
                 log.info("wrote %d records to %s", segment.records, segment.final)
         except OSError as exc:
             raise OutputError(f"{self.root}: cannot publish a segment: {exc.strerror}") from None
         return published
+
+    def abort(self) -> None:
+        """Throw away open segments (after a write failed): their records will be fetched again."""
+        for segment in self._open.values():
+            with contextlib.suppress(OSError):  # closing flushes the buffer, which may fail again
+                segment.handle.close()
+            segment.temp.unlink(missing_ok=True)
+        self._open.clear()
+
+    def segments(self, since_day: str = "") -> list[str]:
+        """Visible segments ("YYYY/MM/DD/name.jsonl") in partitions from `since_day` on, in order."""
+        found: list[str] = []
+        for folder in sorted(self.root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]")):
+            day = folder.relative_to(self.root).as_posix()
+            if day >= since_day:
+                found.extend(f"{day}/{p.name}" for p in sorted(folder.glob("*.jsonl")))
+        return found
+
+    def read(self, name: str) -> list[str]:
+        return (self.root / name).read_text(encoding="utf-8").splitlines()
 
     def close(self) -> None:
         try:

@@ -30,6 +30,10 @@ CREATE TABLE IF NOT EXISTS urls (
     url       TEXT PRIMARY KEY,
     record_id TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS segments (
+    name       TEXT PRIMARY KEY,  -- path relative to the output directory
+    recovered  INTEGER NOT NULL DEFAULT 0  -- 1: found on disk at start-up, its commit had been lost
+);
 CREATE TABLE IF NOT EXISTS failures (
     url       TEXT PRIMARY KEY,
     source_id TEXT NOT NULL,
@@ -117,12 +121,19 @@ class State:
     def staged(self) -> int:
         return len(self._staged) + len(self._staged_aliases)
 
-    def commit(self) -> None:
-        """Write every staged report in one transaction (call once their segment is durable)."""
-        if not self._staged and not self._staged_aliases:
+    def commit(self, segments: tuple[str, ...] | list[str] = (), *, recovered: bool = False) -> None:
+        """Write every staged report, and the segments holding them, in one transaction.
+
+        Call it once those segments are durable. A segment named here is known to hold committed
+        reports; one on disk but not here lost its commit in a crash (see `committed_segments`).
+        """
+        if not self._staged and not self._staged_aliases and not segments:
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO segments VALUES (?, ?)", [(name, int(recovered)) for name in segments],
+            )
             for item in self._staged.values():
                 record = item.record
                 self._db.execute(
@@ -149,6 +160,12 @@ class State:
         self._staged_urls.clear()
         self._staged_hashes.clear()
         self._staged_aliases.clear()
+
+    def committed_segments(self) -> set[str]:
+        return {str(row[0]) for row in self._db.execute("SELECT name FROM segments")}
+
+    def integrity_ok(self) -> bool:
+        return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
 
     # --- failures ------------------------------------------------------------------------------------
     def note_failure(self, url: str, source_id: str, reason: str, retry_at: datetime) -> None:

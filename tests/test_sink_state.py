@@ -28,9 +28,9 @@ def test_segments_appear_only_when_flushed_and_are_partitioned_by_fetch_day(tmp_
     sink.add(replace(RECORD, id="wire-1", fetched_at=datetime(2025, 11, 2, 0, 1, tzinfo=UTC)))
     assert list(tmp_path.rglob("*.jsonl")) == []  # nothing visible before the flush
     published = sink.flush()
-    assert sorted(p.relative_to(tmp_path).parts[:3] for p in published) == [("2025", "11", "01"),
-                                                                            ("2025", "11", "02")]
-    line = published[0].read_text(encoding="utf-8")
+    assert sorted(name[:10] for name in published) == ["2025/11/01", "2025/11/02"]
+    assert sink.segments() == sorted(published) and sink.segments("2025/11/02") == [max(published)]
+    line = (tmp_path / published[0]).read_text(encoding="utf-8")
     assert line.endswith("\n") and line.count("\n") == 1
     assert json.loads(line)["fetched_at"] in ("2025-11-01T23:59:00Z", "2025-11-02T00:01:00Z")
     sink.close()
