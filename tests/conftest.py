@@ -56,10 +56,10 @@ def record_schema() -> dict[str, Any]:
 
 
 def run_cli(
-    *args: str, cwd: Path, timeout: float = 120, stdin: bytes | None = None
+    *args: str, cwd: Path, timeout: float = 120, stdin: bytes | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m scraper ARGS` as a user would, in `cwd`, with no SCRAPER_* variables leaking in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "scraper", *args],
         cwd=cwd, env=env, capture_output=True, timeout=timeout,

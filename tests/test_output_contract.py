@@ -1,0 +1,190 @@
+"""The output directory contract: complete lines under 100 KB, each report once, crash- and disk-full-safe."""
+
+from __future__ import annotations
+
+import errno
+import json
+import random
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+from pytest_httpx import HTTPXMock
+
+from conftest import read_records, record_schema, rss, run_cli, write_sources
+from localsite import LocalSite, Page
+from scraper.analyse import LanguageDetector
+from scraper.errors import OutputError
+from scraper.fetch import Fetcher
+from scraper.pipeline import Pipeline
+from scraper.records import Language, Record, Source
+from scraper.sink import MAX_LINE_BYTES, JsonlSink, encode
+from scraper.state import State
+from scraper.verify import verify_output
+
+WORDS = ("Pyongyang Seoul delegation minister talks missile treaty cooperation sanctions summit visit "
+         "statement agency reported foreign relations security exercise launch council session economy").split()
+
+
+def article_page(number: int, paragraphs: int = 3) -> bytes:
+    """A distinct, realistic-enough article page: its own title and paragraphs."""
+    rng = random.Random(number)
+    body = "".join(
+        "<p>" + " ".join(rng.choice(WORDS) for _ in range(30)).capitalize() + f" (item {number}.{i}).</p>"
+        for i in range(paragraphs)
+    )
+    return (f"<html><head><title>Report {number}</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<article><h1>Report {number}</h1>{body}</article><footer>(C) Test</footer></body></html>").encode()
+
+
+def numbered_site(count: int) -> LocalSite:
+    site = LocalSite()
+    items = []
+    for number in range(count):
+        site.routes[f"/a/{number}"] = Page(article_page(number))
+        day = 1 + number % 28
+        items.append((f"Report {number}", site.url(f"/a/{number}"), f"{day:02d} Oct 2025 0{number % 10}:00:00 GMT"))
+    site.routes["/feed"] = Page(rss(items), "application/rss+xml")
+    return site
+
+
+RECORD = Record(
+    id="wire-0123456789abcdef0123", url="https://x.org/a", canonical_url="https://x.org/a", source_id="wire",
+    source_name="Wire", title="T", body="x", authors=(), published_at=None,
+    fetched_at=datetime(2025, 11, 1, tzinfo=UTC), language=Language("en", 1.0), content_hash="sha256:" + "0" * 64,
+)
+
+
+def test_a_huge_body_is_cut_at_a_paragraph_boundary_and_marked() -> None:
+    paragraphs = [f"Paragraph {i} " + "안녕하세요 " * 300 for i in range(100)]  # ~550 KB of UTF-8
+    line = encode(replace(RECORD, body="\n\n".join(paragraphs)))
+    assert len(line.encode("utf-8")) <= MAX_LINE_BYTES and line.endswith("\n")
+    record = json.loads(line)
+    jsonschema.validate(record, record_schema())
+    assert record["truncated"] is True
+    kept = record["body"].split("\n\n")
+    assert kept == paragraphs[: len(kept)] and len(kept) >= 10
+    assert json.loads(encode(RECORD))["truncated"] is False
+
+
+def test_verify_output_finds_each_kind_of_problem(tmp_path: Path) -> None:
+    sink = JsonlSink(tmp_path)
+    sink.add(RECORD)
+    sink.add(replace(RECORD, id="wire-1123456789abcdef0123"))
+    (first,) = sink.flush()
+    sink.add(RECORD)  # the same report again, in another segment
+    (second,) = sink.flush()
+    sink.close()
+    assert verify_output(tmp_path).problems == [f"{second}:1: report {RECORD.id} already in {first}:1"]
+    (tmp_path / second).unlink()
+    assert verify_output(tmp_path).ok
+
+    partition = tmp_path / "2025" / "11" / "01"
+    (partition / "20251101T000000Z-0099.jsonl").write_bytes(encode(replace(RECORD, id="wire-2"))[:-20].encode())
+    (partition / "notes.jsonl").write_text("{}\n")
+    (tmp_path / "2025" / "11" / "02").mkdir()
+    (tmp_path / "2025" / "11" / "02" / "20251102T000000Z-0001.jsonl").write_text(
+        encode(replace(RECORD, id="wire-3123456789abcdef0123")) + "{}\n", encoding="utf-8")
+    problems = verify_output(tmp_path).problems
+    assert any("-0099.jsonl: last line is not terminated" in p for p in problems)
+    assert any("-0099.jsonl:1: not JSON" in p for p in problems)
+    assert any("notes.jsonl: not a segment name" in p for p in problems)
+    assert any("20251102T000000Z-0001.jsonl:1: fetched 2025-11-01T00:00:00Z but stored under 2025/11/02" in p
+               for p in problems)
+    assert any("20251102T000000Z-0001.jsonl:2: schema" in p for p in problems)
+
+
+def test_verify_output_command(tmp_path: Path) -> None:
+    sink = JsonlSink(tmp_path / "out")
+    sink.add(RECORD)
+    sink.close()
+    good = run_cli("verify-output", str(tmp_path / "out"), cwd=tmp_path)
+    assert good.returncode == 0 and "1 segments, 1 records, ok" in good.stdout
+    next((tmp_path / "out").rglob("*.jsonl")).write_text("{broken\n")
+    bad = run_cli("--output", str(tmp_path / "out"), "verify-output", cwd=tmp_path)
+    assert bad.returncode == 1 and "not JSON" in bad.stdout
+
+
+def test_a_crash_between_rename_and_commit_is_reconciled_without_duplicates(tmp_path: Path) -> None:
+    with numbered_site(12) as site:
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "feeds": [site.url("/feed")]}])
+        (tmp_path / "sources.toml").write_text((tmp_path / "sources.toml").read_text()
+                                               + "[output]\nsegment_records = 5\n")
+        crashed = run_cli("backfill", cwd=tmp_path, env={"SCRAPER_FAULT": "after_publish"})
+        assert crashed.returncode == 137
+        assert len(read_records(tmp_path / "output")) == 5  # on disk, but never committed to state
+        resumed = run_cli("backfill", cwd=tmp_path)
+        assert resumed.returncode == 0, resumed.stderr
+        assert "its records were on disk but not in the state store" in resumed.stderr
+        assert resumed.stdout.strip().splitlines()[-1].startswith("backfill: written=7 ")
+    records = read_records(tmp_path / "output")
+    assert sorted(r["url"] for r in records) == sorted(site.url(f"/a/{n}") for n in range(12))
+    assert verify_output(tmp_path / "output").ok
+
+
+def test_overlapping_backfills_add_nothing_twice(tmp_path: Path) -> None:
+    with numbered_site(28) as site:
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "feeds": [site.url("/feed")]}])
+        early = run_cli("backfill", "--since", "2025-10-01", "--until", "2025-10-15", cwd=tmp_path)
+        late = run_cli("backfill", "--since", "2025-10-10", "--until", "2025-10-28", cwd=tmp_path)
+        everything = run_cli("backfill", cwd=tmp_path)
+    assert early.stdout.startswith("backfill: written=15 ")
+    assert late.stdout.startswith("backfill: written=13 ")  # 10th-15th were written by the first run
+    assert everything.stdout.startswith("backfill: written=0 ")
+    records = read_records(tmp_path / "output")
+    assert len(records) == len({r["id"] for r in records}) == 28
+    assert verify_output(tmp_path / "output").ok
+
+
+class FlakyDisk(JsonlSink):
+    """A sink on a disk that is full until `full` is cleared."""
+
+    full = True
+
+    def add(self, record: Record) -> None:
+        if self.full:
+            raise OutputError(f"{self.root}: cannot write a record: {errno.errorcode[errno.ENOSPC]}")
+        super().add(record)
+
+
+async def test_a_full_disk_loses_nothing_and_resumes(tmp_path: Path, httpx_mock: HTTPXMock) -> None:
+    source = Source(id="wire", name="Wire", languages=("en",), homepage="https://wire.example/", timezone="UTC",
+                    feeds=("https://wire.example/feed",), delay=0.001)
+    feed = rss([(f"R{n}", f"https://wire.example/a/{n}", "Fri, 31 Oct 2025 00:00:00 GMT") for n in range(5)])
+    httpx_mock.add_response(url="https://wire.example/feed", content=feed, is_reusable=True)
+    for n in range(5):
+        httpx_mock.add_response(url=f"https://wire.example/a/{n}", content=article_page(n), is_reusable=True,
+                                headers={"Content-Type": "text/html"})
+    sink, state = FlakyDisk(tmp_path / "out"), State(tmp_path / "state.sqlite")
+    async with Fetcher() as fetcher:
+        pipeline = Pipeline(fetcher, state, sink, LanguageDetector())
+        with pytest.raises(OutputError, match="ENOSPC"):
+            await pipeline.poll(source)
+        assert state.staged == 0 and state.count_reports() == 0 and sink.pending == 0
+        sink.full = False  # space is back
+        summary = await pipeline.poll(source)
+        pipeline.flush()
+        pipeline.close()
+    sink.close()
+    assert summary.written == 5
+    assert state.count_reports() == 5
+    assert sorted(r["url"] for r in read_records(tmp_path / "out")) == [f"https://wire.example/a/{n}" for n in range(5)]
+    state.close()
+
+
+def test_state_database_is_sound_after_runs(tmp_path: Path) -> None:
+    with numbered_site(3) as site:
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "feeds": [site.url("/feed")]}])
+        assert run_cli("backfill", cwd=tmp_path).returncode == 0
+    db = sqlite3.connect(tmp_path / "output.state.sqlite")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT count(*) FROM segments").fetchone()[0] == 1
+    db.close()
+
+
