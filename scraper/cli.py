@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -60,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     extract = verbs.add_parser("extract", help="print the record of each page file or URL as a JSON line")
     extract.add_argument("inputs", nargs="+", metavar="PATH_OR_URL", help="an HTML file (.gz too), a URL, or -")
     extract.add_argument("--source", metavar="ID", help="apply this outlet's settings (timezone, ...)")
+    extract.add_argument("--allow-private", action="store_true",
+                         help="allow URLs on private, loopback or link-local addresses")
 
     verify = verbs.add_parser("verify-output", help="check an output directory against the output contract")
     verify.add_argument("directory", nargs="?", help="the output directory (default: --output)")
@@ -116,7 +119,8 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     state = State(_state_path(args))
     sink = JsonlSink(args.output, segment_records=settings.segment_records,
                      segment_seconds=settings.segment_seconds)
-    fetcher = Fetcher(concurrency=settings.concurrency)
+    fetcher = Fetcher(concurrency=settings.concurrency, pause_after_failures=settings.pause_after_failures,
+                      pause_for=settings.pause_for)
     # SCRAPER_FAULT is a test hook: "after_publish" dies between a segment's rename and its state commit.
     pipeline = Pipeline(fetcher, state, sink, LanguageDetector(), fault=os.environ.get("SCRAPER_FAULT", ""))
     try:
@@ -201,6 +205,8 @@ async def _extract(args: argparse.Namespace) -> int:
     async with Fetcher() as fetcher:
         for item in args.inputs:
             source = _source_for(item, settings, chosen)
+            if args.allow_private:
+                source = replace(source, allow_private=True)
             try:
                 fetched = _read_input(item, source) or await fetcher.get(item, source)
                 record = analyse_page(fetched, source, detector)

@@ -10,8 +10,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+
 from scraper.errors import ConfigError
-from scraper.records import Settings, Source
+from scraper.records import Selectors, Settings, Source
 
 OUTLET_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -101,6 +103,18 @@ def _positive_int(value: object) -> int:
     return value
 
 
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a whole number ≥ 0, got {value!r}")
+    return value
+
+
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
 def _outlet_id(value: object) -> str:
     if not isinstance(value, str) or not OUTLET_ID.match(value):
         raise ValueError(f"expected lowercase letters, digits and dashes ([a-z0-9-]+), got {value!r}")
@@ -109,6 +123,30 @@ def _outlet_id(value: object) -> str:
 
 def _param_name(value: object) -> str:
     return _string(value)
+
+
+_SELECTOR_KEYS = ("body", "title", "date", "authors")
+
+
+def _css_selector(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a CSS selector string, got {value!r}")
+    try:
+        LexborHTMLParser("<p></p>").css(value.strip())
+    except SelectolaxError:
+        raise ValueError(f'not a valid CSS selector: "{value}"') from None
+    return value.strip()
+
+
+def _selectors(value: object) -> Selectors:
+    """[outlet.selectors] body/title/date/authors: CSS selectors that win over generic extraction."""
+    if not isinstance(value, dict):
+        raise ValueError('expected a table like {body = "div.article p", title = "h1"}')
+    for name in value:
+        if name not in _SELECTOR_KEYS:
+            known = ", ".join(sorted(_SELECTOR_KEYS))
+            raise ValueError(f'unknown selector "{name}" (known selectors: {known})')
+    return Selectors(**{name: _css_selector(selector) for name, selector in value.items()})
 
 
 # key -> (parser, Source field name). Keys allowed in [defaults] and in every [[outlet]].
@@ -121,6 +159,13 @@ _INHERITED: dict[str, tuple[Callable[[object], Any], str]] = {
     "max_bytes": (parse_size, "max_bytes"),
     "max_articles": (_positive_int, "max_articles"),
     "strip_query": (_string_list(_param_name), "strip_query"),
+    "connect_timeout": (parse_duration, "connect_timeout"),
+    "read_timeout": (parse_duration, "read_timeout"),
+    "max_concurrency_per_host": (_positive_int, "max_concurrency_per_host"),
+    "retries": (_count, "retries"),
+    "max_retry_after": (parse_duration, "max_retry_after"),
+    "max_crawl_delay": (parse_duration, "max_crawl_delay"),
+    "allow_private": (_bool, "allow_private"),
 }
 _OUTLET_ONLY: dict[str, tuple[Callable[[object], Any], str]] = {
     "id": (_outlet_id, "id"),
@@ -129,9 +174,14 @@ _OUTLET_ONLY: dict[str, tuple[Callable[[object], Any], str]] = {
     "homepage": (check_url, "homepage"),
     "feeds": (_string_list(check_url), "feeds"),
     "sitemaps": (_string_list(check_url), "sitemaps"),
+    "selectors": (_selectors, "selectors"),
 }
 _REQUIRED = ("id", "name", "homepage")
-_GLOBAL: dict[str, Callable[[object], Any]] = {"concurrency": _positive_int}
+_GLOBAL: dict[str, Callable[[object], Any]] = {
+    "concurrency": _positive_int,
+    "pause_after_failures": _positive_int,
+    "pause_for": parse_duration,
+}
 # [output]: how segments of the output directory are cut.
 _OUTPUT: dict[str, tuple[Callable[[object], Any], str]] = {
     "segment_records": (_positive_int, "segment_records"),

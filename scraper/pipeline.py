@@ -22,6 +22,7 @@ from scraper.discover import parse_feed, parse_sitemap
 from scraper.errors import OutputError, Skip
 from scraper.extract import extract_article
 from scraper.fetch import Fetcher
+from scraper.fetch.conditional import after_fetch, request_headers
 from scraper.records import Fetched, Link, Record, Source
 from scraper.sink import Sink
 from scraper.state import State
@@ -31,7 +32,8 @@ log = logging.getLogger(__name__)
 
 # Failures that will not mend by the next poll wait a day before the URL is tried again.
 PERMANENT_RETRY = timedelta(days=1)
-_TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "http_502", "http_503", "http_504"}
+_TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "http_502", "http_503", "http_504",
+              "robots_unavailable", "host_paused"}
 MAX_SITEMAPS_PER_POLL = 50
 FAULT_EXIT = 137  # what a SIGKILLed process reports
 WORKERS_PER_POLL = 8
@@ -74,6 +76,10 @@ def analyse_page(fetched: Fetched, source: Source, detector: LanguageDetector, l
         fetched_at=article.fetched_at,
         language=language,
         content_hash=content_hash(body),
+        subtitle=article.subtitle,
+        dateline=article.dateline,
+        credit=article.credit,
+        updated_at=article.updated_at,
     )
 
 
@@ -159,8 +165,9 @@ class Pipeline:
         found: list[Link] = []
         for feed_url in source.feeds:
             try:
-                feed = await self.fetcher.get(feed_url, source, kind="feed")
-                found.extend(parse_feed(feed.text, feed_url, source.id))
+                feed = await self._fetch_listing(feed_url, source)
+                if feed is not None:
+                    found.extend(parse_feed(feed.text, feed_url, source.id))
             except Skip as skip:
                 self._skipped(summary, source, feed_url, skip, remember=False)
         queue = list(source.sitemaps)
@@ -169,7 +176,9 @@ class Pipeline:
                 break
             sitemap_url = queue.pop(0)
             try:
-                fetched = await self.fetcher.get(sitemap_url, source, kind="feed")
+                fetched = await self._fetch_listing(sitemap_url, source)
+                if fetched is None:
+                    continue
                 sitemap = parse_sitemap(fetched.text, sitemap_url, source.id)
             except Skip as skip:
                 self._skipped(summary, source, sitemap_url, skip, remember=False)
@@ -193,6 +202,18 @@ class Pipeline:
             fresh[key] = link
         far_future = datetime.max.replace(tzinfo=UTC)
         return sorted(fresh.values(), key=lambda link: link.published_at or far_future)
+
+    async def _fetch_listing(self, url: str, source: Source) -> Fetched | None:
+        """A feed or sitemap with conditional GET; None when the server says it has not changed (304)."""
+        known = self.state.validators(url)
+        now = datetime.now(UTC)
+        sent = request_headers(known, now)
+        fetched = await self.fetcher.get(url, source, kind="feed", headers=sent)
+        if fetched.status == 304:
+            log.debug("%s: %s not modified", source.id, url)
+            return None
+        self.state.save_validators(after_fetch(known, fetched, sent, now), url)
+        return fetched
 
     # --- one article ---------------------------------------------------------------------------------
     async def process(

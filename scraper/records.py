@@ -16,6 +16,16 @@ SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
+class Selectors:
+    """An outlet's own CSS selectors (selectolax) for the parts of its article pages; None = generic."""
+
+    body: str | None = None
+    title: str | None = None
+    date: str | None = None
+    authors: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """One configured outlet, with every default already applied."""
 
@@ -30,9 +40,17 @@ class Source:
     delay: float = 1.0  # seconds between two requests to one host
     user_agent: str = "newsnorm/0.1"
     timeout: float = 30.0  # seconds for one HTTP request
-    max_bytes: int = 8_000_000  # a response body larger than this is skipped
+    max_bytes: int = 5_000_000  # a body larger than this (after decompression) is skipped
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0  # between two reads
+    max_concurrency_per_host: int = 1  # requests in flight to one host
+    retries: int = 3  # retries of connect errors, timeouts, 408, 429, 5xx (with back-off)
+    max_retry_after: float = 600.0  # a longer Retry-After is cut to this
+    max_crawl_delay: float = 60.0  # a host whose robots.txt asks for more is skipped
+    allow_private: bool = False  # fetch from private/loopback addresses (tests, intranet mirrors)
     strip_query: tuple[str, ...] = ()  # query parameters dropped from article URLs (tracking, feed markers)
     max_articles: int = 200  # articles fetched per poll at most; the rest wait for the next poll
+    selectors: Selectors | None = None  # per-outlet page selectors from sources.toml; they win when given
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +60,8 @@ class Settings:
     path: str
     sources: tuple[Source, ...]
     concurrency: int = 32  # requests in flight over all hosts
+    pause_after_failures: int = 5  # consecutive failures that pause a host (circuit breaker)...
+    pause_for: float = 600.0  # ...for this many seconds
     segment_records: int = 1000  # an output segment closes after this many records...
     segment_seconds: float = 30.0  # ...or this many seconds after its first record
 
@@ -74,15 +94,113 @@ class Fetched:
     text: str
     encoding: str
     fetched_at: datetime  # UTC
+    etag: str | None = None  # validators, kept for conditional GET of feeds and sitemaps
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParagraphLanguage:
+    """One paragraph's language and its share of the document's letters (in paragraph order)."""
+
+    code: str
+    share: float  # 0..1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "share": round(self.share, 4)}
 
 
 @dataclass(frozen=True, slots=True)
 class Language:
     code: str  # ISO 639-1, or "und" when nothing can be said
     confidence: float  # 0..1
+    paragraphs: tuple[ParagraphLanguage, ...] = ()  # one per paragraph, only when languages are mixed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "confidence": round(self.confidence, 4)}
+        out: dict[str, Any] = {"code": self.code, "confidence": round(self.confidence, 4)}
+        if self.paragraphs:
+            out["paragraphs"] = [p.to_dict() for p in self.paragraphs]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Language:
+        paragraphs = tuple(ParagraphLanguage(p["code"], float(p["share"])) for p in data.get("paragraphs", ()))
+        return cls(data["code"], float(data["confidence"]), paragraphs)
+
+
+@dataclass(frozen=True, slots=True)
+class Residue:
+    """Page interface removed from article text (scraper/analyse/residue.py): kept as evidence of how the
+    text was produced. `kind` is language_menu or interface; `paragraph` is the index it was found at."""
+
+    kind: str
+    text: str
+    paragraph: int
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationSignal:
+    """One artefact of (machine) translation: `kind` is name_variants, calque, ui_residue or mixed_script."""
+
+    kind: str
+    evidence: tuple[str, ...]  # what was found, as printed in the text (a name group is "A / B / C")
+    language: str | None = None  # the source language the artefact points to, if any (not serialised)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "evidence": list(self.evidence)}
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """Whether the text reads as a (machine) translation, and why."""
+
+    suspected: bool = False
+    score: float = 0.0  # 0..1
+    likely_source_language: str | None = None
+    signals: tuple[TranslationSignal, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "suspected": self.suspected,
+            "score": round(self.score, 4),
+            "likely_source_language": self.likely_source_language,
+            "signals": [s.to_dict() for s in self.signals],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Translation:
+        signals = tuple(TranslationSignal(s["kind"], tuple(s["evidence"])) for s in data.get("signals", ()))
+        return cls(bool(data["suspected"]), float(data["score"]), data.get("likely_source_language"), signals)
+
+
+@dataclass(frozen=True, slots=True)
+class NameGroup:
+    """One person (or organisation) named in the text, however spelt: the body is never rewritten."""
+
+    canonical: str
+    variants: tuple[str, ...]  # spellings as printed, most frequent first
+    count: int  # mentions over all spellings
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"canonical": self.canonical, "variants": list(self.variants), "count": self.count}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NameGroup:
+        return cls(data["canonical"], tuple(data["variants"]), int(data["count"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Dateline:
+    """Where and when the text says it was filed: "PYONGYANG, July 23 (KCNA) --" → place and date as printed."""
+
+    place: str
+    date_text: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"place": self.place, "date_text": self.date_text}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Dateline:
+        return cls(data["place"], data.get("date_text"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +214,32 @@ class Article:
     authors: tuple[str, ...] = ()
     published_at: datetime | None = None  # UTC
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    subtitle: str | None = None  # the standfirst under the headline, when the page has one
+    dateline: Dateline | None = None  # taken out of the first paragraph
+    credit: str | None = None  # the wire or agency the text credits ("Yonhap", "KCNA"); its line is removed
+    updated_at: datetime | None = None  # UTC; the page's last-modified time when it prints one
+    residue: tuple[Residue, ...] = ()  # language menus and interface strings removed from the paragraphs
 
     @property
     def body(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """The story a report belongs to (the cluster of one item's reports), as known when it was written."""
+
+    id: str  # the record id of the story's first report
+    role: str  # "first", "copy" (its text is in the story already) or "update" (it adds substantially more)
+    similarity: float  # 0..1: share of the shorter text found in the first report's (1 for the first)
+    origin: str | None = None  # the wire the story credits ("Yonhap", "KCNA"), once any report says so
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "role": self.role, "similarity": round(self.similarity, 4), "origin": self.origin}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Story:
+        return cls(data["id"], data["role"], float(data["similarity"]), data.get("origin"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +260,13 @@ class Record:
     content_hash: str
     duplicate_of: str | None = None
     truncated: bool = False  # the body was cut at a paragraph boundary to keep the line under 100 KB
+    translation: Translation = Translation()  # machine-translation artefacts (scraper/analyse/translation.py)
+    names: tuple[NameGroup, ...] = ()  # people named, one entry per person however spelt
+    story: Story | None = None  # near-duplicate story (scraper/dedup/index.py); None before dedup
+    subtitle: str | None = None
+    dateline: Dateline | None = None
+    credit: str | None = None
+    updated_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -137,6 +284,13 @@ class Record:
             "content_hash": self.content_hash,
             "duplicate_of": self.duplicate_of,
             "truncated": self.truncated,
+            "translation": self.translation.to_dict(),
+            "names": [n.to_dict() for n in self.names],
+            "story": self.story.to_dict() if self.story else None,
+            "subtitle": self.subtitle,
+            "dateline": self.dateline.to_dict() if self.dateline else None,
+            "credit": self.credit,
+            "updated_at": iso_utc(self.updated_at) if self.updated_at else None,
         }
 
     @classmethod
@@ -154,10 +308,17 @@ class Record:
             authors=tuple(data["authors"]),
             published_at=datetime.fromisoformat(published) if published else None,
             fetched_at=datetime.fromisoformat(data["fetched_at"]),
-            language=Language(data["language"]["code"], float(data["language"]["confidence"])),
+            language=Language.from_dict(data["language"]),
             content_hash=data["content_hash"],
             duplicate_of=data["duplicate_of"],
             truncated=bool(data.get("truncated", False)),
+            translation=Translation.from_dict(data["translation"]) if "translation" in data else Translation(),
+            names=tuple(NameGroup.from_dict(n) for n in data.get("names", ())),
+            story=Story.from_dict(data["story"]) if data.get("story") else None,
+            subtitle=data.get("subtitle"),
+            dateline=Dateline.from_dict(data["dateline"]) if data.get("dateline") else None,
+            credit=data.get("credit"),
+            updated_at=datetime.fromisoformat(data["updated_at"]) if data.get("updated_at") else None,
         )
 
 

@@ -8,11 +8,13 @@ report that is not on disk, and no write lock is held while articles are being f
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from scraper.errors import StateError
+from scraper.fetch.conditional import Validators
 from scraper.records import Record, iso_utc
 
 SCHEMA = """
@@ -34,6 +36,14 @@ CREATE TABLE IF NOT EXISTS segments (
     name       TEXT PRIMARY KEY,  -- path relative to the output directory
     recovered  INTEGER NOT NULL DEFAULT 0  -- 1: found on disk at start-up, its commit had been lost
 );
+CREATE TABLE IF NOT EXISTS validators (  -- conditional GET of feeds and sitemaps
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT,
+    body_hash     TEXT NOT NULL,
+    trusted       INTEGER NOT NULL,
+    verified_at   TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS failures (
     url       TEXT PRIMARY KEY,
     source_id TEXT NOT NULL,
@@ -42,6 +52,32 @@ CREATE TABLE IF NOT EXISTS failures (
     last_at   TEXT NOT NULL,
     retry_at  TEXT NOT NULL
 );
+-- The near-duplicate index (scraper/dedup/index.py): one print per report, band and window keys
+-- pointing at prints, one row per story. Pruned to a time window; band keys are 64-bit integers.
+CREATE TABLE IF NOT EXISTS dedup_stories (
+    story    INTEGER PRIMARY KEY,  -- the print of the story's first report
+    first_id TEXT NOT NULL,        -- that report's record id
+    origin   TEXT                  -- the wire the story credits ("Yonhap"), once known
+);
+CREATE TABLE IF NOT EXISTS dedup_prints (
+    fp        INTEGER PRIMARY KEY,
+    story     INTEGER NOT NULL,
+    at        INTEGER NOT NULL,  -- minutes since 1970-01-01 UTC: published, else fetched
+    added     INTEGER NOT NULL,  -- minutes since 1970-01-01 UTC: fetched (what pruning goes by)
+    words     INTEGER NOT NULL,
+    shingles  INTEGER NOT NULL,
+    signature BLOB NOT NULL,
+    lead      BLOB NOT NULL,
+    starts    BLOB NOT NULL,
+    title_key INTEGER
+);
+CREATE INDEX IF NOT EXISTS dedup_prints_by_added ON dedup_prints (added);
+CREATE INDEX IF NOT EXISTS dedup_prints_by_story ON dedup_prints (story);
+CREATE TABLE IF NOT EXISTS dedup_keys (
+    key INTEGER NOT NULL,
+    fp  INTEGER NOT NULL,
+    PRIMARY KEY (key, fp)
+) WITHOUT ROWID;
 """
 SCHEMA_VERSION = 1
 
@@ -50,6 +86,46 @@ SCHEMA_VERSION = 1
 class _Staged:
     record: Record
     urls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPrint:
+    """One report's row in the near-duplicate index (what the fields mean: scraper/dedup/fingerprint.py)."""
+
+    fp: int
+    story: int
+    at: int  # minutes since 1970-01-01 UTC
+    words: int
+    shingles: int
+    signature: bytes
+    lead: bytes
+    starts: bytes
+    title_key: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    story: int  # the print of its first report
+    first_id: str
+    origin: str | None
+
+
+@dataclass
+class _StagedPrints:
+    """Index rows waiting for `commit()`, visible to lookups at once."""
+
+    prints: dict[int, tuple[StoredPrint, int, tuple[int, ...]]] = field(default_factory=dict)  # fp -> row, added, keys
+    keys: dict[int, list[int]] = field(default_factory=dict)  # key -> staged prints
+    stories: dict[int, StoryRow] = field(default_factory=dict)
+    origins: dict[int, str] = field(default_factory=dict)  # committed story -> origin learnt since
+    next_fp: int | None = None
+
+    def clear(self) -> None:
+        self.prints.clear()
+        self.keys.clear()
+        self.stories.clear()
+        self.origins.clear()
+        self.next_fp = None
 
 
 class State:
@@ -62,6 +138,8 @@ class State:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            # Room for the upper levels of the near-duplicate key index: a lookup then reads one leaf per key.
+            self._db.execute("PRAGMA cache_size=-32768")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StateError(f"{self.path}: written by a newer scraper (state schema {version})")
@@ -73,6 +151,7 @@ class State:
         self._staged_urls: dict[str, str] = {}  # url -> record_id
         self._staged_hashes: dict[str, str] = {}  # content hash -> first staged record_id
         self._staged_aliases: dict[str, str] = {}  # url -> record_id, for reports already stored
+        self._dedup = _StagedPrints()  # near-duplicate index rows, committed with the reports
 
     def close(self) -> None:
         self._db.close()
@@ -127,7 +206,7 @@ class State:
         Call it once those segments are durable. A segment named here is known to hold committed
         reports; one on disk but not here lost its commit in a crash (see `committed_segments`).
         """
-        if not self._staged and not self._staged_aliases and not segments:
+        if not self._staged and not self._staged_aliases and not segments and not self._dedup.prints:
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -147,6 +226,7 @@ class State:
                 )
                 self._db.executemany("DELETE FROM failures WHERE url = ?", [(url,) for url in item.urls])
             self._db.executemany("INSERT OR IGNORE INTO urls VALUES (?, ?)", self._staged_aliases.items())
+            self._write_prints()
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._db.in_transaction:
@@ -160,12 +240,131 @@ class State:
         self._staged_urls.clear()
         self._staged_hashes.clear()
         self._staged_aliases.clear()
+        self._dedup.clear()
 
     def committed_segments(self) -> set[str]:
         return {str(row[0]) for row in self._db.execute("SELECT name FROM segments")}
 
     def integrity_ok(self) -> bool:
         return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+    # --- near-duplicate index ------------------------------------------------------------------------
+    def print_candidates(self, keys: list[int], per_key: int) -> dict[int, int]:
+        """Prints sharing any of `keys` (at most the newest `per_key` for each): print -> keys shared."""
+        hits: dict[int, int] = {}
+        for key in dict.fromkeys(keys):
+            found = self._dedup.keys.get(key, [])[-per_key:]
+            rows = self._db.execute(
+                "SELECT fp FROM dedup_keys WHERE key = ? ORDER BY fp DESC LIMIT ?", (key, per_key - len(found))
+            ).fetchall() if len(found) < per_key else []
+            for fp in (*found, *(row[0] for row in rows)):
+                hits[fp] = hits.get(fp, 0) + 1
+        return hits
+
+    def prints(self, fps: list[int]) -> list[StoredPrint]:
+        staged = [self._dedup.prints[fp][0] for fp in fps if fp in self._dedup.prints]
+        wanted = [fp for fp in fps if fp not in self._dedup.prints]
+        rows = self._db.execute(
+            f"SELECT fp, story, at, words, shingles, signature, lead, starts, title_key FROM dedup_prints"
+            f" WHERE fp IN ({','.join('?' * len(wanted))})", wanted,
+        ).fetchall() if wanted else []
+        return staged + [StoredPrint(*row) for row in rows]
+
+    def story(self, story: int) -> StoryRow | None:
+        if story in self._dedup.stories:
+            return self._dedup.stories[story]
+        row = self._db.execute("SELECT first_id, origin FROM dedup_stories WHERE story = ?", (story,)).fetchone()
+        if row is None:
+            return None
+        return StoryRow(story, str(row[0]), self._dedup.origins.get(story, row[1]))
+
+    def stage_print(self, row: StoredPrint, added: int, keys: tuple[int, ...],
+                    first_id: str | None = None, origin: str | None = None) -> StoredPrint:
+        """Add a report's print (its `fp` is assigned here); `first_id` starts a story with it as first."""
+        staged = self._dedup
+        if staged.next_fp is None:
+            staged.next_fp = int(self._db.execute("SELECT coalesce(max(fp), 0) + 1 FROM dedup_prints").fetchone()[0])
+        fp, staged.next_fp = staged.next_fp, staged.next_fp + 1
+        row = replace(row, fp=fp, story=fp if first_id is not None else row.story)
+        if first_id is not None:
+            staged.stories[fp] = StoryRow(fp, first_id, origin)
+        staged.prints[fp] = (row, added, keys)
+        for key in keys:
+            staged.keys.setdefault(key, []).append(fp)
+        return row
+
+    def stage_origin(self, story: int, origin: str) -> None:
+        """The story's origin, learnt from a later report's credit."""
+        if story in self._dedup.stories:
+            self._dedup.stories[story] = replace(self._dedup.stories[story], origin=origin)
+        else:
+            self._dedup.origins[story] = origin
+
+    def _write_prints(self) -> None:
+        """Write staged index rows (inside `commit()`'s transaction)."""
+        staged = self._dedup
+        self._db.executemany("INSERT OR REPLACE INTO dedup_stories VALUES (?, ?, ?)",
+                             [(s.story, s.first_id, s.origin) for s in staged.stories.values()])
+        self._db.executemany("UPDATE dedup_stories SET origin = ? WHERE story = ?",
+                             [(origin, story) for story, origin in staged.origins.items()])
+        self._db.executemany(
+            "INSERT OR REPLACE INTO dedup_prints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(p.fp, p.story, p.at, added, p.words, p.shingles, p.signature, p.lead, p.starts, p.title_key)
+             for p, added, _ in staged.prints.values()],
+        )
+        # Sorted, the new keys land on neighbouring pages of the key index.
+        self._db.executemany("INSERT OR IGNORE INTO dedup_keys VALUES (?, ?)",
+                             sorted((key, fp) for fp, (_, _, keys) in staged.prints.items() for key in keys))
+
+    def prune_prints(self, added_before: int, keys_of: Callable[[StoredPrint], Iterable[int]]) -> int:
+        """Forget prints added before a time (minutes since 1970), their keys, and stories left empty."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            rows = [StoredPrint(*row) for row in self._db.execute(
+                "SELECT fp, story, at, words, shingles, signature, lead, starts, title_key FROM dedup_prints"
+                " WHERE added < ?", (added_before,))]
+            self._db.executemany("DELETE FROM dedup_keys WHERE key = ? AND fp = ?",
+                                 sorted((key, row.fp) for row in rows for key in keys_of(row)))
+            self._db.execute("DELETE FROM dedup_prints WHERE added < ?", (added_before,))
+            stories = sorted({row.story for row in rows})
+            self._db.executemany(
+                "DELETE FROM dedup_stories WHERE story = ?"
+                " AND NOT EXISTS (SELECT 1 FROM dedup_prints WHERE dedup_prints.story = dedup_stories.story)",
+                [(story,) for story in stories],
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise StateError(f"{self.path}: cannot prune the duplicate index: {exc}") from None
+        return len(rows)
+
+    def count_prints(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM dedup_prints").fetchone()[0])
+
+    # --- conditional GET ---------------------------------------------------------------------------------
+    def validators(self, url: str) -> Validators | None:
+        row = self._db.execute(
+            "SELECT etag, last_modified, body_hash, trusted, verified_at FROM validators WHERE url = ?", (url,)
+        ).fetchone()
+        if row is None:
+            return None
+        etag, last_modified, digest, trusted, verified_at = row
+        return Validators(url, etag, last_modified, str(digest), bool(trusted), datetime.fromisoformat(verified_at))
+
+    def save_validators(self, validators: Validators | None, url: str) -> None:
+        """Remember (or, with None, forget) a feed's validators; not tied to output, so written at once."""
+        try:
+            if validators is None:
+                self._db.execute("DELETE FROM validators WHERE url = ?", (url,))
+                return
+            self._db.execute(
+                "INSERT OR REPLACE INTO validators VALUES (?, ?, ?, ?, ?, ?)",
+                (url, validators.etag, validators.last_modified, validators.body_hash, int(validators.trusted),
+                 iso_utc(validators.verified_at)),
+            )
+        except sqlite3.Error as exc:
+            raise StateError(f"{self.path}: cannot record feed validators: {exc}") from None
 
     # --- failures ------------------------------------------------------------------------------------
     def note_failure(self, url: str, source_id: str, reason: str, retry_at: datetime) -> None:

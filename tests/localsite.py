@@ -6,7 +6,7 @@ import contextlib
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -17,26 +17,45 @@ class Page:
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
     delay: float = 0.0  # seconds before answering: a slow server
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class LocalSite:
     """Start with `with LocalSite(routes) as site:`; `site.url("/x")` is the address of a route."""
 
-    def __init__(self, routes: dict[str, Page] | None = None) -> None:
+    def __init__(self, routes: dict[str, Page] | None = None, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Page] = dict(routes or {})
         self.hits: Counter[str] = Counter()
+        self.host = host
+        self.started: list[float] = []  # monotonic time each request arrived
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path  # routes ignore the query, as most sites do
-                site.hits[path] += 1
+                with site._lock:
+                    site.hits[path] += 1
+                    site.started.append(time.monotonic())
+                    site.in_flight += 1
+                    site.max_in_flight = max(site.max_in_flight, site.in_flight)
+                try:
+                    self._answer(path)
+                finally:
+                    with site._lock:
+                        site.in_flight -= 1
+
+            def _answer(self, path: str) -> None:
                 page = site.routes.get(path) or Page(b"not found", "text/plain", 404)
                 if page.delay:
                     time.sleep(page.delay)
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(page.body)))
+                for name, value in page.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 # The client may give up (e.g. a daemon shutting down): fine.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -45,12 +64,12 @@ class LocalSite:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True  # a slow handler must not hold up the test's exit
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}{path}"
+        return f"http://{self.host}:{self.server.server_port}{path}"
 
     def __enter__(self) -> LocalSite:
         self.thread.start()

@@ -21,7 +21,9 @@ def test_extract_prints_one_record_per_input_in_order(tmp_path: Path) -> None:
     daily = tmp_path / "daily.html.gz"
     daily.write_bytes(gzip.compress(fixture_page("daily-1.html")))
     with LocalSite({"/a": Page(fixture_page("wire-2.html", "https://en.yna.co.kr"))}) as site:
-        result = run_cli("extract", str(wire), site.url("/a"), str(daily), cwd=tmp_path)
+        refused = run_cli("extract", site.url("/a"), cwd=tmp_path)
+        result = run_cli("extract", "--allow-private", str(wire), site.url("/a"), str(daily), cwd=tmp_path)
+    assert refused.returncode == 1 and "private_address" in refused.stderr
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["title"] for r in records] == [

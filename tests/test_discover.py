@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from conftest import rss
@@ -74,3 +75,38 @@ def test_sitemap_refuses_html_and_does_not_expand_entities(tmp_path: object) -> 
     <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://x.org/&x;</loc></url></urlset>"""
     links = parse_sitemap(xxe, "https://x.org/sitemap.xml", "x").links
     assert all("root:" not in link.url for link in links)
+
+
+def test_entity_bombs_and_external_entities_in_feeds_are_not_expanded(tmp_path: Path) -> None:
+    import time
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+    laughs = "".join(f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10}">' for i in range(1, 10))
+    bomb = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY l0 "lol">{laughs}]><rss version="2.0"><channel>'
+            "<title>&l9;</title><item><title>&l9;</title><link>https://x.org/a</link></item></channel></rss>")
+    xxe = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file://{secret}">]><rss version="2.0">'
+           "<channel><title>t</title><item><title>&x;</title><link>https://x.org/b</link></item></channel></rss>")
+    for text in (bomb, xxe):
+        started = time.monotonic()
+        try:
+            links = parse_feed(text, "https://x.org/feed", "x")
+        except Skip:
+            links = []
+        assert time.monotonic() - started < 2
+        assert all("TOP-SECRET" not in (link.title or "") and len(link.title or "") < 10_000 for link in links)
+    sitemap_xxe = (f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY x SYSTEM "file://{secret}">]>'
+                   '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://x.org/&x;</loc>'
+                   "</url></urlset>")
+    sitemap_links = parse_sitemap(sitemap_xxe, "https://x.org/s.xml", "x").links
+    assert all("TOP-SECRET" not in link.url for link in sitemap_links)
+    sitemap_bomb = (f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY l0 "lol">{laughs}]>'
+                    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://x.org/&l9;</loc>'
+                    "</url></urlset>")
+    started = time.monotonic()
+    try:
+        links = list(parse_sitemap(sitemap_bomb, "https://x.org/s.xml", "x").links)
+    except Skip:
+        links = []
+    assert time.monotonic() - started < 2
+    assert all(len(link.url) < 10_000 for link in links)

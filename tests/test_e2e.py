@@ -54,7 +54,10 @@ def test_backfill_writes_each_article_once_and_marks_the_copy(workdir: Path) -> 
         assert wire_2["title"] == "N. Korea test-fires cruise missiles off west coast: JCS"
         paragraphs = wire_1["body"].split("\n\n")
         assert len(paragraphs) == 5
-        assert paragraphs[0].startswith("SEOUL, Oct. 31 (Yonhap) -- North Korea's Foreign Minister Choe Son-hui")
+        # The dateline and credit are fields of their own, not body text (issue 4).
+        assert paragraphs[0].startswith("North Korea's Foreign Minister Choe Son-hui")
+        assert wire_1["dateline"] == {"place": "SEOUL", "date_text": "Oct. 31"}
+        assert wire_1["credit"] == "Yonhap"
         assert paragraphs[-1].endswith("recently shown signs of strengthening ties.")
         assert wire_2["body"].count("\n\n") == 2
         for chrome in ("Related", "Log in", "print", "Copyright", "comments", "Contact"):
@@ -88,7 +91,7 @@ def test_bad_input_is_skipped_with_reasons_and_the_run_succeeds(workdir: Path) -
             "/gone": Page(b"not here", "text/html", 404),
             "/chrome-only.html": Page(b"<html><head><title>x</title></head><body><nav><a href='/'>Home</a>"
                                       b"</nav></body></html>"),
-            "/noise.html": Page(os.urandom(5 * 1024 * 1024), "text/html"),
+            "/noise.html": Page(os.urandom(5_000_000), "text/html"),  # 5 MB, just within the size cap
         })
         site.routes["/mixed.xml"] = Page(rss([
             ("Gone", site.url("/gone"), "Sat, 01 Nov 2025 00:00:00 GMT"),

@@ -1,6 +1,13 @@
-"""The fetch layer with pytest-httpx: skips with reasons, caps, charsets, redirects, one retry."""
+"""The fetch layer with pytest-httpx: skips with reasons, caps, charsets, redirects, retries, robots.txt."""
 
 from __future__ import annotations
+
+import gzip
+import time
+import tracemalloc
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import httpx
 import pytest
@@ -8,17 +15,38 @@ from pytest_httpx import HTTPXMock, IteratorStream
 
 from scraper.errors import Skip
 from scraper.fetch import Fetcher
-from scraper.records import Source
+from scraper.fetch.client import parse_retry_after
+from scraper.records import Fetched, Source
 
 SOURCE = Source(id="t", name="T", languages=("ko", "en"), homepage="https://news.example/", timezone="Asia/Seoul",
-                delay=0.0, user_agent="newsnorm-test/1", max_bytes=100_000)
+                delay=0.0, user_agent="newsnorm-test/1", max_bytes=100_000, retries=2)
 URL = "https://news.example/view/1"
 KOREAN = "<html><head><title>북한</title></head><body><p>북한이 화요일 탄도미사일을 발사했다.</p></body></html>"
 
 
-async def _get(url: str = URL, source: Source = SOURCE, kind: str = "page") -> object:
-    async with Fetcher(retry_pause=0) as fetcher:
-        return await fetcher.get(url, source, kind)  # type: ignore[arg-type]
+class FakeTime:
+    """An injectable clock and sleep: waits are recorded and pass instantly."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def fetcher(fake: FakeTime | None = None, robots: bool = False, **kwargs: object) -> Fetcher:
+    fake = fake or FakeTime()
+    return Fetcher(robots=robots, clock=fake.clock, sleep=fake.sleep, jitter=lambda: 0.0, **kwargs)  # type: ignore[arg-type]
+
+
+async def _get(url: str = URL, source: Source = SOURCE, kind: str = "page") -> Fetched:
+    async with fetcher() as client:
+        return await client.get(url, source, kind)  # type: ignore[arg-type]
 
 
 async def _reason(**kwargs: object) -> str:
@@ -34,12 +62,13 @@ async def test_sends_our_user_agent_and_languages(httpx_mock: HTTPXMock) -> None
     assert request is not None
     assert request.headers["User-Agent"] == "newsnorm-test/1"
     assert request.headers["Accept-Language"] == "ko,en"
-    assert "북한이" in fetched.text  # type: ignore[attr-defined]
+    assert "북한이" in fetched.text
 
 
-async def test_http_errors_become_skips_with_the_status(httpx_mock: HTTPXMock) -> None:
+async def test_http_errors_become_skips_with_the_status_and_are_not_retried(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(url=URL, status_code=404)
     assert await _reason() == "http_404"
+    assert len(httpx_mock.get_requests()) == 1
 
 
 async def test_non_html_pages_are_refused(httpx_mock: HTTPXMock) -> None:
@@ -55,24 +84,68 @@ async def test_size_cap_by_header_and_by_stream(httpx_mock: HTTPXMock) -> None:
     assert await _reason() == "too_large"
 
 
+async def test_a_compression_bomb_stops_early_with_bounded_memory() -> None:
+    from localsite import LocalSite, Page
+
+    bomb = gzip.compress(b"<p>" + b"\0" * 200_000_000 + b"</p>", compresslevel=9)  # 200 MB in ~200 KB
+    assert len(bomb) < 400_000
+    page = Page(bomb, "text/html", headers={"Content-Encoding": "gzip"})
+    with LocalSite({"/bomb": page}) as site:
+        tracemalloc.start()
+        try:
+            with pytest.raises(Skip, match="too_large"):
+                await _get(site.url("/bomb"), replace(SOURCE, allow_private=True))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 20_000_000, f"peak {peak / 1e6:.0f} MB while inflating a bomb"
+
+
+async def test_gzip_pages_are_inflated(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=URL, content=gzip.compress(KOREAN.encode()),
+                            headers={"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"})
+    assert "탄도미사일" in (await _get()).text
+
+
 async def test_random_bytes_are_binary(httpx_mock: HTTPXMock) -> None:
     noise = bytes(range(256)) * 100
     httpx_mock.add_response(url=URL, content=noise, headers={"Content-Type": "text/html"})
     assert await _reason() == "binary"
 
 
+RUSSIAN = ("<html><head><title>Новости</title></head><body><p>Министр иностранных дел Белоруссии Максим Рыженков "
+           "прибыл в Пхеньян с официальным визитом, сообщило Центральное телеграфное агентство Кореи.</p></body></html>")
+CHINESE = ("<html><head><title>新闻</title></head><body><p>据报道，白俄罗斯外交部长雷任科夫当地时间7月23日抵达朝鲜，"
+           "开始正式访问。朝鲜外务相崔善姬当晚在平壤高丽饭店设宴款待。</p></body></html>")
+JAPANESE = ("<html><head><title>ニュース</title></head><body><p>北朝鮮の崔善姫外相は、ベラルーシのルイジェンコフ外相と"
+            "平壌で会談し、両国関係の発展について意見を交わしたと朝鮮中央通信が伝えた。</p></body></html>")
+
+
 @pytest.mark.parametrize(
-    ("content_type", "page"),
+    ("page", "encoding", "content_type", "expected"),
     [
-        ("text/html; charset=euc-kr", KOREAN),  # declared in the header
-        ("text/html", KOREAN.replace("<head>", '<head><meta charset="euc-kr">')),  # declared in <meta>
-        ("text/html", KOREAN),  # not declared at all: UTF-8 fails, CP949 fits
+        (KOREAN, "euc-kr", "text/html; charset=euc-kr", "북한이 화요일 탄도미사일을 발사했다."),  # header
+        (KOREAN.replace("<head>", '<head><meta charset="euc-kr">'), "cp949", "text/html", "탄도미사일"),  # meta
+        (KOREAN, "cp949", "text/html", "탄도미사일"),  # no declaration at all
+        (RUSSIAN, "windows-1251", "text/html; charset=windows-1251", "Рыженков"),
+        (RUSSIAN, "windows-1251", "text/html", "Пхеньян"),  # no declaration: detected
+        (CHINESE, "gbk", "text/html; charset=gb2312", "崔善姬"),  # GBK text labelled GB2312
+        (CHINESE, "gb18030", "text/html", "雷任科夫"),
+        (JAPANESE, "shift_jis", "text/html; charset=Shift_JIS", "崔善姫外相"),
+        (JAPANESE, "shift_jis", "text/html", "朝鮮中央通信"),
+        (RUSSIAN, "utf-16", "text/html", "Рыженков"),  # BOM
+        (KOREAN, "utf-8", "text/html; charset=iso-8859-1", "북한이"),  # header lies: UTF-8 wins
+        (CHINESE, "utf-8", "text/html; charset=euc-kr", "崔善姬"),  # header lies the other way
+        (RUSSIAN, "windows-1251", "text/html; charset=iso-8859-1", "Рыженков"),  # lying latin-1 label
     ],
 )
-async def test_korean_legacy_charsets_decode(httpx_mock: HTTPXMock, content_type: str, page: str) -> None:
-    httpx_mock.add_response(url=URL, content=page.encode("euc-kr"), headers={"Content-Type": content_type})
+async def test_charsets_are_decoded_by_the_evidence(
+    httpx_mock: HTTPXMock, page: str, encoding: str, content_type: str, expected: str
+) -> None:
+    httpx_mock.add_response(url=URL, content=page.encode(encoding), headers={"Content-Type": content_type})
     fetched = await _get()
-    assert "북한이 화요일 탄도미사일을 발사했다." in fetched.text  # type: ignore[attr-defined]
+    assert expected in fetched.text
+    assert "\ufffd" not in fetched.text
 
 
 async def test_redirect_to_another_scheme_is_refused(httpx_mock: HTTPXMock) -> None:
@@ -81,16 +154,140 @@ async def test_redirect_to_another_scheme_is_refused(httpx_mock: HTTPXMock) -> N
     assert await _reason(url="ftp://news.example/x") == "bad_url"
 
 
-async def test_a_connection_error_is_retried_once(httpx_mock: HTTPXMock) -> None:
+async def test_retries_back_off_exponentially(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=URL, status_code=503)
     httpx_mock.add_exception(httpx.ConnectError("reset"), url=URL)
     httpx_mock.add_response(url=URL, html=KOREAN)
-    assert "북한이" in (await _get()).text  # type: ignore[attr-defined]
-    assert len(httpx_mock.get_requests()) == 2
+    fake = FakeTime()
+    async with fetcher(fake) as client:
+        assert "북한이" in (await client.get(URL, SOURCE)).text
+    assert fake.waits == [1.0, 2.0]  # base 1 s, doubled; the jitter is zero here
 
 
-async def test_two_connection_errors_and_timeouts_are_skips(httpx_mock: HTTPXMock) -> None:
+async def test_retry_after_is_honoured_for_the_host_and_capped(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=URL, status_code=429, headers={"Retry-After": "30"})
+    httpx_mock.add_response(url=URL, html=KOREAN)
+    httpx_mock.add_response(url=URL + "0", status_code=503, headers={"Retry-After": "86400"})
+    httpx_mock.add_response(url=URL + "0", html=KOREAN)
+    fake = FakeTime()
+    async with fetcher(fake) as client:
+        await client.get(URL, SOURCE)
+        assert max(fake.waits) == 30.0
+        fake.waits.clear()
+        await client.get(URL + "0", replace(SOURCE, max_retry_after=120.0))
+        assert max(fake.waits) == 120.0  # a day is cut to the cap
+
+
+def test_retry_after_forms() -> None:
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after(format_datetime(now + timedelta(minutes=5), usegmt=True), now) == 300.0
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+async def test_a_url_that_keeps_failing_is_a_skip_after_the_retries(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_exception(httpx.ConnectError("reset"), url=URL, is_reusable=True)
     assert await _reason() == "fetch_error"
+    assert len(httpx_mock.get_requests()) == 3  # one try and two retries
     httpx_mock.reset()
-    httpx_mock.add_exception(httpx.ReadTimeout("slow"), url=URL)
+    httpx_mock.add_exception(httpx.ReadTimeout("slow"), url=URL, is_reusable=True)
     assert await _reason() == "timeout"
+
+
+async def test_the_circuit_breaker_pauses_a_failing_host_only(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=URL, status_code=500, is_reusable=True)
+    httpx_mock.add_response(url="https://other.example/a", html=KOREAN, is_reusable=True)
+    fake = FakeTime()
+    source = replace(SOURCE, retries=0)
+    async with fetcher(fake, pause_after_failures=3, pause_for=600.0) as client:
+        for _ in range(3):
+            with pytest.raises(Skip, match="http_500"):
+                await client.get(URL, source)
+        assert list(client.paused_hosts()) == ["news.example"]
+        with pytest.raises(Skip, match="host_paused"):
+            await client.get(URL, source)
+        assert len(httpx_mock.get_requests(url=URL)) == 3  # the paused host was not asked again
+        assert (await client.get("https://other.example/a", source)).status == 200
+        fake.now += 601
+        assert client.paused_hosts() == {}
+        with pytest.raises(Skip, match="http_500"):
+            await client.get(URL, source)
+
+
+# --- robots.txt -----------------------------------------------------------------------------------------
+ROBOTS = "https://news.example/robots.txt"
+
+
+async def test_robots_disallow_and_cache(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=ROBOTS, text="User-agent: *\nDisallow: /private/\n\nUser-agent: newsnorm-test\n"
+                                             "Disallow: /members/\n")
+    httpx_mock.add_response(url=URL, html=KOREAN, is_reusable=True)
+    async with fetcher(robots=True) as client:
+        await client.get(URL, SOURCE)
+        await client.get(URL, SOURCE)
+        with pytest.raises(Skip, match="robots"):
+            await client.get("https://news.example/members/1", SOURCE)  # our own group applies
+        await_private = await client.get(URL, SOURCE)  # the * group does not, we have our own
+        assert await_private.status == 200
+    assert len(httpx_mock.get_requests(url=ROBOTS)) == 1  # fetched once, then cached
+
+
+async def test_crawl_delay_raises_the_host_delay_or_skips_the_host(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=ROBOTS, text="User-agent: *\nCrawl-delay: 5\n")
+    httpx_mock.add_response(url=URL, html=KOREAN, is_reusable=True)
+    fake = FakeTime()
+    async with fetcher(fake, robots=True) as client:
+        await client.get(URL, SOURCE)
+        await client.get(URL, SOURCE)
+    assert 5.0 in fake.waits  # the second page waited for the crawl delay, though our delay is 0
+    httpx_mock.reset()
+    httpx_mock.add_response(url=ROBOTS, text="User-agent: *\nCrawl-delay: 3600\n")
+    async with fetcher(robots=True) as client:
+        with pytest.raises(Skip, match="crawl_delay"):
+            await client.get(URL, SOURCE)
+
+
+@pytest.mark.httpx_mock(assert_all_responses_were_requested=False)
+@pytest.mark.parametrize(("status", "allowed"), [(404, True), (403, True), (503, False), (429, False)])
+async def test_robots_status_matrix(httpx_mock: HTTPXMock, status: int, allowed: bool) -> None:
+    httpx_mock.add_response(url=ROBOTS, status_code=status, is_reusable=True)
+    httpx_mock.add_response(url=URL, html=KOREAN, is_reusable=True)
+    fake = FakeTime()
+    async with fetcher(fake, robots=True) as client:
+        source = replace(SOURCE, retries=0)
+        if allowed:
+            assert (await client.get(URL, source)).status == 200
+            return
+        with pytest.raises(Skip, match="robots_unavailable"):
+            await client.get(URL, source)
+        assert not httpx_mock.get_requests(url=URL)
+        fake.now += 601  # robots.txt is asked again later
+        with pytest.raises(Skip, match="robots_unavailable"):
+            await client.get(URL, source)
+        assert len(httpx_mock.get_requests(url=ROBOTS)) == 2
+
+
+async def test_robots_redirect_is_followed_and_a_huge_file_is_cut(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=ROBOTS, status_code=301, headers={"Location": "https://news.example/r.txt"})
+    padding = "# " + "x" * 600_000 + "\n"
+    httpx_mock.add_response(url="https://news.example/r.txt",
+                            text="User-agent: *\nDisallow: /a/\n" + padding + "Disallow: /view/\n")
+    httpx_mock.add_response(url=URL, html=KOREAN)
+    async with fetcher(robots=True) as client:
+        with pytest.raises(Skip, match="robots"):
+            await client.get("https://news.example/a/1", SOURCE)
+        # The rule past 500 KB was cut off, so /view/ stays allowed.
+        assert (await client.get(URL, SOURCE)).status == 200
+
+
+# --- private addresses ----------------------------------------------------------------------------------
+async def test_private_addresses_are_refused_unless_allowed() -> None:
+    from localsite import LocalSite, Page
+
+    with LocalSite({"/a": Page(KOREAN.encode())}) as site:
+        async with Fetcher(robots=False) as client:
+            with pytest.raises(Skip, match="private_address"):
+                await client.get(site.url("/a"), SOURCE)
+            started = time.monotonic()
+            fetched = await client.get(site.url("/a"), replace(SOURCE, allow_private=True))
+            assert "북한이" in fetched.text and time.monotonic() - started < 5

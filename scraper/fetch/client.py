@@ -1,26 +1,59 @@
-"""The HTTP client: httpx with an injectable transport, streamed bodies, polite pacing, one retry."""
+"""The HTTP client: httpx behind robots.txt, per-host politeness, retries with back-off, and input guards."""
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
+import random
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from scraper.errors import Skip
-from scraper.fetch.guard import check_scheme, check_textual, decode_text, read_capped
-from scraper.fetch.politeness import HostGate
+from scraper.fetch.guard import GuardedBackend, PrivateAddress, check_scheme, check_textual, decode_text, read_capped
+from scraper.fetch.politeness import Clock, HostGate, Sleep
+from scraper.fetch.robots import MAX_ROBOTS_BYTES, RobotsAnswer, RobotsCache
 from scraper.records import Fetched, Source
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["page", "feed"]
 _PAGE_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "")
-_RETRIED = (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError)
+RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
+BACKOFF_BASE = 1.0  # seconds before the first retry; doubled each time, plus jitter
+BACKOFF_CAP = 60.0
+
+
+class _Retry(Exception):
+    """An attempt failed in a way worth another try."""
+
+    def __init__(self, reason: str, detail: str, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP date; None if absent or unreadable."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 async def _check_redirect_hop(request: httpx.Request) -> None:
@@ -29,27 +62,51 @@ async def _check_redirect_hop(request: httpx.Request) -> None:
 
 
 class Fetcher:
-    """Fetches pages and feeds for the pipeline. One per process; close it with `aclose()`."""
+    """Fetches pages, feeds and robots.txt for the pipeline. One per process; close with `aclose()`."""
 
     def __init__(
         self,
         *,
         concurrency: int = 32,
         transport: httpx.AsyncBaseTransport | None = None,
-        retry_pause: float = 1.0,
+        robots: bool = True,
+        pause_after_failures: int = 5,
+        pause_for: float = 600.0,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-            event_hooks={"request": [_check_redirect_hop]},
-        )
+        self._transport = transport
+        self._clients: dict[bool, httpx.AsyncClient] = {}
         self._slots = asyncio.Semaphore(concurrency)
-        self._hosts = HostGate()
-        self._retry_pause = retry_pause
+        self.gate = HostGate(pause_after=pause_after_failures, pause_for=pause_for, clock=clock, sleep=sleep)
+        self._robots = RobotsCache(self._fetch_robots, clock=clock) if robots else None
+        self._sleep = sleep
+        self._jitter = jitter
+        # Made now, not at the first request: building the TLS context takes a while, and inside a
+        # host slot that time would eat into the politeness delay.
+        self._client(False)
+        self._client(True)
+
+    def _client(self, allow_private: bool) -> httpx.AsyncClient:
+        if allow_private not in self._clients:
+            transport = self._transport
+            if transport is None:
+                transport = httpx.AsyncHTTPTransport(retries=0)
+                if not allow_private:
+                    # httpx has no public hook for the network backend; the pool is where it lives.
+                    transport._pool = httpcore.AsyncConnectionPool(
+                        ssl_context=httpx.create_ssl_context(), network_backend=GuardedBackend(), retries=0,
+                    )
+            self._clients[allow_private] = httpx.AsyncClient(
+                transport=transport, follow_redirects=True, max_redirects=MAX_REDIRECTS, trust_env=False,
+                event_hooks={"request": [_check_redirect_hop]},
+            )
+        return self._clients[allow_private]
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -57,50 +114,117 @@ class Fetcher:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def get(self, url: str, source: Source, kind: Kind = "page") -> Fetched:
-        """GET one URL for an outlet; raise Skip with a countable reason on any failure."""
+    def paused_hosts(self) -> dict[str, float]:
+        return self.gate.paused()
+
+    # --- the public call --------------------------------------------------------------------------------
+    async def get(
+        self, url: str, source: Source, kind: Kind = "page", headers: Mapping[str, str] | None = None
+    ) -> Fetched:
+        """GET one URL for an outlet, politely; raise Skip with a countable reason on any failure.
+
+        A 304 (after conditional `headers`) comes back as a Fetched with status 304 and no text.
+        """
         check_scheme(url)
         host = (urlsplit(url).hostname or "").lower()
-        for attempt in (1, 2):
+        if self._robots is not None:
+            crawl_delay = await self._robots.check(url, source)
+            if crawl_delay:
+                self.gate.raise_delay(host, crawl_delay)
+        for attempt in range(source.retries + 1):
             try:
-                async with self._slots, self._hosts.slot(host, source.delay):
-                    return await self._get_once(url, source, kind)
-            except _RETRIED as exc:
-                if attempt == 2:
-                    raise Skip("fetch_error", f"{type(exc).__name__}: {url}") from None
-                log.info("retrying %s after %s", url, type(exc).__name__)
-                await asyncio.sleep(self._retry_pause)
-            except httpx.TimeoutException:
-                raise Skip("timeout", f"no answer within {source.timeout:g}s: {url}") from None
-            except httpx.TooManyRedirects:
-                raise Skip("redirects", f"more than {MAX_REDIRECTS} redirects: {url}") from None
-            except httpx.HTTPError as exc:
-                raise Skip("fetch_error", f"{type(exc).__name__}: {exc}: {url}") from None
+                async with self.gate.slot(host, source.delay, source.max_concurrency_per_host), self._slots:
+                    fetched = await self._attempt(url, source, kind, headers or {})
+            except _Retry as problem:
+                self.gate.failed(host)
+                if attempt == source.retries:
+                    raise Skip(problem.reason, f"{problem} (after {attempt + 1} tries): {url}") from None
+                wait = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * (1 + self._jitter())
+                if problem.retry_after is not None:
+                    honoured = min(problem.retry_after, source.max_retry_after)
+                    self.gate.hold(host, honoured)  # every request to the host waits, not just this one
+                    wait = max(wait, honoured)
+                log.info("retrying %s in %.1fs (%s)", url, wait, problem)
+                await self._sleep(wait)
+            except Skip:
+                self.gate.succeeded(host)  # the server answered: it is up, whatever it said
+                raise
+            else:
+                self.gate.succeeded(host)
+                return fetched
         raise AssertionError("unreachable")
 
-    async def _get_once(self, url: str, source: Source, kind: Kind) -> Fetched:
-        headers = {"User-Agent": source.user_agent, "Accept-Language": ",".join(source.languages) or "*"}
-        async with self._client.stream("GET", url, headers=headers, timeout=source.timeout) as response:
-            if response.status_code >= 400:
-                raise Skip(f"http_{response.status_code}", url)
+    # --- one attempt ------------------------------------------------------------------------------------
+    async def _attempt(
+        self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], cut_at: int | None = None
+    ) -> Fetched:
+        try:
+            async with asyncio.timeout(source.timeout):
+                return await self._request(url, source, kind, extra, cut_at)
+        except TimeoutError:
+            raise _Retry("timeout", f"no complete answer within {source.timeout:g}s") from None
+        except httpx.TimeoutException as exc:
+            raise _Retry("timeout", type(exc).__name__) from None
+        except httpx.TooManyRedirects:
+            raise Skip("redirects", f"more than {MAX_REDIRECTS} redirects: {url}") from None
+        except httpx.TransportError as exc:
+            if isinstance(exc.__cause__, PrivateAddress):
+                raise Skip("private_address", f"{exc} (set allow_private = true to allow): {url}") from None
+            raise _Retry("fetch_error", f"{type(exc).__name__}: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise Skip("fetch_error", f"{type(exc).__name__}: {exc}: {url}") from None
+
+    async def _request(
+        self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], cut_at: int | None
+    ) -> Fetched:
+        headers = {
+            "User-Agent": source.user_agent,
+            "Accept-Language": ",".join(source.languages) or "*",
+            "Accept-Encoding": "gzip, deflate",  # what read_capped can inflate with a bounded output
+            **extra,
+        }
+        timeout = httpx.Timeout(source.timeout, connect=source.connect_timeout, read=source.read_timeout)
+        client = self._client(source.allow_private)
+        async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+            status = response.status_code
+            if status in RETRIED_STATUSES:
+                raise _Retry(f"http_{status}", f"HTTP {status}", parse_retry_after(response.headers.get("retry-after")))
+            if status == 304:
+                return Fetched(url=url, final_url=str(response.url), status=304, content_type="", text="",
+                               encoding="", fetched_at=datetime.now(UTC))
+            if status >= 400:
+                raise Skip(f"http_{status}", url)
             content_type = response.headers.get("content-type", "").strip()
             media_type = content_type.split(";")[0].strip().lower()
             if kind == "page" and media_type not in _PAGE_TYPES:
                 raise Skip("not_html", f"{media_type}: {url}")
-            declared = response.headers.get("content-length")
+            declared = response.headers.get("content-length", "")
             body = await read_capped(
-                response.aiter_bytes(), source.max_bytes,
-                int(declared) if declared and declared.isdigit() else None,
+                response.aiter_raw(), cut_at or source.max_bytes,
+                encoding=response.headers.get("content-encoding", ""),
+                declared=int(declared) if declared.isdigit() else None, cut=cut_at is not None,
             )
             final_url = str(response.url)
+            etag, last_modified = response.headers.get("etag"), response.headers.get("last-modified")
         check_textual(body, url)
         text, encoding = decode_text(body, content_type)
-        return Fetched(
-            url=url,
-            final_url=final_url,
-            status=response.status_code,
-            content_type=content_type,
-            text=text,
-            encoding=encoding,
-            fetched_at=datetime.now(UTC),
-        )
+        return Fetched(url=url, final_url=final_url, status=status, content_type=content_type, text=text,
+                       encoding=encoding, fetched_at=datetime.now(UTC), etag=etag, last_modified=last_modified)
+
+    async def _fetch_robots(self, robots_url: str, source: Source) -> RobotsAnswer:
+        """robots.txt through the same host gate, without retries; cut at 500 KB, never refused for size."""
+        host = (urlsplit(robots_url).hostname or "").lower()
+        try:
+            async with self.gate.slot(host, source.delay, source.max_concurrency_per_host), self._slots:
+                fetched = await self._attempt(robots_url, source, "feed", {}, cut_at=MAX_ROBOTS_BYTES)
+        except _Retry as problem:
+            self.gate.failed(host)
+            status = int(problem.reason[5:]) if problem.reason.startswith("http_") else 0
+            return RobotsAnswer(status, retry_after=problem.retry_after)
+        except Skip as skip:
+            if skip.reason.startswith("http_"):
+                return RobotsAnswer(int(skip.reason[5:]))
+            if skip.reason in ("binary", "empty", "redirects"):
+                return RobotsAnswer(404)  # no usable robots.txt: treated as none, as crawlers do
+            raise
+        return RobotsAnswer(fetched.status, fetched.text)
