@@ -1,4 +1,4 @@
-# newsnorm: the scraper daemon. Output and state live in the /data volume.
+# newsnorm: the scraper daemon. Output and state live in the /data volume; /healthz and /metrics on 9108.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -6,11 +6,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     SCRAPER_CONFIG=/app/sources.toml \
     SCRAPER_OUTPUT=/data/output \
-    SCRAPER_STATE=/data/state.sqlite
+    SCRAPER_STATE=/data/state.sqlite \
+    SCRAPER_LISTEN=0.0.0.0:9108
 
 WORKDIR /app
 COPY pyproject.toml README.md sources.toml ./
 COPY scraper ./scraper
+# The package only: no test or dev extras in the image.
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin scraper \
     && mkdir -p /data \
@@ -18,6 +20,9 @@ RUN pip install . \
 
 USER scraper
 VOLUME ["/data"]
+EXPOSE 9108
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:9108/healthz', timeout=4).status == 200 else 1)"]
 # SIGTERM (docker stop) drains in-flight work and writes it out within 10 s.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["scraper"]

@@ -19,7 +19,8 @@ import httpx
 from scraper.fetch import Fetcher
 from scraper.records import Source
 
-PAGE = b"<html><body><article><p>" + b"North Korea fired a ballistic missile on Tuesday. " * 40 + b"</p></article></body></html>"
+PAGE = (b"<html><body><article><p>" + b"North Korea fired a ballistic missile on Tuesday. " * 40
+        + b"</p></article></body></html>")
 
 
 async def serve(hosts: list[str], port: int, latency: float) -> list[asyncio.Server]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import json
 import logging
 import os
 import signal
@@ -18,13 +19,18 @@ from urllib.parse import urlsplit
 from scraper import __version__
 from scraper.analyse import LanguageDetector
 from scraper.config import load_settings
-from scraper.daemon import Daemon, flush_while_running
-from scraper.errors import ConfigError, ScraperError, Skip
+from scraper.daemon import DEFAULT_GRACE, Daemon, flush_while_running
+from scraper.errors import ConfigError, ScraperError, Skip, StateError
 from scraper.extract.dates import parse_date
 from scraper.fetch import Fetcher
 from scraper.fetch.guard import check_textual, decode_text
+from scraper.logs import setup_logging
+from scraper.metrics import Metrics
+from scraper.observe import Observers
 from scraper.pipeline import Pipeline, Summary, analyse_page
+from scraper.progress import BackfillProgress
 from scraper.records import Fetched, Settings, Source
+from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
 from scraper.state import State
 from scraper.urls import same_site
@@ -49,20 +55,32 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument("--log-format", choices=("json", "text"), default=os.environ.get("SCRAPER_LOG_FORMAT", "json"),
+                        help="stderr logs: one JSON object per line (default) or plain text (env SCRAPER_LOG_FORMAT)")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
 
-    verbs.add_parser("run", help="start the daemon: poll every outlet at its interval until SIGTERM")
+    run = verbs.add_parser("run", help="start the daemon: poll every outlet at its interval until SIGTERM")
+    run.add_argument("--listen", default=os.environ.get("SCRAPER_LISTEN", "127.0.0.1:9108"), type=_listen_arg,
+                     help="address of /healthz and /metrics (env SCRAPER_LISTEN; default 127.0.0.1:9108; "
+                          "'off' for none)")
+    run.add_argument("--grace", type=float, default=DEFAULT_GRACE, metavar="SECONDS",
+                     help=f"time in-flight fetches get after SIGTERM (default {DEFAULT_GRACE:g})")
 
     backfill = verbs.add_parser("backfill", help="poll the outlets once and exit with a summary")
     backfill.add_argument("--source", action="append", default=[], metavar="ID", help="only this outlet (repeatable)")
     backfill.add_argument("--since", type=_date_arg, help="only articles published on or after this date (UTC)")
     backfill.add_argument("--until", type=_until_arg, help="only articles published up to this date (inclusive)")
+    backfill.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
+                          help="when stderr is not a terminal, a progress line this often (default 10)")
 
     extract = verbs.add_parser("extract", help="print the record of each page file or URL as a JSON line")
     extract.add_argument("inputs", nargs="+", metavar="PATH_OR_URL", help="an HTML file (.gz too), a URL, or -")
     extract.add_argument("--source", metavar="ID", help="apply this outlet's settings (timezone, ...)")
     extract.add_argument("--allow-private", action="store_true",
                          help="allow URLs on private, loopback or link-local addresses")
+
+    stats = verbs.add_parser("stats", help="per outlet: last poll, articles today and in 7 days, errors")
+    stats.add_argument("--json", action="store_true", help="one JSON object per outlet, for scripts")
 
     verify = verbs.add_parser("verify-output", help="check an output directory against the output contract")
     verify.add_argument("directory", nargs="?", help="the output directory (default: --output)")
@@ -71,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     sources_verbs = sources.add_subparsers(dest="sources_verb", required=True, metavar="ACTION")
     sources_verbs.add_parser("check", help="validate sources.toml and list the outlets")
     return parser
+
+
+def _listen_arg(text: str) -> tuple[str, int] | None:
+    if text.strip().lower() in ("off", "none", ""):
+        return None
+    try:
+        return parse_listen(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _date_arg(text: str) -> datetime:
@@ -84,17 +111,6 @@ def _until_arg(text: str) -> datetime:
     moment = _date_arg(text)
     # A bare day means "to the end of that day".
     return moment + timedelta(days=1) if len(text.strip()) <= 10 else moment
-
-
-def _setup_logging(verbose: bool, quiet: bool) -> None:
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not verbose:
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        logging.getLogger("trafilatura").setLevel(logging.ERROR)
-        logging.getLogger("htmldate").setLevel(logging.ERROR)
 
 
 def _state_path(args: argparse.Namespace) -> Path:
@@ -119,19 +135,27 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     state = State(_state_path(args))
     sink = JsonlSink(args.output, segment_records=settings.segment_records,
                      segment_seconds=settings.segment_seconds)
+    metrics = Metrics()
+    progress = BackfillProgress(every=args.progress_every) if verb == "backfill" else None
+    observer = Observers(metrics, progress) if progress else metrics
     fetcher = Fetcher(concurrency=settings.concurrency, pause_after_failures=settings.pause_after_failures,
-                      pause_for=settings.pause_for)
+                      pause_for=settings.pause_for, observer=observer)
     # SCRAPER_FAULT is a test hook: "after_publish" dies between a segment's rename and its state commit.
-    pipeline = Pipeline(fetcher, state, sink, LanguageDetector(), fault=os.environ.get("SCRAPER_FAULT", ""))
+    pipeline = Pipeline(fetcher, state, sink, LanguageDetector(), observer=observer,
+                        fault=os.environ.get("SCRAPER_FAULT", ""))
     try:
         pipeline.reconcile({s.id: s.strip_query for s in settings.sources})
         if verb == "run":
-            return await Daemon(settings, pipeline).run()
+            daemon = Daemon(settings, pipeline, grace=args.grace, listen=args.listen, metrics=metrics,
+                            output_root=args.output)
+            return await daemon.run()
         return await _backfill(args, settings, pipeline)
     finally:
         try:
             pipeline.flush()
         finally:
+            if progress is not None:
+                progress.close()
             pipeline.close()
             sink.close()
             state.close()
@@ -219,6 +243,36 @@ async def _extract(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _stats(args: argparse.Namespace) -> int:
+    path = _state_path(args)
+    if not path.exists():
+        raise StateError(f"{path}: no state store yet (run a backfill or the daemon first)")
+    state = State(path)
+    try:
+        rows = state.outlet_stats(datetime.now(UTC))
+    finally:
+        state.close()
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
+    header = ["outlet", "last poll", "last success", "today", "7 days", "dups 7d", "failing", "paused"]
+    table = [header] + [
+        [str(r["outlet"]), _short_time(r["last_poll"]), _short_time(r["last_success"]), str(r["articles_today"]),
+         str(r["articles_7d"]), str(r["duplicates_7d"]), str(r["failing_urls"]),
+         ",".join(map(str, r["paused_hosts"])) if r["paused_hosts"] else "-"]  # type: ignore[call-overload]
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+    return EXIT_OK
+
+
+def _short_time(value: object) -> str:
+    return str(value).replace("T", " ").removesuffix("Z")[:16] if value else "never"
+
+
 def _verify_output(args: argparse.Namespace) -> int:
     directory = args.directory or args.output
     report = verify_output(directory)
@@ -243,12 +297,14 @@ def _sources_check(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(args.verbose, args.quiet)
+    setup_logging(args.log_format, args.verbose, args.quiet)
     try:
         if args.verb == "sources":
             return _sources_check(args)
         if args.verb == "verify-output":
             return _verify_output(args)
+        if args.verb == "stats":
+            return _stats(args)
         if args.verb == "extract":
             return asyncio.run(_extract(args))
         settings = load_settings(args.config)

@@ -1,22 +1,31 @@
-"""The long-lived service: one APScheduler job per outlet; SIGTERM/SIGINT drain, flush and exit."""
+"""The long-lived service: one APScheduler job per outlet, /healthz and /metrics; SIGTERM drains and flushes."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import tempfile
 from datetime import UTC, datetime
+from typing import Any
 
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scraper.errors import ScraperError
+from scraper.errors import OutputError, ScraperError
+from scraper.metrics import Metrics
 from scraper.pipeline import Pipeline, Summary
 from scraper.records import Settings, Source
+from scraper.service import StatusServer
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GRACE = 7.0  # seconds in-flight work may take after a stop signal; flush and exit follow well within 10 s
+# Seconds in-flight work may take after SIGTERM. With the flush after it, the daemon exits within 10 s,
+# Docker's default stop timeout before SIGKILL.
+DEFAULT_GRACE = 7.0
 
 
 async def flush_while_running(pipeline: Pipeline, every: float) -> None:
@@ -26,22 +35,56 @@ async def flush_while_running(pipeline: Pipeline, every: float) -> None:
         try:
             pipeline.flush_if_due()
         except ScraperError as exc:
-            log.error("flushing output failed: %s", exc)
+            log.error("flushing output failed: %s", exc, extra={"event": "output_error"})
+
+
+def output_problems(root: str | os.PathLike[str]) -> list[str]:
+    """Why the output directory cannot take records now (empty when it can)."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".healthz-", suffix=".tmp"):
+            pass
+    except OSError as exc:
+        return [f"output directory {root} is not writable: {exc.strerror}"]
+    return []
 
 
 class Daemon:
-    """Owns the scheduler and the stop signal; the pipeline does the work."""
+    """Owns the scheduler, the status endpoint and the stop signal; the pipeline does the work."""
 
-    def __init__(self, settings: Settings, pipeline: Pipeline, *, grace: float = DEFAULT_GRACE) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline,
+        *,
+        grace: float = DEFAULT_GRACE,
+        listen: tuple[str, int] | None = None,
+        metrics: Metrics | None = None,
+        output_root: str | os.PathLike[str] = "output",
+    ) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.grace = grace
+        self.listen = listen
+        self.metrics = metrics or Metrics()
+        self.output_root = output_root
         self.total = Summary()
+        self.server: StatusServer | None = None
         self._stop = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._output_error: str | None = None
 
     def stop(self) -> None:
         self._stop.set()
+
+    def health(self) -> list[str]:
+        problems = []
+        if self._scheduler is None or self._scheduler.state != STATE_RUNNING or self._stop.is_set():
+            problems.append("the scheduler is not running")
+        problems += output_problems(self.output_root)
+        if self._output_error:
+            problems.append(f"the last write failed: {self._output_error}")
+        return problems
 
     async def _poll(self, source: Source) -> None:
         if self._stop.is_set():
@@ -50,26 +93,48 @@ class Daemon:
         assert task is not None
         self._running.add(task)
         summary = Summary()
+        error: str | None = "abandoned at shutdown"
         try:
             await self.pipeline.poll(source, limit=source.max_articles, stop=self._stop, summary=summary)
             self.pipeline.flush()
+            error = self._output_error = None
         except asyncio.CancelledError:
             # Only our own shutdown cancels a poll: what it had fetched is already in the sink.
-            log.warning("%s: poll abandoned at shutdown; the rest waits for the next run", source.id)
+            log.warning("%s: poll abandoned at shutdown; the rest waits for the next run", source.id,
+                        extra={"event": "poll_abandoned", "outlet": source.id})
         except ScraperError as exc:
-            log.error("%s: poll failed: %s", source.id, exc)
-        except Exception:
+            error = str(exc)
+            if isinstance(exc, OutputError):
+                self._output_error = error
+            log.error("%s: poll failed: %s", source.id, exc, extra={"event": "poll_failed", "outlet": source.id})
+        except Exception as exc:
             # One outlet's bad day must not stop the others; the next poll tries again.
-            log.exception("%s: poll failed unexpectedly", source.id)
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("%s: poll failed unexpectedly", source.id, extra={"event": "poll_failed",
+                                                                             "outlet": source.id})
         finally:
             self.total.merge(summary)
             self._running.discard(task)
+            self._record_poll(source, error)
 
-    async def run(self) -> Summary:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, self.stop)
+    def _record_poll(self, source: Source, error: str | None) -> None:
+        now = datetime.now(UTC)
+        paused = sorted(self.pipeline.fetcher.paused_hosts())
+        self.metrics.polled(source.id, error is None, now.timestamp())
+        self.metrics.hosts_paused(len(paused))
+        try:
+            self.pipeline.state.record_poll(source.id, now, error, paused)
+        except ScraperError as exc:
+            log.error("%s: %s", source.id, exc)
+
+    def _missed(self, event: JobExecutionEvent) -> None:
+        # With coalesce=True a backlog of missed runs arrives as one event: one line per gap.
+        log.warning("%s: a scheduled poll was missed (the loop was blocked or the machine slept); "
+                    "polling once now", event.job_id, extra={"event": "poll_missed", "outlet": event.job_id})
+
+    def _schedule(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
         now = datetime.now(UTC)
         for source in self.settings.sources:
             scheduler.add_job(
@@ -83,26 +148,43 @@ class Daemon:
                 max_instances=1,  # never two polls of one outlet at once
                 misfire_grace_time=max(1, int(source.interval // 2)),
             )
+        return scheduler
+
+    async def run(self) -> Summary:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stop)
+        if self.listen is not None:
+            self.server = StatusServer(*self.listen, metrics=self.metrics, health=self.health)
+            await self.server.start()
+        self._scheduler = scheduler = self._schedule()
         flusher = asyncio.create_task(flush_while_running(self.pipeline, self.settings.segment_seconds / 4))
         scheduler.start()
-        log.info("daemon started: %d outlets", len(self.settings.sources))
+        log.info("daemon started: %d outlets", len(self.settings.sources), extra={"event": "start"})
         try:
             await self._stop.wait()
         finally:
-            log.info("stopping: no new polls; waiting up to %gs for running ones", self.grace)
+            log.info("stopping: no new polls; waiting up to %gs for running ones", self.grace,
+                     extra={"event": "stopping"})
             # Pause, not shutdown: shutting down APScheduler's asyncio executor cancels running jobs
             # at once, and in-flight fetches deserve their grace period.
             scheduler.pause()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
-            running = set(self._running)
-            if running:
-                _, late = await asyncio.wait(running, timeout=self.grace)
-                for task in late:
-                    task.cancel()
-                await asyncio.gather(*late, return_exceptions=True)
+            await self._drain()
             scheduler.shutdown(wait=False)
             flusher.cancel()
             self.pipeline.flush()  # everything fetched so far is written before we exit
-        log.info(self.total.line("daemon stopped"))
+            if self.server is not None:
+                await self.server.close()
+        log.info(self.total.line("daemon stopped"), extra={"event": "stopped"})
         return self.total
+
+    async def _drain(self) -> None:
+        running: set[asyncio.Task[Any]] = set(self._running)
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=self.grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)

@@ -23,6 +23,7 @@ from scraper.errors import OutputError, Skip
 from scraper.extract import extract_article
 from scraper.fetch import Fetcher
 from scraper.fetch.conditional import after_fetch, request_headers
+from scraper.observe import NullObserver, Observer
 from scraper.records import Fetched, Link, Record, Source
 from scraper.sink import Sink
 from scraper.state import State
@@ -93,12 +94,20 @@ class Pipeline:
     """Runs polls against one fetcher, state store and sink. Close it with `close()`."""
 
     def __init__(
-        self, fetcher: Fetcher, state: State, sink: Sink, detector: LanguageDetector, *, fault: str = ""
+        self,
+        fetcher: Fetcher,
+        state: State,
+        sink: Sink,
+        detector: LanguageDetector,
+        *,
+        observer: Observer | None = None,
+        fault: str = "",
     ) -> None:
         self.fetcher = fetcher
         self.state = state
         self.sink = sink
         self.detector = detector
+        self.observer = observer or NullObserver()
         self._fault = fault
         self._index = DuplicateIndex(state)
         # One worker: extraction is CPU-bound and trafilatura keeps module-level caches.
@@ -117,6 +126,8 @@ class Pipeline:
         if self._fault == "after_publish" and published:
             os._exit(FAULT_EXIT)  # test hook: a crash between the rename and the state commit
         self.state.commit(published)
+        if published:
+            self.observer.segments_written(len(published))
 
     def flush_if_due(self) -> None:
         """Close segments that reached their size or age limit (called on a timer)."""
@@ -197,7 +208,7 @@ class Pipeline:
             if key in fresh or self.state.known_url(key) or not self.state.retry_due(key, now):
                 continue
             if not _in_range(link.published_at, since, until):
-                summary.skips["out_of_range"] += 1
+                self._count_skip(summary, source, "out_of_range")
                 continue
             fresh[key] = link
         far_future = datetime.max.replace(tzinfo=UTC)
@@ -234,7 +245,7 @@ class Pipeline:
             self._skipped(summary, source, link.url, Skip("extract_error", f"{type(exc).__name__}: {exc}"))
             return
         if record.published_at is not None and not _in_range(record.published_at, since, until):
-            summary.skips["out_of_range"] += 1
+            self._count_skip(summary, source, "out_of_range")
             return
         urls = tuple(dict.fromkeys((
             canonicalize(link.url, source.strip_query),
@@ -256,13 +267,21 @@ class Pipeline:
             raise
         self.state.stage(record, urls)
         summary.written += 1
-        log.info("%s: %s %s", source.id, "duplicate" if duplicate_of else "article", record.canonical_url)
+        self.observer.written(source.id, duplicate_of is not None)
+        event = "duplicate" if duplicate_of else "article"
+        log.info("%s: %s %s", source.id, event, record.canonical_url,
+                 extra={"event": event, "outlet": source.id, "url": record.canonical_url})
         if self.sink.due():
             self.flush()
 
+    def _count_skip(self, summary: Summary, source: Source, reason: str) -> None:
+        summary.skips[reason] += 1
+        self.observer.skipped(source.id, reason)
+
     def _skipped(self, summary: Summary, source: Source, url: str, skip: Skip, remember: bool = True) -> None:
-        summary.skips[skip.reason] += 1
-        log.warning("%s: skipped %s (%s)", source.id, url, skip)
+        self._count_skip(summary, source, skip.reason)
+        log.warning("%s: skipped %s (%s)", source.id, url, skip,
+                    extra={"event": "skip", "outlet": source.id, "url": url, "reason": skip.reason})
         if remember:
             wait = timedelta(0) if skip.reason in _TRANSIENT else PERMANENT_RETRY
             self.state.note_failure(canonicalize(url, source.strip_query), source.id, skip.reason,
@@ -289,6 +308,7 @@ class Pipeline:
         if limit is not None and len(links) > limit:
             log.info("%s: %d new links, taking %d this poll", source.id, len(links), limit)
             links = links[:limit]
+        self.observer.discovered(source.id, len(links))
         queue: asyncio.Queue[Link] = asyncio.Queue()
         for link in links:
             queue.put_nowait(link)
@@ -301,9 +321,11 @@ class Pipeline:
                     await self.process(source, queue.get_nowait(), summary, since, until)
                 except OutputError as exc:
                     failure.append(exc)  # the other workers stop too: nothing can be written now
+                finally:
+                    self.observer.processed(source.id)
 
         await asyncio.gather(*(worker() for _ in range(min(WORKERS_PER_POLL, len(links)))))
         if failure:
             raise failure[0]
-        log.info(summary.line(source.id))
+        log.info(summary.line(source.id), extra={"event": "poll", "outlet": source.id})
         return summary

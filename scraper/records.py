@@ -96,6 +96,7 @@ class Fetched:
     fetched_at: datetime  # UTC
     etag: str | None = None  # validators, kept for conditional GET of feeds and sitemaps
     last_modified: str | None = None
+    size: int = 0  # body bytes, after decompression
 
 
 @dataclass(frozen=True, slots=True)

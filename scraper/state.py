@@ -1,4 +1,5 @@
-"""The SQLite state store: which URLs became which reports, their content hashes, and failed fetches.
+"""The SQLite state store: which URLs became which reports, their content hashes, failed fetches, and
+the near-duplicate index (fingerprints, band keys, stories; see scraper/dedup/index.py).
 
 Reports are first *staged* in memory and written in one short transaction by `commit()`, which the
 pipeline calls only after the output segment holding them is durable. So the store never claims a
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scraper.errors import StateError
@@ -35,6 +36,13 @@ CREATE TABLE IF NOT EXISTS urls (
 CREATE TABLE IF NOT EXISTS segments (
     name       TEXT PRIMARY KEY,  -- path relative to the output directory
     recovered  INTEGER NOT NULL DEFAULT 0  -- 1: found on disk at start-up, its commit had been lost
+);
+CREATE TABLE IF NOT EXISTS polls (  -- for `scraper stats`: how each outlet's polling goes
+    outlet       TEXT PRIMARY KEY,
+    last_poll    TEXT NOT NULL,
+    last_success TEXT,
+    last_error   TEXT,
+    paused_hosts TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS validators (  -- conditional GET of feeds and sitemaps
     url           TEXT PRIMARY KEY,
@@ -341,6 +349,44 @@ class State:
 
     def count_prints(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM dedup_prints").fetchone()[0])
+
+    # --- polls and stats -----------------------------------------------------------------------------
+    def record_poll(self, outlet: str, at: datetime, error: str | None, paused_hosts: list[str]) -> None:
+        """Note a finished poll (error None: it went well); written at once, it concerns no output."""
+        try:
+            self._db.execute(
+                "INSERT INTO polls VALUES (?, ?, ?, ?, ?) ON CONFLICT(outlet) DO UPDATE SET"
+                " last_poll = excluded.last_poll, last_success = coalesce(excluded.last_success, last_success),"
+                " last_error = excluded.last_error, paused_hosts = excluded.paused_hosts",
+                (outlet, iso_utc(at), None if error else iso_utc(at), error, " ".join(paused_hosts)),
+            )
+        except sqlite3.Error as exc:
+            raise StateError(f"{self.path}: cannot record a poll: {exc}") from None
+
+    def outlet_stats(self, now: datetime) -> list[dict[str, object]]:
+        """One row per outlet seen in the store: polls, articles today and in 7 days, duplicates, errors."""
+        today = iso_utc(now.replace(hour=0, minute=0, second=0, microsecond=0))
+        week = iso_utc(now - timedelta(days=7))
+        rows = self._db.execute(
+            """
+            WITH outlets AS (SELECT outlet AS id FROM polls UNION SELECT DISTINCT source_id FROM reports
+                             UNION SELECT DISTINCT source_id FROM failures)
+            SELECT o.id, p.last_poll, p.last_success, p.last_error, coalesce(p.paused_hosts, ''),
+                   (SELECT count(*) FROM reports r WHERE r.source_id = o.id AND r.fetched_at >= ?),
+                   (SELECT count(*) FROM reports r WHERE r.source_id = o.id AND r.fetched_at >= ?),
+                   (SELECT count(*) FROM reports r WHERE r.source_id = o.id AND r.fetched_at >= ?
+                                                     AND r.duplicate_of IS NOT NULL),
+                   (SELECT count(*) FROM failures f WHERE f.source_id = o.id)
+            FROM outlets o LEFT JOIN polls p ON p.outlet = o.id ORDER BY o.id
+            """,
+            (today, week, week),
+        )
+        keys = ("outlet", "last_poll", "last_success", "last_error", "paused_hosts", "articles_today",
+                "articles_7d", "duplicates_7d", "failing_urls")
+        stats = [dict(zip(keys, row, strict=True)) for row in rows]
+        for row in stats:
+            row["paused_hosts"] = str(row["paused_hosts"]).split()
+        return stats
 
     # --- conditional GET ---------------------------------------------------------------------------------
     def validators(self, url: str) -> Validators | None:

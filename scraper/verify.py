@@ -42,8 +42,7 @@ def _lines(path: Path, problems: list[str], name: str) -> Iterator[tuple[int, by
         return
     if not data.endswith(b"\n"):
         problems.append(f"{name}: last line is not terminated (a partial write)")
-    for number, line in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n"), 1):
-        yield number, line
+    yield from enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n"), 1)
 
 
 def verify_output(root: str | Path) -> Report:

@@ -95,3 +95,7 @@ def test_dockerfile_runs_a_command_that_exists() -> None:
     assert argv[0] == "scraper"
     build_parser().parse_args(argv[1:])  # exits (SystemExit) if the verb or an option does not exist
     assert "USER" in dockerfile and "VOLUME" in dockerfile and "/data" in dockerfile
+    assert "EXPOSE 9108" in dockerfile and "/healthz" in dockerfile and "SCRAPER_LISTEN=0.0.0.0:9108" in dockerfile
+    # The health check is a Python one-liner: it must at least be valid Python.
+    check = next(line for line in dockerfile.splitlines() if "urllib.request.urlopen" in line)
+    compile(json.loads(check.strip().removeprefix("CMD "))[2], "HEALTHCHECK", "exec")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from conftest import rss
 from pytest_httpx import HTTPXMock
 
-from conftest import rss
 from scraper.analyse import LanguageDetector
 from scraper.fetch import Fetcher
 from scraper.fetch.conditional import Validators, after_fetch, request_headers

@@ -45,7 +45,7 @@ def test_daemon_polls_on_schedule_and_drains_on_sigterm(tmp_path: Path) -> None:
                                                    "interval": "1s", "feeds": [site.url("/feed")]}])
         output = tmp_path / "output"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
-        daemon = subprocess.Popen([sys.executable, "-m", "scraper", "run"], cwd=tmp_path, env=env,
+        daemon = subprocess.Popen([sys.executable, "-m", "scraper", "run", "--listen", "off"], cwd=tmp_path, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert _wait(lambda: len(read_records(output)) == 2, 60), "first poll wrote nothing"

@@ -113,8 +113,9 @@ async def test_random_bytes_are_binary(httpx_mock: HTTPXMock) -> None:
     assert await _reason() == "binary"
 
 
-RUSSIAN = ("<html><head><title>Новости</title></head><body><p>Министр иностранных дел Белоруссии Максим Рыженков "
-           "прибыл в Пхеньян с официальным визитом, сообщило Центральное телеграфное агентство Кореи.</p></body></html>")
+RUSSIAN = ("<html><head><title>Новости</title></head><body><p>Министр иностранных дел Белоруссии "
+           "Максим Рыженков прибыл в Пхеньян с официальным визитом, сообщило Центральное телеграфное "
+           "агентство Кореи.</p></body></html>")
 CHINESE = ("<html><head><title>新闻</title></head><body><p>据报道，白俄罗斯外交部长雷任科夫当地时间7月23日抵达朝鲜，"
            "开始正式访问。朝鲜外务相崔善姬当晚在平壤高丽饭店设宴款待。</p></body></html>")
 JAPANESE = ("<html><head><title>ニュース</title></head><body><p>北朝鮮の崔善姫外相は、ベラルーシのルイジェンコフ外相と"

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from conftest import read_records, write_sources
-from scraper.verify import verify_output
 from test_output_contract import numbered_site
+
+from scraper.verify import verify_output
 
 ROUNDS = int(os.environ.get("SCRAPER_KILL_ROUNDS", "100"))
 BUDGET_S = 240.0  # the rounds stop early rather than let this test run away on a slow machine

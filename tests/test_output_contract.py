@@ -12,10 +12,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from pytest_httpx import HTTPXMock
-
 from conftest import read_records, record_schema, rss, run_cli, write_sources
 from localsite import LocalSite, Page
+from pytest_httpx import HTTPXMock
+
 from scraper.analyse import LanguageDetector
 from scraper.errors import OutputError
 from scraper.fetch import Fetcher
@@ -25,8 +25,9 @@ from scraper.sink import MAX_LINE_BYTES, JsonlSink, encode
 from scraper.state import State
 from scraper.verify import verify_output
 
-WORDS = ("Pyongyang Seoul delegation minister talks missile treaty cooperation sanctions summit visit "
-         "statement agency reported foreign relations security exercise launch council session economy").split()
+WORDS = ("Pyongyang", "Seoul", "delegation", "minister", "talks", "missile", "treaty", "cooperation", "sanctions",
+         "summit", "visit", "statement", "agency", "reported", "foreign", "relations", "security", "exercise",
+         "launch", "council", "session", "economy")
 
 
 def article_page(number: int, paragraphs: int = 3) -> bytes:

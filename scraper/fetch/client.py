@@ -19,6 +19,7 @@ from scraper.errors import Skip
 from scraper.fetch.guard import GuardedBackend, PrivateAddress, check_scheme, check_textual, decode_text, read_capped
 from scraper.fetch.politeness import Clock, HostGate, Sleep
 from scraper.fetch.robots import MAX_ROBOTS_BYTES, RobotsAnswer, RobotsCache
+from scraper.observe import NullObserver, Observer
 from scraper.records import Fetched, Source
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class Fetcher:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
+        observer: Observer | None = None,
     ) -> None:
         self._transport = transport
         self._clients: dict[bool, httpx.AsyncClient] = {}
@@ -83,6 +85,7 @@ class Fetcher:
         self._robots = RobotsCache(self._fetch_robots, clock=clock) if robots else None
         self._sleep = sleep
         self._jitter = jitter
+        self._observer = observer or NullObserver()
         # Made now, not at the first request: building the TLS context takes a while, and inside a
         # host slot that time would eat into the politeness delay.
         self._client(False)
@@ -158,6 +161,25 @@ class Fetcher:
     async def _attempt(
         self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], cut_at: int | None = None
     ) -> Fetched:
+        started = time.perf_counter()
+        status, size = 0, 0
+        try:
+            fetched = await self._guarded(url, source, kind, extra, cut_at)
+            status, size = fetched.status, fetched.size
+            return fetched
+        except (_Retry, Skip) as problem:
+            if problem.reason.startswith("http_"):
+                status = int(problem.reason[5:])
+            elif problem.reason in ("not_html", "too_large", "binary", "empty"):
+                status = 200  # the server answered; we refused what it sent
+            raise
+        finally:
+            self._observer.fetched(source.id, status, time.perf_counter() - started, size)
+
+    async def _guarded(
+        self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], cut_at: int | None
+    ) -> Fetched:
+        """One request, with transport errors turned into a retry or a Skip."""
         try:
             async with asyncio.timeout(source.timeout):
                 return await self._request(url, source, kind, extra, cut_at)
@@ -209,7 +231,8 @@ class Fetcher:
         check_textual(body, url)
         text, encoding = decode_text(body, content_type)
         return Fetched(url=url, final_url=final_url, status=status, content_type=content_type, text=text,
-                       encoding=encoding, fetched_at=datetime.now(UTC), etag=etag, last_modified=last_modified)
+                       encoding=encoding, fetched_at=datetime.now(UTC), etag=etag, last_modified=last_modified,
+                       size=len(body))
 
     async def _fetch_robots(self, robots_url: str, source: Source) -> RobotsAnswer:
         """robots.txt through the same host gate, without retries; cut at 500 KB, never refused for size."""

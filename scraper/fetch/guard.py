@@ -205,10 +205,10 @@ def decode_text(body: bytes, content_type: str) -> tuple[str, str]:
     for codec in declared:
         if (text := _strict(body, codec)) is None:
             continue
-        if detected and detected != codec and best is not None:
-            if best.chaos + _OVERRULE_MARGIN < _chaos(sample, codec) and (
-                    (better := _strict(body, detected)) is not None):
-                return better, detected
+        if (detected and detected != codec and best is not None
+                and best.chaos + _OVERRULE_MARGIN < _chaos(sample, codec)
+                and (better := _strict(body, detected)) is not None):
+            return better, detected
         return text, codec
     if detected and (text := _strict(body, detected)) is not None:
         return text, detected

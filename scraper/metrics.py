@@ -1,0 +1,66 @@
+"""Prometheus metrics (prometheus-client), in a registry of their own: an Observer of the pipeline."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from scraper.observe import NullObserver
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def status_class(status: int) -> str:
+    return f"{status // 100}xx" if status else "error"
+
+
+class Metrics(NullObserver):
+    """Counters and gauges an operator's Prometheus scrapes from /metrics."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.fetches = Counter("scraper_fetches", "HTTP answers by outlet and status class",
+                               ["outlet", "status_class"], registry=r)
+        self.fetch_seconds = Histogram("scraper_fetch_seconds", "Time to fetch one URL", ["outlet"], registry=r,
+                                       buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
+        self.bytes = Counter("scraper_fetched_bytes", "Body bytes fetched (after decompression)", ["outlet"],
+                             registry=r)
+        self.articles = Counter("scraper_articles_written", "Records written, duplicates included", ["outlet"],
+                                registry=r)
+        self.duplicates = Counter("scraper_duplicates", "Records written as copies of an earlier report",
+                                  ["outlet"], registry=r)
+        self.skips = Counter("scraper_skips", "Items skipped on purpose, by reason", ["outlet", "reason"],
+                             registry=r)
+        self.last_success = Gauge("scraper_last_successful_poll_timestamp_seconds",
+                                  "Unix time of the outlet's last poll that ended without error", ["outlet"],
+                                  registry=r)
+        self.polls = Counter("scraper_polls", "Polls by outlet and result", ["outlet", "result"], registry=r)
+        self.paused = Gauge("scraper_hosts_paused", "Hosts paused by the circuit breaker", registry=r)
+        self.segments = Counter("scraper_segments_written", "Output segments published", registry=r)
+
+    def fetched(self, outlet: str, status: int, seconds: float, size: int) -> None:
+        self.fetches.labels(outlet, status_class(status)).inc()
+        self.fetch_seconds.labels(outlet).observe(seconds)
+        self.bytes.labels(outlet).inc(size)
+
+    def written(self, outlet: str, duplicate: bool) -> None:
+        self.articles.labels(outlet).inc()
+        if duplicate:
+            self.duplicates.labels(outlet).inc()
+
+    def skipped(self, outlet: str, reason: str) -> None:
+        self.skips.labels(outlet, reason).inc()
+
+    def polled(self, outlet: str, ok: bool, at: float) -> None:
+        self.polls.labels(outlet, "ok" if ok else "error").inc()
+        if ok:
+            self.last_success.labels(outlet).set(at)
+
+    def segments_written(self, count: int) -> None:
+        self.segments.inc(count)
+
+    def hosts_paused(self, count: int) -> None:
+        self.paused.set(count)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

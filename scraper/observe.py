@@ -1,0 +1,96 @@
+"""What the pipeline reports as it works, for metrics and progress: a small observer protocol.
+
+The pipeline, the fetcher and the daemon call these hooks; they never know who listens. `Observers`
+fans out to several listeners; `NullObserver` is the default and does nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Observer(Protocol):
+    def fetched(self, outlet: str, status: int, seconds: float, size: int) -> None:
+        """One HTTP answer (status 0: no answer at all)."""
+
+    def discovered(self, outlet: str, links: int) -> None:
+        """A poll found this many new links to process."""
+
+    def processed(self, outlet: str) -> None:
+        """One discovered link is done with, whatever became of it."""
+
+    def written(self, outlet: str, duplicate: bool) -> None: ...
+
+    def skipped(self, outlet: str, reason: str) -> None: ...
+
+    def polled(self, outlet: str, ok: bool, at: float) -> None:
+        """A poll ended (`at` is a Unix time)."""
+
+    def segments_written(self, count: int) -> None: ...
+
+    def hosts_paused(self, count: int) -> None: ...
+
+
+class NullObserver:
+    def fetched(self, outlet: str, status: int, seconds: float, size: int) -> None:
+        pass
+
+    def discovered(self, outlet: str, links: int) -> None:
+        pass
+
+    def processed(self, outlet: str) -> None:
+        pass
+
+    def written(self, outlet: str, duplicate: bool) -> None:
+        pass
+
+    def skipped(self, outlet: str, reason: str) -> None:
+        pass
+
+    def polled(self, outlet: str, ok: bool, at: float) -> None:
+        pass
+
+    def segments_written(self, count: int) -> None:
+        pass
+
+    def hosts_paused(self, count: int) -> None:
+        pass
+
+
+class Observers(NullObserver):
+    """Several observers as one, called in order."""
+
+    def __init__(self, *observers: Observer) -> None:
+        self.observers = observers
+
+    def fetched(self, outlet: str, status: int, seconds: float, size: int) -> None:
+        for o in self.observers:
+            o.fetched(outlet, status, seconds, size)
+
+    def discovered(self, outlet: str, links: int) -> None:
+        for o in self.observers:
+            o.discovered(outlet, links)
+
+    def processed(self, outlet: str) -> None:
+        for o in self.observers:
+            o.processed(outlet)
+
+    def written(self, outlet: str, duplicate: bool) -> None:
+        for o in self.observers:
+            o.written(outlet, duplicate)
+
+    def skipped(self, outlet: str, reason: str) -> None:
+        for o in self.observers:
+            o.skipped(outlet, reason)
+
+    def polled(self, outlet: str, ok: bool, at: float) -> None:
+        for o in self.observers:
+            o.polled(outlet, ok, at)
+
+    def segments_written(self, count: int) -> None:
+        for o in self.observers:
+            o.segments_written(count)
+
+    def hosts_paused(self, count: int) -> None:
+        for o in self.observers:
+            o.hosts_paused(count)
