@@ -17,9 +17,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scraper import __version__
-from scraper.analyse import LanguageDetector
+from scraper.analyse import Analyser, analyse_texts
 from scraper.config import load_settings
 from scraper.daemon import DEFAULT_GRACE, Daemon, flush_while_running
+from scraper.dedup import DedupOptions
 from scraper.errors import ConfigError, ScraperError, Skip, StateError
 from scraper.extract.dates import parse_date
 from scraper.fetch import Fetcher
@@ -78,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--source", metavar="ID", help="apply this outlet's settings (timezone, ...)")
     extract.add_argument("--allow-private", action="store_true",
                          help="allow URLs on private, loopback or link-local addresses")
+
+    analyse = verbs.add_parser("analyse", help="print the language, translation and names of texts as JSON lines")
+    analyse.add_argument("input", nargs="?", default="-", metavar="FILE",
+                         help='JSON lines with a "text" field, or plain text (one document per blank-line block); '
+                              "- for stdin")
+    analyse.add_argument("--languages", default="", metavar="CODES", help="comma-separated priors, e.g. en,ko")
+    analyse.add_argument("--every-text", action="store_true",
+                         help="give every text a language, a single word included (for langid evaluation); "
+                              "by default a one-word text is und, as in a record")
 
     stats = verbs.add_parser("stats", help="per outlet: last poll, articles today and in 7 days, errors")
     stats.add_argument("--json", action="store_true", help="one JSON object per outlet, for scripts")
@@ -141,7 +151,9 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     fetcher = Fetcher(concurrency=settings.concurrency, pause_after_failures=settings.pause_after_failures,
                       pause_for=settings.pause_for, observer=observer)
     # SCRAPER_FAULT is a test hook: "after_publish" dies between a segment's rename and its state commit.
-    pipeline = Pipeline(fetcher, state, sink, LanguageDetector(), observer=observer,
+    dedup = DedupOptions(window=timedelta(seconds=settings.dedup_window))
+    pipeline = Pipeline(fetcher, state, sink, Analyser(alias_files=settings.alias_files), observer=observer,
+                        dedup=dedup,
                         fault=os.environ.get("SCRAPER_FAULT", ""))
     try:
         pipeline.reconcile({s.id: s.strip_query for s in settings.sources})
@@ -224,7 +236,7 @@ async def _extract(args: argparse.Namespace) -> int:
     if args.source or Path(args.config).exists():
         settings = load_settings(args.config)
     chosen = _select(settings, [args.source])[0] if settings and args.source else None
-    detector = LanguageDetector()
+    analyser = Analyser(alias_files=settings.alias_files if settings else ())
     failed = 0
     async with Fetcher() as fetcher:
         for item in args.inputs:
@@ -233,7 +245,7 @@ async def _extract(args: argparse.Namespace) -> int:
                 source = replace(source, allow_private=True)
             try:
                 fetched = _read_input(item, source) or await fetcher.get(item, source)
-                record = analyse_page(fetched, source, detector)
+                record = analyse_page(fetched, source, analyser)
             except Skip as skip:
                 failed += 1
                 print(f"scraper extract: {item}: skipped: {skip}", file=sys.stderr)
@@ -241,6 +253,34 @@ async def _extract(args: argparse.Namespace) -> int:
             sys.stdout.write(encode(record))
             sys.stdout.flush()
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _analyse(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config) if Path(args.config).exists() else None
+    analyser = Analyser(alias_files=settings.alias_files if settings else ())
+    priors = tuple(code.strip() for code in args.languages.split(",") if code.strip())
+    bad = 0
+
+    def on_error(line: int, reason: str) -> None:
+        nonlocal bad
+        bad += 1
+        print(f"scraper analyse: line {line}: {reason}", file=sys.stderr)
+
+    try:
+        stream = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        print(f"scraper analyse: {args.input}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        for result in analyse_texts(stream, analyser, priors=priors, every_text=args.every_text, on_error=on_error):
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    except UnicodeDecodeError:
+        print(f"scraper analyse: {args.input}: not UTF-8 text", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    return EXIT_FAILED if bad else EXIT_OK
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -305,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify_output(args)
         if args.verb == "stats":
             return _stats(args)
+        if args.verb == "analyse":
+            return _analyse(args)
         if args.verb == "extract":
             return asyncio.run(_extract(args))
         settings = load_settings(args.config)

@@ -187,7 +187,8 @@ _OUTPUT: dict[str, tuple[Callable[[object], Any], str]] = {
     "segment_records": (_positive_int, "segment_records"),
     "segment_seconds": (parse_duration, "segment_seconds"),
 }
-_TOP_LEVEL = {"defaults", "outlet", "output"}
+_DEDUP: dict[str, tuple[Callable[[object], Any], str]] = {"window": (parse_duration, "dedup_window")}
+_TOP_LEVEL = {"defaults", "outlet", "output", "analyse", "dedup"}
 
 
 def _parse_table(
@@ -214,12 +215,18 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
     """Validate already-parsed TOML; raise ConfigError at the first mistake."""
     for key in data:
         if key not in _TOP_LEVEL:
-            raise ConfigError("unknown top-level table (expected [defaults], [output] and [[outlet]])",
+            raise ConfigError("unknown top-level table (expected [defaults], [output], [analyse], [dedup], "
+                              "[[outlet]])",
                               path=path, key=key)
     output_table = data.get("output", {})
     if not isinstance(output_table, dict):
         raise ConfigError("expected a table", path=path, key="output")
     output = _parse_table(output_table, _OUTPUT, path=path)
+    dedup_table = data.get("dedup", {})
+    if not isinstance(dedup_table, dict):
+        raise ConfigError("expected a table", path=path, key="dedup")
+    output.update(_parse_table(dedup_table, _DEDUP, path=path))
+    alias_files = _alias_files(data.get("analyse", {}), path)
     defaults_table = data.get("defaults", {})
     if not isinstance(defaults_table, dict):
         raise ConfigError("expected a table", path=path, key="defaults")
@@ -256,7 +263,22 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
         fields.setdefault("languages", ())
         fields.setdefault("timezone", "UTC")
         sources.append(Source(**fields))
-    return Settings(path=path, sources=tuple(sources), **globals_, **output)
+    return Settings(path=path, sources=tuple(sources), alias_files=alias_files, **globals_, **output)
+
+
+def _alias_files(table: object, path: str) -> tuple[str, ...]:
+    """[analyse] aliases: the user's own alias tables, relative to the sources file."""
+    if not isinstance(table, dict):
+        raise ConfigError("expected a table", path=path, key="analyse")
+    for key in table:
+        if key != "aliases":
+            raise ConfigError("unknown key (known keys: aliases)", path=path, key=f"analyse.{key}")
+    value = table.get("aliases", [])
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ConfigError(f"expected a file name or a list of them, got {value!r}", path=path, key="analyse.aliases")
+    base = Path(path).parent
+    return tuple(str(base / name) for name in names)
 
 
 def load_settings(path: str | Path) -> Settings:

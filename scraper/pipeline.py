@@ -13,11 +13,11 @@ import os
 from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from scraper.analyse import LanguageDetector
-from scraper.dedup import DuplicateIndex, content_hash
+from scraper.analyse import Analyser
+from scraper.dedup import DedupOptions, DuplicateIndex, content_hash
 from scraper.discover import parse_feed, parse_sitemap
 from scraper.errors import OutputError, Skip
 from scraper.extract import extract_article
@@ -59,11 +59,16 @@ class Summary:
         return f"{text} ({reasons})" if reasons else text
 
 
-def analyse_page(fetched: Fetched, source: Source, detector: LanguageDetector, link: Link | None = None) -> Record:
+def analyse_page(fetched: Fetched, source: Source, analyser: Analyser, link: Link | None = None) -> Record:
     """The pure, CPU-bound part: extract the article and analyse it into a Record (not yet deduplicated)."""
     article = extract_article(fetched, source, link)
-    body = article.body
-    language = detector.detect(body, source.languages)
+    # The extractor's cleaner removes whole chrome lines; this pass takes language menus and interface
+    # strings glued to a paragraph, and both reach the translation analysis as evidence.
+    paragraphs, removed = analyser.strip_residue(article.paragraphs)
+    if not paragraphs:
+        raise Skip("empty", f"nothing left after removing interface residue: {fetched.final_url}")
+    body = "\n\n".join(paragraphs)
+    analysis = analyser.analyse(paragraphs, source.languages, article.residue + removed)
     return Record(
         id=record_id(source.id, article.canonical_url),
         url=fetched.url,
@@ -75,7 +80,9 @@ def analyse_page(fetched: Fetched, source: Source, detector: LanguageDetector, l
         authors=article.authors,
         published_at=article.published_at,
         fetched_at=article.fetched_at,
-        language=language,
+        language=analysis.language,
+        translation=analysis.translation,
+        names=analysis.names,
         content_hash=content_hash(body),
         subtitle=article.subtitle,
         dateline=article.dateline,
@@ -98,18 +105,19 @@ class Pipeline:
         fetcher: Fetcher,
         state: State,
         sink: Sink,
-        detector: LanguageDetector,
+        analyser: Analyser,
         *,
         observer: Observer | None = None,
+        dedup: DedupOptions | None = None,
         fault: str = "",
     ) -> None:
         self.fetcher = fetcher
         self.state = state
         self.sink = sink
-        self.detector = detector
+        self.analyser = analyser
         self.observer = observer or NullObserver()
         self._fault = fault
-        self._index = DuplicateIndex(state)
+        self._index = DuplicateIndex(state, dedup)
         # One worker: extraction is CPU-bound and trafilatura keeps module-level caches.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
 
@@ -126,6 +134,7 @@ class Pipeline:
         if self._fault == "after_publish" and published:
             os._exit(FAULT_EXIT)  # test hook: a crash between the rename and the state commit
         self.state.commit(published)
+        self._index.prune()  # fingerprints older than the dedup window; at most once an hour
         if published:
             self.observer.segments_written(len(published))
 
@@ -161,6 +170,7 @@ class Pipeline:
                     continue
                 if self.state.has_record(record.id):
                     continue
+                self._index.assign(record)  # files its print; the line on disk keeps the story it has
                 strip = strip_query.get(record.source_id, ())
                 self.state.stage(record, tuple(dict.fromkeys((canonicalize(record.url, strip),
                                                               record.canonical_url))))
@@ -235,7 +245,8 @@ class Pipeline:
         try:
             fetched = await self.fetcher.get(link.url, source)
             loop = asyncio.get_running_loop()
-            record = await loop.run_in_executor(self._executor, analyse_page, fetched, source, self.detector, link)
+            record = await loop.run_in_executor(self._executor, analyse_page, fetched, source, self.analyser,
+                                                link)
         except Skip as skip:
             self._skipped(summary, source, link.url, skip)
             return
@@ -256,9 +267,11 @@ class Pipeline:
             # Another URL (a redirect, a feed variant) of a report we already have.
             self.state.stage_aliases(urls, record.id)
             return
-        duplicate_of = self._index.first_report(record.content_hash, record.id)
+        # Files the report in the near-duplicate index (staged, committed with the report) and sets its
+        # story; so it comes before the sink and the state, and abort() drops all three together.
+        record = self._index.assign(record)
+        duplicate_of = record.duplicate_of
         if duplicate_of:
-            record = replace(record, duplicate_of=duplicate_of)
             summary.duplicates += 1
         try:
             self.sink.add(record)
@@ -268,7 +281,8 @@ class Pipeline:
         self.state.stage(record, urls)
         summary.written += 1
         self.observer.written(source.id, duplicate_of is not None)
-        event = "duplicate" if duplicate_of else "article"
+        event = "duplicate" if duplicate_of else "update" if record.story and record.story.role == "update" \
+            else "article"
         log.info("%s: %s %s", source.id, event, record.canonical_url,
                  extra={"event": event, "outlet": source.id, "url": record.canonical_url})
         if self.sink.due():

@@ -62,6 +62,8 @@ class Settings:
     concurrency: int = 32  # requests in flight over all hosts
     pause_after_failures: int = 5  # consecutive failures that pause a host (circuit breaker)...
     pause_for: float = 600.0  # ...for this many seconds
+    alias_files: tuple[str, ...] = ()  # the user's own name alias tables ([analyse] aliases)
+    dedup_window: float = 30 * 86400.0  # reports further apart are never one story ([dedup] window)
     segment_records: int = 1000  # an output segment closes after this many records...
     segment_seconds: float = 30.0  # ...or this many seconds after its first record
 

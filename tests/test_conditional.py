@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import rss
 from pytest_httpx import HTTPXMock
 
-from scraper.analyse import LanguageDetector
+from scraper.analyse import Analyser
 from scraper.fetch import Fetcher
 from scraper.fetch.conditional import Validators, after_fetch, request_headers
 from scraper.pipeline import Pipeline, Summary
@@ -58,7 +58,7 @@ async def test_pipeline_sends_validators_and_a_304_does_no_work(tmp_path: Path, 
     state = State(tmp_path / "s.sqlite")
     sink = JsonlSink(tmp_path / "out")
     async with Fetcher(robots=False) as fetcher:
-        pipeline = Pipeline(fetcher, state, sink, LanguageDetector())
+        pipeline = Pipeline(fetcher, state, sink, Analyser())
         first = await pipeline.poll(SOURCE)
         pipeline.flush()
         second = Summary()

@@ -16,7 +16,7 @@ from conftest import read_records, record_schema, rss, run_cli, write_sources
 from localsite import LocalSite, Page
 from pytest_httpx import HTTPXMock
 
-from scraper.analyse import LanguageDetector
+from scraper.analyse import Analyser
 from scraper.errors import OutputError
 from scraper.fetch import Fetcher
 from scraper.pipeline import Pipeline
@@ -162,16 +162,18 @@ async def test_a_full_disk_loses_nothing_and_resumes(tmp_path: Path, httpx_mock:
         httpx_mock.add_response(url=f"https://wire.example/a/{n}", content=article_page(n), is_reusable=True,
                                 headers={"Content-Type": "text/html"})
     sink, state = FlakyDisk(tmp_path / "out"), State(tmp_path / "state.sqlite")
-    async with Fetcher() as fetcher:
-        pipeline = Pipeline(fetcher, state, sink, LanguageDetector())
-        with pytest.raises(OutputError, match="ENOSPC"):
-            await pipeline.poll(source)
-        assert state.staged == 0 and state.count_reports() == 0 and sink.pending == 0
-        sink.full = False  # space is back
-        summary = await pipeline.poll(source)
-        pipeline.flush()
-        pipeline.close()
-    sink.close()
+    try:
+        async with Fetcher(robots=False) as fetcher:
+            pipeline = Pipeline(fetcher, state, sink, Analyser())
+            with pytest.raises(OutputError, match="ENOSPC"):
+                await pipeline.poll(source)
+            assert state.staged == 0 and state.count_reports() == 0 and sink.pending == 0
+            sink.full = False  # space is back
+            summary = await pipeline.poll(source)
+            pipeline.flush()
+            pipeline.close()
+    finally:
+        sink.close()
     assert summary.written == 5
     assert state.count_reports() == 5
     assert sorted(r["url"] for r in read_records(tmp_path / "out")) == [f"https://wire.example/a/{n}" for n in range(5)]

@@ -1,5 +1,176 @@
-"""Analysis of extracted articles: language (and, later, translation artefacts and name variants)."""
+"""Analysis of extracted articles: language per paragraph, translation artefacts, one spelling per name.
 
-from scraper.analyse.language import LanguageDetector
+    paragraphs ──ResidueCleaner.strip──▶ clean paragraphs + removed menus/interface strings
+               ──Analyser.analyse────▶ Analysis(language, translation, names)
 
-__all__ = ["LanguageDetector"]
+`Analyser` holds everything loaded once (langdetect profiles, lexicons, alias table, calques); build one
+per process and pass it in. `analyse_texts` is the `scraper analyse` command without its argv.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scraper.analyse.language import DEFAULT_CANDIDATES, LanguageDetector, split_paragraphs
+from scraper.analyse.names import NameFinder, Romanisation, load_aliases, name_groups, variant_evidence
+from scraper.analyse.residue import Residue, ResidueCleaner
+from scraper.analyse.translation import assess, load_calques
+from scraper.records import Language, NameGroup, Translation
+
+__all__ = ["DEFAULT_CANDIDATES", "Analyser", "Analysis", "LanguageDetector", "Residue", "ResidueCleaner",
+           "analyse_texts", "word_count"]
+
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
+MIN_BODY_WORDS = 2  # a one-word body is an extraction failure, not a language sample
+
+
+def word_count(text: str) -> int:
+    """Words, counting CJK text (no spaces) at about two characters to a word."""
+    cjk = len(_CJK.findall(text))
+    return len(_TOKEN.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What analysis adds to a record: its `language`, `translation` and `names` fields."""
+
+    language: Language
+    translation: Translation
+    names: tuple[NameGroup, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"language": self.language.to_dict(), "translation": self.translation.to_dict(),
+                "names": [n.to_dict() for n in self.names]}
+
+
+class Analyser:
+    """Language, translation artefacts and names of article text; build once, use from one thread."""
+
+    def __init__(self, *, candidates: Iterable[str] = DEFAULT_CANDIDATES, alias_files: Sequence[str | Path] = (),
+                 seed: int = 0) -> None:
+        self.detector = LanguageDetector(seed=seed, candidates=candidates)
+        self.cleaner = ResidueCleaner.default()
+        self.rules = Romanisation.load()
+        self.names = NameFinder(load_aliases(alias_files), self.rules)
+        self.calques = load_calques()
+
+    def warm_up(self) -> None:
+        """Load the lexicons now rather than on the first short paragraph."""
+        self.detector.detect_paragraph("warm up", ())
+
+    def strip_residue(self, paragraphs: Sequence[str]) -> tuple[tuple[str, ...], tuple[Residue, ...]]:
+        """Paragraphs without language menus and interface strings, and what was removed (for the
+        extractor, which keeps the first out of `body` and hands the second to `analyse`)."""
+        return self.cleaner.strip(paragraphs)
+
+    def analyse(self, paragraphs: Sequence[str], priors: Sequence[str] = (),
+                residue: Sequence[Residue] = ()) -> Analysis:
+        """Analyse a body given as clean paragraphs; `residue` is what the cleaner removed from them.
+        Empty, one-word, all-punctuation and all-number bodies are `und` with no flags."""
+        text = "\n\n".join(paragraphs)
+        if word_count(text) < MIN_BODY_WORDS or not any(ch.isalpha() for ch in text):
+            return Analysis(Language("und", 0.0), Translation(), ())
+        language = self.detector.detect_paragraphs(paragraphs, priors)
+        found = self.names.find(text)
+        variants = variant_evidence(found, self.rules) if language.code not in ("ko", "zh", "ja") else []
+        translation = assess(paragraphs, language.code, name_variants=variants, residue=residue,
+                             calques=self.calques)
+        return Analysis(language, translation, name_groups(found))
+
+    def analyse_text(self, text: str, priors: Sequence[str] = ()) -> Analysis:
+        """Analyse raw text: paragraphs split at blank lines, interface residue removed first."""
+        paragraphs, residue = self.strip_residue(split_paragraphs(text))
+        return self.analyse(paragraphs, priors, residue)
+
+    def language_of(self, text: str, priors: Sequence[str] = ()) -> Language:
+        """The language of any text, a single word included (no bad-body rule), residue removed first."""
+        paragraphs, _ = self.strip_residue(split_paragraphs(text))
+        if not paragraphs:
+            return self.detector.detect(text, priors)
+        return self.detector.detect_paragraphs(paragraphs, priors)
+
+    def language_code(self, text: str) -> str:
+        return self.language_of(text).code
+
+
+def analyse_texts(
+    lines: Iterable[str],
+    analyser: Analyser,
+    *,
+    priors: Sequence[str] = (),
+    every_text: bool = False,
+    on_error: Callable[[int, str], None] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The `scraper analyse` command: one result per input document, in order.
+
+    Input is JSON lines with a `text` field (and optionally `id`, copied to the output, and `languages`,
+    priors for that text) when its first non-blank line starts with "{"; otherwise plain text, one
+    document per blank-line-separated block, one paragraph per line. `every_text=True` gives every text
+    a language, a single word included (the langid evaluation), instead of the record rule that a
+    one-word body is `und`. Malformed JSON lines are reported to `on_error(line_number, reason)`.
+    """
+    iterator = iter(lines)
+    buffered: list[str] = []
+    for line in iterator:
+        buffered.append(line)
+        if line.strip():
+            break
+    first = next((line for line in buffered if line.strip()), "")
+    chained = _chain(buffered, iterator)
+    if first.lstrip().startswith("{"):
+        yield from _json_lines(chained, analyser, priors, every_text, on_error)
+    else:
+        for block in _blocks(chained):
+            yield _result(analyser, block, priors, every_text)
+
+
+def _chain(first: list[str], rest: Iterator[str]) -> Iterator[str]:
+    yield from first
+    yield from rest
+
+
+def _blocks(lines: Iterable[str]) -> Iterator[list[str]]:
+    block: list[str] = []
+    for line in lines:
+        if line.strip():
+            block.append(line.strip())
+        elif block:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def _json_lines(lines: Iterable[str], analyser: Analyser, priors: Sequence[str], every_text: bool,
+                on_error: Callable[[int, str], None] | None) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            text = item["text"]
+            if not isinstance(text, str):
+                raise TypeError("text is not a string")
+            languages = item.get("languages", priors)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            if on_error:
+                on_error(number, f"expected a JSON object with a string \"text\": {exc}")
+            continue
+        result = _result(analyser, split_paragraphs(text), tuple(languages), every_text)
+        if "id" in item:
+            result = {"id": item["id"], **result}
+        yield result
+
+
+def _result(analyser: Analyser, paragraphs: list[str], priors: Sequence[str], every_text: bool) -> dict[str, Any]:
+    kept, residue = analyser.strip_residue(paragraphs)
+    analysis = analyser.analyse(kept, priors, residue)
+    if every_text and analysis.language.code == "und" and kept:
+        return {**analysis.to_dict(), "language": analyser.detector.detect_paragraphs(kept, priors).to_dict()}
+    return analysis.to_dict()

@@ -1,6 +1,15 @@
-"""Duplicate detection: fingerprints of normalised text and the index that remembers them."""
+"""Duplicate detection: fingerprints of normalised text and the index that groups reports into stories."""
 
-from scraper.dedup.fingerprint import content_hash
-from scraper.dedup.index import DuplicateIndex
+from scraper.dedup.credits import ReportText, read_report
+from scraper.dedup.fingerprint import Fingerprint, content_hash, fingerprint
+from scraper.dedup.index import DedupOptions, DuplicateIndex
 
-__all__ = ["DuplicateIndex", "content_hash"]
+__all__ = [
+    "DedupOptions",
+    "DuplicateIndex",
+    "Fingerprint",
+    "ReportText",
+    "content_hash",
+    "fingerprint",
+    "read_report",
+]

@@ -1,61 +1,156 @@
-"""Dates as pages and feeds print them → timezone-aware UTC datetimes, using the outlet's zone if none is given."""
+"""Dates as pages and feeds print them → timezone-aware UTC datetimes, using the outlet's zone if none is given.
+
+Forms read: ISO 8601 and RFC 822; "2024-07-23 14:05 KST"; dotted "2024.7.23." and "송고2026-01-06 16:46";
+Korean, Japanese and Chinese "2024년 7월 23일 오후 2시 5분", "2024年7月23日 14時05分"; Russian "23 июля 2024 г.";
+English "July 23, 2024" and "23 July 2024, 11:54"; DPRK Juche years "주체113(2024)년 7월 23일" and
+"(Juche113.3.9.)" (Juche year + 1911 = Gregorian year). A date before 1990 or after the moment of
+reading is no publication date and is rejected (None), not stored.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateparser
 
-_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
-# "2026.1.6." / "송고2026-01-06 16:46" (Korean and DPRK sites): dateutil misreads dots and prefixes.
-_DOTTED = re.compile(r"(\d{4})[.\-/]\s*(\d{1,2})[.\-/]\s*(\d{1,2})\.?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+# A page's clock may run a little ahead of ours; more than this is a wrong date, not a fast clock.
+CLOCK_SKEW = timedelta(hours=1)
+JUCHE_OFFSET = 1911
+
 # Zone abbreviations our outlets print; dateutil knows none of them and would guess (and warn).
-_ZONES = {"KST": 9 * 3600, "JST": 9 * 3600, "PYT": 9 * 3600, "MSK": 3 * 3600, "CST": 8 * 3600,
-          "UTC": 0, "GMT": 0, "Z": 0}
-_CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?(?:\s*(\d{1,2})[:시](\d{2}))?")
+ZONES: dict[str, float] = {"KST": 9, "JST": 9, "PYT": 9, "MSK": 3, "CST": 8, "BJT": 8, "HKT": 8, "CET": 1,
+                           "CEST": 2, "EET": 2, "EEST": 3, "EST": -5, "EDT": -4, "PST": -8, "PDT": -7,
+                           "UTC": 0, "GMT": 0, "Z": 0}
+_ZONE = re.compile(r"(?<![A-Za-z])(" + "|".join(z for z in ZONES if z != "Z") + r")"
+                   r"(?:\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?)?(?![A-Za-z])|(?<=\d)\s*([+-])(\d{2}):?(\d{2})\b")
+# Juche years: "주체113(2024)년", "主体113(2024)年", "Juche113.3.9." (no Gregorian year printed).
+_JUCHE_BOTH = re.compile(r"(?:주체|主体|主體|チュチェ|Juche|Чучхе)\s*\d{2,3}\s*[(（]\s*(\d{4})\s*[)）]", re.IGNORECASE)
+_JUCHE_ONLY = re.compile(r"(?:주체|主体|主體|チュチェ|Juche|Чучхе)\s*(\d{2,3})(?=\s*[.년年г\s])", re.IGNORECASE)
+# "2026.1.6.", "2026-01-06 16:46", "2024/07/23 14:05:09"
+_NUMERIC = re.compile(r"(\d{4})\s*[.\-/]\s*(\d{1,2})\s*[.\-/]\s*(\d{1,2})\.?"
+                      r"(?:[T\s,]+(오전|오후|午前|午後|AM|PM)?\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(AM|PM|a\.m\.|p\.m\.)?)?",
+                      re.IGNORECASE)
+# "2024년 7월 23일 오후 2시 5분", "2024年7月23日 14時05分", "2024年7月23日 14:05"
+_CJK = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?"
+                  r"(?:[\s,]*(?:\([^)]*\)|（[^）]*）)?\s*(오전|오후|午前|午後)?\s*(\d{1,2})\s*(?:[:시時点])\s*(\d{1,2})?)?")
+_RU_MONTHS = {"январ": 1, "феврал": 2, "март": 3, "апрел": 4, "ма": 5, "июн": 6, "июл": 7, "август": 8,
+              "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12}
+# "23 июля 2024 г., 14:05", "23 июля 2024"
+_RUSSIAN = re.compile(r"(\d{1,2})\s+(январ|феврал|март|апрел|ма|июн|июл|август|сентябр|октябр|ноябр|декабр)"
+                      r"[а-я]*\s+(\d{4})(?:\s*г\.?)?(?:[\s,]+(?:в\s+)?(\d{1,2}):(\d{2}))?", re.IGNORECASE)
+# What the dateutil fallback needs to see before it is trusted: a year, or a month's name and a day.
+_WORDY_DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d",
+                         re.IGNORECASE)
+_PM = {"오후", "午後", "pm", "p.m."}
+_AM = {"오전", "午前", "am", "a.m."}
 
 
-def to_utc(moment: datetime, timezone: str) -> datetime:
+def to_utc(moment: datetime, zone: str | tzinfo) -> datetime:
     """Attach the outlet's zone to a naive datetime, then convert to UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+        moment = moment.replace(tzinfo=ZoneInfo(zone) if isinstance(zone, str) else zone)
     return moment.astimezone(UTC)
 
 
 def plausible(moment: datetime | None, now: datetime | None = None) -> datetime | None:
-    """Drop dates no news article can have (before 1990, or more than two days ahead)."""
+    """Drop dates no article can have: before 1990, or later than the moment of reading."""
     if moment is None:
         return None
     now = now or datetime.now(UTC)
-    return moment if _EARLIEST <= moment <= now + timedelta(days=2) else None
+    return moment if EARLIEST <= moment <= now + CLOCK_SKEW else None
 
 
-def parse_date(text: str | None, timezone: str = "UTC") -> datetime | None:
-    """Parse one date string (ISO 8601, RFC 822, dotted or CJK forms); None if it is not a date."""
+def _hour(hour: str | None, marker: str | None) -> int:
+    value = int(hour or 0)
+    marker = (marker or "").casefold()
+    if marker in _PM and value < 12:
+        return value + 12
+    if marker in _AM and value == 12:
+        return 0
+    return value
+
+
+def _zone_in(text: str) -> tzinfo | None:
+    match = _ZONE.search(text)
+    if not match:
+        return None
+    name, sign, hours, minutes, sign2, hours2, minutes2 = match.groups()
+    if name:
+        offset = timedelta(hours=ZONES[name.upper()])
+        if sign:
+            extra = timedelta(hours=int(hours), minutes=int(minutes or 0))
+            offset += extra if sign == "+" else -extra
+    else:
+        offset = timedelta(hours=int(hours2), minutes=int(minutes2))
+        offset = offset if sign2 == "+" else -offset
+    return timezone(offset)
+
+
+def normalise_date_text(text: str) -> str:
+    """Full-width digits to ASCII and Juche years to Gregorian ones."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    text = _JUCHE_BOTH.sub(lambda m: m.group(1), text)
+    return _JUCHE_ONLY.sub(lambda m: str(int(m.group(1)) + JUCHE_OFFSET), text)
+
+
+def _by_pattern(text: str) -> datetime | None:
+    if match := _NUMERIC.search(text):
+        year, month, day, marker, hour, minute, second, marker2 = match.groups()
+        return datetime(int(year), int(month), int(day), _hour(hour, marker or marker2), int(minute or 0),
+                        int(second or 0))
+    if match := _CJK.search(text):
+        year, month, day, marker, hour, minute = match.groups()
+        return datetime(int(year), int(month), int(day), _hour(hour, marker), int(minute or 0))
+    if match := _RUSSIAN.search(text):
+        day, month, year, hour, minute = match.groups()
+        return datetime(int(year), _RU_MONTHS[month.casefold()], int(day), int(hour or 0), int(minute or 0))
+    return None
+
+
+def parse_date(text: str | None, zone: str = "UTC", now: datetime | None = None) -> datetime | None:
+    """Parse one date string in any form above; None if it is not a plausible date.
+
+    `zone` is the outlet's IANA timezone, applied when the text carries no zone of its own.
+    """
     if not text or not text.strip():
         return None
-    text = text.strip()
+    text = normalise_date_text(text)
     try:
-        return plausible(to_utc(dateparser.isoparse(text), timezone))
+        return plausible(to_utc(dateparser.isoparse(text), zone), now)
     except (ValueError, OverflowError):
         pass
-    for pattern in (_DOTTED, _CJK_DATE):
-        if match := pattern.search(text):
-            year, month, day, hour, minute, *rest = match.groups()
-            second = rest[0] if rest else None
-            try:
-                moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                                  int(second or 0))
-            except ValueError:
-                return None
-            return plausible(to_utc(moment, timezone))
+    printed_zone = _zone_in(text)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", dateparser.UnknownTimezoneWarning)
-            moment = dateparser.parse(text, tzinfos=_ZONES)
-    except (ValueError, OverflowError, TypeError, dateparser.ParserError):
+        moment = _by_pattern(text)
+    except ValueError:  # 2024-02-31 and the like
         return None
-    return plausible(to_utc(moment, timezone))
+    if moment is None:
+        if not _WORDY_DATE.search(text):
+            return None  # dateutil would read "Page 5" as the fifth of this month
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", dateparser.UnknownTimezoneWarning)
+                moment = dateparser.parse(text, fuzzy=True, tzinfos={k: int(v * 3600) for k, v in ZONES.items()})
+        except (ValueError, OverflowError, TypeError, dateparser.ParserError):
+            return None
+        if moment.tzinfo is not None:
+            printed_zone = moment.tzinfo
+        moment = moment.replace(tzinfo=None)
+    return plausible(to_utc(moment, printed_zone or zone), now)
+
+
+def date_from_dateline(date_text: str, fetched_at: datetime, zone: str = "UTC") -> datetime | None:
+    """A dateline's "July 23" or "23 июля" as a date: the year is the fetch year, or the one before if the
+    day would otherwise lie in the future (a December report read in January)."""
+    text = normalise_date_text(date_text)
+    local_now = fetched_at.astimezone(ZoneInfo(zone))
+    for year in (local_now.year, local_now.year - 1):
+        moment = parse_date(f"{text} {year}", zone, now=fetched_at)
+        if moment is not None:
+            return moment
+    return None

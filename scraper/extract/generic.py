@@ -1,38 +1,34 @@
-"""Generic extraction with trafilatura, plus the metadata the publisher declares: any page → Article."""
+"""Any fetched page → Article: the outlet's selectors or the generic main text, cleaned, with its metadata.
+
+    page ─┬─ site/sources.toml selectors (override.py) ─┐
+          └─ trafilatura + density vote (body.py) ───────┴─ chrome cleaner (clean.py)
+             ─ dateline/credit (wire.py) ─ title, subtitle, authors (meta.py), dates in UTC (dates.py)
+"""
 
 from __future__ import annotations
 
+import unicodedata
+from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-import trafilatura
+from htmldate import find_date
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from scraper.errors import Skip
-from scraper.extract.clean import normalise_line, paragraphs
-from scraper.extract.dates import parse_date
-from scraper.extract.meta import read_meta
+from scraper.extract.blocks import Block
+from scraper.extract.body import main_text
+from scraper.extract.clean import clean_blocks, normalise_line, same_text
+from scraper.extract.dates import date_from_dateline, parse_date
+from scraper.extract.meta import choose_title, clean_authors, read_meta
+from scraper.extract.override import Picked, pick
+from scraper.extract.sites import rules_for
+from scraper.extract.wire import agency, split_wire_lines
 from scraper.records import Article, Fetched, Link, Source
 from scraper.urls import canonicalize, same_site
 
 # Less than this many letters and digits is a menu, a "Home" link or an error stub, not an article
 # (the shortest real briefs, even in Korean or Chinese, run to a sentence of 30+ characters).
 MIN_BODY_CHARS = 25
-
-
-def _trafilatura(html: str, url: str, *, precision: bool) -> tuple[str, str, str, str]:
-    """(text, title, author, date) from trafilatura; empty strings when it finds nothing."""
-    document = trafilatura.bare_extraction(
-        html,
-        url=url,
-        with_metadata=True,
-        include_comments=False,  # reader comments are not the article
-        include_tables=True,
-        favor_precision=precision,
-        favor_recall=not precision,
-    )
-    if document is None:
-        return "", "", "", ""
-    return (document.text or "", document.title or "", document.author or "", document.date or "")
 
 
 def _canonical(declared: str | None, final_url: str, source: Source) -> str:
@@ -50,33 +46,94 @@ def _canonical(declared: str | None, final_url: str, source: Source) -> str:
     return canonicalize(final_url, source.strip_query) if fetched_online else final_url
 
 
+def _letters(paragraphs: list[str] | tuple[str, ...]) -> int:
+    return sum(sum(map(str.isalnum, line)) for line in paragraphs)
+
+
+def _without_subtitle(blocks: list[Block], subtitle: str | None) -> list[Block]:
+    """The standfirst is its own field: drop it where it opens the text."""
+    if not subtitle:
+        return blocks
+    for index, block in enumerate(blocks[:3]):
+        if same_text(block.text, subtitle):
+            return blocks[:index] + blocks[index + 1:]
+    return blocks
+
+
+def _guessed_date(html: str, fetched_at: datetime) -> str | None:
+    """htmldate's reading of the page (URL, visible dates, headers): a day, not a time; the last resort."""
+    try:
+        # Not the extensive search: it loads dateparser (seconds) to guess from free text.
+        return find_date(html, original_date=True, extensive_search=False,
+                         max_date=fetched_at.strftime("%Y-%m-%d"))
+    except (ValueError, TypeError):
+        return None
+
+
+def _published(picked: Picked, meta_date: str | None, link: Link | None, dateline_date: str | None,
+               source: Source, fetched: Fetched) -> datetime | None:
+    # The outlet's own selector, then what the page declares, then the feed's date, then the dateline's
+    # (the KCNA page prints none), then htmldate's day-only guess.
+    now = fetched.fetched_at
+    for text in (picked.date, meta_date):
+        if moment := parse_date(text, source.timezone, now=now):
+            return moment
+    if link is not None and link.published_at is not None:
+        return link.published_at
+    if dateline_date and (moment := date_from_dateline(dateline_date, now, source.timezone)):
+        return moment
+    return parse_date(_guessed_date(fetched.text, now), source.timezone, now=now)
+
+
 def extract_article(fetched: Fetched, source: Source, link: Link | None = None) -> Article:
     """Extract one fetched page. Raises Skip("empty") when no article text is found."""
     tree = HTMLParser(fetched.text)
     meta = read_meta(tree)
-    text, title, author, date = _trafilatura(fetched.text, fetched.final_url, precision=True)
-    if not text.strip():
-        # Precision mode drops short articles whole; recall mode is the evidence-based second try.
-        text, title, author, date = _trafilatura(fetched.text, fetched.final_url, precision=False)
-    title = normalise_line(meta.title or title or (link.title if link else "") or "")
-    body = paragraphs(text, title)
-    if sum(ch.isalnum() for line in body for ch in line) < MIN_BODY_CHARS:
+    rules = rules_for(fetched.final_url, source)
+    picked = pick(fetched.text, rules) if rules is not None else Picked()
+
+    blocks = list(picked.blocks)
+    if _letters([b.text for b in blocks]) < MIN_BODY_CHARS:
+        blocks = list(main_text(fetched.text, fetched.final_url, tree).blocks)
+    title = normalise_line(picked.title or choose_title(meta, link.title if link and link.title else ""))
+    subtitle = normalise_line(picked.subtitle or meta.subtitle or "") or None
+    if subtitle and same_text(subtitle, title):
+        subtitle = None
+    cleaned = clean_blocks(_without_subtitle(blocks, subtitle), title)
+    paragraphs = [b.text for b in cleaned]
+    if rules is not None and rules.nfkc:
+        paragraphs = [unicodedata.normalize("NFKC", p) for p in paragraphs]
+        title = unicodedata.normalize("NFKC", title)
+    wire = split_wire_lines(paragraphs)
+    paragraphs = [p for p in wire.paragraphs if p.strip()]
+    if _letters(paragraphs) < MIN_BODY_CHARS:
         raise Skip("empty", f"no article text found: {fetched.final_url}")
 
-    # A date with a time of day beats the feed's, which beats trafilatura's day-only guess.
-    published = parse_date(meta.published, source.timezone)
-    if published is None and link is not None:
-        published = link.published_at
-    if published is None:
-        published = parse_date(date, source.timezone)
+    raw_authors = picked.authors or meta.authors
+    credit = wire.credit
+    authors: list[str] = []
+    for name in (*clean_authors(raw_authors), *wire.authors):
+        # An agency given as the author is the credit, not a person.
+        if (wire_name := agency(name)) is not None:
+            credit = credit or wire_name
+        elif name not in authors:
+            authors.append(name)
 
-    authors = meta.authors or tuple(a.strip() for a in author.split(";") if a.strip())
+    published = _published(picked, meta.published, link, wire.dateline.date_text if wire.dateline else None,
+                           source, fetched)
+    updated = parse_date(meta.updated, source.timezone, now=fetched.fetched_at)
+    if updated is not None and (published is None or updated <= published):
+        updated = None  # an "update" no later than the publication is the publication
     return Article(
         url=fetched.url,
         canonical_url=_canonical(meta.canonical, fetched.final_url, source),
         title=title,
-        paragraphs=tuple(body),
+        paragraphs=tuple(paragraphs),
         authors=tuple(authors),
         published_at=published,
         fetched_at=fetched.fetched_at,
+        subtitle=subtitle,
+        dateline=wire.dateline,
+        credit=credit,
+        updated_at=updated,
     )

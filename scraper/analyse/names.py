@@ -1,0 +1,409 @@
+"""Names in a text, one entry per person however spelt: Choi Sun-hee and Choe Son Hui are one minister.
+
+Known names come from the alias table (`scraper/data/aliases.toml`, extended by the user's file): every
+listed spelling in Latin, Hangul, Han or Cyrillic script, plus any Latin spelling that the
+romanisation-aware comparison finds close to a listed one. Unknown names spelt several ways in one text
+are grouped by the same comparison; the most frequent spelling is their canonical form. The text itself
+is never rewritten.
+
+The comparison reads a name as consonant and vowel clusters (`scraper/data/romanisation.toml`):
+consonants must agree up to the alternations romanisations disagree on (k/g, ch/j, r/l...), and each
+vowel cluster must be equal or a known equivalent (o/u, oe/oi, ui/ee, y/ey...). Ryzhenkov, Reyzhenkov and
+Rezhenkov agree; Belarus and Belarusian, Kim Jong Un and Kim Jong Il, Cho and Choe do not.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from scraper.errors import ConfigError
+from scraper.records import NameGroup
+
+_TOKEN = re.compile(r"[^\W\d_](?:[\w'’‘ʼ-]*[^\W_])?")
+_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+_MIN_SINGLE_WORD = 5  # a lone word shorter than this (Kim, Son, Sun) is not compared on its own
+
+
+def _plain(text: str) -> str:
+    """Lower case without diacritics, breves or apostrophes: "Sŏn-hŭi" → "son-hui"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "'’‘ʼ")
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    """Syllables/words of a Latin name, lower case and plain: "Choi Sun-hee" → (choi, sun, hee)."""
+    return tuple(p for p in re.split(r"[\s\-‐–]+", _plain(name)) if p)
+
+
+def _script(text: str) -> str:
+    for ch in text:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "")
+            for script in ("LATIN", "CYRILLIC", "HANGUL", "CJK"):
+                if name.startswith(script):
+                    return script.lower()
+            return "other"
+    return "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Romanisation:
+    """The rules of `romanisation.toml`: how two spellings of one name may differ."""
+
+    vowels: frozenset[str]
+    consonant_rewrites: tuple[tuple[str, str], ...]  # spelling → class key, longest spellings first
+    vowel_pairs: frozenset[tuple[str, str]]
+    not_names: frozenset[str]
+    _memo: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def load(cls, text: str | None = None) -> Romanisation:
+        if text is None:
+            text = (resources.files("scraper") / "data" / "romanisation.toml").read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+        rewrites = [(spelling, group[0]) for group in data["consonants"] for spelling in group]
+        rewrites.sort(key=lambda pair: -len(pair[0]))
+        pairs: set[tuple[str, str]] = set()
+        for pair in data["vowel_pairs"]:
+            a, b = pair.split("/")
+            pairs.update({(a, b), (b, a)})
+        return cls(frozenset(data["vowels"]), tuple(rewrites), frozenset(pairs),
+                   frozenset(data.get("not_names", ())))
+
+    def clusters(self, word: str) -> tuple[str, tuple[str, ...]]:
+        """(consonant skeleton with V for each vowel cluster, the vowel clusters) of one plain word."""
+        found = self._memo.get(word)
+        if found is None:
+            found = self._memo[word] = self._clusters(word)
+        return found
+
+    def skeleton(self, word: str) -> str:
+        return self.clusters(word)[0]
+
+    def _clusters(self, word: str) -> tuple[str, tuple[str, ...]]:
+        squeezed = re.sub(r"([^aeiouyw])\1+", r"\1", word)  # Kimm, Rhee: doubled consonants only
+        skeleton: list[str] = []
+        vowels: list[str] = []
+        i = 0
+        while i < len(squeezed):
+            if squeezed[i] in self.vowels:
+                j = i
+                while j < len(squeezed) and squeezed[j] in self.vowels:
+                    j += 1
+                vowels.append(squeezed[i:j])
+                skeleton.append("V")
+                i = j
+                continue
+            for spelling, key in self.consonant_rewrites:
+                if squeezed.startswith(spelling, i):
+                    skeleton.append(key)
+                    i += len(spelling)
+                    break
+            else:
+                skeleton.append(squeezed[i])
+                i += 1
+        return "".join(skeleton), tuple(vowels)
+
+    def same_word(self, a: str, b: str) -> bool:
+        """Two plain words that romanisations could write for one Korean or Russian word."""
+        if a == b:
+            return True
+        skeleton_a, vowels_a = self.clusters(a)
+        skeleton_b, vowels_b = self.clusters(b)
+        if skeleton_a != skeleton_b or len(vowels_a) != len(vowels_b):
+            return False
+        return all(x == y or (x, y) in self.vowel_pairs for x, y in zip(vowels_a, vowels_b, strict=True))
+
+    def same_name(self, a: Sequence[str], b: Sequence[str]) -> bool:
+        """Names (as plain parts) aligned from their last part: "Foreign Minister Choe Sun Hui" ~
+        "Choi Sun-hee". A single word is compared only when it is long enough to be telling."""
+        k = min(len(a), len(b))
+        if k == 0 or (k == 1 and min(len(a[-1]), len(b[-1])) < _MIN_SINGLE_WORD):
+            return False
+        return all(self.same_word(x, y) for x, y in zip(a[-k:], b[-k:], strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    canonical: str
+    variants: tuple[str, ...]
+    kind: str = "person"
+
+
+def parse_aliases(text: str, path: str) -> tuple[Alias, ...]:
+    """Entries of an alias file; ConfigError naming the file and entry on anything malformed."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=path) from None
+    entries = data.get("name", [])
+    if not isinstance(entries, list) or set(data) - {"name"}:
+        raise ConfigError('expected only [[name]] tables with "canonical" and "variants"', path=path)
+    aliases = []
+    for number, entry in enumerate(entries, 1):
+        key = f"name #{number}"
+        if not isinstance(entry, dict) or set(entry) - {"canonical", "variants", "kind"}:
+            raise ConfigError('expected keys "canonical", "variants" and optionally "kind"', path=path, key=key)
+        canonical, variants = entry.get("canonical"), entry.get("variants", [])
+        if not isinstance(canonical, str) or not canonical.strip():
+            raise ConfigError("expected a non-empty canonical spelling", path=path, key=f"{key}.canonical")
+        if not isinstance(variants, list) or not all(isinstance(v, str) and v.strip() for v in variants):
+            raise ConfigError("expected a list of non-empty spellings", path=path, key=f"{key}.variants")
+        kind = entry.get("kind", "person")
+        if kind not in ("person", "organisation"):
+            raise ConfigError(f'expected "person" or "organisation", got {kind!r}', path=path, key=f"{key}.kind")
+        aliases.append(Alias(canonical.strip(), tuple(v.strip() for v in variants), kind))
+    return tuple(aliases)
+
+
+def merge_aliases(*tables: Iterable[Alias]) -> tuple[Alias, ...]:
+    """Later tables add variants to a canonical name already known, or add new names."""
+    merged: dict[str, Alias] = {}
+    for table in tables:
+        for alias in table:
+            key = alias.canonical.casefold()
+            if key in merged:
+                old = merged[key]
+                variants = tuple(dict.fromkeys((*old.variants, *alias.variants)))
+                merged[key] = Alias(old.canonical, variants, alias.kind)
+            else:
+                merged[key] = alias
+    return tuple(merged.values())
+
+
+def load_aliases(user_files: Sequence[str | Path] = ()) -> tuple[Alias, ...]:
+    """The shipped alias table, extended by the user's files in order."""
+    shipped = (resources.files("scraper") / "data" / "aliases.toml").read_text(encoding="utf-8")
+    tables = [parse_aliases(shipped, "scraper/data/aliases.toml")]
+    for path in user_files:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read the alias file: {exc.strerror}", path=str(path)) from None
+        tables.append(parse_aliases(text, str(path)))
+    return merge_aliases(*tables)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A run of capitalised words in the text (a name, often with titles in front of it)."""
+
+    words: tuple[str, ...]  # as printed, possessive 's removed
+    start: int
+    end: int
+    parts: tuple[str, ...]  # plain syllables of all the words
+
+    @classmethod
+    def of(cls, words: tuple[str, ...], start: int, end: int) -> Mention:
+        return cls(words, start, end, tuple(p for w in words for p in _parts(w)))
+
+    def tail(self, parts: int) -> str:
+        """The last `parts` syllables as printed: "Foreign Minister Choi Sun-hee", 3 → "Choi Sun-hee"."""
+        taken: list[str] = []
+        count = 0
+        for word in reversed(self.words):
+            if count >= parts:
+                break
+            taken.append(word)
+            count += len(_parts(word))
+        return " ".join(reversed(taken))
+
+
+@dataclass(frozen=True, slots=True)
+class Spelling:
+    """One way a name is printed in the text, and how often."""
+
+    text: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class FoundName:
+    canonical: str
+    spellings: tuple[Spelling, ...]  # most frequent first
+    known: bool  # from the alias table
+    kind: str = "person"
+
+    @property
+    def count(self) -> int:
+        return sum(s.count for s in self.spellings)
+
+    def latin_spellings(self) -> tuple[str, ...]:
+        return tuple(s.text for s in self.spellings if _script(s.text) == "latin")
+
+    def to_group(self) -> NameGroup:
+        return NameGroup(self.canonical, tuple(s.text for s in self.spellings), self.count)
+
+
+def _spelling_key(text: str) -> tuple[str, ...]:
+    return _parts(text)
+
+
+def distinct_spellings(spellings: Iterable[str], rules: Romanisation) -> list[str]:
+    """Spellings that differ in letters, not only in case, hyphens or a name cut short ("Lukashenko" is
+    "Alexander Lukashenko" cut short; "Choi Sun-hee" and "Choe Sun Hui" differ)."""
+    kept: list[str] = []
+    for spelling in spellings:
+        parts = _spelling_key(spelling)
+        same = False
+        for other in kept:
+            other_parts = _spelling_key(other)
+            k = min(len(parts), len(other_parts))
+            if parts[-k:] == other_parts[-k:]:
+                same = True
+                break
+        if not same:
+            kept.append(spelling)
+    return kept
+
+
+class NameFinder:
+    """Finds the names of a text against an alias table, grouping spellings with romanisation rules."""
+
+    def __init__(self, aliases: Sequence[Alias], rules: Romanisation) -> None:
+        self.rules = rules
+        self.aliases = tuple(aliases)
+        patterns: list[tuple[str, str]] = []  # (regex source, canonical)
+        # Listed Latin spellings by the skeleton of their last word: (plain parts, canonical)
+        self._latin: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for alias in self.aliases:
+            for spelling in dict.fromkeys((alias.canonical, *alias.variants)):
+                script = _script(spelling)
+                if script == "latin":
+                    parts = _parts(spelling)
+                    self._latin.setdefault(rules.skeleton(parts[-1]), []).append((parts, alias.canonical))
+                    words = [re.escape(p) for p in re.split(r"[\s\-‐]+", spelling) if p]
+                    source = r"(?<![\w])" + r"(?:[\s\-‐]+|)".join(words) + r"(?:['’]s)?(?![\w])"
+                elif script == "cyrillic":
+                    source = r"(?<![\w])" + r"\s+".join(map(re.escape, spelling.split())) + r"[а-яё]{0,3}(?![\w])"
+                else:  # Hangul and Han: particles attach to the name, so no boundary after it
+                    source = re.escape(spelling).replace(r"\ ", r"\s*")
+                patterns.append((source, alias.canonical))
+        patterns.sort(key=lambda item: -len(item[0]))
+        alternation = "|".join(f"(?:{source})" for source, _ in patterns) or "(?!)"
+        self._known = re.compile(alternation, re.IGNORECASE)
+        self._kinds = {alias.canonical: alias.kind for alias in self.aliases}
+        self._patterns = [(re.compile(source, re.IGNORECASE), canonical) for source, canonical in patterns]
+
+    def find(self, text: str) -> tuple[FoundName, ...]:
+        """Every known name and every unknown name spelt in more than one way, most mentioned first."""
+        known: dict[str, Counter[str]] = {}
+        taken: list[tuple[int, int]] = []
+        for match in self._known.finditer(text):
+            canonical = self._which(match.group())
+            spelling = _POSSESSIVE.sub("", match.group())
+            known.setdefault(canonical, Counter())[spelling] += 1
+            taken.append((match.start(), match.end()))
+        mentions = [m for m in self.mentions(text) if not any(s < m.end and m.start < e for s, e in taken)]
+        unknown: list[Mention] = []
+        for mention in mentions:
+            close, parts = self._close_alias(mention)
+            if close:
+                known.setdefault(close, Counter())[mention.tail(parts)] += 1
+            else:
+                unknown.append(mention)
+        found = [FoundName(c, tuple(Spelling(t, n) for t, n in spellings.most_common()), True,
+                           self._kinds.get(c, "person"))
+                 for c, spellings in known.items()]
+        lowered = {_plain(m.group()) for m in _TOKEN.finditer(text) if m.group()[0].islower()}
+        found.extend(self._group_unknown(unknown, lowered))
+        found.sort(key=lambda f: (-f.count, f.canonical))
+        return tuple(found)
+
+    def mentions(self, text: str) -> list[Mention]:
+        """Runs of capitalised words, without the sentence openers the rules list (The, In, Some...)."""
+        runs: list[list[re.Match[str]]] = []
+        for match in _TOKEN.finditer(text):
+            word = match.group()
+            capital = word[0].isupper() and _script(word) == "latin"
+            if not capital:
+                continue
+            if runs and text[runs[-1][-1].end():match.start()] == " ":
+                runs[-1].append(match)
+            else:
+                runs.append([match])
+        mentions = []
+        for run in runs:
+            while run and _plain(run[0].group()) in self.rules.not_names:
+                run = run[1:]
+            if not run:
+                continue
+            words = tuple(_POSSESSIVE.sub("", m.group()) for m in run)
+            mentions.append(Mention.of(words, run[0].start(), run[-1].end()))
+        return mentions
+
+    def _which(self, matched: str) -> str:
+        for pattern, canonical in self._patterns:
+            if pattern.fullmatch(matched):
+                return canonical
+        return matched
+
+    def _close_alias(self, mention: Mention) -> tuple[str | None, int]:
+        for parts, canonical in self._latin.get(self.rules.skeleton(mention.parts[-1]), ()):
+            if len(parts) <= len(mention.parts) and self.rules.same_name(mention.parts, parts):
+                return canonical, len(parts)
+        return None, 0
+
+    def _group_unknown(self, mentions: Sequence[Mention], lowered_words: set[str]) -> list[FoundName]:
+        """Union of mentions the rules call one name; `lowered_words` (printed in lower case somewhere
+        in the text) are words, not names, when compared alone."""
+        parent = list(range(len(mentions)))
+        keep = [len(m.parts) for m in mentions]
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        buckets: dict[str, list[int]] = {}
+        for i, mention in enumerate(mentions):
+            buckets.setdefault(self.rules.skeleton(mention.parts[-1]), []).append(i)
+        for i, a in enumerate(mentions):
+            for j in buckets[self.rules.skeleton(a.parts[-1])]:
+                if j >= i:
+                    break
+                b = mentions[j]
+                if a.parts == b.parts or not self.rules.same_name(a.parts, b.parts):
+                    continue
+                k = min(len(a.parts), len(b.parts))
+                if a.parts[-k:] == b.parts[-k:]:
+                    continue  # the same spelling, one with a title in front
+                if k == 1 and (a.parts[-1] in lowered_words or b.parts[-1] in lowered_words):
+                    continue
+                keep[i], keep[j] = min(keep[i], k), min(keep[j], k)
+                parent[root(i)] = root(j)
+        groups: dict[int, Counter[str]] = {}
+        for i, mention in enumerate(mentions):
+            groups.setdefault(root(i), Counter())[mention.tail(keep[i])] += 1
+        found = []
+        for spellings in groups.values():
+            if len(distinct_spellings(spellings, self.rules)) < 2:
+                continue
+            ordered = tuple(Spelling(t, n) for t, n in spellings.most_common())
+            found.append(FoundName(ordered[0].text, ordered, False))
+        return found
+
+
+def name_groups(found: Sequence[FoundName]) -> tuple[NameGroup, ...]:
+    return tuple(f.to_group() for f in found)
+
+
+def variant_evidence(found: Sequence[FoundName], rules: Romanisation) -> list[str]:
+    """"A / B / C" for each person named in Latin script in more than one spelling (an organisation's
+    acronym beside its full name is no variant)."""
+    evidence = []
+    for name in found:
+        if name.kind != "person":
+            continue
+        spellings = distinct_spellings(name.latin_spellings(), rules)
+        if len(spellings) >= 2:
+            evidence.append(" / ".join(sorted(spellings)))
+    return evidence

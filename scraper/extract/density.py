@@ -1,0 +1,194 @@
+"""A readability-style text-density pass with selectolax: the container with the most prose, as blocks.
+
+Used when trafilatura finds nothing or clearly too little: it scores every container by the paragraphs it
+holds (their length and punctuation, less their link text), takes the best one and its prose siblings,
+and reads its paragraphs, headings and list items in document order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
+
+from scraper.extract.blocks import HEADING, ITEM, PARAGRAPH, QUOTE, Block
+
+# Never article text, whatever their content.
+_STRIP = ("script, style, noscript, template, button, select, textarea, iframe, svg, canvas, video, audio, "
+          "figure, figcaption, picture, dialog, [hidden]")
+# Page regions that are chrome unless a whole article sits inside them (some sites wrap the page in a <form>).
+_REGIONS = ("nav, header, footer, aside, form, [aria-hidden=true], [role=navigation], [role=banner], "
+            "[role=contentinfo], [role=complementary]")
+# Class or id words of boxes around the article (readability's "unlikely candidates") ...
+_UNLIKELY = re.compile(
+    r"comment|share|social|related|recommend|footer|header|masthead|\bnav|menu|sidebar|promo|advert|"
+    r"\bads?\b|banner|newsletter|subscri|cookie|popup|modal|breadcrumb|\btags?\b|taglist|author-?bio|"
+    r"tooltip|popover|hovercard|rollover|caption|credit|byline|toolbar|pagination|pager|widget|outbrain|"
+    r"taboola|teaser|more-?stories|read-?more|signup|login|paywall-?prompt",
+    re.IGNORECASE,
+)
+# ... unless they also say they hold the article.
+_LIKELY = re.compile(r"article|body|content|main|story|text|entry|post|news|view|detail", re.IGNORECASE)
+_BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "ul", "ol", "li", "dl", "dd", "dt",
+                         "blockquote", "pre", "table", "tbody", "thead", "tr", "td", "th", "h1", "h2", "h3",
+                         "h4", "h5", "h6", "header", "footer", "center", "figure", "hr", "address", "details"})
+_LEAF_KINDS = {"p": PARAGRAPH, "pre": PARAGRAPH, "li": ITEM, "dd": PARAGRAPH, "dt": PARAGRAPH,
+               "blockquote": QUOTE, "h2": HEADING, "h3": HEADING, "h4": HEADING, "h5": HEADING, "h6": HEADING,
+               "td": PARAGRAPH, "th": PARAGRAPH}
+_COMMA = re.compile(r"[,，、;；]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
+_MIN_PARAGRAPH = 25  # characters; CJK characters count double
+
+
+def _length(text: str) -> int:
+    return len(text) + len(_CJK.findall(text))
+
+
+def _link_chars(node: Node) -> int:
+    return sum(len(a.text(deep=True, strip=True)) for a in node.css("a"))
+
+
+def _link_share(node: Node, text: str) -> float:
+    return min(1.0, _link_chars(node) / len(text)) if text else 0.0
+
+
+def _prune(root: Node) -> None:
+    for node in root.css(_STRIP):
+        node.decompose()
+    for node in root.css("p span"):
+        if node.css_first("img") is not None:
+            node.decompose()
+    for node in root.css(_REGIONS):
+        if not _holds_prose(node):
+            node.decompose()
+    for node in root.css("[class], [id]"):
+        if node.tag in ("html", "body", "main", "article"):
+            continue
+        label = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+        if _UNLIKELY.search(label) and not _LIKELY.search(label) and not _holds_prose(node):
+            node.decompose()
+
+
+def _holds_prose(node: Node) -> bool:
+    """Three or more real paragraphs: an article, even inside a box whose name says otherwise."""
+    text = node.text(deep=True, strip=True)
+    if _length(text) >= 1500 and _link_share(node, text) < 0.25:
+        return True
+    count = 0
+    for paragraph in node.css("p"):
+        text = paragraph.text(deep=True, strip=True)
+        if _length(text) >= 80 and _link_share(paragraph, text) < 0.5:
+            count += 1
+            if count >= 3:
+                return True
+    return False
+
+
+def _direct_text(node: Node) -> str:
+    return " ".join((child.text_content or "").strip() for child in node.iter(include_text=True)
+                    if child.tag == "-text").strip()
+
+
+def _candidates(root: Node) -> Iterator[tuple[Node, str]]:
+    for node in root.css("p, pre, td, blockquote, li, dd"):
+        yield node, node.text(deep=True, separator="", strip=False).strip()
+    # Pages that separate paragraphs with <br> inside one <div> (older state-media sites among them).
+    for node in root.css("div, section, article, font, span"):
+        text = _direct_text(node)
+        if _length(text) >= 3 * _MIN_PARAGRAPH:
+            yield node, text
+
+
+def _containers(root: Node) -> list[Node]:
+    """The best-scoring container, and its twins when a long article is cut into chunks between ads.
+
+    A chunk is a sibling of the best node (or of the wrapper it alone fills) with the same tag and
+    class that also holds prose.
+    """
+    scores: dict[int, float] = {}
+    nodes: dict[int, Node] = {}
+    for node, text in _candidates(root):
+        length = _length(text)
+        if length < _MIN_PARAGRAPH:
+            continue
+        score = (1 + len(_COMMA.findall(text)) + min(length // 100, 3)) * (1.0 - _link_share(node, text))
+        target = node if node.tag in ("div", "section", "article", "font", "span") else node.parent
+        for depth in range(3):
+            if target is None or target.tag in ("html", None):
+                break
+            scores[target.mem_id] = scores.get(target.mem_id, 0.0) + score / (1 + depth)
+            nodes[target.mem_id] = target
+            target = target.parent
+    if not scores:
+        return []
+    best = nodes[max(scores, key=lambda key: scores[key])]
+    top = best
+    while (top.parent is not None and top.parent.tag not in ("body", "html")
+           and _length(top.text(deep=True, strip=True)) >= 0.8 * _length(top.parent.text(deep=True, strip=True))):
+        top = top.parent
+    parent = top.parent
+    if parent is None or top.tag in ("body", "html") or not top.attributes.get("class"):
+        return [best]
+    signature = (top.tag, top.attributes.get("class"))
+    twins = [node for node in parent.iter(include_text=False)
+             if (node.tag, node.attributes.get("class")) == signature]
+    chunks = [node for node in twins if node.mem_id == top.mem_id or _holds_prose(node)]
+    return [best] if len(chunks) < 2 else chunks
+
+
+def walk_blocks(node: Node) -> Iterator[Block]:
+    """Blocks in document order: inline runs split at <br> and at nested blocks, leaves by their tag."""
+    kind = _LEAF_KINDS.get(node.tag or "", PARAGRAPH)
+    parts: list[str] = []
+    linked = 0
+
+    def flush() -> Iterator[Block]:
+        text = " ".join("".join(parts).split())
+        if text:
+            yield Block(text, kind, min(1.0, linked / len(text)))
+
+    for child in node.iter(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            parts.append(child.text_content or "")
+        elif tag == "-comment":
+            continue
+        elif tag == "br" or tag in _BLOCK_TAGS:
+            yield from flush()
+            parts, linked = [], 0
+            if tag != "br":
+                yield from walk_blocks(child)
+        else:
+            text = child.text(deep=True, separator="", strip=False)
+            parts.append(text)
+            linked += len(text.strip()) if tag == "a" else _link_chars(child)
+    yield from flush()
+
+
+def density_blocks(html: str) -> list[Block]:
+    """The main text by text density; empty when no container holds prose."""
+    tree = HTMLParser(html)
+    root = tree.body
+    if root is None:
+        return []
+    _prune(root)
+    blocks: list[Block] = []
+    for container in _containers(root):
+        found = list(walk_blocks(container))
+        if not found:
+            text = " ".join(container.text(deep=True, separator=" ").split())
+            found = [Block(text)] if text else []
+        blocks.extend(found)
+    return blocks
+
+
+def fragment_blocks(html: str) -> list[Block]:
+    """Blocks of an HTML fragment that is all article (an HTML string found in a script)."""
+    tree = HTMLParser(f"<html><body><article>{html}</article></body></html>")
+    root = tree.body
+    if root is None:
+        return []
+    _prune(root)
+    return list(walk_blocks(root))

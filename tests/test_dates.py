@@ -1,0 +1,67 @@
+"""Dates as outlets print them, to UTC with the outlet's zone; implausible dates are rejected."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from scraper.extract.dates import date_from_dateline, parse_date
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "zone", "expected"), [
+    ("2024-07-23 14:05 KST", "UTC", datetime(2024, 7, 23, 5, 5, tzinfo=UTC)),
+    ("2024-07-23 14:05", "Asia/Seoul", datetime(2024, 7, 23, 5, 5, tzinfo=UTC)),
+    ("2024년 7월 23일", "Asia/Seoul", datetime(2024, 7, 22, 15, 0, tzinfo=UTC)),
+    ("2024년 7월 23일 오후 2시 5분", "Asia/Seoul", datetime(2024, 7, 23, 5, 5, tzinfo=UTC)),
+    ("입력 2024.07.23. 오후 2:05", "Asia/Seoul", datetime(2024, 7, 23, 5, 5, tzinfo=UTC)),
+    ("송고2026-01-06 16:46", "Asia/Seoul", datetime(2026, 1, 6, 7, 46, tzinfo=UTC)),
+    ("2024年7月23日", "Asia/Tokyo", datetime(2024, 7, 22, 15, 0, tzinfo=UTC)),
+    ("2024年7月23日 14時05分", "Asia/Shanghai", datetime(2024, 7, 23, 6, 5, tzinfo=UTC)),
+    ("２０２４年７月２３日", "Asia/Tokyo", datetime(2024, 7, 22, 15, 0, tzinfo=UTC)),
+    ("23 июля 2024", "Europe/Moscow", datetime(2024, 7, 22, 21, 0, tzinfo=UTC)),
+    ("23 июля 2024 г., 14:05", "Europe/Moscow", datetime(2024, 7, 23, 11, 5, tzinfo=UTC)),
+    ("주체113(2024)년 7월 23일", "Asia/Pyongyang", datetime(2024, 7, 22, 15, 0, tzinfo=UTC)),
+    ("主体113(2024)年7月23日", "Asia/Pyongyang", datetime(2024, 7, 22, 15, 0, tzinfo=UTC)),
+    ("www.kcna.kp (Juche113.3.9.)", "Asia/Pyongyang", datetime(2024, 3, 8, 15, 0, tzinfo=UTC)),
+    ("www.kcna.kp (2025.12.14.)", "Asia/Pyongyang", datetime(2025, 12, 13, 15, 0, tzinfo=UTC)),
+    ("２０２６.２.１９.", "Asia/Pyongyang", datetime(2026, 2, 18, 15, 0, tzinfo=UTC)),
+    ("02 October 2026, 11:54", "Europe/Minsk", datetime(2026, 10, 2, 8, 54, tzinfo=UTC)),
+    ("Sun, 03 Aug 2025 06:27:03 GMT", "Asia/Seoul", datetime(2025, 8, 3, 6, 27, 3, tzinfo=UTC)),
+    ("2025-10-31T09:12:00+09:00", "UTC", datetime(2025, 10, 31, 0, 12, tzinfo=UTC)),
+    ("2024.07.23 14:05 +09:00", "UTC", datetime(2024, 7, 23, 5, 5, tzinfo=UTC)),
+    ("July 23, 2024 2:05 p.m. EDT", "UTC", datetime(2024, 7, 23, 18, 5, tzinfo=UTC)),
+])
+def test_printed_forms_become_utc(text: str, zone: str, expected: datetime) -> None:
+    assert parse_date(text, zone, now=NOW) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "1989-12-31",  # before 1990
+    "2026-11-02T12:00:00Z",  # a day after the page was read
+    "주체116(2027)년 1월 1일",
+    "2024-02-31",  # no such day
+    "Page 5",  # no date at all
+    "",
+    None,
+])
+def test_implausible_or_missing_dates_are_rejected(text: str | None) -> None:
+    assert parse_date(text, "Asia/Seoul", now=NOW) is None
+
+
+def test_a_naive_time_is_read_in_the_outlet_zone() -> None:
+    seoul = parse_date("2026-01-06 16:46", "Asia/Seoul", now=NOW)
+    minsk = parse_date("2026-01-06 16:46", "Europe/Minsk", now=NOW)
+    assert seoul == datetime(2026, 1, 6, 7, 46, tzinfo=UTC)
+    assert minsk == datetime(2026, 1, 6, 13, 46, tzinfo=UTC)
+
+
+def test_dateline_dates_take_the_year_of_reading_or_the_one_before() -> None:
+    assert date_from_dateline("September 10", NOW, "Asia/Pyongyang") == datetime(2026, 9, 9, 15, tzinfo=UTC)
+    january = datetime(2027, 1, 2, tzinfo=UTC)
+    assert date_from_dateline("December 30", january, "Asia/Pyongyang") == datetime(2026, 12, 29, 15,
+                                                                                     tzinfo=UTC)
+    assert date_from_dateline("7월 23일", NOW, "Asia/Seoul") == datetime(2026, 7, 22, 15, tzinfo=UTC)
+    assert date_from_dateline("23 июля", NOW, "Europe/Moscow") == datetime(2026, 7, 22, 21, tzinfo=UTC)

@@ -1,0 +1,250 @@
+"""The story index over a real state database: copies found, different articles not, roles, restarts, pruning."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import record_schema
+
+from scraper.dedup import DedupOptions, DuplicateIndex
+from scraper.records import Language, Record
+from scraper.state import State
+from scraper.urls import record_id
+
+T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+
+STORY = [
+    "North Korea fired two cruise missiles off its west coast on Saturday, the South's Joint Chiefs of Staff "
+    "said, in the latest of a series of weapons tests the North has staged since the start of the year.",
+    "The missiles were launched from an area near the port city of Nampo at around 8 a.m. and flew for about "
+    "two hours before falling into the Yellow Sea, according to the JCS, which did not give a range.",
+    "South Korean and U.S. intelligence authorities are analysing the details of the launch, the JCS said, "
+    "adding that the military had stepped up surveillance and maintained a full readiness posture.",
+    "The launch came two days after Pyongyang denounced a joint air exercise by Seoul and Washington as a "
+    "rehearsal for invasion and warned of what it called strong countermeasures against the allies.",
+    "Analysts in Seoul said the test appeared aimed at showing off the North's ability to strike naval "
+    "targets, and that more launches were likely ahead of the allies' springtime field training.",
+    "Cruise missiles fly at low altitude and can change course in flight, which makes them harder to "
+    "detect and intercept than ballistic missiles, whose launches are banned by United Nations resolutions.",
+    "The North's state media did not immediately report the launch. It usually carries accounts of weapons "
+    "tests the following morning, often with photographs of leader Kim Jong Un watching from a command post.",
+    "In January the North said it had tested a new type of strategic cruise missile designed to carry a "
+    "nuclear warhead, a claim that outside experts said could not be independently verified.",
+    "Japan's defence ministry said it was aware of reports of the launch and that no missile had fallen "
+    "inside its exclusive economic zone. Tokyo lodged no protest, officials told reporters in the afternoon.",
+    "Inter-Korean relations have been at their lowest point in years, with the North declaring the South "
+    "its principal enemy and cutting off the roads and railways that once crossed the heavily armed border.",
+]
+OTHER = [
+    "South Korea's unification ministry said on Monday it would resume funding for civic groups that send "
+    "aid to North Korean defectors, reversing a cut made last year amid a row over budget priorities.",
+    "The ministry said about 40 groups would receive grants this year to run job training, counselling and "
+    "language classes for defectors, most of whom arrive in the South after years of living in China.",
+    "Officials said the number of defectors reaching the South had fallen sharply since the pandemic, when "
+    "the North sealed its border with China, and had recovered only slowly after travel resumed.",
+    "Civic groups welcomed the decision but said the money would not make up for two years of lost "
+    "support, during which several shelters closed and staff left for better-paid jobs in Seoul.",
+    "The ministry also plans to open a new settlement centre in the southern port of Busan next year, "
+    "officials said, to ease crowding at the main facility south of the capital.",
+]
+
+
+def report(rid: str, paragraphs: list[str], *, source: str = "daily", at: datetime = T0, title: str = "",
+           source_name: str | None = None) -> Record:
+    url = f"https://{source}.example/{rid}"
+    return Record(
+        id=record_id(source, url), url=url, canonical_url=url,
+        source_id=source, source_name=source_name or source.title(), title=title, body="\n\n".join(paragraphs),
+        authors=(), published_at=at, fetched_at=at, language=Language("en", 0.99), content_hash="sha256:" + "0" * 64,
+    )
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> State:
+    return State(tmp_path / "state.sqlite")
+
+
+def file(index: DuplicateIndex, state: State, record: Record) -> Record:
+    """What the pipeline does: assign a story, then stage the record beside its print."""
+    result = index.assign(record)
+    state.stage(result, (result.canonical_url,))
+    return result
+
+
+def test_a_truncated_copy_on_another_outlet_is_found(state: State) -> None:
+    index = DuplicateIndex(state)
+    first = file(index, state, report("full", STORY, source="yonhap"))
+    state.commit()
+    brief = file(index, state, report("brief", ["Share this article", *STORY[:2], "Advertisement"]))
+    assert first.story is not None and first.story.role == "first" and first.duplicate_of is None
+    assert brief.duplicate_of == first.id
+    assert brief.story is not None and brief.story.role == "copy" and brief.story.id == first.id
+    assert brief.story.similarity > 0.9  # the brief's text is all in the full story
+
+
+def test_a_two_paragraph_brief_of_a_long_story_is_found(state: State) -> None:
+    """Under a tenth of the story's text: MinHash alone misses such briefs, the lead's exact shingles do not."""
+    mirrored = [" ".join(reversed(paragraph.split())) for paragraph in STORY + OTHER]  # more distinct text
+    index = DuplicateIndex(state)
+    first = file(index, state, report("long", STORY + OTHER + mirrored, source="wire"))
+    brief = file(index, state, report("brief", STORY[:2], source="daily"))
+    assert brief.duplicate_of == first.id and brief.story is not None and brief.story.similarity > 0.9
+
+
+@pytest.mark.parametrize("edit", ["chrome", "byline", "lead", "reorder"])
+def test_edited_copies_are_found(state: State, edit: str) -> None:
+    paragraphs = list(STORY)
+    if edit == "chrome":
+        paragraphs = ["Home > World > Asia", "Subscribe to our newsletter for daily news.", *paragraphs, "Most read"]
+    elif edit == "byline":
+        paragraphs = ["By Josh Smith", "SEOUL, March 2 (Reuters) - " + paragraphs[0], *paragraphs[1:]]
+    elif edit == "lead":
+        paragraphs[0] = paragraphs[0].replace("two cruise missiles", "several cruise missiles").replace(
+            "in the latest of", "the latest in")
+    else:
+        paragraphs = [paragraphs[3], *paragraphs[:3], *paragraphs[4:8], paragraphs[9], paragraphs[8]]
+    index = DuplicateIndex(state)
+    first = file(index, state, report("wire", STORY, source="wire"))
+    copy = file(index, state, report("copy", paragraphs))
+    assert copy.duplicate_of == first.id and copy.story is not None and copy.story.role == "copy"
+
+
+def test_a_different_article_is_not_a_duplicate(state: State) -> None:
+    index = DuplicateIndex(state)
+    file(index, state, report("a", STORY))
+    # The same lead sentence with a different story after it is not a copy either.
+    mixed = file(index, state, report("b", [STORY[0], *OTHER]))
+    other = file(index, state, report("c", OTHER[1:]))
+    assert mixed.duplicate_of is None and mixed.story is not None and mixed.story.role == "first"
+    assert other.duplicate_of == mixed.id  # but that story's tail is a copy of it: all its text is there
+
+
+def test_the_index_survives_a_restart(tmp_path: Path) -> None:
+    state = State(tmp_path / "state.sqlite")
+    first = file(DuplicateIndex(state), state, report("full", STORY))
+    state.commit()
+    state.close()
+
+    state = State(tmp_path / "state.sqlite")
+    copy = file(DuplicateIndex(state), state, report("copy", STORY[:3], source="other", at=T0 + timedelta(days=1)))
+    assert copy.duplicate_of == first.id
+
+
+def test_an_uncommitted_report_is_not_remembered(tmp_path: Path) -> None:
+    """The segment holding a report failed to write: the index must not claim it either."""
+    state = State(tmp_path / "state.sqlite")
+    index = DuplicateIndex(state)
+    file(index, state, report("lost", STORY))
+    state.discard_staged()
+    again = file(index, state, report("again", STORY))
+    assert again.duplicate_of is None
+    state.commit()
+    state.close()
+    state = State(tmp_path / "state.sqlite")
+    assert state.count_prints() == 1
+
+
+def test_copies_within_one_batch_find_each_other(state: State) -> None:
+    index = DuplicateIndex(state)
+    first = file(index, state, report("one", STORY))
+    copy = file(index, state, report("two", STORY, source="other"))  # nothing committed yet
+    assert copy.duplicate_of == first.id
+
+
+def test_a_longer_report_of_the_same_story_is_an_update_not_a_duplicate(state: State) -> None:
+    index = DuplicateIndex(state)
+    brief = file(index, state, report("brief", STORY[:3], source="wire"))
+    full = file(index, state, report("full", STORY, source="wire", at=T0 + timedelta(hours=2)))
+    copy = file(index, state, report("copy", ["Most read", *STORY], source="daily", at=T0 + timedelta(hours=3)))
+    second_brief = file(index, state, report("brief2", STORY[:4], source="other", at=T0 + timedelta(hours=4)))
+    assert full.story is not None and full.story.role == "update" and full.story.id == brief.id
+    assert full.duplicate_of is None  # it carries news: never dropped as a duplicate
+    assert copy.story is not None and copy.story.role == "copy" and copy.duplicate_of == brief.id
+    # Four paragraphs are more than the first brief, but the story has them all already.
+    assert second_brief.story is not None and second_brief.story.role == "copy"
+
+
+def test_pruning_forgets_reports_older_than_the_window(state: State) -> None:
+    index = DuplicateIndex(state, DedupOptions(window=timedelta(days=30)))
+    file(index, state, report("old", STORY))
+    file(index, state, report("other", OTHER, at=T0 + timedelta(days=20)))
+    state.commit()
+    assert index.prune(T0 + timedelta(days=31)) == 1
+    assert index.prune(T0 + timedelta(days=31, minutes=5)) == 0  # at most once per prune_every
+    assert state.count_prints() == 1
+    late = file(index, state, report("late", STORY, source="other", at=T0 + timedelta(days=20)))
+    assert late.duplicate_of is None
+    with sqlite3.connect(state.path) as db:
+        assert db.execute("SELECT count(*) FROM dedup_stories").fetchone()[0] == 1
+        assert db.execute("SELECT count(*) FROM dedup_keys").fetchone()[0] == 16 + 3  # the other's bands, windows
+        assert db.execute("SELECT count(*) FROM dedup_keys WHERE typeof(key) != 'integer'").fetchone()[0] == 0
+
+
+def test_reports_further_apart_than_the_window_are_not_one_story(state: State) -> None:
+    index = DuplicateIndex(state, DedupOptions(window=timedelta(days=7)))
+    file(index, state, report("march", STORY))
+    later = file(index, state, report("april", STORY, source="other", at=T0 + timedelta(days=8)))
+    assert later.duplicate_of is None
+
+
+def test_short_texts_are_matched_by_outlet_title_and_time_only(state: State) -> None:
+    index = DuplicateIndex(state)
+    words = "North Korea fired two cruise missiles off its west coast on Saturday, the military said."
+    title = "N. Korea fires cruise missiles off west coast"
+    first = file(index, state, report("s1", [words], source="wire", title=title))
+    elsewhere = file(index, state, report("s2", [words], source="daily", title=title))
+    same_outlet = file(index, state, report("s3", [words + " More soon."], source="wire", title=title,
+                                            at=T0 + timedelta(hours=1)))
+    next_week = file(index, state, report("s4", [words], source="wire", title=title, at=T0 + timedelta(days=7)))
+    assert elsewhere.duplicate_of is None  # same words, but short texts are not matched by shingles
+    assert same_outlet.duplicate_of == first.id
+    assert next_week.duplicate_of is None
+    # The full story from the same outlet under the same title extends the short one.
+    full = file(index, state, report("s5", STORY, source="wire", title=title, at=T0 + timedelta(hours=2)))
+    assert full.story is not None and full.story.role == "update" and full.story.id == first.id
+
+
+def test_empty_texts_are_never_duplicates(state: State) -> None:
+    index = DuplicateIndex(state)
+    one = file(index, state, report("e1", ["Home", "Share"], title="Photo of the day in Pyongyang city"))
+    two = file(index, state, report("e2", ["Home", "Share"], title="Photo of the day in Pyongyang city"))
+    assert one.duplicate_of is None and two.duplicate_of is None
+    assert two.story is not None and two.story.id == two.id and two.story.role == "first"
+
+
+def test_the_story_knows_its_origin_even_when_the_wire_comes_later(tmp_path: Path) -> None:
+    state = State(tmp_path / "state.sqlite")
+    index = DuplicateIndex(state)
+    uncredited = file(index, state, report("daily", STORY, source="daily"))
+    credited = file(index, state, report("paper", [*STORY[:4], "Yonhap"], source="paper"))
+    state.commit()
+    state.close()
+    state = State(tmp_path / "state.sqlite")
+    index = DuplicateIndex(state)
+    later = file(index, state, report("blog", STORY[:5], source="blog"))
+    wire = file(index, state, report("wire", STORY, source="yonhap-en", source_name="Yonhap News Agency"))
+    assert uncredited.story is not None and uncredited.story.origin is None
+    assert credited.story is not None and credited.story.origin == "Yonhap"
+    assert later.story is not None and later.story.origin == "Yonhap" and later.duplicate_of == uncredited.id
+    assert wire.story is not None and wire.story.origin == "Yonhap" and wire.duplicate_of == uncredited.id
+
+
+def test_a_dateline_credit_starts_the_story_with_its_origin(state: State) -> None:
+    index = DuplicateIndex(state)
+    first = file(index, state, report("kcna", ["PYONGYANG, March 2 (KCNA) -- " + STORY[0], *STORY[1:]]))
+    assert first.story is not None and first.story.origin == "KCNA"
+
+
+def test_records_with_a_story_match_the_output_schema(state: State) -> None:
+    index = DuplicateIndex(state)
+    file(index, state, report("a", STORY))
+    copy = file(index, state, report("b", STORY[:3], source="other"))
+    line = copy.to_dict()
+    jsonschema.validate(line, record_schema())
+    assert line["story"] == {"id": record_id("daily", "https://daily.example/a"), "role": "copy",
+                             "similarity": line["story"]["similarity"], "origin": None}
+    assert Record.from_dict(line) == copy

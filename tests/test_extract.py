@@ -1,0 +1,238 @@
+"""Extraction units: chrome rules, datelines and credits, authors and titles, fallbacks, outlet selectors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser
+
+from scraper.config import parse_settings
+from scraper.errors import ConfigError, Skip
+from scraper.extract import extract_article
+from scraper.extract.blocks import HEADING, ITEM, Block
+from scraper.extract.body import main_text
+from scraper.extract.clean import clean_blocks, is_caption, is_language_menu, is_ui_line
+from scraper.extract.meta import choose_title, clean_authors, read_meta, strip_site_name
+from scraper.extract.wire import split_wire_lines
+from scraper.records import Dateline, Fetched, Selectors, Source
+
+PARAGRAPHS = [
+    "The ministry said on Tuesday that the two countries would expand trade across their shared border.",
+    "Officials from both sides met in the capital for two days of talks, the first such meeting in years.",
+    "The agreement covers agriculture, health and the reopening of a rail freight service next spring.",
+]
+
+
+def _page(body: str, head: str = "<title>Talks on trade</title>") -> str:
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+
+
+def _article(html: str, url: str = "https://news.example.org/2026/01/06/trade-talks",
+             source: Source | None = None) -> list[str]:
+    fetched = Fetched(url=url, final_url=url, status=200, content_type="text/html", text=html, encoding="utf-8",
+                      fetched_at=datetime(2026, 11, 1, tzinfo=UTC))
+    source = source or Source(id="t", name="T", languages=("en",), homepage="https://news.example.org/",
+                              timezone="UTC")
+    return list(extract_article(fetched, source).paragraphs)
+
+
+# --- chrome rules ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("line", [
+    "한어Русский языкEnglishFrançaisIndonesianSanskrit日本語DeutschPortuguêsΕλληνικάespañolItalianoSuomalainenLatina",
+    "English | 中文 | Русский | 日本語 | 한국어",
+    "조선어 English 中文 Русский Español 日本語",
+])
+def test_language_menus_are_recognised(line: str) -> None:
+    assert is_language_menu(line)
+
+
+@pytest.mark.parametrize("line", [
+    "English is spoken by many officials in Pyongyang, the report said.",
+    "The Russian and Chinese delegations arrived on Monday.",
+])
+def test_sentences_naming_languages_are_not_menus(line: str) -> None:
+    assert not is_language_menu(line)
+
+
+@pytest.mark.parametrize("line", ["print dictionary print", "Log in", "Share this article", "공유 인쇄 글자크기",
+                                  "Home > National > North Korea", "Standards Board Policy (0/250자)", "コメント",
+                                  "Поделиться"])
+def test_interface_lines_are_recognised(line: str) -> None:
+    assert is_ui_line(line)
+
+
+def test_captions_are_recognised() -> None:
+    assert is_caption("Choe Son-hui departs Pyongyang on Oct. 26, in this photo released by the Korean Central "
+                      "News Agency the following day [KOREAN CENTRAL NEWS AGENCY]")
+    assert not is_caption(PARAGRAPHS[0])
+
+
+def test_link_lists_related_lines_and_promos_are_dropped() -> None:
+    blocks = [
+        Block("Trade talks open in the capital", HEADING),
+        Block(PARAGRAPHS[0]),
+        Block("Related Articles", HEADING),
+        Block("N. Korea slams joint drills", ITEM, links=1.0, group=1),
+        Block("Choe leaves for Moscow", ITEM, links=1.0, group=1),
+        Block(PARAGRAPHS[1]),
+        Block("Read more: Lavrov to visit Pyongyang in spring"),
+        Block("관련기사 북한, 미사일 발사"),
+        Block("Sign up for our free weekly newsletter to get the news in your inbox."),
+        Block(PARAGRAPHS[2]),
+        Block("Copyright © 2026 Example News. All rights reserved."),
+    ]
+    kept = [b.text for b in clean_blocks(blocks, title="Trade talks open in the capital")]
+    assert kept == PARAGRAPHS
+
+
+def test_lists_of_prose_are_kept() -> None:
+    items = [Block(f"{text[:-1]}, one official said.", ITEM, links=0.0, group=1) for text in PARAGRAPHS]
+    assert len(clean_blocks([Block(PARAGRAPHS[0]), *items])) == 4
+
+
+def test_short_fragments_next_to_a_comment_box_go_but_the_credit_stays() -> None:
+    blocks = [Block(p) for p in PARAGRAPHS] + [Block(line) for line in (
+        "Yonhap", "Log in to Twitter or Facebook account to connect", "with the Korea JoongAng Daily",
+        "help-image Social comment?", "s", "lock icon", "To write comments, please log in to one of the accounts.",
+        "Standards Board Policy (0/250자)")]
+    assert [b.text for b in clean_blocks(blocks)] == [*PARAGRAPHS, "Yonhap"]
+
+
+# --- datelines and credits ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("lead", "place", "date_text", "credit", "rest"), [
+    ("PYONGYANG, July 23 (KCNA) -- Kim Jong Un inspected a farm.", "PYONGYANG", "July 23", "KCNA",
+     "Kim Jong Un inspected a farm."),
+    ("SEOUL, Nov. 22 (Yonhap) -- North Korea fired a missile.", "SEOUL", "Nov. 22", "Yonhap",
+     "North Korea fired a missile."),
+    ("MOSCOW, July 23. /TASS/. Russia and the DPRK signed a plan.", "MOSCOW", "July 23", "TASS",
+     "Russia and the DPRK signed a plan."),
+    ("МОСКВА, 23 июля. /ТАСС/. Россия заявила.", "МОСКВА", "23 июля", "TASS", "Россия заявила."),
+    ("MINSK, 2 October (BelTA) – Lukashenko met a delegation.", "MINSK", "2 October", "BelTA",
+     "Lukashenko met a delegation."),
+    ("(서울=연합뉴스) 김철수 기자 = 북한이 23일 발표했다.", "서울", None, "Yonhap", "북한이 23일 발표했다."),
+    ("新华社北京7月23日电（记者 张三）中国外交部发言人表示。", "北京", "7月23日", "Xinhua", "中国外交部发言人表示。"),
+    ("WASHINGTON (AP) — The Senate voted on Tuesday.", "WASHINGTON", None, "AP", "The Senate voted on Tuesday."),
+])
+def test_datelines_become_fields_and_leave_the_text(lead: str, place: str, date_text: str | None, credit: str,
+                                                      rest: str) -> None:
+    wire = split_wire_lines([lead, "Second paragraph."])
+    assert wire.dateline == Dateline(place, date_text)
+    assert wire.credit == credit
+    assert wire.paragraphs == (rest, "Second paragraph.")
+
+
+def test_closing_credit_end_mark_and_sign_off_are_taken_off() -> None:
+    assert split_wire_lines(["Text of the report.", "Yonhap"]).credit == "Yonhap"
+    wire = split_wire_lines(["(서울=연합뉴스) 북한이 발표했다.", "김철수 기자 kcs@yna.co.kr", "(끝)"])
+    assert wire.paragraphs == ("북한이 발표했다.",)
+    assert wire.authors == ("김철수",)
+    assert split_wire_lines(["Pyongyang, January 6 (KCNA) -- Text.", "-0-"]).paragraphs == ("Text.",)
+
+
+def test_text_that_only_mentions_an_agency_keeps_its_lead() -> None:
+    for text in ("North Korea (KCNA) -- said nothing.", "The (Reuters) report says -- nothing."):
+        wire = split_wire_lines([text])
+        assert wire.paragraphs == (text,) and wire.dateline is None and wire.credit is None
+
+
+# --- titles and authors ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("raw", "expected"), [
+    (["By Jane Doe and John Roe"], ("Jane Doe", "John Roe")),
+    (["김철수 기자"], ("김철수",)),
+    (["김철수·이영희 기자"], ("김철수", "이영희")),
+    (["Jane Doe (jane.doe@example.org)"], ("Jane Doe",)),
+    (["Lee Hae-rin, Staff Reporter"], ("Lee Hae-rin",)),
+    (["Reporter Lee Hae-rin"], ("Lee Hae-rin",)),
+    (["Von Nina Magoley"], ("Nina Magoley",)),
+    (["记者 张三"], ("张三",)),
+    (["https://example.org/authors/jane"], ()),
+])
+def test_authors_are_clean_names(raw: list[str], expected: tuple[str, ...]) -> None:
+    assert clean_authors(raw) == expected
+
+
+def test_titles_lose_the_site_name() -> None:
+    assert strip_site_name("N. Korea fires missile | Yonhap News Agency", "Yonhap News Agency") == (
+        "N. Korea fires missile")
+    assert strip_site_name("Russia, DPRK sign plan of consultations - TASS") == (
+        "Russia, DPRK sign plan of consultations")
+    tree_html = _page("<h1>Talks on trade open</h1>", "<title>Talks on trade open | Example News</title>")
+    assert choose_title(read_meta(LexborHTMLParser(tree_html))) == "Talks on trade open"
+
+
+# --- whole pages -------------------------------------------------------------------------------------------
+def test_generic_page_with_chrome_around_the_article() -> None:
+    body = ("<nav><a href='/'>Home</a> <a href='/world'>World</a></nav><h1>Talks on trade</h1>"
+            "<div class='byline'>By Jane Doe</div><article>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+            + "</article><aside><h3>Related</h3><ul><li><a href='/a'>Other story</a></li></ul></aside>"
+            "<footer>© 2026 Example News</footer>")
+    assert _article(_page(body)) == PARAGRAPHS
+
+
+def test_a_page_without_article_text_is_skipped() -> None:
+    with pytest.raises(Skip) as skipped:
+        _article(_page("<nav><a href='/'>Home</a></nav>"))
+    assert skipped.value.reason == "empty"
+
+
+def test_text_carried_in_a_script_is_the_last_resort() -> None:
+    html_string = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    state = json.dumps({"article": {"id": 1, "contentHtml": html_string + " " * 400}})
+    page = _page(f"<div id='root'></div><script>window.__STATE__ = {state};</script>")
+    assert _article(page) == PARAGRAPHS
+
+
+def test_json_ld_article_body_is_used_when_the_page_shows_no_text() -> None:
+    data = json.dumps({"@type": "NewsArticle", "headline": "Talks on trade", "articleBody": "\n".join(PARAGRAPHS)})
+    page = _page("<div id='app'></div>", f"<script type='application/ld+json'>{data}</script>")
+    assert " ".join(b.text for b in main_text(page).blocks) == " ".join(PARAGRAPHS)
+
+
+def test_sources_toml_selectors_win_over_generic_extraction() -> None:
+    note = ("The editors of this page add a note on the sources used, which is long enough to be taken for "
+            "article text by any generic extractor that reads the whole container.")
+    body = ("<h1>Talks on trade</h1><div class='story'>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+            + f"<div class='note'><p>{note}</p></div></div>")
+    assert note in _article(_page(body))
+    source = Source(id="t", name="T", languages=("en",), homepage="https://news.example.org/", timezone="UTC",
+                    selectors=Selectors(body="div.story > p", title="h1"))
+    assert _article(_page(body), source=source) == PARAGRAPHS
+
+
+def test_site_rules_cut_the_body_at_the_stop_marker() -> None:
+    body = ("<h1>Lukashenko meets delegation</h1><div class='js-mediator-article'>"
+            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+            + "<div class='invite_in_messagers'>Subscribe to our Telegram</div><p>Follow us on X</p></div>")
+    url = "https://eng.belta.by/president/view/lukashenko-meets-delegation-170000-2026/"
+    assert _article(_page(body), url=url) == PARAGRAPHS
+
+
+@pytest.mark.parametrize(("selectors", "message"), [
+    ({"bdy": "p"}, 'outlet "a": key "selectors": unknown selector "bdy"'),
+    ({"body": "div["}, 'outlet "a": key "selectors": not a valid CSS selector'),
+    ("div p", 'outlet "a": key "selectors": expected a table'),
+])
+def test_bad_selectors_in_sources_toml_stop_start_up(selectors: object, message: str) -> None:
+    data = {"outlet": [{"id": "a", "name": "A", "homepage": "https://a.example/", "feeds": ["https://a.example/f"],
+                        "selectors": selectors}]}
+    with pytest.raises(ConfigError) as error:
+        parse_settings(data)
+    assert message in str(error.value)
+
+
+def test_selectors_in_sources_toml_are_loaded() -> None:
+    data = {"outlet": [{"id": "a", "name": "A", "homepage": "https://a.example/", "feeds": ["https://a.example/f"],
+                        "selectors": {"body": "div.story p", "authors": ".byline a"}}]}
+    source = parse_settings(data).sources[0]
+    assert source.selectors == Selectors(body="div.story p", authors=".byline a")
+
+
+def test_a_saved_page_takes_its_site_rules_from_the_outlet_homepage() -> None:
+    body = ("<h1>Lukashenko meets delegation</h1><div class='js-mediator-article'>"
+            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+            + "<div class='invite_in_messagers'>Subscribe to our Telegram</div><p>Follow us on X</p></div>")
+    belta = Source(id="belta-en", name="BelTA", languages=("en",), homepage="https://eng.belta.by/",
+                   timezone="Europe/Minsk")
+    assert _article(_page(body), url="file:///tmp/saved.html", source=belta) == PARAGRAPHS

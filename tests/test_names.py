@@ -1,0 +1,95 @@
+"""Names: romanisation-aware grouping, the alias table, the user's alias file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scraper.analyse.names import NameFinder, Romanisation, load_aliases, parse_aliases, variant_evidence
+from scraper.errors import ConfigError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "analyse"
+SEED_002 = (FIXTURES / "seed-002-machine-translated-zh.txt").read_text(encoding="utf-8")
+SEED_000 = (FIXTURES / "seed-000-yonhap-en.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def rules() -> Romanisation:
+    return Romanisation.load()
+
+
+@pytest.fixture(scope="module")
+def finder(rules: Romanisation) -> NameFinder:
+    return NameFinder(load_aliases(), rules)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("ryzhenkov", "reyzhenkov"), ("ryzhenkov", "rezhenkov"), ("choe", "choi"), ("sun", "son"),
+    ("hui", "hee"), ("jong", "jeong"), ("un", "eun"), ("kyong", "gyeong"), ("ri", "rhee"), ("chong", "jong"),
+])
+def test_romanisations_of_one_name_agree(rules: Romanisation, a: str, b: str) -> None:
+    assert rules.same_word(a, b)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("belarus", "belarusian"), ("cho", "choe"), ("un", "il"), ("brown", "brian"), ("korea", "korean"),
+    ("jong", "yo"), ("kim", "park"),
+])
+def test_different_names_and_words_do_not(rules: Romanisation, a: str, b: str) -> None:
+    assert not rules.same_word(a, b)
+
+
+def test_multiword_names_align_from_the_end(rules: Romanisation) -> None:
+    assert rules.same_name(("foreign", "minister", "choe", "sun", "hui"), ("choi", "sun", "hee"))
+    assert not rules.same_name(("kim", "jong", "un"), ("kim", "jong", "il"))
+    assert not rules.same_name(("kim",), ("kum",))  # a lone short word is never compared
+
+
+def test_seed_002_names_one_person_per_group(finder: NameFinder) -> None:
+    by_name = {f.canonical: f for f in finder.find(SEED_002)}
+    ryzhenkov = by_name["Maxim Ryzhenkov"]
+    assert {s.text for s in ryzhenkov.spellings} == {"Ryzhenkov", "Reyzhenkov", "Rezhenkov"}
+    assert ryzhenkov.count == sum(SEED_002.count(n) for n in ("Ryzhenkov", "Reyzhenkov", "Rezhenkov"))
+    choe = by_name["Choe Son Hui"]
+    assert {s.text for s in choe.spellings} == {"Choe Sun Hui", "Choi Sun Hui", "Choi Sun-hee"}
+    assert by_name["Kim Jong Un"].count == SEED_002.count("Kim Jong-un")
+
+
+def test_unknown_variants_are_grouped_without_the_alias_table(rules: Romanisation) -> None:
+    found = NameFinder((), rules).find(SEED_002)
+    groups = {frozenset(s.text for s in f.spellings): f for f in found}
+    assert frozenset({"Ryzhenkov", "Reyzhenkov", "Rezhenkov"}) in groups
+    choe = groups[frozenset({"Choe Sun Hui", "Choi Sun Hui", "Choi Sun-hee"})]
+    assert choe.canonical == "Choi Sun-hee"  # the most frequent spelling
+    assert not choe.known
+
+
+def test_one_spelling_per_person_is_no_variant(finder: NameFinder, rules: Romanisation) -> None:
+    found = finder.find(SEED_000)
+    assert variant_evidence(found, rules) == []
+    assert {f.canonical for f in found} >= {"Choe Son Hui", "Kim Jong Un", "Alexander Lukashenko"}
+
+
+def test_korean_chinese_and_russian_spellings(finder: NameFinder) -> None:
+    text = "김정은 국무위원장은 ... 金正恩 ... Ким Чен Ына принял ... Kim Jong Un's speech"
+    (kim,) = [f for f in finder.find(text) if f.canonical == "Kim Jong Un"]
+    assert kim.count == 4
+    assert {s.text for s in kim.spellings} == {"김정은", "金正恩", "Ким Чен Ына", "Kim Jong Un"}
+
+
+def test_the_user_alias_file_extends_the_table(tmp_path: Path, rules: Romanisation) -> None:
+    user = tmp_path / "aliases.toml"
+    user.write_text('[[name]]\ncanonical = "Pak Jong Chon"\nvariants = ["Park Jeong-cheon", "박정천"]\n\n'
+                    '[[name]]\ncanonical = "Kim Jong Un"\nvariants = ["Kim Cheong-eun"]\n', encoding="utf-8")
+    finder = NameFinder(load_aliases([user]), rules)
+    names = {f.canonical: f for f in finder.find("Park Jeong-cheon met Kim Cheong-eun. 박정천 said.")}
+    assert names["Pak Jong Chon"].count == 2
+    assert names["Kim Jong Un"].count == 1
+
+
+def test_a_bad_alias_file_names_the_file_and_entry(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"user\.toml.*name #1.*variants"):
+        parse_aliases('[[name]]\ncanonical = "X"\nvariants = "Y"\n', "user.toml")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_aliases([tmp_path / "missing.toml"])

@@ -1,0 +1,152 @@
+"""Translation artefacts: each signal, the seeds, bad input, the residue cleaner and the command."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from scraper.analyse import Analyser, ResidueCleaner, analyse_texts
+from scraper.analyse.residue import INTERFACE, MENU
+from scraper.analyse.translation import find_calques, parse_calques
+from scraper.records import Language, Record
+
+FIXTURES = Path(__file__).parent / "fixtures" / "analyse"
+SEED_002 = (FIXTURES / "seed-002-machine-translated-zh.txt").read_text(encoding="utf-8")
+SEED_000 = (FIXTURES / "seed-000-yonhap-en.txt").read_text(encoding="utf-8")
+FILLER = ("The delegation toured a factory and a school before returning to the capital in the evening, "
+          "where officials held a dinner for the visitors at a hotel near the river.")
+
+
+@pytest.fixture(scope="module")
+def analyser() -> Analyser:
+    return Analyser()
+
+
+def kinds(analysis_signals: tuple[object, ...]) -> dict[str, list[str]]:
+    return {s.kind: list(s.evidence) for s in analysis_signals}  # type: ignore[attr-defined]
+
+
+def test_seed_002_is_flagged_with_names_calques_and_menu(analyser: Analyser) -> None:
+    translation = analyser.analyse_text(SEED_002, ("en",)).translation
+    assert translation.suspected
+    assert translation.score >= 0.9
+    assert translation.likely_source_language == "zh"
+    signals = kinds(translation.signals)
+    assert "Reyzhenkov / Rezhenkov / Ryzhenkov" in signals["name_variants"]
+    assert "Choe Sun Hui / Choi Sun Hui / Choi Sun-hee" in signals["name_variants"]
+    assert "It is worth noting that" in signals["calque"]
+    assert any(e.lower().startswith("public opinion") for e in signals["calque"])
+    assert any(e.startswith("한어Русский язык") for e in signals["ui_residue"])
+
+
+def test_seed_000_is_not_flagged(analyser: Analyser) -> None:
+    analysis = analyser.analyse_text(SEED_000, ("en",))
+    assert analysis.language.code == "en"
+    assert not analysis.translation.suspected
+    assert "name_variants" not in kinds(analysis.translation.signals)
+    assert "calque" not in kinds(analysis.translation.signals)
+
+
+def test_name_variants_alone_are_a_signal_but_not_a_verdict(analyser: Analyser) -> None:
+    text = (f"Foreign Minister Ryzhenkov arrived in Pyongyang. {FILLER} Reyzhenkov said the visit "
+            f"was important. {FILLER}")
+    translation = analyser.analyse_text(text).translation
+    assert kinds(translation.signals) == {"name_variants": ["Reyzhenkov / Ryzhenkov"]}
+    assert 0 < translation.score < 0.5 and not translation.suspected
+
+
+def test_calques_name_their_source_language(analyser: Analyser) -> None:
+    text = (f"It is worth noting that the talks lasted two hours. {FILLER} Public opinion noted the "
+            f"timing. Public information shows the trip is the first of its kind. {FILLER}")
+    translation = analyser.analyse_text(text).translation
+    assert translation.suspected
+    assert translation.likely_source_language == "zh"
+    assert kinds(translation.signals)["calque"] == ["It is worth noting that", "Public opinion noted",
+                                                    "Public information shows"]
+
+
+def test_local_time_counts_only_without_a_clock_time(analyser: Analyser) -> None:
+    calques = analyser.calques
+    assert any(c.label == "local time" for c, _ in find_calques("He arrived on July 23, local time.", "en", calques))
+    assert not any(c.label == "local time"
+                   for c, _ in find_calques("He arrived at 14:30 local time.", "en", calques))
+
+
+def test_calques_are_data_and_checked_when_loaded() -> None:
+    (calque,) = parse_calques('source_language = "ko"\n[[calque]]\nphrase = "it is analysed that"\n', "x.toml")
+    assert calque.language == "ko" and calque.pattern.search("It is  analysed that")
+    with pytest.raises(ValueError, match=r"x\.toml: calque #1"):
+        parse_calques('source_language = "ko"\n[[calque]]\nweight = 1.0\n', "x.toml")
+
+
+def test_mixed_scripts_inside_a_sentence(analyser: Analyser) -> None:
+    text = f"The 朝鲜 delegation met the minister in the morning. {FILLER} {FILLER}"
+    signals = kinds(analyser.analyse_text(text).translation.signals)
+    assert signals["mixed_script"][0].startswith("朝鲜: The 朝鲜 delegation")
+    assert analyser.analyse_text(text).translation.likely_source_language == "zh"
+
+
+def test_a_gloss_in_brackets_is_not_mixed_script(analyser: Analyser) -> None:
+    text = f"Kim Jong Un (김정은) inspected the plant (0/250자). {FILLER} {FILLER}"
+    assert "mixed_script" not in kinds(analyser.analyse_text(text).translation.signals)
+
+
+def test_menu_is_removed_from_the_paragraph_and_returned() -> None:
+    cleaner = ResidueCleaner.default()
+    paragraphs = ["news", "한어Русский языкEnglishFrançaisIndonesianSanskrit日本語Deutsch",
+                  "English | 한국어 | 日本語 | 中文\nThe minister arrived on Tuesday.",
+                  "The talks went well, she said. Share on Facebook Share on Twitter Email Print"]
+    kept, removed = cleaner.strip(paragraphs)
+    assert kept == ("news", "The minister arrived on Tuesday.", "The talks went well, she said.")
+    assert [(r.kind, r.paragraph) for r in removed] == [(MENU, 1), (MENU, 2), (INTERFACE, 3)]
+    assert removed[0].text.startswith("한어Русский язык")
+
+
+def test_prose_naming_languages_or_one_button_word_is_kept() -> None:
+    cleaner = ResidueCleaner.default()
+    paragraphs = ["The agency publishes in English, French and Spanish.",
+                  "Readers can print the report or share it by email.",
+                  "The Englishman spoke Deutsch and Français badly."]
+    assert cleaner.strip(paragraphs) == (tuple(paragraphs), ())
+
+
+@pytest.mark.parametrize("text", ["", "Pyongyang", "!!! ...", "12 345 6789", "한어Русский языкEnglishFrançais"])
+def test_bad_input_is_und_without_flags(analyser: Analyser, text: str) -> None:
+    analysis = analyser.analyse_text(text)
+    assert analysis.language == Language("und", 0.0)
+    assert not analysis.translation.suspected and analysis.translation.signals == ()
+    assert analysis.names == ()
+
+
+def test_analyse_command_reads_json_lines_and_plain_text(analyser: Analyser) -> None:
+    lines = io.StringIO(json.dumps({"id": "a", "text": SEED_002}) + "\nnot json\n"
+                        + json.dumps({"id": "b", "text": "hello"}) + "\n")
+    errors: list[int] = []
+    results = list(analyse_texts(lines, analyser, on_error=lambda n, _: errors.append(n)))
+    assert [r["id"] for r in results] == ["a", "b"] and errors == [2]
+    assert results[0]["translation"]["suspected"] and results[1]["language"]["code"] == "und"
+    every = list(analyse_texts(io.StringIO(json.dumps({"text": "hello"})), analyser, every_text=True))
+    assert every[0]["language"]["code"] == "en"
+    plain = list(analyse_texts(io.StringIO("Der Minister kam am Dienstag an.\n\n\n북한 외무상이 도착했다.\n"),
+                               analyser))
+    assert [r["language"]["code"] for r in plain] == ["de", "ko"]
+
+
+def test_record_with_analysis_matches_the_schema(analyser: Analyser) -> None:
+    from datetime import UTC, datetime
+    from importlib import resources
+
+    analysis = analyser.analyse_text(SEED_002, ("en",))
+    record = Record(id="wire-" + "0" * 20, url="https://wire.example/a", canonical_url="https://wire.example/a",
+                    source_id="wire", source_name="Wire", title="t", body=SEED_002, authors=(),
+                    published_at=None, fetched_at=datetime(2025, 1, 1, tzinfo=UTC), language=analysis.language,
+                    content_hash="sha256:" + "0" * 64, translation=analysis.translation, names=analysis.names)
+    schema = json.loads((resources.files("scraper") / "schema" / "record-1.json").read_text(encoding="utf-8"))
+    line = record.to_dict()
+    jsonschema.validate(line, schema)
+    assert line["translation"]["suspected"] and line["names"][0]["canonical"] == "Maxim Ryzhenkov"
+    assert Record.from_dict(json.loads(json.dumps(line))).to_dict() == line
