@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--source", action="append", default=[], metavar="ID", help="only this outlet (repeatable)")
     backfill.add_argument("--since", type=_date_arg, help="only articles published on or after this date (UTC)")
     backfill.add_argument("--until", type=_until_arg, help="only articles published up to this date (inclusive)")
+    backfill.add_argument("--workers", type=_positive_int_arg, default=os.cpu_count() or 1, metavar="N",
+                          help="processes for extraction and analysis (default: the number of cores)")
     backfill.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
                           help="when stderr is not a terminal, a progress line this often (default 10)")
 
@@ -99,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     sources_verbs = sources.add_subparsers(dest="sources_verb", required=True, metavar="ACTION")
     sources_verbs.add_parser("check", help="validate sources.toml and list the outlets")
     return parser
+
+
+def _positive_int_arg(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f'expected a whole number of at least 1, got "{text}"')
+    return int(text)
 
 
 def _listen_arg(text: str) -> tuple[str, int] | None:
@@ -152,8 +160,9 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
                       pause_for=settings.pause_for, observer=observer)
     # SCRAPER_FAULT is a test hook: "after_publish" dies between a segment's rename and its state commit.
     dedup = DedupOptions(window=timedelta(seconds=settings.dedup_window))
+    workers = args.workers if verb == "backfill" else 1
     pipeline = Pipeline(fetcher, state, sink, Analyser(alias_files=settings.alias_files), observer=observer,
-                        dedup=dedup,
+                        dedup=dedup, workers=workers, alias_files=settings.alias_files,
                         fault=os.environ.get("SCRAPER_FAULT", ""))
     try:
         pipeline.reconcile({s.id: s.strip_query for s in settings.sources})

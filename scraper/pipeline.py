@@ -12,8 +12,7 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from scraper.analyse import Analyser
@@ -24,10 +23,11 @@ from scraper.extract import extract_article
 from scraper.fetch import Fetcher
 from scraper.fetch.conditional import after_fetch, request_headers
 from scraper.observe import NullObserver, Observer
-from scraper.records import Fetched, Link, Record, Source
+from scraper.records import Archive, Fetched, Link, Record, Source
 from scraper.sink import Sink
 from scraper.state import State
 from scraper.urls import canonicalize, record_id
+from scraper.workers import analyse_in_worker, make_executor
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,29 @@ def analyse_page(fetched: Fetched, source: Source, analyser: Analyser, link: Lin
     )
 
 
+class InOrder:
+    """Lets numbered tasks through one at a time in number order; a number marked done is passed over."""
+
+    def __init__(self) -> None:
+        self._next = 0
+        self._done: set[int] = set()
+        self._waiters: dict[int, asyncio.Future[None]] = {}
+
+    async def wait(self, position: int) -> None:
+        if self._next != position:
+            waiter = self._waiters[position] = asyncio.get_running_loop().create_future()
+            await waiter
+
+    def done(self, position: int) -> None:
+        self._done.add(position)
+        while self._next in self._done:
+            self._done.discard(self._next)
+            self._next += 1
+        waiter = self._waiters.pop(self._next, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
 def _in_range(moment: datetime | None, since: datetime | None, until: datetime | None) -> bool:
     if moment is None:
         return True  # undated links are kept; the article's own date is checked after extraction
@@ -109,6 +132,8 @@ class Pipeline:
         *,
         observer: Observer | None = None,
         dedup: DedupOptions | None = None,
+        workers: int = 1,
+        alias_files: tuple[str, ...] = (),
         fault: str = "",
     ) -> None:
         self.fetcher = fetcher
@@ -116,13 +141,20 @@ class Pipeline:
         self.sink = sink
         self.analyser = analyser
         self.observer = observer or NullObserver()
+        self.workers = workers
         self._fault = fault
         self._index = DuplicateIndex(state, dedup)
-        # One worker: extraction is CPU-bound and trafilatura keeps module-level caches.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+        # Extraction is CPU-bound: one thread (trafilatura's caches are not thread-safe), or processes.
+        self._executor = make_executor(workers, alias_files)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def _analyse(self, fetched: Fetched, source: Source, link: Link | None) -> Record:
+        loop = asyncio.get_running_loop()
+        if self.workers <= 1:
+            return await loop.run_in_executor(self._executor, analyse_page, fetched, source, self.analyser, link)
+        return await loop.run_in_executor(self._executor, analyse_in_worker, fetched, source, link)
 
     def flush(self) -> None:
         """Make written records durable, then (only then) record them in the state store."""
@@ -240,21 +272,44 @@ class Pipeline:
     async def process(
         self, source: Source, link: Link, summary: Summary,
         since: datetime | None = None, until: datetime | None = None,
+        *, fetched: Fetched | None = None, archive: Archive | None = None,
+        turns: InOrder | None = None, position: int = 0,
     ) -> None:
-        """Fetch, extract, analyse and deduplicate one link, and hand the record to the sink."""
+        """Fetch (unless `fetched` is given), extract, analyse and deduplicate one link; hand it to the sink.
+
+        With `turns`, links are deduplicated and written in `position` order whatever order their
+        fetches and extractions finish in, so several workers decide exactly as one would.
+        """
         try:
-            fetched = await self.fetcher.get(link.url, source)
-            loop = asyncio.get_running_loop()
-            record = await loop.run_in_executor(self._executor, analyse_page, fetched, source, self.analyser,
-                                                link)
+            prepared = await self._prepare(source, link, summary, fetched)
+            if turns is not None:
+                await turns.wait(position)
+            if prepared is not None:
+                self._finish(source, link, summary, since, until, *prepared, archive)
+        finally:
+            if turns is not None:
+                turns.done(position)
+
+    async def _prepare(
+        self, source: Source, link: Link, summary: Summary, fetched: Fetched | None
+    ) -> tuple[Fetched, Record] | None:
+        try:
+            if fetched is None:
+                fetched = await self.fetcher.get(link.url, source)
+            return fetched, await self._analyse(fetched, source, link)
         except Skip as skip:
             self._skipped(summary, source, link.url, skip)
-            return
         except Exception as exc:
             # A bug or a pathological page in a library must cost one article, never the daemon.
             log.exception("%s: extracting %s failed", source.id, link.url)
             self._skipped(summary, source, link.url, Skip("extract_error", f"{type(exc).__name__}: {exc}"))
-            return
+        return None
+
+    def _finish(
+        self, source: Source, link: Link, summary: Summary, since: datetime | None, until: datetime | None,
+        fetched: Fetched, record: Record, archive: Archive | None,
+    ) -> None:
+        """Deduplicate and write one record: synchronous, so no other article interleaves."""
         if record.published_at is not None and not _in_range(record.published_at, since, until):
             self._count_skip(summary, source, "out_of_range")
             return
@@ -264,9 +319,11 @@ class Pipeline:
             record.canonical_url,
         )))
         if self.state.has_record(record.id):
-            # Another URL (a redirect, a feed variant) of a report we already have.
+            # Another URL (a redirect, a feed variant, a second capture) of a report we already have.
             self.state.stage_aliases(urls, record.id)
             return
+        if archive is not None:
+            record = replace(record, archive=archive)
         # Files the report in the near-duplicate index (staged, committed with the report) and sets its
         # story; so it comes before the sink and the state, and abort() drops all three together.
         record = self._index.assign(record)
@@ -323,22 +380,24 @@ class Pipeline:
             log.info("%s: %d new links, taking %d this poll", source.id, len(links), limit)
             links = links[:limit]
         self.observer.discovered(source.id, len(links))
-        queue: asyncio.Queue[Link] = asyncio.Queue()
-        for link in links:
-            queue.put_nowait(link)
-
+        queue: asyncio.Queue[tuple[int, Link]] = asyncio.Queue()
+        for position, link in enumerate(links):
+            queue.put_nowait((position, link))
+        turns = InOrder()
         failure: list[OutputError] = []
 
         async def worker() -> None:
             while not queue.empty() and not failure and not (stop and stop.is_set()):
+                position, link = queue.get_nowait()
                 try:
-                    await self.process(source, queue.get_nowait(), summary, since, until)
+                    await self.process(source, link, summary, since, until, turns=turns, position=position)
                 except OutputError as exc:
                     failure.append(exc)  # the other workers stop too: nothing can be written now
                 finally:
                     self.observer.processed(source.id)
 
-        await asyncio.gather(*(worker() for _ in range(min(WORKERS_PER_POLL, len(links)))))
+        # Enough links in flight to keep every extraction worker and the network busy.
+        await asyncio.gather(*(worker() for _ in range(min(WORKERS_PER_POLL + 2 * self.workers, len(links)))))
         if failure:
             raise failure[0]
         log.info(summary.line(source.id), extra={"event": "poll", "outlet": source.id})

@@ -246,6 +246,17 @@ class Story:
 
 
 @dataclass(frozen=True, slots=True)
+class Archive:
+    """Where an archived capture came from: a WARC file and the record's offset in it."""
+
+    file: str
+    offset: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "offset": self.offset}
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """One normalised article: one line of the output directory (schema version 1)."""
 
@@ -270,6 +281,7 @@ class Record:
     dateline: Dateline | None = None
     credit: str | None = None
     updated_at: datetime | None = None
+    archive: Archive | None = None  # set when the page came from a WARC file, not from the web
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -294,6 +306,7 @@ class Record:
             "dateline": self.dateline.to_dict() if self.dateline else None,
             "credit": self.credit,
             "updated_at": iso_utc(self.updated_at) if self.updated_at else None,
+            "archive": self.archive.to_dict() if self.archive else None,
         }
 
     @classmethod
@@ -322,6 +335,8 @@ class Record:
             dateline=Dateline.from_dict(data["dateline"]) if data.get("dateline") else None,
             credit=data.get("credit"),
             updated_at=datetime.fromisoformat(data["updated_at"]) if data.get("updated_at") else None,
+            archive=Archive(str(data["archive"]["file"]), int(data["archive"]["offset"]))
+            if data.get("archive") else None,
         )
 
 

@@ -1,0 +1,41 @@
+"""CPU-bound stages (extraction, language, artefacts) in worker processes, for backfills on every core.
+
+Each worker process builds its own Analyser once, in the pool's initializer, and keeps it in this
+module: the one module-level cache in the package, and by necessity, since a process pool can only
+call plain functions. The event-loop process never touches it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+
+from scraper.analyse import Analyser
+from scraper.records import Fetched, Link, Record, Source
+
+_analyser: Analyser | None = None
+
+
+def _init(alias_files: Sequence[str]) -> None:
+    global _analyser
+    _analyser = Analyser(alias_files=alias_files)
+    _analyser.warm_up()
+
+
+def analyse_in_worker(fetched: Fetched, source: Source, link: Link | None) -> Record:
+    from scraper.pipeline import analyse_page  # imported here: pipeline imports this module
+
+    assert _analyser is not None, "worker used before its initializer ran"
+    return analyse_page(fetched, source, _analyser, link)
+
+
+def make_executor(workers: int, alias_files: Sequence[str]) -> Executor:
+    """One extraction thread for workers == 1 (no pickling), else a pool of `workers` processes.
+
+    Processes are spawned, not forked: the parent has an event loop, threads and an open database.
+    """
+    if workers <= 1:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init, initargs=(tuple(alias_files),))
