@@ -347,6 +347,7 @@ def _sources_check(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.log_format, args.verbose, args.quiet)
+    os.environ["SCRAPER_LOG_FORMAT"] = args.log_format  # for worker processes, which start afresh
     try:
         if args.verb == "sources":
             return _sources_check(args)

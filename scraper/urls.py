@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 # Parameters that never change which article a URL points to.
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref_src"})
@@ -19,12 +19,14 @@ def canonicalize(url: str, strip_query: Iterable[str] = ()) -> str:
     if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{parts.port}"
     drop = set(strip_query)
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if key not in drop and key not in TRACKING_PARAMS and not key.startswith("utm_")
-    ]
-    return urlunsplit((scheme, host, parts.path or "/", urlencode(query, doseq=True), ""))
+    # Raw segments are kept as the site wrote them: re-encoding would turn Rodong Sinmun's base64 key
+    # "?MTJA...==" into "=%3D", a URL that no longer opens the page.
+    kept = []
+    for segment in parts.query.split("&"):
+        key = unquote_plus(segment.split("=", 1)[0])
+        if segment and key not in drop and key not in TRACKING_PARAMS and not key.startswith("utm_"):
+            kept.append(segment)
+    return urlunsplit((scheme, host, parts.path or "/", "&".join(kept), ""))
 
 
 def record_id(source_id: str, canonical_url: str) -> str:

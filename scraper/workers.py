@@ -8,10 +8,14 @@ call plain functions. The event-loop process never touches it.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from scraper.analyse import Analyser
+from scraper.logs import setup_logging
 from scraper.records import Fetched, Link, Record, Source
 
 _analyser: Analyser | None = None
@@ -19,8 +23,25 @@ _analyser: Analyser | None = None
 
 def _init(alias_files: Sequence[str]) -> None:
     global _analyser
+    _follow_parent()
+    # Spawned processes start with no logging set up: the same format as the parent, warnings only.
+    setup_logging(os.environ.get("SCRAPER_LOG_FORMAT", "json"), quiet=True)
     _analyser = Analyser(alias_files=alias_files)
     _analyser.warm_up()
+
+
+def _follow_parent() -> None:
+    """Exit when the parent dies (SIGKILL, a crash): an orphaned worker would hold the parent's
+    stdout and stderr open and live on forever, blocked on a queue nobody writes to."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def analyse_in_worker(fetched: Fetched, source: Source, link: Link | None) -> Record:

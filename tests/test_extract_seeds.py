@@ -55,3 +55,10 @@ def test_seed_000_credits_yonhap(page: str) -> None:
     assert "Yonhap" not in article.authors
     assert article.published_at == datetime(2025, 10, 31, 1, 40, tzinfo=UTC)
     assert article.updated_at == datetime(2025, 10, 31, 6, 2, tzinfo=UTC)
+
+
+def test_removed_language_menu_is_kept_as_residue_for_the_translation_analysis() -> None:
+    article = _extract("002_translated_inline.html", PAGES[3][2])
+    menus = [r for r in article.residue if r.kind == "language_menu"]
+    assert [r.text for r in menus] == [_expected("002")["chrome"][2]]
+    assert menus[0].paragraph == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,7 +38,8 @@ def _link_share(element: Any) -> float:
 
 def _text(element: Any) -> str:
     wrapper = etree.Element("body")
-    copy = etree.fromstring(etree.tostring(element, with_tail=False))
+    copy = deepcopy(element)
+    copy.tail = None
     etree.strip_tags(copy, "ref")  # links would render as Markdown
     wrapper.append(copy)
     text: str = xmltotxt(wrapper, False)

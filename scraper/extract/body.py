@@ -1,12 +1,19 @@
 """Find a page's main text as blocks, choosing between extractors by how much they agree.
 
 trafilatura in precision mode is the base: on the shared eval pages it measures best of its modes.
-Its failures are whole sections dropped (text under class names like "paywall" or "hidden") or
-a wrong container. The selectolax text-density pass (density.py) fails differently, so it is the
-witness: when the two agree, the precision text stands. When they disagree, trafilatura's balanced
-mode is run too and the candidate that agrees best with the other two is taken (a medoid vote).
-When none finds prose, the text the page carries in scripts (JSON-LD `articleBody`, an HTML string
-in a framework's data blob) is the last resort.
+Its failures are whole sections dropped (text under class names like "paywall" or "hidden", the later
+chunks of an article cut up between ads) or a wrong container. The selectolax text-density pass
+(density.py) fails differently, so it is the witness:
+
+1. precision and density agree → the precision text;
+2. otherwise trafilatura's balanced mode runs too, and
+   - the density text holds both trafilatura texts and is much longer → density (they stopped early);
+   - the two trafilatura modes agree → balanced (what it adds to an agreed text was dropped text);
+   - else the candidate agreeing best with the other two (a medoid vote, precision winning ties);
+3. no prose anywhere → the text the page carries in scripts (JSON-LD `articleBody`, an HTML string in
+   a framework's data blob).
+
+Each threshold was set on the eval pages (bench/extract_eval.py) and checked on both halves of them.
 """
 
 from __future__ import annotations
@@ -180,7 +187,7 @@ def _vote(candidates: list[_Candidate]) -> _Candidate:
     return candidates[max(range(len(candidates)), key=lambda i: scores[i])]
 
 
-def main_text(html: str, url: str = "", tree: HTMLParser | None = None) -> MainText:
+def main_text(html: str, tree: HTMLParser | None = None) -> MainText:
     """The main text of a page; no blocks when nothing like an article is found."""
     lxml_tree = _lxml_tree(html)
     precise = _trafilatura(lxml_tree, precision=True)

@@ -12,8 +12,9 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from scraper.extract.blocks import HEADING, ITEM, PARAGRAPH, ROW, Block
+from scraper.extract.blocks import HEADING, PARAGRAPH, Block
 from scraper.extract.wire import is_wire_line
+from scraper.records import Residue
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 _WORD = re.compile(r"\w+")
@@ -104,6 +105,7 @@ _BOX = re.compile(r"log ?in|sign ?in|comments?\b|kommentar|commentaire|comentari
 # Words of a prompt addressed to the reader ("please log in", "click to", "tap to").
 _PROMPT = re.compile(r"\b(?:please|click|tap|must|to write|to comment|to post|bitte|veuillez|por favor|"
                      r"пожалуйста|해주세요|하세요|してください|请)\b|해 ?주세요|하세요|ください|请", re.IGNORECASE)
+# Lines that close a report without being part of it: contributor and contact lines, copyright.
 _TRAILER = re.compile(
     r"^\W*(?:\(?reporting by|\(?additional reporting|\(?writing by|\(?editing by|compiled by|"
     r"(?:e-?mail|contact|reach) (?:the )?(?:\w+ ){0,3}(?:at|on)\b|follow (?:\w+ ){0,3}on (?:twitter|x|facebook)|"
@@ -247,6 +249,7 @@ def drop_title_echo(blocks: list[Block], title: str) -> list[Block]:
 
 
 def drop_language_menus(blocks: list[Block], title: str) -> list[Block]:
+    """Language-selector menus glued into one line of text."""
     return [b for b in blocks if not is_language_menu(b.text)]
 
 
@@ -293,6 +296,7 @@ def trim_edges(blocks: list[Block], title: str) -> list[Block]:
 
 
 def drop_captions(blocks: list[Block], title: str) -> list[Block]:
+    """Photo captions printed as paragraphs (also where the layout repeats them)."""
     return [b for b in blocks if not is_caption(b.text)]
 
 
@@ -347,17 +351,31 @@ RULES: tuple[Rule, ...] = (
 
 def clean_blocks(blocks: Sequence[Block], title: str = "", rules: Sequence[Rule] = RULES) -> list[Block]:
     """Apply the chrome rules in order to normalised, non-empty blocks."""
-    current = [b.with_text(normalise_line(b.text)) for b in blocks]
-    current = [b for b in current if b.text]
+    return clean(blocks, title, rules)[0]
+
+
+def clean(blocks: Sequence[Block], title: str = "", rules: Sequence[Rule] = RULES
+          ) -> tuple[list[Block], tuple[Residue, ...]]:
+    """The kept blocks, and the language menus and interface lines removed (with the index of the kept
+    paragraph they stood before): evidence for the translation analysis, which looks for such residue."""
+    normalised = [b.with_text(normalise_line(b.text)) for b in blocks]
+    normalised = [b for b in normalised if b.text]
+    current = normalised
     for rule in rules:
         current = rule(current, title)
-    return current
+    kept_ids = {id(b) for b in current}
+    residue: list[Residue] = []
+    position = 0
+    for block in normalised:
+        if id(block) in kept_ids:
+            position += 1
+        elif is_language_menu(block.text):
+            residue.append(Residue("language_menu", block.text, position))
+        elif is_ui_line(block.text):
+            residue.append(Residue("interface", block.text, position))
+    return current, tuple(residue)
 
 
 def paragraphs(text: str, title: str = "") -> list[str]:
     """Split plain text into clean paragraphs (one per line), chrome removed."""
     return [b.text for b in clean_blocks([Block(line) for line in text.splitlines()], title)]
-
-
-__all__ = ["ITEM", "ROW", "Block", "clean_blocks", "is_language_menu", "is_ui_line", "normalise_line",
-           "paragraphs", "same_text", "words"]

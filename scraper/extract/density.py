@@ -1,8 +1,9 @@
 """A readability-style text-density pass with selectolax: the container with the most prose, as blocks.
 
-Used when trafilatura finds nothing or clearly too little: it scores every container by the paragraphs it
-holds (their length and punctuation, less their link text), takes the best one and its prose siblings,
-and reads its paragraphs, headings and list items in document order.
+It scores every container by the paragraphs it holds (their length and punctuation, less their link
+text), takes the best one (and the other chunks of the same article), and reads its paragraphs, headings
+and list items in document order. body.py uses it as the witness that confirms or overrules trafilatura,
+and as the fallback when trafilatura finds nothing.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from scraper.errors import Skip
 from scraper.extract.blocks import Block
 from scraper.extract.body import main_text
-from scraper.extract.clean import clean_blocks, normalise_line, same_text
+from scraper.extract.clean import clean, normalise_line, same_text
 from scraper.extract.dates import date_from_dateline, parse_date
 from scraper.extract.meta import choose_title, clean_authors, read_meta
 from scraper.extract.override import Picked, pick
@@ -94,12 +94,12 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
 
     blocks = list(picked.blocks)
     if _letters([b.text for b in blocks]) < MIN_BODY_CHARS:
-        blocks = list(main_text(fetched.text, fetched.final_url, tree).blocks)
+        blocks = list(main_text(fetched.text, tree).blocks)
     title = normalise_line(picked.title or choose_title(meta, link.title if link and link.title else ""))
     subtitle = normalise_line(picked.subtitle or meta.subtitle or "") or None
     if subtitle and same_text(subtitle, title):
         subtitle = None
-    cleaned = clean_blocks(_without_subtitle(blocks, subtitle), title)
+    cleaned, residue = clean(_without_subtitle(blocks, subtitle), title)
     paragraphs = [b.text for b in cleaned]
     if rules is not None and rules.nfkc:
         paragraphs = [unicodedata.normalize("NFKC", p) for p in paragraphs]
@@ -136,4 +136,5 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
         dateline=wire.dateline,
         credit=credit,
         updated_at=updated,
+        residue=residue,
     )

@@ -1,0 +1,352 @@
+"""Paginated listing and archive pages → Links: page URLs from a template, links and dates by CSS selectors.
+
+An outlet's listing is configured as data (`[[outlet.listings]]` in sources.toml, validated by
+`parse_listing_table`). Everything here is pure: the caller fetches each URL `page_urls` gives, hands the
+HTML to `parse_listing`, and asks `stop_reason` whether to fetch the next page.
+
+How the selectors pair links with dates:
+
+* with `item`: each element matching `item` is one list entry; its link is the first match of `links`
+  inside it (preferring one with text, so an image link before the headline does not win), and its date
+  the first match of `dates` inside it (a `datetime` attribute wins over the text);
+* without `item`: every match of `links` is a link, undated (`dates` needs `item`: a free-standing list of
+  dates cannot be paired reliably with a list of links, and a wrong date drops articles from a range).
+
+`links` may select the `<a>` itself or an element inside it (Yonhap's `... div.news-con a strong`); the
+link is then the nearest enclosing `<a href>`, and the title the selected element's text.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+from urllib.parse import urldefrag, urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
+
+from scraper.errors import ConfigError
+from scraper.extract.dates import CLOCK_SKEW, parse_date, plausible, to_utc
+from scraper.records import Link
+
+TemplateKind = Literal["page", "date"]
+StopReason = Literal["empty_page", "older_than_since", "no_new_links"]
+
+_KEYS = ("url", "links", "item", "dates", "first_page", "max_pages")
+_SAMPLE_DAY = date(2024, 7, 23)
+# Listings often print the day without a year: Yonhap's "07-23 14:05", KCNA-style "07.23." (month first).
+_MONTH_DAY = re.compile(r"^\D{0,12}?(\d{1,2})\s*[-./]\s*(\d{1,2})\.?(?:\s+(\d{1,2}):(\d{2}))?\s*\D{0,12}$")
+
+
+def _template_kind(template: str) -> TemplateKind:
+    """`page` for a `{page}` template, `date` for `{date:<strftime>}`; ValueError for anything else."""
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+                  if name is not None]
+    except ValueError as exc:
+        raise ValueError(f'not a valid URL template ({exc}; write a literal brace as "{{{{"): "{template}"') from None
+    names = {name for name, _, _ in fields}
+    if not names:
+        raise ValueError(f'the URL template needs "{{page}}" or a date like "{{date:%Y-%m-%d}}": "{template}"')
+    if not names <= {"page", "date"}:
+        unknown = ", ".join(sorted(f'"{{{n}}}"' for n in names - {"page", "date"}))
+        raise ValueError(f'unknown field {unknown} in the URL template (known: "{{page}}", "{{date:...}}")')
+    if names == {"page", "date"}:
+        raise ValueError('the URL template may page by "{page}" or by "{date:...}", not both')
+    if any(conversion for _, _, conversion in fields):
+        raise ValueError(f'conversions like "!r" are not allowed in the URL template: "{template}"')
+    if "date" in names:
+        if any(not spec or "%" not in spec for _, spec, _ in fields):
+            raise ValueError(f'a date field needs a strftime format, like "{{date:%Y-%m-%d}}": "{template}"')
+        sample = template.format(date=_SAMPLE_DAY)
+    else:
+        try:
+            sample = template.format(page=7)
+        except ValueError as exc:
+            raise ValueError(f'bad format for "{{page}}" ({exc}): "{template}"') from None
+    parts = urlsplit(sample)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f'expected an http(s) URL template with a host, got "{template}"')
+    return "date" if "date" in names else "page"
+
+
+def _check_selector(selector: str) -> str:
+    if not selector.strip():
+        raise ValueError("expected a CSS selector, got an empty string")
+    try:
+        LexborHTMLParser("<p></p>").css(selector.strip())
+    except SelectolaxError:
+        raise ValueError(f'not a valid CSS selector: "{selector}"') from None
+    return selector.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One paginated listing or archive of an outlet.
+
+    `url` is a template: `{page}` (first_page, first_page + 1, ...) or `{date:<strftime>}` (one page per
+    day, newest first). `links`, `item` and `dates` are selectolax CSS selectors (see the module docstring).
+    `max_pages` caps a `{page}` walk, and a `{date}` walk when no `since` bounds it.
+    """
+
+    url: str
+    links: str
+    item: str | None = None
+    dates: str | None = None
+    first_page: int = 1
+    max_pages: int = 50
+
+    def __post_init__(self) -> None:
+        _template_kind(self.url)
+        if self.dates is not None and self.item is None:
+            raise ValueError('"dates" needs "item": a date is read inside each list entry')
+        if self.first_page < 0 or self.max_pages <= 0:
+            raise ValueError("first_page must be ≥ 0 and max_pages > 0")
+
+    @property
+    def kind(self) -> TemplateKind:
+        """`page` or `date`: only a `page` walk should stop early on `stop_reason` (see there)."""
+        return _template_kind(self.url)
+
+
+# --- configuration ----------------------------------------------------------------------------------------
+def parse_listing_table(table: object, *, path: str, outlet: str, key: str = "listings") -> Listing:
+    """Validate one `[[outlet.listings]]` table; ConfigError names the file, the outlet and the key.
+
+    `key` is how the caller names this table in messages, e.g. `listings[1]`; a bad field is reported as
+    `listings[1].links`.
+    """
+
+    def fail(message: str, name: str | None = None) -> ConfigError:
+        return ConfigError(message, path=path, outlet=outlet, key=f"{key}.{name}" if name else key)
+
+    if not isinstance(table, Mapping):
+        raise fail(f'expected a table like {{url = "https://…/list/{{page}}", links = "li a"}}, got {table!r}')
+    fields: Mapping[str, object] = table
+    for name in fields:
+        if name not in _KEYS:
+            raise fail(f'unknown key "{name}" (known keys: {", ".join(sorted(_KEYS))})', str(name))
+
+    def text(name: str, check: Callable[[str], object]) -> str | None:
+        if name not in fields:
+            return None
+        value = fields[name]
+        if not isinstance(value, str):
+            raise fail(f"expected a string, got {value!r}", name)
+        try:
+            check(value)
+        except ValueError as exc:
+            raise fail(str(exc), name) from None
+        return value.strip()
+
+    def number(name: str, least: int, default: int) -> int:
+        value = fields.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise fail(f"expected a whole number ≥ {least}, got {value!r}", name)
+        return value
+
+    url = text("url", _template_kind)
+    links = text("links", _check_selector)
+    item = text("item", _check_selector)
+    dates = text("dates", _check_selector)
+    if dates is not None and item is None:
+        raise fail('"dates" needs "item", the selector of each list entry; the date is read inside it', "dates")
+    if url is None or links is None:
+        missing = "url" if url is None else "links"
+        raise fail(f'missing key "{missing}"', missing)
+    return Listing(url=url, links=links, item=item, dates=dates,
+                   first_page=number("first_page", 0, 1), max_pages=number("max_pages", 1, 50))
+
+
+def parse_listing_tables(value: object, *, path: str, outlet: str, key: str = "listings") -> tuple[Listing, ...]:
+    """Validate an outlet's `listings` (an array of tables, `[[outlet.listings]]` or `listings = [{...}]`)."""
+    if not isinstance(value, list):
+        raise ConfigError(f'expected an array of tables ([[outlet.listings]]), got {value!r}', path=path,
+                          outlet=outlet, key=key)
+    return tuple(parse_listing_table(table, path=path, outlet=outlet, key=f"{key}[{number}]")
+                 for number, table in enumerate(value))
+
+
+# --- page URLs --------------------------------------------------------------------------------------------
+def _local_day(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def page_urls(
+    listing: Listing,
+    since: datetime | None,
+    until: datetime | None,
+    today: date,
+    *,
+    timezone: str = "UTC",
+) -> Iterator[str]:
+    """The listing's page URLs in the order to fetch them.
+
+    `{page}`: first_page, first_page + 1, ... (max_pages of them); the caller stops earlier on
+    `stop_reason`. `{date}`: one URL per day, newest first, from the day of `until` (exclusive, as in
+    the pipeline's range check; `today` if None or later) back to the day of `since` (or max_pages days
+    when `since` is None). Days are the outlet's local days (`timezone`): a KST archive page for 23 July
+    holds articles from 22 July 15:00 UTC.
+    """
+    if listing.kind == "page":
+        for page in range(listing.first_page, listing.first_page + listing.max_pages):
+            yield listing.url.format(page=page)
+        return
+    last = today if until is None else min(today, _local_day(until - timedelta(microseconds=1), timezone))
+    first = (_local_day(since, timezone) if since is not None
+             else last - timedelta(days=listing.max_pages - 1))
+    day = last
+    while day >= first:
+        yield listing.url.format(date=day)
+        day -= timedelta(days=1)
+
+
+# --- one listing page -------------------------------------------------------------------------------------
+def _text(node: LexborNode) -> str:
+    return " ".join((node.text(deep=True, separator=" ") or "").split())
+
+
+def _href_of(node: LexborNode) -> str | None:
+    """The link a selected element stands for: its own href, its nearest `<a href>` ancestor's, or
+    (for a selected heading or list item) the first `<a href>` inside it."""
+    current: LexborNode | None = node
+    while current is not None:
+        href = current.attributes.get("href")
+        if current.tag == "a" and href:
+            return href
+        current = current.parent
+    inner = node.css_first("a[href]")
+    return inner.attributes.get("href") if inner is not None else None
+
+
+def _absolute(href: str | None, base: str) -> str | None:
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    url = urldefrag(urljoin(base, href)).url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None  # javascript:, mailto:, tel:, data: ...
+    return url
+
+
+def _inside(node: LexborNode, ancestor: LexborNode) -> bool:
+    current = node.parent
+    while current is not None:
+        if current == ancestor:
+            return True
+        current = current.parent
+    return False
+
+
+def listing_date(text: str | None, timezone: str, now: datetime | None = None) -> datetime | None:
+    """A listing entry's date: anything `parse_date` reads (`[2024.06.15]`, `(Juche113.3.9.)`), or a
+    month and day without a year (`07-23 14:05`), dated in the latest year that is not in the future."""
+    moment = parse_date(text, timezone, now=now)
+    if moment is not None or not text:
+        return moment
+    match = _MONTH_DAY.match(text.strip())
+    if not match:
+        return None
+    month, day, hour, minute = (int(g) if g else 0 for g in match.groups())
+    now = now or datetime.now(UTC)
+    year = now.astimezone(ZoneInfo(timezone)).year
+    for candidate_year in (year, year - 1):
+        try:
+            local = datetime(candidate_year, month, day, hour, minute)
+        except ValueError:  # 02-30, 13-01, 24:00
+            return None
+        candidate = to_utc(local, timezone)
+        if candidate <= now + CLOCK_SKEW:
+            return plausible(candidate, now)
+    return None
+
+
+def _entry(node: LexborNode, base: str, date_node: LexborNode | None) -> tuple[str, str | None] | None:
+    url = _absolute(_href_of(node), base)
+    if url is None:
+        return None
+    title = _text(node)
+    if date_node is not None and (node == date_node or _inside(date_node, node)):
+        # KCNA prints the date inside the link: "Title [2024.06.15]".
+        title = " ".join(title.replace(_text(date_node), " ", 1).split())
+    if not title:
+        title = " ".join((node.attributes.get("title") or "").split())
+    return url, title or None
+
+
+def parse_listing(
+    html: str,
+    page_url: str,
+    listing: Listing,
+    source_id: str,
+    timezone: str,
+    *,
+    now: datetime | None = None,
+) -> list[Link]:
+    """The article links of one listing page, absolute and deduplicated, in page order.
+
+    Titles are the link text; dates (when `item` and `dates` are set) are read in the outlet's
+    `timezone`. A URL listed twice keeps its first position and takes a title or date it lacked from the
+    later entry (an image link and a headline link to the same article).
+    """
+    tree = LexborHTMLParser(html)
+    base = page_url
+    if (base_node := tree.css_first("base[href]")) is not None:
+        base = urljoin(page_url, (base_node.attributes.get("href") or "").strip())
+    entries: list[tuple[str, str | None, datetime | None]] = []
+    if listing.item is None:
+        for node in tree.css(listing.links):
+            if (found := _entry(node, base, None)) is not None:
+                entries.append((*found, None))
+    else:
+        for item in tree.css(listing.item):
+            date_node = item.css_first(listing.dates) if listing.dates else None
+            candidates = [found for node in item.css(listing.links)
+                          if (found := _entry(node, base, date_node)) is not None]
+            if not candidates:
+                continue
+            url, title = next((c for c in candidates if c[1]), candidates[0])
+            published = None
+            if date_node is not None:
+                raw = date_node.attributes.get("datetime") or _text(date_node)
+                published = listing_date(raw, timezone, now)
+            entries.append((url, title, published))
+    links: dict[str, Link] = {}
+    for url, title, published in entries:
+        known = links.get(url)
+        if known is None:
+            links[url] = Link(url=url, source_id=source_id, found_in=page_url, title=title, published_at=published)
+        elif (known.title is None and title) or (known.published_at is None and published):
+            links[url] = replace(known, title=known.title or title, published_at=known.published_at or published)
+    return list(links.values())
+
+
+# --- when to stop paging ----------------------------------------------------------------------------------
+def stop_reason(links: list[Link], known: Callable[[str], bool], since: datetime | None) -> StopReason | None:
+    """Why the page after this one need not be fetched, or None to go on (up to max_pages).
+
+    * `empty_page`: nothing listed (past the last page, or the layout changed);
+    * `older_than_since`: every dated link is older than `since` (undated links do not vote; a page
+      with no dated link never stops for this);
+    * `no_new_links`: every link is `known`. What "known" means is the caller's choice: in a backfill,
+      links already seen earlier in the same walk (BelTA-style archives repeat page 1 for every page
+      number); in an incremental poll, links in the state store.
+
+    Meant for `{page}` walks. A `{date}` walk is bounded by `since` already, and an empty or already
+    seen day (a holiday, a re-run) says nothing about the day before.
+    """
+    if not links:
+        return "empty_page"
+    dated = [link.published_at for link in links if link.published_at is not None]
+    if since is not None and dated and all(moment < since for moment in dated):
+        return "older_than_since"
+    if all(known(link.url) for link in links):
+        return "no_new_links"
+    return None
