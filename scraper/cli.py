@@ -8,6 +8,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -71,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--source", action="append", default=[], metavar="ID", help="only this outlet (repeatable)")
     backfill.add_argument("--since", type=_date_arg, help="only articles published on or after this date (UTC)")
     backfill.add_argument("--until", type=_until_arg, help="only articles published up to this date (inclusive)")
+    backfill.add_argument("--warc", nargs="+", action="extend", default=[], metavar="PATH",
+                          help="read WARC or WARC.gz files instead of the web (no network access at all)")
+    backfill.add_argument("--only-configured", action="store_true",
+                          help="with --warc: only pages of hosts of configured outlets")
+    backfill.add_argument("--host", action="append", default=[], metavar="HOST",
+                          help="with --warc: only pages of this host or its subdomains (repeatable)")
     backfill.add_argument("--workers", type=_positive_int_arg, default=os.cpu_count() or 1, metavar="N",
                           help="processes for extraction and analysis (default: the number of cores)")
     backfill.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
@@ -184,6 +191,8 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
 
 
 async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipeline) -> Summary:
+    if args.warc:
+        return await _backfill_warc(args, settings, pipeline)
     sources = _select(settings, args.source)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -192,7 +201,7 @@ async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipe
     flusher = asyncio.create_task(flush_while_running(pipeline, settings.segment_seconds / 4))
     try:
         results = await asyncio.gather(
-            *(pipeline.poll(s, since=args.since, until=args.until, stop=stop) for s in sources)
+            *(pipeline.poll(s, since=args.since, until=args.until, stop=stop, backfill=True) for s in sources)
         )
     finally:
         flusher.cancel()
@@ -204,6 +213,63 @@ async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipe
     if stop.is_set():
         log.warning("interrupted: what was fetched is written; run the same command again to continue")
     return total
+
+
+def _outlet_hosts(sources: Sequence[Source]) -> dict[str, Source]:
+    """Host → outlet, from each outlet's homepage, feeds and sitemaps."""
+    hosts: dict[str, Source] = {}
+    for source in sources:
+        for url in (source.homepage, *source.feeds, *source.sitemaps):
+            host = (urlsplit(url).hostname or "").lower()
+            if host and "news.google.com" not in host:  # an aggregator's feed host is not the outlet's
+                hosts.setdefault(host.removeprefix("www."), source)
+    return hosts
+
+
+async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline: Pipeline) -> Summary:
+    configured = _select(settings, args.source)
+    by_host = _outlet_hosts(configured)
+    hosts: set[str] | None = {h.lower() for h in args.host} or None
+    if args.only_configured or args.source:
+        hosts = (hosts or set()) | set(by_host)
+    stand_ins: dict[str, Source] = {}
+
+    def source_for(host: str) -> Source:
+        host = host.lower()
+        for known, source in by_host.items():
+            if host == known or host.endswith("." + known):
+                return source
+        if host not in stand_ins:
+            # A page of no configured outlet: an outlet named after its host, read in UTC.
+            slug = re.sub(r"[^a-z0-9]+", "-", host).strip("-")[:63] or "unknown"
+            stand_ins[host] = Source(id=slug, name=host or "unknown", languages=(), homepage=f"https://{host}/",
+                                     timezone="UTC")
+        return stand_ins[host]
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    flusher = asyncio.create_task(flush_while_running(pipeline, settings.segment_seconds / 4))
+    summary = Summary()
+    try:
+        for path in args.warc:
+            if stop.is_set():
+                break
+            try:
+                await pipeline.backfill_warc(path, source_for, summary, hosts=hosts, since=args.since,
+                                             until=args.until, stop=stop)
+            except Skip as skip:
+                summary.skips[skip.reason] += 1
+                log.error("%s: %s", path, skip, extra={"event": "skip", "reason": skip.reason})
+            pipeline.flush()
+    finally:
+        flusher.cancel()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+    if stop.is_set():
+        log.warning("interrupted: what was read is written; run the same command again to continue")
+    return summary
 
 
 def _read_input(item: str, source: Source) -> Fetched | None:

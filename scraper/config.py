@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
+from scraper.discover.listings import parse_listing_tables
 from scraper.errors import ConfigError
 from scraper.records import Selectors, Settings, Source
 
@@ -250,15 +251,18 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
     seen: set[str] = set()
     for number, table in enumerate(outlets, start=1):
         label = str(table.get("id") or f"#{number}")
+        listings = parse_listing_tables(table.get("listings", []), path=path, outlet=label)
+        table = {key: value for key, value in table.items() if key != "listings"}
         fields = {**defaults, **_parse_table(table, {**_INHERITED, **_OUTLET_ONLY}, path=path, outlet=label)}
+        fields["listings"] = listings
         for key in _REQUIRED:
             if key not in fields:
                 raise ConfigError("missing (required)", path=path, outlet=label, key=key)
         if fields["id"] in seen:
             raise ConfigError("duplicate outlet id", path=path, outlet=label, key="id")
         seen.add(fields["id"])
-        if not fields.get("feeds") and not fields.get("sitemaps"):
-            raise ConfigError("an outlet needs at least one of feeds or sitemaps", path=path,
+        if not fields.get("feeds") and not fields.get("sitemaps") and not listings:
+            raise ConfigError("an outlet needs at least one of feeds, sitemaps or listings", path=path,
                               outlet=label, key="feeds")
         fields.setdefault("languages", ())
         fields.setdefault("timezone", "UTC")

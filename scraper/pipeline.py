@@ -7,17 +7,23 @@ No scheduling and no argv here: the daemon calls `poll` on a timer, backfill cal
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from scraper.analyse import Analyser
 from scraper.dedup import DedupOptions, DuplicateIndex, content_hash
 from scraper.discover import parse_feed, parse_sitemap
+from scraper.discover.listings import Listing, page_urls, parse_listing, stop_reason
+from scraper.discover.warc import ArchivedPage, WarcSkip, read_warc
 from scraper.errors import OutputError, Skip
 from scraper.extract import extract_article
 from scraper.fetch import Fetcher
@@ -36,6 +42,7 @@ PERMANENT_RETRY = timedelta(days=1)
 _TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "http_502", "http_503", "http_504",
               "robots_unavailable", "host_paused"}
 MAX_SITEMAPS_PER_POLL = 50
+MAX_SITEMAPS_PER_BACKFILL = 5000
 FAULT_EXIT = 137  # what a SIGKILLed process reports
 WORKERS_PER_POLL = 8
 
@@ -212,24 +219,29 @@ class Pipeline:
 
     # --- discovery -----------------------------------------------------------------------------------
     async def discover(
-        self, source: Source, summary: Summary, since: datetime | None = None, until: datetime | None = None
+        self, source: Source, summary: Summary, since: datetime | None = None, until: datetime | None = None,
+        *, backfill: bool = False,
     ) -> list[Link]:
-        """Every article link the outlet's feeds and sitemaps list now, oldest first, not yet known."""
+        """Every article link the outlet's feeds, sitemaps and listings give now, oldest first, not yet known.
+
+        A backfill reads feeds and sitemaps in full (no conditional GET: an unchanged sitemap index can
+        still list articles an earlier, narrower backfill left out) and walks listings to their end.
+        """
         found: list[Link] = []
         for feed_url in source.feeds:
             try:
-                feed = await self._fetch_listing(feed_url, source)
+                feed = await self._fetch_index(feed_url, source, conditional=not backfill)
                 if feed is not None:
                     found.extend(parse_feed(feed.text, feed_url, source.id))
             except Skip as skip:
                 self._skipped(summary, source, feed_url, skip, remember=False)
         queue = list(source.sitemaps)
-        for _ in range(MAX_SITEMAPS_PER_POLL):
+        for _ in range(MAX_SITEMAPS_PER_BACKFILL if backfill else MAX_SITEMAPS_PER_POLL):
             if not queue:
                 break
             sitemap_url = queue.pop(0)
             try:
-                fetched = await self._fetch_listing(sitemap_url, source)
+                fetched = await self._fetch_index(sitemap_url, source, conditional=not backfill)
                 if fetched is None:
                     continue
                 sitemap = parse_sitemap(fetched.text, sitemap_url, source.id)
@@ -242,6 +254,8 @@ class Pipeline:
                          or lastmod >= since)
         if queue:
             log.warning("%s: %d more sitemaps left for the next poll", source.id, len(queue))
+        for listing in source.listings:
+            found.extend(await self._walk_listing(source, listing, summary, since, until, backfill))
 
         now = datetime.now(UTC)
         fresh: dict[str, Link] = {}
@@ -256,11 +270,48 @@ class Pipeline:
         far_future = datetime.max.replace(tzinfo=UTC)
         return sorted(fresh.values(), key=lambda link: link.published_at or far_future)
 
-    async def _fetch_listing(self, url: str, source: Source) -> Fetched | None:
-        """A feed or sitemap with conditional GET; None when the server says it has not changed (304)."""
+    async def _walk_listing(
+        self, source: Source, listing: Listing, summary: Summary, since: datetime | None,
+        until: datetime | None, backfill: bool,
+    ) -> list[Link]:
+        """Article links from a listing's pages, until a stop rule or `max_pages`."""
+        today = datetime.now(ZoneInfo(source.timezone)).date()
+        walked: set[str] = set()
+        found: list[Link] = []
+        for page_url in page_urls(listing, since, until, today, timezone=source.timezone):
+            try:
+                fetched = await self.fetcher.get(page_url, source)
+            except Skip as skip:
+                self._skipped(summary, source, page_url, skip, remember=False)
+                if listing.kind == "page":
+                    break  # past the last page, or the outlet is down: either way the walk ends
+                continue  # one missing day of a date archive says nothing about the day before
+            links = parse_listing(fetched.text, page_url, listing, source.id, source.timezone)
+            found.extend(links)
+            if listing.kind != "page":
+                continue
+
+            def known(url: str) -> bool:
+                # A backfill stops on pages it has seen in this walk (an archive repeating its last page);
+                # the daemon stops at the first page whose articles are all in the state store. (A re-run
+                # backfill must not stop there: it would end at page 1.)
+                if backfill:
+                    return url in walked
+                return self.state.known_url(canonicalize(url, source.strip_query)) is not None
+
+            reason = stop_reason(links, known, since)
+            walked.update(link.url for link in links)
+            if reason:
+                log.info("%s: listing %s stops at %s (%s)", source.id, listing.url, page_url, reason,
+                         extra={"event": "listing_end", "outlet": source.id, "url": page_url, "reason": reason})
+                break
+        return found
+
+    async def _fetch_index(self, url: str, source: Source, *, conditional: bool = True) -> Fetched | None:
+        """A feed or sitemap, by conditional GET; None when the server says it has not changed (304)."""
         known = self.state.validators(url)
         now = datetime.now(UTC)
-        sent = request_headers(known, now)
+        sent = request_headers(known, now) if conditional else {}
         fetched = await self.fetcher.get(url, source, kind="feed", headers=sent)
         if fetched.status == 304:
             log.debug("%s: %s not modified", source.id, url)
@@ -273,7 +324,7 @@ class Pipeline:
         self, source: Source, link: Link, summary: Summary,
         since: datetime | None = None, until: datetime | None = None,
         *, fetched: Fetched | None = None, archive: Archive | None = None,
-        turns: InOrder | None = None, position: int = 0,
+        turns: InOrder | None = None, position: int = 0, on_turn: Callable[[], None] | None = None,
     ) -> None:
         """Fetch (unless `fetched` is given), extract, analyse and deduplicate one link; hand it to the sink.
 
@@ -286,6 +337,8 @@ class Pipeline:
                 await turns.wait(position)
             if prepared is not None:
                 self._finish(source, link, summary, since, until, *prepared, archive)
+            if on_turn is not None:
+                on_turn()  # still this link's turn: whatever it records follows every earlier link
         finally:
             if turns is not None:
                 turns.done(position)
@@ -358,6 +411,83 @@ class Pipeline:
             self.state.note_failure(canonicalize(url, source.strip_query), source.id, skip.reason,
                                     datetime.now(UTC) + wait)
 
+    # --- an archive file ------------------------------------------------------------------------------
+    async def backfill_warc(
+        self,
+        path: str,
+        source_for: Callable[[str], Source],
+        summary: Summary,
+        *,
+        hosts: Collection[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        """Run the HTML captures of a WARC file through the pipeline, resuming where an earlier run stopped.
+
+        The next offset to read is staged after each record, in file order, and committed with the
+        records it covers, so a killed run resumes exactly after what reached the output.
+        """
+        key = f"warc:{Path(path).resolve()}"
+        start = int(self.state.progress(key) or 0)
+        counts: Counter[str] = Counter()
+        items = iter(read_warc(path, hosts=hosts, start_offset=start, counts=counts))
+        turns = InOrder()
+        slots = asyncio.Semaphore(WORKERS_PER_POLL + 2 * self.workers)
+        tasks: set[asyncio.Task[None]] = set()
+        failure: list[OutputError] = []
+        position = 0
+
+        async def one(item: ArchivedPage | WarcSkip, position: int) -> None:
+            def advance() -> None:
+                self.state.stage_progress(key, str(item.offset + 1))
+
+            try:
+                if isinstance(item, WarcSkip):
+                    await turns.wait(position)
+                    self._count_skip(summary, source_for(urlsplit(item.url).hostname or ""), item.reason)
+                    log.info("%s @%d: skipped (%s) %s", path, item.offset, item.reason, item.detail,
+                             extra={"event": "skip", "url": item.url, "reason": item.reason})
+                    advance()
+                    turns.done(position)
+                    return
+                source = source_for(urlsplit(item.fetched.url).hostname or "")
+                link = Link(url=item.fetched.url, source_id=source.id, found_in=f"warc:{path}")
+                if self.state.known_url(canonicalize(link.url, source.strip_query)):
+                    await turns.wait(position)  # a second capture of a page we have: nothing to do
+                    advance()
+                    turns.done(position)
+                    return
+                await self.process(source, link, summary, since, until, fetched=item.fetched,
+                                   archive=Archive(str(path), item.offset), turns=turns, position=position,
+                                   on_turn=advance)
+            except OutputError as exc:
+                failure.append(exc)  # process() has passed its turn on; the reading loop stops
+            finally:
+                slots.release()
+                self.observer.processed("warc")
+
+        while not failure and not (stop and stop.is_set()):
+            # Reading and inflating is synchronous work: off the event loop, a batch at a time.
+            batch = await asyncio.to_thread(list, itertools.islice(items, 32))
+            if not batch:
+                break
+            for item in batch:
+                await slots.acquire()
+                if failure or (stop and stop.is_set()):
+                    slots.release()
+                    break
+                task = asyncio.create_task(one(item, position))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                position += 1
+        await asyncio.gather(*tasks)
+        if failure:
+            raise failure[0]
+        if counts:
+            log.info("%s: also passed over %s", path, ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())),
+                     extra={"event": "warc_done"})
+
     # --- a whole poll --------------------------------------------------------------------------------
     async def poll(
         self,
@@ -368,6 +498,7 @@ class Pipeline:
         limit: int | None = None,
         stop: asyncio.Event | None = None,
         summary: Summary | None = None,
+        backfill: bool = False,
     ) -> Summary:
         """Discover and process an outlet's new articles once. `stop` ends it early; nothing is lost.
 
@@ -375,7 +506,7 @@ class Pipeline:
         the poll still knows what it did.
         """
         summary = summary if summary is not None else Summary()
-        links = await self.discover(source, summary, since, until)
+        links = await self.discover(source, summary, since, until, backfill=backfill)
         if limit is not None and len(links) > limit:
             log.info("%s: %d new links, taking %d this poll", source.id, len(links), limit)
             links = links[:limit]

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # listings.py imports Link from here: only the type checker may see this import
+    from scraper.discover.listings import Listing
 
 SCHEMA_VERSION = 1
 
@@ -50,6 +53,7 @@ class Source:
     allow_private: bool = False  # fetch from private/loopback addresses (tests, intranet mirrors)
     strip_query: tuple[str, ...] = ()  # query parameters dropped from article URLs (tracking, feed markers)
     max_articles: int = 200  # articles fetched per poll at most; the rest wait for the next poll
+    listings: tuple[Listing, ...] = ()  # paginated listing/archive pages (scraper/discover/listings.py)
     selectors: Selectors | None = None  # per-outlet page selectors from sources.toml; they win when given
 
 

@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS segments (
     name       TEXT PRIMARY KEY,  -- path relative to the output directory
     recovered  INTEGER NOT NULL DEFAULT 0  -- 1: found on disk at start-up, its commit had been lost
 );
+CREATE TABLE IF NOT EXISTS progress (  -- where a backfill got to (e.g. the next offset in a WARC file)
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS polls (  -- for `scraper stats`: how each outlet's polling goes
     outlet       TEXT PRIMARY KEY,
     last_poll    TEXT NOT NULL,
@@ -159,6 +163,7 @@ class State:
         self._staged_urls: dict[str, str] = {}  # url -> record_id
         self._staged_hashes: dict[str, str] = {}  # content hash -> first staged record_id
         self._staged_aliases: dict[str, str] = {}  # url -> record_id, for reports already stored
+        self._staged_progress: dict[str, str] = {}  # backfill progress, committed with the reports it covers
         self._dedup = _StagedPrints()  # near-duplicate index rows, committed with the reports
 
     def close(self) -> None:
@@ -214,7 +219,8 @@ class State:
         Call it once those segments are durable. A segment named here is known to hold committed
         reports; one on disk but not here lost its commit in a crash (see `committed_segments`).
         """
-        if not self._staged and not self._staged_aliases and not segments and not self._dedup.prints:
+        if (not self._staged and not self._staged_aliases and not segments and not self._dedup.prints
+                and not self._staged_progress):
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -235,6 +241,7 @@ class State:
                 self._db.executemany("DELETE FROM failures WHERE url = ?", [(url,) for url in item.urls])
             self._db.executemany("INSERT OR IGNORE INTO urls VALUES (?, ?)", self._staged_aliases.items())
             self._write_prints()
+            self._db.executemany("INSERT OR REPLACE INTO progress VALUES (?, ?)", self._staged_progress.items())
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._db.in_transaction:
@@ -248,7 +255,19 @@ class State:
         self._staged_urls.clear()
         self._staged_hashes.clear()
         self._staged_aliases.clear()
+        self._staged_progress.clear()
         self._dedup.clear()
+
+    def progress(self, key: str) -> str | None:
+        """How far a backfill got (staged or committed), e.g. the next offset to read in a WARC file."""
+        if key in self._staged_progress:
+            return self._staged_progress[key]
+        row = self._db.execute("SELECT value FROM progress WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def stage_progress(self, key: str, value: str) -> None:
+        """Remember progress; committed with the next batch, so it never runs ahead of the output."""
+        self._staged_progress[key] = value
 
     def committed_segments(self) -> set[str]:
         return {str(row[0]) for row in self._db.execute("SELECT name FROM segments")}

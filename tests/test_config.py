@@ -46,7 +46,7 @@ def test_defaults_are_inherited_and_overridable(tmp_path: Path) -> None:
         ({"id": "../../x"}, "id", "lowercase"),
         ({"languages": ["english"]}, "languages", "ISO 639-1"),
         ({"max_bytes": "lots"}, "max_bytes", "size"),
-        ({"feeds": []}, "feeds", "at least one of feeds or sitemaps"),
+        ({"feeds": []}, "feeds", "at least one of feeds, sitemaps or listings"),
     ],
 )
 def test_a_mistake_names_file_outlet_and_key(tmp_path: Path, change: dict[str, object], key: str,

@@ -69,8 +69,8 @@ def state(tmp_path: Path) -> State:
 
 
 def file(index: DuplicateIndex, state: State, record: Record) -> Record:
-    """What the pipeline does: assign a story, then stage the record beside its print."""
-    result = index.assign(record)
+    """What the pipeline does: assign a story, then stage the record beside its print (filed when fetched)."""
+    result = index.assign(record, now=record.fetched_at)
     state.stage(result, (result.canonical_url,))
     return result
 
@@ -182,6 +182,16 @@ def test_pruning_forgets_reports_older_than_the_window(state: State) -> None:
         assert db.execute("SELECT count(*) FROM dedup_stories").fetchone()[0] == 1
         assert db.execute("SELECT count(*) FROM dedup_keys").fetchone()[0] == 16 + 3  # the other's bands, windows
         assert db.execute("SELECT count(*) FROM dedup_keys WHERE typeof(key) != 'integer'").fetchone()[0] == 0
+
+
+def test_pruning_goes_by_filing_time_so_an_archive_backfill_keeps_its_prints(state: State) -> None:
+    index = DuplicateIndex(state, DedupOptions(window=timedelta(days=30)))
+    filed = T0 + timedelta(days=400)  # a WARC captured a year before the backfill reads it
+    index.assign(report("old-capture", STORY), now=filed)
+    state.commit()
+    assert index.prune(filed + timedelta(minutes=1)) == 0
+    late = index.assign(report("old-copy", STORY, source="other"), now=filed + timedelta(hours=2))
+    assert late.duplicate_of is not None
 
 
 def test_reports_further_apart_than_the_window_are_not_one_story(state: State) -> None:

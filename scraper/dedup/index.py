@@ -107,8 +107,10 @@ class DuplicateIndex:
         first = self._state.first_with_hash(content_hash)
         return first if first and first != record_id else None
 
-    def assign(self, record: Record) -> Record:
+    def assign(self, record: Record, now: datetime | None = None) -> Record:
         """The record with its `story` and `duplicate_of` set; its print is staged in the state store.
+
+        `now` is when the print is filed (pruning goes by it); the wall clock unless a test says otherwise.
 
         The credit is the record's (extraction takes it out of the body), else the body's dateline or
         credit line, else the outlet's own when the outlet is a wire.
@@ -122,7 +124,9 @@ class DuplicateIndex:
         row = StoredPrint(0, 0, at, print_.words, print_.shingles, print_.signature, print_.lead, print_.starts,
                           title_key(record.source_id, record.title))
         match = self.best_match(print_, row)
-        added = minutes(record.fetched_at)
+        # Pruning goes by when a print was filed, not by its article's dates: a backfill of last year's
+        # archive must not see its own prints pruned as it files them.
+        added = minutes(now or datetime.now(UTC))
         keys = tuple(print_keys(row, self.options.min_words))
         if match is None:
             self._state.stage_print(row, added, keys, first_id=record.id, origin=credit)
@@ -181,7 +185,7 @@ class DuplicateIndex:
         return (*best, max(candidate.words for candidate in verified if candidate.story == story))
 
     def prune(self, now: datetime | None = None, *, force: bool = False) -> int:
-        """Forget prints fetched more than `window` ago; at most once per `prune_every` unless forced."""
+        """Forget prints filed more than `window` ago; at most once per `prune_every` unless forced."""
         now = now or datetime.now(UTC)
         if not force and self._pruned_at is not None and now - self._pruned_at < self.options.prune_every:
             return 0

@@ -1,0 +1,92 @@
+"""Whole-pipeline throughput from a WARC: our backfill with 1 and with all workers, next to bare trafilatura.
+
+Builds a WARC.gz from the pages in ../shared/eval/extract/ (repeated under distinct URLs to --records), runs
+`scraper backfill --warc` with --workers 1 and --workers N as subprocesses (extraction, analysis, dedup and
+durable output included, start-up too), and `trafilatura.extract` over the same pages in this process.
+Last line: `pipeline: docs_per_s_1=… docs_per_s_all=… trafilatura_docs_per_s=… ratio_1=… ratio_all=…`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import trafilatura
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extract"
+
+
+def pages() -> list[bytes]:
+    files = sorted(EVAL.glob("*/pages/*.html.gz"))
+    if not files:
+        sys.exit(f"no eval pages under {EVAL}")
+    return [gzip.decompress(path.read_bytes()) for path in files]
+
+
+def build_warc(path: Path, bodies: list[bytes], records: int) -> None:
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for number in range(records):
+            body = bodies[number % len(bodies)]
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(f"https://bench{number % 7}.example/a/{number}", "response",
+                                               payload=io.BytesIO(body), http_headers=http,
+                                               warc_headers_dict={"WARC-Date": "2026-10-01T00:00:00Z"})
+            writer.write_record(record)
+            record.raw_stream.close()
+
+
+def ours(warc: Path, workers: int, workdir: Path) -> float:
+    workdir.mkdir()
+    (workdir / "sources.toml").write_text('[[outlet]]\nid = "bench"\nname = "Bench"\n'
+                                          'homepage = "https://bench.example/"\nfeeds = ["https://bench.example/f"]\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "scraper", "-q", "backfill", "--workers", str(workers),
+                             "--warc", str(warc)], cwd=workdir, env=env, capture_output=True, text=True)
+    took = time.perf_counter() - started
+    if result.returncode:
+        sys.exit(result.stderr)
+    print(f"  workers={workers}: {result.stdout.strip()}")
+    return took
+
+
+def bare(bodies: list[bytes], records: int) -> float:
+    started = time.perf_counter()
+    for number in range(records):
+        trafilatura.extract(bodies[number % len(bodies)].decode("utf-8", errors="replace"))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    bodies = pages()
+    with tempfile.TemporaryDirectory() as tmp:
+        warc = Path(tmp) / "bench.warc.gz"
+        build_warc(warc, bodies, args.records)
+        print(f"records={args.records} distinct_pages={len(bodies)} warc_mb={warc.stat().st_size / 1e6:.1f}")
+        one = ours(warc, 1, Path(tmp) / "one")
+        many = ours(warc, args.workers, Path(tmp) / "many")
+    base = bare(bodies, args.records)
+    rate_1, rate_all, rate_t = args.records / one, args.records / many, args.records / base
+    print(f"ours, 1 worker:        {one:7.1f}s {rate_1:6.1f} docs/s")
+    print(f"ours, {args.workers} workers:       {many:7.1f}s {rate_all:6.1f} docs/s")
+    print(f"bare trafilatura.extract: {base:5.1f}s {rate_t:6.1f} docs/s (one process)")
+    print(f"pipeline: docs_per_s_1={rate_1:.1f} docs_per_s_all={rate_all:.1f} trafilatura_docs_per_s={rate_t:.1f} "
+          f"ratio_1={rate_1 / rate_t:.2f} ratio_all={rate_all / rate_t:.2f}")
+
+
+if __name__ == "__main__":
+    main()

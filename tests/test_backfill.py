@@ -1,0 +1,186 @@
+"""Backfill for real: paginated archives and dated sitemaps over a date range, and WARC input, resumable."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import random
+import signal
+import subprocess
+import sys
+import time as clock
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import read_records, run_cli, write_sources
+from localsite import LocalSite, Page
+from test_output_contract import article_page
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from scraper.verify import verify_output
+
+PAGES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extract" / "sh" / "pages"
+FIRST_DAY = date(2025, 9, 1)  # the listed articles spread over September and October
+
+
+def _day(number: int) -> date:
+    return FIRST_DAY + timedelta(days=number * 60 // 150)
+
+
+def archive_site() -> LocalSite:
+    """30 listing pages of 5 links each, newest first, dated over September and October 2025; and a
+    sitemap index of two monthly news sitemaps for another section of the same site."""
+    site = LocalSite()
+    numbers = list(range(150))
+    for number in numbers:
+        site.routes[f"/a/{number}"] = Page(article_page(number))
+    newest_first = sorted(numbers, key=_day, reverse=True)
+    for page in range(30):
+        items = "".join(
+            f'<li><a href="/a/{n}"><strong>Report {n}</strong></a><span class="time">{_day(n):%Y.%m.%d}</span></li>'
+            for n in newest_first[page * 5:(page + 1) * 5]
+        )
+        site.routes[f"/archive/{page + 1}"] = Page(
+            f"<html><body><nav><a href='/'>Home</a></nav><ul class='list'>{items}</ul></body></html>".encode())
+    monthly: dict[str, list[int]] = {}
+    for number in range(150, 210):
+        site.routes[f"/s/{number}"] = Page(article_page(number))
+        when = FIRST_DAY + timedelta(days=(number - 150))
+        monthly.setdefault(f"{when:%Y-%m}", []).append(number)
+    for month, members in monthly.items():
+        urls = "".join(
+            f"<url><loc>{site.url(f'/s/{n}')}</loc><news:news><news:publication_date>"
+            f"{FIRST_DAY + timedelta(days=n - 150):%Y-%m-%d}T09:00:00+09:00</news:publication_date></news:news></url>"
+            for n in members)
+        site.routes[f"/sitemap-{month}.xml"] = Page(
+            ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+             f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{urls}</urlset>').encode(),
+            "application/xml")
+    index = "".join(f"<sitemap><loc>{site.url(f'/sitemap-{m}.xml')}</loc><lastmod>{m}-28</lastmod></sitemap>"
+                    for m in monthly)
+    site.routes["/sitemap.xml"] = Page(
+        f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{index}'
+        "</sitemapindex>".encode(), "application/xml")
+    return site
+
+
+def test_a_date_range_selects_exactly_its_articles_and_paging_stops(tmp_path: Path) -> None:
+    with archive_site() as site:
+        config = write_sources(tmp_path / "sources.toml", [
+            {"id": "archive", "name": "Archive", "homepage": site.url("/"), "timezone": "Asia/Seoul",
+             "sitemaps": [site.url("/sitemap.xml")]},
+        ])
+        with config.open("a") as handle:  # the listing, as a user writes it, after the outlet's keys
+            handle.write(f'[[outlet.listings]]\nurl = "{site.url("/archive/{page}")}"\nitem = "ul.list li"\n'
+                         'links = "a strong"\ndates = "span.time"\nmax_pages = 40\n')
+        result = run_cli("backfill", "--since", "2025-10-01", "--until", "2025-10-10", cwd=tmp_path)
+        hits = dict(site.hits)
+        again = run_cli("backfill", "--since", "2025-10-01", "--until", "2025-10-10", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    # --since/--until are UTC; the listing prints Seoul days, the sitemap full times with an offset.
+    since, until = datetime(2025, 10, 1, tzinfo=UTC), datetime(2025, 10, 11, tzinfo=UTC)
+    seoul = ZoneInfo("Asia/Seoul")
+    listed = {f"/a/{n}": datetime.combine(_day(n), time(), seoul) for n in range(150)}
+    mapped = {f"/s/{n}": datetime.combine(FIRST_DAY + timedelta(days=n - 150), time(9), seoul)
+              for n in range(150, 210)}
+    in_range = sorted(path for path, when in {**listed, **mapped}.items() if since <= when < until)
+    records = read_records(tmp_path / "output")
+    assert sorted(r["url"].split(str(site.server.server_port), 1)[1] for r in records) == in_range
+    # The walk stopped at the first page whose dated items were all older than --since, long before page 30.
+    newest_first = sorted(range(150), key=_day, reverse=True)
+    last = next(page for page in range(1, 31)
+                if all(listed[f"/a/{n}"] < since for n in newest_first[(page - 1) * 5:page * 5]))
+    assert last < 20 and hits[f"/archive/{last}"] == 1 and hits.get(f"/archive/{last + 1}", 0) == 0
+    # Out-of-range articles were never fetched: their dates were known from the listing and the sitemap.
+    assert hits.get("/a/0", 0) == 0 and hits.get("/s/150", 0) == 0
+    assert again.stdout.strip().splitlines()[-1].startswith("backfill: written=0 ")
+
+
+# --- WARC --------------------------------------------------------------------------------------------
+def _warc(path: Path, count: int) -> list[str]:
+    """A WARC.gz of `count` captures of eval pages (each its own URL), plus a request record, a PDF response
+    and a 404; returns the page URLs in file order."""
+    bodies = [gzip.decompress(p.read_bytes()) for p in sorted(PAGES.glob("*.html.gz"))[:count]]
+    if len(bodies) < count:
+        pytest.skip(f"no eval pages under {PAGES}")
+    urls = []
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+
+        def write(record: Any) -> None:
+            writer.write_record(record)
+            record.raw_stream.close()  # warcio spooled the payload to a temporary file to digest it
+
+        def response(url: str, body: bytes, status: str = "200 OK", kind: str = "text/html; charset=utf-8") -> None:
+            http = StatusAndHeaders(status, [("Content-Type", kind)], protocol="HTTP/1.1")
+            write(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                            warc_headers_dict={"WARC-Date": "2026-10-01T00:00:00Z"}))
+
+        for number, body in enumerate(bodies):
+            url = f"https://news{number % 3}.example/story/{number}"
+            urls.append(url)
+            response(url, body)
+            if number == 1:
+                http = StatusAndHeaders("GET /x HTTP/1.1", [("Host", "news1.example")], is_http_request=True)
+                write(writer.create_warc_record(url, "request", payload=io.BytesIO(b""), http_headers=http))
+                response("https://news1.example/paper.pdf", b"%PDF-1.4 ...", kind="application/pdf")
+                response("https://news1.example/gone", b"<html>gone</html>", status="404 Not Found")
+    return urls
+
+
+def test_warc_pages_become_records_with_provenance_and_no_network(tmp_path: Path) -> None:
+    urls = _warc(tmp_path / "crawl.warc.gz", 6)
+    with LocalSite() as site:  # a configured outlet that must not be contacted
+        write_sources(tmp_path / "sources.toml", [{"id": "news1", "name": "News One", "homepage":
+                                                   "https://news1.example/", "feeds": [site.url("/feed")]}])
+        result = run_cli("backfill", "--warc", str(tmp_path / "crawl.warc.gz"), cwd=tmp_path)
+        run_cli("--output", "only", "--state", "only.sqlite", "backfill", "--only-configured",
+                "--warc", str(tmp_path / "crawl.warc.gz"), cwd=tmp_path)
+    assert sum(site.hits.values()) == 0
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.strip().splitlines()[-1]
+    assert "http_404=1" in summary and "not_html=1" in summary
+    records = read_records(tmp_path / "output")
+    assert sorted(r["url"] for r in records) == sorted(urls)
+    for record in records:
+        assert record["archive"]["file"] == str(tmp_path / "crawl.warc.gz") and record["archive"]["offset"] >= 0
+        assert record["fetched_at"] == "2026-10-01T00:00:00Z"  # the capture date, not today
+    assert {r["source"]["id"] for r in records} == {"news0-example", "news1", "news2-example"}
+    assert len({r["archive"]["offset"] for r in records}) == 6
+    assert verify_output(tmp_path / "output").ok
+    # --only-configured keeps the configured outlet's host only.
+    assert sorted(r["url"] for r in read_records(tmp_path / "only")) == [u for u in sorted(urls) if "news1." in u]
+    again = run_cli("backfill", "--warc", str(tmp_path / "crawl.warc.gz"), cwd=tmp_path)
+    assert again.stdout.strip().splitlines()[-1].startswith("backfill: written=0 duplicates=0 skipped=0")
+
+
+def test_a_killed_warc_backfill_resumes_and_writes_each_page_once(tmp_path: Path) -> None:
+    urls = _warc(tmp_path / "crawl.warc.gz", 40)
+    write_sources(tmp_path / "sources.toml", [{"id": "x", "name": "X", "homepage": "https://x.example/",
+                                               "feeds": ["https://x.example/feed"]}])
+    with (tmp_path / "sources.toml").open("a") as handle:
+        handle.write("[output]\nsegment_records = 3\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+    command = [sys.executable, "-m", "scraper", "backfill", "--workers", "1", "--warc", str(tmp_path / "crawl.warc.gz")]
+    rng = random.Random(9)
+    for _ in range(3):
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        deadline = clock.monotonic() + 60
+        while clock.monotonic() < deadline and process.poll() is None:
+            if len(read_records(tmp_path / "output")) >= rng.randint(3, 30):
+                break
+            clock.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    final = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    records = read_records(tmp_path / "output")
+    assert sorted(r["url"] for r in records) == sorted(urls)  # every page exactly once
+    assert verify_output(tmp_path / "output").ok
+
