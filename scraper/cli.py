@@ -406,7 +406,7 @@ def _sources_check(args: argparse.Namespace) -> int:
     for s in settings.sources:
         every = f"{s.interval / 60:g}m" if s.interval >= 60 else f"{s.interval:g}s"
         print(f"  {s.id:<22} {','.join(s.languages) or '-':<6} every {every:<5} "
-              f"{len(s.feeds)} feeds, {len(s.sitemaps)} sitemaps  {s.name}")
+              f"{len(s.feeds)} feeds, {len(s.sitemaps)} sitemaps, {len(s.listings)} listings  {s.name}")
     return EXIT_OK
 
 

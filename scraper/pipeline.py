@@ -43,6 +43,7 @@ _TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "htt
               "robots_unavailable", "host_paused"}
 MAX_SITEMAPS_PER_POLL = 50
 MAX_SITEMAPS_PER_BACKFILL = 5000
+POLL_LISTING_PAGES = 3
 FAULT_EXIT = 137  # what a SIGKILLed process reports
 WORKERS_PER_POLL = 8
 
@@ -278,7 +279,9 @@ class Pipeline:
         today = datetime.now(ZoneInfo(source.timezone)).date()
         walked: set[str] = set()
         found: list[Link] = []
-        for page_url in page_urls(listing, since, until, today, timezone=source.timezone):
+        pages = page_urls(listing, since, until, today, timezone=source.timezone)
+        # A poll needs the newest pages only; walking a whole archive is a backfill's job.
+        for page_url in pages if backfill else itertools.islice(pages, POLL_LISTING_PAGES):
             try:
                 fetched = await self.fetcher.get(page_url, source)
             except Skip as skip:
