@@ -7,7 +7,7 @@ import time
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from scraper.observe import NullObserver
 
@@ -28,6 +28,7 @@ class BackfillProgress(NullObserver):
         if self.tty:
             self._bar = Progress(TextColumn("backfill"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[rate]:.1f} articles/s"), TimeElapsedColumn(),
+                                 TextColumn("ETA"), TimeRemainingColumn(),
                                  console=Console(file=self.stream), transient=False)
             self._task = self._bar.add_task("backfill", total=None, rate=0.0)
             self._bar.start()

@@ -17,7 +17,8 @@ GOOD = {"id": "yonhap-en", "name": "Yonhap", "homepage": "https://en.yna.co.kr/"
 def test_the_shipped_sources_file_is_valid() -> None:
     settings = load_settings(ROOT / "sources.toml")
     ids = {s.id for s in settings.sources}
-    assert {"yonhap-en", "yonhap-ko", "kcna-watch", "joongang-daily"} <= ids
+    assert {"yonhap-en", "yonhap-ko", "kcna-watch", "kcna-en", "rodong-en", "joongang-daily"} <= ids
+    assert settings.source("rodong-en").listings and settings.source("kcna-en").timezone == "Asia/Pyongyang"
     assert any("news.google.com/rss/search" in f for s in settings.sources for f in s.feeds)
     yonhap = settings.source("yonhap-en")
     assert yonhap.timezone == "Asia/Seoul" and yonhap.languages == ("en",)

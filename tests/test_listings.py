@@ -251,7 +251,7 @@ def test_a_listings_table_from_toml() -> None:
     ({"url": "https://x.org/{page}", "links": "a", "pages": 3}, "listings[0].pages", 'unknown key "pages"'),
     ({"links": "a"}, "listings[0].url", 'missing key "url"'),
     ({"url": "https://x.org/{page}"}, "listings[0].links", 'missing key "links"'),
-    ({"url": "https://x.org/list", "links": "a"}, "listings[0].url", "{page}"),
+    ({"url": "x.org/list", "links": "a"}, "listings[0].url", "http(s)"),
     ({"url": "https://x.org/{page}/{date:%Y}", "links": "a"}, "listings[0].url", "not both"),
     ({"url": "https://x.org/{date}", "links": "a"}, "listings[0].url", "strftime"),
     ({"url": "https://x.org/{date:Y-m-d}", "links": "a"}, "listings[0].url", "strftime"),
@@ -291,8 +291,14 @@ def test_the_listings_array_names_each_table_by_its_index() -> None:
         parse_listing_tables({"url": "https://x.org/{page}"}, path="s", outlet="x")
 
 
+def test_a_url_without_placeholder_is_one_page() -> None:
+    front = Listing(url="http://www.rodong.rep.kp/en/", links="a")
+    assert front.kind == "single"
+    assert list(page_urls(front, None, None, date(2026, 11, 22))) == ["http://www.rodong.rep.kp/en/"]
+
+
 def test_a_listing_built_in_code_is_checked_too() -> None:
-    with pytest.raises(ValueError, match="page"):
-        Listing(url="https://x.org/list", links="a")
+    with pytest.raises(ValueError, match="http"):
+        Listing(url="x.org/list", links="a")
     with pytest.raises(ValueError, match="item"):
         Listing(url="https://x.org/{page}", links="a", dates="time")

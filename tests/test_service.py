@@ -168,3 +168,18 @@ def test_secrets_never_reach_the_logs() -> None:
     record.url = "http://a:secret@h/x?api_key=k"
     line = json.loads(JsonFormatter().format(record))
     assert "secret" not in json.dumps(line) and line["url"] == "http://***@h/x?api_key=***"
+
+
+def test_backfill_progress_bar_on_a_terminal() -> None:
+    import io
+
+    from scraper.progress import BackfillProgress
+
+    screen = io.StringIO()
+    progress = BackfillProgress(stream=screen, tty=True)
+    progress.discovered("wire", 10)
+    for _ in range(4):
+        progress.processed("wire")
+    progress.close()
+    shown = screen.getvalue()
+    assert "4/10" in shown and "articles/s" in shown and "ETA" in shown

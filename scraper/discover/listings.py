@@ -33,7 +33,7 @@ from scraper.errors import ConfigError
 from scraper.extract.dates import CLOCK_SKEW, parse_date, plausible, to_utc
 from scraper.records import Link
 
-TemplateKind = Literal["page", "date"]
+TemplateKind = Literal["page", "date", "single"]
 StopReason = Literal["empty_page", "older_than_since", "no_new_links"]
 
 _KEYS = ("url", "links", "item", "dates", "first_page", "max_pages")
@@ -51,7 +51,11 @@ def _template_kind(template: str) -> TemplateKind:
         raise ValueError(f'not a valid URL template ({exc}; write a literal brace as "{{{{"): "{template}"') from None
     names = {name for name, _, _ in fields}
     if not names:
-        raise ValueError(f'the URL template needs "{{page}}" or a date like "{{date:%Y-%m-%d}}": "{template}"')
+        # No placeholder: one page, e.g. a front page whose links are the day's articles.
+        parts = urlsplit(template)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f'expected an http(s) URL (with "{{page}}" or "{{date:...}}" to page), got "{template}"')
+        return "single"
     if not names <= {"page", "date"}:
         unknown = ", ".join(sorted(f'"{{{n}}}"' for n in names - {"page", "date"}))
         raise ValueError(f'unknown field {unknown} in the URL template (known: "{{page}}", "{{date:...}}")')
@@ -192,6 +196,9 @@ def page_urls(
     when `since` is None). Days are the outlet's local days (`timezone`): a KST archive page for 23 July
     holds articles from 22 July 15:00 UTC.
     """
+    if listing.kind == "single":
+        yield listing.url
+        return
     if listing.kind == "page":
         for page in range(listing.first_page, listing.first_page + listing.max_pages):
             yield listing.url.format(page=page)
