@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import Callable
 
+from scraper.errors import ConfigError
 from scraper.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,11 @@ class StatusServer:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        try:
+            self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {self.host}:{self.port}: {exc.strerror} (choose another "
+                              "address with --listen, or 'off')", key="--listen") from None
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("serving /healthz and /metrics on %s:%d", self.host, self.port, extra={"event": "listen"})
 
