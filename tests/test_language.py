@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.lang_detect_exception import LangDetectException
 
 from scraper.analyse import Analyser, LanguageDetector
+from scraper.analyse.language import RestrictedLangdetect, _script_by_name, script_of, scripts_of, split_paragraphs
 from scraper.records import Language
 
 
@@ -101,3 +106,78 @@ def test_the_analyser_removes_a_language_menu_before_judging() -> None:
     text = ("한어Русский языкEnglishFrançaisIndonesian日本語Deutsch Mi hija se estaba muriendo y "
             "tuve que despedirme por teléfono Share on Facebook Share on Twitter Email Print")
     assert analyser.language_of(text).code == "es"
+
+
+# --- the fast paths read as the slow ones did ----------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "analyse"
+GERMAN = ("Die Außenministerin traf am Mittwoch ihren Amtskollegen in Minsk, wo beide über die Beziehungen "
+          "zwischen den beiden Ländern und über die Lage auf der koreanischen Halbinsel sprachen.")
+SPANISH = ("La ministra de Asuntos Exteriores llegó el miércoles a Minsk para mantener conversaciones con su "
+           "homólogo bielorruso, según informó la agencia estatal de noticias.")
+PORTUGUESE = ("A ministra dos Negócios Estrangeiros chegou na quarta-feira a Minsk para conversações com o seu "
+              "homólogo bielorrusso, segundo a agência estatal de notícias.")
+
+
+@pytest.fixture(scope="module")
+def factory() -> DetectorFactory:
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.set_seed(0)
+    return factory
+
+
+@pytest.mark.parametrize("allowed", [("en", "fr", "de", "es"), ("ru", "uk", "bg"), ("ar", "fa", "ur"), ()])
+@pytest.mark.parametrize("text", [
+    GERMAN, SPANISH, "the weather", "Opening a NEW ERA of US-DPRK relations", "Министр прибыл в Пхеньян.",
+    "مرحبا بكم في بيونغ يانغ", "Tiếng Việt có dấu", "see https://example.org/a?b=c or mail kim@example.org",
+    "朝鲜外务省发表谈话 and some English", "12 345 !!!", "𝐁𝐨𝐥𝐝 text 😀 here", "",
+])
+def test_restricted_langdetect_gives_langdetects_own_probabilities(
+        factory: DetectorFactory, text: str, allowed: tuple[str, ...]) -> None:
+    languages = factory.get_lang_list()
+    boosted = allowed[:1]  # the outlet's language, say
+    prior = {lang: (4.0 if lang in boosted else 1.0) if lang in allowed or not allowed else 0.0
+             for lang in languages}
+    detector = factory.create()
+    detector.set_prior_map(prior)
+    detector.append(text)
+    try:
+        expected = [(found.lang, found.prob) for found in detector.get_probabilities()]
+    except LangDetectException:
+        expected = []
+    assert RestrictedLangdetect(factory).probabilities(text, prior) == expected  # exactly, not approximately
+
+
+def test_the_script_table_reads_every_character_as_its_unicode_name_does() -> None:
+    for code in range(0x10000):
+        assert script_of(chr(code)) == _script_by_name(chr(code)), hex(code)
+    assert script_of("𝐁") == "other" and script_of("𠀀") == "other" and script_of("😀") == ""
+
+
+def test_scripts_are_counted_in_order_of_first_appearance() -> None:
+    assert list(scripts_of("Москва and London, 서울")) == ["cyrillic", "latin", "hangul"]
+    assert scripts_of("Москва and London, 서울") == {"cyrillic": 6, "latin": 9, "hangul": 2}
+    assert list(scripts_of("𝐁𝐨𝐥𝐝 Ура text")) == ["other", "cyrillic", "latin"]  # beyond the BMP, one by one
+
+
+def test_a_document_gives_each_paragraph_the_language_it_has_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    detector = LanguageDetector()
+    english = split_paragraphs((FIXTURES / "seed-000-yonhap-en.txt").read_text(encoding="utf-8"))
+    paragraphs = [*english[:6], GERMAN, *english[6:12], SPANISH, PORTUGUESE, *english[12:]]
+    alone = [detector.detect_paragraph(p) for p in paragraphs]
+    calls = 0
+    probabilities = detector._restricted.probabilities
+
+    def counted(text: str, prior: dict[str, float]) -> list[tuple[str, float]]:
+        nonlocal calls
+        calls += 1
+        return probabilities(text, prior)
+
+    monkeypatch.setattr(detector._restricted, "probabilities", counted)
+    found = detector.detect_paragraphs(paragraphs)
+    assert found.code == "en"
+    assert [p.code for p in found.paragraphs] == [language.code for language in alone]
+    assert [p.code for p in found.paragraphs][len(english[:6]):len(english[:6]) + 1] == ["de"]
+    long_latin = sum(1 for language in alone if language.confidence > 0.99)
+    assert calls < long_latin / 2  # one call for the document, one for each paragraph in doubt

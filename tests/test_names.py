@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from scraper.analyse.names import NameFinder, Romanisation, load_aliases, parse_aliases, variant_evidence
+from scraper.analyse.names import NameFinder, Romanisation, _plain, load_aliases, parse_aliases, variant_evidence
 from scraper.errors import ConfigError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "analyse"
@@ -93,3 +94,21 @@ def test_a_bad_alias_file_names_the_file_and_entry(tmp_path: Path) -> None:
         parse_aliases('[[name]]\ncanonical = "X"\nvariants = "Y"\n', "user.toml")
     with pytest.raises(ConfigError, match="cannot read"):
         load_aliases([tmp_path / "missing.toml"])
+
+
+def test_listed_spellings_are_found_where_one_alternation_of_them_all_finds_them(finder: NameFinder) -> None:
+    # NameFinder tries only the spellings that begin with the letter at hand; the matches must be those of
+    # the plain alternation, longest source first, that it replaces.
+    alternation = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in finder._patterns), re.IGNORECASE)
+    text = (SEED_002 + SEED_000 + " KIM JONG UN, kim jong-un and KimJongUn's aides; xKim Jong Un, Kim Jong Unx. "
+            "김정은은 金正恩 Ким Чен Ына \u212aim Jong Un; Choi Sun-hee's; choe son hui")
+    found = [(m.span(), m.group()) for m in finder._known(text)]
+    assert found == [(m.span(), m.group()) for m in alternation.finditer(text)]
+    assert len(found) > 20
+
+
+@pytest.mark.parametrize(("word", "plain"), [
+    ("Sŏn-hŭi", "son-hui"), ("O'Brien", "obrien"), ("KIM", "kim"), ("Ch’ŏl", "chol"), ("Straße", "strasse"),
+])
+def test_plain_spelling_drops_case_diacritics_and_apostrophes(word: str, plain: str) -> None:
+    assert _plain(word) == plain

@@ -19,7 +19,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ WORDS_PER_LANGUAGE = 50_000
 _OOV_SHARE = 0.05  # probability mass a language keeps for words its list does not know
 _ALPHABET = 60  # uniform floor of the character model: about the letters one Latin language uses
 _BOUNDARY_START, _BOUNDARY_END = "\x02", "\x03"
+_MEMO_WORDS = 50_000  # word scores remembered per language: news vocabulary repeats, but a daemon runs for weeks
 WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -46,9 +47,18 @@ class Lexicon:
     gram_logprob: Mapping[str, float]  # log P(last char | preceding chars) for n-grams seen in the list
     context_backoff: Mapping[str, float]  # log(1 - lambda) of Witten-Bell for each context seen
     floor: float  # log of the uniform character probability
+    _memo: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def word_score(self, word: str) -> float:
         """log P(word) under this language: its frequency if listed, else its spelling's likelihood."""
+        score = self._memo.get(word)
+        if score is None:
+            if len(self._memo) >= _MEMO_WORDS:
+                self._memo.clear()
+            score = self._memo[word] = self._word_score(word)
+        return score
+
+    def _word_score(self, word: str) -> float:
         known = self.word_logprob.get(word)
         chars = self.chars_score(word) + math.log(_OOV_SHARE)
         if known is None:

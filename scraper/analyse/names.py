@@ -18,7 +18,7 @@ import re
 import tomllib
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -29,17 +29,20 @@ from scraper.records import NameGroup
 _TOKEN = re.compile(r"[^\W\d_](?:[\w'’‘ʼ-]*[^\W_])?")
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _MIN_SINGLE_WORD = 5  # a lone word shorter than this (Kim, Son, Sun) is not compared on its own
+_SYLLABLE_BREAK = re.compile(r"[\s\-‐–]+")
 
 
 def _plain(text: str) -> str:
     """Lower case without diacritics, breves or apostrophes: "Sŏn-hŭi" → "son-hui"."""
+    if text.isascii():  # most words: nothing to decompose
+        return text.lower().replace("'", "")
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "'’‘ʼ")
 
 
 def _parts(name: str) -> tuple[str, ...]:
     """Syllables/words of a Latin name, lower case and plain: "Choi Sun-hee" → (choi, sun, hee)."""
-    return tuple(p for p in re.split(r"[\s\-‐–]+", _plain(name)) if p)
+    return tuple(p for p in _SYLLABLE_BREAK.split(_plain(name)) if p)
 
 
 def _script(text: str) -> str:
@@ -270,7 +273,7 @@ class NameFinder:
     def __init__(self, aliases: Sequence[Alias], rules: Romanisation) -> None:
         self.rules = rules
         self.aliases = tuple(aliases)
-        patterns: list[tuple[str, str]] = []  # (regex source, canonical)
+        patterns: list[tuple[str, str, str, bool]] = []  # (regex source, canonical, first letter, after \W)
         # Listed Latin spellings by the skeleton of their last word: (plain parts, canonical)
         self._latin: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for alias in self.aliases:
@@ -279,24 +282,34 @@ class NameFinder:
                 if script == "latin":
                     parts = _parts(spelling)
                     self._latin.setdefault(rules.skeleton(parts[-1]), []).append((parts, alias.canonical))
-                    words = [re.escape(p) for p in re.split(r"[\s\-‐]+", spelling) if p]
-                    source = r"(?<![\w])" + r"(?:[\s\-‐]+|)".join(words) + r"(?:['’]s)?(?![\w])"
+                    words = [p for p in re.split(r"[\s\-‐]+", spelling) if p]
+                    source = r"(?<![\w])" + r"(?:[\s\-‐]+|)".join(map(re.escape, words)) + r"(?:['’]s)?(?![\w])"
+                    patterns.append((source, alias.canonical, words[0][0], True))
                 elif script == "cyrillic":
-                    source = r"(?<![\w])" + r"\s+".join(map(re.escape, spelling.split())) + r"[а-яё]{0,3}(?![\w])"
+                    words = spelling.split()
+                    source = r"(?<![\w])" + r"\s+".join(map(re.escape, words)) + r"[а-яё]{0,3}(?![\w])"
+                    patterns.append((source, alias.canonical, words[0][0], True))
                 else:  # Hangul and Han: particles attach to the name, so no boundary after it
                     source = re.escape(spelling).replace(r"\ ", r"\s*")
-                patterns.append((source, alias.canonical))
+                    patterns.append((source, alias.canonical, spelling[0], False))
         patterns.sort(key=lambda item: -len(item[0]))
-        alternation = "|".join(f"(?:{source})" for source, _ in patterns) or "(?!)"
-        self._known = re.compile(alternation, re.IGNORECASE)
         self._kinds = {alias.canonical: alias.kind for alias in self.aliases}
-        self._patterns = [(re.compile(source, re.IGNORECASE), canonical) for source, canonical in patterns]
+        self._patterns = [(re.compile(source, re.IGNORECASE), canonical) for source, canonical, _, _ in patterns]
+        # One alternation of every spelling, tried at every character, costs more than the rest of `find`
+        # together; instead a character class finds where a spelling could begin and only the spellings
+        # beginning with that letter are tried there, in the alternation's order (so the same matches).
+        self._firsts = [(source, first) for source, _, first, _ in patterns]
+        after_boundary = "".join(sorted({re.escape(first) for _, _, first, bounded in patterns if bounded}))
+        anywhere = "".join(sorted({re.escape(first) for _, _, first, bounded in patterns if not bounded}))
+        starts = [f"(?<![\\w])[{after_boundary}]" if after_boundary else "", f"[{anywhere}]" if anywhere else ""]
+        self._starts = re.compile("|".join(s for s in starts if s) or "(?!)", re.IGNORECASE)
+        self._from: dict[str, re.Pattern[str] | None] = {}  # first letter as printed → its spellings
 
     def find(self, text: str) -> tuple[FoundName, ...]:
         """Every known name and every unknown name spelt in more than one way, most mentioned first."""
         known: dict[str, Counter[str]] = {}
         taken: list[tuple[int, int]] = []
-        for match in self._known.finditer(text):
+        for match in self._known(text):
             canonical = self._which(match.group())
             spelling = _POSSESSIVE.sub("", match.group())
             known.setdefault(canonical, Counter())[spelling] += 1
@@ -312,10 +325,29 @@ class NameFinder:
         found = [FoundName(c, tuple(Spelling(t, n) for t, n in spellings.most_common()), True,
                            self._kinds.get(c, "person"))
                  for c, spellings in known.items()]
-        lowered = {_plain(m.group()) for m in _TOKEN.finditer(text) if m.group()[0].islower()}
+        lowered = {_plain(word) for word in set(_TOKEN.findall(text)) if word[0].islower()}
         found.extend(self._group_unknown(unknown, lowered))
         found.sort(key=lambda f: (-f.count, f.canonical))
         return tuple(found)
+
+    def _known(self, text: str) -> Iterator[re.Match[str]]:
+        """Listed spellings in the text, leftmost first, as one alternation of them all would find them."""
+        position = 0
+        while (start := self._starts.search(text, position)) is not None:
+            at = start.start()
+            first = text[at]
+            if first not in self._from:
+                sources = [source for source, letter in self._firsts
+                           if re.fullmatch(re.escape(letter), first, re.IGNORECASE)]
+                alternation = "|".join(f"(?:{source})" for source in sources)
+                self._from[first] = re.compile(alternation, re.IGNORECASE) if sources else None
+            pattern = self._from[first]
+            match = pattern.match(text, at) if pattern else None
+            if match:
+                yield match
+                position = match.end()
+            else:
+                position = at + 1
 
     def mentions(self, text: str) -> list[Mention]:
         """Runs of capitalised words, without the sentence openers the rules list (The, In, Some...)."""
