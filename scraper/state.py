@@ -28,7 +28,6 @@ CREATE TABLE IF NOT EXISTS reports (
     published_at  TEXT,
     fetched_at    TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS reports_by_hash ON reports (content_hash, duplicate_of);
 CREATE TABLE IF NOT EXISTS urls (
     url       TEXT PRIMARY KEY,
     record_id TEXT NOT NULL
@@ -161,7 +160,6 @@ class State:
             raise StateError(f"{self.path}: cannot open the state database: {exc}") from None
         self._staged: dict[str, _Staged] = {}  # record_id -> staged report
         self._staged_urls: dict[str, str] = {}  # url -> record_id
-        self._staged_hashes: dict[str, str] = {}  # content hash -> first staged record_id
         self._staged_aliases: dict[str, str] = {}  # url -> record_id, for reports already stored
         self._staged_progress: dict[str, str] = {}  # backfill progress, committed with the reports it covers
         self._dedup = _StagedPrints()  # near-duplicate index rows, committed with the reports
@@ -183,24 +181,11 @@ class State:
         row = self._db.execute("SELECT 1 FROM reports WHERE record_id = ?", (record_id,)).fetchone()
         return row is not None
 
-    def first_with_hash(self, content_hash: str) -> str | None:
-        """The first (non-duplicate) report with this content hash."""
-        row = self._db.execute(
-            "SELECT record_id FROM reports WHERE content_hash = ? AND duplicate_of IS NULL"
-            " ORDER BY rowid LIMIT 1",
-            (content_hash,),
-        ).fetchone()
-        if row:
-            return str(row[0])
-        return self._staged_hashes.get(content_hash)
-
     def stage(self, record: Record, urls: tuple[str, ...]) -> None:
         """Remember a report until `commit()`; it is visible to lookups at once."""
         self._staged[record.id] = _Staged(record, urls)
         for url in urls:
             self._staged_urls.setdefault(url, record.id)
-        if record.duplicate_of is None:
-            self._staged_hashes.setdefault(record.content_hash, record.id)
 
     def stage_aliases(self, urls: tuple[str, ...], record_id: str) -> None:
         """Remember more URLs of an existing report (committed with the next batch, like the report)."""
@@ -253,7 +238,6 @@ class State:
         """Forget staged reports (after a commit, or when their segment could not be written)."""
         self._staged.clear()
         self._staged_urls.clear()
-        self._staged_hashes.clear()
         self._staged_aliases.clear()
         self._staged_progress.clear()
         self._dedup.clear()

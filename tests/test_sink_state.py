@@ -54,7 +54,7 @@ def test_state_commits_staged_reports_and_survives_reopening(tmp_path: Path) -> 
     state = State(tmp_path / "s.sqlite")
     state.stage(RECORD, ("https://x.org/a", "https://x.org/a?input=rss"))
     assert state.known_url("https://x.org/a") == RECORD.id  # visible at once to this run
-    assert state.first_with_hash(RECORD.content_hash) == RECORD.id
+    assert state.has_record(RECORD.id)
     state.close()
     reopened = State(tmp_path / "s.sqlite")
     assert reopened.known_url("https://x.org/a") is None  # never committed: it will be fetched again

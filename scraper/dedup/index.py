@@ -102,11 +102,6 @@ class DuplicateIndex:
         self.options = options or DedupOptions()
         self._pruned_at: datetime | None = None
 
-    def first_report(self, content_hash: str, record_id: str) -> str | None:
-        """Exact duplicates only: the earliest other report with this content hash (before `assign`)."""
-        first = self._state.first_with_hash(content_hash)
-        return first if first and first != record_id else None
-
     def assign(self, record: Record, now: datetime | None = None) -> Record:
         """The record with its `story` and `duplicate_of` set; its print is staged in the state store.
 
