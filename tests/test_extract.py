@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -12,10 +13,11 @@ from scraper.config import parse_settings
 from scraper.errors import ConfigError, Skip
 from scraper.extract import extract_article
 from scraper.extract.blocks import HEADING, ITEM, Block
-from scraper.extract.body import main_text
+from scraper.extract.body import main_text, without_scripts
 from scraper.extract.clean import clean_blocks, is_caption, is_language_menu, is_ui_line
 from scraper.extract.meta import choose_title, clean_authors, read_meta, strip_site_name
 from scraper.extract.wire import split_wire_lines
+from scraper.extract.wordlists import one_of
 from scraper.records import Dateline, Fetched, Selectors, Source
 
 PARAGRAPHS = [
@@ -188,6 +190,51 @@ def test_json_ld_article_body_is_used_when_the_page_shows_no_text() -> None:
     data = json.dumps({"@type": "NewsArticle", "headline": "Talks on trade", "articleBody": "\n".join(PARAGRAPHS)})
     page = _page("<div id='app'></div>", f"<script type='application/ld+json'>{data}</script>")
     assert " ".join(b.text for b in main_text(page).blocks) == " ".join(PARAGRAPHS)
+
+
+def test_scripts_and_styles_go_before_parsing_but_json_ld_and_commented_markup_stay() -> None:
+    data = json.dumps({"@type": "NewsArticle", "author": {"name": "Jane Doe"}})
+    page = _page(
+        "<!-- <script> an old tag, commented out --><p>Kept text.</p>"
+        "<script>var s = '</scripting>'; track();</script><style>p { color: red }</style><p>More text.</p>"
+        "<SCRIPT src='a.js'></SCRIPT><noscript><p>No script.</p></noscript>",
+        f"<script type='application/LD+JSON'>{data}</script>",
+    )
+    markup = without_scripts(page)
+    assert "track()" not in markup and "color: red" not in markup and "a.js" not in markup
+    assert "<p>Kept text.</p>" in markup and "<p>More text.</p>" in markup and "No script." in markup
+    assert "an old tag" in markup and "Jane Doe" in markup
+    assert read_meta(LexborHTMLParser(markup)).authors == ("Jane Doe",)
+    assert without_scripts("<p>a</p><script>never closed <p>b</p>") == "<p>a</p><script>never closed <p>b</p>"
+
+
+def test_pop_ups_and_pictures_inside_running_text_are_dropped() -> None:
+    first, second, third = PARAGRAPHS
+    body = (f"<article><p>{first} <span class='ToolTip'>Jane Doe: latest stories</span></p>"
+            f"<p>{second} <span><img src='a.jpg'><img src='b.jpg'> Photo of the talks</span></p>"
+            f"<p>{third}</p></article>")
+    text = " ".join(_article(_page(body)))
+    assert "latest stories" not in text and "Photo of the talks" not in text
+    assert all(paragraph in text for paragraph in PARAGRAPHS)
+
+
+def test_the_cheap_tests_of_the_chrome_rules_decide_as_the_full_ones() -> None:
+    # The rules test a cheap necessary condition first (a digit, a separator, a marker string): these lines
+    # pass those and the full pattern decides.
+    kept = clean_blocks([Block(p) for p in PARAGRAPHS] + [
+        Block("Foto: NTB"), Block("Updated 14:05"), Block("Sign up for our newsletter"),
+        Block("Soldiers march in Pyongyang, in this photo released by KCNA"), Block("2025年1月14日 01時28分"),
+    ])
+    assert [b.text for b in kept] == PARAGRAPHS
+
+
+def test_word_lists_grouped_by_first_letter_match_as_the_flat_alternation() -> None:
+    words = ["english", "español", "espa", "русский язык", "русский", "한국어", "한어", r"\bnav", r"\bads?\b"]
+    grouped, flat = re.compile(one_of(words), re.IGNORECASE), re.compile("|".join(words), re.IGNORECASE)
+    for line in ("English | Español | Русский язык", "한어 한국어 navigation ads bad", "Espa, esPAÑOL", "no match"):
+        assert grouped.findall(line) == flat.findall(line)
+    with pytest.raises(ValueError):
+        one_of(["a?b"])
 
 
 def test_sources_toml_selectors_win_over_generic_extraction() -> None:

@@ -5,7 +5,10 @@ Its failures are whole sections dropped (text under class names like "paywall" o
 chunks of an article cut up between ads) or a wrong container. The selectolax text-density pass
 (density.py) fails differently, so it is the witness:
 
-1. precision and density agree → the precision text;
+1. precision and density agree → the precision text. trafilatura's fast precision mode (without its
+   readability/jusText comparison) reads every page; its full cascade runs only where the density pass does
+   not confirm that text and the text is short (under trafilatura's minimum, or half the density text),
+   which is what the comparison is for;
 2. otherwise trafilatura's balanced mode runs too, and
    - the density text holds both trafilatura texts and is much longer → density (they stopped early);
    - the two trafilatura modes agree → balanced (what it adds to an agreed text was dropped text);
@@ -14,6 +17,11 @@ chunks of an article cut up between ads) or a wrong container. The selectolax te
    a framework's data blob).
 
 Each threshold was set on the eval pages (bench/extract_eval.py) and checked on both halves of them.
+
+Speed: the page is parsed once by each parser, without its scripts and styles (lexbor, shared with the
+metadata; lxml, shared by every trafilatura mode and stripped first of what trafilatura deletes anyway), and
+the agreement of two texts is computed on their shingles once. bench/extract_eval.py measures the result
+against bare trafilatura with its defaults: some nine tenths of its pages a second, up from a half.
 """
 
 from __future__ import annotations
@@ -21,13 +29,16 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import repeat
 
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
-from trafilatura.settings import Document
+from trafilatura.settings import MANUALLY_CLEANED, Document
 from trafilatura.utils import load_html
 
 from scraper.extract.blocks import Block, from_trafilatura
@@ -44,13 +55,32 @@ WITNESS_AGREEMENT = 0.8
 PRECISION_BIAS = 0.05
 # Fewer letters than this is no article text (a menu, an error stub).
 MIN_TEXT_CHARS = 25
+# trafilatura's MIN_EXTRACTED_SIZE: a shorter text sends its full cascade to jusText.
+MIN_EXTRACTED_SIZE = 250
 
 _TOKEN = re.compile(r"\w+")
-# Tooltips and hover cards: their text would be read into the middle of a sentence.
-_POPUP_CLASS = re.compile(r"tooltip|popover|hovercard", re.IGNORECASE)
+_NOT_ALNUM = re.compile(r"[\W_]+")  # \w less "_" is exactly str.isalnum
+# Tooltips and hover cards: their text would be read into the middle of a sentence. Most pages have none,
+# and lexbor's selector engine says so in a tenth of the time lxml takes to hand Python every class name.
+_POPUP_CLASS = re.compile(r"tooltip|popover|hovercard")
+_POPUP_SELECTOR = '[class*="tooltip" i], [class*="popover" i], [class*="hovercard" i]'
+# Elements trafilatura deletes with their content before it extracts anything (settings.MANUALLY_CLEANED),
+# deleted here in one C call, so that its XPath pruning passes have fewer elements to test. Not forms
+# (kept when they wrap the article), figures (kept when they hold a table), <math> (its formulas are
+# salvaged first), <head> (JSON-LD) nor <svg> (trafilatura misses those after a nested <svg>: deleting
+# them all changes its text).
+_DROPPED_ANYWAY = tuple(tag for tag in MANUALLY_CLEANED
+                        if tag not in {"form", "figure", "head", "math", "script", "svg"})
+_LABELLED = etree.XPath("//*[@class]")
+# Where a <script> or <style> element starts (half a page's bytes, which every extractor drops), or a comment,
+# which may hold a "<script>" that is no element; and where the element ends, as the HTML parser reads it.
+_SCRIPT_STYLE_OR_COMMENT = re.compile(r"<(?:(script|style|SCRIPT|STYLE|Script|Style)[\s>]|!--)")
+_CLOSING = {name: re.compile(rf"</{name}[\s/>]", re.IGNORECASE) for name in ("script", "style")}
 # A JSON string literal long enough to hold an article (Next.js, React Query and similar data blobs).
 _JSON_STRING = re.compile(r'"((?:[^"\\]|\\.){400,})"')
 _HTML_PARAGRAPH = re.compile(r"<p[\s>]|<br\s*/?>", re.IGNORECASE)
+
+Shingles = Counter[tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +91,66 @@ class MainText:
     method: str = "trafilatura"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class _Candidate:
+    """One extractor's blocks, with what the vote compares them by (computed once, shingles when asked)."""
+
     name: str
     blocks: tuple[Block, ...]
+    text: str
+    letters: int  # letters and digits (str.isalnum)
+    tokens: list[str]  # \w+
 
-    @property
-    def text(self) -> str:
-        return "\n".join(b.text for b in self.blocks)
+    @classmethod
+    def of(cls, name: str, blocks: tuple[Block, ...] | list[Block]) -> _Candidate:
+        text = "\n".join(b.text for b in blocks)
+        tokens = _TOKEN.findall(text)
+        # \w is isalnum or "_", and every "_" of the text is inside a token.
+        return cls(name, tuple(blocks), text, sum(map(len, tokens)) - text.count("_"), tokens)
+
+    @cached_property
+    def shingles(self) -> Shingles:
+        return _shingles_of(self.tokens)
 
 
-def _lxml_tree(html: str) -> HtmlElement | None:
-    """The page as trafilatura reads it, less the pop-ups inside running text (parsed once, used twice)."""
-    tree = load_html(html)
+def without_scripts(html: str) -> str:
+    """The page less its <script> and <style> elements; JSON-LD kept (the metadata, and trafilatura, read it).
+
+    Every extractor drops them, but they are half of a news page's bytes: without them lexbor and lxml parse,
+    and trafilatura copies, half as much. A plain scan, not a regex over the page, which would cost as much
+    as it saves. Comments are skipped whole; an element whose end is not found is left to the parsers.
+    """
+    parts: list[str] = []
+    position = 0
+    while (found := _SCRIPT_STYLE_OR_COMMENT.search(html, position)) is not None:
+        start, name = found.start(), found.group(1)
+        if name is None:  # a comment
+            end = html.find("-->", found.end())
+            if end < 0:
+                break
+            parts.append(html[position:end + 3])
+            position = end + 3
+            continue
+        head_end = html.find(">", found.end() - 1)
+        closing = _CLOSING[name.lower()].search(html, head_end) if head_end >= 0 else None
+        end = html.find(">", closing.end() - 1) if closing is not None else -1
+        if end < 0:
+            break
+        if "ld+json" in html[start:head_end].lower():
+            parts.append(html[position:end + 1])
+        else:
+            parts.append(html[position:start])
+        position = end + 1
+    if not parts:
+        return html
+    parts.append(html[position:])
+    return "".join(parts)
+
+
+def _lxml_tree(markup: str, *, popups: bool = True) -> HtmlElement | None:
+    """The page (less scripts: without_scripts) as trafilatura reads it, less the pop-ups inside running text
+    (`popups`: whether the page has any)."""
+    tree = load_html(markup)
     if tree is None:
         return None
     doomed = []
@@ -82,59 +159,101 @@ def _lxml_tree(html: str) -> HtmlElement | None:
         span = next(image.iterancestors("span"), None)
         if span is not None and next(span.iterancestors("p"), None) is not None:
             doomed.append(span)
-    for element in tree.xpath("//*[@class]"):
-        if _POPUP_CLASS.search(element.get("class", "")):
-            doomed.append(element)
-    for element in doomed:
-        element.drop_tree()  # keeps the running text that followed it
+    if popups:
+        doomed.extend(e for e in _LABELLED(tree) if _POPUP_CLASS.search(e.get("class", "").lower()))
+    for element in dict.fromkeys(doomed):  # (a span with two pictures is found twice)
+        if element.getparent() is not None:
+            element.drop_tree()  # keeps the running text that followed it
     # Ruby (readings over CJK names): keep base text and reading inline, "尹錫悦（ユンソンニョル）",
     # instead of letting the parts break the sentence into lines.
     etree.strip_tags(tree, "ruby", "rb", "rt", "rp", "rtc")
     return tree
 
 
-def _trafilatura(tree: HtmlElement | None, *, precision: bool) -> _Candidate:
+def _precleaned(tree: HtmlElement | None) -> HtmlElement | None:
+    """The tree less the elements trafilatura deletes before extracting anything (in place).
+
+    Half the elements for its XPath passes to test. Its fast mode gives the same text; its full cascade,
+    where readability and jusText also read the page, differs on one eval page by a thousandth of F1.
+    (Unwrapping what it unwraps first, img, font, small..., would save a little more, but changes what
+    readability reads: that cost a page of the eval set six points.)
+    """
+    if tree is not None:
+        etree.strip_elements(tree, *_DROPPED_ANYWAY, with_tail=False)
+    return tree
+
+
+def _trafilatura(tree: HtmlElement | None, *, precision: bool, fast: bool = False) -> _Candidate:
     name = "trafilatura" if precision else "trafilatura_balanced"
     if tree is None:
-        return _Candidate(name, ())
+        return _Candidate.of(name, ())
     document = trafilatura.bare_extraction(
-        tree,  # copied by trafilatura, so the same tree serves both modes
+        tree,  # copied by trafilatura, so the same tree serves every mode
         include_comments=False,  # reader comments are not the article
         include_tables=True,
         include_links=True,  # kept so the cleaner can measure link density; rendered as plain text
         favor_precision=precision,
+        fast=fast,  # without the readability/jusText comparison
     )
     if not isinstance(document, Document) or document.body is None:
-        return _Candidate(name, ())
-    return _Candidate(name, tuple(from_trafilatura(document.body)))
+        return _Candidate.of(name, ())
+    return _Candidate.of(name, from_trafilatura(document.body))
 
 
-def _shingles(text: str) -> Counter[tuple[str, ...]]:
-    tokens = _TOKEN.findall(text)
+def _shingles_of(tokens: Sequence[str]) -> Shingles:
     if len(tokens) < 4:
         return Counter([tuple(tokens)]) if tokens else Counter()
-    return Counter(tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3))
+    return Counter(zip(tokens, tokens[1:], tokens[2:], tokens[3:], strict=False))
 
 
-def similarity(a: str, b: str) -> float:
-    """F1 of 4-token shingles between two texts (the eval metric, used here as agreement)."""
-    sa, sb = _shingles(a), _shingles(b)
+def _shingles(text: str) -> Shingles:
+    return _shingles_of(_TOKEN.findall(text))
+
+
+def _common(sa: Shingles, sb: Shingles) -> int:
+    """The size of the multiset intersection (Counter's & builds it, over the larger side too)."""
+    if len(sa) > len(sb):
+        sa, sb = sb, sa
+    return sum(map(min, sa.values(), map(sb.get, sa.keys(), repeat(0))))
+
+
+def _f1(sa: Shingles, sb: Shingles) -> float:
     if not sa or not sb:
         return 0.0
-    common = sum((sa & sb).values())
+    common = _common(sa, sb)
     precision, recall = common / sum(sb.values()), common / sum(sa.values())
     return 2 * precision * recall / (precision + recall) if common else 0.0
 
 
+def _similarity(a: _Candidate, b: _Candidate) -> float:
+    if a.tokens and a.tokens == b.tokens:
+        return 1.0  # a third of the pages: the density pass reads the very words trafilatura does
+    return _f1(a.shingles, b.shingles)
+
+
+def _containment(part: _Candidate, whole: _Candidate) -> float:
+    total = sum(part.shingles.values())
+    return _common(part.shingles, whole.shingles) / total if total else 0.0
+
+
+def similarity(a: str, b: str) -> float:
+    """F1 of 4-token shingles between two texts (the eval metric, used here as agreement)."""
+    return _f1(_shingles(a), _shingles(b))
+
+
 def containment(part: str, whole: str) -> float:
     """How much of `part`'s shingles are found in `whole` (0..1)."""
-    sp, sw = _shingles(part), _shingles(whole)
+    sp = _shingles(part)
     total = sum(sp.values())
-    return sum((sp & sw).values()) / total if total else 0.0
+    return _common(sp, _shingles(whole)) / total if total else 0.0
+
+
+def _letter_count(text: str) -> int:
+    return len(_NOT_ALNUM.sub("", text))
 
 
 def _letters(blocks: tuple[Block, ...] | list[Block]) -> int:
-    return sum(sum(map(str.isalnum, block.text)) for block in blocks)
+    return sum(_letter_count(block.text) for block in blocks)
 
 
 def _json_ld_body(tree: HTMLParser) -> list[Block]:
@@ -179,41 +298,71 @@ def _script_html(tree: HTMLParser) -> list[Block]:
 
 def _vote(candidates: list[_Candidate]) -> _Candidate:
     """The candidate that agrees best with the others; the first (precision) wins close calls."""
-    texts = [c.text for c in candidates]
     scores = []
-    for i, text in enumerate(texts):
-        score = sum(similarity(text, other) for j, other in enumerate(texts) if j != i)
+    for i, candidate in enumerate(candidates):
+        score = sum(_similarity(candidate, other) for j, other in enumerate(candidates) if j != i)
         scores.append(score + (PRECISION_BIAS if i == 0 else 0.0))
     return candidates[max(range(len(candidates)), key=lambda i: scores[i])]
 
 
-def main_text(html: str, tree: HTMLParser | None = None) -> MainText:
-    """The main text of a page; no blocks when nothing like an article is found."""
-    lxml_tree = _lxml_tree(html)
-    precise = _trafilatura(lxml_tree, precision=True)
-    density = _Candidate("density", tuple(density_blocks(html)))
-    chosen = precise
-    if _letters(precise.blocks) < MIN_TEXT_CHARS or similarity(precise.text, density.text) < WITNESS_AGREEMENT:
-        balanced = _trafilatura(lxml_tree, precision=False)
-        candidates = [c for c in (precise, balanced, density) if _letters(c.blocks) >= MIN_TEXT_CHARS]
-        if (density in candidates and len(density.text) >= CHUNKED * max(len(precise.text), len(balanced.text))
-                and containment(precise.text, density.text) >= CONTAINED
-                and containment(balanced.text, density.text) >= CONTAINED):
-            # Both trafilatura modes stopped inside an article the density pass reads in full (an
-            # article cut into chunks between ads): the longer text holds theirs and more.
-            chosen = density
-        elif precise in candidates and balanced in candidates and similarity(precise.text, balanced.text) >= AGREEMENT:
-            # The two modes agree and the density pass sees something else: what balanced mode adds to
-            # an agreed text is, on the eval pages, sections precision mode dropped, not chrome.
-            chosen = balanced
-        elif len(candidates) >= 3:
-            chosen = _vote(candidates)
-        elif candidates:
-            chosen = max(candidates, key=lambda c: _letters(c.blocks))
-    if _letters(chosen.blocks) < MIN_TEXT_CHARS:
-        tree = tree or HTMLParser(html)
-        for name, blocks in (("json_ld", _json_ld_body(tree)), ("script_html", _script_html(tree))):
+def _confirmed(candidate: _Candidate, density: _Candidate) -> bool:
+    return (candidate.letters >= MIN_TEXT_CHARS
+            and _similarity(candidate, density) >= WITNESS_AGREEMENT)
+
+
+def _short_of(candidate: _Candidate, density: _Candidate) -> bool:
+    """Shorter than trafilatura's own minimum, or than half the density text: what its comparison with
+    readability is there for (readability reads the page much as the density pass does)."""
+    return len(candidate.text) < MIN_EXTRACTED_SIZE or 2 * len(candidate.text) < len(density.text)
+
+
+def _disputed(precise: _Candidate, density: _Candidate, lxml_tree: HtmlElement | None) -> _Candidate:
+    """Precision mode and the density pass disagree: balanced mode breaks the tie."""
+    balanced = _trafilatura(lxml_tree, precision=False)
+    candidates = [c for c in (precise, balanced, density) if c.letters >= MIN_TEXT_CHARS]
+    if (density.letters >= MIN_TEXT_CHARS and len(density.text) >= CHUNKED * max(len(precise.text), len(balanced.text))
+            and _containment(precise, density) >= CONTAINED
+            and _containment(balanced, density) >= CONTAINED):
+        # Both trafilatura modes stopped inside an article the density pass reads in full (an
+        # article cut into chunks between ads): the longer text holds theirs and more.
+        return density
+    if (precise.letters >= MIN_TEXT_CHARS and balanced.letters >= MIN_TEXT_CHARS
+            and _similarity(precise, balanced) >= AGREEMENT):
+        # The two modes agree and the density pass sees something else: what balanced mode adds to
+        # an agreed text is, on the eval pages, sections precision mode dropped, not chrome.
+        return balanced
+    if len(candidates) >= 3:
+        return _vote(candidates)
+    if candidates:
+        return max(candidates, key=lambda c: c.letters)
+    return precise
+
+
+def main_text(html: str, tree: HTMLParser | None = None, *, markup: str | None = None) -> MainText:
+    """The main text of a page; no blocks when nothing like an article is found.
+
+    `markup` is the page less its scripts (without_scripts) and `tree` lexbor's parse of it, if the caller
+    has them (read anything else from the tree first: the density pass prunes it).
+    """
+    markup = without_scripts(html) if markup is None else markup
+    page = tree if tree is not None else HTMLParser(markup)
+    popups = page.css_first(_POPUP_SELECTOR) is not None  # asked before the density pass prunes the tree
+    density = _Candidate.of("density", density_blocks(page))
+    # trafilatura's fast precision mode (no readability/jusText comparison) is twice as fast as its full
+    # cascade, and gives the same text wherever the density pass confirms it (checked on the eval pages).
+    lxml_tree = _precleaned(_lxml_tree(markup, popups=popups))
+    chosen = _trafilatura(lxml_tree, precision=True, fast=True)
+    if not _confirmed(chosen, density):
+        if _short_of(chosen, density):
+            # The comparison is there for short texts (readability's replaces one half its length, jusText's
+            # one under the minimum); on the eval pages it changed no other.
+            chosen = _trafilatura(lxml_tree, precision=True)
+        if not _confirmed(chosen, density):
+            chosen = _disputed(chosen, density, lxml_tree)
+    if chosen.letters < MIN_TEXT_CHARS:
+        scripts = HTMLParser(html)  # all of them: `markup` has only the JSON-LD
+        for name, blocks in (("json_ld", _json_ld_body(scripts)), ("script_html", _script_html(scripts))):
             if _letters(blocks) >= MIN_TEXT_CHARS:
-                chosen = _Candidate(name, tuple(blocks))
+                chosen = _Candidate.of(name, blocks)
                 break
     return MainText(chosen.blocks, chosen.name)

@@ -14,11 +14,18 @@ from collections.abc import Callable, Sequence
 
 from scraper.extract.blocks import HEADING, PARAGRAPH, Block
 from scraper.extract.wire import is_wire_line
+from scraper.extract.wordlists import one_of
 from scraper.records import Residue
 
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
+# Runs of spaces that are not already one plain space (a lone " " needs no rewriting, and is most of them).
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]{2,}|[\t\u00a0\u2000-\u200b\u3000]")
 _WORD = re.compile(r"\w+")
+_NON_WORDS = re.compile(r"\W+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
+# A character str.isdigit() accepts: decimal digits, and superscript, subscript and circled ones.
+_DIGIT = re.compile(r"[\d\u00b2\u00b3\u00b9\u1369-\u1371\u19da\u2070\u2074-\u2079\u2080-\u2089\u2460-\u2468"
+                    r"\u2474-\u247c\u2488-\u2490\u24ea\u24f5-\u24fd\u24ff\u2776-\u277e\u2780-\u2788\u278a-\u2792"
+                    r"\U00010a40-\U00010a43\U00010e60-\U00010e68\U00011052-\U0001105a\U0001f100-\U0001f10a]")
 _SENTENCE_END = re.compile(r"[.!?。！？…»\"”’)\]]\s*$")
 
 # A line that opens with one of these is a pointer to another article, not part of this one.
@@ -64,7 +71,7 @@ _LANGUAGE_NAMES = (
     "sanskrit", "українська", "беларуская", "فارسی", "עברית", "magyar", "čeština", "română",
 )
 _LANGUAGE_MENU = re.compile(
-    "|".join(sorted((re.escape(name) for name in _LANGUAGE_NAMES), key=len, reverse=True)), re.IGNORECASE
+    one_of(sorted((re.escape(name) for name in _LANGUAGE_NAMES), key=len, reverse=True)), re.IGNORECASE
 )
 
 # What a date-and-time stamp is made of, in our languages: numbers, month and weekday names, units, and
@@ -116,13 +123,15 @@ _TRAILER = re.compile(
 
 
 # Promotion of the outlet itself: newsletters, subscriptions, apps, memberships, "click here".
+# (Matched against the lower-cased text: a case-blind scan for forty words is several times slower.)
 _PROMO = re.compile(
-    r"\b(?:newsletters?|sign(?:ing)? up|subscribe|subscription|inbox|click here|tap here|download (?:the|our) app|"
-    r"support (?:us|our journalism)|become a (?:member|subscriber)|donate|"
-    r"abonnieren|abonnement|jetzt unterstützen|jetzt spenden|inscrivez-vous|abonnez-vous|suscríbete|"
-    r"assine|inscreva-se|iscriviti|abonner|prenumerera|подпишитесь|подписаться|рассылк\w*)\b|"
-    r"구독|뉴스레터|회원 ?가입|購読|会員|有料記事|メルマガ|订阅|会员",
-    re.IGNORECASE,
+    r"\b(?:" + one_of((
+        "newsletters?", "sign(?:ing)? up", "subscribe", "subscription", "inbox", "click here", "tap here",
+        "download (?:the|our) app", "support (?:us|our journalism)", "become a (?:member|subscriber)", "donate",
+        "abonnieren", "abonnement", "jetzt unterstützen", "jetzt spenden", "inscrivez-vous", "abonnez-vous",
+        "suscríbete", "assine", "inscreva-se", "iscriviti", "abonner", "prenumerera", "подпишитесь",
+        "подписаться", r"рассылк\w*",
+    )) + r")\b|" + one_of(("구독", "뉴스레터", "회원 ?가입", "購読", "会員", "有料記事", "メルマガ", "订阅", "会员"))
 )
 # A caption's or photo's credit: "Foto: NTB", "Image: X/Y", "(Photo: AFP)", "사진=연합뉴스".
 _PHOTO_CREDIT = re.compile(
@@ -146,6 +155,20 @@ _CAPTION = re.compile(
 )
 
 
+# Strings every _CAPTION match contains: most lines contain none, and the regex is slow to say so.
+_CAPTION_MARKERS = ("in this ", " by", "]", "사진", "（写真")
+# Every _PHOTO_CREDIT match has a separator after the word, a ©, or one of the agency names.
+_CREDIT_MARKS = (":", "：", "=", "/", "©")
+_CREDIT_NAMES = ("getty images", "shutterstock", "imago", "afp", "epa", "ap photo")
+
+
+def _might_credit(line: str) -> bool:
+    if any(mark in line for mark in _CREDIT_MARKS):
+        return True
+    lowered = line.lower()
+    return any(name in lowered for name in _CREDIT_NAMES)
+
+
 def normalise_line(line: str) -> str:
     # The publisher's own Unicode form is kept (decomposed accents included): the body is the text as
     # printed, and dedup normalises harder on its own.
@@ -154,8 +177,8 @@ def normalise_line(line: str) -> str:
 
 def words(text: str) -> int:
     """A word count that also works for CJK text (about two characters to a word)."""
-    cjk = len(_CJK.findall(text))
-    return len(_WORD.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
+    rest, cjk = _CJK.subn(" ", text)
+    return len(_WORD.findall(rest)) + (cjk + 1) // 2
 
 
 def is_language_menu(line: str) -> bool:
@@ -169,10 +192,10 @@ def is_language_menu(line: str) -> bool:
     return len(_WORD.findall(rest)) <= max(1, len(found) // 3)
 
 
-def is_stamp(line: str) -> bool:
+def is_stamp(line: str, count: int | None = None) -> bool:
     """A line that is only a date or time, with the words stamps use ("2025年1月14日 01時28分 (01時40分更新)",
-    "Updated: Monday, Nov. 18, 2019 1:23 p.m.", "Stand: 22.04.2024, 06:00 Uhr")."""
-    if not any(ch.isdigit() for ch in line) or words(line) > 16:
+    "Updated: Monday, Nov. 18, 2019 1:23 p.m.", "Stand: 22.04.2024, 06:00 Uhr"). `count`: its words(), if known."""
+    if not _DIGIT.search(line) or (words(line) if count is None else count) > 16:
         return False
     rest = _STAMP_WORDS.sub(" ", line)
     return len("".join(_WORD.findall(rest.replace("_", " ")))) <= 2
@@ -188,11 +211,13 @@ def is_ui_line(line: str) -> bool:
 
 def is_caption(line: str) -> bool:
     """A photo caption printed as a paragraph (captions describe a picture and credit its source)."""
-    return words(line) <= 70 and bool(_CAPTION.search(line))
+    return (any(marker in line for marker in _CAPTION_MARKERS) and words(line) <= 70
+            and bool(_CAPTION.search(line)))
 
 
 def _key(text: str) -> str:
-    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
+    # The words joined by single spaces (one substitution is faster than finding and joining them).
+    return _NON_WORDS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip(" ")
 
 
 def same_text(a: str, b: str) -> bool:
@@ -302,7 +327,7 @@ def drop_captions(blocks: list[Block], title: str) -> list[Block]:
 
 def drop_promos(blocks: list[Block], title: str) -> list[Block]:
     """The outlet advertising itself (newsletters, subscriptions, memberships) in a short block."""
-    return [b for b in blocks if not (words(b.text) <= 45 and _PROMO.search(b.text))]
+    return [b for b in blocks if not (_PROMO.search(b.text.lower()) and words(b.text) <= 45)]
 
 
 def drop_bylines(blocks: list[Block], title: str) -> list[Block]:
@@ -310,14 +335,22 @@ def drop_bylines(blocks: list[Block], title: str) -> list[Block]:
     kept = []
     for block in blocks:
         text = block.text
-        short = words(text) <= 6 and not _SENTENCE_END.search(text)
-        if short and _BYLINE.match(text):
-            continue
-        if words(text) <= 40 and _PHOTO_CREDIT.search(text):
-            continue
-        if is_stamp(text) or (words(text) <= 10 and _DATEISH.search(text)
-                              and len(_WORD.findall(_DATEISH.sub("", text))) <= 2):
-            continue
+        # Each test starts with a cheap necessary condition (most blocks are prose and fail them all), and
+        # the words are counted once, when a test first needs them.
+        count = -1
+        if _BYLINE.match(text) and not _SENTENCE_END.search(text):
+            count = words(text)
+            if count <= 6:
+                continue
+        if _might_credit(text):
+            count = words(text) if count < 0 else count
+            if count <= 40 and _PHOTO_CREDIT.search(text):
+                continue
+        if _DIGIT.search(text):  # stamps and dates have digits
+            count = words(text) if count < 0 else count
+            if is_stamp(text, count) or (count <= 10 and _DATEISH.search(text)
+                                         and len(_WORD.findall(_DATEISH.sub("", text))) <= 2):
+                continue
         kept.append(block)
     return kept
 

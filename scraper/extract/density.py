@@ -15,6 +15,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from scraper.extract.blocks import HEADING, ITEM, PARAGRAPH, QUOTE, Block
+from scraper.extract.wordlists import one_of
 
 # Never article text, whatever their content.
 _STRIP = ("script, style, noscript, template, button, select, textarea, iframe, svg, canvas, video, audio, "
@@ -23,28 +24,30 @@ _STRIP = ("script, style, noscript, template, button, select, textarea, iframe, 
 _REGIONS = ("nav, header, footer, aside, form, [aria-hidden=true], [role=navigation], [role=banner], "
             "[role=contentinfo], [role=complementary]")
 # Class or id words of boxes around the article (readability's "unlikely candidates") ...
-_UNLIKELY = re.compile(
-    r"comment|share|social|related|recommend|footer|header|masthead|\bnav|menu|sidebar|promo|advert|"
-    r"\bads?\b|banner|newsletter|subscri|cookie|popup|modal|breadcrumb|\btags?\b|taglist|author-?bio|"
-    r"tooltip|popover|hovercard|rollover|caption|credit|byline|toolbar|pagination|pager|widget|outbrain|"
-    r"taboola|teaser|more-?stories|read-?more|signup|login|paywall-?prompt",
-    re.IGNORECASE,
+_UNLIKELY_WORDS = (
+    "comment", "share", "social", "related", "recommend", "footer", "header", "masthead", "menu", "sidebar",
+    "promo", "advert", "banner", "newsletter", "subscri", "cookie", "popup", "modal", "breadcrumb", "taglist",
+    "author-?bio", "tooltip", "popover", "hovercard", "rollover", "caption", "credit", "byline", "toolbar",
+    "pagination", "pager", "widget", "outbrain", "taboola", "teaser", "more-?stories", "read-?more", "signup",
+    "login", "paywall-?prompt",
 )
-# ... unless they also say they hold the article.
-_LIKELY = re.compile(r"article|body|content|main|story|text|entry|post|news|view|detail", re.IGNORECASE)
+_UNLIKELY = re.compile(one_of((r"\bnav", r"\bads?\b", r"\btags?\b", *_UNLIKELY_WORDS)))
+# ... unless they also say they hold the article. (Both are matched against the lower-cased label: a
+# case-blind regex is several times slower, and they run on every labelled node of the page.)
+_LIKELY = re.compile(r"article|body|content|main|story|text|entry|post|news|view|detail")
 _BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "ul", "ol", "li", "dl", "dd", "dt",
                          "blockquote", "pre", "table", "tbody", "thead", "tr", "td", "th", "h1", "h2", "h3",
                          "h4", "h5", "h6", "header", "footer", "center", "figure", "hr", "address", "details"})
 _LEAF_KINDS = {"p": PARAGRAPH, "pre": PARAGRAPH, "li": ITEM, "dd": PARAGRAPH, "dt": PARAGRAPH,
                "blockquote": QUOTE, "h2": HEADING, "h3": HEADING, "h4": HEADING, "h5": HEADING, "h6": HEADING,
                "td": PARAGRAPH, "th": PARAGRAPH}
-_COMMA = re.compile(r"[,，、;；]")
+_COMMAS = (",", "，", "、", ";", "；")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
 _MIN_PARAGRAPH = 25  # characters; CJK characters count double
 
 
 def _length(text: str) -> int:
-    return len(text) + len(_CJK.findall(text))
+    return len(text) if text.isascii() else len(text) + len(_CJK.findall(text))
 
 
 def _link_chars(node: Node) -> int:
@@ -64,11 +67,15 @@ def _prune(root: Node) -> None:
     for node in root.css(_REGIONS):
         if not _holds_prose(node):
             node.decompose()
+    unlikely: dict[str, bool] = {}  # by label: list items and cards repeat theirs
     for node in root.css("[class], [id]"):
         if node.tag in ("html", "body", "main", "article"):
             continue
-        label = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
-        if _UNLIKELY.search(label) and not _LIKELY.search(label) and not _holds_prose(node):
+        attributes = node.attributes
+        label = f"{attributes.get('class') or ''} {attributes.get('id') or ''}".lower()
+        if (found := unlikely.get(label)) is None:
+            found = unlikely[label] = bool(_UNLIKELY.search(label)) and not _LIKELY.search(label)
+        if found and not _holds_prose(node):
             node.decompose()
 
 
@@ -98,7 +105,9 @@ def _candidates(root: Node) -> Iterator[tuple[Node, str]]:
     # Pages that separate paragraphs with <br> inside one <div> (older state-media sites among them).
     for node in root.css("div, section, article, font, span"):
         text = _direct_text(node)
-        if _length(text) >= 3 * _MIN_PARAGRAPH:
+        # (_length is at most twice len: only the lengths in between need the CJK count.)
+        if len(text) >= 3 * _MIN_PARAGRAPH or (2 * len(text) >= 3 * _MIN_PARAGRAPH
+                                               and _length(text) >= 3 * _MIN_PARAGRAPH):
             yield node, text
 
 
@@ -114,7 +123,8 @@ def _containers(root: Node) -> list[Node]:
         length = _length(text)
         if length < _MIN_PARAGRAPH:
             continue
-        score = (1 + len(_COMMA.findall(text)) + min(length // 100, 3)) * (1.0 - _link_share(node, text))
+        commas = sum(map(text.count, _COMMAS))
+        score = (1 + commas + min(length // 100, 3)) * (1.0 - _link_share(node, text))
         target = node if node.tag in ("div", "section", "article", "font", "span") else node.parent
         for depth in range(3):
             if target is None or target.tag in ("html", None):
@@ -125,10 +135,14 @@ def _containers(root: Node) -> list[Node]:
     if not scores:
         return []
     best = nodes[max(scores, key=lambda key: scores[key])]
-    top = best
-    while (top.parent is not None and top.parent.tag not in ("body", "html")
-           and _length(top.text(deep=True, strip=True)) >= 0.8 * _length(top.parent.text(deep=True, strip=True))):
-        top = top.parent
+    top, top_length = best, -1  # (each wrapper's text is read once: a long article's is long)
+    while top.parent is not None and top.parent.tag not in ("body", "html"):
+        if top_length < 0:
+            top_length = _length(top.text(deep=True, strip=True))
+        parent_length = _length(top.parent.text(deep=True, strip=True))
+        if top_length < 0.8 * parent_length:
+            break
+        top, top_length = top.parent, parent_length
     parent = top.parent
     if parent is None or top.tag in ("body", "html") or not top.attributes.get("class"):
         return [best]
@@ -168,9 +182,11 @@ def walk_blocks(node: Node) -> Iterator[Block]:
     yield from flush()
 
 
-def density_blocks(html: str) -> list[Block]:
-    """The main text by text density; empty when no container holds prose."""
-    tree = HTMLParser(html)
+def density_blocks(tree: HTMLParser) -> list[Block]:
+    """The main text by text density; empty when no container holds prose.
+
+    The tree is pruned on the way (scripts, chrome): read anything else from it first.
+    """
     root = tree.body
     if root is None:
         return []

@@ -36,8 +36,13 @@ _UPDATED_META = (
 _AUTHOR_NODES = ('[rel="author"]', '[itemprop="author"] [itemprop="name"]', '[itemprop="author"]',
                  ".byline__name", ".author-name", ".byline")
 # Class or itemprop words of a standfirst printed under the headline.
+# (Matched against the lower-cased label.)
 _SUBTITLE_CLASS = re.compile(r"(?:^|[\s_-])(?:sub-?title|sub-?head(?:line)?|standfirst|dek|deck|tit-sub|"
-                             r"alternative-?headline|summary-lead|article-lead|lead-text)(?:$|[\s_-])", re.IGNORECASE)
+                             r"alternative-?headline|summary-lead|article-lead|lead-text)(?:$|[\s_-])")
+# The nodes whose class or itemprop holds a word every _SUBTITLE_CLASS match contains, in document order:
+# the selector engine finds them in C, where testing every labelled node in Python cost a millisecond a page.
+_SUBTITLE_CANDIDATES = ", ".join(f'[{attribute}*="{word}" i]' for attribute in ("class", "itemprop")
+                                 for word in ("sub", "standfirst", "dek", "deck", "lead", "alternative"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +98,11 @@ def _text(node: Any) -> str:
 
 
 def _subtitle(tree: HTMLParser) -> str | None:
-    for node in tree.css("[class], [itemprop]"):
+    for node in tree.css(_SUBTITLE_CANDIDATES):
         if node.tag in ("html", "body", "meta", "script", "style", "article", "main", "section"):
             continue
-        label = f"{node.attributes.get('class') or ''} {node.attributes.get('itemprop') or ''}"
+        attributes = node.attributes
+        label = f"{attributes.get('class') or ''} {attributes.get('itemprop') or ''}".lower()
         if _SUBTITLE_CLASS.search(label):
             text = _text(node)
             if 3 <= len(text.split()) <= 60 or 10 <= len(text) <= 200:
