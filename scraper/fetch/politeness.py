@@ -1,7 +1,8 @@
 """Per-host politeness: concurrency and spacing per host, Retry-After, and a circuit breaker.
 
-Each host gets its own slots (`max_concurrency_per_host`) and start times at least `delay` apart; hosts
-never wait on each other. The clock and the sleep are injectable so tests need not wait for real.
+Each host gets its own slots (`max_concurrency_per_host`) and start times at least `delay` apart (with one
+slot, also `delay` after the previous answer); hosts never wait on each other. The clock and the sleep are
+injectable so tests need not wait for real.
 """
 
 from __future__ import annotations
@@ -92,4 +93,10 @@ class HostGate:
                 await self.sleep(start - now)
             if state.paused_until > self.clock():
                 raise Skip("host_paused", f"{host} is paused after repeated failures")
-            yield
+            try:
+                yield
+            finally:
+                if concurrency == 1:
+                    # One request at a time: the delay also runs from the end of this one, so a slow
+                    # answer never lets the next request arrive sooner than `delay` after it.
+                    state.next_start = max(state.next_start, self.clock() + max(delay, state.delay))
