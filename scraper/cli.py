@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gzip
 import json
 import logging
@@ -11,7 +12,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -190,28 +191,35 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
             await fetcher.aclose()
 
 
-async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipeline) -> Summary:
-    if args.warc:
-        return await _backfill_warc(args, settings, pipeline)
-    sources = _select(settings, args.source)
+@contextlib.asynccontextmanager
+async def _interruptible(pipeline: Pipeline, settings: Settings) -> AsyncIterator[asyncio.Event]:
+    """A one-shot run: SIGTERM/SIGINT set the event it yields; segments close on their age meanwhile."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     flusher = asyncio.create_task(flush_while_running(pipeline, settings.segment_seconds / 4))
     try:
-        results = await asyncio.gather(
-            *(pipeline.poll(s, since=args.since, until=args.until, stop=stop, backfill=True) for s in sources)
-        )
+        yield stop
     finally:
         flusher.cancel()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+    if stop.is_set():
+        log.warning("interrupted: what was fetched is written; run the same command again to continue")
+
+
+async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipeline) -> Summary:
+    if args.warc:
+        return await _backfill_warc(args, settings, pipeline)
+    sources = _select(settings, args.source)
+    async with _interruptible(pipeline, settings) as stop:
+        results = await asyncio.gather(
+            *(pipeline.poll(s, since=args.since, until=args.until, stop=stop, backfill=True) for s in sources)
+        )
     total = Summary()
     for result in results:
         total.merge(result)
-    if stop.is_set():
-        log.warning("interrupted: what was fetched is written; run the same command again to continue")
     return total
 
 
@@ -246,13 +254,8 @@ async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline:
                                      timezone="UTC")
         return stand_ins[host]
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    flusher = asyncio.create_task(flush_while_running(pipeline, settings.segment_seconds / 4))
     summary = Summary()
-    try:
+    async with _interruptible(pipeline, settings) as stop:
         for path in args.warc:
             if stop.is_set():
                 break
@@ -263,12 +266,6 @@ async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline:
                 summary.skips[skip.reason] += 1
                 log.error("%s: %s", path, skip, extra={"event": "skip", "reason": skip.reason})
             pipeline.flush()
-    finally:
-        flusher.cancel()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
-    if stop.is_set():
-        log.warning("interrupted: what was read is written; run the same command again to continue")
     return summary
 
 
