@@ -13,6 +13,7 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,6 +154,7 @@ class Pipeline:
         self._fault = fault
         self._index = DuplicateIndex(state, dedup)
         # Extraction is CPU-bound: one thread (trafilatura's caches are not thread-safe), or processes.
+        self._alias_files = alias_files
         self._executor = make_executor(workers, alias_files)
 
     def close(self) -> None:
@@ -162,7 +164,17 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         if self.workers <= 1:
             return await loop.run_in_executor(self._executor, analyse_page, fetched, source, self.analyser, link)
-        return await loop.run_in_executor(self._executor, analyse_in_worker, fetched, source, link)
+        executor = self._executor
+        try:
+            return await loop.run_in_executor(executor, analyse_in_worker, fetched, source, link)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): the pool is unusable from then on. Start a new one
+            # once for everyone waiting on the old one, and give this page one more try.
+            if self._executor is executor:
+                log.error("an extraction worker died; starting a new pool", extra={"event": "pool_restart"})
+                executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = make_executor(self.workers, self._alias_files)
+            return await loop.run_in_executor(self._executor, analyse_in_worker, fetched, source, link)
 
     def flush(self) -> None:
         """Make written records durable, then (only then) record them in the state store."""

@@ -184,3 +184,41 @@ def test_a_killed_warc_backfill_resumes_and_writes_each_page_once(tmp_path: Path
     assert sorted(r["url"] for r in records) == sorted(urls)  # every page exactly once
     assert verify_output(tmp_path / "output").ok
 
+
+
+def _workers_of(pid: int) -> list[int]:
+    """Extraction worker processes of a backfill (spawned children running multiprocessing's spawn_main)."""
+    found = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+            found.append(int(child))
+    return found
+
+
+def test_a_dead_worker_is_replaced_and_no_page_is_lost(tmp_path: Path) -> None:
+    urls = _warc(tmp_path / "crawl.warc.gz", 40)
+    write_sources(tmp_path / "sources.toml", [{"id": "x", "name": "X", "homepage": "https://x.example/",
+                                               "feeds": ["https://x.example/feed"]}])
+    with (tmp_path / "sources.toml").open("a") as handle:
+        handle.write("[output]\nsegment_records = 3\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+    process = subprocess.Popen([sys.executable, "-m", "scraper", "backfill", "--workers", "2", "--warc",
+                                str(tmp_path / "crawl.warc.gz")], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = False
+    deadline = clock.monotonic() + 60
+    while clock.monotonic() < deadline and process.poll() is None and not killed:
+        workers = _workers_of(process.pid)
+        if workers and len(read_records(tmp_path / "output")) >= 3:
+            os.kill(workers[0], signal.SIGKILL)
+            killed = True
+        clock.sleep(0.05)
+    stdout, stderr = process.communicate(timeout=300)
+    if not killed:
+        pytest.skip("the backfill ended before a worker could be killed")
+    assert process.returncode == 0, stderr
+    assert "pool_restart" in stderr
+    records = read_records(tmp_path / "output")
+    assert sorted(r["url"] for r in records) == sorted(urls)
+    assert stdout.strip().splitlines()[-1].startswith("backfill: written=40 ")
