@@ -175,6 +175,7 @@ _OUTLET_ONLY: dict[str, tuple[Callable[[object], Any], str]] = {
     "homepage": (check_url, "homepage"),
     "feeds": (_string_list(check_url), "feeds"),
     "sitemaps": (_string_list(check_url), "sitemaps"),
+    "from_feed": (_bool, "from_feed"),
     "selectors": (_selectors, "selectors"),
 }
 _REQUIRED = ("id", "name", "homepage")

@@ -7,10 +7,12 @@ No scheduling and no argv here: the daemon calls `poll` on a timer, backfill cal
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
 import logging
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures.process import BrokenProcessPool
@@ -98,6 +100,22 @@ def analyse_page(fetched: Fetched, source: Source, analyser: Analyser, link: Lin
         credit=article.credit,
         updated_at=article.updated_at,
     )
+
+
+# WordPress appends "The post <a>Title</a> appeared first on <a>Site</a>." to every feed item: not the article.
+_FEED_FOOTER = re.compile(r"<p>\s*The post\b.{0,500}?\bappeared first on\b.{0,300}?</p>\s*$", re.S | re.I)
+
+
+def from_feed(link: Link) -> Fetched | None:
+    """The article as the feed carries it, as a page the extractor can read; None if the feed has no body."""
+    if not link.content:
+        return None
+    title = html.escape(link.title or "")
+    content = _FEED_FOOTER.sub("", link.content)
+    page = (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{content}</article>"
+            "</body></html>")
+    return Fetched(url=link.url, final_url=link.url, status=200, content_type="text/html; charset=utf-8",
+                   text=page, encoding="utf-8", fetched_at=datetime.now(UTC), size=len(page))
 
 
 class InOrder:
@@ -536,7 +554,8 @@ class Pipeline:
             while not queue.empty() and not failure and not (stop and stop.is_set()):
                 position, link = queue.get_nowait()
                 try:
-                    await self.process(source, link, summary, since, until, turns=turns, position=position)
+                    await self.process(source, link, summary, since, until, turns=turns, position=position,
+                                       fetched=from_feed(link) if source.from_feed else None)
                 except OutputError as exc:
                     failure.append(exc)  # the other workers stop too: nothing can be written now
                 finally:

@@ -54,6 +54,7 @@ class Source:
     strip_query: tuple[str, ...] = ()  # query parameters dropped from article URLs (tracking, feed markers)
     max_articles: int = 200  # articles fetched per poll at most; the rest wait for the next poll
     listings: tuple[Listing, ...] = ()  # paginated listing/archive pages (scraper/discover/listings.py)
+    from_feed: bool = False  # take the article from the feed's full text instead of fetching its page
     selectors: Selectors | None = None  # per-outlet page selectors from sources.toml; they win when given
 
 
@@ -87,6 +88,7 @@ class Link:
     found_in: str  # the feed or sitemap URL
     title: str | None = None
     published_at: datetime | None = None  # UTC
+    content: str | None = None  # the feed's own HTML of the article (content:encoded), when it carries one
 
 
 @dataclass(frozen=True, slots=True)

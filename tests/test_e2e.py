@@ -114,3 +114,33 @@ def test_bad_input_is_skipped_with_reasons_and_the_run_succeeds(workdir: Path) -
             assert site.url(url) in result.stderr  # each skip is logged with its URL
         records = read_records(workdir / "output")
         assert [r["canonical_url"] for r in records] == [site.url(WIRE_2)]
+
+
+def test_an_outlet_read_from_its_feed_needs_no_article_pages(workdir: Path) -> None:
+    paragraphs = [
+        "North Korea's new reactor at Yongbyon appears to have begun operating, commercial satellite imagery "
+        "taken over the past month suggests, with steam rising from the cooling system on several days.",
+        "The imagery also shows construction continuing at the uranium enrichment plant, where a new annex "
+        "has been roofed and connected to the main hall by a covered walkway.",
+        "Together these point to a steady expansion of the country's capacity to produce fissile material.",
+    ]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    with LocalSite() as site:
+        article = site.url("/2025/11/yongbyon-reactor/")
+        feed = ('<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+                "<channel><title>38 North</title><link>http://127.0.0.1/</link><description>d</description>"
+                f"<item><title>Yongbyon Update</title><link>{article}</link>"
+                "<pubDate>Mon, 03 Nov 2025 15:00:00 +0000</pubDate>"
+                "<description>North Korea's new reactor...</description>"
+                f"<content:encoded><![CDATA[{body}<p>The post <a href='{article}'>Yongbyon Update</a> appeared "
+                "first on <a href='http://127.0.0.1/'>38 North</a>.</p>]]></content:encoded></item></channel></rss>")
+        site.routes["/feed/"] = Page(feed.encode(), "application/rss+xml")
+        write_sources(workdir / "sources.toml", [{"id": "38north", "name": "38 North", "homepage": site.url("/"),
+                                                  "feeds": [site.url("/feed/")], "from_feed": True}])
+        result = run_cli("backfill", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    (record,) = read_records(workdir / "output")
+    assert record["url"] == article and record["title"] == "Yongbyon Update"
+    assert record["body"].split("\n\n") == paragraphs  # the full text, without the "appeared first" line
+    assert record["published_at"] == "2025-11-03T15:00:00Z"
+    assert site.hits["/2025/11/yongbyon-reactor/"] == 0  # the (blocked) page was never asked for

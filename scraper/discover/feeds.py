@@ -58,6 +58,9 @@ def parse_feed(text: str, feed_url: str, source_id: str) -> list[Link]:
             continue
         seen.add(url)
         title = (entry.get("title") or "").strip() or None
+        # content:encoded / atom:content holds the whole article on some feeds; a summary is only a teaser.
+        contents = entry.get("content") or []
+        content = next((c.get("value") for c in contents if c.get("value")), None)
         links.append(Link(url=url, source_id=source_id, found_in=feed_url, title=title,
-                          published_at=_entry_date(entry)))
+                          published_at=_entry_date(entry), content=content))
     return links
