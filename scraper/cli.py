@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from scraper import __version__
 from scraper.analyse import Analyser, analyse_texts
+from scraper.analyse.names import load_aliases
 from scraper.config import load_settings
 from scraper.daemon import DEFAULT_GRACE, Daemon, flush_while_running
 from scraper.dedup import DedupOptions
@@ -169,7 +170,12 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     # SCRAPER_FAULT is a test hook: "after_publish" dies between a segment's rename and its state commit.
     dedup = DedupOptions(window=timedelta(seconds=settings.dedup_window))
     workers = args.workers if verb == "backfill" else 1
-    pipeline = Pipeline(fetcher, state, sink, Analyser(alias_files=settings.alias_files), observer=observer,
+    # With worker processes each builds its own Analyser and the parent never analyses: it only checks the
+    # alias files, so that a mistake in one still stops start-up.
+    analyser = Analyser(alias_files=settings.alias_files) if workers == 1 else None
+    if analyser is None:
+        load_aliases(settings.alias_files)
+    pipeline = Pipeline(fetcher, state, sink, analyser, observer=observer,
                         dedup=dedup, workers=workers, alias_files=settings.alias_files,
                         fault=os.environ.get("SCRAPER_FAULT", ""))
     try:

@@ -155,7 +155,7 @@ class Pipeline:
         fetcher: Fetcher,
         state: State,
         sink: Sink,
-        analyser: Analyser,
+        analyser: Analyser | None,
         *,
         observer: Observer | None = None,
         dedup: DedupOptions | None = None,
@@ -181,6 +181,8 @@ class Pipeline:
     async def _analyse(self, fetched: Fetched, source: Source, link: Link | None) -> Record:
         loop = asyncio.get_running_loop()
         if self.workers <= 1:
+            if self.analyser is None:
+                self.analyser = Analyser(alias_files=self._alias_files)
             return await loop.run_in_executor(self._executor, analyse_page, fetched, source, self.analyser, link)
         executor = self._executor
         try:

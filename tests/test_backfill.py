@@ -159,13 +159,18 @@ def test_warc_pages_become_records_with_provenance_and_no_network(tmp_path: Path
     assert again.stdout.strip().splitlines()[-1].startswith("backfill: written=0 duplicates=0 skipped=0")
 
 
+def _short_segments_outlet(workdir: Path) -> dict[str, str]:
+    """A sources.toml with one unrelated outlet and 3-record segments; the environment to run scraper in."""
+    write_sources(workdir / "sources.toml", [{"id": "x", "name": "X", "homepage": "https://x.example/",
+                                              "feeds": ["https://x.example/feed"]}])
+    with (workdir / "sources.toml").open("a") as handle:
+        handle.write("[output]\nsegment_records = 3\n")
+    return {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+
+
 def test_a_killed_warc_backfill_resumes_and_writes_each_page_once(tmp_path: Path) -> None:
     urls = _warc(tmp_path / "crawl.warc.gz", 40)
-    write_sources(tmp_path / "sources.toml", [{"id": "x", "name": "X", "homepage": "https://x.example/",
-                                               "feeds": ["https://x.example/feed"]}])
-    with (tmp_path / "sources.toml").open("a") as handle:
-        handle.write("[output]\nsegment_records = 3\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+    env = _short_segments_outlet(tmp_path)
     command = [sys.executable, "-m", "scraper", "backfill", "--workers", "1", "--warc", str(tmp_path / "crawl.warc.gz")]
     rng = random.Random(9)
     for _ in range(3):
@@ -185,7 +190,6 @@ def test_a_killed_warc_backfill_resumes_and_writes_each_page_once(tmp_path: Path
     assert verify_output(tmp_path / "output").ok
 
 
-
 def _workers_of(pid: int) -> list[int]:
     """Extraction worker processes of a backfill (spawned children running multiprocessing's spawn_main)."""
     found = []
@@ -198,11 +202,7 @@ def _workers_of(pid: int) -> list[int]:
 
 def test_a_dead_worker_is_replaced_and_no_page_is_lost(tmp_path: Path) -> None:
     urls = _warc(tmp_path / "crawl.warc.gz", 40)
-    write_sources(tmp_path / "sources.toml", [{"id": "x", "name": "X", "homepage": "https://x.example/",
-                                               "feeds": ["https://x.example/feed"]}])
-    with (tmp_path / "sources.toml").open("a") as handle:
-        handle.write("[output]\nsegment_records = 3\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+    env = _short_segments_outlet(tmp_path)
     process = subprocess.Popen([sys.executable, "-m", "scraper", "backfill", "--workers", "2", "--warc",
                                 str(tmp_path / "crawl.warc.gz")], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
