@@ -169,10 +169,11 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
                       pause_for=settings.pause_for, observer=observer)
     # SCRAPER_FAULT is a test hook: "after_publish" dies between a segment's rename and its state commit.
     dedup = DedupOptions(window=timedelta(seconds=settings.dedup_window))
-    workers = args.workers if verb == "backfill" else 1
+    # A backfill extracts in `--workers` processes; the daemon in one thread of its own (0 processes).
+    workers = args.workers if verb == "backfill" else 0
     # With worker processes each builds its own Analyser and the parent never analyses: it only checks the
     # alias files, so that a mistake in one still stops start-up.
-    analyser = Analyser(alias_files=settings.alias_files) if workers == 1 else None
+    analyser = Analyser(alias_files=settings.alias_files) if workers == 0 else None
     if analyser is None:
         load_aliases(settings.alias_files)
     pipeline = Pipeline(fetcher, state, sink, analyser, observer=observer,

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from scraper.analyse import Analyser
-from scraper.dedup import DedupOptions, DuplicateIndex, content_hash
+from scraper.dedup import DedupOptions, DuplicateIndex, StoryPrint, content_hash, story_print
 from scraper.discover import parse_feed, parse_sitemap
 from scraper.discover.listings import Listing, page_urls, parse_listing, stop_reason
 from scraper.discover.warc import ArchivedPage, WarcSkip, read_warc
@@ -36,7 +36,7 @@ from scraper.records import Archive, Fetched, Link, Record, Source
 from scraper.sink import Sink
 from scraper.state import State
 from scraper.urls import canonicalize, record_id
-from scraper.workers import analyse_in_worker, make_executor
+from scraper.workers import make_executor, prepare_in_worker
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,13 @@ def analyse_page(fetched: Fetched, source: Source, analyser: Analyser, link: Lin
     )
 
 
+def prepare_page(fetched: Fetched, source: Source, analyser: Analyser,
+                 link: Link | None = None) -> tuple[Record, StoryPrint]:
+    """`analyse_page` and the record's story fingerprint: everything before the single-writer stages."""
+    record = analyse_page(fetched, source, analyser, link)
+    return record, story_print(record)
+
+
 # WordPress appends "The post <a>Title</a> appeared first on <a>Site</a>." to every feed item: not the article.
 _FEED_FOOTER = re.compile(r"<p>\s*The post\b.{0,500}?\bappeared first on\b.{0,300}?</p>\s*$", re.S | re.I)
 
@@ -159,7 +166,7 @@ class Pipeline:
         *,
         observer: Observer | None = None,
         dedup: DedupOptions | None = None,
-        workers: int = 1,
+        workers: int = 0,
         alias_files: tuple[str, ...] = (),
         fault: str = "",
     ) -> None:
@@ -171,22 +178,23 @@ class Pipeline:
         self.workers = workers
         self._fault = fault
         self._index = DuplicateIndex(state, dedup)
-        # Extraction is CPU-bound: one thread (trafilatura's caches are not thread-safe), or processes.
+        # Extraction is CPU-bound: one thread (trafilatura's caches are not thread-safe) when `workers` is 0,
+        # else that many processes.
         self._alias_files = alias_files
         self._executor = make_executor(workers, alias_files)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    async def _analyse(self, fetched: Fetched, source: Source, link: Link | None) -> Record:
+    async def _analyse(self, fetched: Fetched, source: Source, link: Link | None) -> tuple[Record, StoryPrint]:
         loop = asyncio.get_running_loop()
-        if self.workers <= 1:
+        if self.workers <= 0:
             if self.analyser is None:
                 self.analyser = Analyser(alias_files=self._alias_files)
-            return await loop.run_in_executor(self._executor, analyse_page, fetched, source, self.analyser, link)
+            return await loop.run_in_executor(self._executor, prepare_page, fetched, source, self.analyser, link)
         executor = self._executor
         try:
-            return await loop.run_in_executor(executor, analyse_in_worker, fetched, source, link)
+            return await loop.run_in_executor(executor, prepare_in_worker, fetched, source, link)
         except BrokenProcessPool:
             # A worker died (killed, out of memory): the pool is unusable from then on. Start a new one
             # once for everyone waiting on the old one, and give this page one more try.
@@ -194,7 +202,7 @@ class Pipeline:
                 log.error("an extraction worker died; starting a new pool", extra={"event": "pool_restart"})
                 executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = make_executor(self.workers, self._alias_files)
-            return await loop.run_in_executor(self._executor, analyse_in_worker, fetched, source, link)
+            return await loop.run_in_executor(self._executor, prepare_in_worker, fetched, source, link)
 
     def flush(self) -> None:
         """Make written records durable, then (only then) record them in the state store."""
@@ -380,11 +388,11 @@ class Pipeline:
 
     async def _prepare(
         self, source: Source, link: Link, summary: Summary, fetched: Fetched | None
-    ) -> tuple[Fetched, Record] | None:
+    ) -> tuple[Fetched, Record, StoryPrint] | None:
         try:
             if fetched is None:
                 fetched = await self.fetcher.get(link.url, source)
-            return fetched, await self._analyse(fetched, source, link)
+            return fetched, *await self._analyse(fetched, source, link)
         except Skip as skip:
             self._skipped(summary, source, link.url, skip)
         except Exception as exc:
@@ -395,7 +403,7 @@ class Pipeline:
 
     def _finish(
         self, source: Source, link: Link, summary: Summary, since: datetime | None, until: datetime | None,
-        fetched: Fetched, record: Record, archive: Archive | None,
+        fetched: Fetched, record: Record, printed: StoryPrint, archive: Archive | None,
     ) -> None:
         """Deduplicate and write one record: synchronous, so no other article interleaves."""
         if record.published_at is not None and not _in_range(record.published_at, since, until):
@@ -414,7 +422,7 @@ class Pipeline:
             record = replace(record, archive=archive)
         # Files the report in the near-duplicate index (staged, committed with the report) and sets its
         # story; so it comes before the sink and the state, and abort() drops all three together.
-        record = self._index.assign(record)
+        record = self._index.assign(record, printed=printed)
         duplicate_of = record.duplicate_of
         if duplicate_of:
             summary.duplicates += 1

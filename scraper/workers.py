@@ -1,4 +1,5 @@
-"""CPU-bound stages (extraction, language, artefacts) in worker processes, for backfills on every core.
+"""CPU-bound stages (extraction, language, artefacts, fingerprints) in worker processes, for backfills on
+every core.
 
 Each worker process builds its own Analyser once, in the pool's initializer, and keeps it in this
 module: the one module-level cache in the package, and by necessity, since a process pool can only
@@ -16,6 +17,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from scraper.analyse import Analyser
 from scraper.logs import setup_logging
+from scraper.dedup import StoryPrint
 from scraper.records import Fetched, Link, Record, Source
 
 _analyser: Analyser | None = None
@@ -44,19 +46,22 @@ def _follow_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def analyse_in_worker(fetched: Fetched, source: Source, link: Link | None) -> Record:
-    from scraper.pipeline import analyse_page  # imported here: pipeline imports this module
+def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tuple[Record, StoryPrint]:
+    from scraper.pipeline import prepare_page  # imported here: pipeline imports this module
 
     assert _analyser is not None, "worker used before its initializer ran"
-    return analyse_page(fetched, source, _analyser, link)
+    return prepare_page(fetched, source, _analyser, link)
 
 
 def make_executor(workers: int, alias_files: Sequence[str]) -> Executor:
-    """One extraction thread for workers == 1 (no pickling), else a pool of `workers` processes.
+    """A pool of `workers` processes; one extraction thread in this process when `workers` is 0.
 
-    Processes are spawned, not forked: the parent has an event loop, threads and an open database.
+    With processes the event-loop process only reads, deduplicates and writes, on another core; one
+    process is the right choice for a backfill even on one core. The thread (no start-up, no pickling)
+    suits the daemon, whose polls bring a few pages at a time. Processes are spawned, not forked: the
+    parent has an event loop, threads and an open database.
     """
-    if workers <= 1:
+    if workers <= 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init, initargs=(tuple(alias_files),))

@@ -94,6 +94,25 @@ def print_keys(row: StoredPrint, min_words: int) -> list[int]:
     return keys if row.title_key is None else [*keys, row.title_key]
 
 
+@dataclass(frozen=True, slots=True)
+class StoryPrint:
+    """What the index needs of a report's text: its credit and the fingerprint of its story lines.
+
+    Pure and the costly part of a lookup (shingles, MinHash), so worker processes compute it next to the
+    extraction and the single-writer parent only looks it up.
+    """
+
+    credit: str | None
+    fingerprint: Fingerprint
+
+
+def story_print(record: Record) -> StoryPrint:
+    """The credit is the record's (extraction takes it out of the body), else the body's dateline or
+    credit line, else the outlet's own when the outlet is a wire."""
+    text = read_report(record.body, record.credit)
+    return StoryPrint(text.credit or outlet_wire(record.source_id), fingerprint(text.lines))
+
+
 class DuplicateIndex:
     """Finds each report's story in the state store's index, and files the report there."""
 
@@ -102,17 +121,14 @@ class DuplicateIndex:
         self.options = options or DedupOptions()
         self._pruned_at: datetime | None = None
 
-    def assign(self, record: Record, now: datetime | None = None) -> Record:
+    def assign(self, record: Record, now: datetime | None = None, printed: StoryPrint | None = None) -> Record:
         """The record with its `story` and `duplicate_of` set; its print is staged in the state store.
 
         `now` is when the print is filed (pruning goes by it); the wall clock unless a test says otherwise.
-
-        The credit is the record's (extraction takes it out of the body), else the body's dateline or
-        credit line, else the outlet's own when the outlet is a wire.
+        `printed` is `story_print(record)` when a worker has computed it already.
         """
-        text = read_report(record.body, record.credit)
-        credit = text.credit or outlet_wire(record.source_id)
-        print_ = fingerprint(text.lines)
+        printed = printed or story_print(record)
+        credit, print_ = printed.credit, printed.fingerprint
         if print_.words == 0:  # nothing to compare: never anyone's duplicate
             return replace(record, duplicate_of=None, story=Story(record.id, "first", 1.0, credit))
         at = minutes(record.published_at or record.fetched_at)

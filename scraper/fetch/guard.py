@@ -219,6 +219,10 @@ def decode_text(body: bytes, content_type: str) -> tuple[str, str]:
     return body.decode(codec, errors="replace"), codec
 
 
+# Bytes no text encoding (UTF-16 aside) uses: C0 controls other than \t \n \v \f \r, and DEL.
+_CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x20), 0x7F])
+
+
 def check_textual(body: bytes, url: str) -> None:
     """Refuse bodies that are not text (random bytes, images served as text/html) before decoding."""
     sample = body[:65536]
@@ -226,6 +230,6 @@ def check_textual(body: bytes, url: str) -> None:
         raise Skip("empty", f"empty body: {url}")
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return  # UTF-16 text is full of NUL bytes by design
-    control = sum(1 for byte in sample if byte < 0x09 or 0x0E <= byte < 0x20 or byte == 0x7F)
+    control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))  # counted in C: 65 KB per page
     if control / len(sample) > 0.01:
         raise Skip("binary", f"{control} of {len(sample)} bytes are control bytes: {url}")
