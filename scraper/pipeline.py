@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from scraper.analyse import Analyser
 from scraper.dedup import DedupOptions, DuplicateIndex, StoryPrint, content_hash, story_print
 from scraper.discover import parse_feed, parse_sitemap
-from scraper.discover.listings import Listing, page_urls, parse_listing, stop_reason
+from scraper.discover.listings import Listing, listing_pages, parse_listing, stop_reason
 from scraper.discover.warc import ArchivedPage, WarcSkip, read_warc
 from scraper.errors import OutputError, Skip
 from scraper.extract import extract_article
@@ -49,6 +49,9 @@ MAX_SITEMAPS_PER_BACKFILL = 5000
 POLL_LISTING_PAGES = 3
 FAULT_EXIT = 137  # what a SIGKILLed process reports
 WORKERS_PER_POLL = 8
+# A {date} listing page this many days old no longer changes: a backfill that has every article it
+# lists marks it done and does not read it again for the same range.
+SETTLED_DAYS = 2
 
 
 @dataclass
@@ -146,6 +149,20 @@ class InOrder:
         waiter = self._waiters.pop(self._next, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+
+@dataclass(frozen=True, slots=True)
+class Walked:
+    """A listing page or child sitemap a backfill read, and the mark it earns in the state store (`key` =
+    `value`) once every article it listed is known or has failed for good."""
+
+    key: str
+    value: str
+    links: tuple[Link, ...]
+
+
+def _range_mark(since: datetime | None, until: datetime | None) -> str:
+    return f"{since.isoformat() if since else ''}..{until.isoformat() if until else ''}"
 
 
 def _in_range(moment: datetime | None, since: datetime | None, until: datetime | None) -> bool:
@@ -261,13 +278,16 @@ class Pipeline:
     # --- discovery -----------------------------------------------------------------------------------
     async def discover(
         self, source: Source, summary: Summary, since: datetime | None = None, until: datetime | None = None,
-        *, backfill: bool = False,
+        *, backfill: bool = False, walked: list[Walked] | None = None,
     ) -> list[Link]:
         """Every article link the outlet's feeds, sitemaps and listings give now, oldest first, not yet known.
 
         A backfill reads feeds and sitemaps in full (no conditional GET: an unchanged sitemap index can
-        still list articles an earlier, narrower backfill left out) and walks listings to their end.
+        still list articles an earlier, narrower backfill left out) and walks listings to their end. It
+        passes over the child sitemaps (same `lastmod`) and past days' listing pages that a run over the
+        same range marked done, and lists in `walked` those it reads that can earn that mark.
         """
+        mark = _range_mark(since, until)
         found: list[Link] = []
         for feed_url in source.feeds:
             try:
@@ -276,11 +296,14 @@ class Pipeline:
                     found.extend(parse_feed(feed.text, feed_url, source.id))
             except Skip as skip:
                 self._skipped(summary, source, feed_url, skip, remember=False)
-        queue = list(source.sitemaps)
+        queue: list[tuple[str, str]] = [(url, "") for url in source.sitemaps]
         for _ in range(MAX_SITEMAPS_PER_BACKFILL if backfill else MAX_SITEMAPS_PER_POLL):
             if not queue:
                 break
-            sitemap_url = queue.pop(0)
+            sitemap_url, done_mark = queue.pop(0)
+            if done_mark and self.state.progress(f"sitemap:{sitemap_url}") == done_mark:
+                log.debug("%s: %s done by an earlier backfill", source.id, sitemap_url)
+                continue
             try:
                 fetched = await self._fetch_index(sitemap_url, source, conditional=not backfill)
                 if fetched is None:
@@ -290,21 +313,40 @@ class Pipeline:
                 self._skipped(summary, source, sitemap_url, skip, remember=False)
                 continue
             found.extend(sitemap.links)
-            # A child sitemap last modified before `since` holds nothing new for this range.
-            queue.extend(url for url, lastmod in sitemap.children if since is None or lastmod is None
-                         or lastmod >= since)
+            if done_mark and walked is not None and not sitemap.children:  # an index is never marked itself
+                walked.append(Walked(f"sitemap:{sitemap_url}", done_mark, tuple(sitemap.links)))
+            # A child sitemap last modified before `since` holds nothing new for this range. One with a
+            # `lastmod` can be marked done by a backfill (for its range, at that `lastmod`).
+            queue.extend((url, f"{lastmod.isoformat()} {mark}" if backfill and lastmod else "")
+                         for url, lastmod in sitemap.children
+                         if since is None or lastmod is None or lastmod >= since)
         if queue:
             log.warning("%s: %d more sitemaps left for the next poll", source.id, len(queue))
         for listing in source.listings:
-            found.extend(await self._walk_listing(source, listing, summary, since, until, backfill))
+            found.extend(await self._walk_listing(source, listing, summary, since, until, backfill, walked))
 
         now = datetime.now(UTC)
-        fresh: dict[str, Link] = {}
+        # One article found twice (a sitemap and an undated listing) is as old as the dated finding says.
+        dated: dict[str, datetime] = {}
         for link in found:
+            if link.published_at is not None:
+                dated.setdefault(canonicalize(link.url, source.strip_query), link.published_at)
+
+        def with_date(link: Link) -> Link:
+            if link.published_at is None and (when := dated.get(canonicalize(link.url, source.strip_query))):
+                return replace(link, published_at=when)
+            return link
+
+        if walked:
+            walked[:] = [replace(item, links=tuple(map(with_date, item.links))) for item in walked]
+        fresh: dict[str, Link] = {}
+        skipped: set[str] = set()
+        for link in map(with_date, found):
             key = canonicalize(link.url, source.strip_query)
-            if key in fresh or self.state.known_url(key) or not self.state.retry_due(key, now):
+            if key in fresh or key in skipped or self.state.known_url(key) or not self.state.retry_due(key, now):
                 continue
             if not _in_range(link.published_at, since, until):
+                skipped.add(key)
                 self._count_skip(summary, source, "out_of_range")
                 continue
             fresh[key] = link
@@ -313,15 +355,20 @@ class Pipeline:
 
     async def _walk_listing(
         self, source: Source, listing: Listing, summary: Summary, since: datetime | None,
-        until: datetime | None, backfill: bool,
+        until: datetime | None, backfill: bool, marks: list[Walked] | None = None,
     ) -> list[Link]:
         """Article links from a listing's pages, until a stop rule or `max_pages`."""
         today = datetime.now(ZoneInfo(source.timezone)).date()
         walked: set[str] = set()
         found: list[Link] = []
-        pages = page_urls(listing, since, until, today, timezone=source.timezone)
+        done_mark = f"done {_range_mark(since, until)}"
+        pages = listing_pages(listing, since, until, today, timezone=source.timezone)
         # A poll needs the newest pages only; walking a whole archive is a backfill's job.
-        for page_url in pages if backfill else itertools.islice(pages, POLL_LISTING_PAGES):
+        for page_url, day in pages if backfill else itertools.islice(pages, POLL_LISTING_PAGES):
+            settled = backfill and day is not None and (today - day).days >= SETTLED_DAYS
+            if settled and self.state.progress(f"listing:{page_url}") == done_mark:
+                log.debug("%s: %s done by an earlier backfill", source.id, page_url)
+                continue
             try:
                 fetched = await self.fetcher.get(page_url, source)
             except Skip as skip:
@@ -331,6 +378,8 @@ class Pipeline:
                 continue  # one missing day of a date archive says nothing about the day before
             links = parse_listing(fetched.text, page_url, listing, source.id, source.timezone)
             found.extend(links)
+            if settled and marks is not None:
+                marks.append(Walked(f"listing:{page_url}", done_mark, tuple(links)))
             if listing.kind != "page":
                 continue
 
@@ -549,7 +598,8 @@ class Pipeline:
         the poll still knows what it did.
         """
         summary = summary if summary is not None else Summary()
-        links = await self.discover(source, summary, since, until, backfill=backfill)
+        walked: list[Walked] = []
+        links = await self.discover(source, summary, since, until, backfill=backfill, walked=walked)
         if limit is not None and len(links) > limit:
             log.info("%s: %d new links, taking %d this poll", source.id, len(links), limit)
             links = links[:limit]
@@ -575,5 +625,24 @@ class Pipeline:
         await asyncio.gather(*(worker() for _ in range(min(WORKERS_PER_POLL + 2 * self.workers, len(links)))))
         if failure:
             raise failure[0]
+        self._mark_walked(source, walked, since, until)
         log.info(summary.line(source.id), extra={"event": "poll", "outlet": source.id})
         return summary
+
+    def _mark_walked(self, source: Source, walked: list[Walked], since: datetime | None,
+                     until: datetime | None) -> None:
+        """Stage the done marks of listing pages and sitemaps whose every article in range is now known
+        (staged with them: committed with the segment that holds the last of them) or failed for good.
+        A link that is still missing (a timeout, a stopped run) keeps its page unmarked and read again."""
+        for item in walked:
+            if all(self._settled(link, source, since, until) for link in item.links):
+                self.state.stage_progress(item.key, item.value)
+
+    def _settled(self, link: Link, source: Source, since: datetime | None, until: datetime | None) -> bool:
+        if not _in_range(link.published_at, since, until):
+            return True  # the mark is for this range only
+        url = canonicalize(link.url, source.strip_query)
+        if self.state.known_url(url):
+            return True
+        reason = self.state.failure_reason(url)
+        return reason is not None and reason not in _TRANSIENT

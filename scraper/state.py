@@ -433,6 +433,11 @@ class State:
         row = self._db.execute("SELECT retry_at FROM failures WHERE url = ?", (url,)).fetchone()
         return row is None or str(row[0]) <= iso_utc(now)
 
+    def failure_reason(self, url: str) -> str | None:
+        """Why a URL failed last, while it is in the failures table."""
+        row = self._db.execute("SELECT reason FROM failures WHERE url = ?", (url,)).fetchone()
+        return str(row[0]) if row else None
+
     def failures(self) -> list[tuple[str, str, str, int]]:
         """(url, source id, reason, attempts) of every URL that is failing."""
         rows = self._db.execute("SELECT url, source_id, reason, attempts FROM failures ORDER BY url")

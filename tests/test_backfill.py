@@ -101,6 +101,51 @@ def test_a_date_range_selects_exactly_its_articles_and_paging_stops(tmp_path: Pa
     assert again.stdout.strip().splitlines()[-1].startswith("backfill: written=0 ")
 
 
+def test_a_rerun_skips_listing_pages_and_sitemaps_done_and_reads_again_what_failed(tmp_path: Path) -> None:
+    """Progress of a walk is kept: a daily archive page whose articles are all known, and a child sitemap
+    at the same lastmod, are not read again by the same backfill; the page of an article that failed is."""
+    site = archive_site()
+    day_of = {n: FIRST_DAY + timedelta(days=n - 150) for n in range(150, 210)}  # the sitemap's articles
+    for day in sorted(set(day_of.values())):  # a daily archive listing the same articles
+        items = "".join(f'<li><a href="/s/{n}">Report {n}</a></li>' for n, d in day_of.items() if d == day)
+        site.routes[f"/day/{day:%Y%m%d}"] = Page(f"<html><body><ul class='day'>{items}</ul></body></html>".encode())
+    failing = 160  # 11 September: its page is refused at first
+    site.routes[f"/s/{failing}"] = Page(b"busy", "text/plain", 503)
+    with site:
+        config = write_sources(tmp_path / "sources.toml", [
+            {"id": "archive", "name": "Archive", "homepage": site.url("/"), "timezone": "Asia/Seoul",
+             "sitemaps": [site.url("/sitemap.xml")], "retries": 0},
+        ])
+        with config.open("a") as handle:
+            handle.write(f'[[outlet.listings]]\nurl = "{site.url("/day/{date:%Y%m%d}")}"\nlinks = "ul.day a"\n')
+        arguments = ("backfill", "--since", "2025-09-05", "--until", "2025-09-20")
+        first = run_cli(*arguments, cwd=tmp_path)
+        hits_first = dict(site.hits)
+        site.routes[f"/s/{failing}"] = Page(article_page(failing))
+        site.hits.clear()
+        second = run_cli(*arguments, cwd=tmp_path)
+        hits_second = dict(site.hits)
+        site.hits.clear()
+        third = run_cli(*arguments, cwd=tmp_path)
+        hits_third = dict(site.hits)
+    for result in (first, second, third):
+        assert result.returncode == 0, result.stderr
+    days = [f"/day/{day:%Y%m%d}" for day in sorted(set(day_of.values()))
+            if date(2025, 9, 5) <= day <= date(2025, 9, 21)]
+    assert all(hits_first[path] == 1 for path in days) and hits_first["/sitemap-2025-09.xml"] == 1
+    # The second run reads only the failed article's day (and its article), not the other days, and not the
+    # September sitemap: that one lists the failed article too, so it is read again as well.
+    assert [path for path in days if hits_second.get(path)] == [f"/day/{day_of[failing]:%Y%m%d}"]
+    assert hits_second[f"/s/{failing}"] == 1 and hits_second["/sitemap-2025-09.xml"] == 1
+    assert second.stdout.strip().splitlines()[-1].startswith("backfill: written=1 ")
+    # Everything is done now: the third run reads the sitemap index and nothing under it.
+    assert not any(path.startswith(("/day/", "/s/", "/sitemap-")) for path in hits_third), hits_third
+    assert third.stdout.strip().splitlines()[-1].startswith("backfill: written=0 ")
+    urls = [r["url"] for r in read_records(tmp_path / "output")]
+    # --until is inclusive; the article of 21 September, listed undated on the page of that Seoul day, is out.
+    assert len(urls) == len(set(urls)) == sum(1 for d in day_of.values() if date(2025, 9, 5) <= d <= date(2025, 9, 20))
+
+
 # --- WARC --------------------------------------------------------------------------------------------
 def _warc(path: Path, count: int) -> list[str]:
     """A WARC.gz of `count` captures of eval pages (each its own URL), plus a request record, a PDF response

@@ -188,7 +188,19 @@ def page_urls(
     *,
     timezone: str = "UTC",
 ) -> Iterator[str]:
-    """The listing's page URLs in the order to fetch them.
+    """The listing's page URLs in the order to fetch them (`listing_pages` without the days)."""
+    return (url for url, _ in listing_pages(listing, since, until, today, timezone=timezone))
+
+
+def listing_pages(
+    listing: Listing,
+    since: datetime | None,
+    until: datetime | None,
+    today: date,
+    *,
+    timezone: str = "UTC",
+) -> Iterator[tuple[str, date | None]]:
+    """The listing's page URLs in the order to fetch them, each with its local day (None but for `{date}`).
 
     `{page}`: first_page, first_page + 1, ... (max_pages of them); the caller stops earlier on
     `stop_reason`. `{date}`: one URL per day, newest first, from the day of `until` (exclusive, as in
@@ -197,18 +209,18 @@ def page_urls(
     holds articles from 22 July 15:00 UTC.
     """
     if listing.kind == "single":
-        yield listing.url
+        yield listing.url, None
         return
     if listing.kind == "page":
         for page in range(listing.first_page, listing.first_page + listing.max_pages):
-            yield listing.url.format(page=page)
+            yield listing.url.format(page=page), None
         return
     last = today if until is None else min(today, _local_day(until - timedelta(microseconds=1), timezone))
     first = (_local_day(since, timezone) if since is not None
              else last - timedelta(days=listing.max_pages - 1))
     day = last
     while day >= first:
-        yield listing.url.format(date=day)
+        yield listing.url.format(date=day), day
         day -= timedelta(days=1)
 
 
