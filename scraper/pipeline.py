@@ -564,6 +564,7 @@ class Pipeline:
             batch = await asyncio.to_thread(list, itertools.islice(items, 32))
             if not batch:
                 break
+            self.observer.discovered("warc", len(batch))  # found so far: a WARC's count is known at its end
             for item in batch:
                 await slots.acquire()
                 if failure or (stop and stop.is_set()):

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from scraper.analyse import Analyser
-from scraper.logs import setup_logging
 from scraper.dedup import StoryPrint
+from scraper.logs import setup_logging
 from scraper.records import Fetched, Link, Record, Source
 
 _analyser: Analyser | None = None
@@ -63,5 +63,14 @@ def make_executor(workers: int, alias_files: Sequence[str]) -> Executor:
     """
     if workers <= 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init, initargs=(tuple(alias_files),))
+    # Start every worker now: each needs a second or two to import trafilatura and build its Analyser,
+    # which then overlaps the parent's own start (state store, reconciling, the first discovery).
+    for _ in range(workers):
+        pool.submit(_ready)
+    return pool
+
+
+def _ready() -> None:
+    """Nothing: submitted once per worker so that the pool starts them at once."""
