@@ -7,13 +7,15 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from lxml import etree
 from selectolax.lexbor import LexborHTMLParser
+from trafilatura.utils import load_html
 
 from scraper.config import parse_settings
 from scraper.errors import ConfigError, Skip
 from scraper.extract import extract_article
 from scraper.extract.blocks import HEADING, ITEM, Block
-from scraper.extract.body import main_text, without_scripts
+from scraper.extract.body import _parsed, encoded, main_text, without_scripts
 from scraper.extract.clean import clean_blocks, is_caption, is_language_menu, is_ui_line
 from scraper.extract.meta import choose_title, clean_authors, read_meta, strip_site_name
 from scraper.extract.wire import split_wire_lines
@@ -206,6 +208,26 @@ def test_scripts_and_styles_go_before_parsing_but_json_ld_and_commented_markup_s
     assert "an old tag" in markup and "Jane Doe" in markup
     assert read_meta(LexborHTMLParser(markup)).authors == ("Jane Doe",)
     assert without_scripts("<p>a</p><script>never closed <p>b</p>") == "<p>a</p><script>never closed <p>b</p>"
+
+
+@pytest.mark.parametrize("page", [
+    _page(f"<p>{PARAGRAPHS[0]}</p>"),
+    # load_html's repairs: an XHTML doctype on the first line (not on a later one), control characters,
+    # non-characters, a self-closing <html/>
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/x.dtd">\n'
+    '<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Text</p></body></html>',
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN"\n "http://www.w3.org/TR/xhtml1/DTD/x.dtd">'
+    '<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Text</p></body></html>',
+    "<html><body><p>Bell\x07 and\x00 nul, \ufffe and \uffff.</p></body></html>",
+    "<html/>\n<body><p>Text after a self-closing html</p></body>",
+    "<p>한국어 본문, 中文 and a fragment</p>",
+    "no markup at all",
+])
+def test_lxml_reads_the_bytes_as_trafilatura_reads_the_string(page: str) -> None:
+    # The shortcut must give trafilatura the very tree its own load_html would.
+    expected, tree = load_html(page), _parsed(encoded(page))
+    assert (etree.tostring(tree) if tree is not None else None) == (
+        etree.tostring(expected) if expected is not None else None)
 
 
 def test_pop_ups_and_pictures_inside_running_text_are_dropped() -> None:

@@ -9,7 +9,7 @@ chunks of an article cut up between ads) or a wrong container. The selectolax te
    readability/jusText comparison) reads every page; its full cascade runs only where the density pass does
    not confirm that text and the text is short (under trafilatura's minimum, or half the density text),
    which is what the comparison is for;
-2. otherwise trafilatura's balanced mode runs too, and
+2. otherwise trafilatura's balanced mode runs too (fast, the full cascade again only for a short text), and
    - the density text holds both trafilatura texts and is much longer → density (they stopped early);
    - the two trafilatura modes agree → balanced (what it adds to an agreed text was dropped text);
    - else the candidate agreeing best with the other two (a medoid vote, precision winning ties);
@@ -18,10 +18,13 @@ chunks of an article cut up between ads) or a wrong container. The selectolax te
 
 Each threshold was set on the eval pages (bench/extract_eval.py) and checked on both halves of them.
 
-Speed: the page is parsed once by each parser, without its scripts and styles (lexbor, shared with the
-metadata; lxml, shared by every trafilatura mode and stripped first of what trafilatura deletes anyway), and
-the agreement of two texts is computed on their shingles once. bench/extract_eval.py measures the result
-against bare trafilatura with its defaults: some nine tenths of its pages a second, up from a half.
+Speed: the page is parsed once by each parser, without its scripts and styles, from the same UTF-8 bytes
+(lexbor, shared with the metadata; lxml, shared by every trafilatura mode and stripped first of what
+trafilatura deletes anyway), trafilatura hands back its body tree unrendered, and the agreement of two texts
+is computed on their shingles once. bench/extract_eval.py measures the result against bare trafilatura with
+its defaults: about as many pages a second, up from a half. What is left is mostly trafilatura's own fast
+precision run (half the time of its defaults, much of it in the regular expressions its XPath pruning calls
+back into Python for each <div>), and the density pass, metadata and cleaning around it.
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ from itertools import repeat
 
 import trafilatura
 from lxml import etree
-from lxml.html import HtmlElement
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction, fromstring
+from lxml.html import HTMLParser as HTMLParser_lxml
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from trafilatura.settings import MANUALLY_CLEANED, Document
-from trafilatura.utils import load_html
+from trafilatura.utils import DOCTYPE_TAG, load_html
 
 from scraper.extract.blocks import Block, from_trafilatura
 from scraper.extract.density import density_blocks, fragment_blocks
@@ -62,7 +66,6 @@ _TOKEN = re.compile(r"\w+")
 _NOT_ALNUM = re.compile(r"[\W_]+")  # \w less "_" is exactly str.isalnum
 # Tooltips and hover cards: their text would be read into the middle of a sentence. Most pages have none,
 # and lexbor's selector engine says so in a tenth of the time lxml takes to hand Python every class name.
-_POPUP_CLASS = re.compile(r"tooltip|popover|hovercard")
 _POPUP_SELECTOR = '[class*="tooltip" i], [class*="popover" i], [class*="hovercard" i]'
 # Elements trafilatura deletes with their content before it extracts anything (settings.MANUALLY_CLEANED),
 # deleted here in one C call, so that its XPath pruning passes have fewer elements to test. Not forms
@@ -71,7 +74,25 @@ _POPUP_SELECTOR = '[class*="tooltip" i], [class*="popover" i], [class*="hovercar
 # them all changes its text).
 _DROPPED_ANYWAY = tuple(tag for tag in MANUALLY_CLEANED
                         if tag not in {"form", "figure", "head", "math", "script", "svg"})
-_LABELLED = etree.XPath("//*[@class]")
+# The pop-ups in the lxml tree, where the page has any: the same case-blind test, made by libxml2 rather than
+# by Python on every class name of the page (only ASCII capitals lower-case into these words).
+_LOWER = "translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_POPUPS = etree.XPath(f"//*[@class][contains({_LOWER}, 'tooltip') or contains({_LOWER}, 'popover') "
+                      f"or contains({_LOWER}, 'hovercard')]")
+# The characters trafilatura's load_html deletes before parsing (utils.INVALID_XML_CHARS), as UTF-8: the
+# C0 controls but tab and line ends are single bytes, U+FFFE and U+FFFF three.
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 13))
+_NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+# The doctype load_html deletes from the first line (libxml2 misreads XHTML ones); its pattern is ASCII.
+_DOCTYPE = re.compile(DOCTYPE_TAG.pattern.encode(), DOCTYPE_TAG.flags & re.IGNORECASE)
+# trafilatura's parser (utils.HTML_PARSER) less lxml.html's element class lookup, a Python call each time
+# lxml hands Python an element, which trafilatura's XPath pruning does thousands of times a page. Every
+# element is then an HtmlElement; the form fields that would have had classes of their own are deleted
+# before trafilatura reads the tree (_precleaned), and it uses none of their methods.
+_PARSER = HTMLParser_lxml(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                          remove_pis=True)
+_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
 # Where a <script> or <style> element starts (half a page's bytes, which every extractor drops), or a comment,
 # which may hold a "<script>" that is no element; and where the element ends, as the HTML parser reads it.
 _SCRIPT_STYLE_OR_COMMENT = re.compile(r"<(?:(script|style|SCRIPT|STYLE|Script|Style)[\s>]|!--)")
@@ -147,10 +168,47 @@ def without_scripts(html: str) -> str:
     return "".join(parts)
 
 
-def _lxml_tree(markup: str, *, popups: bool = True) -> HtmlElement | None:
-    """The page (less scripts: without_scripts) as trafilatura reads it, less the pop-ups inside running text
-    (`popups`: whether the page has any)."""
-    tree = load_html(markup)
+def encoded(markup: str) -> bytes:
+    """The page (less scripts) as UTF-8, which both parsers read: given a string, each encodes it first.
+
+    A lone surrogate (text decoded with surrogateescape) is dropped, as lexbor drops it from a string.
+    """
+    try:
+        return markup.encode()
+    except UnicodeEncodeError:
+        return markup.encode("utf-8", "ignore")
+
+
+def _parsed(markup: bytes) -> HtmlElement | None:
+    """The tree trafilatura's load_html makes of the page (its elements all HtmlElements: _PARSER), at less cost.
+
+    load_html repairs the page as a string (it deletes control characters, an XHTML doctype and a
+    self-closing <html/>) before lxml parses the string. Here the doctype goes from the bytes, one C scan of
+    them (a third of the regex scan of the string) tells whether there are control characters, and lxml
+    parses the bytes lexbor reads too; the rare page with control characters or an <html/> goes to load_html.
+    """
+    head = markup[:4096].decode("utf-8", "ignore")
+    beginning = head[:50].lower()
+    if (len(markup.translate(None, _CONTROL_BYTES)) != len(markup) or any(c in markup for c in _NONCHARACTERS)
+            or any("<html" in line and line.endswith("/>") for line in head.splitlines()[:4])):
+        return load_html(markup.decode())
+    if "doctype" in beginning:
+        first_line, _, rest = markup.partition(b"\n")
+        if _DOCTYPE.match(first_line):
+            markup = _DOCTYPE.sub(b"", first_line, count=1) + b"\n" + rest
+    try:
+        tree = fromstring(markup, parser=_PARSER)
+    except Exception:  # as in load_html: lxml raises several kinds on broken input ("Document is empty")
+        return None
+    if "html" not in beginning and len(tree) < 2:
+        return None  # (load_html's test for what is no HTML page)
+    return tree
+
+
+def _lxml_tree(markup: bytes, *, popups: bool = True) -> HtmlElement | None:
+    """The page (less scripts: without_scripts, encoded) as trafilatura reads it, less the pop-ups inside
+    running text (`popups`: whether the page has any)."""
+    tree = _parsed(markup)
     if tree is None:
         return None
     doomed = []
@@ -160,7 +218,7 @@ def _lxml_tree(markup: str, *, popups: bool = True) -> HtmlElement | None:
         if span is not None and next(span.iterancestors("p"), None) is not None:
             doomed.append(span)
     if popups:
-        doomed.extend(e for e in _LABELLED(tree) if _POPUP_CLASS.search(e.get("class", "").lower()))
+        doomed.extend(_POPUPS(tree))
     for element in dict.fromkeys(doomed):  # (a span with two pictures is found twice)
         if element.getparent() is not None:
             element.drop_tree()  # keeps the running text that followed it
@@ -194,6 +252,7 @@ def _trafilatura(tree: HtmlElement | None, *, precision: bool, fast: bool = Fals
         include_links=True,  # kept so the cleaner can measure link density; rendered as plain text
         favor_precision=precision,
         fast=fast,  # without the readability/jusText comparison
+        output_format="xml",  # the body tree, without its rendering as text (format "python"), which goes unread
     )
     if not isinstance(document, Document) or document.body is None:
         return _Candidate.of(name, ())
@@ -317,8 +376,15 @@ def _short_of(candidate: _Candidate, density: _Candidate) -> bool:
 
 
 def _disputed(precise: _Candidate, density: _Candidate, lxml_tree: HtmlElement | None) -> _Candidate:
-    """Precision mode and the density pass disagree: balanced mode breaks the tie."""
-    balanced = _trafilatura(lxml_tree, precision=False)
+    """Precision mode and the density pass disagree: balanced mode breaks the tie.
+
+    Its fast mode first, and its full cascade only for a short text, as with precision mode: the cascade
+    costs twice as much on these pages (the longest ones), and elsewhere it changed two eval pages, one
+    for the worse (a text cut to a fifth by what jusText kept).
+    """
+    balanced = _trafilatura(lxml_tree, precision=False, fast=True)
+    if _short_of(balanced, density):
+        balanced = _trafilatura(lxml_tree, precision=False)
     candidates = [c for c in (precise, balanced, density) if c.letters >= MIN_TEXT_CHARS]
     if (density.letters >= MIN_TEXT_CHARS and len(density.text) >= CHUNKED * max(len(precise.text), len(balanced.text))
             and _containment(precise, density) >= CONTAINED
@@ -338,13 +404,13 @@ def _disputed(precise: _Candidate, density: _Candidate, lxml_tree: HtmlElement |
     return precise
 
 
-def main_text(html: str, tree: HTMLParser | None = None, *, markup: str | None = None) -> MainText:
+def main_text(html: str, tree: HTMLParser | None = None, *, markup: bytes | None = None) -> MainText:
     """The main text of a page; no blocks when nothing like an article is found.
 
-    `markup` is the page less its scripts (without_scripts) and `tree` lexbor's parse of it, if the caller
-    has them (read anything else from the tree first: the density pass prunes it).
+    `markup` is the page less its scripts (without_scripts, encoded) and `tree` lexbor's parse of it, if the
+    caller has them (read anything else from the tree first: the density pass prunes it).
     """
-    markup = without_scripts(html) if markup is None else markup
+    markup = encoded(without_scripts(html)) if markup is None else markup
     page = tree if tree is not None else HTMLParser(markup)
     popups = page.css_first(_POPUP_SELECTOR) is not None  # asked before the density pass prunes the tree
     density = _Candidate.of("density", density_blocks(page))

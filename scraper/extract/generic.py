@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from scraper.errors import Skip
 from scraper.extract.blocks import Block
-from scraper.extract.body import main_text, without_scripts
+from scraper.extract.body import encoded, main_text, without_scripts
 from scraper.extract.clean import clean, normalise_line, same_text
 from scraper.extract.dates import date_from_dateline, parse_date
 from scraper.extract.meta import choose_title, clean_authors, read_meta
@@ -96,8 +96,8 @@ def _published(picked: Picked, meta_date: str | None, link: Link | None, datelin
 def extract_article(fetched: Fetched, source: Source, link: Link | None = None) -> Article:
     """Extract one fetched page. Raises Skip("empty") when no article text is found."""
     # Parsed once by lexbor, for the metadata and the density pass, and without its scripts and styles
-    # (half the bytes of a page; the JSON-LD is kept).
-    markup = without_scripts(fetched.text)
+    # (half the bytes of a page; the JSON-LD is kept), from the UTF-8 bytes lxml reads too.
+    markup = encoded(without_scripts(fetched.text))
     tree = HTMLParser(markup)
     meta = read_meta(tree)
     rules = rules_for(fetched.final_url, source)
