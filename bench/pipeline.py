@@ -3,6 +3,7 @@
 Builds a WARC.gz from the pages in ../shared/eval/extract/ (repeated under distinct URLs to --records), runs
 `scraper backfill --warc` with --workers 1 and --workers N as subprocesses (extraction, analysis, dedup and
 durable output included, start-up too), and `trafilatura.extract` over the same pages in this process.
+Each run also prints its CPU time per document (every process of it): where the wall-clock ratios come from.
 Last line: `pipeline: docs_per_s_1=… docs_per_s_all=… trafilatura_docs_per_s=… ratio_1=… ratio_all=…`.
 """
 
@@ -12,6 +13,7 @@ import argparse
 import gzip
 import io
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,25 +47,32 @@ def build_warc(path: Path, bodies: list[bytes], records: int) -> None:
             record.raw_stream.close()
 
 
-def ours(warc: Path, workers: int, workdir: Path) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def ours(warc: Path, workers: int, workdir: Path, records: int) -> float:
     workdir.mkdir()
     (workdir / "sources.toml").write_text('[[outlet]]\nid = "bench"\nname = "Bench"\n'
                                           'homepage = "https://bench.example/"\nfeeds = ["https://bench.example/f"]\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     result = subprocess.run([sys.executable, "-m", "scraper", "-q", "backfill", "--workers", str(workers),
                              "--warc", str(warc)], cwd=workdir, env=env, capture_output=True, text=True)
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if result.returncode:
         sys.exit(result.stderr)
-    print(f"  workers={workers}: {result.stdout.strip()}")
+    # CPU of the main process and its workers together, start-up included: what a document costs in all.
+    print(f"  workers={workers}: {result.stdout.strip()}  cpu_ms_per_doc={cpu / records * 1e3:.1f}")
     return took
 
 
 def bare(bodies: list[bytes], records: int) -> float:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for number in range(records):
         trafilatura.extract(bodies[number % len(bodies)].decode("utf-8", errors="replace"))
+    print(f"  bare trafilatura: cpu_ms_per_doc={(time.process_time() - cpu) / records * 1e3:.1f}")
     return time.perf_counter() - started
 
 
@@ -77,8 +86,8 @@ def main() -> None:
         warc = Path(tmp) / "bench.warc.gz"
         build_warc(warc, bodies, args.records)
         print(f"records={args.records} distinct_pages={len(bodies)} warc_mb={warc.stat().st_size / 1e6:.1f}")
-        one = ours(warc, 1, Path(tmp) / "one")
-        many = ours(warc, args.workers, Path(tmp) / "many")
+        one = ours(warc, 1, Path(tmp) / "one", args.records)
+        many = ours(warc, args.workers, Path(tmp) / "many", args.records)
     base = bare(bodies, args.records)
     rate_1, rate_all, rate_t = args.records / one, args.records / many, args.records / base
     print(f"ours, 1 worker:        {one:7.1f}s {rate_1:6.1f} docs/s")
