@@ -9,7 +9,7 @@ from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
 from scraper.analyse import Analyser, LanguageDetector
-from scraper.analyse.language import RestrictedLangdetect, _script_by_name, script_of, scripts_of, split_paragraphs
+from scraper.analyse.language import LangdetectProfiles, _script_by_name, script_of, scripts_of, split_paragraphs
 from scraper.records import Language
 
 
@@ -127,26 +127,74 @@ def factory() -> DetectorFactory:
     return factory
 
 
-@pytest.mark.parametrize("allowed", [("en", "fr", "de", "es"), ("ru", "uk", "bg"), ("ar", "fa", "ur"), ()])
-@pytest.mark.parametrize("text", [
-    GERMAN, SPANISH, "the weather", "Opening a NEW ERA of US-DPRK relations", "Министр прибыл в Пхеньян.",
-    "مرحبا بكم في بيونغ يانغ", "Tiếng Việt có dấu", "see https://example.org/a?b=c or mail kim@example.org",
-    "朝鲜外务省发表谈话 and some English", "12 345 !!!", "𝐁𝐨𝐥𝐝 text 😀 here", "",
-])
-def test_restricted_langdetect_gives_langdetects_own_probabilities(
-        factory: DetectorFactory, text: str, allowed: tuple[str, ...]) -> None:
-    languages = factory.get_lang_list()
+def _prior(factory: DetectorFactory, allowed: tuple[str, ...]) -> dict[str, float]:
     boosted = allowed[:1]  # the outlet's language, say
-    prior = {lang: (4.0 if lang in boosted else 1.0) if lang in allowed or not allowed else 0.0
-             for lang in languages}
+    return {lang: (4.0 if lang in boosted else 1.0) if lang in allowed or not allowed else 0.0
+            for lang in factory.get_lang_list()}
+
+
+def _langdetect(factory: DetectorFactory, text: str, prior: dict[str, float]) -> list[tuple[str, float]]:
     detector = factory.create()
     detector.set_prior_map(prior)
     detector.append(text)
     try:
-        expected = [(found.lang, found.prob) for found in detector.get_probabilities()]
+        return [(found.lang, found.prob) for found in detector.get_probabilities()]
     except LangDetectException:
-        expected = []
-    assert RestrictedLangdetect(factory).probabilities(text, prior) == expected  # exactly, not approximately
+        return []
+
+
+@pytest.mark.parametrize("text", [
+    GERMAN, SPANISH, "the weather", "Opening a NEW ERA of US-DPRK relations", "Министр прибыл в Пхеньян.",
+    "مرحبا بكم في بيونغ يانغ", "Tiếng Việt có dấu", "see https://example.org/a?b=c or mail kim@example.org",
+    "朝鲜外务省发表谈话 and some English", "12 345 !!!", "𝐁𝐨𝐥𝐝 text 😀 here", "", "  two  spaces. ", "E.U.-led",
+])
+def test_the_profiles_read_the_n_grams_langdetect_extracts(factory: DetectorFactory, text: str) -> None:
+    # The n-grams (URLs and e-mail addresses removed, Vietnamese composed, Latin dropped from mostly
+    # non-Latin text, capitalised words skipped) are langdetect's own, in its order, each once.
+    detector = factory.create()
+    detector.append(text)
+    detector.cleaning_text()
+    profiles = LangdetectProfiles(factory)
+    rows = {gram: row for row, gram in enumerate(factory.word_lang_prob_map)}
+    expected = [rows[gram] for gram in detector._extract_ngrams()]
+    assert profiles._rows(text) == expected
+    assert profiles._rows(text) == expected  # the same again from the remembered chunks
+
+
+NEWS = [*split_paragraphs((FIXTURES / "seed-000-yonhap-en.txt").read_text(encoding="utf-8")), GERMAN, SPANISH,
+        PORTUGUESE, "Министр иностранных дел прибыл в Пхеньян для переговоров с руководством страны.",
+        "Міністр закордонних справ прибув до Пхеньяна для переговорів з керівництвом країни.",
+        "وصل وزير الخارجية إلى بيونغ يانغ لإجراء محادثات مع قيادة البلاد."]
+
+
+@pytest.mark.parametrize(("allowed", "at_least"), [
+    (("en", "fr", "de", "es"), 20), (("ru", "uk", "bg"), 2), (("ar", "fa", "ur"), 1), ((), 20),
+])
+def test_the_profiles_agree_with_langdetect_on_news_text(factory: DetectorFactory, allowed: tuple[str, ...],
+                                                         at_least: int) -> None:
+    # langdetect samples n-grams at random; where its answer is stable (one language above 0.9) the
+    # full count names the same language, with most of the probability (tempered, it is less sure).
+    profiles = LangdetectProfiles(factory)
+    stable = 0
+    for text in NEWS:
+        prior = _prior(factory, allowed)
+        theirs, ours = _langdetect(factory, text, prior), profiles.probabilities(text, prior)
+        assert [lang for lang, _ in ours] == sorted((lang for lang, _ in ours), key=dict(ours).__getitem__,
+                                                    reverse=True)
+        assert all(0.1 < p <= 1.0 for _, p in ours) and sum(p for _, p in ours) <= 1.0 + 1e-9
+        assert all(prior[lang] > 0 for lang, _ in ours)
+        if theirs and theirs[0][1] > 0.9:
+            stable += 1
+            assert ours[0][0] == theirs[0][0], text[:60]
+            assert ours[0][1] > 0.5
+    assert stable >= at_least  # the comparison was made
+
+
+def test_the_profiles_need_n_grams_and_an_allowed_language(factory: DetectorFactory) -> None:
+    profiles = LangdetectProfiles(factory)
+    assert profiles.probabilities("12 345 !!!", _prior(factory, ())) == []
+    assert profiles.probabilities(GERMAN, {"de": 0.0, "en": 0.0}) == []
+    assert profiles.probabilities(GERMAN, _prior(factory, ("de",))) == [("de", 1.0)]
 
 
 def test_the_script_table_reads_every_character_as_its_unicode_name_does() -> None:
@@ -167,14 +215,14 @@ def test_a_document_gives_each_paragraph_the_language_it_has_alone(monkeypatch: 
     paragraphs = [*english[:6], GERMAN, *english[6:12], SPANISH, PORTUGUESE, *english[12:]]
     alone = [detector.detect_paragraph(p) for p in paragraphs]
     calls = 0
-    probabilities = detector._restricted.probabilities
+    probabilities = detector._profiles.probabilities
 
     def counted(text: str, prior: dict[str, float]) -> list[tuple[str, float]]:
         nonlocal calls
         calls += 1
         return probabilities(text, prior)
 
-    monkeypatch.setattr(detector._restricted, "probabilities", counted)
+    monkeypatch.setattr(detector._profiles, "probabilities", counted)
     found = detector.detect_paragraphs(paragraphs)
     assert found.code == "en"
     assert [p.code for p in found.paragraphs] == [language.code for language in alone]

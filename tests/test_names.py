@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from scraper.analyse.names import NameFinder, Romanisation, _plain, load_aliases, parse_aliases, variant_evidence
+from scraper.analyse.names import (
+    _NOT_LOWER_ASCII_TOKEN,
+    _TOKEN,
+    NameFinder,
+    Romanisation,
+    _plain,
+    load_aliases,
+    parse_aliases,
+    variant_evidence,
+)
 from scraper.errors import ConfigError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "analyse"
@@ -112,3 +121,13 @@ def test_listed_spellings_are_found_where_one_alternation_of_them_all_finds_them
 ])
 def test_plain_spelling_drops_case_diacritics_and_apostrophes(word: str, plain: str) -> None:
     assert _plain(word) == plain
+
+
+def test_capitalised_words_are_read_as_the_word_pattern_splits_them() -> None:
+    # `mentions` reads only the words that do not begin with a-z, with a pattern of its own: they must be
+    # exactly the words of _TOKEN that do not begin with a-z, at the same places.
+    text = (SEED_002 + SEED_000 + " 2Kim _Kim x_Kim 'Kim -Kim Kim- Kim's ²Kim Ⅻ ½x Éric élan ’Tis 1st-Kim a-Kim "
+            "O'Brien's Choi Sun-hee's mid-Kim Ryzhenkov’s \u212aim")
+    expected = [(m.start(), m.group()) for m in _TOKEN.finditer(text) if not "a" <= m.group()[0] <= "z"]
+    assert [(m.start(1), m.group(1)) for m in _NOT_LOWER_ASCII_TOKEN.finditer(text)] == expected
+    assert len(expected) > 100

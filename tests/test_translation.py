@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from scraper.analyse import Analyser, ResidueCleaner, analyse_texts
-from scraper.analyse.residue import INTERFACE, MENU
-from scraper.analyse.translation import find_calques, parse_calques
+from scraper.analyse.patterns import phrase_alternation
+from scraper.analyse.residue import INTERFACE, MENU, read_list
+from scraper.analyse.translation import _ASCII_LOOKALIKES, find_calques, parse_calques, required_words, word_key
 from scraper.records import Language, Record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "analyse"
@@ -83,6 +86,70 @@ def test_calques_are_data_and_checked_when_loaded() -> None:
         parse_calques('source_language = "ko"\n[[calque]]\nweight = 1.0\n', "x.toml")
 
 
+@pytest.mark.parametrize(("regex", "words", "choices"), [
+    ("it is (?:known|said|told) that", {"it", "is", "that"}, [{"known"}, {"said"}, {"told"}]),
+    ("attach(?:es|ed)? great importance to", {"great", "importance", "to"}, None),
+    (r"on the \d+(?:st|nd|rd|th)\b(?! of)", {"on", "the"}, None),
+    ("(?:respected|dear respected) (?:comrade )?kim", set(), [{"respected"}, {"dear", "respected"}]),
+    (r"win-win\s+cooperation", {"win", "cooperation"}, None), (r"win\s*cooperation", set(), None),
+    ("colou?r of", {"of"}, None), ("a ?b", set(), None), ("a|b c", set(), None),
+    (r"the [a-z]+ side", {"the", "side"}, None), ("x{2} y", {"y"}, None),
+])
+def test_calque_words_are_those_every_match_holds(regex: str, words: set[str],
+                                                  choices: list[set[str]] | None) -> None:
+    found, groups = required_words(regex)
+    assert found == words
+    assert [set(map(frozenset, group)) for group in groups] == ([{frozenset(c) for c in choices}] if choices else [])
+
+
+def test_calques_found_with_their_words_are_those_every_search_finds(analyser: Analyser) -> None:
+    # The word check only skips searches that would fail: on texts built to hold each calque (and each
+    # near miss), the calques found are those a search of every pattern finds.
+    texts = [SEED_002, SEED_000, FILLER]
+    for calque in analyser.calques:
+        example = calque.label if calque.label.isascii() and "(" not in calque.label else None
+        if example:
+            texts += [f"{FILLER} {example.upper()} and so on.", f"x{example}", f"{example}s"]
+    texts += ["Respected Comrade Kim spoke.", "Dear respected Kim spoke.", "good development momentum",
+              "On the 23rd the talks began.", "IT İS SAİD THAT it was ſaid", "The north side", "the North Side.",
+              "It was revealed that the reporter expressed his position on it.", "attached great importance to"]
+    for text in texts:
+        expected = [(c.label, m.group()) for c in analyser.calques if c.target == "en" and (m := c.pattern.search(text))
+                    and not (c.unless == "clock_time" and re.search(r"\d{1,2}[:.]\d{2}", text))]
+        assert [(c.label, printed) for c, printed in find_calques(text, "en", analyser.calques)] == expected, text
+
+
+def test_a_calque_that_is_an_alternation_is_searched_as_written() -> None:
+    # The look-behind binds only the first branch of "a b|c d": the scan must not change that.
+    (calque,) = parse_calques('source_language = "zh"\n[[calque]]\npattern = "good talks|xsaid [(|]so"\n', "x.toml")
+    assert calque.scan is None and calque.words == frozenset()
+    assert [printed for _, printed in find_calques("He xxsaid (so.", "en", [calque])] == ["xsaid (so"]
+
+
+def test_words_spelt_with_ascii_look_alikes_count_as_the_ascii_word() -> None:
+    # re.IGNORECASE matches these to ASCII letters, so a calque's words must match them too.
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    lookalikes = {chr(code) for code in range(128, sys.maxunicode + 1) if letter.fullmatch(chr(code))}
+    assert lookalikes == set(map(chr, _ASCII_LOOKALIKES))
+    for char in lookalikes:
+        assert re.fullmatch(word_key(char), char, re.IGNORECASE)
+    assert word_key("İT") == "it" and word_key("Said") == "said"
+
+
+@pytest.mark.parametrize("name", ["language_names.txt", "interface_strings.txt"])
+def test_a_phrase_trie_matches_as_the_alternation_it_replaces(name: str) -> None:
+    phrases = read_list(name)
+    flat = re.compile("|".join(re.escape(p).replace(r"\ ", r"\s+")
+                               for p in sorted(set(phrases), key=len, reverse=True)), re.IGNORECASE)
+    trie = re.compile(phrase_alternation(phrases), re.IGNORECASE)
+    texts = [SEED_002, SEED_000, " | ".join(phrases), "".join(phrases)]
+    for phrase in phrases:
+        texts += [phrase.upper(), phrase.lower() + "x", phrase[:-1], phrase.replace(" ", "  \n ")]
+    for text in texts:
+        assert [m.span() for m in trie.finditer(text)] == [m.span() for m in flat.finditer(text)], text[:80]
+    assert phrase_alternation([]) == "(?!)"
+
+
 def test_mixed_scripts_inside_a_sentence(analyser: Analyser) -> None:
     text = f"The 朝鲜 delegation met the minister in the morning. {FILLER} {FILLER}"
     signals = kinds(analyser.analyse_text(text).translation.signals)
@@ -104,6 +171,17 @@ def test_menu_is_removed_from_the_paragraph_and_returned() -> None:
     assert kept == ("news", "The minister arrived on Tuesday.", "The talks went well, she said.")
     assert [(r.kind, r.paragraph) for r in removed] == [(MENU, 1), (MENU, 2), (INTERFACE, 3)]
     assert removed[0].text.startswith("한어Русский язык")
+
+
+def test_interface_strings_are_looked_for_only_at_an_edge_that_holds_one() -> None:
+    # `_edge` is searched only in paragraphs that start or end with an interface string; no paragraph
+    # it would find something in is passed over.
+    cleaner = ResidueCleaner.default()
+    paragraphs = [*SEED_002.split("\n"), *SEED_000.split("\n"), "Print this. The end", "The end. Print Email",
+                  "Share on Facebook Share on Twitter the end", "» Share Print «", "x Email Print !"]
+    for paragraph in paragraphs:
+        if list(cleaner._edge.finditer(paragraph)):
+            assert cleaner._starts_ui.match(paragraph) or cleaner._ends_ui.match(paragraph[::-1]), paragraph
 
 
 def test_prose_naming_languages_or_one_button_word_is_kept() -> None:

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,16 @@ def word_count(text: str) -> int:
     """Words, counting CJK text (no spaces) at about two characters to a word."""
     cjk = len(_CJK.findall(text))
     return len(_TOKEN.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
+
+
+def _has_words(text: str, wanted: int) -> bool:
+    """word_count(text) >= wanted, reading only as far as it takes (a body is hundreds of words)."""
+    cjk = len(_CJK.findall(text))
+    needed = wanted - (cjk + 1) // 2
+    if needed <= 0:
+        return True
+    plain = _CJK.sub(" ", text) if cjk else text
+    return sum(1 for _ in islice(_TOKEN.finditer(plain), needed)) >= needed
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +85,7 @@ class Analyser:
         """Analyse a body given as clean paragraphs; `residue` is what the cleaner removed from them.
         Empty, one-word, all-punctuation and all-number bodies are `und` with no flags."""
         text = "\n\n".join(paragraphs)
-        if word_count(text) < MIN_BODY_WORDS or not any(ch.isalpha() for ch in text):
+        if not _has_words(text, MIN_BODY_WORDS) or not any(ch.isalpha() for ch in text):
             return Analysis(Language("und", 0.0), Translation(), ())
         language = self.detector.detect_paragraphs(paragraphs, priors)
         found = self.names.find(text)

@@ -18,18 +18,26 @@ import re
 import tomllib
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import chain
 from pathlib import Path
+from typing import NamedTuple
 
+from scraper.analyse.patterns import phrase_alternation
 from scraper.errors import ConfigError
 from scraper.records import NameGroup
 
 _TOKEN = re.compile(r"[^\W\d_](?:[\w'’‘ʼ-]*[^\W_])?")
+# The words _TOKEN finds (one per run of [\w'’‘ʼ-], from its first letter to its last letter or digit) that do
+# not begin with a-z: the only ones that can be capitalised, and in news prose a fifth of them.
+_NOT_LOWER_ASCII_TOKEN = re.compile(r"(?<![\w'’‘ʼ-])[\d_'’‘ʼ-]*([^\W\d_a-z](?:[\w'’‘ʼ-]*[^\W_])?)")
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+_POSSESSIVE_ENDINGS = frozenset(("'s", "'S", "'ſ", "’s", "’S", "’ſ"))  # as re.IGNORECASE reads "s"
 _MIN_SINGLE_WORD = 5  # a lone word shorter than this (Kim, Son, Sun) is not compared on its own
 _SYLLABLE_BREAK = re.compile(r"[\s\-‐–]+")
+_MEMO_WORDS = 50_000  # words whose plain parts are remembered (a daemon's vocabulary keeps growing)
 
 
 def _plain(text: str) -> str:
@@ -38,6 +46,11 @@ def _plain(text: str) -> str:
         return text.lower().replace("'", "")
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in "'’‘ʼ")
+
+
+def _without_possessive(word: str) -> str:
+    """`_POSSESSIVE.sub("", word)`: "Kim's" → "Kim"."""
+    return word[:-2] if word[-2:] in _POSSESSIVE_ENDINGS else word
 
 
 def _parts(name: str) -> tuple[str, ...]:
@@ -65,6 +78,7 @@ class Romanisation:
     vowel_pairs: frozenset[tuple[str, str]]
     not_names: frozenset[str]
     _memo: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
+    _parts_memo: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, text: str | None = None) -> Romanisation:
@@ -89,6 +103,15 @@ class Romanisation:
 
     def skeleton(self, word: str) -> str:
         return self.clusters(word)[0]
+
+    def parts(self, name: str) -> tuple[str, ...]:
+        """`_parts(name)`, remembered: the words of a text's names come back in every mention."""
+        found = self._parts_memo.get(name)
+        if found is None:
+            if len(self._parts_memo) >= _MEMO_WORDS:
+                self._parts_memo.clear()
+            found = self._parts_memo[name] = _parts(name)
+        return found
 
     def _clusters(self, word: str) -> tuple[str, tuple[str, ...]]:
         squeezed = re.sub(r"([^aeiouyw])\1+", r"\1", word)  # Kimm, Rhee: doubled consonants only
@@ -194,6 +217,14 @@ def load_aliases(user_files: Sequence[str | Path] = ()) -> tuple[Alias, ...]:
     return merge_aliases(*tables)
 
 
+class _Capital(NamedTuple):
+    """A capitalised Latin word as printed, read once."""
+
+    word: str  # possessive 's removed
+    parts: tuple[str, ...]
+    opener: bool  # a sentence opener the rules list (The, In, Some...), not a name
+
+
 @dataclass(frozen=True, slots=True)
 class Mention:
     """A run of capitalised words in the text (a name, often with titles in front of it)."""
@@ -245,19 +276,15 @@ class FoundName:
         return NameGroup(self.canonical, tuple(s.text for s in self.spellings), self.count)
 
 
-def _spelling_key(text: str) -> tuple[str, ...]:
-    return _parts(text)
-
-
 def distinct_spellings(spellings: Iterable[str], rules: Romanisation) -> list[str]:
     """Spellings that differ in letters, not only in case, hyphens or a name cut short ("Lukashenko" is
     "Alexander Lukashenko" cut short; "Choi Sun-hee" and "Choe Sun Hui" differ)."""
     kept: list[str] = []
     for spelling in spellings:
-        parts = _spelling_key(spelling)
+        parts = rules.parts(spelling)
         same = False
         for other in kept:
-            other_parts = _spelling_key(other)
+            other_parts = rules.parts(other)
             k = min(len(parts), len(other_parts))
             if parts[-k:] == other_parts[-k:]:
                 same = True
@@ -274,6 +301,7 @@ class NameFinder:
         self.rules = rules
         self.aliases = tuple(aliases)
         patterns: list[tuple[str, str, str, bool]] = []  # (regex source, canonical, first letter, after \W)
+        first_words: set[str] = set()  # of the spellings that begin after a word boundary
         # Listed Latin spellings by the skeleton of their last word: (plain parts, canonical)
         self._latin: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for alias in self.aliases:
@@ -285,10 +313,12 @@ class NameFinder:
                     words = [p for p in re.split(r"[\s\-‐]+", spelling) if p]
                     source = r"(?<![\w])" + r"(?:[\s\-‐]+|)".join(map(re.escape, words)) + r"(?:['’]s)?(?![\w])"
                     patterns.append((source, alias.canonical, words[0][0], True))
+                    first_words.add(words[0])
                 elif script == "cyrillic":
                     words = spelling.split()
                     source = r"(?<![\w])" + r"\s+".join(map(re.escape, words)) + r"[а-яё]{0,3}(?![\w])"
                     patterns.append((source, alias.canonical, words[0][0], True))
+                    first_words.add(words[0])
                 else:  # Hangul and Han: particles attach to the name, so no boundary after it
                     source = re.escape(spelling).replace(r"\ ", r"\s*")
                     patterns.append((source, alias.canonical, spelling[0], False))
@@ -296,14 +326,19 @@ class NameFinder:
         self._kinds = {alias.canonical: alias.kind for alias in self.aliases}
         self._patterns = [(re.compile(source, re.IGNORECASE), canonical) for source, canonical, _, _ in patterns]
         # One alternation of every spelling, tried at every character, costs more than the rest of `find`
-        # together; instead a character class finds where a spelling could begin and only the spellings
-        # beginning with that letter are tried there, in the alternation's order (so the same matches).
+        # together; instead `_starts` finds where a spelling could begin (the first word of a Latin or
+        # Cyrillic spelling after a word boundary, the first character of a Hangul or Han one) and only the
+        # spellings beginning with that letter are tried there, in the alternation's order (so the same
+        # matches). The first words are one trie (`phrase_alternation`), behind a look-ahead for their
+        # first letters that lets `re` pass over most word starts at once.
         self._firsts = [(source, first) for source, _, first, _ in patterns]
-        after_boundary = "".join(sorted({re.escape(first) for _, _, first, bounded in patterns if bounded}))
-        anywhere = "".join(sorted({re.escape(first) for _, _, first, bounded in patterns if not bounded}))
-        starts = [f"(?<![\\w])[{after_boundary}]" if after_boundary else "", f"[{anywhere}]" if anywhere else ""]
+        letters = "".join(sorted({re.escape(word[0]) for word in first_words}))
+        anywhere = "".join(sorted({re.escape(first) for _, _, first, after in patterns if not after}))
+        starts = [f"(?<![\\w])(?=[{letters}])(?:{phrase_alternation(first_words, space=' ')})" if first_words else "",
+                  f"[{anywhere}]" if anywhere else ""]
         self._starts = re.compile("|".join(s for s in starts if s) or "(?!)", re.IGNORECASE)
         self._from: dict[str, re.Pattern[str] | None] = {}  # first letter as printed → its spellings
+        self._capitals: dict[str, _Capital | None] = {}  # printed word → what `mentions` needs of it
 
     def find(self, text: str) -> tuple[FoundName, ...]:
         """Every known name and every unknown name spelt in more than one way, most mentioned first."""
@@ -319,13 +354,16 @@ class NameFinder:
         for mention in mentions:
             close, parts = self._close_alias(mention)
             if close:
-                known.setdefault(close, Counter())[mention.tail(parts)] += 1
+                known.setdefault(close, Counter())[self._tail(mention, parts)] += 1
             else:
                 unknown.append(mention)
         found = [FoundName(c, tuple(Spelling(t, n) for t, n in spellings.most_common()), True,
                            self._kinds.get(c, "person"))
                  for c, spellings in known.items()]
-        lowered = {_plain(word) for word in set(_TOKEN.findall(text)) if word[0].islower()}
+
+        def lowered() -> set[str]:
+            return {_plain(word) for word in set(_TOKEN.findall(text)) if word[0].islower()}
+
         found.extend(self._group_unknown(unknown, lowered))
         found.sort(key=lambda f: (-f.count, f.canonical))
         return tuple(found)
@@ -351,25 +389,54 @@ class NameFinder:
 
     def mentions(self, text: str) -> list[Mention]:
         """Runs of capitalised words, without the sentence openers the rules list (The, In, Some...)."""
-        runs: list[list[re.Match[str]]] = []
-        for match in _TOKEN.finditer(text):
-            word = match.group()
-            capital = word[0].isupper() and _script(word) == "latin"
-            if not capital:
+        runs: list[list[tuple[re.Match[str], _Capital]]] = []
+        capitals = self._capitals
+        end = -2
+        for match in _NOT_LOWER_ASCII_TOKEN.finditer(text):  # the words of _TOKEN that may be capitalised
+            word = match.group(1)
+            try:
+                capital = capitals[word]
+            except KeyError:
+                if len(capitals) >= _MEMO_WORDS:
+                    capitals.clear()
+                capital = capitals[word] = self._capital(word)
+            if capital is None:
                 continue
-            if runs and text[runs[-1][-1].end():match.start()] == " ":
-                runs[-1].append(match)
+            start = match.start(1)
+            if start == end + 1 and text[end] == " ":  # one space after the run's last word
+                runs[-1].append((match, capital))
             else:
-                runs.append([match])
+                runs.append([(match, capital)])
+            end = match.end()
         mentions = []
         for run in runs:
-            while run and _plain(run[0].group()) in self.rules.not_names:
-                run = run[1:]
-            if not run:
+            first = 0
+            while first < len(run) and run[first][1].opener:
+                first += 1
+            if first == len(run):
                 continue
-            words = tuple(_POSSESSIVE.sub("", m.group()) for m in run)
-            mentions.append(Mention.of(words, run[0].start(), run[-1].end()))
+            taken = run[first:]
+            mentions.append(Mention(tuple(capital.word for _, capital in taken), taken[0][0].start(1),
+                                    taken[-1][0].end(), tuple(chain.from_iterable(c.parts for _, c in taken))))
         return mentions
+
+    def _capital(self, word: str) -> _Capital | None:
+        """What `mentions` needs of a printed word, None if it is not a capitalised Latin word."""
+        if not (word[0].isupper() and _script(word) == "latin"):
+            return None
+        bare = _without_possessive(word)
+        return _Capital(bare, self.rules.parts(bare), _plain(word) in self.rules.not_names)
+
+    def _tail(self, mention: Mention, parts: int) -> str:
+        """`mention.tail(parts)`, with the words' parts remembered."""
+        taken: list[str] = []
+        count = 0
+        for word in reversed(mention.words):
+            if count >= parts:
+                break
+            taken.append(word)
+            count += len(self.rules.parts(word))
+        return " ".join(reversed(taken))
 
     def _which(self, matched: str) -> str:
         for pattern, canonical in self._patterns:
@@ -383,9 +450,10 @@ class NameFinder:
                 return canonical, len(parts)
         return None, 0
 
-    def _group_unknown(self, mentions: Sequence[Mention], lowered_words: set[str]) -> list[FoundName]:
-        """Union of mentions the rules call one name; `lowered_words` (printed in lower case somewhere
-        in the text) are words, not names, when compared alone."""
+    def _group_unknown(self, mentions: Sequence[Mention], lowered_words: Callable[[], set[str]]) -> list[FoundName]:
+        """Union of mentions the rules call one name; `lowered_words()` (printed in lower case somewhere
+        in the text) are words, not names, when compared alone (asked for only then)."""
+        lowered: set[str] | None = None
         parent = list(range(len(mentions)))
         keep = [len(m.parts) for m in mentions]
 
@@ -396,10 +464,11 @@ class NameFinder:
             return i
 
         buckets: dict[str, list[int]] = {}
-        for i, mention in enumerate(mentions):
-            buckets.setdefault(self.rules.skeleton(mention.parts[-1]), []).append(i)
+        skeletons = [self.rules.skeleton(mention.parts[-1]) for mention in mentions]
+        for i, skeleton in enumerate(skeletons):
+            buckets.setdefault(skeleton, []).append(i)
         for i, a in enumerate(mentions):
-            for j in buckets[self.rules.skeleton(a.parts[-1])]:
+            for j in buckets[skeletons[i]]:
                 if j >= i:
                     break
                 b = mentions[j]
@@ -408,16 +477,22 @@ class NameFinder:
                 k = min(len(a.parts), len(b.parts))
                 if a.parts[-k:] == b.parts[-k:]:
                     continue  # the same spelling, one with a title in front
-                if k == 1 and (a.parts[-1] in lowered_words or b.parts[-1] in lowered_words):
-                    continue
+                if k == 1:
+                    if lowered is None:
+                        lowered = lowered_words()
+                    if a.parts[-1] in lowered or b.parts[-1] in lowered:
+                        continue
                 keep[i], keep[j] = min(keep[i], k), min(keep[j], k)
                 parent[root(i)] = root(j)
-        groups: dict[int, Counter[str]] = {}
-        for i, mention in enumerate(mentions):
-            groups.setdefault(root(i), Counter())[mention.tail(keep[i])] += 1
+        members: dict[int, list[int]] = {}
+        for i in range(len(mentions)):
+            members.setdefault(root(i), []).append(i)
         found = []
-        for spellings in groups.values():
-            if len(distinct_spellings(spellings, self.rules)) < 2:
+        for group in members.values():
+            if len(group) < 2:  # one mention is one spelling (most capitalised runs are alone)
+                continue
+            spellings = Counter(self._tail(mentions[i], keep[i]) for i in group)
+            if len(spellings) < 2 or len(distinct_spellings(spellings, self.rules)) < 2:
                 continue
             ordered = tuple(Spelling(t, n) for t, n in spellings.most_common())
             found.append(FoundName(ordered[0].text, ordered, False))

@@ -9,9 +9,10 @@ The vocabularies are data: `scraper/data/ui/language_names.txt` and `interface_s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from importlib import resources
 
+from scraper.analyse.patterns import phrase_alternation
 from scraper.records import Residue
 
 MENU = "language_menu"
@@ -19,6 +20,7 @@ INTERFACE = "interface"
 _MIN_MENU_NAMES = 3  # "English | Français" could be a bilingual headline; three names are a menu
 _MIN_INTERFACE_RUN = 2  # one "Print" can be a word of the story; "Share Print Email" is not
 _SEPARATOR = r"[\s|/·•・]*"
+_BLANKS = re.compile(r"[ \t]{2,}")
 
 __all__ = ["INTERFACE", "MENU", "Residue", "ResidueCleaner", "read_list"]
 
@@ -29,17 +31,12 @@ def read_list(name: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-def _alternation(entries: Iterable[str]) -> str:
-    ordered = sorted({e for e in entries if e}, key=len, reverse=True)
-    return "|".join(re.escape(e).replace(r"\ ", r"\s+") for e in ordered)
-
-
 class ResidueCleaner:
     """Finds language menus and runs of interface strings at a paragraph's edges (or making it up)."""
 
     def __init__(self, language_names: Sequence[str], interface_strings: Sequence[str]) -> None:
-        name = f"(?:{_alternation(language_names)})"
-        ui = f"(?:{_alternation(interface_strings)})"
+        name = f"(?:{phrase_alternation(language_names)})"
+        ui = f"(?:{phrase_alternation(interface_strings)})"
         # A menu may sit anywhere in a paragraph (aggregators glue it to the first sentence) but must not
         # start or end inside a word: "EnglishFrançais" is a menu, "Englishman" is not.
         self._menu = re.compile(
@@ -50,6 +47,11 @@ class ResidueCleaner:
         self._whole = re.compile(rf"^\W*{run}\W*$", re.IGNORECASE)
         self._ui = re.compile(rf"(?<!\w){ui}(?!\w)", re.IGNORECASE)
         self._edge = re.compile(rf"(?:^\W*{run}(?=\s)|(?<=[\s.!?\"”’»]){run}\W*$)", re.IGNORECASE)
+        # `_edge` tries its second branch after every space; most paragraphs neither start nor end with an
+        # interface string, which these two anchored matches (the end read backwards) tell at once.
+        self._starts_ui = re.compile(rf"\W*{ui}", re.IGNORECASE)
+        reversed_ui = phrase_alternation(entry[::-1] for entry in interface_strings)
+        self._ends_ui = re.compile(rf"\W*(?:{reversed_ui})", re.IGNORECASE)
 
     @classmethod
     def default(cls) -> ResidueCleaner:
@@ -61,19 +63,27 @@ class ResidueCleaner:
         removed: list[Residue] = []
         for index, paragraph in enumerate(paragraphs):
             text = paragraph
-            for match in self._menu.finditer(paragraph):
-                removed.append(Residue(MENU, match.group().strip(), index))
-            text = self._menu.sub(" ", text)
+            menus = list(self._menu.finditer(paragraph))
+            if menus:  # as self._menu.sub(" ", paragraph), without reading the paragraph twice
+                pieces: list[str] = []
+                end = 0
+                for match in menus:
+                    removed.append(Residue(MENU, match.group().strip(), index))
+                    pieces += (paragraph[end:match.start()], " ")
+                    end = match.end()
+                text = "".join((*pieces, paragraph[end:]))
             if self._whole.match(text.strip()) and self._ui.search(text):
                 if text.strip():
                     removed.append(Residue(INTERFACE, text.strip(), index))
                 text = ""
-            else:
+            elif self._starts_ui.match(text) or self._ends_ui.match(text[::-1]):
                 for match in self._edge.finditer(text):
                     if len(self._ui.findall(match.group())) >= _MIN_INTERFACE_RUN:
                         removed.append(Residue(INTERFACE, match.group().strip(), index))
                         text = text.replace(match.group(), " ")
-            text = re.sub(r"[ \t]{2,}", " ", text).strip()
+            if "  " in text or "\t" in text:  # what _BLANKS needs: two blanks in a row hold one of these
+                text = _BLANKS.sub(" ", text)
+            text = text.strip()
             if text:
                 kept.append(text if text != paragraph.strip() else paragraph)
         return tuple(kept), tuple(removed)

@@ -21,10 +21,10 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
-from scraper.analyse.language import script_of
+from scraper.analyse.language import script_of, scripts_of
 from scraper.analyse.residue import MENU, Residue
 from scraper.records import Translation, TranslationSignal
 
@@ -51,6 +51,13 @@ _NATIVE = {
 }
 _SCRIPT_LANGUAGE = {"hangul": "ko", "kana": "ja", "han": "zh", "cyrillic": "ru", "arabic": "ar"}
 _WORD = re.compile(r"\w+")
+_WORD_CHARACTER = re.compile(r"\w")
+_PLAIN_GROUP = re.compile(r"\(\?:([A-Za-z ]+(?:\|[A-Za-z ]+)*)\)")
+
+
+# Characters outside ASCII that re.IGNORECASE matches to an ASCII letter (tests/test_translation.py checks
+# the list against `re` over all of Unicode): a word spelt with them still counts as the ASCII word.
+_ASCII_LOOKALIKES = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})  # İ ı ſ K(elvin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +68,115 @@ class Calque:
     target: str  # the language the calque is found in
     weight: float
     unless: str | None = None
+    # Words (lower case, ASCII) every match contains as whole words: a text lacking one is not searched.
+    words: frozenset[str] = frozenset()
+    # ...and groups of alternatives ("(?:this|the)") of which every match holds one's words.
+    choices: tuple[frozenset[frozenset[str]], ...] = ()
+    # `pattern` without its leading look-behind, which keeps `re` from skipping ahead to where the
+    # calque's first letters are; `find_calques` checks the look-behind itself.
+    scan: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+
+
+def word_key(word: str) -> str:
+    """A word of the text as calques' `words` are written: lower case, look-alikes of ASCII letters folded."""
+    return word.lower() if word.isascii() else word.translate(_ASCII_LOOKALIKES).lower()
+
+
+def _word_keys(words: Sequence[str]) -> set[str]:
+    """{word_key(w) for w in words}, the distinct words folded together as one string."""
+    joined = " ".join(set(words))
+    if not joined.isascii():
+        joined = joined.translate(_ASCII_LOOKALIKES)
+    return set(joined.lower().split(" "))
+
+
+def required_words(regex: str) -> tuple[frozenset[str], tuple[frozenset[frozenset[str]], ...]]:
+    """ASCII words every match of `regex` (wrapped as a calque is: no word character on either side) holds
+    as whole words: runs of letters at the top level with a required non-word character or an end of
+    the regex on each side; and choices, groups of plain alternatives such as "(?:this|the)", of which
+    every match holds one alternative's words. Anything this reading does not follow (a top-level `|`,
+    a class, escape or other group next to the word, a quantifier on a letter, group or boundary)
+    leaves that word out; a word left out only costs a search."""
+    # One entry per top-level item: a letter, " " for a required non-word character, "?" for anything else.
+    items: list[str] = []
+    groups: list[tuple[int, frozenset[frozenset[str]]]] = []  # (item index, alternatives' words)
+    i = 0
+    while i < len(regex):
+        char = regex[i]
+        if char == "|":
+            return frozenset(), ()
+        if char in "([":
+            end = _closing(regex, i)
+            plain = _PLAIN_GROUP.fullmatch(regex, i, end + 1)
+            if plain and regex[end + 1:end + 2] not in ("?", "*", "+", "{"):
+                groups.append((len(items), frozenset(frozenset(alternative.lower().split())
+                                                     for alternative in plain.group(1).split("|"))))
+            i = end
+            items.append("?")
+        elif char == "\\":
+            escaped = regex[i + 1:i + 2]
+            non_word = escaped in ("s", "W") or (escaped.isascii() and not (escaped.isalnum() or escaped == "_"))
+            items.append(" " if escaped and non_word else "?")
+            i += 1
+        elif char in "?*+{":
+            if items and not (char == "+" and items[-1] == " "):  # one or more spaces are still a boundary
+                items[-1] = "?"  # what is quantified is no longer required as written
+            if char == "{":
+                i = regex.find("}", i) % (len(regex) + 1)
+        elif char.isascii() and char.isalpha():
+            items.append(char.lower())
+        elif char.isascii() and not (char.isalnum() or char in "_.^$"):
+            items.append(" ")
+        else:
+            items.append("?")
+        i += 1
+    words = set()
+    for run in "".join(items).split(" "):  # the regex's ends count as boundaries
+        if run.isalpha():  # no "?" in it, and not empty
+            words.add(run)
+    choices = tuple(alternatives for index, alternatives in groups
+                    if (index == 0 or items[index - 1] == " ") and (index == len(items) - 1 or items[index + 1] == " ")
+                    and all(alternatives))
+    return frozenset(words), choices
+
+
+def _has_top_level_bar(regex: str) -> bool:
+    """Whether `regex` is an alternation at its top level (then the calque's look-behind binds only its
+    first branch, and the calque is searched as written)."""
+    i = 0
+    while i < len(regex):
+        if regex[i] == "|":
+            return True
+        i = _closing(regex, i) + 1 if regex[i] in "([" else i + (2 if regex[i] == "\\" else 1)
+    return False
+
+
+def _closing(regex: str, start: int) -> int:
+    """The index of the bracket closing the group or class opened at `start` (the end if none)."""
+    depth, i = 0, start
+    while i < len(regex):
+        char = regex[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i += 1
+            if i < len(regex) and regex[i] == "^":
+                i += 1
+            if i < len(regex) and regex[i] == "]":  # "[]...]": a leading bracket is a member
+                i += 1
+            while i < len(regex) and regex[i] != "]":
+                i += 2 if regex[i] == "\\" else 1
+            if depth == 0:
+                return i
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return len(regex)
 
 
 def parse_calques(text: str, name: str) -> tuple[Calque, ...]:
@@ -73,11 +189,15 @@ def parse_calques(text: str, name: str) -> tuple[Calque, ...]:
         if bool(phrase) == bool(pattern):
             raise ValueError(f"{name}: calque #{number}: give exactly one of phrase or pattern")
         regex = re.escape(phrase).replace(r"\ ", r"\s+") if phrase else pattern
+        # A phrase is literal: each of its ASCII words is in every match, whole.
+        words, choices = ((frozenset(w.lower() for w in _WORD.findall(phrase) if w.isascii() and w.isalpha()), ())
+                          if phrase else required_words(pattern))
         unless = entry.get("unless")
         if unless not in (None, "clock_time"):
             raise ValueError(f'{name}: calque #{number}: unknown condition "{unless}"')
         calques.append(Calque(re.compile(rf"(?<!\w){regex}(?!\w)", re.IGNORECASE), phrase or pattern,
-                              source, target, float(entry.get("weight", 1.0)), unless))
+                              source, target, float(entry.get("weight", 1.0)), unless, words, choices,
+                              None if _has_top_level_bar(regex) else re.compile(rf"{regex}(?!\w)", re.IGNORECASE)))
     return tuple(calques)
 
 
@@ -90,25 +210,55 @@ def load_calques() -> tuple[Calque, ...]:
     return tuple(calques)
 
 
-def find_calques(text: str, language: str, calques: Sequence[Calque]) -> list[tuple[Calque, str]]:
-    """Each calque of the text's language found, with its first occurrence as printed."""
+def find_calques(text: str, language: str, calques: Sequence[Calque], *,
+                 words: Sequence[str] | None = None) -> list[tuple[Calque, str]]:
+    """Each calque of the text's language found, with its first occurrence as printed. A calque is searched
+    for only in text holding all its `words` (each search reads the whole text; a set lookup does not);
+    `words` are the text's `\\w+` words if the caller has them already."""
+    calques = [calque for calque in calques if calque.target == language]
+    if not calques:
+        return []
     found = []
-    has_clock = bool(_CLOCK_TIME.search(text))
+    has_clock: bool | None = None
+    keys = _word_keys(_WORD.findall(text) if words is None else words)
     for calque in calques:
-        if calque.target != language or (calque.unless == "clock_time" and has_clock):
+        if not calque.words <= keys or not all(any(option <= keys for option in choice) for choice in calque.choices):
             continue
-        match = calque.pattern.search(text)
+        if calque.unless == "clock_time":
+            if has_clock is None:
+                has_clock = bool(_CLOCK_TIME.search(text))
+            if has_clock:
+                continue
+        match = _first_match(calque, text)
         if match:
             found.append((calque, match.group()))
     return found
+
+
+def _first_match(calque: Calque, text: str) -> re.Match[str] | None:
+    """`calque.pattern.search(text)`: the leftmost match of the scan pattern not preceded by a word character
+    (the same start, so the same match)."""
+    if calque.scan is None:
+        return calque.pattern.search(text)
+    position = 0
+    while (match := calque.scan.search(text, position)) is not None:
+        start = match.start()
+        if start == 0 or not _WORD_CHARACTER.match(text, start - 1):
+            return match
+        position = start + 1
+    return None
 
 
 def mixed_script_sentences(paragraphs: Sequence[str], language: str) -> list[tuple[str, str]]:
     """(sentence, foreign letters) for sentences carrying letters of a script their language does not
     use, outside brackets and quotes. Latin-script languages use Latin only."""
     native = _NATIVE.get(language, {"latin"})
-    found = []
+    found: list[tuple[str, str]] = []
+    if not scripts_of("\n".join(paragraphs)).keys() - native - {"other"}:  # the usual case: nothing foreign
+        return found
     for paragraph in paragraphs:
+        if not scripts_of(paragraph).keys() - native - {"other"}:  # no foreign letter in any of its sentences
+            continue
         for match in _SENTENCE.finditer(paragraph):
             sentence = match.group().strip()
             bare = _BRACKETED.sub(" ", sentence)
@@ -132,7 +282,10 @@ def assess(
 ) -> Translation:
     """Weigh the artefacts of one text (paragraphs already cleaned of `residue`) in `language`."""
     text = "\n\n".join(paragraphs)
-    if language == "und" or len(_WORD.findall(text)) < MIN_WORDS:
+    if language == "und":
+        return Translation()
+    words = _WORD.findall(text)
+    if len(words) < MIN_WORDS:
         return Translation()
     signals: list[TranslationSignal] = []
     weights: list[float] = []
@@ -142,7 +295,7 @@ def assess(
         signals.append(TranslationSignal("name_variants", tuple(name_variants)))
         weights.extend(WEIGHTS["name_group"] for _ in name_variants)
 
-    found = find_calques(text, language, calques)
+    found = find_calques(text, language, calques, words=words)
     if found:
         by_language: dict[str, float] = {}
         for calque, _ in found:
