@@ -229,3 +229,27 @@ def test_a_document_gives_each_paragraph_the_language_it_has_alone(monkeypatch: 
     assert [p.code for p in found.paragraphs][len(english[:6]):len(english[:6]) + 1] == ["de"]
     long_latin = sum(1 for language in alone if language.confidence > 0.99)
     assert calls < long_latin / 2  # one call for the document, one for each paragraph in doubt
+
+
+def test_the_answer_does_not_depend_on_the_process(tmp_path: Path) -> None:
+    """Worker processes each have their own hash seed: a close call (short text, a language outside the
+    candidates, words no lexicon knows) must come out the same in every one of them."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    texts = ["Det är en mycket vacker dag i Stockholm.", "Tack så mycket", "Kiitos paljon", "Mange tak",
+             "Dziękuję bardzo", "Bună ziua", "Goeie more", "ok ok", "Ciao bella", "Olá mundo", "Tak for mad",
+             "Velkommen hjem", "Xin chào", "Selamat pagi", "Habari yako"]
+    source = tmp_path / "texts.jsonl"
+    source.write_text("".join(json.dumps({"text": text}) + "\n" for text in texts), encoding="utf-8")
+    outputs = []
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run([sys.executable, "-m", "scraper", "analyse", str(source)], env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert len(outputs[0].splitlines()) == len(texts)
+    assert outputs[0] == outputs[1] == outputs[2]

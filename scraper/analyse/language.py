@@ -319,7 +319,9 @@ class LanguageDetector:
             self._lexicons = lexicon_module.load_all(sorted(self.candidates | set(lexicon_module.available())))
         if not languages <= self._lexicons.keys():
             return None
-        return {lang: self._lexicons[lang] for lang in languages}
+        # In a fixed order: a set's order changes with the process's hash seed, and an exact tie goes to the
+        # first language, so worker processes would otherwise disagree with each other.
+        return {lang: self._lexicons[lang] for lang in sorted(languages)}
 
     def _langdetect(self, text: str, allowed: set[str], boosts: Mapping[str, float]) -> Language:
         ranked = self._langdetect_ranked(text, allowed, boosts)
