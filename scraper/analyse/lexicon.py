@@ -29,6 +29,7 @@ WORDS_PER_LANGUAGE = 50_000
 _OOV_SHARE = 0.05  # probability mass a language keeps for words its list does not know
 _ALPHABET = 60  # uniform floor of the character model: about the letters one Latin language uses
 _BOUNDARY_START, _BOUNDARY_END = "\x02", "\x03"
+_MEMO_WINDOWS = 200_000  # character windows remembered per language (a few MB)
 _MEMO_WORDS = 50_000  # word scores remembered per language: news vocabulary repeats, but a daemon runs for weeks
 WORD = re.compile(r"[^\W\d_]+")
 
@@ -48,6 +49,9 @@ class Lexicon:
     context_backoff: Mapping[str, float]  # log(1 - lambda) of Witten-Bell for each context seen
     floor: float  # log of the uniform character probability
     _memo: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    # log P(last char | the three before) for each ORDER-character window met: a new word is mostly made of
+    # windows other words had, so its spelling costs one lookup a character instead of up to ORDER.
+    _windows: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def word_score(self, word: str) -> float:
         """log P(word) under this language: its frequency if listed, else its spelling's likelihood."""
@@ -69,9 +73,16 @@ class Lexicon:
 
     def chars_score(self, word: str) -> float:
         padded = _BOUNDARY_START * (ORDER - 1) + word + _BOUNDARY_END
+        windows = self._windows
+        if len(windows) >= _MEMO_WINDOWS:
+            windows.clear()
         total = 0.0
         for end in range(ORDER - 1, len(padded)):
-            total += self._char_logprob(padded, end)
+            window = padded[end - ORDER + 1:end + 1]
+            score = windows.get(window)
+            if score is None:
+                score = windows[window] = self._char_logprob(window, ORDER - 1)
+            total += score
         return total
 
     def _char_logprob(self, padded: str, end: int) -> float:
