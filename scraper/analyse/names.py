@@ -238,15 +238,16 @@ class Mention:
     def of(cls, words: tuple[str, ...], start: int, end: int) -> Mention:
         return cls(words, start, end, tuple(p for w in words for p in _parts(w)))
 
-    def tail(self, parts: int) -> str:
-        """The last `parts` syllables as printed: "Foreign Minister Choi Sun-hee", 3 → "Choi Sun-hee"."""
+    def tail(self, parts: int, split: Callable[[str], Sequence[str]] = _parts) -> str:
+        """The last `parts` syllables as printed: "Foreign Minister Choi Sun-hee", 3 → "Choi Sun-hee".
+        `split` gives a word's syllables."""
         taken: list[str] = []
         count = 0
         for word in reversed(self.words):
             if count >= parts:
                 break
             taken.append(word)
-            count += len(_parts(word))
+            count += len(split(word))
         return " ".join(reversed(taken))
 
 
@@ -429,14 +430,7 @@ class NameFinder:
 
     def _tail(self, mention: Mention, parts: int) -> str:
         """`mention.tail(parts)`, with the words' parts remembered."""
-        taken: list[str] = []
-        count = 0
-        for word in reversed(mention.words):
-            if count >= parts:
-                break
-            taken.append(word)
-            count += len(self.rules.parts(word))
-        return " ".join(reversed(taken))
+        return mention.tail(parts, self.rules.parts)
 
     def _which(self, matched: str) -> str:
         for pattern, canonical in self._patterns:
