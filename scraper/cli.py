@@ -262,6 +262,11 @@ async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline:
         return stand_ins[host]
 
     summary = Summary()
+    sizes: dict[str, int] = {}
+    for path in args.warc:
+        with contextlib.suppress(OSError):  # a missing file is reported when its turn comes
+            sizes[path] = os.path.getsize(path)
+    pipeline.observer.archives(sizes)
     async with _interruptible(pipeline, settings) as stop:
         for path in args.warc:
             if stop.is_set():

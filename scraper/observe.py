@@ -30,6 +30,13 @@ class Observer(Protocol):
 
     def hosts_paused(self, count: int) -> None: ...
 
+    def archives(self, sizes: dict[str, int]) -> None:
+        """The archive files a backfill is about to read, and their sizes in bytes."""
+
+    def archive_read(self, path: str, offset: int) -> None:
+        """An archive file is read up to `offset` (its size at the end); the first call is where this run
+        starts in it (a resumed run starts part-way)."""
+
 
 class NullObserver:
     def fetched(self, outlet: str, status: int, seconds: float, size: int) -> None:
@@ -54,6 +61,12 @@ class NullObserver:
         pass
 
     def hosts_paused(self, count: int) -> None:
+        pass
+
+    def archives(self, sizes: dict[str, int]) -> None:
+        pass
+
+    def archive_read(self, path: str, offset: int) -> None:
         pass
 
 
@@ -94,3 +107,11 @@ class Observers(NullObserver):
     def hosts_paused(self, count: int) -> None:
         for o in self.observers:
             o.hosts_paused(count)
+
+    def archives(self, sizes: dict[str, int]) -> None:
+        for o in self.observers:
+            o.archives(sizes)
+
+    def archive_read(self, path: str, offset: int) -> None:
+        for o in self.observers:
+            o.archive_read(path, offset)

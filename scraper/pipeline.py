@@ -7,6 +7,7 @@ No scheduling and no argv here: the daemon calls `poll` on a timer, backfill cal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
@@ -522,6 +523,7 @@ class Pipeline:
         """
         key = f"warc:{Path(path).resolve()}"
         start = int(self.state.progress(key) or 0)
+        self.observer.archive_read(path, start)
         counts: Counter[str] = Counter()
         items = iter(read_warc(path, hosts=hosts, start_offset=start, counts=counts))
         turns = InOrder()
@@ -565,6 +567,7 @@ class Pipeline:
             if not batch:
                 break
             self.observer.discovered("warc", len(batch))  # found so far: a WARC's count is known at its end
+            self.observer.archive_read(path, batch[-1].offset)
             for item in batch:
                 await slots.acquire()
                 if failure or (stop and stop.is_set()):
@@ -577,6 +580,9 @@ class Pipeline:
         await asyncio.gather(*tasks)
         if failure:
             raise failure[0]
+        if not (stop and stop.is_set()):
+            with contextlib.suppress(OSError):
+                self.observer.archive_read(path, os.path.getsize(path))
         if counts:
             log.info("%s: also passed over %s", path, ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())),
                      extra={"event": "warc_done"})

@@ -190,6 +190,9 @@ def test_warc_pages_become_records_with_provenance_and_no_network(tmp_path: Path
     assert result.returncode == 0, result.stderr
     summary = result.stdout.strip().splitlines()[-1]
     assert "http_404=1" in summary and "not_html=1" in summary
+    # Progress (no terminal here: plain lines) goes by the archive's bytes; the last line says all is read.
+    last_progress = [line for line in result.stderr.splitlines() if line.startswith("progress:")][-1]
+    assert last_progress.endswith("100% of the archives"), last_progress
     records = read_records(tmp_path / "output")
     assert sorted(r["url"] for r in records) == sorted(urls)
     for record in records:

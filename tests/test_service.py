@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from conftest import fixture_page, read_records, rss, run_cli, write_sources
 from localsite import LocalSite, Page
 
@@ -183,3 +184,32 @@ def test_backfill_progress_bar_on_a_terminal() -> None:
     progress.close()
     shown = screen.getvalue()
     assert "4/10" in shown and "articles/s" in shown and "ETA" in shown
+
+
+def test_archive_progress_goes_by_bytes_with_an_eta_at_this_runs_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from scraper import progress as module
+    from scraper.progress import BackfillProgress
+
+    clock = [1000.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
+    lines = io.StringIO()
+    progress = BackfillProgress(stream=lines, every=0.0, tty=False)
+    progress.archives({"a.warc.gz": 1000, "b.warc.gz": 3000})
+    progress.archive_read("a.warc.gz", 600)  # resumed: 600 bytes were read by an earlier run
+    clock[0] += 10
+    progress.discovered("warc", 32)
+    progress.archive_read("a.warc.gz", 1000)  # 400 bytes in 10 s: the 3,000 left take 75 s
+    progress.processed("warc")
+    assert lines.getvalue().splitlines()[-1] == "progress: 1/32 articles, 0.1/s, 25% of the archives, ETA 1m15s"
+    progress.archive_read("b.warc.gz", 3000)
+    progress.close()
+    assert lines.getvalue().splitlines()[-1].endswith(", 100% of the archives")
+
+    screen = io.StringIO()
+    bar = BackfillProgress(stream=screen, tty=True)
+    bar.archives({"a.warc.gz": 1000})
+    bar.archive_read("a.warc.gz", 250)
+    bar.close()
+    assert "25% of the archives" in screen.getvalue()
