@@ -40,11 +40,22 @@ _CJK_UNIT = re.compile(rf"[{_CJK}]")
 _HAN_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 
 
+# What normalise_text turns into spaces: characters of the Unicode categories P (punctuation), S (symbols),
+# Z (separators) and C (controls, format, unassigned). For ASCII a translate table; beyond ASCII, letters
+# and numbers (`\w`, never in those categories) are kept without a look, and the rest is looked up.
+_BLANKED = ("P", "S", "Z", "C")
+_ASCII_BLANKS = {code: " " for code in range(128) if unicodedata.category(chr(code)).startswith(_BLANKED)}
+_OTHER_THAN_WORDS = re.compile(r"[^\x00-\x7f\w]")  # non-ASCII and neither letter nor number
+
+
+def _blank_if_not_text(match: re.Match[str]) -> str:
+    return " " if unicodedata.category(match[0]).startswith(_BLANKED) else match[0]
+
+
 def normalise_text(text: str) -> str:
     """NFKC, case-folded, punctuation and symbols dropped, whitespace collapsed: the text a reader sees."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    kept = (ch if not unicodedata.category(ch).startswith(("P", "S", "Z", "C")) else " " for ch in folded)
-    return " ".join("".join(kept).split())
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_ASCII_BLANKS)
+    return " ".join(_OTHER_THAN_WORDS.sub(_blank_if_not_text, folded).split())
 
 
 def content_hash(body: str) -> str:
