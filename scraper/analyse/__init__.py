@@ -63,9 +63,9 @@ class Analysis:
 class Analyser:
     """Language, translation artefacts and names of article text; build once, use from one thread."""
 
-    def __init__(self, *, candidates: Iterable[str] = DEFAULT_CANDIDATES, alias_files: Sequence[str | Path] = (),
-                 seed: int = 0) -> None:
-        self.detector = LanguageDetector(seed=seed, candidates=candidates)
+    def __init__(self, *, candidates: Iterable[str] = DEFAULT_CANDIDATES, alias_files: Sequence[str | Path] = ()
+                 ) -> None:
+        self.detector = LanguageDetector(candidates=candidates)
         self.cleaner = ResidueCleaner.default()
         self.rules = Romanisation.load()
         self.names = NameFinder(load_aliases(alias_files), self.rules)

@@ -135,11 +135,10 @@ class LanguageDetector:
     """Deterministic language identification; holds langdetect's n-gram profiles and the lexicons.
 
     `detect(text, priors)` answers for a whole text: per paragraph (blank-line separated), then by share
-    of letters. `detect_paragraph` answers for one piece of text, however short. `seed` is accepted for
-    callers of the sampling langdetect this once wrapped; no reading is random any more.
+    of letters. `detect_paragraph` answers for one piece of text, however short. No reading is random.
     """
 
-    def __init__(self, seed: int = 0, candidates: Iterable[str] = DEFAULT_CANDIDATES,
+    def __init__(self, candidates: Iterable[str] = DEFAULT_CANDIDATES,
                  lexicons: Mapping[str, Lexicon] | None = None) -> None:
         factory = DetectorFactory()
         factory.load_profile(PROFILES_DIRECTORY)
