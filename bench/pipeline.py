@@ -3,7 +3,8 @@
 Builds a WARC.gz from the pages in ../shared/eval/extract/ (repeated under distinct URLs to --records), runs
 `scraper backfill --warc` with --workers 1 and --workers N as subprocesses (extraction, analysis, dedup and
 durable output included, start-up too), and `trafilatura.extract` over the same pages in this process.
-Each run also prints its CPU time per document (every process of it): where the wall-clock ratios come from.
+Each run also prints its CPU time per document (every process of it): where the wall-clock ratios come from;
+and the CPU cost of each stage a worker runs, measured in this process over the distinct pages.
 Last line: `pipeline: docs_per_s_1=… docs_per_s_all=… trafilatura_docs_per_s=… ratio_1=… ratio_all=…`.
 """
 
@@ -76,6 +77,49 @@ def bare(bodies: list[bytes], records: int) -> float:
     return time.perf_counter() - started
 
 
+def stages(bodies: list[bytes]) -> None:
+    """Where a worker's time goes: each CPU-bound stage in this process over the distinct pages, a cold
+    pass (as on text never seen) and a warm one (the analysis keeps word caches), next to trafilatura."""
+    from datetime import UTC, datetime
+
+    from scraper.analyse import Analyser
+    from scraper.dedup import content_hash, story_print
+    from scraper.errors import Skip
+    from scraper.extract import extract_article
+    from scraper.pipeline import analyse_page
+    from scraper.records import Fetched, Source
+
+    source = Source(id="bench", name="Bench", languages=(), homepage="https://bench.example/", timezone="UTC")
+    pages = [Fetched(url=f"https://bench.example/a/{n}", final_url=f"https://bench.example/a/{n}", status=200,
+                     content_type="text/html; charset=utf-8", text=body.decode("utf-8", errors="replace"),
+                     encoding="utf-8", fetched_at=datetime.now(UTC), size=len(body)) for n, body in enumerate(bodies)]
+    analyser = Analyser()
+    analyser.warm_up()
+    for label in ("cold", "warm"):
+        extract = analyse = printed = traf = 0.0
+        for page in pages:
+            started = time.process_time()
+            trafilatura.extract(page.text)
+            traf += time.process_time() - started
+            try:
+                started = time.process_time()
+                extract_article(page, source)
+                extract += time.process_time() - started
+                started = time.process_time()
+                record = analyse_page(page, source, analyser)  # extracts again: its own share is the rest
+                analyse += time.process_time() - started
+                started = time.process_time()
+                story_print(record)
+                content_hash(record.body)
+                printed += time.process_time() - started
+            except Skip:
+                pass
+        analyse -= extract
+        count = len(pages) / 1e3
+        print(f"  stages ({label}, ms per page): extraction={extract / count:.1f} analysis={analyse / count:.1f} "
+              f"fingerprint_and_hash={printed / count:.1f} bare_trafilatura={traf / count:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=2000)
@@ -89,6 +133,7 @@ def main() -> None:
         one = ours(warc, 1, Path(tmp) / "one", args.records)
         many = ours(warc, args.workers, Path(tmp) / "many", args.records)
     base = bare(bodies, args.records)
+    stages(bodies)
     rate_1, rate_all, rate_t = args.records / one, args.records / many, args.records / base
     print(f"ours, 1 worker:        {one:7.1f}s {rate_1:6.1f} docs/s")
     print(f"ours, {args.workers} workers:       {many:7.1f}s {rate_all:6.1f} docs/s")
