@@ -83,7 +83,7 @@ def stages(bodies: list[bytes]) -> None:
     from datetime import UTC, datetime
 
     from scraper.analyse import Analyser
-    from scraper.dedup import content_hash, story_print
+    from scraper.dedup import story_print
     from scraper.errors import Skip
     from scraper.extract import extract_article
     from scraper.pipeline import analyse_page
@@ -106,18 +106,18 @@ def stages(bodies: list[bytes]) -> None:
                 extract_article(page, source)
                 extract += time.process_time() - started
                 started = time.process_time()
-                record = analyse_page(page, source, analyser)  # extracts again: its own share is the rest
+                # Extracts again (its own share is the rest): language, artefacts, names, the content hash.
+                record = analyse_page(page, source, analyser)
                 analyse += time.process_time() - started
                 started = time.process_time()
                 story_print(record)
-                content_hash(record.body)
                 printed += time.process_time() - started
             except Skip:
                 pass
         analyse -= extract
         count = len(pages) / 1e3
         print(f"  stages ({label}, ms per page): extraction={extract / count:.1f} analysis={analyse / count:.1f} "
-              f"fingerprint_and_hash={printed / count:.1f} bare_trafilatura={traf / count:.1f}")
+              f"story_fingerprint={printed / count:.1f} bare_trafilatura={traf / count:.1f}")
 
 
 def main() -> None:
