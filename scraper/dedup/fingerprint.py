@@ -155,13 +155,11 @@ def fingerprint(lines: Sequence[str]) -> Fingerprint:
     tokens: list[str] = []
     starts: list[int] = []
     words = 0
-    cjk = 0  # CJK units: each is one character, so counted on the text in one C pass
     for line in lines:
         starts.append(len(tokens))
-        normal = unicodedata.normalize("NFKC", line).casefold()
-        tokens.extend(_UNIT.findall(normal))
-        cjk += len(_CJK_UNIT.findall(normal))
+        tokens.extend(units(line))
         words += word_count(line)
+    cjk = sum(1 for token in tokens if _CJK_UNIT.match(token))
     width = CJK_SHINGLE if cjk * 2 > len(tokens) else SHINGLE
     hashes = shingle_hashes(tokens, width)
     distinct = np.unique(hashes)
