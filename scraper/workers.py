@@ -23,19 +23,22 @@ from scraper.records import Fetched, Link, Record, Source
 _analyser: Analyser | None = None
 
 
-def _init(alias_files: Sequence[str]) -> None:
+def _init(alias_files: Sequence[str], parent: int) -> None:
     global _analyser
-    _follow_parent()
+    _follow_parent(parent)
     # Spawned processes start with no logging set up: the same format as the parent, warnings only.
     setup_logging(os.environ.get("SCRAPER_LOG_FORMAT", "json"), quiet=True)
     _analyser = Analyser(alias_files=alias_files)
     _analyser.warm_up()
 
 
-def _follow_parent() -> None:
+def _follow_parent(parent: int) -> None:
     """Exit when the parent dies (SIGKILL, a crash): an orphaned worker would hold the parent's
-    stdout and stderr open and live on forever, blocked on a queue nobody writes to."""
-    parent = os.getppid()
+    stdout and stderr open and live on forever, blocked on a queue nobody writes to. The parent's pid
+    comes from the parent itself: one that died while this worker was still starting has already
+    handed it on to init, and `getppid()` here would watch init."""
+    if os.getppid() != parent:
+        os._exit(1)
 
     def watch() -> None:
         while True:
@@ -64,7 +67,7 @@ def make_executor(workers: int, alias_files: Sequence[str]) -> Executor:
     if workers <= 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init, initargs=(tuple(alias_files),))
+                               initializer=_init, initargs=(tuple(alias_files), os.getpid()))
     # Start every worker now: each needs a second or two to import trafilatura and build its Analyser,
     # which then overlaps the parent's own start (state store, reconciling, the first discovery).
     for _ in range(workers):

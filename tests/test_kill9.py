@@ -42,6 +42,12 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) 
         final = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     assert kills >= min(ROUNDS, 30)
+    # The killed backfills' extraction workers follow them (each checks its parent every second), even
+    # those killed while their workers were still starting.
+    deadline = time.monotonic() + 10
+    while _workers_in(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _workers_in(tmp_path) == []
 
     output = tmp_path / "output"
     report = verify_output(output)
@@ -55,3 +61,15 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) 
         assert db.execute("SELECT count(*) FROM reports").fetchone()[0] == 300
     finally:
         db.close()
+
+
+def _workers_in(folder: Path) -> list[int]:
+    """Extraction worker processes (multiprocessing's spawn_main) running in `folder`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if b"spawn_main" in (entry / "cmdline").read_bytes() and (entry / "cwd").resolve() == folder.resolve():
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            continue  # not a process, gone meanwhile, or not ours to look at
+    return found
