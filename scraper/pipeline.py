@@ -328,22 +328,24 @@ class Pipeline:
 
         now = datetime.now(UTC)
         # One article found twice (a sitemap and an undated listing) is as old as the dated finding says.
+        keyed = [(canonicalize(link.url, source.strip_query), link) for link in found]
         dated: dict[str, datetime] = {}
-        for link in found:
+        for key, link in keyed:
             if link.published_at is not None:
-                dated.setdefault(canonicalize(link.url, source.strip_query), link.published_at)
+                dated.setdefault(key, link.published_at)
 
-        def with_date(link: Link) -> Link:
-            if link.published_at is None and (when := dated.get(canonicalize(link.url, source.strip_query))):
+        def with_date(link: Link, key: str) -> Link:
+            if link.published_at is None and (when := dated.get(key)):
                 return replace(link, published_at=when)
             return link
 
         if walked:
-            walked[:] = [replace(item, links=tuple(map(with_date, item.links))) for item in walked]
+            walked[:] = [replace(item, links=tuple(with_date(link, canonicalize(link.url, source.strip_query))
+                                                   for link in item.links)) for item in walked]
         fresh: dict[str, Link] = {}
         skipped: set[str] = set()
-        for link in map(with_date, found):
-            key = canonicalize(link.url, source.strip_query)
+        for key, link in keyed:
+            link = with_date(link, key)
             if key in fresh or key in skipped or self.state.known_url(key) or not self.state.retry_due(key, now):
                 continue
             if not _in_range(link.published_at, since, until):
