@@ -4,6 +4,7 @@
      ├── ConfigError    sources.toml (or a command-line value) is invalid: file, outlet, key, reason
      ├── StateError     the SQLite state store cannot be opened or written
      ├── OutputError    the output directory cannot be written
+     ├── WorkerError    the extraction worker processes cannot run (they die as they start)
      └── Skip           one item (a feed, a sitemap, an article) is dropped on purpose; the pipeline
                         counts it by `reason`, logs it and carries on. Never fatal.
 
@@ -36,6 +37,11 @@ class StateError(ScraperError):
 
 class OutputError(ScraperError):
     """The output directory is not writable."""
+
+
+class WorkerError(ScraperError):
+    """The extraction worker processes die before they can run anything: the run stops, and the pages in
+    flight are left for the next one (nothing is recorded for them)."""
 
 
 class Skip(ScraperError):

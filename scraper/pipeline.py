@@ -15,7 +15,8 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ from scraper.dedup import DedupOptions, DuplicateIndex, StoryPrint, content_hash
 from scraper.discover import parse_feed, parse_sitemap
 from scraper.discover.listings import Listing, listing_pages, parse_listing, stop_reason
 from scraper.discover.warc import ArchivedPage, WarcSkip, read_warc
-from scraper.errors import OutputError, Skip
+from scraper.errors import OutputError, ScraperError, Skip, WorkerError
 from scraper.extract import extract_article
 from scraper.fetch import Fetcher
 from scraper.fetch.conditional import after_fetch, request_headers
@@ -37,7 +38,7 @@ from scraper.records import Archive, Fetched, Link, Record, Source
 from scraper.sink import Sink
 from scraper.state import State
 from scraper.urls import canonicalize, record_id
-from scraper.workers import make_executor, prepare_in_worker
+from scraper.workers import make_executor, prepare_in_worker, worker_ready
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ MAX_SITEMAPS_PER_BACKFILL = 5000
 POLL_LISTING_PAGES = 3
 FAULT_EXIT = 137  # what a SIGKILLed process reports
 WORKERS_PER_POLL = 8
+# New worker pools started in a row, each checked to run an empty task, before the run gives up on them.
+MAX_POOL_STARTS = 3
 # A {date} listing page this many days old no longer changes: a backfill that has every article it
 # lists marks it done and does not read it again for the same range.
 SETTLED_DAYS = 2
@@ -136,13 +139,27 @@ class InOrder:
         self._next = 0
         self._done: set[int] = set()
         self._waiters: dict[int, asyncio.Future[None]] = {}
+        self._stopped: ScraperError | None = None
 
     async def wait(self, position: int) -> None:
+        if self._stopped is not None:
+            raise type(self._stopped)(*self._stopped.args)
         if self._next != position:
             waiter = self._waiters[position] = asyncio.get_running_loop().create_future()
             await waiter
 
+    def stop(self, error: ScraperError) -> None:
+        """No later number gets its turn: each one waiting, or to wait, gets `error` (a copy) instead.
+        For a failure that ends the run, so that nothing after the failed task is recorded."""
+        self._stopped = error
+        for waiter in self._waiters.values():
+            if not waiter.done():
+                waiter.set_exception(type(error)(*error.args))
+        self._waiters.clear()
+
     def done(self, position: int) -> None:
+        if self._stopped is not None:
+            return
         self._done.add(position)
         while self._next in self._done:
             self._done.discard(self._next)
@@ -150,6 +167,47 @@ class InOrder:
         waiter = self._waiters.pop(self._next, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+
+class Quarantine:
+    """Pages run in the worker pool together; a suspect (a page in flight when a worker died) runs alone.
+
+    A dead worker breaks the whole pool: every page in flight fails with it, and nothing says which one
+    killed it. Each runs again with nothing beside it, so the one that kills a worker once more is the
+    culprit, and the others are not blamed for it.
+    """
+
+    def __init__(self) -> None:
+        self._running = 0  # pages in the pool now
+        self._suspects = 0  # suspects waiting to run, or running
+        self._alone = False  # a suspect is running
+        self._changed = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def together(self) -> AsyncIterator[None]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._suspects == 0)
+            self._running += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def alone(self) -> AsyncIterator[None]:
+        async with self._changed:
+            self._suspects += 1
+            await self._changed.wait_for(lambda: self._running == 0 and not self._alone)
+            self._alone = True
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._suspects -= 1
+                self._alone = False
+                self._changed.notify_all()
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +257,10 @@ class Pipeline:
         # Extraction is CPU-bound: one thread (trafilatura's caches are not thread-safe) when `workers` is 0,
         # else that many processes.
         self._alias_files = alias_files
-        self._executor = make_executor(workers, alias_files)
+        self._executor = make_executor(workers, alias_files, fault)
+        self._pool_lock = asyncio.Lock()
+        self._quarantine = Quarantine()
+        self._pool_failed = ""  # why the worker pools were given up on, once they were
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -210,17 +271,46 @@ class Pipeline:
             if self.analyser is None:
                 self.analyser = Analyser(alias_files=self._alias_files)
             return await loop.run_in_executor(self._executor, prepare_page, fetched, source, self.analyser, link)
-        executor = self._executor
-        try:
-            return await loop.run_in_executor(executor, prepare_in_worker, fetched, source, link)
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory): the pool is unusable from then on. Start a new one
-            # once for everyone waiting on the old one, and give this page one more try.
-            if self._executor is executor:
+        suspect = False
+        while True:
+            if self._pool_failed:
+                raise WorkerError(self._pool_failed)
+            async with self._quarantine.alone() if suspect else self._quarantine.together():
+                executor = self._executor
+                try:
+                    return await loop.run_in_executor(executor, prepare_in_worker, fetched, source, link)
+                except BrokenProcessPool:
+                    # A worker died (killed, out of memory, or on one of the pages in flight): the pool is
+                    # unusable from then on. A new one, and one more try for the page, alone.
+                    await self._replace_pool(executor)
+            if suspect:
+                # It killed a worker with nothing else running, and a new pool ran its empty task since.
+                raise Skip("worker_died", "its extraction worker died on it, twice")
+            suspect = True
+
+    async def _replace_pool(self, broken: Executor) -> None:
+        """A new pool for a broken one, started once for all the pages that saw it break, and checked to run
+        an empty task: workers that die as they start are no page's fault. WorkerError after
+        MAX_POOL_STARTS pools in a row that could not."""
+        async with self._pool_lock:
+            if self._pool_failed:
+                raise WorkerError(self._pool_failed)
+            if self._executor is not broken:
+                return  # replaced, and checked, while this page waited for the lock
+            loop = asyncio.get_running_loop()
+            for _ in range(MAX_POOL_STARTS):
                 log.error("an extraction worker died; starting a new pool", extra={"event": "pool_restart"})
-                executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = make_executor(self.workers, self._alias_files)
-            return await loop.run_in_executor(self._executor, prepare_in_worker, fetched, source, link)
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._executor = broken = make_executor(self.workers, self._alias_files, self._fault)
+                try:
+                    await loop.run_in_executor(broken, worker_ready)
+                    return
+                except BrokenProcessPool:
+                    continue
+            self._pool_failed = (f"the extraction workers die as they start ({MAX_POOL_STARTS} new pools in a row; "
+                                 "out of memory?): stopped, the pages in flight are left for the next run")
+            log.error(self._pool_failed, extra={"event": "pool_failed"})
+            raise WorkerError(self._pool_failed)
 
     def flush(self) -> None:
         """Make written records durable, then (only then) record them in the state store."""
@@ -434,6 +524,11 @@ class Pipeline:
                 self._finish(source, link, summary, since, until, *prepared, archive)
             if on_turn is not None:
                 on_turn()  # still this link's turn: whatever it records follows every earlier link
+        except (OutputError, WorkerError) as exc:
+            # The run ends here: no later link may take its turn and record its progress past this one.
+            if turns is not None:
+                turns.stop(exc)
+            raise
         finally:
             if turns is not None:
                 turns.done(position)
@@ -447,6 +542,8 @@ class Pipeline:
             return fetched, *await self._analyse(fetched, source, link)
         except Skip as skip:
             self._skipped(summary, source, link.url, skip)
+        except WorkerError:
+            raise  # no fault of the page's: it is left for the next run
         except Exception as exc:
             # A bug or a pathological page in a library must cost one article, never the daemon.
             log.exception("%s: extracting %s failed", source.id, link.url)
@@ -531,7 +628,7 @@ class Pipeline:
         turns = InOrder()
         slots = asyncio.Semaphore(WORKERS_PER_POLL + 2 * self.workers)
         tasks: set[asyncio.Task[None]] = set()
-        failure: list[OutputError] = []
+        failure: list[OutputError | WorkerError] = []
         position = 0
 
         async def one(item: ArchivedPage | WarcSkip, position: int) -> None:
@@ -557,8 +654,8 @@ class Pipeline:
                 await self.process(source, link, summary, since, until, fetched=item.fetched,
                                    archive=Archive(str(path), item.offset), turns=turns, position=position,
                                    on_turn=advance)
-            except OutputError as exc:
-                failure.append(exc)  # process() has passed its turn on; the reading loop stops
+            except (OutputError, WorkerError) as exc:
+                failure.append(exc)  # process() has stopped the turns; the reading loop stops
             finally:
                 slots.release()
                 self.observer.processed("warc")
@@ -617,7 +714,7 @@ class Pipeline:
         for position, link in enumerate(links):
             queue.put_nowait((position, link))
         turns = InOrder()
-        failure: list[OutputError] = []
+        failure: list[OutputError | WorkerError] = []
 
         async def worker() -> None:
             while not queue.empty() and not failure and not (stop and stop.is_set()):
@@ -625,7 +722,7 @@ class Pipeline:
                 try:
                     await self.process(source, link, summary, since, until, turns=turns, position=position,
                                        fetched=from_feed(link) if source.from_feed else None)
-                except OutputError as exc:
+                except (OutputError, WorkerError) as exc:
                     failure.append(exc)  # the other workers stop too: nothing can be written now
                 finally:
                     self.observer.processed(source.id)

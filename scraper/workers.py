@@ -4,6 +4,10 @@ every core.
 Each worker process builds its own Analyser once, in the pool's initializer, and keeps it in this
 module: the one module-level cache in the package, and by necessity, since a process pool can only
 call plain functions. The event-loop process never touches it.
+
+`fault` is a test hook, as SCRAPER_FAULT is for the parent: "worker_start" makes every worker die as it
+starts (what an out-of-memory kill or a broken installation looks like to the parent), and
+"worker_dies_on:TEXT" makes a worker die on the pages whose URL contains TEXT (a page that crashes it).
 """
 
 from __future__ import annotations
@@ -21,11 +25,16 @@ from scraper.logs import setup_logging
 from scraper.records import Fetched, Link, Record, Source
 
 _analyser: Analyser | None = None
+_dies_on = ""  # the "worker_dies_on:" test hook's TEXT
+_FAULT_EXIT = 137  # what a SIGKILLed process reports
 
 
-def _init(alias_files: Sequence[str], parent: int) -> None:
-    global _analyser
+def _init(alias_files: Sequence[str], parent: int, fault: str = "") -> None:
+    global _analyser, _dies_on
     _follow_parent(parent)
+    if fault == "worker_start":
+        os._exit(_FAULT_EXIT)
+    _dies_on = fault.removeprefix("worker_dies_on:") if fault.startswith("worker_dies_on:") else ""
     # Spawned processes start with no logging set up: the same format as the parent, warnings only.
     setup_logging(os.environ.get("SCRAPER_LOG_FORMAT", "json"), quiet=True)
     _analyser = Analyser(alias_files=alias_files)
@@ -53,10 +62,12 @@ def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tu
     from scraper.pipeline import prepare_page  # imported here: pipeline imports this module
 
     assert _analyser is not None, "worker used before its initializer ran"
+    if _dies_on and _dies_on in fetched.url:
+        os._exit(_FAULT_EXIT)
     return prepare_page(fetched, source, _analyser, link)
 
 
-def make_executor(workers: int, alias_files: Sequence[str]) -> Executor:
+def make_executor(workers: int, alias_files: Sequence[str], fault: str = "") -> Executor:
     """A pool of `workers` processes; one extraction thread in this process when `workers` is 0.
 
     With processes the event-loop process only reads, deduplicates and writes, on another core; one
@@ -67,13 +78,14 @@ def make_executor(workers: int, alias_files: Sequence[str]) -> Executor:
     if workers <= 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init, initargs=(tuple(alias_files), os.getpid()))
+                               initializer=_init, initargs=(tuple(alias_files), os.getpid(), fault))
     # Start every worker now: each needs a second or two to import trafilatura and build its Analyser,
     # which then overlaps the parent's own start (state store, reconciling, the first discovery).
     for _ in range(workers):
-        pool.submit(_ready)
+        pool.submit(worker_ready)
     return pool
 
 
-def _ready() -> None:
-    """Nothing: submitted once per worker so that the pool starts them at once."""
+def worker_ready() -> None:
+    """Nothing: submitted once per worker so that the pool starts them at once, and run to check that a new
+    pool's workers start at all."""

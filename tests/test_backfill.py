@@ -270,3 +270,33 @@ def test_a_dead_worker_is_replaced_and_no_page_is_lost(tmp_path: Path) -> None:
     records = read_records(tmp_path / "output")
     assert sorted(r["url"] for r in records) == sorted(urls)
     assert stdout.strip().splitlines()[-1].startswith("backfill: written=40 ")
+
+
+def test_a_page_that_kills_its_worker_is_skipped_and_the_pages_beside_it_are_not(tmp_path: Path) -> None:
+    # The pool breaks with a dozen pages in flight; each runs again alone, and only the culprit dies again.
+    urls = _warc(tmp_path / "crawl.warc.gz", 12)
+    env = _short_segments_outlet(tmp_path)
+    culprit = urls[5]
+    result = run_cli("backfill", "--workers", "2", "--warc", str(tmp_path / "crawl.warc.gz"), cwd=tmp_path,
+                     env={**env, "SCRAPER_FAULT": f"worker_dies_on:{culprit}"}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith("backfill: written=11 ") and "worker_died=1" in summary
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(u for u in urls if u != culprit)
+    assert "pool_restart" in result.stderr
+
+
+def test_workers_that_cannot_start_stop_the_backfill_and_the_next_run_loses_nothing(tmp_path: Path) -> None:
+    urls = _warc(tmp_path / "crawl.warc.gz", 12)
+    env = _short_segments_outlet(tmp_path)
+    command = ("backfill", "--workers", "2", "--warc", str(tmp_path / "crawl.warc.gz"))
+    failed = run_cli(*command, cwd=tmp_path, env={**env, "SCRAPER_FAULT": "worker_start"}, timeout=300)
+    assert failed.returncode == 1
+    assert "the extraction workers die as they start" in failed.stderr.strip().splitlines()[-1]
+    assert read_records(tmp_path / "output") == []
+    # Nothing was recorded as failed or done: the next run, with workers that start, does every page once.
+    again = run_cli(*command, cwd=tmp_path, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().splitlines()[-1].startswith("backfill: written=12 ")
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(urls)
+    assert verify_output(tmp_path / "output").ok

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from conftest import read_records, rss, run_cli, write_sources
 from localsite import LocalSite, Page
 from test_output_contract import article_page
+
+from scraper.errors import WorkerError
+from scraper.pipeline import InOrder, Quarantine
 
 
 def _site() -> LocalSite:
@@ -44,3 +48,52 @@ def test_two_workers_write_what_one_worker_writes(tmp_path: Path) -> None:
     one, two = _decisions(tmp_path / "w1" / "output"), _decisions(tmp_path / "w2" / "output")
     assert one == two
     assert sum(1 for _, duplicate, _, _ in one if duplicate) == 6
+
+
+def test_after_a_run_ending_failure_no_later_link_takes_its_turn() -> None:
+    # Link 1 fails for the whole run while 2 and 3 wait their turn: they must not record anything after it
+    # (a WARC's progress would pass link 1, and a re-run would never read it again).
+    async def scenario() -> tuple[list[int], list[str]]:
+        turns, recorded, refused = InOrder(), [], []
+
+        async def link(position: int, fails: bool = False) -> None:
+            try:
+                if fails:
+                    await asyncio.sleep(0.01)
+                    raise WorkerError("workers die")
+                await turns.wait(position)
+                recorded.append(position)
+            except WorkerError as exc:
+                refused.append(f"{position}: {exc}")
+                turns.stop(exc)
+            finally:
+                turns.done(position)
+
+        await asyncio.gather(link(3), link(2), link(1, fails=True), link(0))
+        await link(4)  # comes after the failure: refused at once
+        return recorded, sorted(refused)
+
+    recorded, refused = asyncio.run(scenario())
+    assert recorded == [0]
+    assert refused == ["1: workers die", "2: workers die", "3: workers die", "4: workers die"]
+
+
+def test_a_suspect_page_runs_with_nothing_beside_it() -> None:
+    async def scenario() -> list[tuple[str, int]]:
+        quarantine, running, seen = Quarantine(), set(), []
+
+        async def page(name: str, suspect: bool, delay: float) -> None:
+            await asyncio.sleep(delay)
+            async with quarantine.alone() if suspect else quarantine.together():
+                running.add(name)
+                seen.append((name, len(running)))
+                await asyncio.sleep(0.02)
+                running.discard(name)
+
+        await asyncio.gather(page("a", False, 0), page("b", False, 0), page("s1", True, 0.005),
+                             page("s2", True, 0.005), page("c", False, 0.01))
+        return seen
+
+    seen = dict(asyncio.run(scenario()))
+    assert seen["s1"] == seen["s2"] == 1  # each suspect alone, after a and b are done, before c starts
+    assert seen["a"] == 1 and seen["b"] == 2 and seen["c"] == 1
