@@ -31,7 +31,7 @@ from scraper.fetch.guard import check_textual, decode_text
 from scraper.logs import setup_logging
 from scraper.metrics import Metrics
 from scraper.observe import Observers
-from scraper.pipeline import Pipeline, Summary, analyse_page
+from scraper.pipeline import PAGE_TIMEOUT, Pipeline, Summary, analyse_page
 from scraper.progress import BackfillProgress
 from scraper.records import Fetched, Settings, Source
 from scraper.service import parse_listen
@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="with --warc: only pages of this host or its subdomains (repeatable)")
     backfill.add_argument("--workers", type=_positive_int_arg, default=os.cpu_count() or 1, metavar="N",
                           help="processes for extraction and analysis (default: the number of cores)")
+    backfill.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
+                          help=f"skip a page whose extraction takes longer (extract_timeout; default {PAGE_TIMEOUT:g})")
     backfill.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
                           help="when stderr is not a terminal, a progress line this often (default 10)")
 
@@ -116,6 +118,16 @@ def _positive_int_arg(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f'expected a whole number of at least 1, got "{text}"')
     return int(text)
+
+
+def _seconds_arg(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f'expected a number of seconds above 0, got "{text}"')
+    return seconds
 
 
 def _listen_arg(text: str) -> tuple[str, int] | None:
@@ -178,7 +190,8 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
         load_aliases(settings.alias_files)
     pipeline = Pipeline(fetcher, state, sink, analyser, observer=observer,
                         dedup=dedup, workers=workers, alias_files=settings.alias_files,
-                        fault=os.environ.get("SCRAPER_FAULT", ""))
+                        fault=os.environ.get("SCRAPER_FAULT", ""),
+                        page_timeout=args.page_timeout if verb == "backfill" else PAGE_TIMEOUT)
     try:
         pipeline.reconcile({s.id: s.strip_query for s in settings.sources})
         if verb == "run":

@@ -53,6 +53,8 @@ FAULT_EXIT = 137  # what a SIGKILLed process reports
 WORKERS_PER_POLL = 8
 # New worker pools started in a row, each checked to run an empty task, before the run gives up on them.
 MAX_POOL_STARTS = 3
+# Seconds a page may take in a worker process: the longest eval page takes well under one.
+PAGE_TIMEOUT = 120.0
 # A {date} listing page this many days old no longer changes: a backfill that has every article it
 # lists marks it done and does not read it again for the same range.
 SETTLED_DAYS = 2
@@ -245,6 +247,7 @@ class Pipeline:
         workers: int = 0,
         alias_files: tuple[str, ...] = (),
         fault: str = "",
+        page_timeout: float = PAGE_TIMEOUT,
     ) -> None:
         self.fetcher = fetcher
         self.state = state
@@ -253,11 +256,12 @@ class Pipeline:
         self.observer = observer or NullObserver()
         self.workers = workers
         self._fault = fault
+        self._page_timeout = page_timeout  # in worker processes only: a thread cannot be interrupted
         self._index = DuplicateIndex(state, dedup)
         # Extraction is CPU-bound: one thread (trafilatura's caches are not thread-safe) when `workers` is 0,
         # else that many processes.
         self._alias_files = alias_files
-        self._executor = make_executor(workers, alias_files, fault)
+        self._executor = make_executor(workers, alias_files, fault, page_timeout)
         self._pool_lock = asyncio.Lock()
         self._quarantine = Quarantine()
         self._pool_failed = ""  # why the worker pools were given up on, once they were
@@ -301,7 +305,8 @@ class Pipeline:
             for _ in range(MAX_POOL_STARTS):
                 log.error("an extraction worker died; starting a new pool", extra={"event": "pool_restart"})
                 broken.shutdown(wait=False, cancel_futures=True)
-                self._executor = broken = make_executor(self.workers, self._alias_files, self._fault)
+                self._executor = broken = make_executor(self.workers, self._alias_files, self._fault,
+                                                        self._page_timeout)
                 try:
                     await loop.run_in_executor(broken, worker_ready)
                     return

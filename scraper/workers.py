@@ -6,14 +6,16 @@ module: the one module-level cache in the package, and by necessity, since a pro
 call plain functions. The event-loop process never touches it.
 
 `fault` is a test hook, as SCRAPER_FAULT is for the parent: "worker_start" makes every worker die as it
-starts (what an out-of-memory kill or a broken installation looks like to the parent), and
-"worker_dies_on:TEXT" makes a worker die on the pages whose URL contains TEXT (a page that crashes it).
+starts (what an out-of-memory kill or a broken installation looks like to the parent),
+"worker_dies_on:TEXT" makes a worker die on the pages whose URL contains TEXT (a page that crashes it), and
+"worker_hangs_on:TEXT" makes it hang on them (a page that sends an extractor into an endless loop).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Sequence
@@ -21,20 +23,23 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from scraper.analyse import Analyser
 from scraper.dedup import StoryPrint
+from scraper.errors import Skip
 from scraper.logs import setup_logging
 from scraper.records import Fetched, Link, Record, Source
 
 _analyser: Analyser | None = None
-_dies_on = ""  # the "worker_dies_on:" test hook's TEXT
+_fault = ""  # the test hook
+_page_timeout = 0.0  # seconds; 0 = none
 _FAULT_EXIT = 137  # what a SIGKILLed process reports
 
 
-def _init(alias_files: Sequence[str], parent: int, fault: str = "") -> None:
-    global _analyser, _dies_on
+def _init(alias_files: Sequence[str], parent: int, fault: str = "", page_timeout: float = 0.0) -> None:
+    global _analyser, _fault, _page_timeout
     _follow_parent(parent)
     if fault == "worker_start":
         os._exit(_FAULT_EXIT)
-    _dies_on = fault.removeprefix("worker_dies_on:") if fault.startswith("worker_dies_on:") else ""
+    _fault, _page_timeout = fault, page_timeout
+    signal.signal(signal.SIGALRM, _out_of_time)
     # Spawned processes start with no logging set up: the same format as the parent, warnings only.
     setup_logging(os.environ.get("SCRAPER_LOG_FORMAT", "json"), quiet=True)
     _analyser = Analyser(alias_files=alias_files)
@@ -62,12 +67,26 @@ def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tu
     from scraper.pipeline import prepare_page  # imported here: pipeline imports this module
 
     assert _analyser is not None, "worker used before its initializer ran"
-    if _dies_on and _dies_on in fetched.url:
-        os._exit(_FAULT_EXIT)
-    return prepare_page(fetched, source, _analyser, link)
+    # The page's time limit: the alarm interrupts Python code, which is where an extractor loops (it cannot
+    # interrupt one long call into C, a regular expression or a parser, until the call returns).
+    signal.setitimer(signal.ITIMER_REAL, _page_timeout)
+    try:
+        if _fault:
+            action, _, text = _fault.partition(":")
+            if text and text in fetched.url and action == "worker_dies_on":
+                os._exit(_FAULT_EXIT)
+            if text and text in fetched.url and action == "worker_hangs_on":
+                time.sleep(3600)
+        return prepare_page(fetched, source, _analyser, link)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def make_executor(workers: int, alias_files: Sequence[str], fault: str = "") -> Executor:
+def _out_of_time(signum: int, frame: object) -> None:
+    raise Skip("extract_timeout", f"extraction took over {_page_timeout:g}s")
+
+
+def make_executor(workers: int, alias_files: Sequence[str], fault: str = "", page_timeout: float = 0.0) -> Executor:
     """A pool of `workers` processes; one extraction thread in this process when `workers` is 0.
 
     With processes the event-loop process only reads, deduplicates and writes, on another core; one
@@ -78,7 +97,7 @@ def make_executor(workers: int, alias_files: Sequence[str], fault: str = "") -> 
     if workers <= 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init, initargs=(tuple(alias_files), os.getpid(), fault))
+                               initializer=_init, initargs=(tuple(alias_files), os.getpid(), fault, page_timeout))
     # Start every worker now: each needs a second or two to import trafilatura and build its Analyser,
     # which then overlaps the parent's own start (state store, reconciling, the first discovery).
     for _ in range(workers):

@@ -300,3 +300,24 @@ def test_workers_that_cannot_start_stop_the_backfill_and_the_next_run_loses_noth
     assert again.stdout.strip().splitlines()[-1].startswith("backfill: written=12 ")
     assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(urls)
     assert verify_output(tmp_path / "output").ok
+
+
+def test_a_page_that_hangs_is_skipped_at_its_time_limit(tmp_path: Path) -> None:
+    urls = _warc(tmp_path / "crawl.warc.gz", 8)
+    env = _short_segments_outlet(tmp_path)
+    stuck = urls[3]
+    started = clock.monotonic()
+    result = run_cli("backfill", "--workers", "2", "--page-timeout", "2", "--warc", str(tmp_path / "crawl.warc.gz"),
+                     cwd=tmp_path, env={**env, "SCRAPER_FAULT": f"worker_hangs_on:{stuck}"}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith("backfill: written=7 ") and "extract_timeout=1" in summary
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(u for u in urls if u != stuck)
+    assert clock.monotonic() - started < 120  # the hook hangs for an hour
+    assert "pool_restart" not in result.stderr  # the worker lives on
+
+
+def test_page_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
+    for bad in ("0", "-3", "soon", "inf"):
+        result = run_cli("backfill", "--page-timeout", bad, "--warc", "x.warc", cwd=tmp_path)
+        assert result.returncode == 2 and "--page-timeout" in result.stderr
