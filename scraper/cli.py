@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "'off' for none)")
     run.add_argument("--grace", type=float, default=DEFAULT_GRACE, metavar="SECONDS",
                      help=f"time in-flight fetches get after SIGTERM (default {DEFAULT_GRACE:g})")
+    run.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
+                     help=f"skip a page whose extraction takes longer (extract_timeout; default {PAGE_TIMEOUT:g})")
 
     backfill = verbs.add_parser("backfill", help="poll the outlets once and exit with a summary")
     backfill.add_argument("--source", action="append", default=[], metavar="ID", help="only this outlet (repeatable)")
@@ -181,8 +183,9 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
                       pause_for=settings.pause_for, observer=observer)
     # SCRAPER_FAULT is a test hook: "after_publish" dies between a segment's rename and its state commit.
     dedup = DedupOptions(window=timedelta(seconds=settings.dedup_window))
-    # A backfill extracts in `--workers` processes; the daemon in one thread of its own (0 processes).
-    workers = args.workers if verb == "backfill" else 0
+    # A backfill extracts in `--workers` processes; the daemon in one: a page that crashes a C library, or loops,
+    # costs that page, not the daemon, and extraction does not hold the event loop (health, fetching) up.
+    workers = args.workers if verb == "backfill" else 1
     # With worker processes each builds its own Analyser and the parent never analyses: it only checks the
     # alias files, so that a mistake in one still stops start-up.
     analyser = Analyser(alias_files=settings.alias_files) if workers == 0 else None
@@ -191,7 +194,7 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     pipeline = Pipeline(fetcher, state, sink, analyser, observer=observer,
                         dedup=dedup, workers=workers, alias_files=settings.alias_files,
                         fault=os.environ.get("SCRAPER_FAULT", ""),
-                        page_timeout=args.page_timeout if verb == "backfill" else PAGE_TIMEOUT)
+                        page_timeout=args.page_timeout)
     try:
         pipeline.reconcile({s.id: s.strip_query for s in settings.sources})
         if verb == "run":

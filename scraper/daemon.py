@@ -84,6 +84,8 @@ class Daemon:
         problems += output_problems(self.output_root)
         if self._output_error:
             problems.append(f"the last write failed: {self._output_error}")
+        if self.pipeline.worker_problem:
+            problems.append(self.pipeline.worker_problem)
         return problems
 
     async def _poll(self, source: Source) -> None:

@@ -266,6 +266,11 @@ class Pipeline:
         self._quarantine = Quarantine()
         self._pool_failed = ""  # why the worker pools were given up on, once they were
 
+    @property
+    def worker_problem(self) -> str:
+        """Why extraction cannot run (its worker processes die as they start); empty when it can."""
+        return self._pool_failed
+
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 

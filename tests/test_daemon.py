@@ -77,3 +77,37 @@ def test_daemon_polls_on_schedule_and_drains_on_sigterm(tmp_path: Path) -> None:
     copy = next(r for r in records if r["url"] == site.url("/b/1"))
     assert copy["duplicate_of"] == next(r["id"] for r in records if r["url"] == site.url("/a/1"))
     assert not list(output.rglob(".*.tmp"))
+
+
+def test_a_page_that_crashes_its_worker_costs_the_daemon_that_page_only(tmp_path: Path) -> None:
+    # Extraction runs in a worker process: a page that kills it (a crash in a C library) is skipped, the worker
+    # is replaced, and the daemon goes on polling.
+    with LocalSite() as site:
+        base = site.url("")
+        site.routes.update({"/a/1": Page(fixture_page("wire-1.html", base)),
+                            "/a/crash": Page(BRIEF), "/a/3": Page(fixture_page("daily-1.html", base))})
+        items = [("one", site.url("/a/1"), "Fri, 31 Oct 2025 00:12:00 GMT"),
+                 ("crash", site.url("/a/crash"), "Sat, 01 Nov 2025 00:30:00 GMT")]
+        site.routes["/feed"] = Page(rss(items), "application/rss+xml")
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "interval": "1s", "feeds": [site.url("/feed")]}])
+        output = tmp_path / "output"
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")},
+               "SCRAPER_FAULT": "worker_dies_on:/a/crash"}
+        daemon = subprocess.Popen([sys.executable, "-m", "scraper", "run", "--listen", "off"], cwd=tmp_path, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert _wait(lambda: len(read_records(output)) == 1, 60), "first poll wrote nothing"
+            items.append(("three", site.url("/a/3"), "Sun, 02 Nov 2025 00:30:00 GMT"))
+            site.routes["/feed"] = Page(rss(items), "application/rss+xml")
+            assert _wait(lambda: len(read_records(output)) == 2, 60), "the daemon stopped after the crash"
+            assert daemon.poll() is None
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=15)
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+            _, stderr = daemon.communicate(timeout=10)
+    assert daemon.returncode == 0, stderr
+    assert sorted(r["url"] for r in read_records(output)) == [site.url("/a/1"), site.url("/a/3")]
+    assert "worker_died" in stderr and "pool_restart" in stderr
