@@ -90,9 +90,10 @@ def make_executor(workers: int, alias_files: Sequence[str], fault: str = "", pag
     """A pool of `workers` processes; one extraction thread in this process when `workers` is 0.
 
     With processes the event-loop process only reads, deduplicates and writes, on another core; one
-    process is the right choice for a backfill even on one core. The thread (no start-up, no pickling)
-    suits the daemon, whose polls bring a few pages at a time. Processes are spawned, not forked: the
-    parent has an event loop, threads and an open database.
+    process is the right choice even on one core, and the daemon's too: a page that crashes or stalls a
+    worker costs that page, where in a thread it would cost the process. The thread (no start-up, no
+    pickling) is for in-process uses and tests. Processes are spawned, not forked: the parent has an event
+    loop, threads and an open database.
     """
     if workers <= 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
