@@ -68,8 +68,9 @@ def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tu
 
     assert _analyser is not None, "worker used before its initializer ran"
     # The page's time limit: the alarm interrupts Python code, which is where an extractor loops (it cannot
-    # interrupt one long call into C, a regular expression or a parser, until the call returns).
-    signal.setitimer(signal.ITIMER_REAL, _page_timeout)
+    # interrupt one long call into C, a regular expression or a parser, until the call returns). It rings
+    # again every second after that, in case a library's `except Exception` swallowed the first.
+    signal.setitimer(signal.ITIMER_REAL, _page_timeout, 1.0)
     try:
         if _fault:
             action, _, text = _fault.partition(":")
