@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from conftest import fixture_page, read_records, rss, write_sources
@@ -28,6 +29,29 @@ def _wait(condition: Callable[[], bool], seconds: float) -> bool:
     return condition()
 
 
+def _wire_outlet(site: LocalSite, workdir: Path, items: list[tuple[str, str, str]]) -> None:
+    """An outlet polled every second whose one feed lists `items` (title, URL, date)."""
+    site.routes["/feed"] = Page(rss(items), "application/rss+xml")
+    write_sources(workdir / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                              "interval": "1s", "feeds": [site.url("/feed")]}])
+
+
+@contextlib.contextmanager
+def _daemon(workdir: Path, **env: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    """`scraper run` in `workdir` with `env` added; killed if still running at the end. Its stderr is in the
+    dict yielded, once the block is over."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}, **env}
+    daemon = subprocess.Popen([sys.executable, "-m", "scraper", "run", "--listen", "off"], cwd=workdir, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    result: dict[str, str] = {}
+    try:
+        yield daemon, result
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        _, result["stderr"] = daemon.communicate(timeout=10)
+
+
 def test_daemon_polls_on_schedule_and_drains_on_sigterm(tmp_path: Path) -> None:
     with LocalSite() as site:
         base = site.url("")
@@ -40,14 +64,9 @@ def test_daemon_polls_on_schedule_and_drains_on_sigterm(tmp_path: Path) -> None:
         })
         items = [("one", site.url("/a/1"), "Fri, 31 Oct 2025 00:12:00 GMT"),
                  ("two", site.url("/a/2"), "Sun, 02 Nov 2025 00:30:00 GMT")]
-        site.routes["/feed"] = Page(rss(items), "application/rss+xml")
-        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
-                                                   "interval": "1s", "feeds": [site.url("/feed")]}])
+        _wire_outlet(site, tmp_path, items)
         output = tmp_path / "output"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
-        daemon = subprocess.Popen([sys.executable, "-m", "scraper", "run", "--listen", "off"], cwd=tmp_path, env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
+        with _daemon(tmp_path) as (daemon, result):
             assert _wait(lambda: len(read_records(output)) == 2, 60), "first poll wrote nothing"
             # A new item in the feed is picked up by a later poll, without a restart.
             items.append(("copy", site.url("/b/1"), "Fri, 31 Oct 2025 01:40:00 GMT"))
@@ -64,11 +83,7 @@ def test_daemon_polls_on_schedule_and_drains_on_sigterm(tmp_path: Path) -> None:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(timeout=15)
             took = time.monotonic() - started
-        finally:
-            if daemon.poll() is None:
-                daemon.kill()
-            _, stderr = daemon.communicate(timeout=10)
-    assert daemon.returncode == 0, stderr
+    assert daemon.returncode == 0, result["stderr"]
     assert took < 10, f"SIGTERM took {took:.1f}s"
     records = read_records(output)
     urls = sorted(r["url"] for r in records)
@@ -88,15 +103,9 @@ def test_a_page_that_crashes_its_worker_costs_the_daemon_that_page_only(tmp_path
                             "/a/crash": Page(BRIEF), "/a/3": Page(fixture_page("daily-1.html", base))})
         items = [("one", site.url("/a/1"), "Fri, 31 Oct 2025 00:12:00 GMT"),
                  ("crash", site.url("/a/crash"), "Sat, 01 Nov 2025 00:30:00 GMT")]
-        site.routes["/feed"] = Page(rss(items), "application/rss+xml")
-        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
-                                                   "interval": "1s", "feeds": [site.url("/feed")]}])
+        _wire_outlet(site, tmp_path, items)
         output = tmp_path / "output"
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")},
-               "SCRAPER_FAULT": "worker_dies_on:/a/crash"}
-        daemon = subprocess.Popen([sys.executable, "-m", "scraper", "run", "--listen", "off"], cwd=tmp_path, env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
+        with _daemon(tmp_path, SCRAPER_FAULT="worker_dies_on:/a/crash") as (daemon, result):
             assert _wait(lambda: len(read_records(output)) == 1, 60), "first poll wrote nothing"
             items.append(("three", site.url("/a/3"), "Sun, 02 Nov 2025 00:30:00 GMT"))
             site.routes["/feed"] = Page(rss(items), "application/rss+xml")
@@ -104,10 +113,6 @@ def test_a_page_that_crashes_its_worker_costs_the_daemon_that_page_only(tmp_path
             assert daemon.poll() is None
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(timeout=15)
-        finally:
-            if daemon.poll() is None:
-                daemon.kill()
-            _, stderr = daemon.communicate(timeout=10)
-    assert daemon.returncode == 0, stderr
+    assert daemon.returncode == 0, result["stderr"]
     assert sorted(r["url"] for r in read_records(output)) == [site.url("/a/1"), site.url("/a/3")]
-    assert "worker_died" in stderr and "pool_restart" in stderr
+    assert "worker_died" in result["stderr"] and "pool_restart" in result["stderr"]
