@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,23 @@ def run_cli(
         cwd=cwd, env=env, capture_output=True, timeout=timeout,
         input=stdin.decode() if stdin is not None else None, text=True,
     )
+
+
+@contextlib.contextmanager
+def running_daemon(workdir: Path, listen: str = "off", **env: str
+                   ) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    """`scraper run --listen LISTEN` in `workdir` with `env` added (no other SCRAPER_* variables); killed if
+    still running when the block ends. Its stderr is in the dict yielded, once the block is over."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}, **env}
+    daemon = subprocess.Popen([sys.executable, "-m", "scraper", "run", "--listen", listen], cwd=workdir, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    result: dict[str, str] = {}
+    try:
+        yield daemon, result
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        _, result["stderr"] = daemon.communicate(timeout=10)
 
 
 @pytest.fixture

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-from conftest import fixture_page, read_records, rss, write_sources
+from conftest import fixture_page, read_records, rss, running_daemon, write_sources
 from localsite import LocalSite, Page
 
 BRIEF = b"""<html><head><title>Kim Yo Jong issues statement</title></head><body><nav><a href="/">Home</a></nav>
@@ -36,22 +32,6 @@ def _wire_outlet(site: LocalSite, workdir: Path, items: list[tuple[str, str, str
                                               "interval": "1s", "feeds": [site.url("/feed")]}])
 
 
-@contextlib.contextmanager
-def _daemon(workdir: Path, **env: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
-    """`scraper run` in `workdir` with `env` added; killed if still running at the end. Its stderr is in the
-    dict yielded, once the block is over."""
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}, **env}
-    daemon = subprocess.Popen([sys.executable, "-m", "scraper", "run", "--listen", "off"], cwd=workdir, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    result: dict[str, str] = {}
-    try:
-        yield daemon, result
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        _, result["stderr"] = daemon.communicate(timeout=10)
-
-
 def test_daemon_polls_on_schedule_and_drains_on_sigterm(tmp_path: Path) -> None:
     with LocalSite() as site:
         base = site.url("")
@@ -66,7 +46,7 @@ def test_daemon_polls_on_schedule_and_drains_on_sigterm(tmp_path: Path) -> None:
                  ("two", site.url("/a/2"), "Sun, 02 Nov 2025 00:30:00 GMT")]
         _wire_outlet(site, tmp_path, items)
         output = tmp_path / "output"
-        with _daemon(tmp_path) as (daemon, result):
+        with running_daemon(tmp_path) as (daemon, result):
             assert _wait(lambda: len(read_records(output)) == 2, 60), "first poll wrote nothing"
             # A new item in the feed is picked up by a later poll, without a restart.
             items.append(("copy", site.url("/b/1"), "Fri, 31 Oct 2025 01:40:00 GMT"))
@@ -105,7 +85,7 @@ def test_a_page_that_crashes_its_worker_costs_the_daemon_that_page_only(tmp_path
                  ("crash", site.url("/a/crash"), "Sat, 01 Nov 2025 00:30:00 GMT")]
         _wire_outlet(site, tmp_path, items)
         output = tmp_path / "output"
-        with _daemon(tmp_path, SCRAPER_FAULT="worker_dies_on:/a/crash") as (daemon, result):
+        with running_daemon(tmp_path, SCRAPER_FAULT="worker_dies_on:/a/crash") as (daemon, result):
             assert _wait(lambda: len(read_records(output)) == 1, 60), "first poll wrote nothing"
             items.append(("three", site.url("/a/3"), "Sun, 02 Nov 2025 00:30:00 GMT"))
             site.routes["/feed"] = Page(rss(items), "application/rss+xml")

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import fixture_page, read_records, rss, run_cli, write_sources
+from conftest import fixture_page, read_records, rss, run_cli, running_daemon, write_sources
 from localsite import LocalSite, Page
 
 from scraper.logs import JsonFormatter, redact
@@ -213,3 +213,23 @@ def test_archive_progress_goes_by_bytes_with_an_eta_at_this_runs_rate(monkeypatc
     bar.archive_read("a.warc.gz", 250)
     bar.close()
     assert "25% of the archives" in screen.getvalue()
+
+
+def test_healthz_reports_extraction_workers_that_cannot_start(tmp_path: Path) -> None:
+    with LocalSite() as site:
+        site.routes["/a/1"] = Page(fixture_page("wire-1.html", site.url("")))
+        site.routes["/feed"] = Page(rss([("1", site.url("/a/1"), "Fri, 31 Oct 2025 00:12:00 GMT")]),
+                                    "application/rss+xml")
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "interval": "1h", "feeds": [site.url("/feed")]}])
+        port = _free_port()
+        with running_daemon(tmp_path, f"127.0.0.1:{port}", SCRAPER_FAULT="worker_start") as (daemon, result):
+            assert _wait(lambda: _get_or_none(f"http://127.0.0.1:{port}/healthz") == 503, 60)
+            status, body = _get(f"http://127.0.0.1:{port}/healthz")
+            assert status == 503
+            assert any("extraction workers die as they start" in p for p in json.loads(body)["problems"])
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=15)
+    assert daemon.returncode == 0, result["stderr"]
+    assert read_records(tmp_path / "output") == []
+    assert "poll_failed" in result["stderr"]
