@@ -181,17 +181,16 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     observer = Observers(metrics, progress) if progress else metrics
     fetcher = Fetcher(concurrency=settings.concurrency, pause_after_failures=settings.pause_after_failures,
                       pause_for=settings.pause_for, observer=observer)
-    # SCRAPER_FAULT is a test hook: "after_publish" dies between a segment's rename and its state commit.
+    # SCRAPER_FAULT is a test hook: "after_publish" dies between a segment's rename and its state commit; the
+    # worker processes have theirs (workers.py).
     dedup = DedupOptions(window=timedelta(seconds=settings.dedup_window))
     # A backfill extracts in `--workers` processes; the daemon in one: a page that crashes a C library, or loops,
     # costs that page, not the daemon, and extraction does not hold the event loop (health, fetching) up.
     workers = args.workers if verb == "backfill" else 1
-    # With worker processes each builds its own Analyser and the parent never analyses: it only checks the
-    # alias files, so that a mistake in one still stops start-up.
-    analyser = Analyser(alias_files=settings.alias_files) if workers == 0 else None
-    if analyser is None:
-        load_aliases(settings.alias_files)
-    pipeline = Pipeline(fetcher, state, sink, analyser, observer=observer,
+    # Each worker process builds its own Analyser and the parent never analyses: it only checks the alias files,
+    # so that a mistake in one still stops start-up.
+    load_aliases(settings.alias_files)
+    pipeline = Pipeline(fetcher, state, sink, None, observer=observer,
                         dedup=dedup, workers=workers, alias_files=settings.alias_files,
                         fault=os.environ.get("SCRAPER_FAULT", ""),
                         page_timeout=args.page_timeout)

@@ -38,7 +38,7 @@ from scraper.records import Archive, Fetched, Link, Record, Source
 from scraper.sink import Sink
 from scraper.state import State
 from scraper.urls import canonicalize, record_id
-from scraper.workers import make_executor, prepare_in_worker, worker_ready
+from scraper.workers import FAULT_EXIT, make_executor, prepare_in_worker, worker_ready
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,6 @@ _TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "htt
 MAX_SITEMAPS_PER_POLL = 50
 MAX_SITEMAPS_PER_BACKFILL = 5000
 POLL_LISTING_PAGES = 3
-FAULT_EXIT = 137  # what a SIGKILLed process reports
 WORKERS_PER_POLL = 8
 # New worker pools started in a row, each checked to run an empty task, before the run gives up on them.
 MAX_POOL_STARTS = 3

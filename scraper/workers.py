@@ -1,9 +1,9 @@
-"""CPU-bound stages (extraction, language, artefacts, fingerprints) in worker processes, for backfills on
-every core.
+"""CPU-bound stages (extraction, language, artefacts, fingerprints) in worker processes: every core for a
+backfill, one for the daemon.
 
-Each worker process builds its own Analyser once, in the pool's initializer, and keeps it in this
-module: the one module-level cache in the package, and by necessity, since a process pool can only
-call plain functions. The event-loop process never touches it.
+Each worker process builds its own Analyser once, in the pool's initializer, and keeps it (with the page
+time limit and the test hook) in this module: the one module-level state in the package, and by necessity,
+since a process pool can only call plain functions. The event-loop process never touches it.
 
 `fault` is a test hook, as SCRAPER_FAULT is for the parent: "worker_start" makes every worker die as it
 starts (what an out-of-memory kill or a broken installation looks like to the parent),
@@ -30,14 +30,14 @@ from scraper.records import Fetched, Link, Record, Source
 _analyser: Analyser | None = None
 _fault = ""  # the test hook
 _page_timeout = 0.0  # seconds; 0 = none
-_FAULT_EXIT = 137  # what a SIGKILLed process reports
+FAULT_EXIT = 137  # what a SIGKILLed process reports: the test hooks' exit
 
 
 def _init(alias_files: Sequence[str], parent: int, fault: str = "", page_timeout: float = 0.0) -> None:
     global _analyser, _fault, _page_timeout
     _follow_parent(parent)
     if fault == "worker_start":
-        os._exit(_FAULT_EXIT)
+        os._exit(FAULT_EXIT)
     _fault, _page_timeout = fault, page_timeout
     signal.signal(signal.SIGALRM, _out_of_time)
     # Spawned processes start with no logging set up: the same format as the parent, warnings only.
@@ -75,7 +75,7 @@ def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tu
         if _fault:
             action, _, text = _fault.partition(":")
             if text and text in fetched.url and action == "worker_dies_on":
-                os._exit(_FAULT_EXIT)
+                os._exit(FAULT_EXIT)
             if text and text in fetched.url and action == "worker_hangs_on":
                 time.sleep(3600)
         return prepare_page(fetched, source, _analyser, link)
