@@ -127,8 +127,9 @@ def _seconds_arg(text: str) -> float:
         seconds = float(text)
     except ValueError:
         seconds = 0.0
-    if not 0 < seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f'expected a number of seconds above 0, got "{text}"')
+    # At most a day: the worker's timers cannot be set much further ahead, and no page needs that long.
+    if not 0 < seconds <= 86400:
+        raise argparse.ArgumentTypeError(f'expected a number of seconds above 0 and at most 86400, got "{text}"')
     return seconds
 
 

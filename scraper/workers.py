@@ -7,12 +7,21 @@ since a process pool can only call plain functions. The event-loop process never
 
 `fault` is a test hook, as SCRAPER_FAULT is for the parent: "worker_start" makes every worker die as it
 starts (what an out-of-memory kill or a broken installation looks like to the parent),
-"worker_dies_on:TEXT" makes a worker die on the pages whose URL contains TEXT (a page that crashes it), and
-"worker_hangs_on:TEXT" makes it hang on them (a page that sends an extractor into an endless loop).
+"worker_dies_on:TEXT" makes a worker die on the pages whose URL contains TEXT (a page that crashes it),
+"worker_hangs_on:TEXT" makes it hang on them (a page that sends an extractor into an endless loop), and
+"worker_stuck_on:TEXT" makes it hang where the page's alarm cannot reach it (one call into C that never
+returns, or a library that swallows every alarm).
+
+A page has two limits. At `page_timeout` an alarm interrupts the Python code the worker runs, and the page is
+skipped (`extract_timeout`) by a worker that lives on. A call into C does not see the alarm until it returns,
+so at `hard_limit(page_timeout)` faulthandler's watchdog thread, which needs neither the interpreter nor
+signals, ends the process: the parent sees a worker die, as on a crash, and the page is skipped
+(`worker_died`) once it has also killed the worker that tried it alone.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -30,16 +39,28 @@ from scraper.records import Fetched, Link, Record, Source
 _analyser: Analyser | None = None
 _fault = ""  # the test hook
 _page_timeout = 0.0  # seconds; 0 = none
+_watchdog_output = 2  # the file descriptor faulthandler writes a stuck worker's stack to (/dev/null once started)
 FAULT_EXIT = 137  # what a SIGKILLed process reports: the test hooks' exit
+# How long a page may run past its alarm before its worker is ended (and never more than the alarm itself):
+# time for an interrupted extractor to unwind, or for a long call into C to return.
+HARD_LIMIT_GRACE = 15.0
+
+
+def hard_limit(page_timeout: float) -> float:
+    """Seconds after which a page's worker process is ended, whatever it is doing."""
+    return page_timeout + min(page_timeout, HARD_LIMIT_GRACE)
 
 
 def _init(alias_files: Sequence[str], parent: int, fault: str = "", page_timeout: float = 0.0) -> None:
-    global _analyser, _fault, _page_timeout
+    global _analyser, _fault, _page_timeout, _watchdog_output
     _follow_parent(parent)
     if fault == "worker_start":
         os._exit(FAULT_EXIT)
     _fault, _page_timeout = fault, page_timeout
     signal.signal(signal.SIGALRM, _out_of_time)
+    # The stack faulthandler dumps before it ends a stuck worker would be plain text in the JSON log stream;
+    # the parent logs the page instead.
+    _watchdog_output = os.open(os.devnull, os.O_WRONLY)  # open for the life of the process
     # Spawned processes start with no logging set up: the same format as the parent, warnings only.
     setup_logging(os.environ.get("SCRAPER_LOG_FORMAT", "json"), quiet=True)
     _analyser = Analyser(alias_files=alias_files)
@@ -70,7 +91,9 @@ def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tu
     # The page's time limit: the alarm interrupts Python code, which is where an extractor loops (it cannot
     # interrupt one long call into C, a regular expression or a parser, until the call returns). It rings
     # again every second after that, in case a library's `except Exception` swallowed the first.
-    signal.setitimer(signal.ITIMER_REAL, _page_timeout, 1.0)
+    if _page_timeout > 0:
+        signal.setitimer(signal.ITIMER_REAL, _page_timeout, 1.0)
+        faulthandler.dump_traceback_later(hard_limit(_page_timeout), exit=True, file=_watchdog_output)
     try:
         if _fault:
             action, _, text = _fault.partition(":")
@@ -78,9 +101,14 @@ def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tu
                 os._exit(FAULT_EXIT)
             if text and text in fetched.url and action == "worker_hangs_on":
                 time.sleep(3600)
+            if text and text in fetched.url and action == "worker_stuck_on":
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # as deaf to the alarm as C code
+                time.sleep(3600)
         return prepare_page(fetched, source, _analyser, link)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        if _page_timeout > 0:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            faulthandler.cancel_dump_traceback_later()
 
 
 def _out_of_time(signum: int, frame: object) -> None:

@@ -317,7 +317,23 @@ def test_a_page_that_hangs_is_skipped_at_its_time_limit(tmp_path: Path) -> None:
     assert "pool_restart" not in result.stderr  # the worker lives on
 
 
+def test_a_page_stuck_where_the_alarm_cannot_reach_costs_its_worker_and_that_page_only(tmp_path: Path) -> None:
+    # One call into C that never returns: the alarm waits for it in vain; the worker is ended at the hard limit.
+    urls = _warc(tmp_path / "crawl.warc.gz", 8)
+    env = _short_segments_outlet(tmp_path)
+    stuck = urls[3]
+    started = clock.monotonic()
+    result = run_cli("backfill", "--workers", "2", "--page-timeout", "2", "--warc", str(tmp_path / "crawl.warc.gz"),
+                     cwd=tmp_path, env={**env, "SCRAPER_FAULT": f"worker_stuck_on:{stuck}"}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith("backfill: written=7 ") and "worker_died=1" in summary
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(u for u in urls if u != stuck)
+    assert clock.monotonic() - started < 120  # the hook hangs for an hour
+    assert "pool_restart" in result.stderr
+
+
 def test_page_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
-    for bad in ("0", "-3", "soon", "inf"):
+    for bad in ("0", "-3", "soon", "inf", "1e10"):
         result = run_cli("backfill", "--page-timeout", bad, "--warc", "x.warc", cwd=tmp_path)
         assert result.returncode == 2 and "--page-timeout" in result.stderr
