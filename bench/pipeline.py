@@ -25,6 +25,8 @@ import trafilatura
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from scraper.workers import available_cpus
+
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extract"
 
 
@@ -123,7 +125,7 @@ def stages(bodies: list[bytes]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=available_cpus(), help="default: what `backfill` takes")
     args = parser.parse_args()
     bodies = pages()
     with tempfile.TemporaryDirectory() as tmp:

@@ -39,6 +39,7 @@ from scraper.sink import JsonlSink, encode
 from scraper.state import State
 from scraper.urls import same_site
 from scraper.verify import verify_output
+from scraper.workers import available_cpus
 
 log = logging.getLogger("scraper")
 
@@ -82,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="with --warc: only pages of hosts of configured outlets")
     backfill.add_argument("--host", action="append", default=[], metavar="HOST",
                           help="with --warc: only pages of this host or its subdomains (repeatable)")
-    backfill.add_argument("--workers", type=_positive_int_arg, default=os.cpu_count() or 1, metavar="N",
-                          help="processes for extraction and analysis (default: the number of cores)")
+    backfill.add_argument("--workers", type=_positive_int_arg, default=available_cpus(), metavar="N",
+                          help="processes for extraction and analysis (default: the CPUs this process may use, "
+                               "a container's CPU limit included)")
     backfill.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
                           help=f"skip a page whose extraction takes longer (extract_timeout; default {PAGE_TIMEOUT:g})")
     backfill.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",

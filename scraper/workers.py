@@ -22,6 +22,7 @@ signals, ends the process: the parent sees a worker die, as on a crash, and the 
 from __future__ import annotations
 
 import faulthandler
+import math
 import multiprocessing
 import os
 import signal
@@ -29,6 +30,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
 
 from scraper.analyse import Analyser
 from scraper.dedup import StoryPrint
@@ -113,6 +115,77 @@ def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tu
 
 def _out_of_time(signum: int, frame: object) -> None:
     raise Skip("extract_timeout", f"extraction took over {_page_timeout:g}s")
+
+
+def available_cpus(cgroup_root: Path = Path("/sys/fs/cgroup"), own_cgroups: Path = Path("/proc/self/cgroup")) -> int:
+    """The CPUs this process may use: those it may run on (its affinity: `docker --cpuset-cpus`, `taskset`),
+    and no more than its cgroup's CPU quota allows (`docker --cpus`, a Kubernetes limit), rounded up.
+
+    os.cpu_count() counts the host's: on a 64-core host, a container given two CPUs would start 64 workers
+    (some 200 MB each) to share them. Both cgroup versions are read, at the process's own cgroup and at the
+    root of the mount (what a container sees of its own); anything unreadable counts as no quota.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    quota = _cgroup_quota(cgroup_root, _cgroup_paths(own_cgroups))
+    if quota is not None:
+        cpus = min(cpus, max(1, math.ceil(quota)))
+    return max(1, cpus)
+
+
+def _cgroup_paths(own_cgroups: Path) -> dict[str, str]:
+    """The process's cgroup in each hierarchy ("" for the unified one, "cpu" for v1's), from /proc/self/cgroup."""
+    paths: dict[str, str] = {}
+    try:
+        lines = own_cgroups.read_text().splitlines()
+    except OSError:
+        return paths
+    for line in lines:
+        _, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        for controller in controllers.split(",") if controllers else [""]:
+            paths[controller] = path.strip("/")
+    return paths
+
+
+def _cgroup_quota(root: Path, paths: dict[str, str]) -> float | None:
+    """CPUs the tightest CPU quota over the process's cgroup and its ancestors allows (quota / period), or None
+    for none found. cgroup v2 writes "max 100000" or "200000 100000" in cpu.max; v1 a quota of -1 for none."""
+    found: list[float] = []
+    for directory in _up_from(root, paths.get("", "")):
+        quota, _, period = (_read(directory / "cpu.max") or "").partition(" ")
+        if (ratio := _ratio(quota, period)) is not None:
+            found.append(ratio)
+    v1 = next((root / name for name in ("cpu", "cpu,cpuacct") if (root / name).is_dir()), None)
+    for directory in _up_from(v1, paths.get("cpu", "")) if v1 is not None else ():
+        quota, period = _read(directory / "cpu.cfs_quota_us"), _read(directory / "cpu.cfs_period_us")
+        if quota is not None and period is not None and (ratio := _ratio(quota, period)) is not None:
+            found.append(ratio)
+    return min(found, default=None)
+
+
+def _up_from(mount: Path, path: str) -> list[Path]:
+    """The cgroup directory `path` under `mount` and each of its ancestors up to the mount itself (inside a
+    container the mount is already the container's own cgroup, and `path` may not exist under it)."""
+    parts = [part for part in path.split("/") if part and part != ".."]
+    return [mount.joinpath(*parts[:depth]) for depth in range(len(parts), -1, -1)]
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _ratio(quota: str, period: str) -> float | None:
+    try:
+        allowed, length = int(quota), int(period)
+    except ValueError:
+        return None  # "max", or anything unexpected
+    return allowed / length if allowed > 0 and length > 0 else None
 
 
 def make_executor(workers: int, alias_files: Sequence[str], fault: str = "", page_timeout: float = 0.0) -> Executor:

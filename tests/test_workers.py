@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 from conftest import read_records, rss, run_cli, write_sources
@@ -11,6 +12,7 @@ from test_output_contract import article_page
 
 from scraper.errors import WorkerError
 from scraper.pipeline import InOrder, Quarantine
+from scraper.workers import available_cpus
 
 
 def _site() -> LocalSite:
@@ -97,3 +99,36 @@ def test_a_suspect_page_runs_with_nothing_beside_it() -> None:
     seen = dict(asyncio.run(scenario()))
     assert seen["s1"] == seen["s2"] == 1  # each suspect alone, after a and b are done, before c starts
     assert seen["a"] == 1 and seen["b"] == 2 and seen["c"] == 1
+
+
+def _cgroups(tmp_path: Path, files: dict[str, str], own: str) -> tuple[Path, Path]:
+    root = tmp_path / "cgroup"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    root.mkdir(exist_ok=True)
+    (tmp_path / "self").write_text(own)
+    return root, tmp_path / "self"
+
+
+def test_the_default_worker_count_keeps_to_a_containers_cpu_limit(tmp_path: Path) -> None:
+    machine = available_cpus(tmp_path / "none", tmp_path / "none")  # no cgroups: the CPUs it may run on
+    assert machine == len(os.sched_getaffinity(0))
+    cases = [
+        # cgroup v2, as docker --cpus 1.5 sets it: rounded up
+        ({"cpu.max": "150000 100000\n"}, "0::/\n", 2),
+        ({"cpu.max": "50000 100000\n"}, "0::/\n", 1),
+        ({"cpu.max": "max 100000\n"}, "0::/\n", machine),
+        # the limit on an ancestor of the process's cgroup (a pod), none on its own
+        ({"kubepods/cpu.max": "100000 100000\n", "kubepods/pod1/app/cpu.max": "max 100000\n"},
+         "0::/kubepods/pod1/app\n", 1),
+        # cgroup v1: quota -1 is none
+        ({"cpu,cpuacct/cpu.cfs_quota_us": "100000\n", "cpu,cpuacct/cpu.cfs_period_us": "100000\n"},
+         "3:cpu,cpuacct:/\n", 1),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, "1:cpu:/\n", machine),
+        # unreadable or unexpected content is no limit
+        ({"cpu.max": "lots\n"}, "garbage", machine),
+    ]
+    for number, (files, own, expected) in enumerate(cases):
+        root, self_file = _cgroups(tmp_path / str(number), files, own)
+        assert available_cpus(root, self_file) == min(expected, machine), files
