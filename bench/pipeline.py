@@ -2,7 +2,8 @@
 
 Builds a WARC.gz from the pages in ../shared/eval/extract/ (repeated under distinct URLs to --records), runs
 `scraper backfill --warc` with --workers 1 and --workers N as subprocesses (extraction, analysis, dedup and
-durable output included, start-up too), and `trafilatura.extract` over the same pages in this process.
+durable output included, start-up too), and `trafilatura.extract` over the same pages in this process, half
+the records before our runs and half after (the mean of the two is the baseline).
 Each run also prints its CPU time per document (every process of it): where the wall-clock ratios come from;
 and the CPU cost of each stage a worker runs, measured in this process over the distinct pages.
 Last line: `pipeline: docs_per_s_1=… docs_per_s_all=… trafilatura_docs_per_s=… ratio_1=… ratio_all=…`.
@@ -71,12 +72,14 @@ def ours(warc: Path, workers: int, workdir: Path, records: int) -> float:
     return took
 
 
-def bare(bodies: list[bytes], records: int) -> float:
+def bare(bodies: list[bytes], records: int, label: str) -> float:
     started, cpu = time.perf_counter(), time.process_time()
     for number in range(records):
         trafilatura.extract(bodies[number % len(bodies)].decode("utf-8", errors="replace"))
-    print(f"  bare trafilatura: cpu_ms_per_doc={(time.process_time() - cpu) / records * 1e3:.1f}")
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    print(f"  bare trafilatura ({label}): {records / took:.1f} docs/s "
+          f"cpu_ms_per_doc={(time.process_time() - cpu) / records * 1e3:.1f}")
+    return took
 
 
 def stages(bodies: list[bytes]) -> None:
@@ -132,9 +135,14 @@ def main() -> None:
         warc = Path(tmp) / "bench.warc.gz"
         build_warc(warc, bodies, args.records)
         print(f"records={args.records} distinct_pages={len(bodies)} warc_mb={warc.stat().st_size / 1e6:.1f}")
+        # The baseline before and after our runs, and their mean: this machine's speed drifts by a fifth over
+        # minutes (other tenants), and one measurement taken after ours would tilt every ratio with the drift.
+        trafilatura.extract(bodies[0].decode("utf-8", errors="replace"))  # one-off set-ups (jusText's stoplists)
+        before = bare(bodies, args.records // 2, "before")
         one = ours(warc, 1, Path(tmp) / "one", args.records)
         many = ours(warc, args.workers, Path(tmp) / "many", args.records)
-    base = bare(bodies, args.records)
+        after = bare(bodies, args.records // 2, "after")
+    base = (before + after) / (2 * (args.records // 2)) * args.records  # seconds for `records` documents
     stages(bodies)
     rate_1, rate_all, rate_t = args.records / one, args.records / many, args.records / base
     print(f"ours, 1 worker:        {one:7.1f}s {rate_1:6.1f} docs/s")
