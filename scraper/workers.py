@@ -91,8 +91,8 @@ def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tu
 
     assert _analyser is not None, "worker used before its initializer ran"
     # The page's time limit: the alarm interrupts Python code, which is where an extractor loops (it cannot
-    # interrupt one long call into C, a regular expression or a parser, until the call returns). It rings
-    # again every second after that, in case a library's `except Exception` swallowed the first.
+    # interrupt one long call into C, a parser, until the call returns). It rings again every second after
+    # that, in case a library's `except Exception` swallowed the first. The hard limit is for the rest.
     if _page_timeout > 0:
         signal.setitimer(signal.ITIMER_REAL, _page_timeout, 1.0)
         faulthandler.dump_traceback_later(hard_limit(_page_timeout), exit=True, file=_watchdog_output)
@@ -122,8 +122,8 @@ def available_cpus(cgroup_root: Path = Path("/sys/fs/cgroup"), own_cgroups: Path
     and no more than its cgroup's CPU quota allows (`docker --cpus`, a Kubernetes limit), rounded up.
 
     os.cpu_count() counts the host's: on a 64-core host, a container given two CPUs would start 64 workers
-    (some 200 MB each) to share them. Both cgroup versions are read, at the process's own cgroup and at the
-    root of the mount (what a container sees of its own); anything unreadable counts as no quota.
+    (some 200 MB each) to share them. Both cgroup versions are read, at the process's own cgroup and each of
+    its ancestors (a Kubernetes pod's limit sits above its containers'); anything unreadable counts as no quota.
     """
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -160,8 +160,8 @@ def _cgroup_quota(root: Path, paths: dict[str, str]) -> float | None:
             found.append(ratio)
     v1 = next((root / name for name in ("cpu", "cpu,cpuacct") if (root / name).is_dir()), None)
     for directory in _up_from(v1, paths.get("cpu", "")) if v1 is not None else ():
-        quota, period = _read(directory / "cpu.cfs_quota_us"), _read(directory / "cpu.cfs_period_us")
-        if quota is not None and period is not None and (ratio := _ratio(quota, period)) is not None:
+        ratio = _ratio(_read(directory / "cpu.cfs_quota_us") or "", _read(directory / "cpu.cfs_period_us") or "")
+        if ratio is not None:
             found.append(ratio)
     return min(found, default=None)
 
