@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--since", type=_date_arg, help="only articles published on or after this date (UTC)")
     backfill.add_argument("--until", type=_until_arg, help="only articles published up to this date (inclusive)")
     backfill.add_argument("--warc", nargs="+", action="extend", default=[], metavar="PATH",
-                          help="read WARC or WARC.gz files instead of the web (no network access at all)")
+                          help="read WARC or WARC.gz files (or every one in a directory) instead of the web "
+                               "(no network access at all)")
     backfill.add_argument("--only-configured", action="store_true",
                           help="with --warc: only pages of hosts of configured outlets")
     backfill.add_argument("--host", action="append", default=[], metavar="HOST",
@@ -280,13 +281,14 @@ async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline:
         return stand_ins[host]
 
     summary = Summary()
+    paths = _warc_files(args.warc, summary)
     sizes: dict[str, int] = {}
-    for path in args.warc:
+    for path in paths:
         with contextlib.suppress(OSError):  # a missing file is reported when its turn comes
             sizes[path] = os.path.getsize(path)
     pipeline.observer.archives(sizes)
     async with _interruptible(pipeline, settings) as stop:
-        for path in args.warc:
+        for path in paths:
             if stop.is_set():
                 break
             try:
@@ -297,6 +299,25 @@ async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline:
                 log.error("%s: %s", path, skip, extra={"event": "skip", "reason": skip.reason})
             pipeline.flush()
     return summary
+
+
+def _warc_files(given: Sequence[str], summary: Summary) -> list[str]:
+    """The files to read: each file given, and a directory's .warc and .warc.gz files at any depth, in name
+    order (CC-NEWS names its files by time). A directory with none is an `unreadable` skip, logged."""
+    files: list[str] = []
+    for item in given:
+        path = Path(item)
+        if not path.is_dir():
+            files.append(item)
+            continue
+        found = sorted(str(f) for f in path.rglob("*") if f.name.lower().endswith((".warc", ".warc.gz"))
+                       and f.is_file())
+        if not found:
+            summary.skips["unreadable"] += 1
+            log.error("%s: no .warc or .warc.gz files in this directory", item,
+                      extra={"event": "skip", "reason": "unreadable"})
+        files.extend(found)
+    return list(dict.fromkeys(files))  # a file named twice is read once
 
 
 def _read_input(item: str, source: Source) -> Fetched | None:

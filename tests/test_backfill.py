@@ -147,9 +147,9 @@ def test_a_rerun_skips_listing_pages_and_sitemaps_done_and_reads_again_what_fail
 
 
 # --- WARC --------------------------------------------------------------------------------------------
-def _warc(path: Path, count: int) -> list[str]:
-    """A WARC.gz of `count` captures of eval pages (each its own URL), plus a request record, a PDF response
-    and a 404; returns the page URLs in file order."""
+def _warc(path: Path, count: int, section: str = "story") -> list[str]:
+    """A WARC.gz of `count` captures of eval pages (each its own URL, under /`section`/), plus a request
+    record, a PDF response and a 404; returns the page URLs in file order."""
     bodies = [gzip.decompress(p.read_bytes()) for p in sorted(PAGES.glob("*.html.gz"))[:count]]
     if len(bodies) < count:
         pytest.skip(f"no eval pages under {PAGES}")
@@ -167,7 +167,7 @@ def _warc(path: Path, count: int) -> list[str]:
                                             warc_headers_dict={"WARC-Date": "2026-10-01T00:00:00Z"}))
 
         for number, body in enumerate(bodies):
-            url = f"https://news{number % 3}.example/story/{number}"
+            url = f"https://news{number % 3}.example/{section}/{number}"
             urls.append(url)
             response(url, body)
             if number == 1:
@@ -331,6 +331,23 @@ def test_a_page_stuck_where_the_alarm_cannot_reach_costs_its_worker_and_that_pag
     assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(u for u in urls if u != stuck)
     assert clock.monotonic() - started < 120  # the hook hangs for an hour
     assert "pool_restart" in result.stderr
+
+
+def test_a_directory_of_warc_files_is_read_file_by_file_at_any_depth(tmp_path: Path) -> None:
+    crawl = tmp_path / "crawl"
+    (crawl / "2026" / "10").mkdir(parents=True)
+    (crawl / "empty").mkdir()
+    first = _warc(crawl / "2026" / "10" / "CC-NEWS-20261001.warc.gz", 4, section="first")
+    second = _warc(crawl / "2026" / "10" / "CC-NEWS-20261002.warc.gz", 4, section="second")
+    (crawl / "2026" / "README.txt").write_text("not a WARC")
+    env = _short_segments_outlet(tmp_path)
+    result = run_cli("backfill", "--workers", "1", "--warc", str(crawl), cwd=tmp_path, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("backfill: written=8 ")
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(first + second)
+    # A directory with no WARC files in it says so.
+    empty = run_cli("backfill", "--warc", str(crawl / "empty"), cwd=tmp_path, env=env, timeout=300)
+    assert "unreadable=1" in empty.stdout and "no .warc or .warc.gz files" in empty.stderr
 
 
 def test_page_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
