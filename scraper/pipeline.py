@@ -38,7 +38,7 @@ from scraper.records import Archive, Fetched, Link, Record, Source
 from scraper.sink import Sink
 from scraper.state import State
 from scraper.urls import canonicalize, record_id
-from scraper.workers import FAULT_EXIT, make_executor, prepare_in_worker, worker_ready
+from scraper.workers import FAULT_EXIT, hard_limit, make_executor, prepare_in_worker, worker_ready
 
 log = logging.getLogger(__name__)
 
@@ -285,14 +285,19 @@ class Pipeline:
                 raise WorkerError(self._pool_failed)
             async with self._quarantine.alone() if suspect else self._quarantine.together():
                 executor = self._executor
+                started = loop.time()
                 try:
                     return await loop.run_in_executor(executor, prepare_in_worker, fetched, source, link)
                 except BrokenProcessPool:
-                    # A worker died (killed, out of memory, or on one of the pages in flight): the pool is
-                    # unusable from then on. A new one, and one more try for the page, alone.
+                    # A worker died (killed, out of memory, on one of the pages in flight, or ended at a page's
+                    # hard limit): the pool is unusable from then on. A new one, and one more try for the page, alone.
+                    took = loop.time() - started
                     await self._replace_pool(executor)
             if suspect:
                 # It killed a worker with nothing else running, and a new pool ran its empty task since.
+                if self._page_timeout > 0 and took >= hard_limit(self._page_timeout):
+                    raise Skip("extract_timeout", f"still running after {hard_limit(self._page_timeout):g}s, "
+                                                  "in a call its time limit could not interrupt: its worker was ended")
                 raise Skip("worker_died", "its extraction worker died on it, twice")
             suspect = True
 

@@ -15,8 +15,8 @@ returns, or a library that swallows every alarm).
 A page has two limits. At `page_timeout` an alarm interrupts the Python code the worker runs, and the page is
 skipped (`extract_timeout`) by a worker that lives on. A call into C does not see the alarm until it returns,
 so at `hard_limit(page_timeout)` faulthandler's watchdog thread, which needs neither the interpreter nor
-signals, ends the process: the parent sees a worker die, as on a crash, and the page is skipped
-(`worker_died`) once it has also killed the worker that tried it alone.
+signals, ends the process: the parent sees a worker die, as on a crash, runs the pages in flight again one at
+a time, and skips the page (`extract_timeout`) when the worker that tried it alone died at the hard limit.
 """
 
 from __future__ import annotations
