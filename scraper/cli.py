@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="with --warc: only pages of hosts of configured outlets")
     backfill.add_argument("--host", action="append", default=[], metavar="HOST",
                           help="with --warc: only pages of this host or its subdomains (repeatable)")
-    backfill.add_argument("--workers", type=_positive_int_arg, default=available_cpus(), metavar="N",
+    backfill.add_argument("--workers", type=_positive_int_arg, metavar="N",
                           help="processes for extraction and analysis (default: the CPUs this process may use, "
                                "a container's CPU limit included)")
     backfill.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
@@ -190,7 +190,7 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     dedup = DedupOptions(window=timedelta(seconds=settings.dedup_window))
     # A backfill extracts in `--workers` processes; the daemon in one: a page that crashes a C library, or loops,
     # costs that page, not the daemon, and extraction does not hold the event loop (health, fetching) up.
-    workers = args.workers if verb == "backfill" else 1
+    workers = (args.workers or available_cpus()) if verb == "backfill" else 1
     # Each worker process builds its own Analyser and the parent never analyses: it only checks the alias files,
     # so that a mistake in one still stops start-up.
     load_aliases(settings.alias_files)

@@ -97,14 +97,13 @@ def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tu
         signal.setitimer(signal.ITIMER_REAL, _page_timeout, 1.0)
         faulthandler.dump_traceback_later(hard_limit(_page_timeout), exit=True, file=_watchdog_output)
     try:
-        if _fault:
-            action, _, text = _fault.partition(":")
-            if text and text in fetched.url and action == "worker_dies_on":
+        action, _, text = _fault.partition(":")
+        if text and text in fetched.url:
+            if action == "worker_dies_on":
                 os._exit(FAULT_EXIT)
-            if text and text in fetched.url and action == "worker_hangs_on":
-                time.sleep(3600)
-            if text and text in fetched.url and action == "worker_stuck_on":
+            if action == "worker_stuck_on":
                 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # as deaf to the alarm as C code
+            if action in ("worker_hangs_on", "worker_stuck_on"):
                 time.sleep(3600)
         return prepare_page(fetched, source, _analyser, link)
     finally:
