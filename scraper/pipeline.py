@@ -66,16 +66,22 @@ class Summary:
     written: int = 0
     duplicates: int = 0
     skips: Counter[str] = field(default_factory=Counter)
+    # Pages read that turned out to be an article already in the output (a second capture in an archive,
+    # another URL whose canonical one we have): nothing written, nothing wrong. Shown when there are any, so
+    # that what was read adds up: written + already + skipped.
+    already: int = 0
 
     def merge(self, other: Summary) -> None:
         self.written += other.written
         self.duplicates += other.duplicates
         self.skips.update(other.skips)
+        self.already += other.already
 
     def line(self, label: str) -> str:
         reasons = " ".join(f"{reason}={count}" for reason, count in sorted(self.skips.items()))
         text = f"{label}: written={self.written} duplicates={self.duplicates} skipped={self.skips.total()}"
-        return f"{text} ({reasons})" if reasons else text
+        text = f"{text} ({reasons})" if reasons else text
+        return f"{text} already={self.already}" if self.already else text
 
 
 def analyse_page(fetched: Fetched, source: Source, analyser: Analyser, link: Link | None = None) -> Record:
@@ -580,6 +586,7 @@ class Pipeline:
         if self.state.has_record(record.id):
             # Another URL (a redirect, a feed variant, a second capture) of a report we already have.
             self.state.stage_aliases(urls, record.id)
+            summary.already += 1
             return
         if archive is not None:
             record = replace(record, archive=archive)
@@ -662,6 +669,7 @@ class Pipeline:
                 link = Link(url=item.fetched.url, source_id=source.id, found_in=f"warc:{path}")
                 if self.state.known_url(canonicalize(link.url, source.strip_query)):
                     await turns.wait(position)  # a second capture of a page we have: nothing to do
+                    summary.already += 1
                     advance()
                     turns.done(position)
                     return

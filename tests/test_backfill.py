@@ -342,6 +342,29 @@ def test_a_directory_of_warc_files_is_read_file_by_file_at_any_depth(tmp_path: P
     assert "unreadable=1" in empty.stdout and "no .warc or .warc.gz files" in empty.stderr
 
 
+def test_every_page_read_is_counted_once_as_written_already_or_skipped(tmp_path: Path) -> None:
+    """A second capture of a URL, and another URL of an article whose canonical one is in the output, are
+    `already`: the summary adds up to the pages read."""
+    canonical = article_page(7).replace(b"<head>", b'<head><link rel="canonical" href="https://news.example/a/7">')
+    with (tmp_path / "crawl.warc.gz").open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for url, body in (("https://news.example/a/1", article_page(1)), ("https://news.example/a/7", canonical),
+                          ("https://news.example/a/1", article_page(1)),  # captured again
+                          ("https://news.example/a/7?from=home", canonical),  # another URL of the same article
+                          ("https://news.example/a/2", article_page(2))):
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                               warc_headers_dict={"WARC-Date": "2026-10-01T00:00:00Z"})
+            writer.write_record(record)
+            record.raw_stream.close()
+    result = run_cli("backfill", "--workers", "1", "--warc", str(tmp_path / "crawl.warc.gz"), cwd=tmp_path,
+                     env=_short_segments_outlet(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "backfill: written=3 duplicates=0 skipped=0 already=2"
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == [
+        "https://news.example/a/1", "https://news.example/a/2", "https://news.example/a/7"]
+
+
 def test_page_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
     for bad in ("0", "-3", "soon", "inf", "1e10"):
         result = run_cli("backfill", "--page-timeout", bad, "--warc", "x.warc", cwd=tmp_path)
