@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from scraper.analyse import names as names_module
 from scraper.analyse.names import (
     _NOT_LOWER_ASCII_TOKEN,
     _TOKEN,
@@ -131,3 +133,28 @@ def test_capitalised_words_are_read_as_the_word_pattern_splits_them() -> None:
     expected = [(m.start(), m.group()) for m in _TOKEN.finditer(text) if not "a" <= m.group()[0] <= "z"]
     assert [(m.start(1), m.group(1)) for m in _NOT_LOWER_ASCII_TOKEN.finditer(text)] == expected
     assert len(expected) > 100
+
+
+def test_a_long_run_of_new_names_does_not_grow_memory_without_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daemon reads new names for weeks: what the rules remember of each word stays within its limit
+    (made small here, so that a few thousand names pass it many times over)."""
+    monkeypatch.setattr(names_module, "_MEMO_WORDS", 500)
+    rules = Romanisation.load()
+    words = [f"{a}{b}{c}ov" for a in "bdgkmnprstvz" for b in ("a", "e", "i", "o", "u", "ya", "yo")
+             for c in ("lin", "shen", "ren", "kov", "nev", "tsev", "gin", "rov", "vin", "din")]
+    words = [w + tail for tail in ("", "a", "na", "ich", "sky", "sk", "in", "ets") for w in words]  # 6,720 words
+    half = len(words) // 2
+    tracemalloc.start()
+    try:
+        for word in words[:half]:
+            rules.skeleton(word)
+            rules.parts(word.capitalize() + " Sun Hui")
+        settled = tracemalloc.get_traced_memory()[0]
+        for word in words[half:]:
+            rules.skeleton(word)
+            rules.parts(word.capitalize() + " Sun Hui")
+        grown = tracemalloc.get_traced_memory()[0] - settled
+    finally:
+        tracemalloc.stop()
+    # Remembering every word would take about 200 bytes each for the second half's 3,360 words.
+    assert grown < 150_000, f"{grown} bytes more after {len(words) - half} new words"

@@ -37,7 +37,7 @@ _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _POSSESSIVE_ENDINGS = frozenset(("'s", "'S", "'ſ", "’s", "’S", "’ſ"))  # as re.IGNORECASE reads "s"
 _MIN_SINGLE_WORD = 5  # a lone word shorter than this (Kim, Son, Sun) is not compared on its own
 _SYLLABLE_BREAK = re.compile(r"[\s\-‐–]+")
-_MEMO_WORDS = 50_000  # words whose plain parts are remembered (a daemon's vocabulary keeps growing)
+_MEMO_WORDS = 50_000  # words (and names) whose parts and clusters are remembered: a daemon's vocabulary keeps growing
 
 
 def _plain(text: str) -> str:
@@ -98,6 +98,8 @@ class Romanisation:
         """(consonant skeleton with V for each vowel cluster, the vowel clusters) of one plain word."""
         found = self._memo.get(word)
         if found is None:
+            if len(self._memo) >= _MEMO_WORDS:
+                self._memo.clear()
             found = self._memo[word] = self._clusters(word)
         return found
 
