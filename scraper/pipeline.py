@@ -662,7 +662,8 @@ class Pipeline:
                     self._count_skip(summary, source_for(urlsplit(item.url).hostname or ""), item.reason)
                     log.info("%s @%d: skipped (%s) %s", path, item.offset, item.reason, item.detail,
                              extra={"event": "skip", "url": item.url, "reason": item.reason})
-                    advance()
+                    if not item.at_end:  # a file that ends inside a record may be complete by the next run
+                        advance()
                     turns.done(position)
                     return
                 source = source_for(urlsplit(item.fetched.url).hostname or "")

@@ -365,6 +365,26 @@ def test_every_page_read_is_counted_once_as_written_already_or_skipped(tmp_path:
         "https://news.example/a/1", "https://news.example/a/2", "https://news.example/a/7"]
 
 
+def test_a_warc_read_while_incomplete_is_finished_by_the_next_run(tmp_path: Path) -> None:
+    """A WARC read while it was still being downloaded (or written by a crawler) ends inside a record: that
+    record is counted as damage, and the next run with the same arguments reads it once the file is whole."""
+    warc = tmp_path / "crawl.warc.gz"
+    urls = _warc(warc, 3)
+    whole = warc.read_bytes()
+    warc.write_bytes(whole[:len(whole) - 2000])  # the file's last record, the third page, cut short
+    env = _short_segments_outlet(tmp_path)
+    first = run_cli("backfill", "--workers", "1", "--warc", str(warc), cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("backfill: written=2 ") and "corrupt_warc=1" in first.stdout
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(urls[:2])
+    warc.write_bytes(whole)  # the download finished
+    second = run_cli("backfill", "--workers", "1", "--warc", str(warc), cwd=tmp_path, env=env)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "backfill: written=1 duplicates=0 skipped=0"
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(urls)  # every page once
+    assert verify_output(tmp_path / "output").ok
+
+
 def test_page_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
     for bad in ("0", "-3", "soon", "inf", "1e10"):
         result = run_cli("backfill", "--page-timeout", bad, "--warc", "x.warc", cwd=tmp_path)

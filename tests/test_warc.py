@@ -167,6 +167,9 @@ def test_a_file_cut_inside_a_record_ends_with_one_corrupt_skip(
     results = list(read_warc(written.path))
     assert len(pages_of(results)) == 2
     assert skips_of(results)[-1] == ("corrupt_warc", written.offsets["en"])
+    # The file may still be growing (a download, a crawler writing it): the cut record is marked as such.
+    last = results[-1]
+    assert isinstance(last, WarcSkip) and last.at_end
 
 
 def test_a_damaged_member_is_skipped_and_reading_goes_on(tmp_path: Path, bodies: list[bytes]) -> None:
@@ -179,6 +182,8 @@ def test_a_damaged_member_is_skipped_and_reading_goes_on(tmp_path: Path, bodies:
     assert [p.offset for p in pages_of(results)] == [written.offsets["yna"], written.offsets["en"]]
     assert ("corrupt_warc", written.offsets["kcna"]) in skips_of(results)
     assert ("http_404", written.offsets["missing"]) in skips_of(results)
+    # Records follow the damage: it is not the end of a file still being written.
+    assert not any(r.at_end for r in results if isinstance(r, WarcSkip))
 
 
 def test_a_damaged_record_header_in_an_uncompressed_file(tmp_path: Path, bodies: list[bytes]) -> None:

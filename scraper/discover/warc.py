@@ -8,7 +8,8 @@ as pages, and one line each would drown the log.
 
 Damage does not stop the run. A truncated or corrupt record yields `WarcSkip("corrupt_warc")` and
 reading resumes at the next record that parses (the next gzip member, or the next `WARC/1.x` line of an
-uncompressed file); a file cut short simply ends there. Only a file that cannot be opened raises
+uncompressed file); a file cut short simply ends there, its last skip marked `at_end` (the file may still be
+growing: a resumed run reads that record again). Only a file that cannot be opened raises
 `Skip("unreadable")`. A .warc.gz must hold one gzip member per record, as the WARC standard asks:
 warcio reads only the first record of a file gzipped as one stream (the skip's detail says so).
 
@@ -61,6 +62,9 @@ class WarcSkip:
     offset: int
     detail: str = ""
     url: str = ""  # the record's WARC-Target-URI, when it has one
+    # Damage that runs to the end of the file: a record cut short, as in a file still being downloaded or
+    # written. The next run with the same arguments reads from this record again, not past it.
+    at_end: bool = False
 
 
 def _host_filter(hosts: Collection[str] | None) -> frozenset[str] | None:
@@ -287,5 +291,5 @@ def _read(path: Path, reader: _Reader, start_offset: int, gzipped: bool) -> Iter
             if broken is None:
                 return
             offset, detail = broken
-            yield WarcSkip("corrupt_warc", offset, detail)
             position = next_record(handle, offset + 1, gzipped)
+            yield WarcSkip("corrupt_warc", offset, detail, at_end=position is None)
