@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import html
 import itertools
 import json
@@ -639,9 +640,14 @@ class Pipeline:
         """Run the HTML captures of a WARC file through the pipeline, resuming where an earlier run stopped.
 
         The next offset to read is staged after each record, in file order, and committed with the
-        records it covers, so a killed run resumes exactly after what reached the output.
+        records it covers, so a killed run resumes exactly after what reached the output. Progress is kept
+        for the selection too (hosts, dates): a file read for some outlets or some days is read again, from
+        the start, for others; what is already written is not written twice.
         """
         key = f"warc:{Path(path).resolve()}"
+        if hosts is not None or since is not None or until is not None:
+            chosen = "\n".join(sorted({host.lower() for host in hosts})) if hosts is not None else "*"
+            key += f"|hosts:{hashlib.sha1(chosen.encode()).hexdigest()[:16]}|dates:{_range_mark(since, until)}"
         start = int(self.state.progress(key) or 0)
         self.observer.archive_read(path, start)
         counts: Counter[str] = Counter()

@@ -385,6 +385,23 @@ def test_a_warc_read_while_incomplete_is_finished_by_the_next_run(tmp_path: Path
     assert verify_output(tmp_path / "output").ok
 
 
+def test_a_warc_read_for_some_hosts_or_days_is_read_again_for_others(tmp_path: Path) -> None:
+    """Progress through a file is kept per selection: pages passed over for another host or another date range
+    are read when a later run asks for them, and nothing is written twice."""
+    warc = tmp_path / "crawl.warc.gz"
+    urls = _warc(warc, 6)  # on news0, news1 and news2.example, in turn
+    env = _short_segments_outlet(tmp_path)
+    for args, expected in ((("--host", "news1.example"), [u for u in urls if "news1." in u]),
+                           (("--until", "2001-01-01"), [u for u in urls if "news1." in u]),  # all out of range
+                           ((), urls),
+                           (("--host", "news2.example"), urls)):
+        result = run_cli("backfill", "--workers", "1", *args, "--warc", str(warc), cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stderr
+        assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(expected), args
+    assert result.stdout.startswith("backfill: written=0 ")
+    assert verify_output(tmp_path / "output").ok
+
+
 def test_page_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
     for bad in ("0", "-3", "soon", "inf", "1e10"):
         result = run_cli("backfill", "--page-timeout", bad, "--warc", "x.warc", cwd=tmp_path)
