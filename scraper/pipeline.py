@@ -475,7 +475,9 @@ class Pipeline:
         today = datetime.now(ZoneInfo(source.timezone)).date()
         walked: set[str] = set()
         found: list[Link] = []
-        done_mark = f"done {_range_mark(since, until)}"
+        # The mark holds how the pages were read: a corrected selector (or time zone) reads them again.
+        reading = "\n".join((listing.links, listing.item or "", listing.dates or "", source.timezone))
+        done_mark = f"done {_range_mark(since, until)} {hashlib.sha1(reading.encode()).hexdigest()[:12]}"
         pages = listing_pages(listing, since, until, today, timezone=source.timezone)
         # A poll needs the newest pages only; walking a whole archive is a backfill's job.
         for page_url, day in pages if backfill else itertools.islice(pages, POLL_LISTING_PAGES):
@@ -492,7 +494,9 @@ class Pipeline:
                 continue  # one missing day of a date archive says nothing about the day before
             links = parse_listing(fetched.text, page_url, listing, source.id, source.timezone)
             found.extend(links)
-            if settled and marks is not None:
+            if settled and marks is not None and links:
+                # (A page that lists nothing is no proof of a day without news: a selector that matches
+                # nothing, a page served empty. It is read again next time.)
                 marks.append(Walked(f"listing:{page_url}", done_mark, tuple(links)))
             if listing.kind != "page":
                 continue

@@ -146,6 +146,39 @@ def test_a_rerun_skips_listing_pages_and_sitemaps_done_and_reads_again_what_fail
     assert len(urls) == len(set(urls)) == sum(1 for d in day_of.values() if date(2025, 9, 5) <= d <= date(2025, 9, 20))
 
 
+def test_a_listing_read_with_a_wrong_selector_is_read_again_once_it_is_fixed(tmp_path: Path) -> None:
+    """A typo in a listing's selector finds nothing; the days it walked are not marked done, and once the
+    selector is fixed, the same backfill finds their articles. A day read with the right selector is done."""
+    site = LocalSite()
+    days = [date(2025, 9, 1) + timedelta(days=n) for n in range(4)]
+    for number, day in enumerate(days):
+        site.routes[f"/a/{number}"] = Page(article_page(number))
+        site.routes[f"/day/{day:%Y%m%d}"] = Page(
+            f"<html><body><ul class='day'><li><a href='/a/{number}'>Report {number}</a></li></ul></body></html>"
+            .encode())
+    arguments = ("backfill", "--since", "2025-09-01", "--until", "2025-09-04")
+
+    def configure(links: str) -> None:
+        config = write_sources(tmp_path / "sources.toml", [
+            {"id": "archive", "name": "Archive", "homepage": site.url("/"), "timezone": "Asia/Seoul"}])
+        with config.open("a") as handle:
+            handle.write(f'[[outlet.listings]]\nurl = "{site.url("/day/{date:%Y%m%d}")}"\nlinks = "{links}"\n')
+
+    with site:
+        configure("ul.days a")  # the typo
+        first = run_cli(*arguments, cwd=tmp_path)
+        configure("ul.day a")
+        second = run_cli(*arguments, cwd=tmp_path)
+        site.hits.clear()
+        third = run_cli(*arguments, cwd=tmp_path)
+    assert first.stdout.strip().splitlines()[-1].startswith("backfill: written=0 "), first.stderr
+    assert second.stdout.strip().splitlines()[-1].startswith("backfill: written=4 "), second.stderr
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == [site.url(f"/a/{n}") for n in range(4)]
+    # Read with the right selector, the days are done: the third run reads none of them again.
+    assert third.stdout.strip().splitlines()[-1].startswith("backfill: written=0 ")
+    assert not any(site.hits.get(f"/day/{day:%Y%m%d}") for day in days), site.hits
+
+
 # --- WARC --------------------------------------------------------------------------------------------
 def _warc(path: Path, count: int, section: str = "story") -> list[str]:
     """A WARC.gz of `count` captures of eval pages (each its own URL, under /`section`/), plus a request
