@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 PERMANENT_RETRY = timedelta(days=1)
 _TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "http_502", "http_503", "http_504",
               "robots_unavailable", "host_paused"}
+# Failures that say more about our extractor (or a placeholder served that day) than about the page: they do
+# not close the listing page or sitemap that lists the article (see `_settled`).
+_EXTRACTION_FAILURES = {"empty", "extract_error", "extract_timeout", "worker_died"}
 MAX_SITEMAPS_PER_POLL = 50
 MAX_SITEMAPS_PER_BACKFILL = 5000
 POLL_LISTING_PAGES = 3
@@ -784,4 +787,4 @@ class Pipeline:
         if self.state.known_url(url):
             return True
         reason = self.state.failure_reason(url)
-        return reason is not None and reason not in _TRANSIENT
+        return reason is not None and reason not in _TRANSIENT and reason not in _EXTRACTION_FAILURES

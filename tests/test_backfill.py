@@ -7,6 +7,7 @@ import io
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time as clock
@@ -177,6 +178,38 @@ def test_a_listing_read_with_a_wrong_selector_is_read_again_once_it_is_fixed(tmp
     # Read with the right selector, the days are done: the third run reads none of them again.
     assert third.stdout.strip().splitlines()[-1].startswith("backfill: written=0 ")
     assert not any(site.hits.get(f"/day/{day:%Y%m%d}") for day in days), site.hits
+
+
+def test_an_article_the_extractor_failed_on_keeps_its_listing_page_open(tmp_path: Path) -> None:
+    """A listing page is done when each article it lists is written or failed for a reason of the page's own
+    (a 404). An article with no text found (`empty`: a placeholder served that day, or a gap in the extractor)
+    keeps the page open: when its retry is due, the same backfill reads the page and the article again."""
+    site = LocalSite()
+    days = [date(2025, 9, 1), date(2025, 9, 2)]
+    for number, day in enumerate(days):
+        site.routes[f"/day/{day:%Y%m%d}"] = Page(
+            f"<html><body><ul class='day'><li><a href='/a/{number}'>Report {number}</a></li></ul></body></html>"
+            .encode())
+    site.routes["/a/0"] = Page(article_page(0))
+    site.routes["/a/1"] = Page(b"<html><body><div id='app'></div></body></html>")  # filled in by a script
+    arguments = ("backfill", "--since", "2025-09-01", "--until", "2025-09-02")
+    with site:
+        config = write_sources(tmp_path / "sources.toml", [
+            {"id": "archive", "name": "Archive", "homepage": site.url("/"), "timezone": "UTC"}])
+        with config.open("a") as handle:
+            handle.write(f'[[outlet.listings]]\nurl = "{site.url("/day/{date:%Y%m%d}")}"\nlinks = "ul.day a"\n')
+        first = run_cli(*arguments, cwd=tmp_path)
+        site.routes["/a/1"] = Page(article_page(1))
+        # A day passes: the failed article's retry is due (what a wait would do, without the wait).
+        with sqlite3.connect(tmp_path / "output.state.sqlite") as db:
+            db.execute("UPDATE failures SET retry_at = '2000-01-01T00:00:00Z'")
+        site.hits.clear()
+        second = run_cli(*arguments, cwd=tmp_path)
+    assert "empty=1" in first.stdout and first.stdout.startswith("backfill: written=1 "), first.stderr
+    assert second.stdout.strip().splitlines()[-1].startswith("backfill: written=1 "), second.stderr
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == [site.url("/a/0"), site.url("/a/1")]
+    # The day whose article was written was done; the other one was read again.
+    assert not site.hits.get("/day/20250901") and site.hits.get("/day/20250902") == 1, site.hits
 
 
 # --- WARC --------------------------------------------------------------------------------------------
