@@ -24,6 +24,7 @@ from scraper.analyse.names import load_aliases
 from scraper.config import load_settings
 from scraper.daemon import DEFAULT_GRACE, Daemon, flush_while_running
 from scraper.dedup import DedupOptions
+from scraper.discover.probe import Probe, probe_outlet
 from scraper.errors import ConfigError, ScraperError, Skip, StateError
 from scraper.extract.dates import parse_date
 from scraper.fetch import Fetcher
@@ -33,7 +34,7 @@ from scraper.metrics import Metrics
 from scraper.observe import Observers
 from scraper.pipeline import PAGE_TIMEOUT, Pipeline, Summary, analyse_page
 from scraper.progress import BackfillProgress
-from scraper.records import Fetched, Settings, Source
+from scraper.records import Fetched, Settings, Source, iso_utc
 from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
 from scraper.state import State
@@ -115,7 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sources = verbs.add_parser("sources", help="work with sources.toml")
     sources_verbs = sources.add_subparsers(dest="sources_verb", required=True, metavar="ACTION")
-    sources_verbs.add_parser("check", help="validate sources.toml and list the outlets")
+    check = sources_verbs.add_parser("check", help="validate sources.toml and list the outlets")
+    check.add_argument("--live", action="store_true",
+                       help="also read each feed, sitemap and listing now (one request each, robots.txt obeyed) and "
+                            "say how many article links it gives; exit 1 if one gives none")
+    check.add_argument("--source", action="append", default=[], metavar="ID", help="with --live: this outlet only "
+                                                                                    "(repeatable)")
     return parser
 
 
@@ -455,7 +461,28 @@ def _sources_check(args: argparse.Namespace) -> int:
         every = f"{s.interval / 60:g}m" if s.interval >= 60 else f"{s.interval:g}s"
         print(f"  {s.id:<22} {','.join(s.languages) or '-':<6} every {every:<5} "
               f"{len(s.feeds)} feeds, {len(s.sitemaps)} sitemaps, {len(s.listings)} listings  {s.name}")
-    return EXIT_OK
+    if not args.live:
+        return EXIT_OK
+    probes = asyncio.run(_probe_sources(settings, _select(settings, args.source)))
+    print("live:")
+    for probe in probes:
+        if probe.ok:
+            newest = f", newest {iso_utc(probe.newest)}" if probe.newest else ""
+            found = f"{probe.links} links ({probe.dated} dated{newest})"
+        else:
+            found = f"NOTHING: {probe.problem}"
+        print(f"  {probe.outlet:<22} {probe.kind:<8} {found}  {probe.url}")
+    failing = sum(not probe.ok for probe in probes)
+    print(f"{len(probes) - failing} of {len(probes)} feeds, sitemaps and listings give article links")
+    return EXIT_FAILED if failing else EXIT_OK
+
+
+async def _probe_sources(settings: Settings, sources: Sequence[Source]) -> list[Probe]:
+    async with Fetcher(concurrency=settings.concurrency, pause_after_failures=settings.pause_after_failures,
+                       pause_for=settings.pause_for) as fetcher:
+        now = datetime.now(UTC)
+        found = await asyncio.gather(*(probe_outlet(source, fetcher.get, now) for source in sources))
+    return [probe for probes in found for probe in probes]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

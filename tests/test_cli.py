@@ -7,9 +7,10 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conftest import FIXTURES, fixture_page, run_cli, write_sources
+from conftest import FIXTURES, fixture_page, rss, run_cli, write_sources
 from localsite import LocalSite, Page
 
 from scraper.cli import build_parser
@@ -99,3 +100,50 @@ def test_dockerfile_runs_a_command_that_exists() -> None:
     # The health check is a Python one-liner: it must at least be valid Python.
     check = next(line for line in dockerfile.splitlines() if "urllib.request.urlopen" in line)
     compile(json.loads(check.strip().removeprefix("CMD "))[2], "HEALTHCHECK", "exec")
+
+
+def test_sources_check_live_says_what_each_feed_sitemap_and_listing_gives_now(tmp_path: Path) -> None:
+    """Before a long backfill: one request per feed, sitemap and listing, and how many article links each
+    gives; a selector with a typo or a dead feed is named, and the exit code says so."""
+    today = datetime.now(UTC).date()
+    yesterday = today - timedelta(days=1)
+    site = LocalSite()
+    site.routes["/feed"] = Page(rss([("One", site.url("/a/1"), "Mon, 02 Nov 2026 10:00:00 GMT"),
+                                     ("Two", site.url("/a/2"), "Mon, 02 Nov 2026 11:00:00 GMT")]),
+                                "application/rss+xml")
+    index = "".join(f"<sitemap><loc>{site.url(f'/sitemap-{n}.xml')}</loc><lastmod>2026-10-0{n}</lastmod></sitemap>"
+                    for n in (1, 2))
+    site.routes["/sitemap.xml"] = Page(
+        f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{index}'
+        "</sitemapindex>".encode(), "application/xml")
+    for n, count in ((1, 1), (2, 3)):
+        urls = "".join(f"<url><loc>{site.url(f'/s/{n}/{i}')}</loc></url>" for i in range(count))
+        site.routes[f"/sitemap-{n}.xml"] = Page(
+            f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+            .encode(), "application/xml")
+    # Today's archive page lists nothing yet; yesterday's lists two dated articles.
+    site.routes[f"/day/{today:%Y%m%d}"] = Page(b"<html><body><ul class='day'></ul></body></html>")
+    site.routes[f"/day/{yesterday:%Y%m%d}"] = Page(
+        (f"<html><body><ul class='day'><li><a href='/d/1'>One</a><span>{yesterday:%Y.%m.%d}</span></li>"
+         f"<li><a href='/d/2'>Two</a><span>{yesterday:%Y.%m.%d}</span></li></ul></body></html>").encode())
+    listing = '[[outlet.listings]]\nurl = "{url}"\nitem = "ul.day li"\nlinks = "{links}"\ndates = "span"\n'
+    with site:
+        config = write_sources(tmp_path / "sources.toml", [
+            {"id": "good", "name": "Good", "homepage": site.url("/"), "feeds": [site.url("/feed")],
+             "sitemaps": [site.url("/sitemap.xml")]}])
+        with config.open("a") as handle:
+            handle.write(listing.format(url=site.url("/day/{date:%Y%m%d}"), links="a"))
+            handle.write('[[outlet]]\nid = "typo"\nname = "Typo"\n'
+                         f'homepage = "{site.url("/")}"\nfeeds = ["{site.url("/gone")}"]\n')
+            handle.write(listing.format(url=site.url("/day/{date:%Y%m%d}"), links="a.headline"))
+        both = run_cli("sources", "check", "--live", cwd=tmp_path)
+        good = run_cli("sources", "check", "--live", "--source", "good", cwd=tmp_path)
+    assert both.returncode == 1, both.stderr
+    live = both.stdout.split("live:\n")[1].splitlines()
+    assert live[0].split()[:4] == ["good", "feed", "2", "links"]
+    assert live[1].split()[:4] == ["good", "sitemap", "3", "links"] and live[1].endswith("/sitemap-2.xml")
+    assert live[2].split()[:5] == ["good", "listing", "2", "links", "(2"]
+    assert live[2].endswith(f"/day/{yesterday:%Y%m%d}")  # today's page listed nothing yet
+    assert "NOTHING: http_404" in live[3] and "NOTHING: no links" in live[4]
+    assert live[-1] == "3 of 5 feeds, sitemaps and listings give article links"
+    assert good.returncode == 0 and "3 of 3 feeds" in good.stdout
