@@ -120,8 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--live", action="store_true",
                        help="also read each feed, sitemap and listing now (one request each, robots.txt obeyed) and "
                             "say how many article links it gives; exit 1 if one gives none")
-    check.add_argument("--source", action="append", default=[], metavar="ID", help="with --live: this outlet only "
-                                                                                    "(repeatable)")
+    check.add_argument("--source", action="append", default=[], metavar="ID", help="this outlet only (repeatable)")
     return parser
 
 
@@ -456,14 +455,15 @@ def _verify_output(args: argparse.Namespace) -> int:
 
 def _sources_check(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
+    chosen = _select(settings, args.source)
     print(f"{settings.path}: {len(settings.sources)} outlets, valid")
-    for s in settings.sources:
+    for s in chosen:
         every = f"{s.interval / 60:g}m" if s.interval >= 60 else f"{s.interval:g}s"
         print(f"  {s.id:<22} {','.join(s.languages) or '-':<6} every {every:<5} "
               f"{len(s.feeds)} feeds, {len(s.sitemaps)} sitemaps, {len(s.listings)} listings  {s.name}")
     if not args.live:
         return EXIT_OK
-    probes = asyncio.run(_probe_sources(settings, _select(settings, args.source)))
+    probes = asyncio.run(_probe_sources(settings, chosen))
     print("live:")
     for probe in probes:
         if probe.ok:

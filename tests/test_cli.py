@@ -147,3 +147,4 @@ def test_sources_check_live_says_what_each_feed_sitemap_and_listing_gives_now(tm
     assert "NOTHING: http_404" in live[3] and "NOTHING: no links" in live[4]
     assert live[-1] == "3 of 5 feeds, sitemaps and listings give article links"
     assert good.returncode == 0 and "3 of 3 feeds" in good.stdout
+    assert "  typo " not in good.stdout  # --source lists and reads that outlet only
