@@ -428,7 +428,8 @@ class Pipeline:
                 self._skipped(summary, source, sitemap_url, skip, remember=False)
                 continue
             found.extend(sitemap.links)
-            if done_mark and walked is not None and not sitemap.children:  # an index is never marked itself
+            # An index is never marked itself; nor is a sitemap that lists nothing (served empty that day).
+            if done_mark and walked is not None and not sitemap.children and sitemap.links:
                 walked.append(Walked(f"sitemap:{sitemap_url}", done_mark, tuple(sitemap.links)))
             # A child sitemap last modified before `since` holds nothing new for this range. One with a
             # `lastmod` can be marked done by a backfill (for its range, at that `lastmod`).

@@ -212,6 +212,34 @@ def test_an_article_the_extractor_failed_on_keeps_its_listing_page_open(tmp_path
     assert not site.hits.get("/day/20250901") and site.hits.get("/day/20250902") == 1, site.hits
 
 
+def test_a_sitemap_served_empty_is_read_again_by_the_next_backfill(tmp_path: Path) -> None:
+    """A child sitemap that lists nothing (a CMS serving an empty urlset that day) is not marked done: the next
+    backfill over the same range reads it again, at the same lastmod, and finds its articles."""
+    site = LocalSite()
+    for number in range(3):
+        site.routes[f"/s/{number}"] = Page(article_page(number))
+    index = (f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap>'
+             f'<loc>{site.url("/sitemap-2025-09.xml")}</loc><lastmod>2025-09-28</lastmod></sitemap></sitemapindex>')
+    site.routes["/sitemap.xml"] = Page(index.encode(), "application/xml")
+
+    def urlset(count: int) -> Page:
+        urls = "".join(f"<url><loc>{site.url(f'/s/{n}')}</loc><lastmod>2025-09-1{n}</lastmod></url>"
+                       for n in range(count))
+        return Page(f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}'
+                    "</urlset>".encode(), "application/xml")
+
+    site.routes["/sitemap-2025-09.xml"] = urlset(0)
+    arguments = ("backfill", "--since", "2025-09-01", "--until", "2025-09-30")
+    with site:
+        write_sources(tmp_path / "sources.toml", [{"id": "maps", "name": "Maps", "homepage": site.url("/"),
+                                                   "sitemaps": [site.url("/sitemap.xml")]}])
+        first = run_cli(*arguments, cwd=tmp_path)
+        site.routes["/sitemap-2025-09.xml"] = urlset(3)
+        second = run_cli(*arguments, cwd=tmp_path)
+    assert first.stdout.startswith("backfill: written=0 "), first.stderr
+    assert second.stdout.startswith("backfill: written=3 "), second.stderr
+
+
 # --- WARC --------------------------------------------------------------------------------------------
 def _warc(path: Path, count: int, section: str = "story") -> list[str]:
     """A WARC.gz of `count` captures of eval pages (each its own URL, under /`section`/), plus a request
