@@ -72,22 +72,22 @@ def ours(warc: Path, workers: int, workdir: Path, records: int) -> tuple[float, 
                                           'homepage = "https://bench.example/"\nfeeds = ["https://bench.example/f"]\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
     started, cpu = time.perf_counter(), _children_cpu()
-    errors = (workdir / "stderr.txt").open("w+")  # a file: a full pipe would stall the run while it is sampled
-    process = subprocess.Popen([sys.executable, "-m", "scraper", "-q", "backfill", "--workers", str(workers),
-                                "--warc", str(warc)], cwd=workdir, env=env, stdout=subprocess.PIPE,
-                               stderr=errors, text=True)
-    # The main process reads, deduplicates and writes for every worker: its CPU per document is the ceiling
-    # of a backfill on any number of cores. Sampled until it exits (the last tenth of a second is missed).
-    main_cpu = None
-    while process.poll() is None:
-        main_cpu = _process_cpu(process.pid) or main_cpu
-        time.sleep(0.1)
-    stdout, _ = process.communicate()
-    took, cpu = time.perf_counter() - started, _children_cpu() - cpu
-    errors.seek(0)
-    if process.returncode:
-        sys.exit(errors.read())
-    errors.close()
+    # stderr to a file: a full pipe would stall the run while it is sampled.
+    with (workdir / "stderr.txt").open("w+") as errors:
+        process = subprocess.Popen([sys.executable, "-m", "scraper", "-q", "backfill", "--workers", str(workers),
+                                    "--warc", str(warc)], cwd=workdir, env=env, stdout=subprocess.PIPE,
+                                   stderr=errors, text=True)
+        # The main process reads, deduplicates and writes for every worker: its CPU per document is the ceiling
+        # of a backfill on any number of cores. Sampled until it exits (the last tenth of a second is missed).
+        main_cpu = None
+        while process.poll() is None:
+            main_cpu = _process_cpu(process.pid) or main_cpu
+            time.sleep(0.1)
+        stdout, _ = process.communicate()
+        took, cpu = time.perf_counter() - started, _children_cpu() - cpu
+        if process.returncode:
+            errors.seek(0)
+            sys.exit(errors.read())
     # CPU of the main process and its workers together, start-up included: what a document costs in all.
     main = f" main_cpu_ms_per_doc={main_cpu / records * 1e3:.1f}" if main_cpu is not None else ""
     print(f"  workers={workers}: {stdout.strip()}  cpu_ms_per_doc={cpu / records * 1e3:.1f}{main}")

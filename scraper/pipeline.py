@@ -235,6 +235,11 @@ def _range_mark(since: datetime | None, until: datetime | None) -> str:
     return f"{since.isoformat() if since else ''}..{until.isoformat() if until else ''}"
 
 
+def _digest(text: str) -> str:
+    """A short, stable name for a setting in a progress key or mark (selectors, a host list)."""
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
 def _in_range(moment: datetime | None, since: datetime | None, until: datetime | None) -> bool:
     if moment is None:
         return True  # undated links are kept; the article's own date is checked after extraction
@@ -481,7 +486,7 @@ class Pipeline:
         found: list[Link] = []
         # The mark holds how the pages were read: a corrected selector (or time zone) reads them again.
         reading = "\n".join((listing.links, listing.item or "", listing.dates or "", source.timezone))
-        done_mark = f"done {_range_mark(since, until)} {hashlib.sha1(reading.encode()).hexdigest()[:12]}"
+        done_mark = f"done {_range_mark(since, until)} {_digest(reading)}"
         pages = listing_pages(listing, since, until, today, timezone=source.timezone)
         # A poll needs the newest pages only; walking a whole archive is a backfill's job.
         for page_url, day in pages if backfill else itertools.islice(pages, POLL_LISTING_PAGES):
@@ -655,7 +660,7 @@ class Pipeline:
         key = f"warc:{Path(path).resolve()}"
         if hosts is not None or since is not None or until is not None:
             chosen = "\n".join(sorted({host.lower() for host in hosts})) if hosts is not None else "*"
-            key += f"|hosts:{hashlib.sha1(chosen.encode()).hexdigest()[:16]}|dates:{_range_mark(since, until)}"
+            key += f"|hosts:{_digest(chosen)}|dates:{_range_mark(since, until)}"
         start = int(self.state.progress(key) or 0)
         self.observer.archive_read(path, start)
         counts: Counter[str] = Counter()
