@@ -50,6 +50,12 @@ _TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "htt
 # Failures that say more about our extractor (or a placeholder served that day) than about the page: they do
 # not close the listing page or sitemap that lists the article (see `_settled`).
 _EXTRACTION_FAILURES = {"empty", "extract_error", "extract_timeout", "worker_died"}
+# In an archive the page cannot change, but these say more about the run (a loaded machine, a worker killed
+# for memory) or about a bug than about the page: the next run over the same file tries it again, up to
+# ARCHIVE_ATTEMPTS times in all. ("empty" is not among them: the same page and the same extractor give the
+# same nothing.)
+_ARCHIVE_RETRIED = {"extract_error", "extract_timeout", "worker_died"}
+ARCHIVE_ATTEMPTS = 3
 MAX_SITEMAPS_PER_POLL = 50
 MAX_SITEMAPS_PER_BACKFILL = 5000
 POLL_LISTING_PAGES = 3
@@ -229,6 +235,30 @@ class Walked:
     key: str
     value: str
     links: tuple[Link, ...]
+
+
+def _retries(stored: str | None) -> dict[str, int]:
+    """The pages of a WARC file to try again: {offset: failed attempts}, as kept in the progress table."""
+    try:
+        found = json.loads(stored) if stored else {}
+    except json.JSONDecodeError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): v for k, v in found.items() if str(k).isdigit() and isinstance(v, int)}
+
+
+def _reread(path: str, hosts: Collection[str] | None, offsets: list[int]) -> list[ArchivedPage | WarcSkip]:
+    """The records that start at `offsets` in a WARC file (those still there)."""
+    found: list[ArchivedPage | WarcSkip] = []
+    for offset in offsets:
+        try:
+            item = next(iter(read_warc(path, hosts=hosts, start_offset=offset)), None)
+        except Skip:
+            return found  # the file is gone or unreadable: the main read reports it
+        if item is not None and item.offset == offset:
+            found.append(item)
+    return found
 
 
 def _range_mark(since: datetime | None, until: datetime | None) -> str:
@@ -543,21 +573,24 @@ class Pipeline:
         self, source: Source, link: Link, summary: Summary,
         since: datetime | None = None, until: datetime | None = None,
         *, fetched: Fetched | None = None, archive: Archive | None = None,
-        turns: InOrder | None = None, position: int = 0, on_turn: Callable[[], None] | None = None,
+        turns: InOrder | None = None, position: int = 0,
+        on_turn: Callable[[str | None], None] | None = None,
     ) -> None:
         """Fetch (unless `fetched` is given), extract, analyse and deduplicate one link; hand it to the sink.
 
         With `turns`, links are deduplicated and written in `position` order whatever order their
-        fetches and extractions finish in, so several workers decide exactly as one would.
+        fetches and extractions finish in, so several workers decide exactly as one would. `on_turn` is
+        called in the link's turn with the reason it was skipped for before deduplication (None if it was not).
         """
         try:
             prepared = await self._prepare(source, link, summary, fetched)
             if turns is not None:
                 await turns.wait(position)
-            if prepared is not None:
+            if not isinstance(prepared, str):
                 self._finish(source, link, summary, since, until, *prepared, archive)
             if on_turn is not None:
-                on_turn()  # still this link's turn: whatever it records follows every earlier link
+                # Still this link's turn: whatever it records follows every earlier link.
+                on_turn(prepared if isinstance(prepared, str) else None)
         except (OutputError, WorkerError) as exc:
             # The run ends here: no later link may take its turn and record its progress past this one.
             if turns is not None:
@@ -569,20 +602,22 @@ class Pipeline:
 
     async def _prepare(
         self, source: Source, link: Link, summary: Summary, fetched: Fetched | None
-    ) -> tuple[Fetched, Record, StoryPrint] | None:
+    ) -> tuple[Fetched, Record, StoryPrint] | str:
+        """The page, its record and its fingerprint; or, when it was skipped (and counted), the reason."""
         try:
             if fetched is None:
                 fetched = await self.fetcher.get(link.url, source)
             return fetched, *await self._analyse(fetched, source, link)
         except Skip as skip:
             self._skipped(summary, source, link.url, skip)
+            return skip.reason
         except WorkerError:
             raise  # no fault of the page's: it is left for the next run
         except Exception as exc:
             # A bug or a pathological page in a library must cost one article, never the daemon.
             log.exception("%s: extracting %s failed", source.id, link.url)
             self._skipped(summary, source, link.url, Skip("extract_error", f"{type(exc).__name__}: {exc}"))
-        return None
+            return "extract_error"
 
     def _finish(
         self, source: Source, link: Link, summary: Summary, since: datetime | None, until: datetime | None,
@@ -655,13 +690,16 @@ class Pipeline:
         The next offset to read is staged after each record, in file order, and committed with the
         records it covers, so a killed run resumes exactly after what reached the output. Progress is kept
         for the selection too (hosts, dates): a file read for some outlets or some days is read again, from
-        the start, for others; what is already written is not written twice.
+        the start, for others; what is already written is not written twice. Pages an earlier run failed to
+        extract for a cause that may not recur (`_ARCHIVE_RETRIED`) are kept by offset and read first.
         """
         key = f"warc:{Path(path).resolve()}"
         if hosts is not None or since is not None or until is not None:
             chosen = "\n".join(sorted({host.lower() for host in hosts})) if hosts is not None else "*"
             key += f"|hosts:{_digest(chosen)}|dates:{_range_mark(since, until)}"
         start = int(self.state.progress(key) or 0)
+        retry_key = f"{key}|retry"
+        retries = _retries(self.state.progress(retry_key))
         self.observer.archive_read(path, start)
         counts: Counter[str] = Counter()
         items = iter(read_warc(path, hosts=hosts, start_offset=start, counts=counts))
@@ -671,9 +709,21 @@ class Pipeline:
         failure: list[OutputError | WorkerError] = []
         position = 0
 
-        async def one(item: ArchivedPage | WarcSkip, position: int) -> None:
-            def advance() -> None:
-                self.state.stage_progress(key, str(item.offset + 1))
+        async def one(item: ArchivedPage | WarcSkip, position: int, again: bool) -> None:
+            def settle(reason: str | None) -> None:
+                """In the item's turn: its retry kept, counted or forgotten, and (new items) progress past it."""
+                offset = str(item.offset)
+                tried = retries.pop(offset, 0)
+                if reason in _ARCHIVE_RETRIED:
+                    if tried + 1 < ARCHIVE_ATTEMPTS:
+                        retries[offset] = tried + 1
+                    else:
+                        log.warning("%s @%d: %s again, %d times in all: not tried again", path, item.offset,
+                                    reason, ARCHIVE_ATTEMPTS, extra={"event": "skip", "reason": reason})
+                if tried or offset in retries:
+                    self.state.stage_progress(retry_key, json.dumps(retries, sort_keys=True))
+                if not again:
+                    self.state.stage_progress(key, str(item.offset + 1))
 
             try:
                 if isinstance(item, WarcSkip):
@@ -681,8 +731,8 @@ class Pipeline:
                     self._count_skip(summary, source_for(urlsplit(item.url).hostname or ""), item.reason)
                     log.info("%s @%d: skipped (%s) %s", path, item.offset, item.reason, item.detail,
                              extra={"event": "skip", "url": item.url, "reason": item.reason})
-                    if not item.at_end:  # a file that ends inside a record may be complete by the next run
-                        advance()
+                    if not item.at_end or again:  # a file that ends inside a record may be complete by the next run
+                        settle(item.reason)
                     turns.done(position)
                     return
                 source = source_for(urlsplit(item.fetched.url).hostname or "")
@@ -690,18 +740,44 @@ class Pipeline:
                 if self.state.known_url(canonicalize(link.url, source.strip_query)):
                     await turns.wait(position)  # a second capture of a page we have: nothing to do
                     summary.already += 1
-                    advance()
+                    settle(None)
                     turns.done(position)
                     return
                 await self.process(source, link, summary, since, until, fetched=item.fetched,
                                    archive=Archive(str(path), item.offset), turns=turns, position=position,
-                                   on_turn=advance)
+                                   on_turn=settle)
             except (OutputError, WorkerError) as exc:
                 failure.append(exc)  # process() has stopped the turns; the reading loop stops
             finally:
                 slots.release()
                 self.observer.processed("warc")
 
+        async def start_task(item: ArchivedPage | WarcSkip, again: bool = False) -> bool:
+            nonlocal position
+            await slots.acquire()
+            if failure or (stop and stop.is_set()):
+                slots.release()
+                return False
+            task = asyncio.create_task(one(item, position, again))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            position += 1
+            return True
+
+        if retries:
+            log.info("%s: trying again %d pages an earlier run could not extract", path, len(retries),
+                     extra={"event": "warc_retry"})
+            again = await asyncio.to_thread(_reread, path, hosts, sorted(map(int, retries)))
+            self.observer.discovered("warc", len(again))
+            for offset in retries.keys() - {str(item.offset) for item in again}:
+                # Gone from the file (it was replaced or cut short): nothing there to try.
+                log.warning("%s @%s: no longer holds the page to try again", path, offset,
+                            extra={"event": "warc_retry"})
+                retries.pop(offset, None)
+                self.state.stage_progress(retry_key, json.dumps(retries, sort_keys=True))
+            for item in again:
+                if not await start_task(item, again=True):
+                    break
         while not failure and not (stop and stop.is_set()):
             # Reading and inflating is synchronous work: off the event loop, a batch at a time.
             batch = await asyncio.to_thread(list, itertools.islice(items, 32))
@@ -710,14 +786,8 @@ class Pipeline:
             self.observer.discovered("warc", len(batch))  # found so far: a WARC's count is known at its end
             self.observer.archive_read(path, batch[-1].offset)
             for item in batch:
-                await slots.acquire()
-                if failure or (stop and stop.is_set()):
-                    slots.release()
+                if not await start_task(item):
                     break
-                task = asyncio.create_task(one(item, position))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                position += 1
         await asyncio.gather(*tasks)
         if failure:
             raise failure[0]

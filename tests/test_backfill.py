@@ -496,6 +496,44 @@ def test_a_warc_read_for_some_hosts_or_days_is_read_again_for_others(tmp_path: P
     assert verify_output(tmp_path / "output").ok
 
 
+def test_a_warc_page_that_failed_extraction_is_tried_again_by_the_next_run(tmp_path: Path) -> None:
+    """A page skipped for its time limit (a loaded machine) or a dead worker is no property of the archive: the
+    next run over the same file tries it again, though its progress is past it, and writes it once."""
+    warc = tmp_path / "crawl.warc.gz"
+    urls = _warc(warc, 6)
+    env = _short_segments_outlet(tmp_path)
+    command = ("backfill", "--workers", "1", "--page-timeout", "1", "--warc", str(warc))
+    first = run_cli(*command, cwd=tmp_path, env={**env, "SCRAPER_FAULT": f"worker_hangs_on:{urls[2]}"})
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().splitlines()[-1].startswith("backfill: written=5 ")
+    assert "extract_timeout=1" in first.stdout
+    second = run_cli(*command, cwd=tmp_path, env=env)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip().splitlines()[-1] == "backfill: written=1 duplicates=0 skipped=0"
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(urls)  # each page once
+    third = run_cli(*command, cwd=tmp_path, env=env)  # nothing left to try
+    assert third.stdout.strip().splitlines()[-1] == "backfill: written=0 duplicates=0 skipped=0"
+    assert verify_output(tmp_path / "output").ok
+
+
+def test_a_warc_page_that_always_fails_is_tried_three_times_in_all(tmp_path: Path) -> None:
+    warc = tmp_path / "crawl.warc.gz"
+    urls = _warc(warc, 3)
+    env = {**_short_segments_outlet(tmp_path), "SCRAPER_FAULT": f"worker_hangs_on:{urls[0]}"}
+    command = ("backfill", "--workers", "1", "--page-timeout", "1", "--warc", str(warc))
+    summaries, errors = [], []
+    for _ in range(4):
+        result = run_cli(*command, cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stderr
+        summaries.append(result.stdout.strip().splitlines()[-1])
+        errors.append(result.stderr)
+    assert summaries[0].startswith("backfill: written=2 ")
+    assert all(s == "backfill: written=0 duplicates=0 skipped=1 (extract_timeout=1)" for s in summaries[1:3]), summaries
+    assert "not tried again" in errors[2] and "not tried again" not in errors[1]  # the log says when it gives up
+    assert summaries[3] == "backfill: written=0 duplicates=0 skipped=0"
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(urls[1:])
+
+
 def test_page_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
     for bad in ("0", "-3", "soon", "inf", "1e10"):
         result = run_cli("backfill", "--page-timeout", bad, "--warc", "x.warc", cwd=tmp_path)
