@@ -62,6 +62,11 @@ POLL_LISTING_PAGES = 3
 WORKERS_PER_POLL = 8
 # New worker pools started in a row, each checked to run an empty task, before the run gives up on them.
 MAX_POOL_STARTS = 3
+# Pages a pool of worker processes reads, per worker, before it is replaced by a new one (a second and a half of
+# start-up per worker, every few hours of a busy run). What a process keeps for good is then bounded: lxml's parser
+# dictionary keeps every distinct tag and attribute name it ever parsed (46 bytes each; build-hashed names such
+# as Vue's data-v-1a2b3c4d add up over weeks), and a heap fragments.
+PAGES_PER_WORKER = 10_000
 # Seconds a page may take in a worker process: the longest eval page takes well under one.
 PAGE_TIMEOUT = 120.0
 # A {date} listing page this many days old no longer changes: a backfill that has every article it
@@ -164,6 +169,8 @@ class InOrder:
         if self._next != position:
             waiter = self._waiters[position] = asyncio.get_running_loop().create_future()
             await waiter
+            if self._stopped is not None:  # stopped after its turn came, before it ran
+                raise type(self._stopped)(*self._stopped.args)
 
     def stop(self, error: ScraperError) -> None:
         """No later number gets its turn: each one waiting, or to wait, gets `error` (a copy) instead.
@@ -292,6 +299,7 @@ class Pipeline:
         alias_files: tuple[str, ...] = (),
         fault: str = "",
         page_timeout: float = PAGE_TIMEOUT,
+        pages_per_worker: int = PAGES_PER_WORKER,
     ) -> None:
         self.fetcher = fetcher
         self.state = state
@@ -306,6 +314,8 @@ class Pipeline:
         # else that many processes.
         self._alias_files = alias_files
         self._executor = make_executor(workers, alias_files, fault, page_timeout)
+        self._pool_pages = max(1, workers) * pages_per_worker  # then the pool is replaced (`_pool`)
+        self._pages_in_pool = 0
         self._pool_lock = asyncio.Lock()
         self._quarantine = Quarantine()
         self._pool_failed = ""  # why the worker pools were given up on, once they were
@@ -329,7 +339,7 @@ class Pipeline:
             if self._pool_failed:
                 raise WorkerError(self._pool_failed)
             async with self._quarantine.alone() if suspect else self._quarantine.together():
-                executor = self._executor
+                executor = self._pool()
                 started = loop.time()
                 try:
                     return await loop.run_in_executor(executor, prepare_in_worker, fetched, source, link)
@@ -346,6 +356,18 @@ class Pipeline:
                 raise Skip("worker_died", "its extraction worker died on it, twice")
             suspect = True
 
+    def _pool(self) -> Executor:
+        """The worker pool to give the next page to: a new one every `_pool_pages` pages. The old one finishes
+        the pages it has and its processes exit (never while a broken pool is being replaced)."""
+        self._pages_in_pool += 1
+        if self._pages_in_pool > self._pool_pages and not self._pool_lock.locked():
+            log.info("replacing the extraction workers after %d pages", self._pages_in_pool - 1,
+                     extra={"event": "pool_rotate"})
+            old, self._pages_in_pool = self._executor, 1
+            self._executor = make_executor(self.workers, self._alias_files, self._fault, self._page_timeout)
+            old.shutdown(wait=False)
+        return self._executor
+
     async def _replace_pool(self, broken: Executor) -> None:
         """A new pool for a broken one, started once for all the pages that saw it break, and checked to run
         an empty task: workers that die as they start are no page's fault. WorkerError after
@@ -361,6 +383,7 @@ class Pipeline:
                 broken.shutdown(wait=False, cancel_futures=True)
                 self._executor = broken = make_executor(self.workers, self._alias_files, self._fault,
                                                         self._page_timeout)
+                self._pages_in_pool = 0
                 try:
                     await loop.run_in_executor(broken, worker_ready)
                     return
@@ -591,10 +614,11 @@ class Pipeline:
             if on_turn is not None:
                 # Still this link's turn: whatever it records follows every earlier link.
                 on_turn(prepared if isinstance(prepared, str) else None)
-        except (OutputError, WorkerError) as exc:
-            # The run ends here: no later link may take its turn and record its progress past this one.
+        except Exception as exc:
+            # The run ends here (output, workers or state store failing; or a bug): no later link may take its
+            # turn and record its progress past this one.
             if turns is not None:
-                turns.stop(exc)
+                turns.stop(exc if isinstance(exc, ScraperError) else ScraperError(f"{type(exc).__name__}: {exc}"))
             raise
         finally:
             if turns is not None:
@@ -706,7 +730,7 @@ class Pipeline:
         turns = InOrder()
         slots = asyncio.Semaphore(WORKERS_PER_POLL + 2 * self.workers)
         tasks: set[asyncio.Task[None]] = set()
-        failure: list[OutputError | WorkerError] = []
+        failure: list[ScraperError] = []
         position = 0
 
         async def one(item: ArchivedPage | WarcSkip, position: int, again: bool) -> None:
@@ -748,6 +772,15 @@ class Pipeline:
                                    on_turn=settle)
             except (OutputError, WorkerError) as exc:
                 failure.append(exc)  # process() has stopped the turns; the reading loop stops
+            except Exception as exc:
+                # The state store failing, or a bug: the run stops, and nothing after this item records progress
+                # (the turns would otherwise wait for it for ever, or pass it by and lose it).
+                error = exc if isinstance(exc, ScraperError) else ScraperError(
+                    f"{path} @{item.offset}: {type(exc).__name__}: {exc}")
+                if not failure:
+                    log.error("%s", error, exc_info=error is not exc)
+                turns.stop(error)
+                failure.append(error)
             finally:
                 slots.release()
                 self.observer.processed("warc")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
+import logging
 import os
 import random
 import signal
@@ -11,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time as clock
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,12 @@ from test_output_contract import article_page
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from scraper.errors import ScraperError
+from scraper.fetch import Fetcher
+from scraper.pipeline import Pipeline, Summary
+from scraper.records import Source
+from scraper.sink import JsonlSink
+from scraper.state import State
 from scraper.verify import verify_output
 
 PAGES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extract" / "sh" / "pages"
@@ -532,6 +541,67 @@ def test_a_warc_page_that_always_fails_is_tried_three_times_in_all(tmp_path: Pat
     assert "not tried again" in errors[2] and "not tried again" not in errors[1]  # the log says when it gives up
     assert summaries[3] == "backfill: written=0 duplicates=0 skipped=0"
     assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(urls[1:])
+
+
+def _outlet_for(host: str) -> Source:
+    return Source(id=host.replace(".", "-"), name=host, languages=(), homepage=f"https://{host}/", timezone="UTC")
+
+
+async def _backfill_in_process(workdir: Path, warc: Path, source_for: Callable[[str], Source] = _outlet_for,
+                               **options: Any) -> Summary:
+    """`backfill --warc` without the CLI around it (what it hands the pipeline); the output in workdir/output."""
+    state, sink = State(workdir / "state.sqlite"), JsonlSink(workdir / "output")
+    summary = Summary()
+    try:
+        async with Fetcher(robots=False) as fetcher:
+            pipeline = Pipeline(fetcher, state, sink, None, **options)
+            try:
+                await asyncio.wait_for(pipeline.backfill_warc(str(warc), source_for, summary), 120)
+            finally:
+                pipeline.flush()  # as the CLI does, whatever stopped the run
+                pipeline.close()
+    finally:
+        sink.close()
+        state.close()
+    return summary
+
+
+async def test_worker_pools_are_replaced_every_so_many_pages_without_losing_one(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A long run replaces its worker processes now and then (what a process keeps for good, lxml's dictionary of
+    names among it, is then bounded): every page is still written once, and no process is left behind."""
+    warc = tmp_path / "crawl.warc.gz"
+    urls = _warc(warc, 7)
+    caplog.set_level(logging.INFO, logger="scraper.pipeline")
+    summary = await _backfill_in_process(tmp_path, warc, workers=1, pages_per_worker=2)
+    assert summary.written == 7
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(urls)
+    assert sum(getattr(r, "event", "") == "pool_rotate" for r in caplog.records) == 3  # at pages 3, 5 and 7
+    deadline = clock.monotonic() + 30
+    while _workers_of(os.getpid()) and clock.monotonic() < deadline:  # the old pools' processes exit
+        clock.sleep(0.1)
+    assert _workers_of(os.getpid()) == []
+
+
+async def test_a_failure_outside_extraction_stops_the_warc_run_and_loses_no_page(tmp_path: Path) -> None:
+    """Something failing for one record outside the extractor's guard (here: the outlet it belongs to cannot be
+    made) ends the run with an error, neither hanging it nor letting progress pass the record by."""
+    warc = tmp_path / "crawl.warc.gz"
+    urls = _warc(warc, 6)
+
+    def broken_for_news2(host: str) -> Source:
+        if host == "news2.example":
+            raise ValueError("no outlet for news2.example")
+        return _outlet_for(host)
+
+    with pytest.raises(ScraperError, match="no outlet for news2.example"):
+        await _backfill_in_process(tmp_path / "run", warc, broken_for_news2)
+    # Pages still in extraction when it failed stop with it (they are written by the next run).
+    written = [r["url"] for r in read_records(tmp_path / "run" / "output")]
+    assert set(written) <= set(urls[:2])
+    again = await _backfill_in_process(tmp_path / "run", warc)
+    assert again.written == 6 - len(written)
+    assert sorted(r["url"] for r in read_records(tmp_path / "run" / "output")) == sorted(urls)  # each once
 
 
 def test_page_timeout_must_be_a_positive_number(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from conftest import read_records, rss, run_cli, write_sources
 from localsite import LocalSite, Page
 from test_output_contract import article_page
 
-from scraper.errors import WorkerError
+from scraper.errors import StateError, WorkerError
 from scraper.pipeline import InOrder, Quarantine
 from scraper.workers import available_cpus
 
@@ -78,6 +78,29 @@ def test_after_a_run_ending_failure_no_later_link_takes_its_turn() -> None:
     recorded, refused = asyncio.run(scenario())
     assert recorded == [0]
     assert refused == ["1: workers die", "2: workers die", "3: workers die", "4: workers die"]
+
+
+def test_a_link_whose_turn_came_as_the_run_was_stopped_does_not_take_it() -> None:
+    # Link 0 is done and fails in the same step (its record could not be filed after its turn): link 1, woken by
+    # the done, has not run yet when the stop comes, and must not record progress past link 0.
+    async def scenario() -> list[str]:
+        turns, seen = InOrder(), []
+
+        async def second() -> None:
+            try:
+                await turns.wait(1)
+                seen.append("1 recorded")
+            except StateError:
+                seen.append("1 refused")
+
+        waiting = asyncio.create_task(second())
+        await asyncio.sleep(0)  # link 1 waits for its turn
+        turns.done(0)
+        turns.stop(StateError("state store failing"))
+        await waiting
+        return seen
+
+    assert asyncio.run(scenario()) == ["1 refused"]
 
 
 def test_a_suspect_page_runs_with_nothing_beside_it() -> None:
