@@ -594,7 +594,7 @@ async def test_a_failure_outside_extraction_stops_the_warc_run_and_loses_no_page
             raise ValueError("no outlet for news2.example")
         return _outlet_for(host)
 
-    with pytest.raises(ScraperError, match="no outlet for news2.example"):
+    with pytest.raises(ScraperError, match=r"no outlet for news2\.example"):
         await _backfill_in_process(tmp_path / "run", warc, broken_for_news2)
     # Pages still in extraction when it failed stop with it (they are written by the next run).
     written = [r["url"] for r in read_records(tmp_path / "run" / "output")]
