@@ -255,14 +255,14 @@ def _retries(stored: str | None) -> dict[str, int]:
     return {str(k): v for k, v in found.items() if str(k).isdigit() and isinstance(v, int)}
 
 
-def _reread(path: str, hosts: Collection[str] | None, offsets: list[int]) -> list[ArchivedPage | WarcSkip]:
-    """The records that start at `offsets` in a WARC file (those still there)."""
+def _reread(path: str, hosts: Collection[str] | None, offsets: list[int]) -> list[ArchivedPage | WarcSkip] | None:
+    """The records that start at `offsets` in a WARC file (those still there); None if it cannot be read now."""
     found: list[ArchivedPage | WarcSkip] = []
     for offset in offsets:
         try:
             item = next(iter(read_warc(path, hosts=hosts, start_offset=offset)), None)
         except Skip:
-            return found  # the file is gone or unreadable: the main read reports it
+            return None  # gone, or unreadable for now: the main read reports it, and the retries wait
         if item is not None and item.offset == offset:
             found.append(item)
     return found
@@ -797,10 +797,10 @@ class Pipeline:
             position += 1
             return True
 
-        if retries:
+        again = await asyncio.to_thread(_reread, path, hosts, sorted(map(int, retries))) if retries else None
+        if again is not None:
             log.info("%s: trying again %d pages an earlier run could not extract", path, len(retries),
                      extra={"event": "warc_retry"})
-            again = await asyncio.to_thread(_reread, path, hosts, sorted(map(int, retries)))
             self.observer.discovered("warc", len(again))
             for offset in retries.keys() - {str(item.offset) for item in again}:
                 # Gone from the file (it was replaced or cut short): nothing there to try.

@@ -516,6 +516,10 @@ def test_a_warc_page_that_failed_extraction_is_tried_again_by_the_next_run(tmp_p
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip().splitlines()[-1].startswith("backfill: written=5 ")
     assert "extract_timeout=1" in first.stdout
+    warc.rename(tmp_path / "elsewhere.warc.gz")  # the archive unreadable for a while (a disk not mounted)
+    missing = run_cli(*command, cwd=tmp_path, env=env)
+    assert "unreadable=1" in missing.stdout
+    (tmp_path / "elsewhere.warc.gz").rename(warc)
     second = run_cli(*command, cwd=tmp_path, env=env)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip().splitlines()[-1] == "backfill: written=1 duplicates=0 skipped=0"
