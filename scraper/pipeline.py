@@ -802,11 +802,12 @@ class Pipeline:
             log.info("%s: trying again %d pages an earlier run could not extract", path, len(retries),
                      extra={"event": "warc_retry"})
             self.observer.discovered("warc", len(again))
-            for offset in retries.keys() - {str(item.offset) for item in again}:
-                # Gone from the file (it was replaced or cut short): nothing there to try.
+            gone = retries.keys() - {str(item.offset) for item in again}
+            for offset in gone:  # the file was replaced or cut short: nothing there to try
                 log.warning("%s @%s: no longer holds the page to try again", path, offset,
                             extra={"event": "warc_retry"})
-                retries.pop(offset, None)
+                del retries[offset]
+            if gone:
                 self.state.stage_progress(retry_key, json.dumps(retries, sort_keys=True))
             for item in again:
                 if not await start_task(item, again=True):

@@ -93,4 +93,3 @@ async def _listing(source: Source, listing: Listing, get: Get, today: date) -> P
         if probe.ok:
             break
     return probe
-
