@@ -42,7 +42,7 @@ from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction, fromstring
 from lxml.html import HTMLParser as HTMLParser_lxml
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
-from trafilatura.settings import MANUALLY_CLEANED, Document
+from trafilatura.settings import MANUALLY_CLEANED, Document, Extractor
 from trafilatura.utils import DOCTYPE_TAG, load_html
 
 from scraper.extract.blocks import Block, from_trafilatura
@@ -99,6 +99,19 @@ _CLOSING = {name: re.compile(rf"</{name}[\s/>]", re.IGNORECASE) for name in ("sc
 # A JSON string literal long enough to hold an article (Next.js, React Query and similar data blobs).
 _JSON_STRING = re.compile(r'"((?:[^"\\]|\\.){400,})"')
 _HTML_PARAGRAPH = re.compile(r"<p[\s>]|<br\s*/?>", re.IGNORECASE)
+# trafilatura's settings for each (favor precision, fast) mode, built once: bare_extraction would otherwise
+# build them for every call from its keyword arguments (a dozen configparser reads), and never changes them.
+_EXTRACTORS = {
+    (precision, fast): Extractor(
+        comments=False,  # reader comments are not the article
+        tables=True,
+        links=True,  # kept so the cleaner can measure link density; rendered as plain text
+        precision=precision,
+        fast=fast,  # without the readability/jusText comparison
+        output_format="xml",  # the body tree, without its rendering as text (format "python"), which goes unread
+    )
+    for precision in (True, False) for fast in (True, False)
+}
 
 Shingles = Counter[tuple[str, ...]]
 
@@ -256,15 +269,8 @@ def _trafilatura(tree: HtmlElement | None, *, precision: bool, fast: bool = Fals
     name = "trafilatura" if precision else "trafilatura_balanced"
     if tree is None:
         return _Candidate.of(name, ())
-    document = trafilatura.bare_extraction(
-        tree,  # copied by trafilatura, so the same tree serves every mode
-        include_comments=False,  # reader comments are not the article
-        include_tables=True,
-        include_links=True,  # kept so the cleaner can measure link density; rendered as plain text
-        favor_precision=precision,
-        fast=fast,  # without the readability/jusText comparison
-        output_format="xml",  # the body tree, without its rendering as text (format "python"), which goes unread
-    )
+    # copied by trafilatura, so the same tree serves every mode
+    document = trafilatura.bare_extraction(tree, options=_EXTRACTORS[precision, fast])
     if not isinstance(document, Document) or document.body is None:
         return _Candidate.of(name, ())
     return _Candidate.of(name, from_trafilatura(document.body))
