@@ -33,6 +33,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
@@ -100,7 +101,7 @@ _CLOSING = {name: re.compile(rf"</{name}[\s/>]", re.IGNORECASE) for name in ("sc
 _JSON_STRING = re.compile(r'"((?:[^"\\]|\\.){400,})"')
 _HTML_PARAGRAPH = re.compile(r"<p[\s>]|<br\s*/?>", re.IGNORECASE)
 # trafilatura's settings for each (favor precision, fast) mode, built once: bare_extraction would otherwise
-# build them for every call from its keyword arguments (a dozen configparser reads), and never changes them.
+# build them for every call from its keyword arguments (a dozen configparser reads).
 _EXTRACTORS = {
     (precision, fast): Extractor(
         comments=False,  # reader comments are not the article
@@ -269,8 +270,10 @@ def _trafilatura(tree: HtmlElement | None, *, precision: bool, fast: bool = Fals
     name = "trafilatura" if precision else "trafilatura_balanced"
     if tree is None:
         return _Candidate.of(name, ())
-    # copied by trafilatura, so the same tree serves every mode
-    document = trafilatura.bare_extraction(tree, options=_EXTRACTORS[precision, fast])
+    # The tree is copied by trafilatura, so the same tree serves every mode; the settings are copied here (a few
+    # microseconds), so that no version of trafilatura that changed them could make one page's text depend on
+    # the pages a worker read before it.
+    document = trafilatura.bare_extraction(tree, options=copy(_EXTRACTORS[precision, fast]))
     if not isinstance(document, Document) or document.body is None:
         return _Candidate.of(name, ())
     return _Candidate.of(name, from_trafilatura(document.body))
