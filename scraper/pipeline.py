@@ -34,6 +34,7 @@ from scraper.errors import OutputError, ScraperError, Skip, WorkerError
 from scraper.extract import extract_article
 from scraper.fetch import Fetcher
 from scraper.fetch.conditional import after_fetch, request_headers
+from scraper.fetch.guard import decoded
 from scraper.observe import NullObserver, Observer
 from scraper.records import Archive, Fetched, Link, Record, Source
 from scraper.sink import Sink
@@ -101,7 +102,7 @@ class Summary:
 
 def analyse_page(fetched: Fetched, source: Source, analyser: Analyser, link: Link | None = None) -> Record:
     """The pure, CPU-bound part: extract the article and analyse it into a Record (not yet deduplicated)."""
-    article = extract_article(fetched, source, link)
+    article = extract_article(decoded(fetched), source, link)
     # The extractor's cleaner removes whole chrome lines; this pass takes language menus and interface
     # strings glued to a paragraph, and both reach the translation analysis as evidence.
     paragraphs, removed = analyser.strip_residue(article.paragraphs)

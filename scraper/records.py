@@ -93,7 +93,7 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A fetched page, decoded to text."""
+    """A fetched page, decoded to text (or, with `raw`, to be decoded where it is extracted)."""
 
     url: str  # the URL asked for
     final_url: str  # after redirects
@@ -105,6 +105,11 @@ class Fetched:
     etag: str | None = None  # validators, kept for conditional GET of feeds and sitemaps
     last_modified: str | None = None
     size: int = 0  # body bytes, after decompression
+    # The body as received, when decoding it is left to the worker process that extracts the page (pages read
+    # from an archive): `text` and `encoding` are empty until `fetch.guard.decoded` fills them. Decoding in the
+    # single-writer process would cost it a charset detection on every legacy-encoded page, and text crosses to
+    # a worker re-encoded as UTF-8, where bytes are copied.
+    raw: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -310,6 +310,36 @@ def test_warc_pages_become_records_with_provenance_and_no_network(tmp_path: Path
     assert again.stdout.strip().splitlines()[-1].startswith("backfill: written=0 duplicates=0 skipped=0")
 
 
+def test_warc_pages_in_legacy_charsets_are_decoded_by_their_worker(tmp_path: Path) -> None:
+    """The reading process hands a page's bytes to a worker process, which decodes them: by the declared
+    charset (EUC-KR, as older Korean pages are), or by detection when nothing is declared."""
+    paragraphs = ["북한 조선중앙통신은 23일 최고인민회의 상임위원회가 평양에서 회의를 열었다고 보도했다.",
+                  "통신은 이 회의에서 국가 예산 집행 상황과 올해 경제 사업 계획이 논의되었다고 전했다.",
+                  "회의에는 최고인민회의 상임위원회 위원들과 관계 부문 일꾼들이 참가했다고 통신은 덧붙였다."]
+    page = ("<html><head><title>최고인민회의 상임위원회 회의</title></head><body><article>"
+            "<h1>최고인민회의 상임위원회 회의</h1>" + "".join(f"<p>{p}</p>" for p in paragraphs)
+            + "</article></body></html>")
+    with (tmp_path / "korean.warc.gz").open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for number, kind in enumerate(("text/html; charset=euc-kr", "text/html")):
+            http = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
+            record = writer.create_warc_record(f"https://www.yna.co.kr/view/{number}", "response",
+                                               payload=io.BytesIO(page.encode("euc-kr")), http_headers=http,
+                                               warc_headers_dict={"WARC-Date": "2026-10-01T00:00:00Z"})
+            writer.write_record(record)
+            record.raw_stream.close()
+    write_sources(tmp_path / "sources.toml", [{"id": "x", "name": "X", "homepage": "https://x.example/",
+                                               "feeds": ["https://x.example/feed"]}])
+    result = run_cli("backfill", "--workers", "1", "--warc", str(tmp_path / "korean.warc.gz"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    records = sorted(read_records(tmp_path / "output"), key=lambda r: r["url"])
+    assert [r["url"] for r in records] == ["https://www.yna.co.kr/view/0", "https://www.yna.co.kr/view/1"]
+    for record in records:
+        assert record["title"] == "최고인민회의 상임위원회 회의"
+        assert record["body"].split("\n\n") == paragraphs
+        assert record["language"]["code"] == "ko"
+
+
 def _short_segments_outlet(workdir: Path) -> dict[str, str]:
     """A sources.toml with one unrelated outlet and 3-record segments; the environment to run scraper in."""
     write_sources(workdir / "sources.toml", [{"id": "x", "name": "X", "homepage": "https://x.example/",

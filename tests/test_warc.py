@@ -17,6 +17,7 @@ from warcio.warcwriter import WARCWriter
 
 from scraper.discover.warc import ArchivedPage, WarcSkip, host_matches, read_warc
 from scraper.errors import Skip
+from scraper.fetch.guard import decoded
 
 PAGES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extract" / "sh" / "pages"
 DATE = "2024-06-15T03:04:05Z"
@@ -113,10 +114,11 @@ def test_html_responses_become_pages_with_file_and_offset(tmp_path: Path, bodies
     assert [p.offset for p in pages] == [written.offsets[n] for n in ("yna", "kcna", "en")]
     assert all(p.file == str(written.path) for p in pages)
     for page, body in zip(pages, bodies, strict=True):
-        fetched = page.fetched
+        assert page.fetched.raw == body and page.fetched.text == ""  # decoded where it is extracted
+        fetched = decoded(page.fetched)
         assert fetched.final_url == fetched.url and fetched.status == 200
         assert fetched.content_type == "text/html; charset=utf-8"
-        assert fetched.text == body.decode("utf-8") and fetched.encoding == "utf-8"
+        assert fetched.text == body.decode("utf-8") and fetched.encoding == "utf-8" and fetched.raw is None
         assert fetched.size == len(body)
     assert pages[0].fetched.fetched_at == datetime(2024, 6, 15, 3, 4, 5, tzinfo=UTC)
     assert pages[1].fetched.fetched_at == datetime(2024, 6, 15, 12, 0, 0, 250000, tzinfo=UTC)
@@ -236,8 +238,8 @@ def test_legacy_charsets_compressed_bodies_and_missing_content_type(tmp_path: Pa
     written = archive.close()
     results = list(read_warc(written.path))
     pages = pages_of(results)
-    assert [p.fetched.text for p in pages[:2]] == [korean, korean]
-    assert pages[0].fetched.encoding == "cp949"
+    assert [decoded(p.fetched).text for p in pages[:2]] == [korean, korean]
+    assert decoded(pages[0].fetched).encoding == "cp949"
     assert pages[1].fetched.size == len(korean.encode("utf-8"))  # after content decoding
     assert pages[2].fetched.url == "https://www.yna.co.kr/view/c"  # sniffed as HTML
     assert skips_of(results) == [("not_html", written.offsets["plain"])]

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import WARCIterator  # type: ignore[import-untyped]
 
 from scraper.errors import Skip
-from scraper.fetch.guard import check_textual, decode_text
+from scraper.fetch.guard import check_textual
 from scraper.records import Fetched
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -49,7 +49,9 @@ _LOOKS_HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body)\b", re.IGNORECAS
 class ArchivedPage:
     """One archived HTML page: what the fetch layer would have produced, plus where it was read from."""
 
-    fetched: Fetched  # url = final_url = WARC-Target-URI, fetched_at = WARC-Date (UTC)
+    # url = final_url = WARC-Target-URI, fetched_at = WARC-Date (UTC); the body in `raw`, decoded by the worker
+    # that extracts it (`fetch.guard.decoded`).
+    fetched: Fetched
     file: str  # the path as given to read_warc
     offset: int  # of the record in the file (the gzip member's, for .warc.gz): pass it back to resume
 
@@ -167,10 +169,10 @@ class _Reader:
             check_textual(body, url)
         except Skip as skip:
             return WarcSkip(skip.reason, 0, skip.detail, url), True
-        text, encoding = decode_text(body, content_type)
-        fetched = Fetched(url=url, final_url=url, status=status, content_type=content_type, text=text,
-                          encoding=encoding, fetched_at=fetched_at, etag=http.get_header("ETag"),
-                          last_modified=http.get_header("Last-Modified"), size=len(body))
+        # Decoded by the worker that extracts it (`decoded`), not in the process reading the file for all of them.
+        fetched = Fetched(url=url, final_url=url, status=status, content_type=content_type, text="", encoding="",
+                          fetched_at=fetched_at, etag=http.get_header("ETag"),
+                          last_modified=http.get_header("Last-Modified"), size=len(body), raw=body)
         return ArchivedPage(fetched=fetched, file=self.name, offset=0), True
 
     def run(

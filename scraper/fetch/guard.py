@@ -9,6 +9,7 @@ import re
 import socket
 import zlib
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ import charset_normalizer
 import httpcore
 
 from scraper.errors import Skip
+from scraper.records import Fetched
 
 ALLOWED_SCHEMES = ("http", "https")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
@@ -217,6 +219,14 @@ def decode_text(body: bytes, content_type: str) -> tuple[str, str]:
             return text, codec
     codec = declared[0] if declared else detected or "utf-8"
     return body.decode(codec, errors="replace"), codec
+
+
+def decoded(fetched: Fetched) -> Fetched:
+    """The page with its text, decoded from `raw` (by `decode_text`) where that was left for later."""
+    if fetched.raw is None:
+        return fetched
+    text, encoding = decode_text(fetched.raw, fetched.content_type)
+    return replace(fetched, text=text, encoding=encoding, raw=None)
 
 
 # Bytes no text encoding (UTF-16 aside) uses: C0 controls other than \t \n \v \f \r, and DEL.
