@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 from conftest import record_schema
 
 from scraper.dedup import DedupOptions, DuplicateIndex
+from scraper.dedup.index import _found_in
 from scraper.records import Language, Record
 from scraper.state import State
 from scraper.urls import record_id
@@ -258,3 +260,20 @@ def test_records_with_a_story_match_the_output_schema(state: State) -> None:
     assert line["story"] == {"id": record_id("daily", "https://daily.example/a"), "role": "copy",
                              "similarity": line["story"]["similarity"], "origin": None}
     assert Record.from_dict(line) == copy
+
+
+
+def test_the_exact_overlap_counts_the_shared_shingles_of_any_two_sets() -> None:
+    """The lead check counts, with one binary search per value, what np.isin would count (the verified share
+    of a text decides copy or not: an off-by-one at an array's end would misjudge reports at the threshold)."""
+    rng = np.random.default_rng(7)
+    values = rng.permutation(65536).astype(np.uint16)  # distinct: common ones first, then each side's own
+    for only_a, only_b, common in [(0, 5, 0), (5, 0, 0), (0, 0, 1), (440, 68, 60), (0, 372, 128), (40, 40, 0),
+                                   (0, 0, 300)]:
+        shared = values[:common]
+        a = np.unique(np.concatenate([shared, values[common:common + only_a]]))
+        b = np.unique(np.concatenate([shared, values[common + only_a:common + only_a + only_b]]))
+        assert _found_in(a, b) == _found_in(b, a) == int(np.count_nonzero(np.isin(a, b))) == common
+    top = np.array([65535], dtype=np.uint16)  # past the end of the other set: the search lands beyond it
+    assert _found_in(top, np.array([3, 9], dtype=np.uint16)) == 0
+    assert _found_in(np.array([0, 65535], dtype=np.uint16), np.array([0, 65535], dtype=np.uint16)) == 2

@@ -20,6 +20,7 @@ import numpy as np
 from scraper.dedup.credits import outlet_wire, read_report
 from scraper.dedup.fingerprint import (
     PERMS,
+    U16,
     Fingerprint,
     band_keys,
     fingerprint,
@@ -70,14 +71,24 @@ def compare(query: Fingerprint, stored: StoredPrint, options: DedupOptions) -> C
     mine = query.set_values()
     lead = np.unique(np.frombuffer(stored.lead, dtype="<u2"))
     if query.shingles <= stored.shingles:  # is the query inside the stored report's lead?
-        exact = np.count_nonzero(np.isin(mine, lead, assume_unique=True)) / max(mine.size, 1)
+        exact = _found_in(mine, lead) / max(mine.size, 1)
     else:  # is the stored report (its lead, all of it when short) inside the query?
-        exact = np.count_nonzero(np.isin(lead, mine, assume_unique=True)) / max(lead.size, 1)
+        exact = _found_in(lead, mine) / max(lead.size, 1)
     estimate = 0.0
     if agree >= options.min_estimate_matches:
         shared = jaccard * (query.shingles + stored.shingles) / (1 + jaccard)
         estimate = min(1.0, shared / max(1, min(query.shingles, stored.shingles)))
     return Comparison(jaccard, max(float(exact), estimate))
+
+
+def _found_in(part: U16, whole: U16) -> int:
+    """How many values of `part` are in `whole`, both sorted and distinct: a binary search each (np.isin
+    sorts both again, and costs the single-writer process a few times more on every candidate it verifies)."""
+    if not part.size or not whole.size:
+        return 0
+    at = np.searchsorted(whole, part)
+    np.minimum(at, whole.size - 1, out=at)
+    return int(np.count_nonzero(whole[at] == part))
 
 
 def title_key(source_id: str, title: str) -> int | None:
