@@ -7,9 +7,17 @@ from pathlib import Path
 import pytest
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
+from langdetect.utils.ngram import NGram
 
 from scraper.analyse import Analyser, LanguageDetector
-from scraper.analyse.language import LangdetectProfiles, _script_by_name, script_of, scripts_of, split_paragraphs
+from scraper.analyse.language import (
+    LangdetectProfiles,
+    _NgramNormal,
+    _script_by_name,
+    script_of,
+    scripts_of,
+    split_paragraphs,
+)
 from scraper.records import Language
 
 
@@ -159,6 +167,17 @@ def test_the_profiles_read_the_n_grams_langdetect_extracts(factory: DetectorFact
     expected = [rows[gram] for gram in detector._extract_ngrams()]
     assert profiles._rows(text) == expected
     assert profiles._rows(text) == expected  # the same again from the remembered chunks
+
+
+def test_the_normalising_table_folds_every_character_as_langdetect_does() -> None:
+    """Filled as characters are met, it must read each as NGram.normalize would (and leave the rest alone)."""
+    table = _NgramNormal()
+    every = "".join(map(chr, range(0x10000)))
+    assert every.translate(table) == "".join(map(NGram.normalize, every))
+    assert every.translate(table) == "".join(map(NGram.normalize, every))  # and again from what it kept
+    beyond = "𝐁𝐨𝐥𝐝 😀 𠀋"  # beyond the BMP: unchanged, and not kept
+    assert beyond.translate(table) == "".join(map(NGram.normalize, beyond)) == beyond
+    assert len(table) == 0x10000
 
 
 NEWS = [*split_paragraphs((FIXTURES / "seed-000-yonhap-en.txt").read_text(encoding="utf-8")), GERMAN, SPANISH,
