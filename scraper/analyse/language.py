@@ -343,8 +343,8 @@ class LanguageDetector:
 class _NgramNormal(dict[int, str]):
     """NGram.normalize of each character as a `str.translate` table, filled as characters are met: building it
     for the whole BMP up front took a sixth of a second of every worker's start (a text meets a few hundred).
-    Characters beyond the BMP, which NGram.normalize leaves alone, are not kept: the table stays under 65,536
-    entries, as the whole table was."""
+    Characters beyond the BMP, which NGram.normalize leaves alone, are not kept: however varied the text a worker
+    reads, the table holds at most the BMP's 65,536 entries."""
 
     def __missing__(self, code: int) -> str:
         if code >= 0x10000:
