@@ -262,7 +262,6 @@ def test_records_with_a_story_match_the_output_schema(state: State) -> None:
     assert Record.from_dict(line) == copy
 
 
-
 def test_the_exact_overlap_counts_the_shared_shingles_of_any_two_sets() -> None:
     """The lead check counts, with one binary search per value, what np.isin would count (the verified share
     of a text decides copy or not: an off-by-one at an array's end would misjudge reports at the threshold)."""
