@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection, Generator, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from types import MappingProxyType
+from typing import IO, Any, ClassVar
 from urllib.parse import urlsplit
 
+from isal import isal_zlib
 from warcio.archiveiterator import WARCIterator  # type: ignore[import-untyped]
+from warcio.bufferedreaders import DecompressingBufferedReader  # type: ignore[import-untyped]
 
 from scraper.errors import Skip
 from scraper.fetch.guard import check_textual
@@ -67,6 +70,31 @@ class WarcSkip:
     # Damage that runs to the end of the file: a record cut short, as in a file still being downloaded or
     # written. The next run with the same arguments reads from this record again, not past it.
     at_end: bool = False
+
+
+def _inflater() -> Any:
+    """What inflates one gzip member of a .warc.gz: ISA-L's, the same bytes as zlib's at 2.4× its speed.
+
+    Inflating is most of what reading a .warc.gz costs, and the process that reads does it for every worker:
+    0.6 ms a record of 100 KB with zlib, 0.26 with ISA-L (the same API, `unused_data` included)."""
+    return isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
+
+
+class _InflatingReader(DecompressingBufferedReader):  # type: ignore[misc]
+    # Read by warcio as `self.DECOMPRESSORS[decomp_type]`; its others (deflate, brotli) unchanged.
+    DECOMPRESSORS: ClassVar[Mapping[str, Callable[[], Any]]] = MappingProxyType(
+        {**DecompressingBufferedReader.DECOMPRESSORS, "gzip": _inflater})
+
+
+class _Records(WARCIterator):  # type: ignore[misc]
+    """warcio's WARC iterator, its gzip members inflated by ISA-L (`_inflater`)."""
+
+    reader: Any
+
+    def __init__(self, handle: IO[bytes], **options: Any) -> None:
+        super().__init__(handle, **options)
+        # The reader warcio made has read nothing yet: the same one, with the faster inflater.
+        self.reader = _InflatingReader(self.fh, block_size=self.reader.block_size)
 
 
 def _host_filter(hosts: Collection[str] | None) -> frozenset[str] | None:
@@ -181,7 +209,7 @@ class _Reader:
         """Read records from `position` on; return where and why reading broke off, or None at the end."""
         handle.seek(position)
         # WARC only (see above); check_digests=True notes mismatches on record.digest_checker, silently.
-        iterator = WARCIterator(handle, check_digests=self.verify)
+        iterator = _Records(handle, check_digests=self.verify)
         records = iter(iterator)
         earliest = position  # whatever is found next lies here or later; warcio's own offsets can go astray
         try:
@@ -212,7 +240,7 @@ class _Reader:
 
 def _parses_at(handle: IO[bytes], position: int) -> bool:
     handle.seek(position)
-    iterator = WARCIterator(handle)
+    iterator = _Records(handle)
     try:
         next(iter(iterator))
     except Exception:  # anything warcio raises on bytes that are not a record
