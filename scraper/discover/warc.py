@@ -76,7 +76,8 @@ def _inflater() -> Any:
     """What inflates one gzip member of a .warc.gz: ISA-L's, the same bytes as zlib's at 2.4× its speed.
 
     Inflating is most of what reading a .warc.gz costs, and the process that reads does it for every worker:
-    0.6 ms a record of 100 KB with zlib, 0.26 with ISA-L (the same API, `unused_data` included)."""
+    0.61 ms for a record of bench/pipeline.py (56 KB compressed, 300 KB inflated) with zlib, 0.26 with ISA-L
+    (the same API, `unused_data` included)."""
     return isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
 
 
