@@ -91,6 +91,31 @@ def test_link_lists_related_lines_and_promos_are_dropped() -> None:
     assert kept == PARAGRAPHS
 
 
+@pytest.mark.parametrize("heading", [
+    "You may also like", "Você pode gostar...", "También te puede gustar", "Vous aimerez aussi :",
+    "Das könnte Sie auch interessieren", "Вам может понравиться", "猜你喜欢",
+])
+def test_recommendations_after_the_article_are_cut_with_their_teasers(heading: str) -> None:
+    # Teasers of other articles are prose, not links: only the heading tells them from the article.
+    teasers = ["Optimism and courage are what life asks of us, and hope for the best makes the best happen.",
+               "What unites a family is love, care and the wish for each other's good, in bad times too."]
+    blocks = [Block(p) for p in PARAGRAPHS] + [Block(heading, HEADING)] + [Block(t) for t in teasers]
+    assert [b.text for b in clean_blocks(blocks)] == PARAGRAPHS
+
+
+def test_a_recommendations_heading_cuts_nothing_before_the_article_or_inside_a_sentence() -> None:
+    # At the top (the extractor's region starts in the box, or the article is a single short paragraph
+    # below it), only the heading goes.
+    for heading in ("You may also like", "Você pode gostar..."):
+        top = [Block(heading, HEADING), *(Block(p) for p in PARAGRAPHS)]
+        assert [b.text for b in clean_blocks(top)] == PARAGRAPHS
+    # A line that goes on after the words ("Related:"-style, dropped alone) and "Related articles", which
+    # heads boxes inside articles too, cut nothing after them.
+    inside = [Block(PARAGRAPHS[0]), Block("You may also like: rail service to reopen in spring"),
+              Block(PARAGRAPHS[1]), Block("Related articles", HEADING), Block(PARAGRAPHS[2])]
+    assert [b.text for b in clean_blocks(inside)] == PARAGRAPHS
+
+
 def test_lists_of_prose_are_kept() -> None:
     items = [Block(f"{text[:-1]}, one official said.", ITEM, links=0.0, group=1) for text in PARAGRAPHS]
     assert len(clean_blocks([Block(PARAGRAPHS[0]), *items])) == 4

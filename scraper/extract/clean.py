@@ -45,6 +45,24 @@ _RELATED = re.compile(
     re.IGNORECASE,
 )
 
+# A heading by which the outlet recommends other articles ("You may also like"): a block of its own, it
+# starts the recommendations, whose teasers are prose rather than links. Not "Related articles" or "Read
+# also", which outlets also put inside an article, between its paragraphs.
+_RECOMMENDS = re.compile(
+    r"^\W*(?:you (?:may|might|will|could) (?:also )?(?:like|love|enjoy|be interested in)|"
+    r"recommended for you|more stories for you|"
+    r"(?:você |voce )?(?:também |tambem )?(?:pode|poderá|podera) (?:também |tambem )?gostar(?: de)?|"
+    r"(?:también )?(?:te )?(?:puede|podría|podria)n? (?:también )?gustar|"
+    r"vous (?:aimerez|pourriez aimer|pourriez aussi aimer)(?: aussi| également)?|"
+    r"(?:das|dies) könnte (?:sie|dich|ihnen|dir) auch (?:interessieren|gefallen)|"
+    r"potrebbe(?:ro)? (?:interessarti|piacerti)|ti potrebbe(?:ro)? (?:interessare|piacere)|"
+    r"вам (?:также )?может понравиться|"
+    r"이런 기사는 어때요|당신이 좋아할 만한|"
+    r"あなたへのおすすめ|こちらもおすすめ|"
+    r"猜你喜欢|为你推荐|為你推薦)\W*$",
+    re.IGNORECASE,
+)
+
 # Interface words: sharing, printing, accounts, comments, newsletters, ads, tags, copyright.
 _UI = re.compile(
     r"(?:\bshare\b|\bprint\b|\bemail\b|\be-mail\b|log ?in|sign ?in|sign up|subscribe|subscription|newsletter|"
@@ -228,6 +246,9 @@ def same_text(a: str, b: str) -> bool:
 
 Rule = Callable[[list[Block], str], list[Block]]
 
+# Words of text before a recommendations heading for it to end the article (a short brief has about this many).
+_ARTICLE_BEFORE_CUT = 40
+
 
 def drop_link_lists(blocks: list[Block], title: str) -> list[Block]:
     """Lists (and tables) that are mostly links are navigation or "related" boxes, and so is their heading."""
@@ -252,6 +273,19 @@ def drop_link_lists(blocks: list[Block], title: str) -> list[Block]:
 def drop_link_lines(blocks: list[Block], title: str) -> list[Block]:
     """A short prose line that is all link is a teaser for another article."""
     return [b for b in blocks if not (b.kind in (PARAGRAPH, HEADING) and b.links >= 0.8 and words(b.text) <= 25)]
+
+
+def cut_recommendations(blocks: list[Block], title: str) -> list[Block]:
+    """The outlet's recommendations ("You may also like", then teasers of other articles) and all after them,
+    once the text before them holds an article's worth of words; before that, only the heading goes."""
+    kept: list[Block] = []
+    for block in blocks:
+        if _RECOMMENDS.match(block.text):  # (anchored: fails within a few characters on prose)
+            if sum(words(b.text) for b in kept) >= _ARTICLE_BEFORE_CUT:
+                return kept
+            continue
+        kept.append(block)
+    return kept
 
 
 def drop_related(blocks: list[Block], title: str) -> list[Block]:
@@ -371,6 +405,7 @@ def drop_repeats(blocks: list[Block], title: str) -> list[Block]:
 RULES: tuple[Rule, ...] = (
     drop_link_lists,
     drop_link_lines,
+    cut_recommendations,
     drop_related,
     drop_language_menus,
     drop_title_echo,
