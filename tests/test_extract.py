@@ -93,7 +93,7 @@ def test_link_lists_related_lines_and_promos_are_dropped() -> None:
 
 @pytest.mark.parametrize("heading", [
     "You may also like", "Você pode gostar...", "También te puede gustar", "Vous aimerez aussi :",
-    "Das könnte Sie auch interessieren", "Вам может понравиться", "猜你喜欢",
+    "Das könnte Sie auch interessieren", "Вам может понравиться", "당신이 좋아할 만한 콘텐츠", "猜你喜欢",
 ])
 def test_recommendations_after_the_article_are_cut_with_their_teasers(heading: str) -> None:
     # Teasers of other articles are prose, not links: only the heading tells them from the article.

@@ -57,7 +57,7 @@ _RECOMMENDS = re.compile(
     r"(?:das|dies) könnte (?:sie|dich|ihnen|dir) auch (?:interessieren|gefallen)|"
     r"potrebbe(?:ro)? (?:interessarti|piacerti)|ti potrebbe(?:ro)? (?:interessare|piacere)|"
     r"вам (?:также )?может понравиться|"
-    r"이런 기사는 어때요|당신이 좋아할 만한|"
+    r"이런 기사는 어때요|(?:당신이 좋아할 만한|함께 볼만한|함께 볼 만한) ?(?:콘텐츠|기사|뉴스)?|"
     r"あなたへのおすすめ|こちらもおすすめ|"
     r"猜你喜欢|为你推荐|為你推薦)\W*$",
     re.IGNORECASE,
