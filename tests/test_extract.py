@@ -143,6 +143,11 @@ def test_short_fragments_next_to_a_comment_box_go_but_the_credit_stays() -> None
     ("(서울=연합뉴스) 김철수 기자 = 북한이 23일 발표했다.", "서울", None, "Yonhap", "북한이 23일 발표했다."),
     ("新华社北京7月23日电（记者 张三）中国外交部发言人表示。", "北京", "7月23日", "Xinhua", "中国外交部发言人表示。"),
     ("WASHINGTON (AP) — The Senate voted on Tuesday.", "WASHINGTON", None, "AP", "The Senate voted on Tuesday."),
+    ("ST. JOSEPH, Mich. (AP) — Health officials reported a death.", "ST. JOSEPH, Mich.", None, "AP",
+     "Health officials reported a death."),
+    ("FORT WORTH, Texas (AP) — The heat broke records.", "FORT WORTH, Texas", None, "AP", "The heat broke records."),
+    ("KYIV, Ukraine, July 5 (Reuters) - Drones hit the city.", "KYIV, Ukraine", "July 5", "Reuters",
+     "Drones hit the city."),
 ])
 def test_datelines_become_fields_and_leave_the_text(lead: str, place: str, date_text: str | None, credit: str,
                                                       rest: str) -> None:
@@ -161,7 +166,8 @@ def test_closing_credit_end_mark_and_sign_off_are_taken_off() -> None:
 
 
 def test_text_that_only_mentions_an_agency_keeps_its_lead() -> None:
-    for text in ("North Korea (KCNA) -- said nothing.", "The (Reuters) report says -- nothing."):
+    for text in ("North Korea (KCNA) -- said nothing.", "The (Reuters) report says -- nothing.",
+                 "Officials, speaking (AP) -- said nothing.", "Seoul, said officials (Yonhap) -- nothing."):
         wire = split_wire_lines([text])
         assert wire.paragraphs == (text,) and wire.dateline is None and wire.credit is None
 
@@ -177,6 +183,12 @@ def test_text_that_only_mentions_an_agency_keeps_its_lead() -> None:
     (["Von Nina Magoley"], ("Nina Magoley",)),
     (["记者 张三"], ("张三",)),
     (["https://example.org/authors/jane"], ()),
+    (["Juan Pérez y María López"], ("Juan Pérez", "María López")),
+    (["Иван Петров и Анна Смирнова"], ("Иван Петров", "Анна Смирнова")),
+    # Initials and Irish names are not conjunctions.
+    (["Bruce Y. Lee"], ("Bruce Y. Lee",)),
+    (["By Conan O'Brien and Peter O. Smith"], ("Conan O'Brien", "Peter O. Smith")),
+    (["И. Петров"], ("И. Петров",)),
 ])
 def test_authors_are_clean_names(raw: list[str], expected: tuple[str, ...]) -> None:
     assert clean_authors(raw) == expected
@@ -198,6 +210,22 @@ def test_generic_page_with_chrome_around_the_article() -> None:
             + "</article><aside><h3>Related</h3><ul><li><a href='/a'>Other story</a></li></ul></aside>"
             "<footer>© 2026 Example News</footer>")
     assert _article(_page(body)) == PARAGRAPHS
+
+
+def test_a_page_that_declares_no_usable_date_takes_the_one_in_its_url() -> None:
+    # A placeholder date in the JSON-LD (rejected), and an older date printed on the page (another story's,
+    # a photo's), which a page without a date in its address is guessed from.
+    head = ('<title>Viera defeats Rockledge</title><script type="application/ld+json">'
+            '{"@type": "NewsArticle", "datePublished": "0001-01-01T00:00:00Z"}</script>')
+    body = ("<h1>Viera defeats Rockledge</h1><article><div class='byline'><span class='date'>April 5, 2016</span></div>"
+            + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</article>")
+    source = Source(id="t", name="T", languages=("en",), homepage="https://news.example.org/", timezone="UTC")
+    for url, day in (("https://news.example.org/story/sports/2019/11/20/viera-defeats-rockledge/", 20),
+                     ("https://news.example.org/story/sports/viera-defeats-rockledge/", 5)):
+        fetched = Fetched(url=url, final_url=url, status=200, content_type="text/html", text=_page(body, head),
+                          encoding="utf-8", fetched_at=datetime(2026, 11, 1, tzinfo=UTC))
+        published = extract_article(fetched, source).published_at
+        assert published is not None and published.day == day, (url, published)
 
 
 def test_a_page_without_article_text_is_skipped() -> None:

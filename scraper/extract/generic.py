@@ -68,18 +68,19 @@ def _without_subtitle(blocks: list[Block], subtitle: str | None) -> list[Block]:
     return blocks
 
 
-def _guessed_date(html: str, fetched_at: datetime) -> str | None:
-    """htmldate's reading of the page (URL, visible dates, headers): a day, not a time; the last resort."""
+def _guessed_date(html: str, fetched_at: datetime, url: str) -> str | None:
+    """htmldate's reading of the page (a date in its URL first, then visible dates, headers): a day, not a
+    time; the last resort. `url` is the page's canonical URL (htmldate looks for one itself, but misses some)."""
     try:
         # Not the extensive search: it loads dateparser (seconds) to guess from free text.
-        return find_date(html, original_date=True, extensive_search=False,
-                         max_date=fetched_at.strftime("%Y-%m-%d"))
+        return find_date(html, url=url if url.startswith(("http://", "https://")) else None, original_date=True,
+                         extensive_search=False, max_date=fetched_at.strftime("%Y-%m-%d"))
     except (ValueError, TypeError):
         return None
 
 
 def _published(picked: Picked, meta_date: str | None, link: Link | None, dateline_date: str | None,
-               source: Source, fetched: Fetched) -> datetime | None:
+               source: Source, fetched: Fetched, url: str) -> datetime | None:
     # The outlet's own selector, then what the page declares, then the feed's date, then the dateline's
     # (the KCNA page prints none), then htmldate's day-only guess.
     now = fetched.fetched_at
@@ -90,7 +91,7 @@ def _published(picked: Picked, meta_date: str | None, link: Link | None, datelin
         return link.published_at
     if dateline_date and (moment := date_from_dateline(dateline_date, now, source.timezone)):
         return moment
-    return parse_date(_guessed_date(fetched.text, now), source.timezone, now=now)
+    return parse_date(_guessed_date(fetched.text, now, url), source.timezone, now=now)
 
 
 def extract_article(fetched: Fetched, source: Source, link: Link | None = None) -> Article:
@@ -130,14 +131,15 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
         elif name not in authors:
             authors.append(name)
 
+    canonical = _canonical(meta.canonical, fetched.final_url, source)
     published = _published(picked, meta.published, link, wire.dateline.date_text if wire.dateline else None,
-                           source, fetched)
+                           source, fetched, canonical)
     updated = parse_date(meta.updated, source.timezone, now=fetched.fetched_at)
     if updated is not None and (published is None or updated <= published):
         updated = None  # an "update" no later than the publication is the publication
     return Article(
         url=fetched.url,
-        canonical_url=_canonical(meta.canonical, fetched.final_url, source),
+        canonical_url=canonical,
         title=title,
         paragraphs=tuple(paragraphs),
         authors=tuple(authors),

@@ -197,7 +197,9 @@ _ROLE = re.compile(r"\s*[,(/|-]?\s*(?:(?:senior|chief|staff|special|political|fo
                    r"our|local|north korea|correspondent)\s+)*(?:reporter|correspondent|writer|editor|"
                    r"journalist|contributor|staff|staff writer|columnist)s?\)?\s*$", re.IGNORECASE)
 _CJK_ROLE = re.compile(r"\s*(?:선임기자|기자|특파원|통신원|논설위원|記者|记者|特派員|特派员|撮影)$")
-_SPLIT = re.compile(r"\s*(?:;|\||/|·|、|&|\band\b|\bund\b|\bet\b|\by\b|\bи\b|\bog\b|\bo\b)\s*", re.IGNORECASE)
+# Between names: separators, "and" in our languages and a few more; the one-letter ones ("y", "o", "и") only in lower
+# case and between spaces, which keeps the initials of "Bruce Y. Lee", "И. Петров" and the "O" of "Conan O'Brien".
+_SPLIT = re.compile(r"\s*(?:;|\||/|·|、|&|(?i:\b(?:and|und|et|og)\b)|(?<=\s)[yoи](?=\s))\s*")
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]")
 
 

@@ -33,11 +33,15 @@ _MONTH = (r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?|"
           r"(?:январ|феврал|март|апрел|ма|июн|июл|август|сентябр|октябр|ноябр|декабр)[а-я]*")
 _DAY_MONTH = rf"(?:(?:{_MONTH})\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTH}))(?:,?\s+\d{{4}})?"
 _PLACE = r"[^\W\d_][\w.'’\- ]{0,40}?"
+# The state or country AP and others print after a city: "ST. JOSEPH, Mich.", "FORT WORTH, Texas" (no digits:
+# "SEOUL, Nov. 22" is a date).
+_REGION = r"[^\W\d_](?:[^\W\d_]|[.'’\- ]){0,20}?"
+_ABBREVIATED_REGION = re.compile(r",\s*[^\W\d_][^\W\d_.]{0,4}\.(?:[^\W\d_]\.)?$")  # "Mich.", "Calif.", "S.C."
 
 # "SEOUL, Nov. 22 (Yonhap) --", "PYONGYANG, July 23 (KCNA) --", "MINSK, 23 July (BelTA) -",
-# "WASHINGTON (AP) —", "(Reuters) -", "MOSCOW, July 23. /TASS/.", "МОСКВА, 23 июля. /ТАСС/."
+# "WASHINGTON (AP) —", "ST. JOSEPH, Mich. (AP) —", "(Reuters) -", "MOSCOW, July 23. /TASS/.", "МОСКВА, 23 июля. /ТАСС/."
 _LATIN_CYRILLIC = re.compile(
-    rf"^(?:(?P<place>{_PLACE}),?\s*(?:,\s*(?P<date>{_DAY_MONTH}))?\.?\s*)?"
+    rf"^(?:(?P<place>{_PLACE}(?:,\s*{_REGION})?),?\s*(?:,\s*(?P<date>{_DAY_MONTH}))?\.?\s*)?"
     rf"(?:\((?P<credit>{_AGENCY})\)\s*(?P<dash>{_DASH}|:)|/(?P<credit2>{_AGENCY})/\.?)\s*",
     re.IGNORECASE,
 )
@@ -99,10 +103,15 @@ def _lead(paragraph: str) -> tuple[str, Dateline | None, str | None, str | None]
             continue
         credit_text = groups.get("credit") or groups.get("credit2")
         place = (groups.get("place") or "").strip(" ,.")
+        if place and paragraph[match.end("place"):].startswith(".") and _ABBREVIATED_REGION.search(place + "."):
+            place += "."  # the full stop of "Mich." is the region's, not the dateline's
         date_text = (groups.get("date") or "").strip() or None
-        # "North Korea (KCNA) -- said" is no dateline: a place without a date is printed in capitals.
+        # "North Korea (KCNA) -- said" is no dateline: a place without a date is printed in capitals (its city,
+        # that is: "ST. JOSEPH, Mich.").
+        city, _, region = place.partition(",")
         if pattern is _LATIN_CYRILLIC and place and (
-                len(place.split()) > 4 or not place[0].isupper() or (not date_text and place != place.upper())):
+                len(city.split()) > 4 or not place[0].isupper() or (region and not region.strip()[:1].isupper())
+                or (not date_text and city != city.upper())):
             continue
         dateline = Dateline(place, date_text) if place else None
         credit = agency(credit_text) if credit_text else None
