@@ -279,10 +279,10 @@ async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline:
             if host == known or host.endswith("." + known):
                 return source
         if host not in stand_ins:
-            # A page of no configured outlet: an outlet named after its host, read in UTC.
+            # A page of no configured outlet: an outlet named after its host, read in UTC, in any language.
             slug = re.sub(r"[^a-z0-9]+", "-", host).strip("-")[:63] or "unknown"
             stand_ins[host] = Source(id=slug, name=host or "unknown", languages=(), homepage=f"https://{host}/",
-                                     timezone="UTC")
+                                     timezone="UTC", any_language=True)
         return stand_ins[host]
 
     summary = Summary()

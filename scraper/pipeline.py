@@ -109,7 +109,8 @@ def analyse_page(fetched: Fetched, source: Source, analyser: Analyser, link: Lin
     if not paragraphs:
         raise Skip("empty", f"nothing left after removing interface residue: {fetched.final_url}")
     body = "\n\n".join(paragraphs)
-    analysis = analyser.analyse(paragraphs, source.languages, article.residue + removed)
+    analysis = analyser.analyse(paragraphs, source.languages, article.residue + removed,
+                                any_language=source.any_language)
     return Record(
         id=record_id(source.id, article.canonical_url),
         url=fetched.url,

@@ -56,6 +56,9 @@ class Source:
     listings: tuple[Listing, ...] = ()  # paginated listing/archive pages (scraper/discover/listings.py)
     from_feed: bool = False  # take the article from the feed's full text instead of fetching its page
     selectors: Selectors | None = None  # per-outlet page selectors from sources.toml; they win when given
+    # A stand-in for a site no outlet is configured for (a web archive's other hosts): its text may be in any
+    # language, not only the analysis's candidates (not a sources.toml key).
+    any_language: bool = False
 
 
 @dataclass(frozen=True, slots=True)

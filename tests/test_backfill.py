@@ -340,6 +340,31 @@ def test_warc_pages_in_legacy_charsets_are_decoded_by_their_worker(tmp_path: Pat
         assert record["language"]["code"] == "ko"
 
 
+def test_warc_pages_of_no_configured_outlet_may_be_in_any_language(tmp_path: Path) -> None:
+    """A web archive holds every site's pages: one of no configured outlet is read in whatever language it is
+    in (Norwegian here), where a configured outlet's text is kept to the analysis's candidates."""
+    paragraphs = ["Regjeringen la fram et nytt forslag om skatt på tirsdag, og opposisjonen kritiserte det straks.",
+                  "Finansministeren sa at endringene skal gjelde fra neste år, og at få familier vil merke dem.",
+                  "Forslaget skal behandles i Stortinget før sommeren, og flere partier vil ha endringer i det."]
+    page = ("<html><head><title>Nytt skatteforslag</title></head><body><article><h1>Nytt skatteforslag</h1>"
+            + "".join(f"<p>{p}</p>" for p in paragraphs) + "</article></body></html>").encode()
+    with (tmp_path / "nordic.warc.gz").open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for url in ("https://www.avis.example/nyheter/1", "https://news.example/nyheter/1"):
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(url, "response", payload=io.BytesIO(page), http_headers=http,
+                                               warc_headers_dict={"WARC-Date": "2026-10-01T00:00:00Z"})
+            writer.write_record(record)
+            record.raw_stream.close()
+    write_sources(tmp_path / "sources.toml", [{"id": "news", "name": "News", "homepage": "https://news.example/",
+                                               "languages": ["en"], "feeds": ["https://news.example/feed"]}])
+    result = run_cli("backfill", "--workers", "1", "--warc", str(tmp_path / "nordic.warc.gz"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = {r["source"]["id"]: r["language"]["code"] for r in read_records(tmp_path / "output")}
+    assert found["www-avis-example"] == "no"
+    assert found["news"] != "no"
+
+
 def _short_segments_outlet(workdir: Path) -> dict[str, str]:
     """A sources.toml with one unrelated outlet and 3-record segments; the environment to run scraper in."""
     write_sources(workdir / "sources.toml", [{"id": "x", "name": "X", "homepage": "https://x.example/",

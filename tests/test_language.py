@@ -116,6 +116,38 @@ def test_the_analyser_removes_a_language_menu_before_judging() -> None:
     assert analyser.language_of(text).code == "es"
 
 
+# Written for these tests: a short news report in languages outside the default candidates.
+OTHER_LANGUAGES = {
+    "no": ["Regjeringen la fram et nytt forslag om skatt på tirsdag, og opposisjonen kritiserte det med en gang.",
+           "Finansministeren sa at endringene skal gjelde fra neste år, og at de fleste familier vil merke lite."],
+    "sv": ["Regeringen presenterade på tisdagen ett nytt förslag om skatter, och oppositionen kritiserade det direkt.",
+           "Finansministern sade att ändringarna ska gälla från nästa år och att få familjer märker dem."],
+    "tr": ["Hükümet salı günü vergilerle ilgili yeni bir teklif sundu ve muhalefet teklifi hemen eleştirdi.",
+           "Maliye bakanı değişikliklerin gelecek yıl yürürlüğe gireceğini söyledi."],
+    "pt": ["O governo apresentou na terça-feira uma nova proposta sobre impostos, e a oposição criticou-a de imediato.",
+           "O ministro das Finanças disse que as mudanças valerão a partir do próximo ano."],
+    "uk": ["Уряд у вівторок представив нову пропозицію щодо податків, і опозиція одразу її розкритикувала.",
+           "Міністр фінансів сказав, що зміни діятимуть з наступного року і що більшість родин їх майже не помітить."],
+}
+
+
+@pytest.fixture(scope="module")
+def analyser() -> Analyser:
+    return Analyser()
+
+
+@pytest.mark.parametrize("code", sorted(OTHER_LANGUAGES))
+def test_text_of_no_known_outlet_may_be_in_any_language(analyser: Analyser, code: str) -> None:
+    """The candidates keep a configured outlet's text to the languages it is in; a page of a site nobody
+    configured (a web archive's other hosts) may be in any language langdetect knows."""
+    paragraphs = OTHER_LANGUAGES[code]
+    assert analyser.analyse(paragraphs).language.code != code  # forced into a candidate
+    found = analyser.analyse(paragraphs, any_language=True).language
+    assert found.code == code and found.paragraphs == ()
+    assert analyser.analyse(["The talks ended on Friday and both sides agreed to meet again in Minsk next month."],
+                            any_language=True).language.code == "en"
+
+
 # --- the fast paths read as the slow ones did ----------------------------------------------------------
 
 FIXTURES = Path(__file__).parent / "fixtures" / "analyse"

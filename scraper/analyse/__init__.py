@@ -66,6 +66,7 @@ class Analyser:
     def __init__(self, *, candidates: Iterable[str] = DEFAULT_CANDIDATES, alias_files: Sequence[str | Path] = ()
                  ) -> None:
         self.detector = LanguageDetector(candidates=candidates)
+        self._any_language: LanguageDetector | None = None  # the detector with every candidate, when first asked
         self.cleaner = ResidueCleaner.default()
         self.rules = Romanisation.load()
         self.names = NameFinder(load_aliases(alias_files), self.rules)
@@ -81,13 +82,19 @@ class Analyser:
         return self.cleaner.strip(paragraphs)
 
     def analyse(self, paragraphs: Sequence[str], priors: Sequence[str] = (),
-                residue: Sequence[Residue] = ()) -> Analysis:
+                residue: Sequence[Residue] = (), *, any_language: bool = False) -> Analysis:
         """Analyse a body given as clean paragraphs; `residue` is what the cleaner removed from them.
-        Empty, one-word, all-punctuation and all-number bodies are `und` with no flags."""
+        `any_language`: every language langdetect knows may be found, not only the candidates (text of no
+        known outlet). Empty, one-word, all-punctuation and all-number bodies are `und` with no flags."""
         text = "\n\n".join(paragraphs)
         if not _has_words(text, MIN_BODY_WORDS) or not any(ch.isalpha() for ch in text):
             return Analysis(Language("und", 0.0), Translation(), ())
-        language = self.detector.detect_paragraphs(paragraphs, priors)
+        detector = self.detector
+        if any_language:
+            if self._any_language is None:
+                self._any_language = self.detector.with_any_language()
+            detector = self._any_language
+        language = detector.detect_paragraphs(paragraphs, priors)
         found = self.names.find(text)
         variants = variant_evidence(found, self.rules) if language.code not in ("ko", "zh", "ja") else []
         translation = assess(paragraphs, language.code, name_variants=variants, residue=residue,

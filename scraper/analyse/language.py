@@ -14,6 +14,7 @@ put in that language get a langdetect call of their own.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import unicodedata
@@ -148,6 +149,15 @@ class LanguageDetector:
         self._lexicons: Mapping[str, Lexicon] | None = lexicons
         # per set of languages (in the lexicons' order): word → its score under each, looked up once
         self._score_rows: dict[tuple[str, ...], dict[str, _Word]] = {}
+
+    def with_any_language(self) -> LanguageDetector:
+        """This detector, its tables and caches shared, with every language langdetect knows as a candidate:
+        for text of no known outlet (the other sites of a web archive), where the usual candidates would
+        make a Norwegian article German and a Ukrainian one Russian."""
+        self._lexicons_for(set())  # loaded once, for both
+        other = copy.copy(self)
+        other.candidates = frozenset(map(_code, self._langdetect_codes))
+        return other
 
     # --- documents -------------------------------------------------------------------------------------
     def detect(self, text: str, priors: Sequence[str] = ()) -> Language:
