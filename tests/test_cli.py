@@ -53,6 +53,16 @@ def test_extract_reads_stdin_and_applies_the_outlet_timezone(tmp_path: Path) -> 
     assert json.loads(plain.stdout)["published_at"] == "2025-07-23T14:05:00Z"  # no outlet: UTC
 
 
+def test_extract_reads_a_page_of_no_outlet_in_its_own_language(tmp_path: Path) -> None:
+    paragraphs = ["Hükümet salı günü vergilerle ilgili yeni bir teklif sundu ve muhalefet teklifi hemen eleştirdi.",
+                  "Maliye bakanı değişikliklerin gelecek yıl yürürlüğe gireceğini söyledi."]
+    page = ("<html><head><title>Yeni vergi teklifi</title></head><body><article>"
+            + "".join(f"<p>{p}</p>" for p in paragraphs) + "</article></body></html>").encode()
+    result = run_cli("extract", "-", cwd=tmp_path, stdin=page)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["language"]["code"] == "tr"  # not one of the nine candidates
+
+
 def test_extract_reports_a_bad_input_and_goes_on(tmp_path: Path) -> None:
     good = tmp_path / "good.html"
     good.write_bytes(fixture_page("wire-2.html"))
