@@ -189,6 +189,9 @@ def test_text_that_only_mentions_an_agency_keeps_its_lead() -> None:
     (["Bruce Y. Lee"], ("Bruce Y. Lee",)),
     (["By Conan O'Brien and Peter O. Smith"], ("Conan O'Brien", "Peter O. Smith")),
     (["И. Петров"], ("И. Петров",)),
+    # The outlet's web address is no author; a profile slug is read as the name it stands for.
+    (["Deutsche Welle (www.dw.com)", "STERN.de", "mdr.de"], ("Deutsche Welle",)),
+    (["chuck-ross", "A.Smith", "www.example.com/authors/jane"], ("Chuck Ross", "A.Smith")),
 ])
 def test_authors_are_clean_names(raw: list[str], expected: tuple[str, ...]) -> None:
     assert clean_authors(raw) == expected

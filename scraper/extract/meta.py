@@ -190,6 +190,11 @@ def strip_site_name(title: str, site_name: str | None = None) -> str:
 # --- authors ----------------------------------------------------------------------------------------------
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 _HANDLE = re.compile(r"(?<!\w)@\w+")
+# A web address in brackets after a name ("Deutsche Welle (www.dw.com)"), a name that is a web address
+# ("mdr.de", "STERN.de": the outlet, not a person), and a profile slug for a name ("chuck-ross").
+_BRACKETED_SITE = re.compile(r"\s*[(\[]\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?\s*[)\]]")
+_SITE = re.compile(r"^(?:[\w-]+\.)+[a-z]{2,}/?$")  # (a lower-case top-level domain: "A.Smith" is a name)
+_SLUG = re.compile(r"^[a-z]+(?:-[a-z]+)+$")
 _BY = re.compile(r"^(?:(?:written|reported|posted|text|words|photos?)\s+)?(?:by|von|par|por|di|door|av|af|"
                  r"(?:staff |senior )?(?:reporter|correspondent|writer)|"
                  r"автор|текст|글(?:\s*·\s*사진)?|사진|文|記者|记者|撰文)\s*[:：/]?\s+", re.IGNORECASE)
@@ -205,6 +210,7 @@ _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]")
 
 def _clean_author(name: str) -> str:
     name = _EMAIL.sub(" ", name)
+    name = _BRACKETED_SITE.sub(" ", name)
     name = _HANDLE.sub(" ", name)
     name = re.sub(r"\(\s*\)|\[\s*\]", " ", name)
     name = " ".join(name.split()).strip(" ,;:-–—|/")
@@ -233,8 +239,11 @@ def clean_authors(raw: Iterable[str]) -> tuple[str, ...]:
             parts = pieces if all(len(p.split()) >= 2 or _CJK_CHAR.search(p) for p in pieces) else [value]
         for part in parts:
             name = _clean_author(part)
-            if not name or name.startswith(("http://", "https://", "www.")) or any(ch.isdigit() for ch in name):
+            if (not name or name.startswith(("http://", "https://", "www.")) or _SITE.match(name)
+                    or any(ch.isdigit() for ch in name)):
                 continue
+            if _SLUG.match(name):
+                name = name.replace("-", " ").title()
             if len(name) > 60 or len(name.split()) > 5:
                 continue
             names.setdefault(name.casefold(), name)
