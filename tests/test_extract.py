@@ -202,6 +202,11 @@ def test_titles_lose_the_site_name() -> None:
         "N. Korea fires missile")
     assert strip_site_name("Russia, DPRK sign plan of consultations - TASS") == (
         "Russia, DPRK sign plan of consultations")
+    # Korean sites separate with the jamo "ㅣ", and may glue the section's name to the headline.
+    assert strip_site_name("여야, 추경 합의했지만 부담 커졌다-정치ㅣ한국일보", "한국일보") == (
+        "여야, 추경 합의했지만 부담 커졌다")
+    assert strip_site_name("김정은-푸틴 회담 | 연합뉴스", "연합뉴스") == "김정은-푸틴 회담"
+    assert strip_site_name("김정은-푸틴ㅣ연합뉴스", "연합뉴스") == "김정은-푸틴"
     tree_html = _page("<h1>Talks on trade open</h1>", "<title>Talks on trade open | Example News</title>")
     assert choose_title(read_meta(LexborHTMLParser(tree_html))) == "Talks on trade open"
 

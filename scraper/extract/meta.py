@@ -153,7 +153,10 @@ def read_meta(tree: HTMLParser) -> PageMeta:
 
 
 # --- titles -----------------------------------------------------------------------------------------------
-_TITLE_SEPARATORS = re.compile(r"\s+[|–—:-]\s+|\s+[|｜]\s*|\s*[|｜]\s+")
+# Korean sites also separate with the jamo "ㅣ" (never alone in Korean text), spaced or not.
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—:-]\s+|\s+[|｜]\s*|\s*[|｜]\s+|\s*ㅣ\s*")
+# "Headline-정치ㅣ한국일보": the section's name, glued to the headline and to the "ㅣ" before the site's.
+_KOREAN_SECTION = re.compile(r"(?<=\S)-[가-힣]{1,4}(?=\s*ㅣ)")
 
 
 def _key(text: str) -> str:
@@ -181,6 +184,9 @@ def strip_site_name(title: str, site_name: str | None = None) -> str:
         return "" if site_name and _key(title) == _key(site_name) else title.strip()
     site_key = _key(site_name or "")
     kept = [p for p in parts if not (site_key and (_key(p) == site_key or _key(p) in site_key))]
+    if kept and len(kept) < len(parts) and (section := _KOREAN_SECTION.search(title)):
+        # (only after a headline of some words: "김정은-푸틴ㅣ연합뉴스" names two people)
+        kept = [p.removesuffix(section.group()) if " " in p else p for p in kept]
     # No site name declared: drop a short last part ("- TASS", "| Reuters") if the rest is a headline.
     if len(kept) == len(parts) and len(parts[-1].split()) <= 4 and len(" ".join(parts[:-1]).split()) >= 3:
         kept = parts[:-1]
