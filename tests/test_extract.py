@@ -211,6 +211,21 @@ def test_titles_lose_the_site_name() -> None:
     assert choose_title(read_meta(LexborHTMLParser(tree_html))) == "Talks on trade open"
 
 
+def test_the_subtitle_is_the_standfirst_under_the_headline_not_a_widget_s() -> None:
+    dek = "The two sides agreed to reopen the rail link and to meet again in the spring, officials said."
+    chrome = ("<div class='app-promo-banner__subtitle'>Get it on Google Play</div>"
+              "<div class='subhead'>Subscribe Sign In</div>")
+    widgets = ("<aside><h4 class='widget__title with-subtitle'>Most Popular Today</h4>"
+               "<h4 class='c-heading--subhead'>your local region</h4><h2 class='article__sub-title'>« Total »</h2>"
+               "<div class='summary-item__dek'>Deals on everything from power tools to lawn gear this week.</div>"
+               "</aside>")
+    page = _page(f"{chrome}<h1>Talks on trade open</h1>{widgets}<p class='article-standfirst'>{dek}</p>"
+                 + "".join(f"<p>{p}</p>" for p in PARAGRAPHS))
+    assert read_meta(LexborHTMLParser(page)).subtitle == dek
+    without = _page(f"{chrome}<h1>Talks on trade open</h1>{widgets}" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS))
+    assert read_meta(LexborHTMLParser(without)).subtitle is None
+
+
 # --- whole pages -------------------------------------------------------------------------------------------
 def test_generic_page_with_chrome_around_the_article() -> None:
     body = ("<nav><a href='/'>Home</a> <a href='/world'>World</a></nav><h1>Talks on trade</h1>"

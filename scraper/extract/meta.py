@@ -11,6 +11,8 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
+from scraper.extract.clean import is_ui_line
+
 _PUBLISHED_META = (
     'meta[property="article:published_time"]',
     'meta[property="og:article:published_time"]',
@@ -39,6 +41,9 @@ _AUTHOR_NODES = ('[rel="author"]', '[itemprop="author"] [itemprop="name"]', '[it
 # (Matched against the lower-cased label.)
 _SUBTITLE_CLASS = re.compile(r"(?:^|[\s_-])(?:sub-?title|sub-?head(?:line)?|standfirst|dek|deck|tit-sub|"
                              r"alternative-?headline|summary-lead|article-lead|lead-text)(?:$|[\s_-])")
+# Components that carry a "subtitle" of their own: site widgets, app and newsletter promotions, teasers.
+_NOT_STANDFIRST_CLASS = re.compile(r"widget|promo|banner|teaser|related|popular|recommend|newsletter|summary-?item|"
+                                   r"(?:^|[\s_-])(?:nav|menu|card)(?:$|[\s_-])")
 # The nodes whose class or itemprop holds a word every _SUBTITLE_CLASS match contains, in document order:
 # the selector engine finds them in C, where testing every labelled node in Python cost a millisecond a page.
 _SUBTITLE_CANDIDATES = ", ".join(f'[{attribute}*="{word}" i]' for attribute in ("class", "itemprop")
@@ -97,15 +102,34 @@ def _text(node: Any) -> str:
     return " ".join((node.text(deep=True, separator=" ") or "").split())
 
 
+_WORDS = re.compile(r"\w+")
+
+
+def _standfirst_like(text: str) -> bool:
+    """A sentence or two: not a fragment ("your local region", "… groups concerned"), a label ("« Désaccord
+    total »", "STREAM BIG") or a line of interface words."""
+    words = len(_WORDS.findall(text))
+    return (bool(text) and not text[:1].islower() and not text.startswith(("…", "...")) and text != text.upper()
+            and (words >= 4 or (len(text) >= 10 and bool(_CJK_CHAR.search(text)))) and not is_ui_line(text))
+
+
 def _subtitle(tree: HTMLParser) -> str | None:
-    for node in tree.css(_SUBTITLE_CANDIDATES):
-        if node.tag in ("html", "body", "meta", "script", "style", "article", "main", "section"):
+    """The standfirst: under the headline (after the page's first <h1>, where it has one), labelled as such by its
+    class or itemprop, and not part of a widget, promotion or teaser that happens to have a "subtitle" too."""
+    nodes = tree.css(f"h1, {_SUBTITLE_CANDIDATES}")  # in document order
+    under_headline = not any(node.tag == "h1" for node in nodes)
+    for node in nodes:
+        if node.tag == "h1":
+            under_headline = True
+            continue
+        if not under_headline or node.tag in ("html", "body", "meta", "script", "style", "article", "main",
+                                              "section"):
             continue
         attributes = node.attributes
         label = f"{attributes.get('class') or ''} {attributes.get('itemprop') or ''}".lower()
-        if _SUBTITLE_CLASS.search(label):
+        if _SUBTITLE_CLASS.search(label) and not _NOT_STANDFIRST_CLASS.search(label):
             text = _text(node)
-            if 3 <= len(text.split()) <= 60 or 10 <= len(text) <= 200:
+            if (len(text.split()) <= 60 or len(text) <= 200) and _standfirst_like(text):
                 return text
     heading = tree.css_first("h1")
     following = heading.next if heading is not None else None
@@ -113,7 +137,7 @@ def _subtitle(tree: HTMLParser) -> str | None:
         following = following.next
     if following is not None and following.tag == "h2":
         text = _text(following)
-        if 4 <= len(text.split()) <= 40:
+        if 4 <= len(text.split()) <= 40 and _standfirst_like(text):
             return text
     return None
 
