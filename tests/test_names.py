@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from scraper.analyse import Analyser
 from scraper.analyse import names as names_module
 from scraper.analyse.names import (
     _NOT_LOWER_ASCII_TOKEN,
@@ -81,6 +82,20 @@ def test_one_spelling_per_person_is_no_variant(finder: NameFinder, rules: Romani
     found = finder.find(SEED_000)
     assert variant_evidence(found, rules) == []
     assert {f.canonical for f in found} >= {"Choe Son Hui", "Kim Jong Un", "Alexander Lukashenko"}
+
+
+def test_words_of_the_text_s_language_and_amounts_are_no_name_spelt_two_ways() -> None:
+    """German capitalises its nouns: "Flagge" and "Frage" are two words, not one name; nor is "R5000"/"R5500"."""
+    analyser = Analyser()
+    german = ["Die Frage, wer die Flagge am Rathaus hissen darf, beschäftigt den Stadtrat seit Wochen.",
+              "Eine neue Frage stellte sich, als die Flagge am Montag wieder verschwunden war.",
+              "Der Bürgermeister erhielt dafür eine Prämie von R5000, sein Stellvertreter R5500."]
+    analysis = analyser.analyse(german)
+    assert analysis.language.code == "de"
+    assert analysis.names == () and not analysis.translation.signals
+    # A foreign name spelt two ways in the same German text is still found.
+    spelt = [*german, "Der Gesandte Ryzhenkov traf den Botschafter; Reyzhenkov sagte danach nichts."]
+    assert {v for g in analyser.analyse(spelt).names for v in g.variants} == {"Ryzhenkov", "Reyzhenkov"}
 
 
 def test_korean_chinese_and_russian_spellings(finder: NameFinder) -> None:

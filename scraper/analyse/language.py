@@ -19,7 +19,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain, repeat
 from operator import attrgetter, itemgetter
 from typing import NamedTuple, cast
@@ -149,6 +149,14 @@ class LanguageDetector:
         self._lexicons: Mapping[str, Lexicon] | None = lexicons
         # per set of languages (in the lexicons' order): word → its score under each, looked up once
         self._score_rows: dict[tuple[str, ...], dict[str, _Word]] = {}
+
+    def vocabulary(self, language: str) -> Callable[[str], bool] | None:
+        """Whether a printed word is in `language`'s word list; None where no list is shipped for it."""
+        lexicons = self._lexicons_for({language})
+        if not lexicons:
+            return None
+        words = lexicons[language].word_logprob
+        return lambda word: fold(word) in words
 
     def with_any_language(self) -> LanguageDetector:
         """This detector, its tables and caches shared, with every language langdetect knows as a candidate:

@@ -343,8 +343,11 @@ class NameFinder:
         self._from: dict[str, re.Pattern[str] | None] = {}  # first letter as printed → its spellings
         self._capitals: dict[str, _Capital | None] = {}  # printed word → what `mentions` needs of it
 
-    def find(self, text: str) -> tuple[FoundName, ...]:
-        """Every known name and every unknown name spelt in more than one way, most mentioned first."""
+    def find(self, text: str, is_word: Callable[[str], bool] | None = None) -> tuple[FoundName, ...]:
+        """Every known name and every unknown name spelt in more than one way, most mentioned first.
+
+        `is_word(printed)`: whether a word is in the text's language's word list. Two single words one of which
+        is such a word are not one name spelt two ways (German capitalises its nouns: "Flagge" and "Frage")."""
         known: dict[str, Counter[str]] = {}
         taken: list[tuple[int, int]] = []
         for match in self._known(text):
@@ -367,7 +370,7 @@ class NameFinder:
         def lowered() -> set[str]:
             return {_plain(word) for word in set(_TOKEN.findall(text)) if word[0].islower()}
 
-        found.extend(self._group_unknown(unknown, lowered))
+        found.extend(self._group_unknown(unknown, lowered, is_word))
         found.sort(key=lambda f: (-f.count, f.canonical))
         return tuple(found)
 
@@ -425,8 +428,8 @@ class NameFinder:
 
     def _capital(self, word: str) -> _Capital | None:
         """What `mentions` needs of a printed word, None if it is not a capitalised Latin word."""
-        if not (word[0].isupper() and _script(word) == "latin"):
-            return None
+        if not (word[0].isupper() and _script(word) == "latin") or any(c.isdigit() for c in word):
+            return None  # (a model or an amount, "R5000", is no name)
         bare = _without_possessive(word)
         return _Capital(bare, self.rules.parts(bare), _plain(word) in self.rules.not_names)
 
@@ -446,9 +449,11 @@ class NameFinder:
                 return canonical, len(parts)
         return None, 0
 
-    def _group_unknown(self, mentions: Sequence[Mention], lowered_words: Callable[[], set[str]]) -> list[FoundName]:
+    def _group_unknown(self, mentions: Sequence[Mention], lowered_words: Callable[[], set[str]],
+                       is_word: Callable[[str], bool] | None = None) -> list[FoundName]:
         """Union of mentions the rules call one name; `lowered_words()` (printed in lower case somewhere
-        in the text) are words, not names, when compared alone (asked for only then)."""
+        in the text) and `is_word` (the language's word list) are words, not names, when compared alone
+        (asked for only then)."""
         lowered: set[str] | None = None
         parent = list(range(len(mentions)))
         keep = [len(m.parts) for m in mentions]
@@ -477,6 +482,8 @@ class NameFinder:
                     if lowered is None:
                         lowered = lowered_words()
                     if a.parts[-1] in lowered or b.parts[-1] in lowered:
+                        continue
+                    if is_word is not None and (is_word(a.words[-1]) or is_word(b.words[-1])):
                         continue
                 keep[i], keep[j] = min(keep[i], k), min(keep[j], k)
                 parent[root(i)] = root(j)
