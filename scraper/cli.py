@@ -45,8 +45,8 @@ from scraper.workers import available_cpus
 log = logging.getLogger("scraper")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-# Used by `scraper extract` for input that belongs to no configured outlet.
-# A file, standard input or a URL of no configured outlet, for `extract`: any site's page, in any language.
+# Used by `scraper extract` for input that belongs to no configured outlet (a file, standard input, another site's
+# URL): any site's page, in any language.
 LOCAL_SOURCE = Source(id="local", name="local input", languages=(), homepage="http://localhost/", timezone="UTC",
                       any_language=True)
 

@@ -224,6 +224,10 @@ def test_the_subtitle_is_the_standfirst_under_the_headline_not_a_widget_s() -> N
     assert read_meta(LexborHTMLParser(page)).subtitle == dek
     without = _page(f"{chrome}<h1>Talks on trade open</h1>{widgets}" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS))
     assert read_meta(LexborHTMLParser(without)).subtitle is None
+    # Scripts without capitals are never "shouting".
+    korean = "북한 외무상이 벨라루스 외무장관과 회담하고 협력을 강화하기로 했다"
+    page = _page(f"<h1>북한·벨라루스 외무장관 회담</h1><p class='article-subtitle'>{korean}</p><p>{PARAGRAPHS[0]}</p>")
+    assert read_meta(LexborHTMLParser(page)).subtitle == korean
 
 
 # --- whole pages -------------------------------------------------------------------------------------------

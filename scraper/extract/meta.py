@@ -109,7 +109,8 @@ def _standfirst_like(text: str) -> bool:
     """A sentence or two: not a fragment ("your local region", "… groups concerned"), a label ("« Désaccord
     total »", "STREAM BIG") or a line of interface words."""
     words = len(_WORDS.findall(text))
-    return (bool(text) and not text[:1].islower() and not text.startswith(("…", "...")) and text != text.upper()
+    shouted = text.upper() == text != text.lower()  # capitals only (a script without case is never shouted)
+    return (bool(text) and not text[:1].islower() and not text.startswith(("…", "...")) and not shouted
             and (words >= 4 or (len(text) >= 10 and bool(_CJK_CHAR.search(text)))) and not is_ui_line(text))
 
 
