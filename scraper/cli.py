@@ -426,10 +426,10 @@ def _stats(args: argparse.Namespace) -> int:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
         return EXIT_OK
-    header = ["outlet", "last poll", "last success", "today", "7 days", "dups 7d", "failing", "paused"]
+    header = ["outlet", "last poll", "last success", "today", "7 days", "in all", "dups 7d", "failing", "paused"]
     table = [header] + [
         [str(r["outlet"]), _short_time(r["last_poll"]), _short_time(r["last_success"]), str(r["articles_today"]),
-         str(r["articles_7d"]), str(r["duplicates_7d"]), str(r["failing_urls"]),
+         str(r["articles_7d"]), str(r["articles_total"]), str(r["duplicates_7d"]), str(r["failing_urls"]),
          ",".join(map(str, r["paused_hosts"])) if r["paused_hosts"] else "-"]  # type: ignore[call-overload]
         for r in rows
     ]

@@ -367,7 +367,9 @@ class State:
             raise StateError(f"{self.path}: cannot record a poll: {exc}") from None
 
     def outlet_stats(self, now: datetime) -> list[dict[str, object]]:
-        """One row per outlet seen in the store: polls, articles today and in 7 days, duplicates, errors."""
+        """One row per outlet seen in the store: polls, articles today, in 7 days and in all (a backfill of last
+        year's archive counts there only: articles are dated by when they were fetched or captured), duplicates,
+        errors."""
         today = iso_utc(now.replace(hour=0, minute=0, second=0, microsecond=0))
         week = iso_utc(now - timedelta(days=7))
         rows = self._db.execute(
@@ -377,6 +379,7 @@ class State:
             SELECT o.id, p.last_poll, p.last_success, p.last_error, coalesce(p.paused_hosts, ''),
                    (SELECT count(*) FROM reports r WHERE r.source_id = o.id AND r.fetched_at >= ?),
                    (SELECT count(*) FROM reports r WHERE r.source_id = o.id AND r.fetched_at >= ?),
+                   (SELECT count(*) FROM reports r WHERE r.source_id = o.id),
                    (SELECT count(*) FROM reports r WHERE r.source_id = o.id AND r.fetched_at >= ?
                                                      AND r.duplicate_of IS NOT NULL),
                    (SELECT count(*) FROM failures f WHERE f.source_id = o.id)
@@ -385,7 +388,7 @@ class State:
             (today, week, week),
         )
         keys = ("outlet", "last_poll", "last_success", "last_error", "paused_hosts", "articles_today",
-                "articles_7d", "duplicates_7d", "failing_urls")
+                "articles_7d", "articles_total", "duplicates_7d", "failing_urls")
         stats = [dict(zip(keys, row, strict=True)) for row in rows]
         for row in stats:
             row["paused_hosts"] = str(row["paused_hosts"]).split()

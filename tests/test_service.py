@@ -136,7 +136,7 @@ def test_stats_table_and_json(tmp_path: Path) -> None:
     assert header.split()[:2] == ["outlet", "last"] and row.split()[0] == "wire"
     (stats,) = [json.loads(line) for line in run_cli("stats", "--json", cwd=tmp_path).stdout.splitlines()]
     assert stats["outlet"] == "wire"
-    assert stats["articles_today"] == stats["articles_7d"] == 2
+    assert stats["articles_today"] == stats["articles_7d"] == stats["articles_total"] == 2
     assert stats["duplicates_7d"] == 1 and stats["failing_urls"] == 1
     assert stats["paused_hosts"] == []
 
