@@ -372,20 +372,23 @@ class State:
         errors."""
         today = iso_utc(now.replace(hour=0, minute=0, second=0, microsecond=0))
         week = iso_utc(now - timedelta(days=7))
+        # One pass over the reports (a web archive's backfill leaves thousands of outlets and millions of them).
         rows = self._db.execute(
             """
-            WITH outlets AS (SELECT outlet AS id FROM polls UNION SELECT DISTINCT source_id FROM reports
-                             UNION SELECT DISTINCT source_id FROM failures)
+            WITH counts AS (SELECT source_id AS id, sum(fetched_at >= :today) AS today,
+                                   sum(fetched_at >= :week) AS week, count(*) AS total,
+                                   sum(fetched_at >= :week AND duplicate_of IS NOT NULL) AS duplicates
+                            FROM reports GROUP BY source_id),
+                 failing AS (SELECT source_id AS id, count(*) AS urls FROM failures GROUP BY source_id),
+                 outlets AS (SELECT outlet AS id FROM polls UNION SELECT id FROM counts UNION SELECT id FROM failing)
             SELECT o.id, p.last_poll, p.last_success, p.last_error, coalesce(p.paused_hosts, ''),
-                   (SELECT count(*) FROM reports r WHERE r.source_id = o.id AND r.fetched_at >= ?),
-                   (SELECT count(*) FROM reports r WHERE r.source_id = o.id AND r.fetched_at >= ?),
-                   (SELECT count(*) FROM reports r WHERE r.source_id = o.id),
-                   (SELECT count(*) FROM reports r WHERE r.source_id = o.id AND r.fetched_at >= ?
-                                                     AND r.duplicate_of IS NOT NULL),
-                   (SELECT count(*) FROM failures f WHERE f.source_id = o.id)
-            FROM outlets o LEFT JOIN polls p ON p.outlet = o.id ORDER BY o.id
+                   coalesce(c.today, 0), coalesce(c.week, 0), coalesce(c.total, 0), coalesce(c.duplicates, 0),
+                   coalesce(f.urls, 0)
+            FROM outlets o LEFT JOIN polls p ON p.outlet = o.id LEFT JOIN counts c ON c.id = o.id
+                 LEFT JOIN failing f ON f.id = o.id
+            ORDER BY o.id
             """,
-            (today, week, week),
+            {"today": today, "week": week},
         )
         keys = ("outlet", "last_poll", "last_success", "last_error", "paused_hosts", "articles_today",
                 "articles_7d", "articles_total", "duplicates_7d", "failing_urls")
