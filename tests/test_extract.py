@@ -148,6 +148,9 @@ def test_short_fragments_next_to_a_comment_box_go_but_the_credit_stays() -> None
     ("FORT WORTH, Texas (AP) — The heat broke records.", "FORT WORTH, Texas", None, "AP", "The heat broke records."),
     ("KYIV, Ukraine, July 5 (Reuters) - Drones hit the city.", "KYIV, Ukraine", "July 5", "Reuters",
      "Drones hit the city."),
+    ("Berlin (dpa) - Die Bundesregierung will die Steuern senken.", "Berlin", None, "dpa",
+     "Die Bundesregierung will die Steuern senken."),
+    ("Frankfurt/Main (AFP) - Die Börse schloss im Plus.", "Frankfurt/Main", None, "AFP", "Die Börse schloss im Plus."),
 ])
 def test_datelines_become_fields_and_leave_the_text(lead: str, place: str, date_text: str | None, credit: str,
                                                       rest: str) -> None:
@@ -167,7 +170,8 @@ def test_closing_credit_end_mark_and_sign_off_are_taken_off() -> None:
 
 def test_text_that_only_mentions_an_agency_keeps_its_lead() -> None:
     for text in ("North Korea (KCNA) -- said nothing.", "The (Reuters) report says -- nothing.",
-                 "Officials, speaking (AP) -- said nothing.", "Seoul, said officials (Yonhap) -- nothing."):
+                 "Officials, speaking (AP) -- said nothing.", "Seoul, said officials (Yonhap) -- nothing.",
+                 "Kim Jong Un (KCNA) -- inspected a farm.", "According to officials (AP) — Text."):
         wire = split_wire_lines([text])
         assert wire.paragraphs == (text,) and wire.dateline is None and wire.credit is None
 

@@ -32,10 +32,11 @@ _DASH = r"(?:--|—|–|-|―)"
 _MONTH = (r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?|"
           r"(?:январ|феврал|март|апрел|ма|июн|июл|август|сентябр|октябр|ноябр|декабр)[а-я]*")
 _DAY_MONTH = rf"(?:(?:{_MONTH})\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTH}))(?:,?\s+\d{{4}})?"
-_PLACE = r"[^\W\d_][\w.'’\- ]{0,40}?"
+_PLACE = r"[^\W\d_][\w.'’/\- ]{0,40}?"
 # The state or country AP and others print after a city: "ST. JOSEPH, Mich.", "FORT WORTH, Texas" (no digits:
 # "SEOUL, Nov. 22" is a date).
 _REGION = r"[^\W\d_](?:[^\W\d_]|[.'’\- ]){0,20}?"
+_PLACE_WORDS = re.compile(r"[\s/-]+")  # "Frankfurt/Main", "Baden-Baden"
 _ABBREVIATED_REGION = re.compile(r",\s*[^\W\d_][^\W\d_.]{0,4}\.(?:[^\W\d_]\.)?$")  # "Mich.", "Calif.", "S.C."
 
 # "SEOUL, Nov. 22 (Yonhap) --", "PYONGYANG, July 23 (KCNA) --", "MINSK, 23 July (BelTA) -",
@@ -107,11 +108,14 @@ def _lead(paragraph: str) -> tuple[str, Dateline | None, str | None, str | None]
             place += "."  # the full stop of "Mich." is the region's, not the dateline's
         date_text = (groups.get("date") or "").strip() or None
         # "North Korea (KCNA) -- said" is no dateline: a place without a date is printed in capitals (its city,
-        # that is: "ST. JOSEPH, Mich.").
+        # that is: "ST. JOSEPH, Mich."), or, as German and French wires print it ("Berlin (dpa) - Die..."), with
+        # capital initials and a dash before a new sentence.
         city, _, region = place.partition(",")
+        wire_style = (bool(groups.get("dash")) and rest[:1].isupper()
+                      and all(word[:1].isupper() for word in _PLACE_WORDS.split(city) if word))
         if pattern is _LATIN_CYRILLIC and place and (
                 len(city.split()) > 4 or not place[0].isupper() or (region and not region.strip()[:1].isupper())
-                or (not date_text and city != city.upper())):
+                or (not date_text and city != city.upper() and not wire_style)):
             continue
         dateline = Dateline(place, date_text) if place else None
         credit = agency(credit_text) if credit_text else None
