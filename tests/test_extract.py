@@ -196,6 +196,7 @@ def test_text_that_only_mentions_an_agency_keeps_its_lead() -> None:
     # The outlet's web address is no author; a profile slug is read as the name it stands for.
     (["Deutsche Welle (www.dw.com)", "STERN.de", "mdr.de"], ("Deutsche Welle",)),
     (["chuck-ross", "A.Smith", "www.example.com/authors/jane"], ("Chuck Ross", "A.Smith")),
+    (["Troy L. Smith, Cleveland.com"], ("Troy L. Smith",)),
 ])
 def test_authors_are_clean_names(raw: list[str], expected: tuple[str, ...]) -> None:
     assert clean_authors(raw) == expected
@@ -241,6 +242,18 @@ def test_generic_page_with_chrome_around_the_article() -> None:
             + "</article><aside><h3>Related</h3><ul><li><a href='/a'>Other story</a></li></ul></aside>"
             "<footer>© 2026 Example News</footer>")
     assert _article(_page(body)) == PARAGRAPHS
+
+
+def test_the_outlet_s_own_name_given_as_author_is_no_author() -> None:
+    head = ('<title>Talks on trade</title><meta property="og:site_name" content="Lesotho Times">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "author": [{"@type": "Organization", '
+            '"name": "Lesotho-Times"}, {"@type": "Person", "name": "Jane Doe"}]}</script>')
+    body = "<h1>Talks on trade</h1><article>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</article>"
+    url = "https://news.example.org/2026/01/06/trade-talks"
+    fetched = Fetched(url=url, final_url=url, status=200, content_type="text/html", text=_page(body, head),
+                      encoding="utf-8", fetched_at=datetime(2026, 11, 1, tzinfo=UTC))
+    source = Source(id="t", name="T", languages=("en",), homepage="https://news.example.org/", timezone="UTC")
+    assert extract_article(fetched, source).authors == ("Jane Doe",)
 
 
 def test_a_page_that_declares_no_usable_date_takes_the_one_in_its_url() -> None:

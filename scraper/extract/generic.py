@@ -125,9 +125,11 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
     credit = wire.credit
     authors: list[str] = []
     for name in (*clean_authors(raw_authors), *wire.authors):
-        # An agency given as the author is the credit, not a person.
+        # An agency given as the author is the credit, not a person; the outlet's own name is neither.
         if (wire_name := agency(name)) is not None:
             credit = credit or wire_name
+        elif any(outlet and same_text(name, outlet) for outlet in (meta.site_name, source.name)):
+            continue
         elif name not in authors:
             authors.append(name)
 

@@ -221,9 +221,11 @@ def strip_site_name(title: str, site_name: str | None = None) -> str:
 # --- authors ----------------------------------------------------------------------------------------------
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 _HANDLE = re.compile(r"(?<!\w)@\w+")
-# A web address in brackets after a name ("Deutsche Welle (www.dw.com)"), a name that is a web address
-# ("mdr.de", "STERN.de": the outlet, not a person), and a profile slug for a name ("chuck-ross").
-_BRACKETED_SITE = re.compile(r"\s*[(\[]\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?\s*[)\]]")
+# A web address after a name, in brackets or after a comma ("Deutsche Welle (www.dw.com)", "Troy L. Smith,
+# Cleveland.com"); a name that is a web address ("mdr.de", "STERN.de": the outlet, not a person); and a profile
+# slug for a name ("chuck-ross").
+_BRACKETED_SITE = re.compile(r"\s*(?:[(\[]\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?\s*[)\]]|"
+                             r",\s*(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$)")
 _SITE = re.compile(r"^(?:[\w-]+\.)+[a-z]{2,}/?$")  # (a lower-case top-level domain: "A.Smith" is a name)
 _SLUG = re.compile(r"^[a-z]+(?:-[a-z]+)+$")
 _BY = re.compile(r"^(?:(?:written|reported|posted|text|words|photos?)\s+)?(?:by|von|par|por|di|door|av|af|"
