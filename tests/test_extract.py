@@ -129,6 +129,15 @@ def test_short_fragments_next_to_a_comment_box_go_but_the_credit_stays() -> None
     assert [b.text for b in clean_blocks(blocks)] == [*PARAGRAPHS, "Yonhap"]
 
 
+def test_korean_copyright_lines_and_the_site_s_address_under_the_text_go() -> None:
+    text = ["북한 외무상이 벨라루스 외무장관과 회담하고 협력을 강화하기로 했다고 통신이 전했다.",
+            "양측은 내년 봄 평양에서 다시 만나기로 합의했다."]
+    blocks = [Block(p) for p in text] + [Block(line) for line in (
+        "reporter@example.co.kr", "저작권자 ⓒ 예시뉴스 무단전재 및 재배포 금지", "www.example.co.kr")]
+    kept = [b.text for b in clean_blocks(blocks)]
+    assert split_wire_lines(kept).paragraphs == tuple(text)
+
+
 # --- datelines and credits ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("lead", "place", "date_text", "credit", "rest"), [
     ("PYONGYANG, July 23 (KCNA) -- Kim Jong Un inspected a farm.", "PYONGYANG", "July 23", "KCNA",

@@ -135,9 +135,11 @@ _TRAILER = re.compile(
     r"^\W*(?:\(?reporting by|\(?additional reporting|\(?writing by|\(?editing by|compiled by|"
     r"(?:e-?mail|contact|reach) (?:the )?(?:\w+ ){0,3}(?:at|on)\b|follow (?:\w+ ){0,3}on (?:twitter|x|facebook)|"
     r"have a (?:news )?tip|sign up|subscribe|get the latest|click here|"
-    r"copyright|all rights reserved|©|\(c\) )",
+    r"copyright|all rights reserved|©|ⓒ|Ⓒ|\(c\) |저작권자|무단\s?전재|版权所有|著作権)",
     re.IGNORECASE,
 )
+# A line that is only a web address ("www.entermedia.co.kr"), as sites print their own under the text.
+_WEB_ADDRESS = re.compile(r"^\W*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?\W*$")
 
 
 # Promotion of the outlet itself: newsletters, subscriptions, apps, memberships, "click here".
@@ -346,7 +348,8 @@ def trim_edges(blocks: list[Block], title: str) -> list[Block]:
         block = blocks[end - 1]
         if is_wire_line(block.text):
             break
-        if _edge_chrome(block) or _TRAILER.match(block.text) or (in_box and _fragment(block, 6)):
+        if (_edge_chrome(block) or _TRAILER.match(block.text) or _WEB_ADDRESS.match(block.text)
+                or (in_box and _fragment(block, 6))):
             end -= 1
             in_box = in_box or bool(_BOX.search(block.text))
         else:
