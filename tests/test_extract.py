@@ -116,6 +116,20 @@ def test_a_recommendations_heading_cuts_nothing_before_the_article_or_inside_a_s
     assert [b.text for b in clean_blocks(inside)] == PARAGRAPHS
 
 
+def test_notices_the_page_prints_about_itself_go_wherever_they_stand() -> None:
+    notices = ["Tempo de leitura: 1 minuto",
+               "Il vous reste 57% de cet article à lire. La suite est réservée aux abonnés.",
+               "Wie hat Ihnen dieser Artikel gefallen?", "Hauptinhalt", "$$ARTICLEAD$$",
+               "Advertisement Story continues below"]
+    blocks = [Block(notices[0]), Block(PARAGRAPHS[0]), *(Block(n) for n in notices[1:]),
+              *(Block(p) for p in PARAGRAPHS[1:])]
+    assert [b.text for b in clean_blocks(blocks)] == PARAGRAPHS
+    # "Most read" heads boxes in the middle of articles too: the line goes, the text after it stays.
+    middle = [Block(PARAGRAPHS[0]), Block(PARAGRAPHS[1]), Block("Most read in world news", HEADING),
+              Block(PARAGRAPHS[2])]
+    assert [b.text for b in clean_blocks(middle)] == PARAGRAPHS
+
+
 def test_lists_of_prose_are_kept() -> None:
     items = [Block(f"{text[:-1]}, one official said.", ITEM, links=0.0, group=1) for text in PARAGRAPHS]
     assert len(clean_blocks([Block(PARAGRAPHS[0]), *items])) == 4

@@ -32,7 +32,8 @@ _SENTENCE_END = re.compile(r"[.!?。！？…»\"”’)\]]\s*$")
 _RELATED = re.compile(
     r"^\W*(?:related(?: articles?| stories| news| coverage| content| reading)?|read more|read also|also read|"
     r"see also|see more|more on this|more from|more:|read next|recommended|don'?t miss|must read|"
-    r"you may also like|you might also like|trending|popular|latest news|editor'?s picks?|watch:?$|"
+    r"you may also like|you might also like|trending|popular|latest news|editor'?s picks?|watch:?$|most read|"
+    r"more (?:[\w'’]+ ){0,3}stories\W*$|meistgelesen|"
     r"lesen sie auch|lesen sie mehr|mehr zum thema|mehr dazu|auch interessant|weitere artikel|"
     r"das könnte sie auch interessieren|lire aussi|à lire aussi|a lire aussi|voir aussi|"
     r"leia também|veja também|leia mais|leer más|lee también|te puede interesar|ver también|"
@@ -60,6 +61,23 @@ _RECOMMENDS = re.compile(
     r"이런 기사는 어때요|(?:당신이 좋아할 만한|함께 볼만한|함께 볼 만한) ?(?:콘텐츠|기사|뉴스)?|"
     r"あなたへのおすすめ|こちらもおすすめ|"
     r"猜你喜欢|为你推荐|為你推薦)\W*$",
+    re.IGNORECASE,
+)
+
+# Notices a page prints about itself, whole short lines wherever they stand: the reading time, the paywall, a
+# rating or donation prompt, a skip link, an ad slot's placeholder ("$$ARTICLEAD$$", "Story continues below").
+_NOTICE = re.compile(
+    r"^\W*(?:(?:reading|read) time|lesezeit|tempo de leitura|tiempo de lectura|temps de lecture|durée de lecture|"
+    r"время чтения|읽는 ?시간|阅读时间|閱讀時間)\s*[:：]?\s*\d|"
+    r"^\W*\d+\s*(?:min(?:ute)?s?\.?|minuten)\s*(?:read|lesezeit)\W*$|"
+    r"il vous reste \d[\d.,]*\s*%? de cet article|la suite est réservée aux abonnés|"
+    r"this (?:article|story) is (?:only )?(?:available )?(?:for|to) (?:subscribers|members)|"
+    r"^\W*(?:wie hat ihnen (?:dieser|der) (?:artikel|beitrag) gefallen|hat ihnen (?:dieser|der) (?:artikel|beitrag) "
+    r"gefallen|did you (?:like|enjoy) this (?:article|story)|how would you rate this (?:article|story)|"
+    r"was this (?:article|story) helpful|durchschnittliche bewertung|average rating)|"
+    r"^\W*(?:hauptinhalt|skip to (?:the )?(?:main )?content|zum inhalt springen|aller au contenu|ir al contenido|"
+    r"본문 ?바로 ?가기|メインコンテンツへ(?:移動|スキップ)|跳[到至]主要内容|перейти к содержанию)\W*$|"
+    r"^\$\$[a-z_]+\$\$$|story continues below",
     re.IGNORECASE,
 )
 
@@ -362,6 +380,11 @@ def drop_captions(blocks: list[Block], title: str) -> list[Block]:
     return [b for b in blocks if not is_caption(b.text)]
 
 
+def drop_notices(blocks: list[Block], title: str) -> list[Block]:
+    """The page's notices about itself (_NOTICE) in a short block: reading time, paywall, rating, skip link, ad slot."""
+    return [b for b in blocks if not (words(b.text) <= 25 and _NOTICE.search(b.text))]
+
+
 def drop_promos(blocks: list[Block], title: str) -> list[Block]:
     """The outlet advertising itself (newsletters, subscriptions, memberships) in a short block."""
     return [b for b in blocks if not (_PROMO.search(b.text.lower()) and words(b.text) <= 45)]
@@ -413,6 +436,7 @@ RULES: tuple[Rule, ...] = (
     drop_language_menus,
     drop_title_echo,
     drop_promos,
+    drop_notices,
     drop_captions,
     drop_bylines,
     trim_edges,
