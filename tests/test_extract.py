@@ -120,7 +120,7 @@ def test_notices_the_page_prints_about_itself_go_wherever_they_stand() -> None:
     notices = ["Tempo de leitura: 1 minuto",
                "Il vous reste 57% de cet article à lire. La suite est réservée aux abonnés.",
                "Wie hat Ihnen dieser Artikel gefallen?", "Hauptinhalt", "$$ARTICLEAD$$",
-               "Advertisement Story continues below"]
+               "Advertisement Story continues below", "Ein Klick für den Datenschutz", "Externer Inhalt"]
     blocks = [Block(notices[0]), Block(PARAGRAPHS[0]), *(Block(n) for n in notices[1:]),
               *(Block(p) for p in PARAGRAPHS[1:])]
     assert [b.text for b in clean_blocks(blocks)] == PARAGRAPHS

@@ -65,7 +65,8 @@ _RECOMMENDS = re.compile(
 )
 
 # Notices a page prints about itself, whole short lines wherever they stand: the reading time, the paywall, a
-# rating or donation prompt, a skip link, an ad slot's placeholder ("$$ARTICLEAD$$", "Story continues below").
+# rating or donation prompt, a skip link, an ad slot's placeholder ("$$ARTICLEAD$$", "Story continues below"), an
+# embed's consent placeholder ("Ein Klick für den Datenschutz").
 _NOTICE = re.compile(
     r"^\W*(?:(?:reading|read) time|lesezeit|tempo de leitura|tiempo de lectura|temps de lecture|durée de lecture|"
     r"время чтения|읽는 ?시간|阅读时间|閱讀時間)\s*[:：]?\s*\d|"
@@ -77,7 +78,10 @@ _NOTICE = re.compile(
     r"was this (?:article|story) helpful|durchschnittliche bewertung|average rating)|"
     r"^\W*(?:hauptinhalt|skip to (?:the )?(?:main )?content|zum inhalt springen|aller au contenu|ir al contenido|"
     r"본문 ?바로 ?가기|メインコンテンツへ(?:移動|スキップ)|跳[到至]主要内容|перейти к содержанию)\W*$|"
-    r"^\$\$[a-z_]+\$\$$|story continues below",
+    r"^\$\$[a-z_]+\$\$$|story continues below|"
+    # the placeholder of embedded content not loaded before consent
+    r"ein klick für den datenschutz|^\W*(?:empfohlener )?externer inhalt\W*$|externe inhalte (?:anzeigen|laden)|"
+    r"click to (?:load|show|view) (?:the )?(?:content|video|embed|tweet|post)|this content is (?:hosted|provided) by",
     re.IGNORECASE,
 )
 
