@@ -150,6 +150,8 @@ def test_korean_copyright_lines_and_the_site_s_address_under_the_text_go() -> No
         "reporter@example.co.kr", "저작권자 ⓒ 예시뉴스 무단전재 및 재배포 금지", "www.example.co.kr")]
     kept = [b.text for b in clean_blocks(blocks)]
     assert split_wire_lines(kept).paragraphs == tuple(text)
+    # Only a web address: a closing "U.S." is not one.
+    assert [b.text for b in clean_blocks([Block(p) for p in (*text, "U.S.")])] == [*text, "U.S."]
 
 
 # --- datelines and credits ---------------------------------------------------------------------------------

@@ -160,8 +160,9 @@ _TRAILER = re.compile(
     r"copyright|all rights reserved|©|ⓒ|Ⓒ|\(c\) |저작권자|무단\s?전재|版权所有|著作権)",
     re.IGNORECASE,
 )
-# A line that is only a web address ("www.entermedia.co.kr"), as sites print their own under the text.
-_WEB_ADDRESS = re.compile(r"^\W*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?\W*$")
+# Only a web address ("www.entermedia.co.kr", "STERN.de"): its top-level domain in lower case, so that "U.S.",
+# "A.Smith" and "3.5" are not.
+_WEB_ADDRESS = re.compile(r"^\W*(?:https?://)?(?:[\w-]+\.)+[a-z]{2,}/?\W*$")
 
 
 # Promotion of the outlet itself: newsletters, subscriptions, apps, memberships, "click here".
@@ -221,6 +222,11 @@ def words(text: str) -> int:
     """A word count that also works for CJK text (about two characters to a word)."""
     rest, cjk = _CJK.subn(" ", text)
     return len(_WORD.findall(rest)) + (cjk + 1) // 2
+
+
+def is_web_address(line: str) -> bool:
+    """A line (or a name) that is only a web address, as sites print their own under the text."""
+    return _WEB_ADDRESS.match(line) is not None
 
 
 def is_language_menu(line: str) -> bool:
@@ -370,7 +376,7 @@ def trim_edges(blocks: list[Block], title: str) -> list[Block]:
         block = blocks[end - 1]
         if is_wire_line(block.text):
             break
-        if (_edge_chrome(block) or _TRAILER.match(block.text) or _WEB_ADDRESS.match(block.text)
+        if (_edge_chrome(block) or _TRAILER.match(block.text) or is_web_address(block.text)
                 or (in_box and _fragment(block, 6))):
             end -= 1
             in_box = in_box or bool(_BOX.search(block.text))

@@ -11,7 +11,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from scraper.extract.clean import is_ui_line
+from scraper.extract.clean import is_ui_line, is_web_address
 
 _PUBLISHED_META = (
     'meta[property="article:published_time"]',
@@ -226,7 +226,6 @@ _HANDLE = re.compile(r"(?<!\w)@\w+")
 # slug for a name ("chuck-ross").
 _BRACKETED_SITE = re.compile(r"\s*(?:[(\[]\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?\s*[)\]]|"
                              r",\s*(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$)")
-_SITE = re.compile(r"^(?:[\w-]+\.)+[a-z]{2,}/?$")  # (a lower-case top-level domain: "A.Smith" is a name)
 _SLUG = re.compile(r"^[a-z]+(?:-[a-z]+)+$")
 _BY = re.compile(r"^(?:(?:written|reported|posted|text|words|photos?)\s+)?(?:by|von|par|por|di|door|av|af|"
                  r"(?:staff |senior )?(?:reporter|correspondent|writer)|"
@@ -272,7 +271,7 @@ def clean_authors(raw: Iterable[str]) -> tuple[str, ...]:
             parts = pieces if all(len(p.split()) >= 2 or _CJK_CHAR.search(p) for p in pieces) else [value]
         for part in parts:
             name = _clean_author(part)
-            if (not name or name.startswith(("http://", "https://", "www.")) or _SITE.match(name)
+            if (not name or name.startswith(("http://", "https://", "www.")) or is_web_address(name)
                     or any(ch.isdigit() for ch in name)):
                 continue
             if _SLUG.match(name):
