@@ -32,7 +32,8 @@ from scraper.fetch.guard import check_textual, decode_text
 from scraper.logs import setup_logging
 from scraper.metrics import Metrics
 from scraper.observe import Observers
-from scraper.pipeline import PAGE_TIMEOUT, Pipeline, Summary, analyse_page
+from scraper.pipeline import PAGE_TIMEOUT, Pipeline, Summary
+from scraper.prepare import analyse_page
 from scraper.progress import BackfillProgress
 from scraper.records import Fetched, Settings, Source, iso_utc
 from scraper.service import parse_listen
@@ -204,7 +205,7 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     pipeline = Pipeline(fetcher, state, sink, None, observer=observer,
                         dedup=dedup, workers=workers, alias_files=settings.alias_files,
                         fault=os.environ.get("SCRAPER_FAULT", ""),
-                        page_timeout=args.page_timeout)
+                        page_timeout=args.page_timeout, drift_after=settings.drift_after)
     try:
         pipeline.reconcile({s.id: s.strip_query for s in settings.sources})
         if verb == "run":
@@ -375,7 +376,7 @@ async def _extract(args: argparse.Namespace) -> int:
                 source = replace(source, allow_private=True)
             try:
                 fetched = _read_input(item, source) or await fetcher.get(item, source)
-                record = analyse_page(fetched, source, analyser)
+                record, _ = analyse_page(fetched, source, analyser)
             except Skip as skip:
                 failed += 1
                 print(f"scraper extract: {item}: skipped: {skip}", file=sys.stderr)
@@ -468,15 +469,26 @@ def _sources_check(args: argparse.Namespace) -> int:
     probes = asyncio.run(_probe_sources(settings, chosen))
     print("live:")
     for probe in probes:
-        if probe.ok:
-            newest = f", newest {iso_utc(probe.newest)}" if probe.newest else ""
-            found = f"{probe.links} links ({probe.dated} dated{newest})"
-        else:
+        if not probe.ok:
             found = f"NOTHING: {probe.problem}"
+        elif probe.kind == "article":
+            found = f"extracted (dated {iso_utc(probe.newest)})" if probe.newest else "extracted (no date)"
+        else:
+            newest = f", newest {iso_utc(probe.newest)}" if probe.newest else ""
+            only = f", {probe.feed_only} feed-only" if probe.feed_only else ""
+            found = f"{probe.links} links ({probe.dated} dated{newest}{only})"
+        if probe.rules:
+            matched = [outcome.rule for outcome in probe.rules if outcome.matched]
+            found += f"; rules matched: {', '.join(matched) or 'none'}"
+            if probe.fell_back:
+                found += f"; FELL BACK: {', '.join(probe.fell_back)}"
         print(f"  {probe.outlet:<22} {probe.kind:<8} {found}  {probe.url}")
     failing = sum(not probe.ok for probe in probes)
-    print(f"{len(probes) - failing} of {len(probes)} feeds, sitemaps and listings give article links")
-    return EXIT_FAILED if failing else EXIT_OK
+    drifting = sum(bool(probe.fell_back) for probe in probes)
+    indexes = [probe for probe in probes if probe.kind != "article"]
+    summary = f"{sum(probe.ok for probe in indexes)} of {len(indexes)} feeds, sitemaps and listings give article links"
+    print(f"{summary}; {drifting} read with a rule that fell back" if drifting else summary)
+    return EXIT_FAILED if failing or drifting else EXIT_OK
 
 
 async def _probe_sources(settings: Settings, sources: Sequence[Source]) -> list[Probe]:

@@ -126,6 +126,19 @@ def _param_name(value: object) -> str:
     return _string(value)
 
 
+def _article_url(value: object) -> re.Pattern[str]:
+    """A regular expression (Python syntax) searched in an article's absolute URL."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f'expected a regular expression like "^https?://example\\.com/news/\\d+", got {value!r}')
+    try:
+        pattern = re.compile(value.strip())
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc}): {value!r}") from None
+    if pattern.search(""):
+        raise ValueError(f"the pattern matches any URL, even an empty one: {value!r}")
+    return pattern
+
+
 _SELECTOR_KEYS = ("body", "title", "date", "authors")
 
 
@@ -177,12 +190,14 @@ _OUTLET_ONLY: dict[str, tuple[Callable[[object], Any], str]] = {
     "sitemaps": (_string_list(check_url), "sitemaps"),
     "from_feed": (_bool, "from_feed"),
     "selectors": (_selectors, "selectors"),
+    "article_url": (_article_url, "article_url"),
 }
 _REQUIRED = ("id", "name", "homepage")
 _GLOBAL: dict[str, Callable[[object], Any]] = {
     "concurrency": _positive_int,
     "pause_after_failures": _positive_int,
     "pause_for": parse_duration,
+    "drift_after": _positive_int,
 }
 # [output]: how segments of the output directory are cut.
 _OUTPUT: dict[str, tuple[Callable[[object], Any], str]] = {
@@ -265,6 +280,11 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
         if not fields.get("feeds") and not fields.get("sitemaps") and not listings:
             raise ConfigError("an outlet needs at least one of feeds, sitemaps or listings", path=path,
                               outlet=label, key="feeds")
+        for index, listing in enumerate(listings):
+            if listing.links is None and fields.get("article_url") is None:
+                raise ConfigError('missing key "links" (or give the outlet an "article_url" pattern: the listing then '
+                                  "takes every link matching it)", path=path, outlet=label,
+                                  key=f"listings[{index}].links")
         fields.setdefault("languages", ())
         fields.setdefault("timezone", "UTC")
         sources.append(Source(**fields))

@@ -86,6 +86,7 @@ class Daemon:
             problems.append(f"the last write failed: {self._output_error}")
         if self.pipeline.worker_problem:
             problems.append(self.pipeline.worker_problem)
+        problems += self.pipeline.rules.problems()
         return problems
 
     async def _poll(self, source: Source) -> None:

@@ -37,6 +37,10 @@ class Metrics(NullObserver):
         self.polls = Counter("scraper_polls", "Polls by outlet and result", ["outlet", "result"], registry=r)
         self.paused = Gauge("scraper_hosts_paused", "Hosts paused by the circuit breaker", registry=r)
         self.segments = Counter("scraper_segments_written", "Output segments published", registry=r)
+        self.rule_misses = Counter("scraper_rule_misses", "Pages on which one of the outlet's own rules (a selector) "
+                                   "matched nothing and the generic path stood in", ["outlet", "rule"], registry=r)
+        self.drifting = Gauge("scraper_rule_drift", "1 while an outlet's rule has matched nothing on its last "
+                                "pages (drift_after of them in a row)", ["outlet", "rule"], registry=r)
 
     def fetched(self, outlet: str, status: int, seconds: float, size: int) -> None:
         self.fetches.labels(outlet, status_class(status)).inc()
@@ -61,6 +65,12 @@ class Metrics(NullObserver):
 
     def hosts_paused(self, count: int) -> None:
         self.paused.set(count)
+
+    def rule_missed(self, outlet: str, rule: str) -> None:
+        self.rule_misses.labels(outlet, rule).inc()
+
+    def rule_drift(self, outlet: str, rule: str, drifting: bool) -> None:
+        self.drifting.labels(outlet, rule).set(1 if drifting else 0)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -37,6 +37,12 @@ class Observer(Protocol):
         """An archive file is read up to `offset` (its size at the end); the first call is where this run
         starts in it (a resumed run starts part-way)."""
 
+    def rule_missed(self, outlet: str, rule: str) -> None:
+        """One of the outlet's own rules (a selector) matched nothing on a page; the generic path stood in."""
+
+    def rule_drift(self, outlet: str, rule: str, drifting: bool) -> None:
+        """A rule has missed on enough pages in a row to be a problem (or, False, matches again)."""
+
 
 class NullObserver:
     def fetched(self, outlet: str, status: int, seconds: float, size: int) -> None:
@@ -67,6 +73,12 @@ class NullObserver:
         pass
 
     def archive_read(self, path: str, offset: int) -> None:
+        pass
+
+    def rule_missed(self, outlet: str, rule: str) -> None:
+        pass
+
+    def rule_drift(self, outlet: str, rule: str, drifting: bool) -> None:
         pass
 
 
@@ -115,3 +127,11 @@ class Observers(NullObserver):
     def archive_read(self, path: str, offset: int) -> None:
         for o in self.observers:
             o.archive_read(path, offset)
+
+    def rule_missed(self, outlet: str, rule: str) -> None:
+        for o in self.observers:
+            o.rule_missed(outlet, rule)
+
+    def rule_drift(self, outlet: str, rule: str, drifting: bool) -> None:
+        for o in self.observers:
+            o.rule_drift(outlet, rule, drifting)

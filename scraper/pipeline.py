@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import html
 import itertools
 import json
 import logging
 import os
-import re
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from concurrent.futures import Executor
@@ -26,20 +24,21 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from scraper.analyse import Analyser
-from scraper.dedup import DedupOptions, DuplicateIndex, StoryPrint, content_hash, story_print
+from scraper.dedup import DedupOptions, DuplicateIndex
 from scraper.discover import parse_feed, parse_sitemap
+from scraper.discover.feeds import keep_articles
 from scraper.discover.listings import Listing, listing_pages, parse_listing, stop_reason
 from scraper.discover.warc import ArchivedPage, WarcSkip, read_warc
+from scraper.drift import DEFAULT_LIMIT, RuleWatch
 from scraper.errors import OutputError, ScraperError, Skip, WorkerError
-from scraper.extract import extract_article
 from scraper.fetch import Fetcher
 from scraper.fetch.conditional import after_fetch, request_headers
-from scraper.fetch.guard import decoded
 from scraper.observe import NullObserver, Observer
+from scraper.prepare import Prepared, from_feed, prepare
 from scraper.records import Archive, Fetched, Link, Record, Source
 from scraper.sink import Sink
 from scraper.state import State
-from scraper.urls import canonicalize, record_id
+from scraper.urls import canonicalize
 from scraper.workers import FAULT_EXIT, hard_limit, make_executor, prepare_in_worker, worker_ready
 
 log = logging.getLogger(__name__)
@@ -98,62 +97,6 @@ class Summary:
         text = f"{label}: written={self.written} duplicates={self.duplicates} skipped={self.skips.total()}"
         text = f"{text} ({reasons})" if reasons else text
         return f"{text} already={self.already}" if self.already else text
-
-
-def analyse_page(fetched: Fetched, source: Source, analyser: Analyser, link: Link | None = None) -> Record:
-    """The pure, CPU-bound part: extract the article and analyse it into a Record (not yet deduplicated)."""
-    article = extract_article(decoded(fetched), source, link)
-    # The extractor's cleaner removes whole chrome lines; this pass takes language menus and interface
-    # strings glued to a paragraph, and both reach the translation analysis as evidence.
-    paragraphs, removed = analyser.strip_residue(article.paragraphs)
-    if not paragraphs:
-        raise Skip("empty", f"nothing left after removing interface residue: {fetched.final_url}")
-    body = "\n\n".join(paragraphs)
-    analysis = analyser.analyse(paragraphs, source.languages, article.residue + removed,
-                                any_language=source.any_language)
-    return Record(
-        id=record_id(source.id, article.canonical_url),
-        url=fetched.url,
-        canonical_url=article.canonical_url,
-        source_id=source.id,
-        source_name=source.name,
-        title=article.title,
-        body=body,
-        authors=article.authors,
-        published_at=article.published_at,
-        fetched_at=article.fetched_at,
-        language=analysis.language,
-        translation=analysis.translation,
-        names=analysis.names,
-        content_hash=content_hash(body),
-        subtitle=article.subtitle,
-        dateline=article.dateline,
-        credit=article.credit,
-        updated_at=article.updated_at,
-    )
-
-
-def prepare_page(fetched: Fetched, source: Source, analyser: Analyser,
-                 link: Link | None = None) -> tuple[Record, StoryPrint]:
-    """`analyse_page` and the record's story fingerprint: everything before the single-writer stages."""
-    record = analyse_page(fetched, source, analyser, link)
-    return record, story_print(record)
-
-
-# WordPress appends "The post <a>Title</a> appeared first on <a>Site</a>." to every feed item: not the article.
-_FEED_FOOTER = re.compile(r"<p>\s*The post\b.{0,500}?\bappeared first on\b.{0,300}?</p>\s*$", re.S | re.I)
-
-
-def from_feed(link: Link) -> Fetched | None:
-    """The article as the feed carries it, as a page the extractor can read; None if the feed has no body."""
-    if not link.content:
-        return None
-    title = html.escape(link.title or "")
-    content = _FEED_FOOTER.sub("", link.content)
-    page = (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{content}</article>"
-            "</body></html>")
-    return Fetched(url=link.url, final_url=link.url, status=200, content_type="text/html; charset=utf-8",
-                   text=page, encoding="utf-8", fetched_at=datetime.now(UTC), size=len(page))
 
 
 class InOrder:
@@ -302,6 +245,7 @@ class Pipeline:
         fault: str = "",
         page_timeout: float = PAGE_TIMEOUT,
         pages_per_worker: int = PAGES_PER_WORKER,
+        drift_after: int = DEFAULT_LIMIT,
     ) -> None:
         self.fetcher = fetcher
         self.state = state
@@ -312,6 +256,7 @@ class Pipeline:
         self._fault = fault
         self._page_timeout = page_timeout  # in worker processes only: a thread cannot be interrupted
         self._index = DuplicateIndex(state, dedup)
+        self.rules = RuleWatch(state, self.observer, drift_after)
         # Extraction is CPU-bound: one thread (trafilatura's caches are not thread-safe) when `workers` is 0,
         # else that many processes.
         self._alias_files = alias_files
@@ -330,12 +275,13 @@ class Pipeline:
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    async def _analyse(self, fetched: Fetched, source: Source, link: Link | None) -> tuple[Record, StoryPrint]:
+    async def _analyse(self, fetched: Fetched | None, source: Source, link: Link | None) -> Prepared:
+        """The article's record and story print, from its page, or (`fetched` None) from its feed item alone."""
         loop = asyncio.get_running_loop()
         if self.workers <= 0:
             if self.analyser is None:
                 self.analyser = Analyser(alias_files=self._alias_files)
-            return await loop.run_in_executor(self._executor, prepare_page, fetched, source, self.analyser, link)
+            return await loop.run_in_executor(self._executor, prepare, fetched, source, self.analyser, link)
         suspect = False
         while True:
             if self._pool_failed:
@@ -406,6 +352,7 @@ class Pipeline:
         if self._fault == "after_publish" and published:
             os._exit(FAULT_EXIT)  # test hook: a crash between the rename and the state commit
         self.state.commit(published)
+        self.rules.save()
         self._index.prune()  # fingerprints older than the dedup window; at most once an hour
         if published:
             self.observer.segments_written(len(published))
@@ -468,7 +415,9 @@ class Pipeline:
             try:
                 feed = await self._fetch_index(feed_url, source, conditional=not backfill)
                 if feed is not None:
-                    found.extend(parse_feed(feed.text, feed_url, source.id))
+                    items, outcome = keep_articles(parse_feed(feed.text, feed_url, source.id), source.article_url)
+                    self.rules.note(source.id, [outcome] if outcome is not None else [])
+                    found.extend(items)
             except Skip as skip:
                 self._skipped(summary, source, feed_url, skip, remember=False)
         queue: list[tuple[str, str]] = [(url, "") for url in source.sitemaps]
@@ -498,8 +447,9 @@ class Pipeline:
                          if since is None or lastmod is None or lastmod >= since)
         if queue:
             log.warning("%s: %d more sitemaps left for the next poll", source.id, len(queue))
-        for listing in source.listings:
-            found.extend(await self._walk_listing(source, listing, summary, since, until, backfill, walked))
+        for number, listing in enumerate(source.listings):
+            found.extend(await self._walk_listing(source, listing, summary, since, until, backfill, walked,
+                                                  name=f"listing[{number}]"))
 
         now = datetime.now(UTC)
         # One article found twice (a sitemap and an undated listing) is as old as the dated finding says.
@@ -533,14 +483,15 @@ class Pipeline:
 
     async def _walk_listing(
         self, source: Source, listing: Listing, summary: Summary, since: datetime | None,
-        until: datetime | None, backfill: bool, marks: list[Walked] | None = None,
+        until: datetime | None, backfill: bool, marks: list[Walked] | None = None, *, name: str = "listing",
     ) -> list[Link]:
         """Article links from a listing's pages, until a stop rule or `max_pages`."""
         today = datetime.now(ZoneInfo(source.timezone)).date()
         walked: set[str] = set()
         found: list[Link] = []
         # The mark holds how the pages were read: a corrected selector (or time zone) reads them again.
-        reading = "\n".join((listing.links, listing.item or "", listing.dates or "", source.timezone))
+        reading = "\n".join((listing.links or "", listing.item or "", listing.dates or "", source.timezone,
+                             source.article_url.pattern if source.article_url else ""))
         done_mark = f"done {_range_mark(since, until)} {_digest(reading)}"
         pages = listing_pages(listing, since, until, today, timezone=source.timezone)
         # A poll needs the newest pages only; walking a whole archive is a backfill's job.
@@ -556,7 +507,13 @@ class Pipeline:
                 if listing.kind == "page":
                     break  # past the last page, or the outlet is down: either way the walk ends
                 continue  # one missing day of a date archive says nothing about the day before
-            links = parse_listing(fetched.text, page_url, listing, source.id, source.timezone)
+            page = parse_listing(fetched.text, page_url, listing, source.id, source.timezone,
+                                 article_url=source.article_url, name=name)
+            self.rules.note(source.id, page.rules)
+            if page.fallback:
+                log.info("%s: %s: the listing's selectors found nothing; took %d links by article_url", source.id,
+                         page_url, len(page.links), extra={"event": "listing_fallback", "outlet": source.id})
+            links = list(page.links)
             found.extend(links)
             if settled and marks is not None and links:
                 # (A page that lists nothing is no proof of a day without news: a selector that matches
@@ -612,7 +569,8 @@ class Pipeline:
             if turns is not None:
                 await turns.wait(position)
             if not isinstance(prepared, str):
-                self._finish(source, link, summary, since, until, *prepared, archive)
+                page, ready = prepared
+                self._finish(source, link, summary, since, until, page, ready, archive)
             if on_turn is not None:
                 # Still this link's turn: whatever it records follows every earlier link.
                 on_turn(prepared if isinstance(prepared, str) else None)
@@ -628,12 +586,15 @@ class Pipeline:
 
     async def _prepare(
         self, source: Source, link: Link, summary: Summary, fetched: Fetched | None
-    ) -> tuple[Fetched, Record, StoryPrint] | str:
-        """The page, its record and its fingerprint; or, when it was skipped (and counted), the reason."""
+    ) -> tuple[Fetched | None, Prepared] | str:
+        """The page (None for a feed-only item), its record and its fingerprint; or, when it was skipped (and
+        counted), the reason."""
         try:
-            if fetched is None:
+            if fetched is None and not link.feed_only:
                 fetched = await self.fetcher.get(link.url, source)
-            return fetched, *await self._analyse(fetched, source, link)
+            prepared = await self._analyse(fetched, source, link)
+            self.rules.note(source.id, prepared.rules)
+            return fetched, prepared
         except Skip as skip:
             self._skipped(summary, source, link.url, skip)
             return skip.reason
@@ -647,15 +608,16 @@ class Pipeline:
 
     def _finish(
         self, source: Source, link: Link, summary: Summary, since: datetime | None, until: datetime | None,
-        fetched: Fetched, record: Record, printed: StoryPrint, archive: Archive | None,
+        fetched: Fetched | None, prepared: Prepared, archive: Archive | None,
     ) -> None:
         """Deduplicate and write one record: synchronous, so no other article interleaves."""
+        record, printed = prepared.record, prepared.printed
         if record.published_at is not None and not _in_range(record.published_at, since, until):
             self._count_skip(summary, source, "out_of_range")
             return
         urls = tuple(dict.fromkeys((
             canonicalize(link.url, source.strip_query),
-            canonicalize(fetched.final_url, source.strip_query),
+            canonicalize(fetched.final_url if fetched is not None else link.url, source.strip_query),
             record.canonical_url,
         )))
         if self.state.has_record(record.id):
@@ -880,6 +842,7 @@ class Pipeline:
         if failure:
             raise failure[0]
         self._mark_walked(source, walked, since, until)
+        self.rules.save()
         log.info(summary.line(source.id), extra={"event": "poll", "outlet": source.id})
         return summary
 

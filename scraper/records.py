@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,9 @@ class Source:
     # A stand-in for a site no outlet is configured for (a web archive's other hosts): its text may be in any
     # language, not only the analysis's candidates (not a sources.toml key).
     any_language: bool = False
+    # What the outlet's article URLs look like (searched in the absolute URL): how listings and feeds tell
+    # articles from other links, and what a listing falls back to when its selectors match nothing.
+    article_url: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +78,28 @@ class Settings:
     dedup_window: float = 30 * 86400.0  # reports further apart are never one story ([dedup] window)
     segment_records: int = 1000  # an output segment closes after this many records...
     segment_seconds: float = 30.0  # ...or this many seconds after its first record
+    drift_after: int = 3  # consecutive pages on which an outlet's rule matched nothing before it is a problem
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:
             if source.id == source_id:
                 return source
         raise KeyError(source_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    """Who published an article an aggregator lists: its feed item's `<source url="…">Name</source>`."""
+
+    name: str
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "url": self.url}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Publisher:
+        return cls(str(data["name"]), data.get("url"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +112,21 @@ class Link:
     title: str | None = None
     published_at: datetime | None = None  # UTC
     content: str | None = None  # the feed's own HTML of the article (content:encoded), when it carries one
+    publisher: Publisher | None = None  # an aggregator's item: who published the article
+    aggregator_url: str | None = None  # an aggregator's item: its own link (`url` is the publisher's, if known)
+    # The item's link leads to no page we can read (an aggregator's opaque redirect): the record is made of
+    # what the feed says (title, publisher, date), with no body.
+    feed_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    """Whether one of an outlet's own rules (a selector, the article URL pattern) found what it is for on
+    one page, or the generic path had to stand in. `rule` names it: "title", "date", "body",
+    "listing[0].item", "listing[0].links", "listing[0].dates", "feed.article_url"."""
+
+    rule: str
+    matched: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +271,9 @@ class Article:
     credit: str | None = None  # the wire or agency the text credits ("Yonhap", "KCNA"); its line is removed
     updated_at: datetime | None = None  # UTC; the page's last-modified time when it prints one
     residue: tuple[Residue, ...] = ()  # language menus and interface strings removed from the paragraphs
+    # Notes from the wire's desk to editors, taken out of the text: "(ATTN: UPDATES with quotes at bottom)".
+    editor_notes: tuple[str, ...] = ()
+    rules: tuple[RuleOutcome, ...] = ()  # the outlet's page selectors that matched or fell back (drift)
 
     @property
     def body(self) -> str:
@@ -296,6 +334,10 @@ class Record:
     credit: str | None = None
     updated_at: datetime | None = None
     archive: Archive | None = None  # set when the page came from a WARC file, not from the web
+    editor_notes: tuple[str, ...] = ()
+    publisher: Publisher | None = None  # who published it, when an aggregator's feed says so
+    aggregator_url: str | None = None  # the aggregator's link the article was found through
+    feed_only: bool = False  # made of a feed item alone: `body` is empty, the page was never read
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -321,6 +363,10 @@ class Record:
             "credit": self.credit,
             "updated_at": iso_utc(self.updated_at) if self.updated_at else None,
             "archive": self.archive.to_dict() if self.archive else None,
+            "editor_notes": list(self.editor_notes),
+            "publisher": self.publisher.to_dict() if self.publisher else None,
+            "aggregator_url": self.aggregator_url,
+            "feed_only": self.feed_only,
         }
 
     @classmethod
@@ -351,6 +397,10 @@ class Record:
             updated_at=datetime.fromisoformat(data["updated_at"]) if data.get("updated_at") else None,
             archive=Archive(str(data["archive"]["file"]), int(data["archive"]["offset"]))
             if data.get("archive") else None,
+            editor_notes=tuple(data.get("editor_notes") or ()),
+            publisher=Publisher.from_dict(data["publisher"]) if data.get("publisher") else None,
+            aggregator_url=data.get("aggregator_url"),
+            feed_only=bool(data.get("feed_only", False)),
         )
 
 

@@ -47,6 +47,16 @@ CREATE TABLE IF NOT EXISTS polls (  -- for `scraper stats`: how each outlet's po
     last_error   TEXT,
     paused_hosts TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS rule_checks (  -- how each outlet's own selectors fare on its pages (drift)
+    outlet        TEXT NOT NULL,
+    rule          TEXT NOT NULL,     -- "title", "date", "body", "listing[0].item", "feed.article_url", ...
+    misses_in_row INTEGER NOT NULL,  -- pages in a row on which it matched nothing
+    misses        INTEGER NOT NULL,  -- in all
+    pages         INTEGER NOT NULL,  -- pages it was tried on, in all
+    last_miss     TEXT,
+    last_match    TEXT,
+    PRIMARY KEY (outlet, rule)
+);
 CREATE TABLE IF NOT EXISTS validators (  -- conditional GET of feeds and sitemaps
     url           TEXT PRIMARY KEY,
     etag          TEXT,
@@ -80,7 +90,8 @@ CREATE TABLE IF NOT EXISTS dedup_prints (
     signature BLOB NOT NULL,
     lead      BLOB NOT NULL,
     starts    BLOB NOT NULL,
-    title_key INTEGER
+    title_key INTEGER,
+    xtitle_key INTEGER  -- the title's key across outlets (feed-only records join stories by it)
 );
 CREATE INDEX IF NOT EXISTS dedup_prints_by_added ON dedup_prints (added);
 CREATE INDEX IF NOT EXISTS dedup_prints_by_story ON dedup_prints (story);
@@ -112,6 +123,20 @@ class StoredPrint:
     lead: bytes
     starts: bytes
     title_key: int | None
+    xtitle_key: int | None = None  # the title across outlets: how a feed-only record (no text) finds its story
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCheck:
+    """How one of an outlet's rules has fared: its row of the rule_checks table."""
+
+    outlet: str
+    rule: str
+    misses_in_row: int = 0
+    misses: int = 0
+    pages: int = 0
+    last_miss: datetime | None = None
+    last_match: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +180,9 @@ class State:
             if version > SCHEMA_VERSION:
                 raise StateError(f"{self.path}: written by a newer scraper (state schema {version})")
             self._db.executescript(SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(dedup_prints)")}
+            if "xtitle_key" not in columns:  # a store written before feed-only records joined stories
+                self._db.execute("ALTER TABLE dedup_prints ADD COLUMN xtitle_key INTEGER")
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.Error as exc:
             raise StateError(f"{self.path}: cannot open the state database: {exc}") from None
@@ -276,7 +304,7 @@ class State:
         staged = [self._dedup.prints[fp][0] for fp in fps if fp in self._dedup.prints]
         wanted = [fp for fp in fps if fp not in self._dedup.prints]
         rows = self._db.execute(
-            f"SELECT fp, story, at, words, shingles, signature, lead, starts, title_key FROM dedup_prints"
+            f"SELECT fp, story, at, words, shingles, signature, lead, starts, title_key, xtitle_key FROM dedup_prints"
             f" WHERE fp IN ({','.join('?' * len(wanted))})", wanted,
         ).fetchall() if wanted else []
         return staged + [StoredPrint(*row) for row in rows]
@@ -319,9 +347,10 @@ class State:
         self._db.executemany("UPDATE dedup_stories SET origin = ? WHERE story = ?",
                              [(origin, story) for story, origin in staged.origins.items()])
         self._db.executemany(
-            "INSERT OR REPLACE INTO dedup_prints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(p.fp, p.story, p.at, added, p.words, p.shingles, p.signature, p.lead, p.starts, p.title_key)
-             for p, added, _ in staged.prints.values()],
+            "INSERT OR REPLACE INTO dedup_prints (fp, story, at, added, words, shingles, signature, lead, starts,"
+            " title_key, xtitle_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(p.fp, p.story, p.at, added, p.words, p.shingles, p.signature, p.lead, p.starts, p.title_key,
+              p.xtitle_key) for p, added, _ in staged.prints.values()],
         )
         # Sorted, the new keys land on neighbouring pages of the key index.
         self._db.executemany("INSERT OR IGNORE INTO dedup_keys VALUES (?, ?)",
@@ -332,8 +361,8 @@ class State:
         try:
             self._db.execute("BEGIN IMMEDIATE")
             rows = [StoredPrint(*row) for row in self._db.execute(
-                "SELECT fp, story, at, words, shingles, signature, lead, starts, title_key FROM dedup_prints"
-                " WHERE added < ?", (added_before,))]
+                "SELECT fp, story, at, words, shingles, signature, lead, starts, title_key, xtitle_key"
+                " FROM dedup_prints WHERE added < ?", (added_before,))]
             self._db.executemany("DELETE FROM dedup_keys WHERE key = ? AND fp = ?",
                                  sorted((key, row.fp) for row in rows for key in keys_of(row)))
             self._db.execute("DELETE FROM dedup_prints WHERE added < ?", (added_before,))
@@ -396,6 +425,30 @@ class State:
         for row in stats:
             row["paused_hosts"] = str(row["paused_hosts"]).split()
         return stats
+
+    # --- drift of outlets' rules -------------------------------------------------------------------------
+    def rule_checks(self) -> list[RuleCheck]:
+        rows = self._db.execute("SELECT outlet, rule, misses_in_row, misses, pages, last_miss, last_match"
+                                " FROM rule_checks ORDER BY outlet, rule")
+        return [RuleCheck(str(o), str(r), int(row), int(m), int(p),
+                          datetime.fromisoformat(miss) if miss else None,
+                          datetime.fromisoformat(match) if match else None)
+                for o, r, row, m, p, miss, match in rows]
+
+    def save_rule_checks(self, checks: Iterable[RuleCheck]) -> None:
+        """Write rule counters at once: they concern no output."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO rule_checks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(c.outlet, c.rule, c.misses_in_row, c.misses, c.pages,
+                  iso_utc(c.last_miss) if c.last_miss else None, iso_utc(c.last_match) if c.last_match else None)
+                 for c in checks])
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise StateError(f"{self.path}: cannot record rule checks: {exc}") from None
 
     # --- conditional GET ---------------------------------------------------------------------------------
     def validators(self, url: str) -> Validators | None:

@@ -33,10 +33,10 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from scraper.analyse import Analyser
-from scraper.dedup import StoryPrint
 from scraper.errors import Skip
 from scraper.logs import setup_logging
-from scraper.records import Fetched, Link, Record, Source
+from scraper.prepare import Prepared, prepare
+from scraper.records import Fetched, Link, Source
 
 _analyser: Analyser | None = None
 _fault = ""  # the test hook
@@ -86,9 +86,8 @@ def _follow_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tuple[Record, StoryPrint]:
-    from scraper.pipeline import prepare_page  # imported here: pipeline imports this module
-
+def prepare_in_worker(fetched: Fetched | None, source: Source, link: Link | None) -> Prepared:
+    """`prepare` in a worker process, with its Analyser, under the page's time limits."""
     assert _analyser is not None, "worker used before its initializer ran"
     # The page's time limit: the alarm interrupts Python code, which is where an extractor loops (it cannot
     # interrupt one long call into C, a parser, until the call returns). It rings again every second after
@@ -98,14 +97,14 @@ def prepare_in_worker(fetched: Fetched, source: Source, link: Link | None) -> tu
         faulthandler.dump_traceback_later(hard_limit(_page_timeout), exit=True, file=_watchdog_output)
     try:
         action, _, text = _fault.partition(":")
-        if text and text in fetched.url:
+        if text and fetched is not None and text in fetched.url:
             if action == "worker_dies_on":
                 os._exit(FAULT_EXIT)
             if action == "worker_stuck_on":
                 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # as deaf to the alarm as C code
             if action in ("worker_hangs_on", "worker_stuck_on"):
                 time.sleep(3600)
-        return prepare_page(fetched, source, _analyser, link)
+        return prepare(fetched, source, _analyser, link)
     finally:
         if _page_timeout > 0:
             signal.setitimer(signal.ITIMER_REAL, 0)

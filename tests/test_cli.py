@@ -155,6 +155,8 @@ def test_sources_check_live_says_what_each_feed_sitemap_and_listing_gives_now(tm
     assert live[2].split()[:5] == ["good", "listing", "2", "links", "(2"]
     assert live[2].endswith(f"/day/{yesterday:%Y%m%d}")  # today's page listed nothing yet
     assert "NOTHING: http_404" in live[3] and "NOTHING: no links" in live[4]
-    assert live[-1] == "3 of 5 feeds, sitemaps and listings give article links"
+    assert "rules matched: listing[0].item; FELL BACK: listing[0].links" in live[4]  # the typo is named
+    assert "FELL BACK" not in "\n".join(live[:4])
+    assert live[-1] == "3 of 5 feeds, sitemaps and listings give article links; 1 read with a rule that fell back"
     assert good.returncode == 0 and "3 of 3 feeds" in good.stdout
     assert "  typo " not in good.stdout  # --source lists and reads that outlet only

@@ -48,6 +48,9 @@ def test_defaults_are_inherited_and_overridable(tmp_path: Path) -> None:
         ({"languages": ["english"]}, "languages", "ISO 639-1"),
         ({"max_bytes": "lots"}, "max_bytes", "size"),
         ({"feeds": []}, "feeds", "at least one of feeds, sitemaps or listings"),
+        ({"article_url": "^https://x.org/(news"}, "article_url", "not a valid regular expression"),
+        ({"article_url": ".*"}, "article_url", "matches any URL"),
+        ({"article_url": ["^https://x.org/"]}, "article_url", "regular expression"),
     ],
 )
 def test_a_mistake_names_file_outlet_and_key(tmp_path: Path, change: dict[str, object], key: str,
@@ -94,3 +97,19 @@ def test_sources_check_lists_outlets_or_exits_2(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert 'sources.toml: outlet "yonhap-en": key "intervall": unknown key' in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_listing_without_selectors_needs_the_outlets_article_url(tmp_path: Path) -> None:
+    base = ('[[outlet]]\nid = "kcna-en"\nname = "KCNA"\nhomepage = "http://www.kcna.kp/en"\n{extra}'
+            '[[outlet.listings]]\nurl = "http://www.kcna.kp/en/article/list/a666dda1282180e0ee1b4427b0574ae7"\n')
+    path = tmp_path / "s.toml"
+    path.write_text(base.format(extra=""), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert 'outlet "kcna-en": key "listings[0].links"' in str(caught.value) and "article_url" in str(caught.value)
+    path.write_text(base.format(extra='article_url = "^https?://www\\\\.kcna\\\\.kp/en/article/detail/[0-9a-f]{32}"\n'),
+                    encoding="utf-8")
+    (outlet,) = load_settings(path).sources
+    assert outlet.listings[0].links is None and outlet.article_url is not None
+    assert outlet.article_url.search("http://www.kcna.kp/en/article/detail/05503f758d64c1a0328e43c2f83e4469")
+    assert not outlet.article_url.search("http://www.kcna.kp/en/article/list/a666dda1282180e0ee1b4427b0574ae7")

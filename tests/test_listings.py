@@ -81,7 +81,7 @@ def kst(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
 # --- parse_listing ---------------------------------------------------------------------------------------
 def test_yonhap_listing_links_titles_and_dates() -> None:
     page = "https://www.yna.co.kr/north-korea/all/1"
-    links = parse_listing(YONHAP_PAGE, page, YONHAP, "yonhap-ko", "Asia/Seoul", now=NOW)
+    links = parse_listing(YONHAP_PAGE, page, YONHAP, "yonhap-ko", "Asia/Seoul", now=NOW).links
     assert [link.url for link in links] == [
         "https://www.yna.co.kr/view/AKR20240723041300504",
         "https://www.yna.co.kr/view/AKR20240722150000504",  # relative, fragment dropped
@@ -97,7 +97,7 @@ def test_yonhap_listing_links_titles_and_dates() -> None:
 
 def test_kcna_listing_dates_inside_the_link_and_juche_years() -> None:
     page = "http://www.kcna.kp/en/article/list/a666dda1282180e0ee1b4427b0574ae7?page=1"
-    links = parse_listing(KCNA_PAGE, page, KCNA, "kcna", "Asia/Pyongyang", now=NOW)
+    links = parse_listing(KCNA_PAGE, page, KCNA, "kcna", "Asia/Pyongyang", now=NOW).links
     assert [link.url for link in links] == [
         f"http://www.kcna.kp/en/article/detail/{n}a1b2c3d4e5f60718293a4b5c6d7e8f9" for n in "012"]
     assert [link.title for link in links] == ["Kim Jong Un Inspects Factory", "Greetings to Lao President",
@@ -114,7 +114,7 @@ def test_links_without_item_selector_are_undated_deduplicated_and_resolved_again
     <h3 class="t"><a href="tel:+850">Call</a></h3><h3 class="t"><a href="article/1#more">One again</a></h3>
     </body></html>"""
     listing = Listing(url="https://example.org/list?p={page}", links="h3.t a")
-    links = parse_listing(html, "https://example.org/list?p=1", listing, "x", "UTC")
+    links = parse_listing(html, "https://example.org/list?p=1", listing, "x", "UTC").links
     assert [(link.url, link.title, link.published_at) for link in links] == [
         ("https://mirror.example.org/en/article/1", "One", None),
         ("https://mirror.example.org/en/article/2", "Two", None),  # the title attribute fills an empty text
@@ -125,7 +125,7 @@ def test_a_selected_heading_links_through_the_anchor_inside_it() -> None:
     html = '<div class="row"><h2 class="h"><a href="/n/9">Nine</a></h2><time datetime="2024-07-01T09:00:00+09:00">' \
            "1 July</time></div>"
     listing = Listing(url="https://example.org/{page}", item="div.row", links="h2.h", dates="time")
-    (link,) = parse_listing(html, "https://example.org/1", listing, "x", "Asia/Seoul", now=NOW)
+    (link,) = parse_listing(html, "https://example.org/1", listing, "x", "Asia/Seoul", now=NOW).links
     assert link.url == "https://example.org/n/9" and link.title == "Nine"
     assert link.published_at == datetime(2024, 7, 1, 0, 0, tzinfo=UTC)  # the datetime attribute wins
 
@@ -134,16 +134,16 @@ def test_in_an_entry_the_headline_link_wins_over_the_image_link() -> None:
     html = """<ul><li><a href="/v/1"><img src="t.jpg" alt=""></a><a href="/v/1">Headline</a>
     <span class="d">2024-07-01 10:00</span></li><li><a href="/v/2"><img src="u.jpg" alt=""></a></li></ul>"""
     listing = Listing(url="https://example.org/{page}", item="li", links="a", dates="span.d")
-    first, second = parse_listing(html, "https://example.org/1", listing, "x", "Asia/Seoul", now=NOW)
+    first, second = parse_listing(html, "https://example.org/1", listing, "x", "Asia/Seoul", now=NOW).links
     assert (first.url, first.title, first.published_at) == ("https://example.org/v/1", "Headline",
                                                             kst(2024, 7, 1, 10, 0))
     assert (second.url, second.title) == ("https://example.org/v/2", None)  # an image-only entry still counts
 
 
 def test_empty_and_unrelated_pages_give_no_links() -> None:
-    assert parse_listing("", "https://www.yna.co.kr/north-korea/all/99", YONHAP, "yonhap-ko", "Asia/Seoul") == []
+    assert parse_listing("", "https://www.yna.co.kr/north-korea/all/99", YONHAP, "yonhap-ko", "Asia/Seoul").links == ()
     assert parse_listing("<html><body><p>점검 중입니다</p></body></html>", "https://www.yna.co.kr/north-korea/all/1",
-                         YONHAP, "yonhap-ko", "Asia/Seoul") == []
+                         YONHAP, "yonhap-ko", "Asia/Seoul").links == ()
 
 
 def test_listing_dates_without_a_year() -> None:
@@ -218,7 +218,7 @@ def test_a_listing_walk_stops_where_the_range_ends() -> None:
     since, seen, fetched = datetime(2024, 7, 20, tzinfo=UTC), set[str](), []
     for url in page_urls(listing, since, None, date(2024, 7, 31)):
         fetched.append(url)
-        links = parse_listing(pages[url], url, listing, "x", "UTC", now=datetime(2024, 7, 31, tzinfo=UTC))
+        links = list(parse_listing(pages[url], url, listing, "x", "UTC", now=datetime(2024, 7, 31, tzinfo=UTC)).links)
         reason = stop_reason(links, seen.__contains__, since)
         seen.update(link.url for link in links)
         if reason:
@@ -250,7 +250,7 @@ def test_a_listings_table_from_toml() -> None:
 @pytest.mark.parametrize(("table", "key", "words"), [
     ({"url": "https://x.org/{page}", "links": "a", "pages": 3}, "listings[0].pages", 'unknown key "pages"'),
     ({"links": "a"}, "listings[0].url", 'missing key "url"'),
-    ({"url": "https://x.org/{page}"}, "listings[0].links", 'missing key "links"'),
+    ({"url": "https://x.org/{page}", "item": "li"}, "listings[0].links", '"item" needs "links"'),
     ({"url": "x.org/list", "links": "a"}, "listings[0].url", "http(s)"),
     ({"url": "https://x.org/{page}/{date:%Y}", "links": "a"}, "listings[0].url", "not both"),
     ({"url": "https://x.org/{date}", "links": "a"}, "listings[0].url", "strftime"),

@@ -4,7 +4,10 @@ A lookup reads the keys of the report's fingerprint from the state store (16 LSH
 signature, and exact windows after the first line starts, which find a brief that is the start of a
 longer story even when its Jaccard similarity is tiny), then verifies the best candidates: the share
 of the shorter text found in the other (exact on the lead, estimated from the signature beyond it) must
-reach `min_overlap`. Short texts are matched only by outlet + title + time, empty texts never.
+reach `min_overlap`. Short texts are matched only by outlet + title + time. A feed-only record (an
+aggregator's item: a title, a publisher, a time, no text) joins a story through its title across outlets:
+the same title of six words or more, within `xtitle_window` of a report of the story; a full report joins a
+feed-only record's story the same way (as its update). Two texts never join on their titles alone.
 
 Index rows are staged in the state store with the report and written by the same `State.commit()`, so
 the index never claims a report whose segment is not on disk.
@@ -12,6 +15,7 @@ the index never claims a report whose segment is not on disk.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -33,6 +37,9 @@ from scraper.state import State, StoredPrint
 
 STORED_WINDOWS = 3  # windows indexed per report (chrome lines before the lead are rare in one outlet)
 MIN_TITLE_WORDS = 4  # shorter titles ("Photo", "Briefing") are not specific enough to decide
+MIN_XTITLE_WORDS = 6  # across outlets a title must say more: "North Korea fires ballistic missile" recurs
+# Wire desks' markers before a headline, which a republishing outlet drops: "(LEAD)", "(2nd LD)", "(URGENT)".
+_HEADLINE_TAG = re.compile(r"^\s*(?:[(\[](?:[^()\[\]]{1,20})[)\]]\s*)+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -47,6 +54,7 @@ class DedupOptions:
     update_growth: float = 1.3  # an update has this many times the words of the story's longest match
     update_min_words: int = 40  # ... and at least this many words more
     title_window: timedelta = timedelta(days=1)
+    xtitle_window: timedelta = timedelta(days=2)  # a feed-only record and a report of its story by title
     per_key: int = 50  # newest prints read per key: a boilerplate key cannot flood a lookup
     verify: int = 24  # candidates verified per lookup, those sharing most keys first
     prune_every: timedelta = timedelta(hours=1)
@@ -98,11 +106,20 @@ def title_key(source_id: str, title: str) -> int | None:
     return key64(b"title", f"{source_id}\n{words}".encode())
 
 
+def story_title_key(title: str) -> int | None:
+    """The key of a headline whatever outlet printed it (desk markers off); None for a short one."""
+    words = normalise_text(_HEADLINE_TAG.sub("", title))
+    if len(words.split()) < MIN_XTITLE_WORDS:
+        return None
+    return key64(b"xtitle", words.encode())
+
+
 def print_keys(row: StoredPrint, min_words: int) -> list[int]:
     """Every key a stored print is filed under (recomputed from the row when it is pruned)."""
     keys = [] if row.words < min_words else [*band_keys(row.signature),
                                               *window_keys(row.lead, row.starts, STORED_WINDOWS)]
-    return keys if row.title_key is None else [*keys, row.title_key]
+    keys = keys if row.title_key is None else [*keys, row.title_key]
+    return keys if row.xtitle_key is None else [*keys, row.xtitle_key]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +157,12 @@ class DuplicateIndex:
         """
         printed = printed or story_print(record)
         credit, print_ = printed.credit, printed.fingerprint
-        if print_.words == 0:  # nothing to compare: never anyone's duplicate
+        xtitle = story_title_key(record.title)
+        if print_.words == 0 and xtitle is None:  # nothing to compare: never anyone's duplicate
             return replace(record, duplicate_of=None, story=Story(record.id, "first", 1.0, credit))
         at = minutes(record.published_at or record.fetched_at)
         row = StoredPrint(0, 0, at, print_.words, print_.shingles, print_.signature, print_.lead, print_.starts,
-                          title_key(record.source_id, record.title))
+                          title_key(record.source_id, record.title), xtitle)
         match = self.best_match(print_, row)
         # Pruning goes by when a print was filed, not by its article's dates: a backfill of last year's
         # archive must not see its own prints pruned as it files them.
@@ -161,9 +179,9 @@ class DuplicateIndex:
             self._state.stage_origin(story.story, credit)
         self._state.stage_print(replace(row, story=story.story), added, keys)
         similarity = comparison.overlap
-        if best.fp != story.story:
+        if best.fp != story.story and print_.words:
             first = self._state.prints([story.story])
-            if first:
+            if first and first[0].words:  # (a feed-only first report has only its title to compare)
                 similarity = compare(print_, first[0], self.options).overlap
         grown = print_.words - longest
         if grown >= self.options.update_min_words and print_.words >= self.options.update_growth * longest:
@@ -178,6 +196,8 @@ class DuplicateIndex:
         keys = [] if short else [*band_keys(query.signature), *window_keys(query.lead, query.starts, len(query.starts))]
         if row.title_key is not None:
             keys.append(row.title_key)
+        if row.xtitle_key is not None:
+            keys.append(row.xtitle_key)
         hits = self._state.print_candidates(keys, options.per_key)
         if not hits:
             return None
@@ -187,6 +207,16 @@ class DuplicateIndex:
         verified: list[StoredPrint] = []
         for candidate in self._state.prints(ranked):
             if abs(candidate.at - row.at) > window:
+                continue
+            if query.words == 0 or candidate.words == 0:
+                # A feed-only record on one side: its title is all there is to compare.
+                if (row.xtitle_key is None or candidate.xtitle_key != row.xtitle_key
+                        or abs(candidate.at - row.at) > options.xtitle_window.total_seconds() / 60):
+                    continue
+                comparison = Comparison(1.0, 1.0)
+                verified.append(candidate)
+                if best is None or (best[1].jaccard, best[1].overlap, -best[0].fp) < (1.0, 1.0, -candidate.fp):
+                    best = (candidate, comparison)
                 continue
             comparison = compare(query, candidate, options)
             by_title = (row.title_key is not None and candidate.title_key == row.title_key

@@ -1,17 +1,25 @@
-"""RSS and Atom feeds → Links, with feedparser (lenient: a feed with small XML errors still yields items)."""
+"""RSS and Atom feeds → Links, with feedparser (lenient: a feed with small XML errors still yields items).
+
+An aggregator's item (Google News) names its publisher in `<source url="…">Name</source>` and appends
+" - Name" to its title: the Link carries the publisher and the bare title. Its own link is the aggregator's;
+when that link encodes the publisher's URL (scraper/discover/aggregators.py) the Link points there, and when
+it does not, the Link is `feed_only`: its record is made of the item, and nothing is fetched.
+"""
 
 from __future__ import annotations
 
 import calendar
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from scraper.discover.aggregators import aggregator_id, publisher_url
 from scraper.errors import Skip
-from scraper.records import Link
+from scraper.records import Link, Publisher, RuleOutcome
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +34,59 @@ def _entry_date(entry: Any) -> datetime | None:
             except (OverflowError, ValueError, OSError):
                 continue
     return None
+
+
+def _publisher(entry: Any) -> Publisher | None:
+    source = entry.get("source") or {}
+    name = " ".join(str(source.get("title") or "").split())
+    if not name:
+        return None
+    url = str(source.get("href") or source.get("url") or "").strip()
+    try:
+        usable = urlsplit(url).scheme in ("http", "https")
+    except ValueError:
+        usable = False
+    return Publisher(name, url if usable else None)
+
+
+def _without_publisher(title: str | None, publisher: Publisher | None) -> str | None:
+    """An aggregator's "Headline - Publisher" as the publisher printed it: "Headline"."""
+    if not title or publisher is None:
+        return title
+    for dash in (" - ", " – ", " — ", " | "):
+        suffix = f"{dash}{publisher.name}"
+        if title.casefold().endswith(suffix.casefold()) and len(title) > len(suffix):
+            return title[:-len(suffix)].rstrip()
+    return title
+
+
+def _aggregated(link: Link) -> Link:
+    """An aggregator's item: the publisher's page when its link encodes it, else a feed-only link."""
+    if aggregator_id(link.url) is None:
+        return link
+    target = publisher_url(link.url)
+    if target is not None:
+        return Link(url=target, source_id=link.source_id, found_in=link.found_in, title=link.title,
+                    published_at=link.published_at, publisher=link.publisher, aggregator_url=link.url)
+    return Link(url=link.url, source_id=link.source_id, found_in=link.found_in, title=link.title,
+                published_at=link.published_at, publisher=link.publisher, aggregator_url=link.url, feed_only=True)
+
+
+def keep_articles(links: list[Link], article_url: re.Pattern[str] | None,
+                  rule: str = "feed.article_url") -> tuple[list[Link], RuleOutcome | None]:
+    """The feed's links that are the outlet's articles by its `article_url` pattern (an aggregator's items
+    are other sites' articles, and always kept). When the pattern matches none of the feed's own links, it is
+    out of date rather than the feed wrong: every link is kept, and the outcome says the rule missed."""
+    own = [link for link in links if link.aggregator_url is None]
+    if article_url is None or not own:
+        return links, None
+    kept = [link for link in links if link.aggregator_url is not None or article_url.search(link.url)]
+    if len(kept) == len(links) - len(own):
+        return links, RuleOutcome(rule, False)
+    if len(kept) < len(links):
+        log.debug("%s: %d links that are not articles by the outlet's article_url", links[0].found_in,
+                  len(links) - len(kept))
+    return kept, RuleOutcome(rule, True)
 
 
 def parse_feed(text: str, feed_url: str, source_id: str) -> list[Link]:
@@ -57,10 +118,11 @@ def parse_feed(text: str, feed_url: str, source_id: str) -> list[Link]:
         if url in seen:
             continue
         seen.add(url)
-        title = (entry.get("title") or "").strip() or None
+        publisher = _publisher(entry)
+        title = _without_publisher(" ".join((entry.get("title") or "").split()) or None, publisher)
         # content:encoded / atom:content holds the whole article on some feeds; a summary is only a teaser.
         contents = entry.get("content") or []
         content = next((c.get("value") for c in contents if c.get("value")), None)
-        links.append(Link(url=url, source_id=source_id, found_in=feed_url, title=title,
-                          published_at=_entry_date(entry), content=content))
+        links.append(_aggregated(Link(url=url, source_id=source_id, found_in=feed_url, title=title,
+                                      published_at=_entry_date(entry), content=content, publisher=publisher)))
     return links

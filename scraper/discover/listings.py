@@ -14,6 +14,11 @@ How the selectors pair links with dates:
 
 `links` may select the `<a>` itself or an element inside it (Yonhap's `... div.news-con a strong`); the
 link is then the nearest enclosing `<a href>`, and the title the selected element's text.
+
+Selectors break when an outlet redesigns its pages; its article URLs rarely change. So an outlet's
+`article_url` pattern (sources.toml) is the ground truth of what an article link is: the selectors refine it
+(titles, dates, the order of the list), and when they find nothing the pattern's links are taken, and the
+miss is reported (`ListingPage.rules`) for the drift counters.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from scraper.errors import ConfigError
 from scraper.extract.dates import CLOCK_SKEW, parse_date, plausible, to_utc
-from scraper.records import Link
+from scraper.records import Link, RuleOutcome
 
 TemplateKind = Literal["page", "date", "single"]
 StopReason = Literal["empty_page", "older_than_since", "no_new_links"]
@@ -98,7 +103,7 @@ class Listing:
     """
 
     url: str
-    links: str
+    links: str | None = None  # None: every link matching the outlet's `article_url`
     item: str | None = None
     dates: str | None = None
     first_page: int = 1
@@ -108,6 +113,8 @@ class Listing:
         _template_kind(self.url)
         if self.dates is not None and self.item is None:
             raise ValueError('"dates" needs "item": a date is read inside each list entry')
+        if self.item is not None and self.links is None:
+            raise ValueError('"item" needs "links": the article link is read inside each list entry')
         if self.first_page < 0 or self.max_pages <= 0:
             raise ValueError("first_page must be ≥ 0 and max_pages > 0")
 
@@ -159,9 +166,10 @@ def parse_listing_table(table: object, *, path: str, outlet: str, key: str = "li
     dates = text("dates", _check_selector)
     if dates is not None and item is None:
         raise fail('"dates" needs "item", the selector of each list entry; the date is read inside it', "dates")
-    if url is None or links is None:
-        missing = "url" if url is None else "links"
-        raise fail(f'missing key "{missing}"', missing)
+    if item is not None and links is None:
+        raise fail('"item" needs "links", the selector of the article link inside each entry', "links")
+    if url is None:
+        raise fail('missing key "url"', "url")
     return Listing(url=url, links=links, item=item, dates=dates,
                    first_page=number("first_page", 0, 1), max_pages=number("max_pages", 1, 50))
 
@@ -300,6 +308,53 @@ def _entry(node: LexborNode, base: str, date_node: LexborNode | None) -> tuple[s
     return url, title or None
 
 
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    """What one listing page gave: its article links, and how the listing's selectors fared on it."""
+
+    links: tuple[Link, ...]
+    rules: tuple[RuleOutcome, ...] = ()  # one per configured selector that could be judged on this page
+    fallback: bool = False  # the links were taken by the outlet's article URL pattern: the selectors found none
+
+
+def _selected(tree: LexborHTMLParser, base: str, listing: Listing, timezone: str,
+              now: datetime | None) -> tuple[list[tuple[str, str | None, datetime | None]], bool]:
+    """Entries by the listing's selectors, and whether its `item` selector matched any element."""
+    entries: list[tuple[str, str | None, datetime | None]] = []
+    assert listing.links is not None
+    if listing.item is None:
+        for node in tree.css(listing.links):
+            if (found := _entry(node, base, None)) is not None:
+                entries.append((*found, None))
+        return entries, True
+    items = tree.css(listing.item)
+    for item in items:
+        date_node = item.css_first(listing.dates) if listing.dates else None
+        candidates = [found for node in item.css(listing.links)
+                      if (found := _entry(node, base, date_node)) is not None]
+        if not candidates:
+            continue
+        url, title = next((c for c in candidates if c[1]), candidates[0])
+        published = None
+        if date_node is not None:
+            raw = date_node.attributes.get("datetime") or _text(date_node)
+            published = listing_date(raw, timezone, now)
+        entries.append((url, title, published))
+    return entries, bool(items)
+
+
+def _by_pattern(tree: LexborHTMLParser, base: str, article_url: re.Pattern[str]) -> list[tuple[str, str | None, None]]:
+    """Every link on the page whose absolute URL is an article's, in page order (undated: the article page
+    dates it)."""
+    entries: list[tuple[str, str | None, None]] = []
+    for node in tree.css("a[href]"):
+        url = _absolute(node.attributes.get("href"), base)
+        if url is not None and article_url.search(url):
+            title = _text(node) or " ".join((node.attributes.get("title") or "").split())
+            entries.append((url, title or None, None))
+    return entries
+
+
 def parse_listing(
     html: str,
     page_url: str,
@@ -308,35 +363,41 @@ def parse_listing(
     timezone: str,
     *,
     now: datetime | None = None,
-) -> list[Link]:
+    article_url: re.Pattern[str] | None = None,
+    name: str = "listing",
+) -> ListingPage:
     """The article links of one listing page, absolute and deduplicated, in page order.
 
     Titles are the link text; dates (when `item` and `dates` are set) are read in the outlet's
     `timezone`. A URL listed twice keeps its first position and takes a title or date it lacked from the
     later entry (an image link and a headline link to the same article).
+
+    With the outlet's `article_url` pattern, links the selectors find are kept only when they match it, and
+    when the selectors find none (a redesign renamed the classes) every link on the page that matches it is
+    taken instead: the page's `rules` then say which selector found nothing (`<name>.item`, `<name>.links`,
+    `<name>.dates`), for the drift report. A listing without selectors takes the pattern's links, and
+    judges no selector.
     """
     tree = LexborHTMLParser(html)
     base = page_url
     if (base_node := tree.css_first("base[href]")) is not None:
         base = urljoin(page_url, (base_node.attributes.get("href") or "").strip())
     entries: list[tuple[str, str | None, datetime | None]] = []
-    if listing.item is None:
-        for node in tree.css(listing.links):
-            if (found := _entry(node, base, None)) is not None:
-                entries.append((*found, None))
-    else:
-        for item in tree.css(listing.item):
-            date_node = item.css_first(listing.dates) if listing.dates else None
-            candidates = [found for node in item.css(listing.links)
-                          if (found := _entry(node, base, date_node)) is not None]
-            if not candidates:
-                continue
-            url, title = next((c for c in candidates if c[1]), candidates[0])
-            published = None
-            if date_node is not None:
-                raw = date_node.attributes.get("datetime") or _text(date_node)
-                published = listing_date(raw, timezone, now)
-            entries.append((url, title, published))
+    rules: list[RuleOutcome] = []
+    if listing.links is not None:
+        entries, items_found = _selected(tree, base, listing, timezone, now)
+        if article_url is not None:
+            entries = [entry for entry in entries if article_url.search(entry[0])]
+        if listing.item is not None:
+            rules.append(RuleOutcome(f"{name}.item", items_found))
+        if items_found:
+            rules.append(RuleOutcome(f"{name}.links", bool(entries)))
+            if listing.dates is not None and entries:
+                rules.append(RuleOutcome(f"{name}.dates", any(entry[2] is not None for entry in entries)))
+    fallback = not entries and article_url is not None
+    if fallback:
+        assert article_url is not None
+        entries = list(_by_pattern(tree, base, article_url))
     links: dict[str, Link] = {}
     for url, title, published in entries:
         known = links.get(url)
@@ -344,7 +405,7 @@ def parse_listing(
             links[url] = Link(url=url, source_id=source_id, found_in=page_url, title=title, published_at=published)
         elif (known.title is None and title) or (known.published_at is None and published):
             links[url] = replace(known, title=known.title or title, published_at=known.published_at or published)
-    return list(links.values())
+    return ListingPage(tuple(links.values()), tuple(rules), fallback and listing.links is not None)
 
 
 # --- when to stop paging ----------------------------------------------------------------------------------

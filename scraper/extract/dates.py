@@ -13,6 +13,7 @@ import re
 import unicodedata
 import warnings
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateparser
@@ -46,6 +47,7 @@ _RUSSIAN = re.compile(r"(\d{1,2})\s+(январ|феврал|март|апрел
 # What the dateutil fallback needs to see before it is trusted: a year, or a month's name and a day.
 _WORDY_DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d",
                          re.IGNORECASE)
+_FOUR_DIGIT_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _PM = {"오후", "午後", "pm", "p.m."}
 _AM = {"오전", "午前", "am", "a.m."}
 
@@ -144,10 +146,47 @@ def parse_date(text: str | None, zone: str = "UTC", now: datetime | None = None)
     return plausible(to_utc(moment, printed_zone or zone), now)
 
 
-def date_from_dateline(date_text: str, fetched_at: datetime, zone: str = "UTC") -> datetime | None:
-    """A dateline's "July 23" or "23 июля" as a date: the year is the fetch year, or the one before if the
-    day would otherwise lie in the future (a December report read in January)."""
+# A day in an article URL: "/2024/07/23/", "2024-07-23", or eight digits opening a run of them, as wire ids
+# begin ("AEN20170601003851315", "AKR20260106051300504"), but not a hexadecimal hash that happens to start so.
+_URL_DAY = re.compile(r"(?<![0-9a-fA-F])((?:19|20)\d{2})(?:/(\d{1,2})/(\d{1,2})(?![0-9])|-(\d{2})-(\d{2})(?![0-9])"
+                      r"|(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?![0-9]*[a-fA-F]))")
+
+
+def url_date(url: str, zone: str = "UTC", now: datetime | None = None) -> datetime | None:
+    """The day an article's URL names (its path, not its host or query), as the outlet's local midnight in
+    UTC; None when it names none. Wire ids carry the day a story was first filed, which a later update keeps:
+    a page's or feed's own date is better when there is one."""
+    path = urlsplit(url).path if "://" in url else url
+    for match in _URL_DAY.finditer(path):
+        year, *rest = match.groups()
+        month, day = next((m, d) for m, d in zip(rest[::2], rest[1::2], strict=True) if m)
+        try:
+            moment = to_utc(datetime(int(year), int(month), int(day)), zone)
+        except ValueError:
+            continue
+        if plausible(moment, now) is not None:
+            return moment
+    return None
+
+
+def date_from_dateline(date_text: str, fetched_at: datetime, zone: str = "UTC",
+                       near: datetime | None = None) -> datetime | None:
+    """A dateline's "July 23" or "23 июля" as a date.
+
+    The year is the one that puts the day nearest `near`, another date of the same page (a day printed
+    elsewhere on it, or in its URL); with none, the year of the fetch (a web archive's capture), or the one
+    before if the day would otherwise lie in the future (a December report read in January). A year the page
+    itself prints ("July 23, 2017") is kept.
+    """
     text = normalise_date_text(date_text)
+    if _FOUR_DIGIT_YEAR.search(text):
+        return parse_date(text, zone, now=fetched_at)
+    if near is not None:
+        local = near.astimezone(ZoneInfo(zone))
+        candidates = [moment for year in (local.year - 1, local.year, local.year + 1)
+                      if (moment := parse_date(f"{text} {year}", zone, now=fetched_at)) is not None]
+        if candidates:
+            return min(candidates, key=lambda moment: abs(moment - near))
     local_now = fetched_at.astimezone(ZoneInfo(zone))
     for year in (local_now.year, local_now.year - 1):
         moment = parse_date(f"{text} {year}", zone, now=fetched_at)

@@ -19,12 +19,12 @@ from scraper.errors import Skip
 from scraper.extract.blocks import Block
 from scraper.extract.body import encoded, main_text, without_scripts
 from scraper.extract.clean import clean, normalise_line, same_text
-from scraper.extract.dates import date_from_dateline, parse_date
+from scraper.extract.dates import date_from_dateline, parse_date, url_date
 from scraper.extract.meta import choose_title, clean_authors, read_meta
 from scraper.extract.override import Picked, pick
-from scraper.extract.sites import rules_for
+from scraper.extract.sites import SiteRules, rules_for
 from scraper.extract.wire import agency, split_wire_lines
-from scraper.records import Article, Fetched, Link, Source
+from scraper.records import Article, Fetched, Link, RuleOutcome, Source
 from scraper.urls import canonicalize, same_site
 
 # Less than this many letters and digits is a menu, a "Home" link or an error stub, not an article
@@ -81,17 +81,40 @@ def _guessed_date(html: str, fetched_at: datetime, url: str) -> str | None:
 
 def _published(picked: Picked, meta_date: str | None, link: Link | None, dateline_date: str | None,
                source: Source, fetched: Fetched, url: str) -> datetime | None:
-    # The outlet's own selector, then what the page declares, then the feed's date, then the dateline's
-    # (the KCNA page prints none), then htmldate's day-only guess.
+    """The outlet's own selector, then what the page declares (meta, JSON-LD), then the feed's or listing's
+    date, then the day in the article's URL: each a full date. Only then the dateline's day ("SEOUL, June 1",
+    no year; the KCNA page prints nothing else), its year taken from the page's other dates (htmldate's
+    day-only reading) or else the fetch, a web archive's capture; and last that reading alone."""
     now = fetched.fetched_at
     for text in (picked.date, meta_date):
         if moment := parse_date(text, source.timezone, now=now):
             return moment
     if link is not None and link.published_at is not None:
         return link.published_at
-    if dateline_date and (moment := date_from_dateline(dateline_date, now, source.timezone)):
+    for address in dict.fromkeys((url, fetched.final_url)):
+        if moment := url_date(address, source.timezone, now):
+            return moment
+    guess = parse_date(_guessed_date(fetched.text, now, url), source.timezone, now=now)
+    if dateline_date and (moment := date_from_dateline(dateline_date, now, source.timezone, near=guess)):
         return moment
-    return parse_date(_guessed_date(fetched.text, now, url), source.timezone, now=now)
+    return guess
+
+
+def _rule_outcomes(rules: SiteRules | None, picked: Picked, blocks_found: bool, date_found: bool) -> tuple[
+        RuleOutcome, ...]:
+    """Which of the outlet's own selectors found what they are for on this page (authors are not judged:
+    many real articles have none)."""
+    if rules is None:
+        return ()
+    selectors = rules.selectors
+    outcomes = []
+    if selectors.title:
+        outcomes.append(RuleOutcome("title", bool(picked.title)))
+    if selectors.date:
+        outcomes.append(RuleOutcome("date", date_found))
+    if selectors.body:
+        outcomes.append(RuleOutcome("body", blocks_found))
+    return tuple(outcomes)
 
 
 def extract_article(fetched: Fetched, source: Source, link: Link | None = None) -> Article:
@@ -105,7 +128,8 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
     picked = pick(fetched.text, rules) if rules is not None else Picked()
 
     blocks = list(picked.blocks)
-    if not _has_text([b.text for b in blocks]):
+    body_by_rule = _has_text([b.text for b in blocks])
+    if not body_by_rule:
         blocks = list(main_text(fetched.text, tree, markup=markup).blocks)
     title = normalise_line(picked.title or choose_title(meta, link.title if link and link.title else ""))
     subtitle = normalise_line(picked.subtitle or meta.subtitle or "") or None
@@ -128,7 +152,8 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
         # An agency given as the author is the credit, not a person; the outlet's own name is neither.
         if (wire_name := agency(name)) is not None:
             credit = credit or wire_name
-        elif any(outlet and same_text(name, outlet) for outlet in (meta.site_name, source.name)):
+        elif any(outlet and same_text(name, outlet)
+                 for outlet in (meta.site_name, source.name, *(rules.own_names if rules else ()))):
             continue
         elif name not in authors:
             authors.append(name)
@@ -152,4 +177,7 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
         credit=credit,
         updated_at=updated,
         residue=residue,
+        editor_notes=wire.notes,
+        rules=_rule_outcomes(rules, picked, body_by_rule,
+                             parse_date(picked.date, source.timezone, now=fetched.fetched_at) is not None),
     )

@@ -3,6 +3,8 @@
 Wires open a report with where and when it was filed and whose report it is, and dailies that run wire
 copy close it with the agency's name. Both are metadata, not text: `split_wire_lines` takes them out of
 the paragraphs and returns them as a Dateline, a credit and, where the dateline names one, the reporter.
+A note from the wire's desk to editors ("(ATTN: UPDATES with quotes at bottom)", "(EDS: ...)") heads an
+updated report: it is no text either, and is kept as an editor's note.
 """
 
 from __future__ import annotations
@@ -69,6 +71,10 @@ _CREDIT_LINE = re.compile(
 )
 # End-of-report marks printed by wires: "(END)", "(끝)", "-0-" (KCNA).
 _END_MARK = re.compile(r"^\W*(?:\(?end\)?|\(?끝\)?|-0-|\(完\)|（完）|\(完\))\W*$", re.IGNORECASE)
+# A note to editors at the top of a wire report: "(ATTN: UPDATES with quotes at bottom)", "(EDS: RECASTS lead)",
+# "(EDITORS: adds byline)", "(EDITOR'S NOTE: ...)". Notes with one level of parentheses inside are read whole.
+_EDITOR_NOTE = re.compile(
+    r"^\s*(?P<note>\((?:ATTN|EDS|EDITORS?|EDITOR[’']S NOTE|NOTE TO EDITORS)\s*:(?:[^()]|\([^()]*\))*\))\s*")
 # A reporter's sign-off: "김철수 기자 kcs@yna.co.kr", "kcs@yna.co.kr".
 _SIGN_OFF = re.compile(r"^(?:(?P<author>[가-힣]{2,4})\s*(?:기자|특파원))?\s*[\w.+-]+@[\w-]+\.[\w.]+\s*$")
 
@@ -79,6 +85,25 @@ class WireLines:
     dateline: Dateline | None = None
     credit: str | None = None
     authors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # notes to editors, as printed
+
+
+def _editor_notes(paragraphs: list[str]) -> list[str]:
+    """Take the notes to editors off the first paragraphs (in place); the notes, in order."""
+    notes: list[str] = []
+    index = 0
+    while index < min(len(paragraphs), 3):
+        match = _EDITOR_NOTE.match(paragraphs[index])
+        if not match:
+            index += 1
+            continue
+        notes.append(" ".join(match.group("note").split()))
+        rest = paragraphs[index][match.end():].strip()
+        if rest:
+            paragraphs[index] = rest
+        else:
+            del paragraphs[index]
+    return notes
 
 
 def is_wire_line(line: str) -> bool:
@@ -127,6 +152,7 @@ def _lead(paragraph: str) -> tuple[str, Dateline | None, str | None, str | None]
 def split_wire_lines(paragraphs: Sequence[str]) -> WireLines:
     """Take the dateline out of the first paragraphs and credit lines, end marks and sign-offs off the end."""
     kept = list(paragraphs)
+    notes = _editor_notes(kept)
     dateline: Dateline | None = None
     credit: str | None = None
     authors: list[str] = []
@@ -152,4 +178,4 @@ def split_wire_lines(paragraphs: Sequence[str]) -> WireLines:
             kept.pop()
         else:
             break
-    return WireLines(tuple(kept), dateline, credit, tuple(dict.fromkeys(authors)))
+    return WireLines(tuple(kept), dateline, credit, tuple(dict.fromkeys(authors)), tuple(notes))

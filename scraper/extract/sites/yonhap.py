@@ -1,4 +1,10 @@
-"""Yonhap News Agency, Korean (www.yna.co.kr) and English (en.yna.co.kr). OUTLETS.md [S16] 2026-01, [S17], [S18]."""
+"""Yonhap News Agency, Korean (www.yna.co.kr) and English (en.yna.co.kr). OUTLETS.md [S16] 2026-01, [S17], [S18].
+
+English: checked on real pages of two layouts (tests/fixtures/real/yonhap-en/): en.yna.co.kr as captured in
+2023 (`header.title-article01 h1.tit`, `.info-con .txt` "09:31 August 20, 2019", `article.story-news > p`), and
+english.yonhapnews.co.kr as captured in 2017 (`div.article_wrap > h1`, `p.publish-time` "2017/06/01 18:10",
+`div.article > p`, photos in `span.ctsimg`). Korean: from [S16]'s description only.
+"""
 
 from scraper.extract.sites.rules import SiteRules
 from scraper.records import Selectors
@@ -14,11 +20,11 @@ KO_BODY = ".story-news.article > p, .story-news > p, div#articleWrap p"
 # Photo captions, the "related" aside and the copyright line live inside the story container.
 KO_DROP = "aside, .image-zone01, .comp-box, .copyright, .txt-copyright, .adrs, .keyword-zone"
 
-EN_HOSTS = ("en.yna.co.kr",)
-EN_TITLE = ".title-article01 h1, h1"
-EN_DATE = ".info-con .txt, .info-con"
-EN_BODY = ".story-news > p, .story-news p"
-EN_DROP = "aside, .image-zone01, .comp-box, .copyright"
+EN_HOSTS = ("en.yna.co.kr", "english.yonhapnews.co.kr")
+EN_TITLE = ".title-article01 h1, div.article_wrap > h1"
+EN_DATE = ".info-con .txt, .info-con, p.publish-time"
+EN_BODY = ".story-news > p, .story-news p, div.article_wrap div.article > p"
+EN_DROP = "aside, .image-zone01, .comp-box, .copyright, span.ctsimg"
 
 KOREAN = SiteRules("yonhap-ko", KO_HOSTS, Selectors(body=KO_BODY, title=KO_TITLE, date=KO_DATE, authors=KO_AUTHORS),
                    subtitle=KO_SUBTITLE, drop=KO_DROP)
