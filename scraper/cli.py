@@ -26,6 +26,7 @@ from scraper.daemon import DEFAULT_GRACE, Daemon, flush_while_running
 from scraper.dedup import DedupOptions
 from scraper.discover.probe import Probe, probe_outlet
 from scraper.errors import ConfigError, ScraperError, Skip, StateError
+from scraper.evidence import load_captures, verdict
 from scraper.extract.dates import parse_date
 from scraper.fetch import Fetcher
 from scraper.fetch.guard import check_textual, decode_text
@@ -460,10 +461,12 @@ def _sources_check(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     chosen = _select(settings, args.source)
     print(f"{settings.path}: {len(settings.sources)} outlets, valid")
+    captures = load_captures()
     for s in chosen:
         every = f"{s.interval / 60:g}m" if s.interval >= 60 else f"{s.interval:g}s"
         print(f"  {s.id:<22} {','.join(s.languages) or '-':<6} every {every:<5} "
               f"{len(s.feeds)} feeds, {len(s.sitemaps)} sitemaps, {len(s.listings)} listings  {s.name}")
+        print(f"  {'':<22} {verdict(s, captures)}")
     if not args.live:
         return EXIT_OK
     probes = asyncio.run(_probe_sources(settings, chosen))

@@ -343,13 +343,29 @@ def _selected(tree: LexborHTMLParser, base: str, listing: Listing, timezone: str
     return entries, bool(items)
 
 
+_QUOTED = re.compile(r"""["']([^"'\s]{1,2000})["']""")
+
+
+def _pattern_url(href: str | None, base: str, article_url: re.Pattern[str]) -> str | None:
+    """The article URL a link leads to, if any: its href, or a quoted argument of a `javascript:` href
+    (Rodong Sinmun's "javascript:article_open('index.php?…')", which no selector-free reader follows)."""
+    if href and href.strip().lower().startswith("javascript:"):
+        for quoted in _QUOTED.findall(href):
+            url = _absolute(quoted, base)
+            if url is not None and article_url.search(url):
+                return url
+        return None
+    url = _absolute(href, base)
+    return url if url is not None and article_url.search(url) else None
+
+
 def _by_pattern(tree: LexborHTMLParser, base: str, article_url: re.Pattern[str]) -> list[tuple[str, str | None, None]]:
     """Every link on the page whose absolute URL is an article's, in page order (undated: the article page
     dates it)."""
     entries: list[tuple[str, str | None, None]] = []
     for node in tree.css("a[href]"):
-        url = _absolute(node.attributes.get("href"), base)
-        if url is not None and article_url.search(url):
+        url = _pattern_url(node.attributes.get("href"), base, article_url)
+        if url is not None:
             title = _text(node) or " ".join((node.attributes.get("title") or "").split())
             entries.append((url, title or None, None))
     return entries

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -31,6 +30,10 @@ from scraper.urls import canonicalize, same_site
 # (the shortest real briefs, even in Korean or Chinese, run to a sentence of 30+ characters).
 MIN_BODY_CHARS = 25
 _NOT_ALNUM = re.compile(r"[\W_]+")  # \w less "_" is exactly str.isalnum
+# Full-width digits and Latin letters (０-９, Ａ-Ｚ, ａ-ｚ) as ASCII; not NFKC, which would also turn a Chinese page's
+# full-width punctuation (，。：) into ASCII.
+_FULL_WIDTH = {code: code - 0xFEE0 for block in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+               for code in range(block[0], block[1] + 1)}
 
 
 def _canonical(declared: str | None, final_url: str, source: Source) -> str:
@@ -137,9 +140,9 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
         subtitle = None
     cleaned, residue = clean(_without_subtitle(blocks, subtitle), title)
     paragraphs = [b.text for b in cleaned]
-    if rules is not None and rules.nfkc:
-        paragraphs = [unicodedata.normalize("NFKC", p) for p in paragraphs]
-        title = unicodedata.normalize("NFKC", title)
+    if rules is not None and rules.full_width:
+        paragraphs = [p.translate(_FULL_WIDTH) for p in paragraphs]
+        title = title.translate(_FULL_WIDTH)
     wire = split_wire_lines(paragraphs)
     paragraphs = [p for p in wire.paragraphs if p.strip()]
     if not _has_text(paragraphs):

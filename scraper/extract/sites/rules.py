@@ -18,7 +18,7 @@ class SiteRules:
     subtitle: str | None = None
     drop: str | None = None  # inside the body: captions, ads, related boxes, share bars
     stop: str | None = None  # inside the body: the first match and everything after it is not the article
-    nfkc: bool = False  # the site prints full-width digits and letters (０-９); fold them to ASCII
+    full_width: bool = False  # the site prints full-width digits and letters (０-９); fold them to ASCII
     own_names: tuple[str, ...] = ()  # how the outlet signs its own unsigned articles: never an author
 
     def overridden(self, selectors: Selectors | None) -> SiteRules:

@@ -4,7 +4,7 @@ from scraper.extract.sites.rules import SiteRules
 from scraper.records import Selectors
 
 HOSTS = ("tass.com", "www.tass.com", "tass.ru", "www.tass.ru")
-TITLE = "h1.news-header__title, h1"
+TITLE = "h1.news-header__title"
 SUBTITLE = ".news-header__lead"
 BODY = "div.text-content p, div.text-block p"
 DROP = ".text-include, .tass_pkg_text-include, figure"

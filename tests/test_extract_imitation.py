@@ -1,4 +1,5 @@
-"""Golden pages: one saved page per outlet with site selectors, and the record fields it must give."""
+"""Imitation pages (tests/fixtures/imitation/, written by us from descriptions of the outlets' layouts): each site
+rule does what it says. That the rules work on the pages the outlets really serve is tests/test_real_pages.py's job."""
 
 from __future__ import annotations
 
@@ -6,15 +7,13 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from scraper.extract import extract_article
-from scraper.extract.sites import SITES
 from scraper.records import Fetched, Source, iso_utc
 
-GOLDEN = Path(__file__).parent / "fixtures" / "golden"
+GOLDEN = Path(__file__).parent / "fixtures" / "imitation"
 CASES = sorted(path.stem for path in GOLDEN.glob("*.json"))
 
 
@@ -44,14 +43,8 @@ def _record(name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_golden_page_gives_the_expected_record(name: str) -> None:
+def test_imitation_page_gives_the_expected_record(name: str) -> None:
     expected = _case(name)["expected"]
     got = _record(name)
     for key, value in expected.items():
         assert got[key] == value, f"{name}: {key}"
-
-
-def test_every_site_module_has_a_golden_page() -> None:
-    hosts = {urlsplit(_case(name)["url"]).hostname for name in CASES}
-    for rules in SITES:
-        assert hosts & set(rules.hosts), f"no golden page for {rules.name}"
