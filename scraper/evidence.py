@@ -38,8 +38,8 @@ def load_captures(text: str | None = None) -> tuple[Capture, ...]:
     captures = []
     for number, entry in enumerate(tomllib.loads(text).get("capture", []), start=1):
         try:
-            capture = Capture(str(entry["host"]).lower(), str(entry["kind"]), date.fromisoformat(str(entry["captured"])),
-                              str(entry["what"]), str(entry["fixture"]))
+            capture = Capture(str(entry["host"]).lower(), str(entry["kind"]),
+                              date.fromisoformat(str(entry["captured"])), str(entry["what"]), str(entry["fixture"]))
         except (KeyError, ValueError) as exc:
             raise ValueError(f"evidence.toml: capture #{number}: {exc}") from None
         if capture.kind not in KINDS:

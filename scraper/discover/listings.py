@@ -295,8 +295,13 @@ def listing_date(text: str | None, timezone: str, now: datetime | None = None) -
     return None
 
 
-def _entry(node: LexborNode, base: str, date_node: LexborNode | None) -> tuple[str, str | None] | None:
-    url = _absolute(_href_of(node), base)
+def _entry(node: LexborNode, base: str, date_node: LexborNode | None,
+           article_url: re.Pattern[str] | None = None) -> tuple[str, str | None] | None:
+    href = _href_of(node)
+    if article_url is not None and href and href.strip().lower().startswith("javascript:"):
+        url = _pattern_url(href, base, article_url)  # the article the script opens, when the pattern knows it
+    else:
+        url = _absolute(href, base)
     if url is None:
         return None
     title = _text(node)
@@ -317,21 +322,21 @@ class ListingPage:
     fallback: bool = False  # the links were taken by the outlet's article URL pattern: the selectors found none
 
 
-def _selected(tree: LexborHTMLParser, base: str, listing: Listing, timezone: str,
-              now: datetime | None) -> tuple[list[tuple[str, str | None, datetime | None]], bool]:
+def _selected(tree: LexborHTMLParser, base: str, listing: Listing, timezone: str, now: datetime | None,
+              article_url: re.Pattern[str] | None) -> tuple[list[tuple[str, str | None, datetime | None]], bool]:
     """Entries by the listing's selectors, and whether its `item` selector matched any element."""
     entries: list[tuple[str, str | None, datetime | None]] = []
     assert listing.links is not None
     if listing.item is None:
         for node in tree.css(listing.links):
-            if (found := _entry(node, base, None)) is not None:
+            if (found := _entry(node, base, None, article_url)) is not None:
                 entries.append((*found, None))
         return entries, True
     items = tree.css(listing.item)
     for item in items:
         date_node = item.css_first(listing.dates) if listing.dates else None
         candidates = [found for node in item.css(listing.links)
-                      if (found := _entry(node, base, date_node)) is not None]
+                      if (found := _entry(node, base, date_node, article_url)) is not None]
         if not candidates:
             continue
         url, title = next((c for c in candidates if c[1]), candidates[0])
@@ -401,7 +406,7 @@ def parse_listing(
     entries: list[tuple[str, str | None, datetime | None]] = []
     rules: list[RuleOutcome] = []
     if listing.links is not None:
-        entries, items_found = _selected(tree, base, listing, timezone, now)
+        entries, items_found = _selected(tree, base, listing, timezone, now, article_url)
         if article_url is not None:
             entries = [entry for entry in entries if article_url.search(entry[0])]
         if listing.item is not None:

@@ -18,7 +18,7 @@ from scraper.errors import Skip
 from scraper.extract.blocks import Block
 from scraper.extract.body import encoded, main_text, without_scripts
 from scraper.extract.clean import clean, normalise_line, same_text
-from scraper.extract.dates import date_from_dateline, parse_date, url_date
+from scraper.extract.dates import date_from_dateline, page_day, parse_date, url_date
 from scraper.extract.meta import choose_title, clean_authors, read_meta
 from scraper.extract.override import Picked, pick
 from scraper.extract.sites import SiteRules, rules_for
@@ -86,8 +86,8 @@ def _published(picked: Picked, meta_date: str | None, link: Link | None, datelin
                source: Source, fetched: Fetched, url: str) -> datetime | None:
     """The outlet's own selector, then what the page declares (meta, JSON-LD), then the feed's or listing's
     date, then the day in the article's URL: each a full date. Only then the dateline's day ("SEOUL, June 1",
-    no year; the KCNA page prints nothing else), its year taken from the page's other dates (htmldate's
-    day-only reading) or else the fetch, a web archive's capture; and last that reading alone."""
+    no year; the KCNA page prints nothing else), its year taken from the page's other dates (the day it prints
+    most often) or else from the fetch, a web archive's capture; and last htmldate's day-only reading."""
     now = fetched.fetched_at
     for text in (picked.date, meta_date):
         if moment := parse_date(text, source.timezone, now=now):
@@ -97,10 +97,10 @@ def _published(picked: Picked, meta_date: str | None, link: Link | None, datelin
     for address in dict.fromkeys((url, fetched.final_url)):
         if moment := url_date(address, source.timezone, now):
             return moment
-    guess = parse_date(_guessed_date(fetched.text, now, url), source.timezone, now=now)
-    if dateline_date and (moment := date_from_dateline(dateline_date, now, source.timezone, near=guess)):
+    if dateline_date and (moment := date_from_dateline(dateline_date, now, source.timezone,
+                                                       near=page_day(fetched.text, now))):
         return moment
-    return guess
+    return parse_date(_guessed_date(fetched.text, now, url), source.timezone, now=now)
 
 
 def _rule_outcomes(rules: SiteRules | None, picked: Picked, blocks_found: bool, date_found: bool) -> tuple[

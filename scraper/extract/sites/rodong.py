@@ -22,5 +22,5 @@ AUTHORS = "p.WriterP, p.ArticleContent[align=right]"
 # The paper signs its own unsigned articles; that is no author.
 OWN_NAMES = ("Rodong Sinmun", "The Rodong Sinmun", "로동신문", "劳动新闻", "Родон синмун", "労働新聞")
 
-RULES = SiteRules("rodong", HOSTS, Selectors(body=BODY, title=TITLE, date=DATE, authors=AUTHORS), full_width=True,
-                  own_names=OWN_NAMES)
+RULES = SiteRules("rodong", HOSTS, Selectors(body=BODY, title=TITLE, date=DATE, authors=AUTHORS),
+                  full_width=True, own_names=OWN_NAMES)
