@@ -25,6 +25,8 @@ from scraper.config import load_settings
 from scraper.daemon import DEFAULT_GRACE, Daemon, flush_while_running
 from scraper.dedup import DedupOptions
 from scraper.discover.probe import Probe, probe_outlet
+from scraper.drift import DEFAULT_LIMIT as DEFAULT_DRIFT_LIMIT
+from scraper.drift import drifted
 from scraper.errors import ConfigError, ScraperError, Skip, StateError
 from scraper.evidence import load_captures, verdict
 from scraper.extract.dates import parse_date
@@ -39,7 +41,7 @@ from scraper.progress import BackfillProgress
 from scraper.records import Fetched, Settings, Source, iso_utc
 from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
-from scraper.state import State
+from scraper.state import RuleCheck, State
 from scraper.urls import same_site
 from scraper.verify import verify_output
 from scraper.workers import available_cpus
@@ -419,20 +421,35 @@ def _stats(args: argparse.Namespace) -> int:
     path = _state_path(args)
     if not path.exists():
         raise StateError(f"{path}: no state store yet (run a backfill or the daemon first)")
+    # The drift limit is the configuration's; `stats` still answers without one (another directory, a typo).
+    try:
+        limit = load_settings(args.config).drift_after
+    except ConfigError:
+        limit = DEFAULT_DRIFT_LIMIT
     state = State(path)
     try:
         rows = state.outlet_stats(datetime.now(UTC))
+        checks = state.rule_checks()
     finally:
         state.close()
+    drifting: dict[str, list[RuleCheck]] = {}
+    for check in drifted(checks, limit):
+        drifting.setdefault(check.outlet, []).append(check)
+    for row in rows:
+        row["rules_drifting"] = [{"rule": c.rule, "misses_in_row": c.misses_in_row,
+                                  "last_match": iso_utc(c.last_match) if c.last_match else None}
+                                 for c in drifting.get(str(row["outlet"]), [])]
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
         return EXIT_OK
-    header = ["outlet", "last poll", "last success", "today", "7 days", "in all", "dups 7d", "failing", "paused"]
+    header = ["outlet", "last poll", "last success", "today", "7 days", "in all", "dups 7d", "failing", "paused",
+              "drifting rules"]
     table = [header] + [
         [str(r["outlet"]), _short_time(r["last_poll"]), _short_time(r["last_success"]), str(r["articles_today"]),
          str(r["articles_7d"]), str(r["articles_total"]), str(r["duplicates_7d"]), str(r["failing_urls"]),
-         ",".join(map(str, r["paused_hosts"])) if r["paused_hosts"] else "-"]  # type: ignore[call-overload]
+         ",".join(map(str, r["paused_hosts"])) if r["paused_hosts"] else "-",  # type: ignore[call-overload]
+         ",".join(f"{c.rule}({c.misses_in_row})" for c in drifting.get(str(r["outlet"]), [])) or "-"]
         for r in rows
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]

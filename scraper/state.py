@@ -409,7 +409,8 @@ class State:
                                    sum(fetched_at >= :week AND duplicate_of IS NOT NULL) AS duplicates
                             FROM reports GROUP BY source_id),
                  failing AS (SELECT source_id AS id, count(*) AS urls FROM failures GROUP BY source_id),
-                 outlets AS (SELECT outlet AS id FROM polls UNION SELECT id FROM counts UNION SELECT id FROM failing)
+                 outlets AS (SELECT outlet AS id FROM polls UNION SELECT id FROM counts UNION SELECT id FROM failing
+                             UNION SELECT outlet FROM rule_checks)
             SELECT o.id, p.last_poll, p.last_success, p.last_error, coalesce(p.paused_hosts, ''),
                    coalesce(c.today, 0), coalesce(c.week, 0), coalesce(c.total, 0), coalesce(c.duplicates, 0),
                    coalesce(f.urls, 0)

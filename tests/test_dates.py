@@ -6,12 +6,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scraper.extract.dates import date_from_dateline, parse_date
+from scraper.extract.dates import date_from_dateline, page_day, parse_date, url_date
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("text", "zone", "expected"), [
+    # Rodong Sinmun's #article-date, Chinese and English editions (2025-26 layout), and its 2022 date line.
+    ("2025年 10月 10日 星期五", "Asia/Pyongyang", datetime(2025, 10, 9, 15, 0, tzinfo=UTC)),
+    ("Feb. 19, 2026 Thursday [Photo]", "Asia/Pyongyang", datetime(2026, 2, 18, 15, 0, tzinfo=UTC)),
+    ("Mar. 10,\xa0Juche 111 (2022)\xa0\xa0Thursday", "Asia/Pyongyang", datetime(2022, 3, 9, 15, 0, tzinfo=UTC)),
+    ("[2026.9.8.]", "Asia/Pyongyang", datetime(2026, 9, 7, 15, 0, tzinfo=UTC)),  # a KCNA list entry
     ("2024-07-23 14:05 KST", "UTC", datetime(2024, 7, 23, 5, 5, tzinfo=UTC)),
     ("2024-07-23 14:05", "Asia/Seoul", datetime(2024, 7, 23, 5, 5, tzinfo=UTC)),
     ("2024년 7월 23일", "Asia/Seoul", datetime(2024, 7, 22, 15, 0, tzinfo=UTC)),
@@ -65,3 +70,38 @@ def test_dateline_dates_take_the_year_of_reading_or_the_one_before() -> None:
                                                                                      tzinfo=UTC)
     assert date_from_dateline("7월 23일", NOW, "Asia/Seoul") == datetime(2026, 7, 22, 15, tzinfo=UTC)
     assert date_from_dateline("23 июля", NOW, "Europe/Moscow") == datetime(2026, 7, 22, 21, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://en.yna.co.kr/view/AEN20170601002651315", datetime(2017, 5, 31, 15, 0, tzinfo=UTC)),
+    ("https://www.yna.co.kr/view/AKR20260106051300504?section=nk", datetime(2026, 1, 5, 15, 0, tzinfo=UTC)),
+    ("https://www.koreatimes.co.kr/economy/cryptocurrency/20260222/slug", datetime(2026, 2, 21, 15, 0, tzinfo=UTC)),
+    ("https://example.com/2024/7/23/story", datetime(2024, 7, 22, 15, 0, tzinfo=UTC)),
+    ("https://example.com/news/2024-07-23-story", datetime(2024, 7, 22, 15, 0, tzinfo=UTC)),
+    # A hexadecimal hash that starts like a date, a number that is no date, a date in the host or the query.
+    ("http://www.kcna.kp/en/article/detail/20260911ab5c6d7e8f90a1b2c3d4e5f6a7b8", None),
+    ("https://tass.com/politics/2012345", None),
+    ("https://www.20240723.example/a?d=20240723", None),
+    ("https://example.com/2024/13/45/x", None),
+    ("https://example.com/2099/01/01/x", None),  # after the moment of reading
+])
+def test_the_day_an_article_url_names(url: str, expected: datetime | None) -> None:
+    assert url_date(url, "Asia/Seoul", NOW) == expected
+
+
+def test_a_year_less_dateline_takes_the_year_nearest_the_pages_own_dates() -> None:
+    assert date_from_dateline("June 1", NOW, "Asia/Seoul", near=datetime(2017, 6, 1, tzinfo=UTC)) == datetime(
+        2017, 5, 31, 15, 0, tzinfo=UTC)
+    # A 31 December report whose page prints mostly 1 January dates belongs to the year before them.
+    assert date_from_dateline("Dec. 31", NOW, "Asia/Seoul", near=datetime(2018, 1, 2, tzinfo=UTC)) == datetime(
+        2017, 12, 30, 15, 0, tzinfo=UTC)
+    # A dateline that prints its year keeps it, whatever else the page says.
+    assert date_from_dateline("June 1, 2019", NOW, "UTC", near=datetime(2017, 6, 1, tzinfo=UTC)) == datetime(
+        2019, 6, 1, tzinfo=UTC)
+
+
+def test_the_day_a_page_prints_most_often() -> None:
+    page = ("<p>2013/06/03</p><a href='/2017/06/01/a.jpg'>x</a> 2017.6.1 <span>2017-06-01 18:10</span>"
+            "<div class='old'>2013/06/03 2013/06/03</div><p>2099/01/01 2099/01/01 2099/01/01 2099/01/01</p>")
+    assert page_day(page, NOW) == datetime(2017, 6, 1, tzinfo=UTC)  # 3 times; 2013's 3 are older; 2099 no date
+    assert page_day("no dates here, 1234/56/78 either", NOW) is None

@@ -193,6 +193,24 @@ def test_closing_credit_end_mark_and_sign_off_are_taken_off() -> None:
     assert split_wire_lines(["Pyongyang, January 6 (KCNA) -- Text.", "-0-"]).paragraphs == ("Text.",)
 
 
+@pytest.mark.parametrize(("paragraphs", "notes", "kept"), [
+    (["(ATTN: UPDATES with quotes at bottom)", "SEOUL, June 1 (Yonhap) -- Sistar topped the charts.", "More."],
+     ("(ATTN: UPDATES with quotes at bottom)",), ("Sistar topped the charts.", "More.")),
+    (["(ATTN: ADDS photo (2nd item); CHANGES headline) SEOUL, Aug. 20 (Yonhap) -- The North said.", "More."],
+     ("(ATTN: ADDS photo (2nd item); CHANGES headline)",), ("The North said.", "More.")),
+    (["(EDS: RECASTS lead)", "(EDITOR'S NOTE: corrects a name in para 3)", "WASHINGTON (AP) — Text.", "More."],
+     ("(EDS: RECASTS lead)", "(EDITOR'S NOTE: corrects a name in para 3)"), ("Text.", "More.")),
+    # Not notes: a headline tag, parentheses in running text, a note past the top of the report.
+    (["(LEAD) The North fired.", "More."], (), ("(LEAD) The North fired.", "More.")),
+    (["The talks (ATTN: not a note) went on.", "More."], (), ("The talks (ATTN: not a note) went on.", "More.")),
+    (["One.", "Two.", "Three.", "(ATTN: late)", "Five."], (), ("One.", "Two.", "Three.", "(ATTN: late)", "Five.")),
+])
+def test_notes_to_editors_leave_the_text_and_are_kept(paragraphs: list[str], notes: tuple[str, ...],
+                                                      kept: tuple[str, ...]) -> None:
+    wire = split_wire_lines(paragraphs)
+    assert wire.notes == notes and wire.paragraphs == kept
+
+
 def test_text_that_only_mentions_an_agency_keeps_its_lead() -> None:
     for text in ("North Korea (KCNA) -- said nothing.", "The (Reuters) report says -- nothing.",
                  "Officials, speaking (AP) -- said nothing.", "Seoul, said officials (Yonhap) -- nothing.",
