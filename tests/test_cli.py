@@ -112,6 +112,33 @@ def test_dockerfile_runs_a_command_that_exists() -> None:
     compile(json.loads(check.strip().removeprefix("CMD "))[2], "HEALTHCHECK", "exec")
 
 
+def test_sources_check_live_extracts_one_listed_article_and_names_the_page_rules_that_fell_back(
+        tmp_path: Path) -> None:
+    """An outlet with page selectors of its own: one article it lists now is extracted, and the selector that no
+    longer matches (the date, after a redesign) is named; the exit code says so."""
+    site = LocalSite()
+    body = "".join(f"<p>{sentence} The ministry said so on Friday in a statement carried by the agency.</p>"
+                   for sentence in ("Talks went on.", "Both sides met.", "No date was set."))
+    site.routes["/feed"] = Page(rss([("Talks", site.url("/news/1"), "Mon, 02 Nov 2026 10:00:00 GMT")]),
+                                "application/rss+xml")
+    site.routes["/news/1"] = Page(f"<html><head><title>Talks | Example</title></head><body><h1 class='headline'>Talks"
+                                  f"</h1><time class='published-on'>2026-11-02 10:00</time><div class='story'>{body}"
+                                  "</div></body></html>".encode())
+    with site:
+        write_sources(tmp_path / "sources.toml", [
+            {"id": "example", "name": "Example", "homepage": site.url("/"), "feeds": [site.url("/feed")],
+             "article_url": "/news/\\d+$"}])
+        with (tmp_path / "sources.toml").open("a") as handle:
+            handle.write('selectors = { title = "h1.headline", date = "span.when", body = "div.story p" }\n')
+        checked = run_cli("sources", "check", "--live", cwd=tmp_path)
+    assert checked.returncode == 1, checked.stderr
+    live = checked.stdout.split("live:\n")[1].splitlines()
+    assert live[0].split()[:3] == ["example", "feed", "1"] and "rules matched: feed.article_url" in live[0]
+    assert live[1].split()[:3] == ["example", "article", "extracted"]
+    assert "rules matched: title, body; FELL BACK: date" in live[1] and live[1].endswith("/news/1")
+    assert live[-1] == "1 of 1 feeds, sitemaps and listings give article links; 1 read with a rule that fell back"
+
+
 def test_sources_check_live_says_what_each_feed_sitemap_and_listing_gives_now(tmp_path: Path) -> None:
     """Before a long backfill: one request per feed, sitemap and listing, and how many article links each
     gives; a selector with a typo or a dead feed is named, and the exit code says so."""

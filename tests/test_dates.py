@@ -17,6 +17,12 @@ NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     ("Feb. 19, 2026 Thursday [Photo]", "Asia/Pyongyang", datetime(2026, 2, 18, 15, 0, tzinfo=UTC)),
     ("Mar. 10,\xa0Juche 111 (2022)\xa0\xa0Thursday", "Asia/Pyongyang", datetime(2022, 3, 9, 15, 0, tzinfo=UTC)),
     ("[2026.9.8.]", "Asia/Pyongyang", datetime(2026, 9, 7, 15, 0, tzinfo=UTC)),  # a KCNA list entry
+    # The other editions' date lines: Korean (with a Juche year), Russian, Japanese, Spanish, French.
+    ("주체115(2026)년 2월 19일 목요일", "Asia/Pyongyang", datetime(2026, 2, 18, 15, 0, tzinfo=UTC)),
+    ("19 февраля 2026 г. Четверг", "Asia/Pyongyang", datetime(2026, 2, 18, 15, 0, tzinfo=UTC)),
+    ("2026年2月19日 木曜日", "Asia/Pyongyang", datetime(2026, 2, 18, 15, 0, tzinfo=UTC)),
+    ("19 de febrero de 2026 jueves", "Asia/Pyongyang", datetime(2026, 2, 18, 15, 0, tzinfo=UTC)),
+    ("1er mars 2026 à 14h05", "Asia/Pyongyang", datetime(2026, 3, 1, 5, 5, tzinfo=UTC)),
     ("2024-07-23 14:05 KST", "UTC", datetime(2024, 7, 23, 5, 5, tzinfo=UTC)),
     ("2024-07-23 14:05", "Asia/Seoul", datetime(2024, 7, 23, 5, 5, tzinfo=UTC)),
     ("2024년 7월 23일", "Asia/Seoul", datetime(2024, 7, 22, 15, 0, tzinfo=UTC)),

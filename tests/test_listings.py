@@ -6,7 +6,9 @@ import tomllib
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from conftest import ROOT
 
+from scraper.config import load_settings
 from scraper.discover.listings import (
     Listing,
     listing_date,
@@ -20,7 +22,9 @@ from scraper.errors import ConfigError
 from scraper.records import Link
 
 NOW = datetime(2024, 7, 23, 12, 0, tzinfo=UTC)
+NOW2026 = datetime(2026, 11, 1, tzinfo=UTC)
 
+# IMITATION pages (written by us from descriptions; the real captures are in fixtures/real/, test_real_pages.py).
 # Yonhap's North Korea section as OUTLETS.md describes it (div.list-type038 ul li div.news-con a strong);
 # the image link, lead and time span are the usual furniture of such a list.
 YONHAP_PAGE = """<!DOCTYPE html><html lang="ko"><head><title>북한 전체기사 | 연합뉴스</title></head><body>
@@ -60,7 +64,8 @@ YONHAP_PAGE = """<!DOCTYPE html><html lang="ko"><head><title>북한 전체기사
 YONHAP = Listing(url="https://www.yna.co.kr/north-korea/all/{page}", item="div.list-type038 ul li",
                  links="div.news-con a strong", dates="span.txt-time")
 
-# KCNA's listing items (.article-link li a, each with .publish-time), the date printed inside the link.
+# An older description of KCNA's listing items (.article-link li a, each with .publish-time), the date printed
+# inside the link: the mechanics of a date inside the link, not KCNA's current markup (see below).
 KCNA_PAGE = """<html><head><title>Latest News</title></head><body><div class="article-link"><ul>
 <li><a href="/en/article/detail/0a1b2c3d4e5f60718293a4b5c6d7e8f9">Kim Jong Un Inspects Factory
   <span class="publish-time">[2024.06.15]</span></a></li>
@@ -302,3 +307,41 @@ def test_a_listing_built_in_code_is_checked_too() -> None:
         Listing(url="x.org/list", links="a")
     with pytest.raises(ValueError, match="item"):
         Listing(url="https://x.org/{page}", links="a", dates="time")
+
+
+# The 2026 KCNA list as third parties describe it: div.article > h5 > a, then span > nobr "[2026.9.8.]".
+# IMITATION: no real capture of it is public.
+KCNA_2026 = """<html><head><title>KCNA | Top News</title></head><body><main>
+<div class="article"><h5 class="block"><a href="/en/article/detail/05503f758d64c1a0328e43c2f83e4469">Kim Jong Un
+  Inspects Munitions Enterprise</a><span><nobr>[2026.9.8.]</nobr></span></h5></div>
+<div class="article"><h5 class="block"><a href="/en/article/detail/15503f758d64c1a0328e43c2f83e4469">Greetings to
+  President of Vietnam</a></h5><span><nobr>[2026.9.2.]</nobr></span></div>
+<div class="nav"><a href="/en/article/list/a666dda1282180e0ee1b4427b0574ae7">Latest News</a>
+  <a href="/en/gallery/list/6837a75abf5c6249d0e39ee758e763ea">Photo</a></div>
+</main><form id="article_form" method="POST" action="/en/article/list"><input name="_csrf" value="x"></form>
+</body></html>"""
+
+
+def test_the_shipped_kcna_listing_reads_the_described_2026_list() -> None:
+    kcna = load_settings(ROOT / "sources.toml").source("kcna-en")
+    page = parse_listing(KCNA_2026, kcna.listings[0].url, kcna.listings[0], kcna.id, kcna.timezone, now=NOW2026,
+                         article_url=kcna.article_url, name="listing[0]")
+    assert [(link.url.rsplit("/", 1)[1][:8], link.title, link.published_at) for link in page.links] == [
+        ("05503f75", "Kim Jong Un Inspects Munitions Enterprise", datetime(2026, 9, 7, 15, 0, tzinfo=UTC)),
+        ("15503f75", "Greetings to President of Vietnam", datetime(2026, 9, 1, 15, 0, tzinfo=UTC)),
+    ]  # the menu's list and gallery links are no articles
+    assert all(outcome.matched for outcome in page.rules) and not page.fallback
+
+
+def test_a_kcna_list_in_markup_nobody_described_still_gives_its_articles_by_article_url() -> None:
+    kcna = load_settings(ROOT / "sources.toml").source("kcna-en")
+    other = ("<ul><li><a href='/en/article/detail/05503f758d64c1a0328e43c2f83e4469'>One</a> 2026-09-08</li>"
+             "<li><a href='http://www.kcna.kp/en/article/q/04dcac6deb9f11a3e3d36f56f8d63da9.kcmsf'>Two</a></li>"
+             "<li><a href='/en/article/list/701e7819068d44ac7432ad3daf1821f2'>More</a></li></ul>")
+    page = parse_listing(other, kcna.listings[0].url, kcna.listings[0], kcna.id, kcna.timezone, now=NOW2026,
+                         article_url=kcna.article_url, name="listing[0]")
+    assert [link.title for link in page.links] == ["One", "Two"] and page.fallback
+    assert [(o.rule, o.matched) for o in page.rules] == [("listing[0].item", False)]
+    # Without the pattern the same page gives nothing, and says which selector found nothing.
+    bare = parse_listing(other, kcna.listings[0].url, kcna.listings[0], kcna.id, kcna.timezone, now=NOW2026)
+    assert bare.links == () and [(o.rule, o.matched) for o in bare.rules] == [("listing.item", False)]

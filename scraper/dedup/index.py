@@ -157,7 +157,8 @@ class DuplicateIndex:
         """
         printed = printed or story_print(record)
         credit, print_ = printed.credit, printed.fingerprint
-        xtitle = story_title_key(record.title)
+        # Text of its own, or a feed item's headline: a page with no story lines (all chrome) has neither.
+        xtitle = story_title_key(record.title) if print_.words or record.feed_only else None
         if print_.words == 0 and xtitle is None:  # nothing to compare: never anyone's duplicate
             return replace(record, duplicate_of=None, story=Story(record.id, "first", 1.0, credit))
         at = minutes(record.published_at or record.fetched_at)

@@ -2,7 +2,8 @@
 
 Forms read: ISO 8601 and RFC 822; "2024-07-23 14:05 KST"; dotted "2024.7.23." and "송고2026-01-06 16:46";
 Korean, Japanese and Chinese "2024년 7월 23일 오후 2시 5분", "2024年7月23日 14時05分"; Russian "23 июля 2024 г.";
-English "July 23, 2024" and "23 July 2024, 11:54"; DPRK Juche years "주체113(2024)년 7월 23일" and
+English "July 23, 2024" and "23 July 2024, 11:54"; Spanish and French "19 de febrero de 2026", "1er mars 2026";
+DPRK Juche years "주체113(2024)년 7월 23일" and
 "(Juche113.3.9.)" (Juche year + 1911 = Gregorian year). A date before 1990 or after the moment of
 reading is no publication date and is rejected (None), not stored.
 """
@@ -44,6 +45,14 @@ _RU_MONTHS = {"январ": 1, "феврал": 2, "март": 3, "апрел": 4
 # "23 июля 2024 г., 14:05", "23 июля 2024"
 _RUSSIAN = re.compile(r"(\d{1,2})\s+(январ|феврал|март|апрел|ма|июн|июл|август|сентябр|октябр|ноябр|декабр)"
                       r"[а-я]*\s+(\d{4})(?:\s*г\.?)?(?:[\s,]+(?:в\s+)?(\d{1,2}):(\d{2}))?", re.IGNORECASE)
+# Spanish and French, as KCNA's and Rodong Sinmun's editions print them: "19 de febrero de 2026", "19 février 2026".
+_ROMANCE_MONTHS = {"enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,
+                   "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
+                   "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+                   "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12,
+                   "decembre": 12}
+_ROMANCE = re.compile(r"(?<!\d)(\d{1,2})(?:er)?\s+(?:de\s+)?(" + "|".join(_ROMANCE_MONTHS) + r")\s+(?:de\s+)?(\d{4})"
+                      r"(?:[\s,]+(?:a\s+las\s+|à\s+)?(\d{1,2})[:h](\d{2}))?", re.IGNORECASE)
 # What the dateutil fallback needs to see before it is trusted: a year, or a month's name and a day.
 _WORDY_DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d",
                          re.IGNORECASE)
@@ -108,6 +117,9 @@ def _by_pattern(text: str) -> datetime | None:
     if match := _CJK.search(text):
         year, month, day, marker, hour, minute = match.groups()
         return datetime(int(year), int(month), int(day), _hour(hour, marker), int(minute or 0))
+    if match := _ROMANCE.search(text):
+        day, month, year, hour, minute = match.groups()
+        return datetime(int(year), _ROMANCE_MONTHS[month.casefold()], int(day), int(hour or 0), int(minute or 0))
     if match := _RUSSIAN.search(text):
         day, month, year, hour, minute = match.groups()
         return datetime(int(year), _RU_MONTHS[month.casefold()], int(day), int(hour or 0), int(minute or 0))
