@@ -114,6 +114,21 @@ def test_a_year_less_dateline_takes_the_year_the_page_prints_not_this_year() -> 
     assert article.published_at is not None and iso_utc(article.published_at) == "2017-05-31T15:00:00Z"
 
 
+def test_a_real_article_after_a_redesign_is_still_read_and_its_rules_say_they_fell_back() -> None:
+    """Every class of the real 2022 Rodong page renamed: no site selector matches, the generic extractor stands in
+    (its text, its date from the date line it still finds), and each rule reports its miss for the drift counters."""
+    page = (REAL / "rodong-en" / "oldlayout-2022-03-10-article-0002.html").read_text(encoding="utf-8")
+    url = "http://www.rodong.rep.kp/en/index.php?strPageID=SF01_02_01&newsID=2022-03-10-0002"
+    fetched = Fetched(url=url, final_url=url, status=200, content_type="text/html", encoding="utf-8",
+                      text=re.sub(r'class="[^"]*"', 'class="x"', page),
+                      fetched_at=datetime.fromisoformat("2022-03-11T00:00:00+00:00"))
+    article = extract_article(fetched, SETTINGS.source("rodong-en"))
+    assert {outcome.rule: outcome.matched for outcome in article.rules} == {"title": False, "date": False,
+                                                                           "body": False}
+    assert "The 112th anniversary of March 8 International Women's Day was splendidly marked" in article.body
+    assert article.published_at is not None and iso_utc(article.published_at).startswith("2022-03-")
+
+
 def test_a_kcna_gallery_page_is_a_skip_not_an_empty_record() -> None:
     page = (REAL / "kcna-en" / "gallery-detail-2026-09-28-quoted-title.trimmed.html").read_text(encoding="utf-8")
     url = "http://www.kcna.kp/en/gallery/detail/e5853b58a9f50651db72719c7a39fcb6"
