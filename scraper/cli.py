@@ -35,7 +35,7 @@ from scraper.fetch.guard import check_textual, decode_text
 from scraper.logs import setup_logging
 from scraper.metrics import Metrics
 from scraper.observe import Observers
-from scraper.pipeline import PAGE_TIMEOUT, Pipeline, Summary
+from scraper.pipeline import PAGE_TIMEOUT, STOP_GRACE, Pipeline, Summary
 from scraper.prepare import analyse_page
 from scraper.progress import BackfillProgress
 from scraper.records import Fetched, Settings, Source, iso_utc
@@ -189,6 +189,11 @@ def _select(settings: Settings, ids: Sequence[str]) -> tuple[Source, ...]:
 
 async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str) -> Summary:
     state = State(_state_path(args))
+    try:
+        state.claim(args.output)  # one output per store, one process at a time
+    except StateError:
+        state.close()
+        raise
     sink = JsonlSink(args.output, segment_records=settings.segment_records,
                      segment_seconds=settings.segment_seconds)
     metrics = Metrics()
@@ -252,7 +257,8 @@ async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipe
     sources = _select(settings, args.source)
     async with _interruptible(pipeline, settings) as stop:
         results = await asyncio.gather(
-            *(pipeline.poll(s, since=args.since, until=args.until, stop=stop, backfill=True) for s in sources)
+            *(pipeline.poll(s, since=args.since, until=args.until, stop=stop, backfill=True, stop_grace=STOP_GRACE)
+              for s in sources)
         )
     total = Summary()
     for result in results:

@@ -84,9 +84,7 @@ class Daemon:
         problems += output_problems(self.output_root)
         if self._output_error:
             problems.append(f"the last write failed: {self._output_error}")
-        if self.pipeline.worker_problem:
-            problems.append(self.pipeline.worker_problem)
-        problems += self.pipeline.rules.problems()
+        problems += self.pipeline.problems()
         return problems
 
     async def _poll(self, source: Source) -> None:
@@ -95,6 +93,10 @@ class Daemon:
         task = asyncio.current_task()
         assert task is not None
         self._running.add(task)
+        try:
+            self.pipeline.state.record_poll_start(source.id, datetime.now(UTC))
+        except ScraperError as exc:
+            log.error("%s: %s", source.id, exc)
         summary = Summary()
         error: str | None = "abandoned at shutdown"
         try:

@@ -36,7 +36,12 @@ class StateError(ScraperError):
 
 
 class OutputError(ScraperError):
-    """The output directory is not writable."""
+    """The output directory is not writable. `published` names the segments that did reach the disk before
+    it failed (their records are out, whatever the state store says)."""
+
+    def __init__(self, message: str, published: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.published = published
 
 
 class WorkerError(ScraperError):

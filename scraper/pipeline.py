@@ -14,12 +14,13 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -30,7 +31,7 @@ from scraper.discover.feeds import keep_articles
 from scraper.discover.listings import Listing, listing_pages, parse_listing, stop_reason
 from scraper.discover.warc import ArchivedPage, WarcSkip, read_warc
 from scraper.drift import DEFAULT_LIMIT, RuleWatch
-from scraper.errors import OutputError, ScraperError, Skip, WorkerError
+from scraper.errors import OutputError, ScraperError, Skip, StateError, WorkerError
 from scraper.fetch import Fetcher
 from scraper.fetch.conditional import after_fetch, request_headers
 from scraper.observe import NullObserver, Observer
@@ -58,6 +59,12 @@ _ARCHIVE_RETRIED = {"extract_error", "extract_timeout", "worker_died"}
 ARCHIVE_ATTEMPTS = 3
 MAX_SITEMAPS_PER_POLL = 50
 MAX_SITEMAPS_PER_BACKFILL = 5000
+# A discovered link waits in the state store until it is written or given up on; one still waiting this long
+# (its host down for weeks) is given up on, counted as `expired`.
+PENDING_FOR = timedelta(days=14)
+# After a stop signal, articles in flight get this long before a one-shot run drops them (they stay pending).
+STOP_GRACE = 1.0
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 POLL_LISTING_PAGES = 3
 WORKERS_PER_POLL = 8
 # New worker pools started in a row, each checked to run an empty task, before the run gives up on them.
@@ -179,6 +186,14 @@ class Quarantine:
                 self._changed.notify_all()
 
 
+@dataclass
+class _Seen:
+    """What one discovery has seen so far: the dates its findings gave each article, the links it recorded."""
+
+    dates: dict[str, datetime] = field(default_factory=dict)
+    recorded: set[str] = field(default_factory=set)
+
+
 @dataclass(frozen=True, slots=True)
 class Walked:
     """A listing page or child sitemap a backfill read, and the mark it earns in the state store (`key` =
@@ -266,11 +281,23 @@ class Pipeline:
         self._pool_lock = asyncio.Lock()
         self._quarantine = Quarantine()
         self._pool_failed = ""  # why the worker pools were given up on, once they were
+        # Why segments on disk are not in the state store yet (a full disk failed its commit), or "". Until they
+        # are, nothing new is written: they are read back from disk and recorded first.
+        self._unrecorded = ""
+        self._strip_query: Mapping[str, tuple[str, ...]] = {}
 
     @property
     def worker_problem(self) -> str:
         """Why extraction cannot run (its worker processes die as they start); empty when it can."""
         return self._pool_failed
+
+    def problems(self) -> list[str]:
+        """What keeps the pipeline from collecting as it should, for /healthz."""
+        problems = [self._pool_failed] if self._pool_failed else []
+        if self._unrecorded:
+            problems.append(f"segments on disk are not in the state store yet ({self._unrecorded}); writing waits "
+                            "until it can record them")
+        return problems + self.rules.problems()
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -343,15 +370,32 @@ class Pipeline:
             raise WorkerError(self._pool_failed)
 
     def flush(self) -> None:
-        """Make written records durable, then (only then) record them in the state store."""
+        """Make written records durable, then (only then) record them in the state store.
+
+        A segment on disk is never forgotten: when the state store cannot take its reports (a full disk),
+        their staged copy is dropped and the segment is read back from disk and recorded as soon as the store
+        can be written, before anything new is written (as at start-up after a crash, `reconcile`)."""
+        if self._unrecorded:
+            self._record_published()
         try:
             published = self.sink.flush()
-        except OutputError:
-            self.abort()
+        except OutputError as exc:
+            self.abort()  # what is not on disk is fetched again
+            if exc.published:
+                self._unrecorded = str(exc)
+                with contextlib.suppress(StateError):
+                    self._record_published()
             raise
         if self._fault == "after_publish" and published:
             os._exit(FAULT_EXIT)  # test hook: a crash between the rename and the state commit
-        self.state.commit(published)
+        try:
+            self.state.commit(published)
+        except StateError as exc:
+            self.state.discard_staged()
+            self._unrecorded = str(exc)
+            log.error("%s; the records are on disk and will be recorded as soon as it can be written", exc,
+                      extra={"event": "state_error"})
+            raise
         self.rules.save()
         self._index.prune()  # fingerprints older than the dedup window; at most once an hour
         if published:
@@ -367,12 +411,24 @@ class Pipeline:
         self.sink.abort()
         self.state.discard_staged()
 
+    def _record_published(self) -> None:
+        """Record the segments on disk that the state store does not know; StateError while it still cannot."""
+        try:
+            found = self.reconcile(self._strip_query)
+        except StateError as exc:
+            self.state.discard_staged()
+            self._unrecorded = str(exc)
+            raise
+        self._unrecorded = ""
+        log.info("the state store records again (%d segments caught up)", found, extra={"event": "state_recovered"})
+
     def reconcile(self, strip_query: Mapping[str, tuple[str, ...]]) -> int:
         """Commit reports of segments that reached the disk but whose state commit was lost in a crash.
 
         Without this, their articles would look new and be written a second time. Only partitions from
         the newest committed segment's day on can hold such segments. Returns how many were found.
         """
+        self._strip_query = strip_query
         committed = self.state.committed_segments()
         since = ""
         if committed:
@@ -400,31 +456,53 @@ class Pipeline:
     # --- discovery -----------------------------------------------------------------------------------
     async def discover(
         self, source: Source, summary: Summary, since: datetime | None = None, until: datetime | None = None,
-        *, backfill: bool = False, walked: list[Walked] | None = None,
+        *, backfill: bool = False, walked: list[Walked] | None = None, stop: asyncio.Event | None = None,
     ) -> list[Link]:
         """Every article link the outlet's feeds, sitemaps and listings give now, oldest first, not yet known.
+
+        Each is also recorded as pending in the state store as soon as the page that lists it is read (those a
+        backfill's range leaves out excepted): a poll cut short anywhere after that loses none of them.
 
         A backfill reads feeds and sitemaps in full (no conditional GET: an unchanged sitemap index can
         still list articles an earlier, narrower backfill left out) and walks listings to their end. It
         passes over the child sitemaps (same `lastmod`) and past days' listing pages that a run over the
-        same range marked done, and lists in `walked` those it reads that can earn that mark.
+        same range marked done, and lists in `walked` those it reads that can earn that mark. A sitemap is read
+        once per discovery, however often indexes list it (one that lists itself, or two that list each other,
+        are a counted `sitemap_loop`), and no more than a poll's or a backfill's budget of them. `stop` ends the
+        walk between two requests.
         """
         mark = _range_mark(since, until)
         found: list[Link] = []
+        seen = _Seen()
+
+        def stopped() -> bool:
+            return stop is not None and stop.is_set()
+
         for feed_url in source.feeds:
+            if stopped():
+                return []
             try:
                 feed = await self._fetch_index(feed_url, source, conditional=not backfill)
                 if feed is not None:
                     items, outcome = keep_articles(parse_feed(feed.text, feed_url, source.id), source.article_url)
                     self.rules.note(source.id, [outcome] if outcome is not None else [])
+                    self._remember(source, items, since, until, seen)
                     found.extend(items)
             except Skip as skip:
                 self._skipped(summary, source, feed_url, skip, remember=False)
         queue: list[tuple[str, str]] = [(url, "") for url in source.sitemaps]
+        read: set[str] = set()
         for _ in range(MAX_SITEMAPS_PER_BACKFILL if backfill else MAX_SITEMAPS_PER_POLL):
-            if not queue:
+            if not queue or stopped():
                 break
             sitemap_url, done_mark = queue.pop(0)
+            if sitemap_url in read:
+                self._count_skip(summary, source, "sitemap_loop")
+                log.warning("%s: %s is listed again by a sitemap index (a loop): read once", source.id, sitemap_url,
+                            extra={"event": "skip", "outlet": source.id, "url": sitemap_url,
+                                   "reason": "sitemap_loop"})
+                continue
+            read.add(sitemap_url)
             if done_mark and self.state.progress(f"sitemap:{sitemap_url}") == done_mark:
                 log.debug("%s: %s done by an earlier backfill", source.id, sitemap_url)
                 continue
@@ -432,10 +510,12 @@ class Pipeline:
                 fetched = await self._fetch_index(sitemap_url, source, conditional=not backfill)
                 if fetched is None:
                     continue
+                read.add(fetched.final_url)
                 sitemap = parse_sitemap(fetched.text, sitemap_url, source.id)
             except Skip as skip:
                 self._skipped(summary, source, sitemap_url, skip, remember=False)
                 continue
+            self._remember(source, sitemap.links, since, until, seen)
             found.extend(sitemap.links)
             # An index is never marked itself; nor is a sitemap that lists nothing (served empty that day).
             if done_mark and walked is not None and not sitemap.children and sitemap.links:
@@ -445,11 +525,16 @@ class Pipeline:
             queue.extend((url, f"{lastmod.isoformat()} {mark}" if backfill and lastmod else "")
                          for url, lastmod in sitemap.children
                          if since is None or lastmod is None or lastmod >= since)
-        if queue:
-            log.warning("%s: %d more sitemaps left for the next poll", source.id, len(queue))
+        if queue and not stopped():
+            self._count_skip(summary, source, "sitemap_budget")
+            log.warning("%s: %d more sitemaps than a %s reads; they are read next time", source.id, len(queue),
+                        "backfill" if backfill else "poll", extra={"event": "skip", "outlet": source.id,
+                                                                   "reason": "sitemap_budget"})
         for number, listing in enumerate(source.listings):
+            if stopped():
+                return []
             found.extend(await self._walk_listing(source, listing, summary, since, until, backfill, walked,
-                                                  name=f"listing[{number}]"))
+                                                  name=f"listing[{number}]", stop=stop, seen=seen))
 
         now = datetime.now(UTC)
         # One article found twice (a sitemap and an undated listing) is as old as the dated finding says.
@@ -484,10 +569,14 @@ class Pipeline:
     async def _walk_listing(
         self, source: Source, listing: Listing, summary: Summary, since: datetime | None,
         until: datetime | None, backfill: bool, marks: list[Walked] | None = None, *, name: str = "listing",
+        stop: asyncio.Event | None = None, seen: _Seen | None = None,
     ) -> list[Link]:
-        """Article links from a listing's pages, until a stop rule or `max_pages`."""
+        """Article links from a listing's pages, until a stop rule, `max_pages`, a page read before (a redirect
+        back to an earlier page) or `stop`."""
         today = datetime.now(ZoneInfo(source.timezone)).date()
         walked: set[str] = set()
+        pages_read: set[str] = set()
+        seen = seen if seen is not None else _Seen()
         found: list[Link] = []
         # The mark holds how the pages were read: a corrected selector (or time zone) reads them again.
         reading = "\n".join((listing.links or "", listing.item or "", listing.dates or "", source.timezone,
@@ -496,6 +585,8 @@ class Pipeline:
         pages = listing_pages(listing, since, until, today, timezone=source.timezone)
         # A poll needs the newest pages only; walking a whole archive is a backfill's job.
         for page_url, day in pages if backfill else itertools.islice(pages, POLL_LISTING_PAGES):
+            if stop is not None and stop.is_set():
+                break
             settled = backfill and day is not None and (today - day).days >= SETTLED_DAYS
             if settled and self.state.progress(f"listing:{page_url}") == done_mark:
                 log.debug("%s: %s done by an earlier backfill", source.id, page_url)
@@ -507,6 +598,13 @@ class Pipeline:
                 if listing.kind == "page":
                     break  # past the last page, or the outlet is down: either way the walk ends
                 continue  # one missing day of a date archive says nothing about the day before
+            if fetched.final_url in pages_read:
+                self._count_skip(summary, source, "listing_loop")
+                log.warning("%s: %s leads back to a page already read (%s): the walk ends", source.id, page_url,
+                            fetched.final_url, extra={"event": "skip", "outlet": source.id, "url": page_url,
+                                                      "reason": "listing_loop"})
+                break
+            pages_read.update((page_url, fetched.final_url))
             page = parse_listing(fetched.text, page_url, listing, source.id, source.timezone,
                                  article_url=source.article_url, name=name)
             self.rules.note(source.id, page.rules)
@@ -514,6 +612,7 @@ class Pipeline:
                 log.info("%s: %s: the listing's selectors found nothing; took %d links by article_url", source.id,
                          page_url, len(page.links), extra={"event": "listing_fallback", "outlet": source.id})
             links = list(page.links)
+            self._remember(source, links, since, until, seen)
             found.extend(links)
             if settled and marks is not None and links:
                 # (A page that lists nothing is no proof of a day without news: a selector that matches
@@ -537,6 +636,59 @@ class Pipeline:
                          extra={"event": "listing_end", "outlet": source.id, "url": page_url, "reason": reason})
                 break
         return found
+
+    def _remember(self, source: Source, links: Sequence[Link], since: datetime | None, until: datetime | None,
+                  seen: _Seen) -> None:
+        """Record the links not yet known (and in the range, if one is given) as pending.
+
+        One article found twice in a discovery (an undated listing entry, a dated sitemap entry) is as old as
+        the dated finding says, whichever came first: a link recorded undated is forgotten again when a later
+        finding dates it out of the range."""
+        keyed, out = [], []
+        for link in links:
+            key = canonicalize(link.url, source.strip_query)
+            if link.published_at is not None:
+                seen.dates.setdefault(key, link.published_at)
+            when = link.published_at or seen.dates.get(key)
+            if not _in_range(when, since, until):
+                if key in seen.recorded:
+                    seen.recorded.discard(key)
+                    out.append(key)
+                continue
+            if self.state.known_url(key) is None:
+                keyed.append((key, link if link.published_at or when is None else replace(link, published_at=when)))
+                seen.recorded.add(key)
+        self.state.add_pending(source.id, keyed, datetime.now(UTC))
+        if out:
+            self.state.drop_pending(out)
+
+    def _waiting(self, source: Source, summary: Summary, since: datetime | None, until: datetime | None,
+                 started: datetime, limit: int | None) -> list[Link]:
+        """The pending links this poll takes, in the order to process them (oldest first).
+
+        Links left by earlier polls (past `max_articles`, or a poll cut short) are taken first, then this poll's;
+        the newest first within each, so a backlog never holds back the news and a cap leaves the oldest. Links
+        whose retry is not due yet, or outside a backfill's range, wait; links waiting for longer than
+        PENDING_FOR are given up on (`expired`), and links that became known meanwhile are forgotten."""
+        now = datetime.now(UTC)
+        newest = datetime.max.replace(tzinfo=UTC)  # undated links (a front page's) are the newest
+        forget: list[str] = []
+        taken: list[tuple[bool, datetime, Link]] = []
+        for key, link, found_at in self.state.pending(source.id):
+            if self.state.known_url(key) is not None:
+                forget.append(key)
+            elif now - found_at > PENDING_FOR:
+                forget.append(key)
+                self._count_skip(summary, source, "expired")
+            elif self.state.retry_due(key, now) and _in_range(link.published_at, since, until):
+                taken.append((found_at >= started, link.published_at or newest, link))
+        if forget:
+            self.state.drop_pending(forget)
+        taken.sort(key=lambda entry: (entry[0], -(entry[1] - _EPOCH).total_seconds()))
+        if limit is not None and len(taken) > limit:
+            log.info("%s: %d links waiting, taking %d this poll", source.id, len(taken), limit)
+            taken = taken[:limit]
+        return [link for _, _, link in sorted(taken, key=lambda entry: entry[1])]
 
     async def _fetch_index(self, url: str, source: Source, *, conditional: bool = True) -> Fetched | None:
         """A feed or sitemap, by conditional GET; None when the server says it has not changed (304)."""
@@ -612,8 +764,13 @@ class Pipeline:
     ) -> None:
         """Deduplicate and write one record: synchronous, so no other article interleaves."""
         record, printed = prepared.record, prepared.printed
+        if self._unrecorded:
+            # First the segments on disk the store does not know (StateError, the end of the poll or run, while it
+            # still cannot be written): this report may be one of them.
+            self._record_published()
         if record.published_at is not None and not _in_range(record.published_at, since, until):
             self._count_skip(summary, source, "out_of_range")
+            self.state.drop_pending([canonicalize(link.url, source.strip_query)])
             return
         urls = tuple(dict.fromkeys((
             canonicalize(link.url, source.strip_query),
@@ -657,9 +814,11 @@ class Pipeline:
         log.warning("%s: skipped %s (%s)", source.id, url, skip,
                     extra={"event": "skip", "outlet": source.id, "url": url, "reason": skip.reason})
         if remember:
+            key = canonicalize(url, source.strip_query)
             wait = timedelta(0) if skip.reason in _TRANSIENT else PERMANENT_RETRY
-            self.state.note_failure(canonicalize(url, source.strip_query), source.id, skip.reason,
-                                    datetime.now(UTC) + wait)
+            self.state.note_failure(key, source.id, skip.reason, datetime.now(UTC) + wait)
+            if skip.reason not in _TRANSIENT:
+                self.state.drop_pending([key])  # given up on, with its reason; a transient failure waits on
 
     # --- an archive file ------------------------------------------------------------------------------
     async def backfill_warc(
@@ -807,24 +966,43 @@ class Pipeline:
         stop: asyncio.Event | None = None,
         summary: Summary | None = None,
         backfill: bool = False,
+        stop_grace: float | None = None,
     ) -> Summary:
         """Discover and process an outlet's new articles once. `stop` ends it early; nothing is lost.
+
+        With `stop_grace` (a one-shot run), articles still in flight that long after `stop` are dropped and
+        stay pending; without it the caller decides (the daemon gives them its own grace, then cancels the poll).
 
         Counts go into `summary` as they happen (a new one if none is given), so a caller that cancels
         the poll still knows what it did.
         """
         summary = summary if summary is not None else Summary()
         walked: list[Walked] = []
-        links = await self.discover(source, summary, since, until, backfill=backfill, walked=walked)
-        if limit is not None and len(links) > limit:
-            log.info("%s: %d new links, taking %d this poll", source.id, len(links), limit)
-            links = links[:limit]
+        started = datetime.now(UTC)
+        discovery = asyncio.ensure_future(self.discover(source, summary, since, until, backfill=backfill,
+                                                        walked=walked, stop=stop))
+        if stop is not None:
+            # A stop signal ends discovery at once (a request can take its whole timeout): what it found is
+            # pending already.
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({discovery, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not discovery.done():
+                discovery.cancel()
+                await asyncio.gather(discovery, return_exceptions=True)
+                log.info("%s: stopped while discovering; the links found wait for the next run", source.id,
+                         extra={"event": "poll_stopped", "outlet": source.id})
+                return summary
+        await discovery
+        if stop is not None and stop.is_set():
+            return summary
+        links = self._waiting(source, summary, since, until, started, limit)
         self.observer.discovered(source.id, len(links))
         queue: asyncio.Queue[tuple[int, Link]] = asyncio.Queue()
         for position, link in enumerate(links):
             queue.put_nowait((position, link))
         turns = InOrder()
-        failure: list[OutputError | WorkerError] = []
+        failure: list[OutputError | WorkerError | StateError] = []
 
         async def worker() -> None:
             while not queue.empty() and not failure and not (stop and stop.is_set()):
@@ -832,13 +1010,28 @@ class Pipeline:
                 try:
                     await self.process(source, link, summary, since, until, turns=turns, position=position,
                                        fetched=from_feed(link) if source.from_feed else None)
-                except (OutputError, WorkerError) as exc:
+                except (OutputError, WorkerError, StateError) as exc:
                     failure.append(exc)  # the other workers stop too: nothing can be written now
                 finally:
                     self.observer.processed(source.id)
 
         # Enough links in flight to keep every extraction worker and the network busy.
-        await asyncio.gather(*(worker() for _ in range(min(WORKERS_PER_POLL + 2 * self.workers, len(links)))))
+        tasks = [asyncio.ensure_future(worker()) for _ in range(min(WORKERS_PER_POLL + 2 * self.workers, len(links)))]
+        running: set[asyncio.Future[Any]] = set(tasks)
+        if running and stop is not None and stop_grace is not None:
+            stopping = asyncio.ensure_future(stop.wait())
+            while running and not stopping.done():
+                _, running = await asyncio.wait(running | {stopping}, return_when=asyncio.FIRST_COMPLETED)
+                running.discard(stopping)
+            stopping.cancel()
+            if running:
+                # Stopped: the articles in flight get a moment, then stay pending for the next run.
+                await asyncio.wait(running, timeout=stop_grace)
+                for task in running:
+                    task.cancel()
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+                raise outcome
         if failure:
             raise failure[0]
         self._mark_walked(source, walked, since, until)

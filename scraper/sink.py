@@ -188,7 +188,7 @@ class JsonlSink:
                 published.append(segment.final.relative_to(self.root).as_posix())
                 log.info("wrote %d records to %s", segment.records, segment.final)
         except OSError as exc:
-            raise OutputError(f"{self.root}: cannot publish a segment: {exc.strerror}") from None
+            raise OutputError(f"{self.root}: cannot publish a segment: {exc.strerror}", tuple(published)) from None
         return published
 
     def abort(self) -> None:

@@ -8,15 +8,19 @@ report that is not on disk, and no write lock is held while articles are being f
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 from scraper.errors import StateError
 from scraper.fetch.conditional import Validators
-from scraper.records import Record, iso_utc
+from scraper.records import Link, Publisher, Record, iso_utc
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
@@ -46,6 +50,18 @@ CREATE TABLE IF NOT EXISTS polls (  -- for `scraper stats`: how each outlet's po
     last_success TEXT,
     last_error   TEXT,
     paused_hosts TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS pending (  -- links discovered and not yet written or given up on: the next poll's first
+    url        TEXT PRIMARY KEY,         -- canonical
+    source_id  TEXT NOT NULL,
+    link       TEXT NOT NULL,            -- the Link as JSON (title, feed date, publisher, feed text...)
+    published  TEXT,                     -- the link's date (ISO), for the order of taking
+    found_at   TEXT NOT NULL             -- first discovered
+);
+CREATE INDEX IF NOT EXISTS pending_by_source ON pending (source_id, found_at);
+CREATE TABLE IF NOT EXISTS meta (  -- what this store belongs to (the output directory it records)
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rule_checks (  -- how each outlet's own selectors fare on its pages (drift)
     outlet        TEXT NOT NULL,
@@ -174,6 +190,9 @@ class State:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            # After a checkpoint the write-ahead log is cut back to this: on a small disk a WAL that kept the size
+            # of its largest transaction would hold space the output needs.
+            self._db.execute("PRAGMA journal_size_limit=1048576")
             # Room for the upper levels of the near-duplicate key index: a lookup then reads one leaf per key.
             self._db.execute("PRAGMA cache_size=-32768")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -186,6 +205,7 @@ class State:
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.Error as exc:
             raise StateError(f"{self.path}: cannot open the state database: {exc}") from None
+        self._lock: IO[str] | None = None  # held by claim()
         self._staged: dict[str, _Staged] = {}  # record_id -> staged report
         self._staged_urls: dict[str, str] = {}  # url -> record_id
         self._staged_aliases: dict[str, str] = {}  # url -> record_id, for reports already stored
@@ -194,6 +214,38 @@ class State:
 
     def close(self) -> None:
         self._db.close()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def claim(self, output: str | os.PathLike[str]) -> None:
+        """Make this store the record of one output directory, used by one process at a time.
+
+        A store records which reports are in which output; shared by two outputs, each would believe the
+        other's articles written (or write them twice). The first output to use a store owns it; another is
+        refused, as is a second process while the first holds the store."""
+        owner = str(Path(output).resolve())
+        try:
+            lock = open(f"{self.path}.lock", "a+")  # noqa: SIM115 - held until close()
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot lock the state store: {exc.strerror}") from None
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            lock.close()
+            if isinstance(exc, BlockingIOError):
+                raise StateError(f"{self.path}: another scraper process is using this state store") from None
+            raise StateError(f"{self.path}: cannot lock the state store: {exc.strerror}") from None
+        self._lock = lock
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
+        if row is not None and row[0] != owner:
+            raise StateError(f"{self.path} is the state store of the output directory {row[0]}, not of {owner}: "
+                             "give each output directory its own --state")
+        if row is None:
+            try:
+                self._db.execute("INSERT INTO meta VALUES ('output', ?)", (owner,))
+            except sqlite3.Error as exc:
+                raise StateError(f"{self.path}: cannot record its output directory: {exc}") from None
 
     # --- reports -------------------------------------------------------------------------------------
     def known_url(self, url: str) -> str | None:
@@ -252,7 +304,9 @@ class State:
                     "INSERT OR IGNORE INTO urls VALUES (?, ?)", [(url, record.id) for url in item.urls]
                 )
                 self._db.executemany("DELETE FROM failures WHERE url = ?", [(url,) for url in item.urls])
+                self._db.executemany("DELETE FROM pending WHERE url = ?", [(url,) for url in item.urls])
             self._db.executemany("INSERT OR IGNORE INTO urls VALUES (?, ?)", self._staged_aliases.items())
+            self._db.executemany("DELETE FROM pending WHERE url = ?", [(url,) for url in self._staged_aliases])
             self._write_prints()
             self._db.executemany("INSERT OR REPLACE INTO progress VALUES (?, ?)", self._staged_progress.items())
             self._db.execute("COMMIT")
@@ -395,6 +449,15 @@ class State:
         except sqlite3.Error as exc:
             raise StateError(f"{self.path}: cannot record a poll: {exc}") from None
 
+    def record_poll_start(self, outlet: str, at: datetime) -> None:
+        """Note that a poll began: a long first poll shows in `stats` as under way, not as never polled."""
+        try:
+            self._db.execute(
+                "INSERT INTO polls (outlet, last_poll) VALUES (?, ?) ON CONFLICT(outlet) DO UPDATE SET"
+                " last_poll = excluded.last_poll", (outlet, iso_utc(at)))
+        except sqlite3.Error as exc:
+            raise StateError(f"{self.path}: cannot record a poll: {exc}") from None
+
     def outlet_stats(self, now: datetime) -> list[dict[str, object]]:
         """One row per outlet seen in the store: polls, articles today, in 7 days and in all (a backfill of last
         year's archive counts there only: articles are dated by when they were fetched or captured), duplicates,
@@ -475,6 +538,55 @@ class State:
         except sqlite3.Error as exc:
             raise StateError(f"{self.path}: cannot record feed validators: {exc}") from None
 
+    # --- links waiting to be fetched --------------------------------------------------------------------
+    def add_pending(self, source_id: str, links: Iterable[tuple[str, Link]], now: datetime) -> int:
+        """Remember discovered links (canonical URL, link) until they are written or given up on; a link
+        already waiting keeps its first discovery time and gains a date it lacked. Written at once: it is no
+        output, and a poll interrupted anywhere must find them again. Returns how many were new."""
+        rows = [(key, source_id, json.dumps(_link_to_dict(link), ensure_ascii=False),
+                 iso_utc(link.published_at) if link.published_at else None, iso_utc(now)) for key, link in links]
+        if not rows:
+            return 0
+        try:
+            before = self._db.total_changes
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT INTO pending VALUES (?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET"
+                " link = CASE WHEN pending.published IS NULL AND excluded.published IS NOT NULL THEN excluded.link"
+                " ELSE pending.link END, published = coalesce(pending.published, excluded.published)"
+                " WHERE pending.published IS NULL AND excluded.published IS NOT NULL", rows)
+            self._db.execute("COMMIT")
+            return self._db.total_changes - before
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise StateError(f"{self.path}: cannot record discovered links: {exc}") from None
+
+    def pending(self, source_id: str) -> list[tuple[str, Link, datetime]]:
+        """The links waiting for an outlet: (canonical URL, link, first discovered), oldest discovery first."""
+        rows = self._db.execute("SELECT url, link, found_at FROM pending WHERE source_id = ? ORDER BY found_at, url",
+                                (source_id,)).fetchall()
+        found = []
+        for url, text, found_at in rows:
+            try:
+                link = _link_from_dict(json.loads(text))
+            except (ValueError, KeyError, TypeError):
+                continue  # written by an incompatible version: it will be discovered again if it still exists
+            found.append((str(url), link, datetime.fromisoformat(found_at)))
+        return found
+
+    def drop_pending(self, urls: Iterable[str]) -> None:
+        """Forget waiting links (given up on, or no longer wanted)."""
+        try:
+            self._db.executemany("DELETE FROM pending WHERE url = ?", [(url,) for url in urls])
+        except sqlite3.Error as exc:
+            raise StateError(f"{self.path}: cannot forget discovered links: {exc}") from None
+
+    def count_pending(self, source_id: str | None = None) -> int:
+        if source_id is None:
+            return int(self._db.execute("SELECT count(*) FROM pending").fetchone()[0])
+        return int(self._db.execute("SELECT count(*) FROM pending WHERE source_id = ?", (source_id,)).fetchone()[0])
+
     # --- failures ------------------------------------------------------------------------------------
     def note_failure(self, url: str, source_id: str, reason: str, retry_at: datetime) -> None:
         now = iso_utc(datetime.now(UTC))
@@ -505,3 +617,22 @@ class State:
 
     def count_reports(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM reports").fetchone()[0])
+
+
+def _link_to_dict(link: Link) -> dict[str, object]:
+    return {"url": link.url, "source_id": link.source_id, "found_in": link.found_in, "title": link.title,
+            "published_at": iso_utc(link.published_at) if link.published_at else None, "content": link.content,
+            "publisher": link.publisher.to_dict() if link.publisher else None, "aggregator_url": link.aggregator_url,
+            "feed_only": link.feed_only}
+
+
+def _link_from_dict(data: dict[str, object]) -> Link:
+    published = data.get("published_at")
+    publisher = data.get("publisher")
+    return Link(url=str(data["url"]), source_id=str(data["source_id"]), found_in=str(data["found_in"]),
+                title=str(data["title"]) if data.get("title") is not None else None,
+                published_at=datetime.fromisoformat(str(published)) if published else None,
+                content=str(data["content"]) if data.get("content") is not None else None,
+                publisher=Publisher.from_dict(publisher) if isinstance(publisher, dict) else None,
+                aggregator_url=str(data["aggregator_url"]) if data.get("aggregator_url") else None,
+                feed_only=bool(data.get("feed_only", False)))
