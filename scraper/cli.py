@@ -22,7 +22,7 @@ from scraper import __version__
 from scraper.analyse import Analyser, analyse_texts
 from scraper.analyse.names import load_aliases
 from scraper.config import load_settings
-from scraper.daemon import DEFAULT_GRACE, Daemon, flush_while_running
+from scraper.daemon import DEFAULT_GRACE, DEFAULT_HEALTH_GRACE, Daemon, flush_while_running
 from scraper.dedup import DedupOptions
 from scraper.discover.probe import Probe, probe_outlet
 from scraper.drift import DEFAULT_LIMIT as DEFAULT_DRIFT_LIMIT
@@ -35,13 +35,14 @@ from scraper.fetch.guard import check_textual, decode_text
 from scraper.logs import setup_logging
 from scraper.metrics import Metrics
 from scraper.observe import Observers
-from scraper.pipeline import PAGE_TIMEOUT, STOP_GRACE, Pipeline, Summary
+from scraper.pipeline import PAGE_TIMEOUT, STOP_GRACE, Pipeline
 from scraper.prepare import analyse_page
 from scraper.progress import BackfillProgress
 from scraper.records import Fetched, Settings, Source, iso_utc
 from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
 from scraper.state import RuleCheck, State
+from scraper.summary import Summary
 from scraper.urls import same_site
 from scraper.verify import verify_output
 from scraper.workers import available_cpus
@@ -49,6 +50,7 @@ from scraper.workers import available_cpus
 log = logging.getLogger("scraper")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_NOTHING_READ = 3  # a backfill whose every outlet could not be read at all (unreachable, refused, error)
 # Used by `scraper extract` for input that belongs to no configured outlet (a file, standard input, another site's
 # URL): any site's page, in any language.
 LOCAL_SOURCE = Source(id="local", name="local input", languages=(), homepage="http://localhost/", timezone="UTC",
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"time in-flight fetches get after SIGTERM (default {DEFAULT_GRACE:g})")
     run.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
                      help=f"skip a page whose extraction takes longer (extract_timeout; default {PAGE_TIMEOUT:g})")
+    run.add_argument("--health-grace", type=_seconds_arg, default=DEFAULT_HEALTH_GRACE, metavar="TIMES",
+                     help="/healthz answers 503 for an outlet with no successful poll for this many times its interval "
+                          f"(default {DEFAULT_HEALTH_GRACE:g})")
 
     backfill = verbs.add_parser("backfill", help="poll the outlets once and exit with a summary")
     backfill.add_argument("--source", action="append", default=[], metavar="ID", help="only this outlet (repeatable)")
@@ -218,7 +223,7 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
         pipeline.reconcile({s.id: s.strip_query for s in settings.sources})
         if verb == "run":
             daemon = Daemon(settings, pipeline, grace=args.grace, listen=args.listen, metrics=metrics,
-                            output_root=args.output)
+                            output_root=args.output, health_grace=args.health_grace)
             return await daemon.run()
         return await _backfill(args, settings, pipeline)
     finally:
@@ -261,8 +266,9 @@ async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipe
               for s in sources)
         )
     total = Summary()
-    for result in results:
+    for source, result in zip(sources, results, strict=True):
         total.merge(result)
+        total.results[source.id] = result.result()
     return total
 
 
@@ -427,17 +433,26 @@ def _stats(args: argparse.Namespace) -> int:
     path = _state_path(args)
     if not path.exists():
         raise StateError(f"{path}: no state store yet (run a backfill or the daemon first)")
-    # The drift limit is the configuration's; `stats` still answers without one (another directory, a typo).
+    # Every configured outlet is listed (one never polled too), and the drift limit is the configuration's;
+    # `stats` still answers without one (another directory, a typo in it).
     try:
-        limit = load_settings(args.config).drift_after
+        settings: Settings | None = load_settings(args.config)
     except ConfigError:
-        limit = DEFAULT_DRIFT_LIMIT
+        settings = None
+    limit = settings.drift_after if settings is not None else DEFAULT_DRIFT_LIMIT
     state = State(path)
     try:
         rows = state.outlet_stats(datetime.now(UTC))
         checks = state.rule_checks()
     finally:
         state.close()
+    known = {str(row["outlet"]) for row in rows}
+    for source in settings.sources if settings is not None else ():
+        if source.id not in known:
+            rows.append({"outlet": source.id, "last_poll": None, "last_success": None, "last_result": None,
+                         "last_error": None, "paused_hosts": [], "articles_today": 0, "articles_7d": 0,
+                         "articles_total": 0, "duplicates_7d": 0, "failing_urls": 0})
+    rows.sort(key=lambda row: str(row["outlet"]))
     drifting: dict[str, list[RuleCheck]] = {}
     for check in drifted(checks, limit):
         drifting.setdefault(check.outlet, []).append(check)
@@ -449,11 +464,12 @@ def _stats(args: argparse.Namespace) -> int:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
         return EXIT_OK
-    header = ["outlet", "last poll", "last success", "today", "7 days", "in all", "dups 7d", "failing", "paused",
-              "drifting rules"]
+    header = ["outlet", "last poll", "last success", "result", "today", "7 days", "in all", "dups 7d", "failing",
+              "paused", "drifting rules"]
     table = [header] + [
-        [str(r["outlet"]), _short_time(r["last_poll"]), _short_time(r["last_success"]), str(r["articles_today"]),
-         str(r["articles_7d"]), str(r["articles_total"]), str(r["duplicates_7d"]), str(r["failing_urls"]),
+        [str(r["outlet"]), _short_time(r["last_poll"]), _short_time(r["last_success"]), str(r["last_result"] or "-"),
+         str(r["articles_today"]), str(r["articles_7d"]), str(r["articles_total"]), str(r["duplicates_7d"]),
+         str(r["failing_urls"]),
          ",".join(map(str, r["paused_hosts"])) if r["paused_hosts"] else "-",  # type: ignore[call-overload]
          ",".join(f"{c.rule}({c.misses_in_row})" for c in drifting.get(str(r["outlet"]), [])) or "-"]
         for r in rows
@@ -461,6 +477,10 @@ def _stats(args: argparse.Namespace) -> int:
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+    problems = [(str(r["outlet"]), str(r["last_result"]), str(r["last_error"])) for r in rows
+                if r["last_result"] not in (None, "ok")]
+    for outlet, result, why in problems:
+        print(f"{outlet}: last poll {result}: {why}")
     return EXIT_OK
 
 
@@ -544,6 +564,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = asyncio.run(_with_pipeline(args, settings, args.verb))
         if args.verb == "backfill":
             print(summary.line("backfill"))
+            unread = {outlet: outcome for outlet, outcome in summary.results.items() if outcome[0] != "ok"}
+            for outlet, (result, why) in sorted(unread.items()):
+                print(f"scraper: {outlet}: nothing could be read ({result}: {why})", file=sys.stderr)
+            if summary.results and len(unread) == len(summary.results):
+                print("scraper: backfill: no outlet could be read at all", file=sys.stderr)
+                return EXIT_NOTHING_READ
         return EXIT_OK
     except ConfigError as exc:
         print(f"scraper: configuration error: {exc}", file=sys.stderr)

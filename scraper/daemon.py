@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -17,15 +17,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scraper.errors import OutputError, ScraperError
 from scraper.metrics import Metrics
-from scraper.pipeline import Pipeline, Summary
-from scraper.records import Settings, Source
+from scraper.pipeline import Pipeline
+from scraper.records import Settings, Source, iso_utc
 from scraper.service import StatusServer
+from scraper.summary import PollResult, Summary
 
 log = logging.getLogger(__name__)
 
 # Seconds in-flight work may take after SIGTERM. With the flush after it, the daemon exits within 10 s,
 # Docker's default stop timeout before SIGKILL.
 DEFAULT_GRACE = 7.0
+# An outlet with no `ok` poll for this many times its interval makes /healthz answer 503.
+DEFAULT_HEALTH_GRACE = 3.0
 
 
 async def flush_while_running(pipeline: Pipeline, every: float) -> None:
@@ -60,6 +63,7 @@ class Daemon:
         listen: tuple[str, int] | None = None,
         metrics: Metrics | None = None,
         output_root: str | os.PathLike[str] = "output",
+        health_grace: float = DEFAULT_HEALTH_GRACE,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -73,6 +77,13 @@ class Daemon:
         self._running: set[asyncio.Task[None]] = set()
         self._scheduler: AsyncIOScheduler | None = None
         self._output_error: str | None = None
+        self.health_grace = health_grace
+        self._started = datetime.now(UTC)
+        # The last `ok` poll of each outlet (from the state store: a restart does not reset the clock).
+        self._last_ok: dict[str, datetime] = {
+            str(row["outlet"]): datetime.fromisoformat(str(row["last_success"]))
+            for row in pipeline.state.outlet_stats(self._started) if row["last_success"]}
+        self._last_result: dict[str, str] = {}
 
     def stop(self) -> None:
         self._stop.set()
@@ -85,6 +96,7 @@ class Daemon:
         if self._output_error:
             problems.append(f"the last write failed: {self._output_error}")
         problems += self.pipeline.problems()
+        problems += self._silent(datetime.now(UTC))
         return problems
 
     async def _poll(self, source: Source) -> None:
@@ -120,17 +132,37 @@ class Daemon:
         finally:
             self.total.merge(summary)
             self._running.discard(task)
-            self._record_poll(source, error)
+            outcome: tuple[PollResult, str] = ("error", error) if error is not None else summary.result()
+            self._record_poll(source, *outcome)
 
-    def _record_poll(self, source: Source, error: str | None) -> None:
+    def _record_poll(self, source: Source, result: PollResult, why: str) -> None:
         now = datetime.now(UTC)
+        self._last_result[source.id] = f"{result} ({why})" if why else result
+        if result == "ok":
+            self._last_ok[source.id] = now
+        else:
+            log.warning("%s: poll %s: %s", source.id, result, why,
+                        extra={"event": "poll_" + result, "outlet": source.id, "reason": why})
         paused = sorted(self.pipeline.fetcher.paused_hosts())
-        self.metrics.polled(source.id, error is None, now.timestamp())
+        self.metrics.polled(source.id, result, now.timestamp())
         self.metrics.hosts_paused(len(paused))
         try:
-            self.pipeline.state.record_poll(source.id, now, error, paused)
+            self.pipeline.state.record_poll(source.id, now, result, why, paused)
         except ScraperError as exc:
             log.error("%s: %s", source.id, exc)
+
+    def _silent(self, now: datetime) -> list[str]:
+        """The outlets that have had no `ok` poll for `health_grace` times their interval (counted from the
+        daemon's start for those that never had one)."""
+        silent = []
+        for source in self.settings.sources:
+            since = self._last_ok.get(source.id) or self._started
+            if now - since > timedelta(seconds=self.health_grace * source.interval):
+                last = self._last_ok.get(source.id)
+                when = f"since {iso_utc(last)}" if last else "since the daemon started"
+                silent.append(f"{source.id}: no successful poll {when} (every {source.interval:g}s; last: "
+                              f"{self._last_result.get(source.id, 'none yet')})")
+        return silent
 
     def _missed(self, event: JobExecutionEvent) -> None:
         # With coalesce=True a backlog of missed runs arrives as one event: one line per gap.

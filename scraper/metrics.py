@@ -32,9 +32,11 @@ class Metrics(NullObserver):
         self.skips = Counter("scraper_skips", "Items skipped on purpose, by reason", ["outlet", "reason"],
                              registry=r)
         self.last_success = Gauge("scraper_last_successful_poll_timestamp_seconds",
-                                  "Unix time of the outlet's last poll that ended without error", ["outlet"],
+                                  "Unix time of the outlet's last poll that read one of its feeds, sitemaps, listings "
+                                  "(result ok)", ["outlet"],
                                   registry=r)
-        self.polls = Counter("scraper_polls", "Polls by outlet and result", ["outlet", "result"], registry=r)
+        self.polls = Counter("scraper_polls", "Polls by outlet and result (ok, unreachable, refused, error)",
+                             ["outlet", "result"], registry=r)
         self.paused = Gauge("scraper_hosts_paused", "Hosts paused by the circuit breaker", registry=r)
         self.segments = Counter("scraper_segments_written", "Output segments published", registry=r)
         self.rule_misses = Counter("scraper_rule_misses", "Pages on which one of the outlet's own rules (a selector) "
@@ -55,9 +57,9 @@ class Metrics(NullObserver):
     def skipped(self, outlet: str, reason: str) -> None:
         self.skips.labels(outlet, reason).inc()
 
-    def polled(self, outlet: str, ok: bool, at: float) -> None:
-        self.polls.labels(outlet, "ok" if ok else "error").inc()
-        if ok:
+    def polled(self, outlet: str, result: str, at: float) -> None:
+        self.polls.labels(outlet, result).inc()
+        if result == "ok":
             self.last_success.labels(outlet).set(at)
 
     def segments_written(self, count: int) -> None:

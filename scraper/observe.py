@@ -23,8 +23,8 @@ class Observer(Protocol):
 
     def skipped(self, outlet: str, reason: str) -> None: ...
 
-    def polled(self, outlet: str, ok: bool, at: float) -> None:
-        """A poll ended (`at` is a Unix time)."""
+    def polled(self, outlet: str, result: str, at: float) -> None:
+        """A poll ended with `result` (ok, unreachable, refused, error; `at` is a Unix time)."""
 
     def segments_written(self, count: int) -> None: ...
 
@@ -60,7 +60,7 @@ class NullObserver:
     def skipped(self, outlet: str, reason: str) -> None:
         pass
 
-    def polled(self, outlet: str, ok: bool, at: float) -> None:
+    def polled(self, outlet: str, result: str, at: float) -> None:
         pass
 
     def segments_written(self, count: int) -> None:
@@ -108,9 +108,9 @@ class Observers(NullObserver):
         for o in self.observers:
             o.skipped(outlet, reason)
 
-    def polled(self, outlet: str, ok: bool, at: float) -> None:
+    def polled(self, outlet: str, result: str, at: float) -> None:
         for o in self.observers:
-            o.polled(outlet, ok, at)
+            o.polled(outlet, result, at)
 
     def segments_written(self, count: int) -> None:
         for o in self.observers:

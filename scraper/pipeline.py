@@ -39,6 +39,7 @@ from scraper.prepare import Prepared, from_feed, prepare
 from scraper.records import Archive, Fetched, Link, Record, Source
 from scraper.sink import Sink
 from scraper.state import State
+from scraper.summary import Summary
 from scraper.urls import canonicalize
 from scraper.workers import FAULT_EXIT, hard_limit, make_executor, prepare_in_worker, worker_ready
 
@@ -79,31 +80,6 @@ PAGE_TIMEOUT = 120.0
 # A {date} listing page this many days old no longer changes: a backfill that has every article it
 # lists marks it done and does not read it again for the same range.
 SETTLED_DAYS = 2
-
-
-@dataclass
-class Summary:
-    """What a poll or a backfill did, for the one-line report and the logs."""
-
-    written: int = 0
-    duplicates: int = 0
-    skips: Counter[str] = field(default_factory=Counter)
-    # Pages read that turned out to be an article already in the output (a second capture in an archive,
-    # another URL whose canonical one we have): nothing written, nothing wrong. Shown when there are any, so
-    # that what was read adds up: written + already + skipped.
-    already: int = 0
-
-    def merge(self, other: Summary) -> None:
-        self.written += other.written
-        self.duplicates += other.duplicates
-        self.skips.update(other.skips)
-        self.already += other.already
-
-    def line(self, label: str) -> str:
-        reasons = " ".join(f"{reason}={count}" for reason, count in sorted(self.skips.items()))
-        text = f"{label}: written={self.written} duplicates={self.duplicates} skipped={self.skips.total()}"
-        text = f"{text} ({reasons})" if reasons else text
-        return f"{text} already={self.already}" if self.already else text
 
 
 class InOrder:
@@ -483,13 +459,14 @@ class Pipeline:
                 return []
             try:
                 feed = await self._fetch_index(feed_url, source, conditional=not backfill)
+                summary.indexes_read += 1
                 if feed is not None:
                     items, outcome = keep_articles(parse_feed(feed.text, feed_url, source.id), source.article_url)
                     self.rules.note(source.id, [outcome] if outcome is not None else [])
                     self._remember(source, items, since, until, seen)
                     found.extend(items)
             except Skip as skip:
-                self._skipped(summary, source, feed_url, skip, remember=False)
+                self._index_failed(summary, source, feed_url, skip)
         queue: list[tuple[str, str]] = [(url, "") for url in source.sitemaps]
         read: set[str] = set()
         for _ in range(MAX_SITEMAPS_PER_BACKFILL if backfill else MAX_SITEMAPS_PER_POLL):
@@ -508,12 +485,13 @@ class Pipeline:
                 continue
             try:
                 fetched = await self._fetch_index(sitemap_url, source, conditional=not backfill)
+                summary.indexes_read += 1
                 if fetched is None:
                     continue
                 read.add(fetched.final_url)
                 sitemap = parse_sitemap(fetched.text, sitemap_url, source.id)
             except Skip as skip:
-                self._skipped(summary, source, sitemap_url, skip, remember=False)
+                self._index_failed(summary, source, sitemap_url, skip)
                 continue
             self._remember(source, sitemap.links, since, until, seen)
             found.extend(sitemap.links)
@@ -593,8 +571,9 @@ class Pipeline:
                 continue
             try:
                 fetched = await self.fetcher.get(page_url, source)
+                summary.indexes_read += 1
             except Skip as skip:
-                self._skipped(summary, source, page_url, skip, remember=False)
+                self._index_failed(summary, source, page_url, skip)
                 if listing.kind == "page":
                     break  # past the last page, or the outlet is down: either way the walk ends
                 continue  # one missing day of a date archive says nothing about the day before
@@ -804,6 +783,11 @@ class Pipeline:
                  extra={"event": event, "outlet": source.id, "url": record.canonical_url})
         if self.sink.due():
             self.flush()
+
+    def _index_failed(self, summary: Summary, source: Source, url: str, skip: Skip) -> None:
+        """A feed, sitemap or listing page that could not be read: a skip, and evidence for the poll's result."""
+        summary.index_failures[skip.reason] += 1
+        self._skipped(summary, source, url, skip, remember=False)
 
     def _count_skip(self, summary: Summary, source: Source, reason: str) -> None:
         summary.skips[reason] += 1

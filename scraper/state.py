@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS polls (  -- for `scraper stats`: how each outlet's po
     last_poll    TEXT NOT NULL,
     last_success TEXT,
     last_error   TEXT,
-    paused_hosts TEXT NOT NULL DEFAULT ''
+    paused_hosts TEXT NOT NULL DEFAULT '',
+    last_result  TEXT  -- ok, unreachable, refused, error
 );
 CREATE TABLE IF NOT EXISTS pending (  -- links discovered and not yet written or given up on: the next poll's first
     url        TEXT PRIMARY KEY,         -- canonical
@@ -202,6 +203,8 @@ class State:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(dedup_prints)")}
             if "xtitle_key" not in columns:  # a store written before feed-only records joined stories
                 self._db.execute("ALTER TABLE dedup_prints ADD COLUMN xtitle_key INTEGER")
+            if "last_result" not in {row[1] for row in self._db.execute("PRAGMA table_info(polls)")}:
+                self._db.execute("ALTER TABLE polls ADD COLUMN last_result TEXT")
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.Error as exc:
             raise StateError(f"{self.path}: cannot open the state database: {exc}") from None
@@ -437,14 +440,18 @@ class State:
         return int(self._db.execute("SELECT count(*) FROM dedup_prints").fetchone()[0])
 
     # --- polls and stats -----------------------------------------------------------------------------
-    def record_poll(self, outlet: str, at: datetime, error: str | None, paused_hosts: list[str]) -> None:
-        """Note a finished poll (error None: it went well); written at once, it concerns no output."""
+    def record_poll(self, outlet: str, at: datetime, result: str, why: str, paused_hosts: list[str]) -> None:
+        """Note a finished poll and its result (`ok` moves the last success); written at once, it concerns no
+        output."""
         try:
             self._db.execute(
-                "INSERT INTO polls VALUES (?, ?, ?, ?, ?) ON CONFLICT(outlet) DO UPDATE SET"
+                "INSERT INTO polls (outlet, last_poll, last_success, last_error, paused_hosts, last_result)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(outlet) DO UPDATE SET"
                 " last_poll = excluded.last_poll, last_success = coalesce(excluded.last_success, last_success),"
-                " last_error = excluded.last_error, paused_hosts = excluded.paused_hosts",
-                (outlet, iso_utc(at), None if error else iso_utc(at), error, " ".join(paused_hosts)),
+                " last_error = excluded.last_error, paused_hosts = excluded.paused_hosts,"
+                " last_result = excluded.last_result",
+                (outlet, iso_utc(at), iso_utc(at) if result == "ok" else None, why or None, " ".join(paused_hosts),
+                 result),
             )
         except sqlite3.Error as exc:
             raise StateError(f"{self.path}: cannot record a poll: {exc}") from None
@@ -474,7 +481,7 @@ class State:
                  failing AS (SELECT source_id AS id, count(*) AS urls FROM failures GROUP BY source_id),
                  outlets AS (SELECT outlet AS id FROM polls UNION SELECT id FROM counts UNION SELECT id FROM failing
                              UNION SELECT outlet FROM rule_checks)
-            SELECT o.id, p.last_poll, p.last_success, p.last_error, coalesce(p.paused_hosts, ''),
+            SELECT o.id, p.last_poll, p.last_success, p.last_result, p.last_error, coalesce(p.paused_hosts, ''),
                    coalesce(c.today, 0), coalesce(c.week, 0), coalesce(c.total, 0), coalesce(c.duplicates, 0),
                    coalesce(f.urls, 0)
             FROM outlets o LEFT JOIN polls p ON p.outlet = o.id LEFT JOIN counts c ON c.id = o.id
@@ -483,7 +490,7 @@ class State:
             """,
             {"today": today, "week": week},
         )
-        keys = ("outlet", "last_poll", "last_success", "last_error", "paused_hosts", "articles_today",
+        keys = ("outlet", "last_poll", "last_success", "last_result", "last_error", "paused_hosts", "articles_today",
                 "articles_7d", "articles_total", "duplicates_7d", "failing_urls")
         stats = [dict(zip(keys, row, strict=True)) for row in rows]
         for row in stats:

@@ -23,7 +23,7 @@ class Page:
 class LocalSite:
     """Start with `with LocalSite(routes) as site:`; `site.url("/x")` is the address of a route."""
 
-    def __init__(self, routes: dict[str, Page] | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(self, routes: dict[str, Page] | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, Page] = dict(routes or {})
         self.hits: Counter[str] = Counter()
         self.host = host
@@ -64,7 +64,7 @@ class LocalSite:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True  # a slow handler must not hold up the test's exit
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

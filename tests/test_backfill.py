@@ -28,10 +28,11 @@ from warcio.warcwriter import WARCWriter
 
 from scraper.errors import ScraperError
 from scraper.fetch import Fetcher
-from scraper.pipeline import Pipeline, Summary
+from scraper.pipeline import Pipeline
 from scraper.records import Source
 from scraper.sink import JsonlSink
 from scraper.state import State
+from scraper.summary import Summary
 from scraper.verify import verify_output
 
 PAGES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extract" / "sh" / "pages"

@@ -11,10 +11,11 @@ from pytest_httpx import HTTPXMock
 from scraper.analyse import Analyser
 from scraper.fetch import Fetcher
 from scraper.fetch.conditional import Validators, after_fetch, request_headers
-from scraper.pipeline import Pipeline, Summary
+from scraper.pipeline import Pipeline
 from scraper.records import Fetched, Source
 from scraper.sink import JsonlSink
 from scraper.state import State
+from scraper.summary import Summary
 
 FEED = "https://wire.example/feed"
 SOURCE = Source(id="wire", name="Wire", languages=("en",), homepage="https://wire.example/", timezone="UTC",

@@ -121,7 +121,7 @@ def test_stats_shows_the_drifting_rules(tmp_path: Path) -> None:
         watch.note("rodong-en", [RuleOutcome("title", False)], NOW)  # never polled by this store, and still listed
     watch.note("belta-en", [RuleOutcome("title", False)], NOW)  # one miss is no drift
     watch.save()
-    state.record_poll("kcna-en", NOW, None, [])
+    state.record_poll("kcna-en", NOW, "ok", "", [])
     state.close()
     table = run_cli("--output", str(tmp_path / "output"), "stats", cwd=tmp_path)
     assert table.returncode == 0, table.stderr

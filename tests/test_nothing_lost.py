@@ -25,10 +25,11 @@ from scraper.analyse import Analyser
 from scraper.errors import OutputError, StateError
 from scraper.fetch import Fetcher
 from scraper.observe import NullObserver, Observer
-from scraper.pipeline import Pipeline, Summary
+from scraper.pipeline import Pipeline
 from scraper.records import Source
 from scraper.sink import JsonlSink
 from scraper.state import State
+from scraper.summary import Summary
 from scraper.verify import verify_output
 
 FEED = "https://wire.example/feed"

@@ -1,0 +1,66 @@
+"""What a poll or a backfill did: counts for the one-line report, and the poll's result for health and stats.
+
+A poll's result says whether the outlet could be read at all, which counts of written articles cannot: a poll
+that wrote nothing because nothing was new is `ok`; one that reached none of the outlet's feeds, sitemaps or
+listings is `unreachable` (DNS, connect, TLS, timeouts, a host paused for them), `refused` (robots.txt, a 4xx on
+every one of them) or `error` (anything else: a 5xx, a feed that is no feed).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+PollResult = Literal["ok", "unreachable", "refused", "error"]
+RESULTS: tuple[PollResult, ...] = ("ok", "unreachable", "refused", "error")
+# Skip reasons of an index (feed, sitemap, listing page) that say the network did not reach the outlet.
+UNREACHABLE = frozenset({"fetch_error", "timeout", "unreachable", "dns_error", "connect_error", "tls_error",
+                         "robots_unavailable", "host_paused"})
+# ...and those that say the outlet (or its robots.txt, or our guard) refused us.
+REFUSED = frozenset({"robots", "crawl_delay", "private_address", "bad_url"})
+
+
+@dataclass
+class Summary:
+    """What a poll or a backfill did, for the one-line report and the logs."""
+
+    written: int = 0
+    duplicates: int = 0
+    skips: Counter[str] = field(default_factory=Counter)
+    # Pages read that turned out to be an article already in the output (a second capture in an archive,
+    # another URL whose canonical one we have): nothing written, nothing wrong. Shown when there are any, so
+    # that what was read adds up: written + already + skipped.
+    already: int = 0
+    # Feeds, sitemaps and listing pages that answered (a 304 included), and why the others did not.
+    indexes_read: int = 0
+    index_failures: Counter[str] = field(default_factory=Counter)
+    # Per outlet, for a run over several: its poll's result and why (see `result`).
+    results: dict[str, tuple[PollResult, str]] = field(default_factory=dict)
+
+    def merge(self, other: Summary) -> None:
+        self.written += other.written
+        self.duplicates += other.duplicates
+        self.skips.update(other.skips)
+        self.already += other.already
+        self.indexes_read += other.indexes_read
+        self.index_failures.update(other.index_failures)
+        self.results.update(other.results)
+
+    def line(self, label: str) -> str:
+        reasons = " ".join(f"{reason}={count}" for reason, count in sorted(self.skips.items()))
+        text = f"{label}: written={self.written} duplicates={self.duplicates} skipped={self.skips.total()}"
+        text = f"{text} ({reasons})" if reasons else text
+        return f"{text} already={self.already}" if self.already else text
+
+    def result(self) -> tuple[PollResult, str]:
+        """The poll's result and, unless `ok`, why: its indexes' failures, most frequent first."""
+        if self.indexes_read or not self.index_failures:
+            return "ok", ""
+        reasons = set(self.index_failures)
+        why = ", ".join(f"{reason}={count}" for reason, count in self.index_failures.most_common())
+        if reasons <= UNREACHABLE:
+            return "unreachable", why
+        if all(reason in REFUSED or (reason.startswith("http_4") and reason != "http_429") for reason in reasons):
+            return "refused", why
+        return "error", why

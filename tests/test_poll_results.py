@@ -1,0 +1,140 @@
+"""A poll says what happened: `ok`, `unreachable`, `refused` or `error`; only `ok` is a success, /healthz names the
+outlets without one for too long, `stats` lists every outlet, and a backfill that read nothing exits 3."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import rss, run_cli, write_sources
+from localsite import LocalSite, Page
+from test_output_contract import article_page
+
+from scraper.analyse import Analyser
+from scraper.daemon import Daemon
+from scraper.fetch import Fetcher
+from scraper.metrics import Metrics
+from scraper.pipeline import Pipeline
+from scraper.records import Settings, Source
+from scraper.sink import JsonlSink
+from scraper.state import State
+from scraper.summary import Summary
+
+
+@pytest.mark.parametrize(("read", "failures", "expected"), [
+    (1, {"fetch_error": 2}, "ok"),  # one feed answered: the outlet is reachable
+    (0, {}, "ok"),  # nothing to read (a stopped poll)
+    (0, {"fetch_error": 1, "robots_unavailable": 2, "timeout": 1}, "unreachable"),
+    (0, {"host_paused": 3}, "unreachable"),
+    (0, {"robots": 1, "http_403": 2}, "refused"),
+    (0, {"http_404": 1}, "refused"),
+    (0, {"http_429": 1}, "error"),  # too many requests is no refusal: it passes
+    (0, {"http_503": 1, "fetch_error": 1}, "error"),
+    (0, {"bad_feed": 2}, "error"),
+])
+def test_a_poll_result_says_whether_the_outlet_could_be_read(read: int, failures: dict[str, int],
+                                                             expected: str) -> None:
+    summary = Summary(indexes_read=read, index_failures=Counter(failures))
+    result, why = summary.result()
+    assert result == expected
+    assert (why == "") == (expected == "ok")
+    if failures and expected != "ok":
+        assert why.split(", ")[0].split("=")[0] == Counter(failures).most_common(1)[0][0]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _metric(metrics: Metrics, name: str, **labels: str) -> float:
+    return metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+async def test_an_offline_daemon_is_unhealthy_and_recovers_when_the_network_returns(tmp_path: Path) -> None:
+    port = _free_port()  # nothing listens there yet: connections are refused, as with no route
+    base = f"http://127.0.0.1:{port}"
+    wire = Source(id="wire", name="Wire", languages=("en",), homepage=f"{base}/", timezone="UTC",
+                  feeds=(f"{base}/feed",), interval=0.3, delay=0.0, retries=0, allow_private=True)
+    settings = Settings(path="sources.toml", sources=(wire,))
+    state = State(tmp_path / "state.sqlite")
+    sink = JsonlSink(tmp_path / "out")
+    metrics = Metrics()
+    routes = {"/feed": Page(rss([("One", f"{base}/a/1", "Mon, 02 Nov 2026 10:00:00 GMT")]), "application/rss+xml"),
+              "/a/1": Page(article_page(1))}
+    async with Fetcher(robots=False, observer=metrics) as fetcher:
+        pipeline = Pipeline(fetcher, state, sink, Analyser(), observer=metrics)
+        daemon = Daemon(settings, pipeline, metrics=metrics, output_root=tmp_path / "out", health_grace=3)
+        running = asyncio.ensure_future(daemon.run())
+        try:
+            for _ in range(200):  # bounded: 20 s at most
+                if any(problem.startswith("wire: no successful poll") for problem in daemon.health()):
+                    break
+                await asyncio.sleep(0.1)
+            offline = daemon.health()
+            unreachable = _metric(metrics, "scraper_polls_total", outlet="wire", result="unreachable")
+            ok_before = _metric(metrics, "scraper_polls_total", outlet="wire", result="ok")
+            stats = {row["outlet"]: row for row in state.outlet_stats(daemon._started)}
+            with LocalSite(routes, port=port):  # the network returns (a server binds the port only now)
+                for _ in range(200):
+                    if not daemon.health():
+                        break
+                    await asyncio.sleep(0.1)
+                online = daemon.health()
+        finally:
+            daemon.stop()
+            await running
+            pipeline.close()
+            sink.close()
+    assert any("wire: no successful poll since the daemon started" in p and "unreachable" in p for p in offline)
+    assert unreachable >= 2 and ok_before == 0
+    assert _metric(metrics, "scraper_last_successful_poll_timestamp_seconds", outlet="wire") > 0  # moved on ok only
+    assert stats["wire"]["last_result"] == "unreachable" and stats["wire"]["last_success"] is None
+    assert "fetch_error" in str(stats["wire"]["last_error"])
+    assert online == []
+    state.close()
+
+
+def test_stats_lists_every_configured_outlet_with_its_last_result(tmp_path: Path) -> None:
+    write_sources(tmp_path / "sources.toml", [
+        {"id": "polled", "name": "P", "homepage": "https://p.example/", "feeds": ["https://p.example/feed"]},
+        {"id": "never", "name": "N", "homepage": "https://n.example/", "feeds": ["https://n.example/feed"]}])
+    state = State(tmp_path / "output.state.sqlite")
+    state.record_poll("polled", datetime(2026, 11, 1, tzinfo=UTC), "refused", "robots=1", [])
+    state.close()
+    table = run_cli("stats", cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[:6] == ["outlet", "last", "poll", "last", "success", "result"]
+    assert next(line for line in lines if line.startswith("never")).split()[1:3] == ["never", "never"]
+    assert "refused" in next(line for line in lines if line.startswith("polled"))
+    assert "polled: last poll refused: robots=1" in lines
+    rows = {row["outlet"]: row for row in map(json.loads, run_cli("stats", "--json", cwd=tmp_path).stdout.splitlines())}
+    assert set(rows) == {"polled", "never"} and rows["polled"]["last_result"] == "refused"
+
+
+def test_a_backfill_that_can_read_nothing_exits_3_and_says_why(tmp_path: Path) -> None:
+    port = _free_port()
+    write_sources(tmp_path / "sources.toml", [
+        {"id": "gone", "name": "Gone", "homepage": f"http://127.0.0.1:{port}/", "retries": 0,
+         "feeds": [f"http://127.0.0.1:{port}/feed"]}])
+    offline = run_cli("backfill", cwd=tmp_path)
+    assert offline.returncode == 3, offline.stderr
+    assert "scraper: gone: nothing could be read (unreachable:" in offline.stderr
+    assert "no outlet could be read at all" in offline.stderr and "Traceback" not in offline.stderr
+    with LocalSite() as site:  # one outlet readable, the other not: a partial run is no failure
+        site.routes["/feed"] = Page(rss([]), "application/rss+xml")
+        write_sources(tmp_path / "sources.toml", [
+            {"id": "gone", "name": "Gone", "homepage": f"http://127.0.0.1:{port}/", "retries": 0,
+             "feeds": [f"http://127.0.0.1:{port}/feed"]},
+            {"id": "here", "name": "Here", "homepage": site.url("/"), "feeds": [site.url("/feed")]}])
+        partial = run_cli("backfill", cwd=tmp_path)
+    assert partial.returncode == 0, partial.stderr
+    assert "scraper: gone: nothing could be read" in partial.stderr
+    assert "scraper: here: nothing" not in partial.stderr
