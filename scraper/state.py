@@ -571,7 +571,7 @@ class State:
 
     def pending(self, source_id: str) -> list[tuple[str, Link, datetime]]:
         """The links waiting for an outlet: (canonical URL, link, first discovered), oldest discovery first."""
-        rows = self._db.execute("SELECT url, link, found_at FROM pending WHERE source_id = ? ORDER BY found_at, url",
+        rows = self._db.execute("SELECT url, link, found_at FROM pending WHERE source_id = ? ORDER BY found_at, rowid",
                                 (source_id,)).fetchall()
         found = []
         for url, text, found_at in rows:
