@@ -33,7 +33,7 @@ from scraper.discover.warc import ArchivedPage, WarcSkip, read_warc
 from scraper.drift import DEFAULT_LIMIT, RuleWatch
 from scraper.errors import OutputError, ScraperError, Skip, StateError, WorkerError
 from scraper.fetch import Fetcher
-from scraper.fetch.conditional import after_fetch, request_headers
+from scraper.fetch.conditional import UNCONDITIONAL_EVERY, after_fetch, not_modified, request_headers
 from scraper.observe import NullObserver, Observer
 from scraper.prepare import Prepared, from_feed, prepare
 from scraper.records import Archive, Fetched, Link, Record, Source
@@ -237,6 +237,7 @@ class Pipeline:
         page_timeout: float = PAGE_TIMEOUT,
         pages_per_worker: int = PAGES_PER_WORKER,
         drift_after: int = DEFAULT_LIMIT,
+        unconditional_every: int = UNCONDITIONAL_EVERY,
     ) -> None:
         self.fetcher = fetcher
         self.state = state
@@ -248,6 +249,7 @@ class Pipeline:
         self._page_timeout = page_timeout  # in worker processes only: a thread cannot be interrupted
         self._index = DuplicateIndex(state, dedup)
         self.rules = RuleWatch(state, self.observer, drift_after)
+        self._unconditional_every = unconditional_every  # every this many requests of a feed is unconditional
         # Extraction is CPU-bound: one thread (trafilatura's caches are not thread-safe) when `workers` is 0,
         # else that many processes.
         self._alias_files = alias_files
@@ -673,10 +675,12 @@ class Pipeline:
         """A feed or sitemap, by conditional GET; None when the server says it has not changed (304)."""
         known = self.state.validators(url)
         now = datetime.now(UTC)
-        sent = request_headers(known, now) if conditional else {}
+        sent = request_headers(known, now, self._unconditional_every) if conditional else {}
         fetched = await self.fetcher.get(url, source, kind="feed", headers=sent)
         if fetched.status == 304:
             log.debug("%s: %s not modified", source.id, url)
+            if known is not None:
+                self.state.save_validators(not_modified(known), url)
             return None
         self.state.save_validators(after_fetch(known, fetched, sent, now), url)
         return fetched

@@ -79,8 +79,10 @@ CREATE TABLE IF NOT EXISTS validators (  -- conditional GET of feeds and sitemap
     etag          TEXT,
     last_modified TEXT,
     body_hash     TEXT NOT NULL,
-    trusted       INTEGER NOT NULL,
-    verified_at   TEXT NOT NULL
+    trusted       INTEGER NOT NULL,  -- (kept for older readers; distrust_until says it now)
+    verified_at   TEXT NOT NULL,
+    conditional   INTEGER NOT NULL DEFAULT 0,  -- conditional requests since the last unconditional one
+    distrust_until TEXT  -- validators caught lying are not sent until then
 );
 CREATE TABLE IF NOT EXISTS failures (
     url       TEXT PRIMARY KEY,
@@ -205,6 +207,10 @@ class State:
                 self._db.execute("ALTER TABLE dedup_prints ADD COLUMN xtitle_key INTEGER")
             if "last_result" not in {row[1] for row in self._db.execute("PRAGMA table_info(polls)")}:
                 self._db.execute("ALTER TABLE polls ADD COLUMN last_result TEXT")
+            validator_columns = {row[1] for row in self._db.execute("PRAGMA table_info(validators)")}
+            if "conditional" not in validator_columns:
+                self._db.execute("ALTER TABLE validators ADD COLUMN conditional INTEGER NOT NULL DEFAULT 0")
+                self._db.execute("ALTER TABLE validators ADD COLUMN distrust_until TEXT")
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.Error as exc:
             raise StateError(f"{self.path}: cannot open the state database: {exc}") from None
@@ -524,12 +530,13 @@ class State:
     # --- conditional GET ---------------------------------------------------------------------------------
     def validators(self, url: str) -> Validators | None:
         row = self._db.execute(
-            "SELECT etag, last_modified, body_hash, trusted, verified_at FROM validators WHERE url = ?", (url,)
-        ).fetchone()
+            "SELECT etag, last_modified, body_hash, verified_at, conditional, distrust_until FROM validators"
+            " WHERE url = ?", (url,)).fetchone()
         if row is None:
             return None
-        etag, last_modified, digest, trusted, verified_at = row
-        return Validators(url, etag, last_modified, str(digest), bool(trusted), datetime.fromisoformat(verified_at))
+        etag, last_modified, digest, verified_at, conditional, distrust_until = row
+        return Validators(url, etag, last_modified, str(digest), datetime.fromisoformat(verified_at),
+                          int(conditional or 0), datetime.fromisoformat(distrust_until) if distrust_until else None)
 
     def save_validators(self, validators: Validators | None, url: str) -> None:
         """Remember (or, with None, forget) a feed's validators; not tied to output, so written at once."""
@@ -538,9 +545,11 @@ class State:
                 self._db.execute("DELETE FROM validators WHERE url = ?", (url,))
                 return
             self._db.execute(
-                "INSERT OR REPLACE INTO validators VALUES (?, ?, ?, ?, ?, ?)",
-                (url, validators.etag, validators.last_modified, validators.body_hash, int(validators.trusted),
-                 iso_utc(validators.verified_at)),
+                "INSERT OR REPLACE INTO validators (url, etag, last_modified, body_hash, trusted, verified_at,"
+                " conditional, distrust_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (url, validators.etag, validators.last_modified, validators.body_hash,
+                 int(validators.distrust_until is None), iso_utc(validators.verified_at), validators.conditional,
+                 iso_utc(validators.distrust_until) if validators.distrust_until else None),
             )
         except sqlite3.Error as exc:
             raise StateError(f"{self.path}: cannot record feed validators: {exc}") from None

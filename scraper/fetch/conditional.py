@@ -1,4 +1,10 @@
-"""Conditional GET for feeds and sitemaps: which validators to send, and whether to keep trusting them."""
+"""Conditional GET for feeds and sitemaps: which validators to send, and whether to keep trusting them.
+
+A server's ETag or Last-Modified saves refetching an unchanged feed, but some servers send one that never changes,
+and their 304s hide every new item. So the validators are checked now and then: every `every`-th request of a
+URL (default 6: with a 15-minute interval, hourly) and at least once a day is unconditional, and when the body
+has changed behind the same validators, they are not sent for that URL for a day (logged once).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,9 @@ from scraper.records import Fetched
 
 log = logging.getLogger(__name__)
 
-# Once a day a feed is fetched without validators, to catch servers whose 304s hide new items.
-VERIFY_EVERY = timedelta(days=1)
+VERIFY_EVERY = timedelta(days=1)  # at least this often a URL is fetched without validators...
+UNCONDITIONAL_EVERY = 6  # ...and every this many requests of it
+DISTRUST_FOR = timedelta(days=1)  # validators caught lying are not sent for this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,17 +28,22 @@ class Validators:
     etag: str | None
     last_modified: str | None
     body_hash: str
-    trusted: bool  # False once the server showed changed content behind unchanged validators
     verified_at: datetime  # when the last unconditional fetch was made
+    conditional: int = 0  # conditional requests since then
+    distrust_until: datetime | None = None  # set when the server showed changed content behind the same validators
+
+    def trusted(self, now: datetime) -> bool:
+        return self.distrust_until is None or now >= self.distrust_until
 
 
 def body_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()
 
 
-def request_headers(known: Validators | None, now: datetime) -> dict[str, str]:
+def request_headers(known: Validators | None, now: datetime, every: int = UNCONDITIONAL_EVERY) -> dict[str, str]:
     """If-None-Match / If-Modified-Since for the next fetch, or nothing when we should look for real."""
-    if known is None or not known.trusted or now - known.verified_at >= VERIFY_EVERY:
+    if (known is None or not known.trusted(now) or now - known.verified_at >= VERIFY_EVERY
+            or known.conditional + 1 >= every):
         return {}
     headers = {}
     if known.etag:
@@ -41,21 +53,28 @@ def request_headers(known: Validators | None, now: datetime) -> dict[str, str]:
     return headers
 
 
+def not_modified(known: Validators) -> Validators:
+    """The validators after a 304: one more conditional request since the last unconditional one."""
+    return replace(known, conditional=known.conditional + 1)
+
+
 def after_fetch(known: Validators | None, fetched: Fetched, sent: dict[str, str], now: datetime) -> Validators | None:
-    """The validators to store after a 200 (a 304 changes nothing: call this only for a 200)."""
+    """The validators to store after a 200 (a 304 takes `not_modified`)."""
     digest = body_hash(fetched.text)
     if not fetched.etag and not fetched.last_modified:
         return None
     fresh = Validators(url=fetched.url, etag=fetched.etag, last_modified=fetched.last_modified, body_hash=digest,
-                       trusted=True, verified_at=now if not sent else (known.verified_at if known else now))
+                       verified_at=known.verified_at if sent and known else now,
+                       conditional=known.conditional + 1 if sent and known else 0,
+                       distrust_until=known.distrust_until if known else None)
     if known is None:
         return fresh
     same_validators = (fetched.etag or None) == (known.etag or None) and (
         fetched.last_modified or None) == (known.last_modified or None)
     if same_validators and digest != known.body_hash:
         # The content changed but the validators did not: a 304 from this server can hide new items.
-        if known.trusted:
-            log.warning("%s: content changed behind the same ETag/Last-Modified; no longer sending them",
-                        fetched.url)
-        return replace(fresh, trusted=False)
-    return replace(fresh, trusted=known.trusted)
+        if known.trusted(now):
+            log.warning("%s: content changed behind the same ETag/Last-Modified; not sending them for %s",
+                        fetched.url, DISTRUST_FOR, extra={"event": "validators_lie", "url": fetched.url})
+        return replace(fresh, distrust_until=now + DISTRUST_FOR)
+    return fresh
