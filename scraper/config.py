@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
-from scraper.discover.listings import parse_listing_tables
+from scraper.analyse.names import load_aliases
+from scraper.discover.listings import page_urls, parse_listing_tables
 from scraper.errors import ConfigError
+from scraper.fetch.guard import parse_allowance, url_problem
 from scraper.records import Selectors, Settings, Source
 
 OUTLET_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -24,8 +28,13 @@ _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?$", re.IGNORECA
 _SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
 
 
-def parse_duration(value: object) -> float:
-    """`"15m"`, `"1h30m"`, `"500ms"`, `"2s"` or a number of seconds → seconds (> 0)."""
+_DAY = 86400.0
+MAX_DURATION = 365 * _DAY  # no duration in sources.toml may be longer; most keys have a smaller cap (below)
+MAX_SIZE = 1_000_000_000  # 1 GB: a body is held in memory whole
+
+
+def parse_duration(value: object, maximum: float = MAX_DURATION) -> float:
+    """`"15m"`, `"1h30m"`, `"500ms"`, `"2s"` or a number of seconds → seconds (> 0, finite, ≤ `maximum`)."""
     if isinstance(value, bool):
         raise ValueError("expected a duration like \"15m\" or \"1s\"")
     if isinstance(value, int | float):
@@ -38,32 +47,61 @@ def parse_duration(value: object) -> float:
         seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
     else:
         raise ValueError(f'expected a duration like "15m" or "1s", got {value!r}')
-    if seconds <= 0:
-        raise ValueError(f"a duration must be positive, got {value!r}")
+    if math.isnan(seconds) or seconds <= 0:
+        raise ValueError(f"a duration must be a positive number, got {value!r}")
+    if seconds > maximum:
+        raise ValueError(f"a duration of at most {_spelled(maximum)} is expected here, got {value!r}")
     return seconds
 
 
+def _spelled(seconds: float) -> str:
+    for unit, size in (("d", _DAY), ("h", 3600.0), ("m", 60.0)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def _duration(maximum: float) -> Callable[[object], float]:
+    def parse(value: object) -> float:
+        return parse_duration(value, maximum)
+
+    return parse
+
+
 def parse_size(value: object) -> int:
-    """`"8MB"`, `"512KiB"` or a number of bytes → bytes (> 0)."""
+    """`"8MB"`, `"512KiB"` or a number of bytes → bytes (> 0, ≤ 1 GB)."""
     if isinstance(value, bool):
         raise ValueError('expected a size like "8MB"')
     if isinstance(value, int):
-        size = value
+        size: float = value
     elif isinstance(value, str) and (match := _SIZE.match(value.strip())):
-        size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+        size = float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()]
     else:
         raise ValueError(f'expected a size like "8MB" or "512KiB", got {value!r}')
-    if size <= 0:
+    if size < 1:
         raise ValueError(f"a size must be positive, got {value!r}")
-    return size
+    if size > MAX_SIZE:  # inf included: a string of 400 digits is a float overflow, not an error, above
+        raise ValueError(f"a size of at most 1GB is expected, got {value!r}")
+    return int(size)
+
+
+# Characters a URL in sources.toml may not hold, wherever they are (Unicode categories): controls, format
+# characters (bidi overrides and isolates, zero-width ones) and spaces. httpx would refuse some and quietly
+# percent-encode others; either way the file does not say what it seems to.
+_ODD_CHARACTERS = frozenset({"Cc", "Cf", "Cs", "Co", "Zs", "Zl", "Zp"})
 
 
 def check_url(value: object) -> str:
+    """An http(s) URL that can be fetched as written (scraper.fetch.guard.url_problem), else ValueError."""
     if not isinstance(value, str):
         raise ValueError(f"expected a URL string, got {value!r}")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f'expected an http(s) URL with a host, got "{value}"')
+    for position, character in enumerate(value):
+        if unicodedata.category(character) in _ODD_CHARACTERS:
+            name = unicodedata.name(character, "a control character")
+            raise ValueError(f"expected an http(s) URL without U+{ord(character):04X} ({name}), found at position "
+                             f"{position} of {value!a}: remove it, or percent-encode it in a path")
+    if (problem := url_problem(value)) is not None:
+        raise ValueError(f"expected an http(s) URL that can be fetched, got {value!a}: {problem}")
     return value
 
 
@@ -163,23 +201,30 @@ def _selectors(value: object) -> Selectors:
     return Selectors(**{name: _css_selector(selector) for name, selector in value.items()})
 
 
+# Caps on durations, documented in the README: longer ones are mistakes (a unit typed wrong) that would
+# otherwise overflow a timer at run time, or hold a host, a poll or a segment for ever.
+MAX_INTERVAL = 30 * _DAY
+MAX_DELAY = 3600.0  # between two requests to a host; robots.txt's Crawl-delay cap too
+MAX_TIMEOUT = 3600.0  # timeout, connect_timeout, read_timeout
+MAX_HOLD = _DAY  # max_retry_after, pause_for, segment_seconds
+
 # key -> (parser, Source field name). Keys allowed in [defaults] and in every [[outlet]].
 _INHERITED: dict[str, tuple[Callable[[object], Any], str]] = {
     "user_agent": (_string, "user_agent"),
-    "interval": (parse_duration, "interval"),
-    "delay": (parse_duration, "delay"),
+    "interval": (_duration(MAX_INTERVAL), "interval"),
+    "delay": (_duration(MAX_DELAY), "delay"),
     "timezone": (check_timezone, "timezone"),
-    "timeout": (parse_duration, "timeout"),
+    "timeout": (_duration(MAX_TIMEOUT), "timeout"),
     "max_bytes": (parse_size, "max_bytes"),
     "max_articles": (_positive_int, "max_articles"),
     "strip_query": (_string_list(_param_name), "strip_query"),
-    "connect_timeout": (parse_duration, "connect_timeout"),
-    "read_timeout": (parse_duration, "read_timeout"),
+    "connect_timeout": (_duration(MAX_TIMEOUT), "connect_timeout"),
+    "read_timeout": (_duration(MAX_TIMEOUT), "read_timeout"),
     "max_concurrency_per_host": (_positive_int, "max_concurrency_per_host"),
     "retries": (_count, "retries"),
-    "max_retry_after": (parse_duration, "max_retry_after"),
-    "max_crawl_delay": (parse_duration, "max_crawl_delay"),
-    "allow_private": (_bool, "allow_private"),
+    "max_retry_after": (_duration(MAX_HOLD), "max_retry_after"),
+    "max_crawl_delay": (_duration(MAX_DELAY), "max_crawl_delay"),
+    "allow_private": (parse_allowance, "allow_private"),
 }
 _OUTLET_ONLY: dict[str, tuple[Callable[[object], Any], str]] = {
     "id": (_outlet_id, "id"),
@@ -196,15 +241,15 @@ _REQUIRED = ("id", "name", "homepage")
 _GLOBAL: dict[str, Callable[[object], Any]] = {
     "concurrency": _positive_int,
     "pause_after_failures": _positive_int,
-    "pause_for": parse_duration,
+    "pause_for": _duration(MAX_HOLD),
     "drift_after": _positive_int,
 }
 # [output]: how segments of the output directory are cut.
 _OUTPUT: dict[str, tuple[Callable[[object], Any], str]] = {
     "segment_records": (_positive_int, "segment_records"),
-    "segment_seconds": (parse_duration, "segment_seconds"),
+    "segment_seconds": (_duration(MAX_HOLD), "segment_seconds"),
 }
-_DEDUP: dict[str, tuple[Callable[[object], Any], str]] = {"window": (parse_duration, "dedup_window")}
+_DEDUP: dict[str, tuple[Callable[[object], Any], str]] = {"window": (_duration(MAX_DURATION), "dedup_window")}
 _TOP_LEVEL = {"defaults", "outlet", "output", "analyse", "dedup"}
 
 
@@ -281,6 +326,8 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
             raise ConfigError("an outlet needs at least one of feeds, sitemaps or listings", path=path,
                               outlet=label, key="feeds")
         for index, listing in enumerate(listings):
+            _check_listing_url(page_urls(listing, None, None, date(2000, 1, 1)), path=path, outlet=label,
+                               key=f"listings[{index}].url")
             if listing.links is None and fields.get("article_url") is None:
                 raise ConfigError('missing key "links" (or give the outlet an "article_url" pattern: the listing then '
                                   "takes every link matching it)", path=path, outlet=label,
@@ -289,6 +336,17 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
         fields.setdefault("timezone", "UTC")
         sources.append(Source(**fields))
     return Settings(path=path, sources=tuple(sources), alias_files=alias_files, **globals_, **output)
+
+
+def _check_listing_url(urls: Iterator[str], *, path: str, outlet: str, key: str) -> None:
+    """A listing's first page URL must be fetchable like any other URL in the file (its template is
+    checked by listings.py; what it makes is checked here)."""
+    try:
+        check_url(next(urls))
+    except ValueError as exc:
+        raise ConfigError(str(exc), path=path, outlet=outlet, key=key) from None
+    except StopIteration:
+        pass
 
 
 def _alias_files(table: object, path: str) -> tuple[str, ...]:
@@ -303,7 +361,16 @@ def _alias_files(table: object, path: str) -> tuple[str, ...]:
     if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
         raise ConfigError(f"expected a file name or a list of them, got {value!r}", path=path, key="analyse.aliases")
     base = Path(path).parent
-    return tuple(str(base / name) for name in names)
+    files = tuple(str(base / name) for name in names)
+    # Read now, so that a missing or broken alias file stops start-up and `sources check`, not a run later.
+    for name in files:
+        if not Path(name).is_file():
+            raise ConfigError(f"alias file not found: {name}", path=path, key="analyse.aliases")
+    try:
+        load_aliases(files)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), path=path, key="analyse.aliases") from None
+    return files
 
 
 def load_settings(path: str | Path) -> Settings:

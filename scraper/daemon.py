@@ -112,9 +112,10 @@ class Daemon:
         summary = Summary()
         error: str | None = "abandoned at shutdown"
         try:
+            # Segments close when they are full or old enough (`_close_segments`), not after each poll: a tailing
+            # consumer gets the files `[output]` promises, and what is not yet on disk is still pending.
             await self.pipeline.poll(source, limit=source.max_articles, stop=self._stop, summary=summary)
-            self.pipeline.flush()
-            error = self._output_error = None
+            error = None
         except asyncio.CancelledError:
             # Only our own shutdown cancels a poll: what it had fetched is already in the sink.
             log.warning("%s: poll abandoned at shutdown; the rest waits for the next run", source.id,
@@ -164,6 +165,19 @@ class Daemon:
                               f"{self._last_result.get(source.id, 'none yet')})")
         return silent
 
+    async def _close_segments(self, every: float) -> None:
+        """Close the output segments that reached `segment_records` or `segment_seconds`, as they do."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if self.pipeline.sink.due():
+                    self.pipeline.flush()
+                    self._output_error = None
+            except ScraperError as exc:
+                if isinstance(exc, OutputError):
+                    self._output_error = str(exc)
+                log.error("closing an output segment failed: %s", exc, extra={"event": "output_error"})
+
     def _missed(self, event: JobExecutionEvent) -> None:
         # With coalesce=True a backlog of missed runs arrives as one event: one line per gap.
         log.warning("%s: a scheduled poll was missed (the loop was blocked or the machine slept); "
@@ -195,7 +209,7 @@ class Daemon:
             self.server = StatusServer(*self.listen, metrics=self.metrics, health=self.health)
             await self.server.start()
         self._scheduler = scheduler = self._schedule()
-        flusher = asyncio.create_task(flush_while_running(self.pipeline, self.settings.segment_seconds / 4))
+        flusher = asyncio.create_task(self._close_segments(min(1.0, self.settings.segment_seconds / 4)))
         scheduler.start()
         log.info("daemon started: %d outlets", len(self.settings.sources), extra={"event": "start"})
         try:

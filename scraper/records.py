@@ -51,7 +51,10 @@ class Source:
     retries: int = 3  # retries of connect errors, timeouts, 408, 429, 5xx (with back-off)
     max_retry_after: float = 600.0  # a longer Retry-After is cut to this
     max_crawl_delay: float = 60.0  # a host whose robots.txt asks for more is skipped
-    allow_private: bool = False  # fetch from private/loopback addresses (tests, intranet mirrors)
+    # Private/loopback addresses this outlet may fetch from, at any redirect hop (intranet mirrors, tests):
+    # networks ("10.0.0.0/8") and host names, as scraper/fetch/guard.py's PrivateAllowance reads them;
+    # True: any address (logged as a warning), False: none.
+    allow_private: bool | tuple[str, ...] = False
     strip_query: tuple[str, ...] = ()  # query parameters dropped from article URLs (tracking, feed markers)
     max_articles: int = 200  # articles fetched per poll at most; the rest wait for the next poll
     listings: tuple[Listing, ...] = ()  # paginated listing/archive pages (scraper/discover/listings.py)

@@ -34,8 +34,10 @@ def rss(items: list[tuple[str, str, str]]) -> bytes:
 
 def write_sources(path: Path, outlets: list[dict[str, Any]], **defaults: Any) -> Path:
     """Write a sources.toml; values are TOML-encoded with json.dumps (valid for strings and lists)."""
-    # Test sites live on 127.0.0.1, which the fetch guard refuses unless told otherwise.
-    lines = ["[defaults]", 'delay = "10ms"', 'timeout = "10s"', "allow_private = true"]
+    # Test sites live on 127.0.0.x, which the fetch guard refuses unless told otherwise; only loopback is
+    # allowed, so every end-to-end run goes through the guard as a user's would.
+    defaults = {"delay": "10ms", "timeout": "10s", "allow_private": ["127.0.0.0/8"], **defaults}
+    lines = ["[defaults]"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in defaults.items()]
     for outlet in outlets:
         lines.append("[[outlet]]")

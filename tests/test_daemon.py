@@ -30,6 +30,8 @@ def _wire_outlet(site: LocalSite, workdir: Path, items: list[tuple[str, str, str
     site.routes["/feed"] = Page(rss(items), "application/rss+xml")
     write_sources(workdir / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
                                               "interval": "1s", "feeds": [site.url("/feed")]}])
+    with (workdir / "sources.toml").open("a") as config:  # records visible a second after they are fetched
+        config.write('[output]\nsegment_seconds = "1s"\n')
 
 
 def test_daemon_polls_on_schedule_and_drains_on_sigterm(tmp_path: Path) -> None:

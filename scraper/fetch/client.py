@@ -8,15 +8,25 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
-from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
 from scraper.errors import Skip
-from scraper.fetch.guard import GuardedBackend, PrivateAddress, check_scheme, check_textual, decode_text, read_capped
+from scraper.fetch.guard import (
+    ALLOWED_SCHEMES,
+    GuardedBackend,
+    PrivateAddress,
+    PrivateAllowance,
+    Resolver,
+    check_textual,
+    check_url,
+    decode_text,
+    read_capped,
+)
 from scraper.fetch.politeness import Clock, HostGate, Sleep
 from scraper.fetch.robots import MAX_ROBOTS_BYTES, RobotsAnswer, RobotsCache
 from scraper.observe import NullObserver, Observer
@@ -41,6 +51,22 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
+@dataclass
+class _Chain:
+    """The hosts of one attempt's redirect chain, filled in by the client's event hooks as it goes: each
+    host asked, in order, and each that answered. The circuit breaker charges a failure to the host that
+    failed (the last one asked), not to the one that redirected there."""
+
+    asked: list[str] = field(default_factory=list)
+    answered: list[str] = field(default_factory=list)
+
+    def failed(self, origin: str) -> str:
+        return self.asked[-1] if self.asked else origin
+
+
+_CHAIN = "newsnorm.chain"  # the request extension that carries the _Chain through httpx's redirects
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Retry-After as seconds from now: delta-seconds or an HTTP date; None if absent or unreadable."""
     if not value or not value.strip():
@@ -57,11 +83,6 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-async def _check_redirect_hop(request: httpx.Request) -> None:
-    # Every hop of a redirect chain passes through here, not just the first URL.
-    check_scheme(str(request.url))
-
-
 class Fetcher:
     """Fetches pages, feeds and robots.txt for the pipeline. One per process; close with `aclose()`."""
 
@@ -70,6 +91,8 @@ class Fetcher:
         *,
         concurrency: int = 32,
         transport: httpx.AsyncBaseTransport | None = None,
+        network: httpcore.AsyncNetworkBackend | None = None,
+        resolver: Resolver | None = None,
         robots: bool = True,
         pause_after_failures: int = 5,
         pause_for: float = 600.0,
@@ -78,8 +101,12 @@ class Fetcher:
         jitter: Callable[[], float] = random.random,
         observer: Observer | None = None,
     ) -> None:
+        """`transport` replaces the whole network (tests: MockTransport); `network` and `resolver` replace
+        only what is under the address guard (tests: a recording backend, a fake DNS)."""
         self._transport = transport
-        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._network = network
+        self._resolver = resolver
+        self._clients: dict[bool | tuple[str, ...], httpx.AsyncClient] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self.gate = HostGate(pause_after=pause_after_failures, pause_for=pause_for, clock=clock, sleep=sleep)
         self._robots = RobotsCache(self._fetch_robots, clock=clock) if robots else None
@@ -87,25 +114,67 @@ class Fetcher:
         self._jitter = jitter
         self._observer = observer or NullObserver()
         # Made now, not at the first request: building the TLS context takes a while, and inside a
-        # host slot that time would eat into the politeness delay.
-        self._client(False)
-        self._client(True)
+        # host slot that time would eat into the politeness delay. Every client shares it.
+        self._ssl = httpx.create_ssl_context()
+        self._client(False, "")
 
-    def _client(self, allow_private: bool) -> httpx.AsyncClient:
-        if allow_private not in self._clients:
+    def _client(self, allow_private: bool | tuple[str, ...], outlet: str) -> httpx.AsyncClient:
+        """The client for one `allow_private` value. Each has its own connection pool: a connection opened
+        to an address one outlet may reach must never be reused for an outlet that may not."""
+        key = allow_private or False
+        if key not in self._clients:
+            allowance = PrivateAllowance.of(key)
+            if allowance.anything:
+                log.warning("outlet %s has allow_private = true: it and every redirect it follows may reach any "
+                            "private, loopback or link-local address (cloud metadata included); list the "
+                            'networks or hosts it needs instead, e.g. allow_private = ["10.1.0.0/16"]',
+                            outlet or "(command line)")
             transport = self._transport
             if transport is None:
-                transport = httpx.AsyncHTTPTransport(retries=0)
-                if not allow_private:
-                    # httpx has no public hook for the network backend; the pool is where it lives.
-                    transport._pool = httpcore.AsyncConnectionPool(
-                        ssl_context=httpx.create_ssl_context(), network_backend=GuardedBackend(), retries=0,
-                    )
-            self._clients[allow_private] = httpx.AsyncClient(
+                transport = httpx.AsyncHTTPTransport(verify=self._ssl, retries=0)
+                # httpx has no public hook for the network backend; the pool is where it lives. The limits
+                # are httpx's defaults, as the transport's own pool would have them.
+                limits = httpx.Limits()
+                transport._pool = httpcore.AsyncConnectionPool(
+                    ssl_context=self._ssl, max_connections=limits.max_connections,
+                    max_keepalive_connections=limits.max_keepalive_connections,
+                    keepalive_expiry=limits.keepalive_expiry, retries=0,
+                    network_backend=GuardedBackend(self._network, self._resolver, allowance),
+                )
+            self._clients[key] = httpx.AsyncClient(
                 transport=transport, follow_redirects=True, max_redirects=MAX_REDIRECTS, trust_env=False,
-                event_hooks={"request": [_check_redirect_hop]},
+                event_hooks={"request": [self._check_hop], "response": [self._check_answer]},
             )
-        return self._clients[allow_private]
+        return self._clients[key]
+
+    async def _check_hop(self, request: httpx.Request) -> None:
+        """Every request of a redirect chain passes here before it is sent, not just the first URL."""
+        url = str(request.url)
+        check_url(url)
+        host = request.url.host
+        self.gate.check_open(host)  # a redirect to a paused host waits for it like a direct request
+        chain = request.extensions.get(_CHAIN)
+        if isinstance(chain, _Chain):
+            chain.asked.append(host)
+
+    async def _check_answer(self, response: httpx.Response) -> None:
+        """Note who answered, and refuse a redirect to something that is not an http(s) URL (data:,
+        javascript:, file:, junk) before httpx tries to build a request of it."""
+        chain = response.request.extensions.get(_CHAIN)
+        if isinstance(chain, _Chain):
+            chain.answered.append(response.request.url.host)
+        if response.has_redirect_location:
+            location = response.headers["location"]
+            try:
+                target = httpx.URL(location)
+            except httpx.InvalidURL as exc:
+                raise Skip("bad_url", f"redirect to an unusable URL ({exc}): {location!r} from "
+                                      f"{response.request.url}") from None
+            # A relative target, or an http(s) one without a host, is resolved by httpx against this
+            # request and then checked whole by _check_hop.
+            if target.scheme and target.scheme not in ALLOWED_SCHEMES:
+                raise Skip("bad_url", f"redirect to a {target.scheme}: URL, only http and https are fetched: "
+                                      f"{location[:200]!r} from {response.request.url}")
 
     async def aclose(self) -> None:
         for client in self._clients.values():
@@ -128,43 +197,55 @@ class Fetcher:
 
         A 304 (after conditional `headers`) comes back as a Fetched with status 304 and no text.
         """
-        check_scheme(url)
-        host = (urlsplit(url).hostname or "").lower()
+        host = check_url(url)
         if self._robots is not None:
             crawl_delay = await self._robots.check(url, source)
             if crawl_delay:
                 self.gate.raise_delay(host, crawl_delay)
         for attempt in range(source.retries + 1):
+            chain = _Chain()
             try:
                 async with self.gate.slot(host, source.delay, source.max_concurrency_per_host), self._slots:
-                    fetched = await self._attempt(url, source, kind, headers or {})
+                    fetched = await self._attempt(url, source, kind, headers or {}, chain)
             except _Retry as problem:
-                self.gate.failed(host)
+                failed = self._charge(chain, host)
                 if attempt == source.retries:
                     raise Skip(problem.reason, f"{problem} (after {attempt + 1} tries): {url}") from None
                 wait = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * (1 + self._jitter())
                 if problem.retry_after is not None:
                     honoured = min(problem.retry_after, source.max_retry_after)
-                    self.gate.hold(host, honoured)  # every request to the host waits, not just this one
+                    self.gate.hold(failed, honoured)  # every request to the host waits, not just this one
                     wait = max(wait, honoured)
                 log.info("retrying %s in %.1fs (%s)", url, wait, problem)
                 await self._sleep(wait)
             except Skip:
-                self.gate.succeeded(host)  # the server answered: it is up, whatever it said
+                self._credit(chain)  # the servers that answered are up, whatever they said
                 raise
             else:
-                self.gate.succeeded(host)
+                self._credit(chain)
                 return fetched
         raise AssertionError("unreachable")
 
+    def _charge(self, chain: _Chain, origin: str) -> str:
+        """Count a failed attempt against the host that failed; the hosts that redirected to it answered."""
+        failed = chain.failed(origin)
+        self._credit(_Chain(answered=[h for h in chain.answered if h != failed]))
+        self.gate.failed(failed)
+        return failed
+
+    def _credit(self, chain: _Chain) -> None:
+        for host in dict.fromkeys(chain.answered):
+            self.gate.succeeded(host)
+
     # --- one attempt ------------------------------------------------------------------------------------
     async def _attempt(
-        self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], cut_at: int | None = None
+        self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], chain: _Chain,
+        cut_at: int | None = None,
     ) -> Fetched:
         started = time.perf_counter()
         status, size = 0, 0
         try:
-            fetched = await self._guarded(url, source, kind, extra, cut_at)
+            fetched = await self._guarded(url, source, kind, extra, chain, cut_at)
             status, size = fetched.status, fetched.size
             return fetched
         except (_Retry, Skip) as problem:
@@ -177,27 +258,31 @@ class Fetcher:
             self._observer.fetched(source.id, status, time.perf_counter() - started, size)
 
     async def _guarded(
-        self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], cut_at: int | None
+        self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], chain: _Chain, cut_at: int | None
     ) -> Fetched:
         """One request, with transport errors turned into a retry or a Skip."""
         try:
             async with asyncio.timeout(source.timeout):
-                return await self._request(url, source, kind, extra, cut_at)
+                return await self._request(url, source, kind, extra, chain, cut_at)
         except TimeoutError:
             raise _Retry("timeout", f"no complete answer within {source.timeout:g}s") from None
         except httpx.TimeoutException as exc:
             raise _Retry("timeout", type(exc).__name__) from None
         except httpx.TooManyRedirects:
             raise Skip("redirects", f"more than {MAX_REDIRECTS} redirects: {url}") from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            # Our own checks come first (check_url, the hooks); this is the net under them.
+            raise Skip("bad_url", f"{type(exc).__name__}: {exc}: {url!r}") from None
         except httpx.TransportError as exc:
-            if isinstance(exc.__cause__, PrivateAddress):
-                raise Skip("private_address", f"{exc} (set allow_private = true to allow): {url}") from None
+            if isinstance(refused := exc.__cause__, PrivateAddress):
+                hint = f' (to fetch it, add "{refused.address}" or its network to the outlet\'s allow_private)'
+                raise Skip("private_address", f"{exc}{hint if refused.address else ''}: {url}") from None
             raise _Retry("fetch_error", f"{type(exc).__name__}: {exc}") from None
         except httpx.HTTPError as exc:
             raise Skip("fetch_error", f"{type(exc).__name__}: {exc}: {url}") from None
 
     async def _request(
-        self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], cut_at: int | None
+        self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], chain: _Chain, cut_at: int | None
     ) -> Fetched:
         headers = {
             "User-Agent": source.user_agent,
@@ -206,8 +291,8 @@ class Fetcher:
             **extra,
         }
         timeout = httpx.Timeout(source.timeout, connect=source.connect_timeout, read=source.read_timeout)
-        client = self._client(source.allow_private)
-        async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+        client = self._client(source.allow_private, source.id)
+        async with client.stream("GET", url, headers=headers, timeout=timeout, extensions={_CHAIN: chain}) as response:
             status = response.status_code
             if status in RETRIED_STATUSES:
                 raise _Retry(f"http_{status}", f"HTTP {status}", parse_retry_after(response.headers.get("retry-after")))
@@ -236,12 +321,13 @@ class Fetcher:
 
     async def _fetch_robots(self, robots_url: str, source: Source) -> RobotsAnswer:
         """robots.txt through the same host gate, without retries; cut at 500 KB, never refused for size."""
-        host = (urlsplit(robots_url).hostname or "").lower()
+        host = check_url(robots_url)
+        chain = _Chain()
         try:
             async with self.gate.slot(host, source.delay, source.max_concurrency_per_host), self._slots:
-                fetched = await self._attempt(robots_url, source, "feed", {}, cut_at=MAX_ROBOTS_BYTES)
+                fetched = await self._attempt(robots_url, source, "feed", {}, chain, cut_at=MAX_ROBOTS_BYTES)
         except _Retry as problem:
-            self.gate.failed(host)
+            self._charge(chain, host)
             status = int(problem.reason[5:]) if problem.reason.startswith("http_") else 0
             return RobotsAnswer(status, retry_after=problem.retry_after)
         except Skip as skip:

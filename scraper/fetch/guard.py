@@ -8,13 +8,13 @@ import ipaddress
 import re
 import socket
 import zlib
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import charset_normalizer
 import httpcore
+import httpx
 
 from scraper.errors import Skip
 from scraper.records import Fetched
@@ -38,38 +38,214 @@ _CHARSET_ALIASES = {
 # declaration that decodes without error. Evidence wins, but only clear evidence.
 _OVERRULE_MARGIN = 0.1
 _DETECT_SAMPLE = 256_000
+# UTF-8 with stray bytes (`_nearly_utf8`): valid multi-byte characters per invalid byte, at least; or, on a
+# page that declares UTF-8 or nothing, invalid bytes per byte of the page, at most.
+_VALID_PER_STRAY = 3
+_STRAY_SHARE = 0.001
 
 
-def check_scheme(url: str) -> None:
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ALLOWED_SCHEMES:
-        raise Skip("bad_url", f"only http and https are fetched, not {scheme or 'a relative URL'}: {url}")
+# --- URLs -----------------------------------------------------------------------------------------------
+# A DNS label as it goes on the wire (IDNA already applied); "_" is not in the RFCs but real hosts use it.
+_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+# A last label like "1" or "0x7f" makes resolvers read the whole name as a (legacy) IPv4 address.
+_NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
+
+
+def host_problem(host: str) -> str | None:
+    """Why `host` (IDNA-encoded, as httpx sends it) is neither a host name nor an IP address, or None."""
+    if not host:
+        return "no host"
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+        return None
+    except ValueError:
+        pass
+    name = host.lower().removesuffix(".")
+    labels = name.split(".")
+    if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
+        return f"{host!r} is not a valid host name"
+    if _NUMERIC_LABEL.match(labels[-1]):
+        return f"{host!r} is neither a host name nor an IPv4 address like 192.0.2.1"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be fetched (httpx refuses it, its scheme is not http(s), its host or port is not
+    one we could connect to), or None. The one check for sources.toml, discovered links and redirect hops.
+    """
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        return f"httpx cannot parse it ({exc})"
+    if parsed.scheme not in ALLOWED_SCHEMES:
+        return f"only http and https are fetched, not {parsed.scheme or 'a relative URL'}"
+    if (problem := host_problem(parsed.raw_host.decode("ascii", errors="replace"))) is not None:
+        return problem
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        return f"port {parsed.port} is out of range"
+    return None
+
+
+def check_url(url: str) -> str:
+    """`url`'s host (lower case), or Skip("bad_url") if it cannot be fetched (`url_problem`)."""
+    if (problem := url_problem(url)) is not None:
+        raise Skip("bad_url", f"{problem}: {url!r}")
+    return httpx.URL(url).host
 
 
 # --- addresses ------------------------------------------------------------------------------------------
-def is_public_address(address: str) -> bool:
-    """False for private, loopback, link-local, multicast, reserved and unspecified addresses."""
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _v4(value: int) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+
+
+def carried_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address leads to, by the forms that reach an IPv4 host: IPv4-mapped,
+    IPv4-compatible (::/96, :: and ::1 included), IPv4-translated, NAT64 (64:ff9b::/96, and the local-use
+    64:ff9b:1::/48 at every RFC 6052 prefix length, since the prefix length is not in the address),
+    6to4 (2002::/16) and Teredo (2001::/32, the client's address). Empty for any other IPv6 address.
+    """
+    value = int(ip)
+    if ip.ipv4_mapped is not None:
+        return (ip.ipv4_mapped,)
+    if ip in _IPV4_COMPATIBLE or ip in _IPV4_TRANSLATED or ip in _NAT64:
+        return (_v4(value),)
+    if ip in _NAT64_LOCAL:
+        # RFC 6052 2.2: for /48 and /56 prefixes the IPv4 address straddles bits 64-71, which stay zero.
+        return (_v4((value >> 64 & 0xFFFF) << 16 | value >> 40 & 0xFFFF),  # /48
+                _v4((value >> 64 & 0xFF) << 24 | value >> 32 & 0xFFFFFF),  # /56
+                _v4(value >> 24),  # /64
+                _v4(value))  # /96
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    if ip.teredo is not None:
+        return (ip.teredo[1],)  # ipaddress has already undone the client address's XOR with 0xffffffff
+    return ()
+
+
+def _ip(address: str) -> IPAddress:
+    return ipaddress.ip_address(address.split("%")[0])
+
+
+def _is_public(ip: IPAddress) -> bool:
     return ip.is_global and not ip.is_multicast
+
+
+def is_public_address(address: str) -> bool:
+    """False for private, loopback, link-local, multicast, reserved and unspecified addresses, and for an
+    IPv6 address that carries such an IPv4 address (`carried_ipv4`): those are judged by the IPv4 alone."""
+    return PrivateAllowance().permits("", address)
+
+
+def parse_allowance(value: object) -> bool | tuple[str, ...]:
+    """sources.toml `allow_private`: true (any address), false, or a list of networks ("10.0.0.0/8", "fd00::/8",
+    "192.168.1.5") and host names ("mirror.intranet") → the form `Source.allow_private` keeps. ValueError if
+    it is none of these."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, list):
+        raise ValueError(f'expected true, false or a list of networks and host names like ["10.0.0.0/8", '
+                         f'"mirror.intranet"], got {value!r}')
+    return _allowed_items(value)
+
+
+def _allowed_items(items: Iterable[object]) -> tuple[str, ...]:
+    """Networks (as `ip_network` prints them, always with a "/") and host names (lower case, no final dot)."""
+    allowed: list[str] = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ValueError(f"expected a network like \"10.0.0.0/8\" or a host name, got {item!r}")
+        text = item.strip().lower()
+        try:
+            allowed.append(str(ipaddress.ip_network(text.removeprefix("[").removesuffix("]"))))
+            continue
+        except ValueError as exc:
+            if "/" in text or ":" in text or not any(c.isalpha() for c in text):
+                raise ValueError(f"not a network ({exc}): {item!r}") from None
+        if host_problem(text) is not None:
+            raise ValueError(f"neither a network like \"10.0.0.0/8\" nor a host name: {item!r}")
+        allowed.append(text.removesuffix("."))
+    return tuple(dict.fromkeys(allowed))
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateAllowance:
+    """What an outlet's `allow_private` lets past the guard besides public addresses: anything, or some
+    networks and host names. A host name lets through whatever it resolves to; an address is let through
+    when it is public or in an allowed network, and an IPv6 address that carries IPv4 addresses when each
+    of them is (or the IPv6 address itself is in an allowed network)."""
+
+    anything: bool = False
+    networks: tuple[IPNetwork, ...] = ()
+    hosts: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, value: bool | tuple[str, ...]) -> PrivateAllowance:
+        """From `Source.allow_private`; ValueError for an item that is neither a network nor a host name
+        (read again, not trusted: a Source may be made in code, not only from sources.toml)."""
+        if isinstance(value, bool):
+            return cls(anything=value)
+        networks: list[IPNetwork] = []
+        hosts: set[str] = set()
+        for item in _allowed_items(value):
+            if "/" in item:
+                networks.append(ipaddress.ip_network(item))
+            else:
+                hosts.add(item)
+        return cls(networks=tuple(networks), hosts=frozenset(hosts))
+
+    def permits(self, host: str, address: str) -> bool:
+        if self.anything or host.lower().removesuffix(".") in self.hosts:
+            return True
+        ip = _ip(address)
+        if self._allowed(ip):
+            return True
+        carried = carried_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else ()
+        return bool(carried) and all(self._allowed(v4) for v4 in carried)
+
+    def _allowed(self, ip: IPAddress) -> bool:
+        if any(ip in network for network in self.networks):
+            return True
+        return _is_public(ip) and not (isinstance(ip, ipaddress.IPv6Address) and carried_ipv4(ip))
 
 
 class PrivateAddress(httpcore.ConnectError):
     """Raised inside httpcore when a host resolves to an address we refuse to connect to."""
 
+    def __init__(self, message: str, address: str = "") -> None:
+        super().__init__(message)
+        self.address = address  # the refused address, for the hint in the skip
+
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves the host itself, refuses non-public addresses, and connects to the address it checked.
+    """Resolves the host itself, refuses addresses that are neither public nor allowed, and connects to the
+    address it checked.
 
     Connecting to the checked address (not the name) closes the DNS-rebinding gap between check and
     connect; TLS still verifies the original host name, which httpcore passes to start_tls separately.
-    Every connection goes through here, so every redirect hop is checked.
+    Every connection goes through here, so every redirect hop is checked. An IP address as the host is
+    checked as it is, never handed to the resolver.
     """
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None, resolver: Any = None) -> None:
+    def __init__(
+        self,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+        resolver: Resolver | None = None,
+        allowed: PrivateAllowance | None = None,
+    ) -> None:
         self._inner = inner or httpcore.AnyIOBackend()
         self._resolve = resolver or self._getaddrinfo
+        self._allowed = allowed or PrivateAllowance()
 
     @staticmethod
     async def _getaddrinfo(host: str, port: int) -> list[str]:
@@ -85,14 +261,18 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         try:
-            addresses = await self._resolve(host, port)
-        except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+            addresses = [str(_ip(host))]
+        except ValueError:
+            try:
+                addresses = await self._resolve(host, port)
+            except OSError as exc:
+                raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
             raise httpcore.ConnectError(f"cannot resolve {host}")
-        refused = [a for a in addresses if not is_public_address(a)]
+        refused = [a for a in addresses if not self._allowed.permits(host, a)]
         if refused:
-            raise PrivateAddress(f"{host} resolves to a non-public address ({refused[0]})")
+            what = "is" if addresses == [host] else f"resolves to {refused[0]},"
+            raise PrivateAddress(f"{host} {what} a non-public address", refused[0])
         return await self._inner.connect_tcp(addresses[0], port, timeout=timeout, local_address=local_address,
                                              socket_options=socket_options)
 
@@ -187,12 +367,32 @@ def _chaos(sample: bytes, codec: str) -> float:
     return float(match.chaos) if match is not None else 1.0
 
 
+def _nearly_utf8(body: bytes, *, lenient: bool) -> str | None:
+    """`body` as UTF-8 with U+FFFD for its invalid bytes, if they are strays in a UTF-8 page; else None.
+
+    Legacy encodings make valid UTF-8 multi-byte sequences only by accident (a few percent of their
+    non-ASCII bytes at most), so many more valid sequences than invalid bytes means UTF-8 with strays
+    (a pasted cp1252 quote, a character cut in two). A page that declares UTF-8, or declares nothing
+    (`lenient`), is also read as UTF-8 when its invalid bytes are a tiny share of it, as browsers read a
+    page declared UTF-8: an ASCII page with one stray byte is not worth a guess at a legacy charset.
+    """
+    text = body.decode("utf-8", errors="replace")
+    replacements = text.count("\ufffd")
+    invalid = replacements - body.count("\ufffd".encode())  # U+FFFD may be in the page itself
+    valid = len(text) - len(text.encode("ascii", errors="ignore")) - replacements
+    if valid >= _VALID_PER_STRAY * invalid or (lenient and invalid <= len(body) * _STRAY_SHARE):
+        return text
+    return None
+
+
 def decode_text(body: bytes, content_type: str) -> tuple[str, str]:
     """Bytes → text: BOM, then valid UTF-8, then the declarations, checked against detection; never raises.
 
     Valid UTF-8 is taken as UTF-8 whatever the header says: a legacy-encoded page is practically never
-    valid UTF-8 by accident. A declaration that decodes is kept unless detection finds a charset
-    that reads clearly less garbled (a lying header); detection alone decides when nothing else fits.
+    valid UTF-8 by accident; so is UTF-8 with a few stray bytes (`_nearly_utf8`), read with U+FFFD for
+    them rather than as mojibake in a single-byte charset. A declaration that decodes is kept unless
+    detection finds a charset that reads clearly less garbled (a lying header); detection alone decides
+    when nothing else fits.
     """
     if body.startswith(codecs.BOM_UTF8):
         return body[3:].decode("utf-8", errors="replace"), "utf-8"
@@ -200,7 +400,10 @@ def decode_text(body: bytes, content_type: str) -> tuple[str, str]:
         return body.decode("utf-16", errors="replace"), "utf-16"
     if (text := _strict(body, "utf-8")) is not None:
         return text, "utf-8"
-    declared = [c for c in declared_charsets(body, content_type) if c != "utf-8"]
+    declarations = declared_charsets(body, content_type)
+    if (text := _nearly_utf8(body, lenient=declarations[:1] in ([], ["utf-8"]))) is not None:
+        return text, "utf-8"
+    declared = [c for c in declarations if c != "utf-8"]
     sample = body[:_DETECT_SAMPLE]
     best = charset_normalizer.from_bytes(sample).best()
     detected = _codec(best.encoding) if best is not None else None

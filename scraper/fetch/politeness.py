@@ -67,10 +67,16 @@ class HostGate:
         now = self.clock()
         return {host: s.paused_until - now for host, s in self._hosts.items() if s.paused_until > now}
 
+    def check_open(self, host: str) -> None:
+        """Raise Skip("host_paused") while the circuit breaker holds `host` (a redirect target too)."""
+        if self._host(host).paused_until > self.clock():
+            raise Skip("host_paused", f"{host} is paused after repeated failures")
+
     def succeeded(self, host: str) -> None:
         self._host(host).failures = 0
 
     def failed(self, host: str) -> None:
+        """Count a failed attempt against `host`: the host that failed, a redirect's target included."""
         state = self._host(host)
         state.failures += 1
         if state.failures >= self.pause_after and state.paused_until <= self.clock():
@@ -79,9 +85,8 @@ class HostGate:
 
     @asynccontextmanager
     async def slot(self, host: str, delay: float, concurrency: int = 1) -> AsyncIterator[None]:
+        self.check_open(host)
         state = self._host(host)
-        if state.paused_until > self.clock():
-            raise Skip("host_paused", f"{host} is paused after repeated failures")
         if state.slots is None:
             state.slots = asyncio.Semaphore(concurrency)
         async with state.slots:
@@ -91,8 +96,7 @@ class HostGate:
                 state.next_start = start + max(delay, state.delay)
             if start > now:
                 await self.sleep(start - now)
-            if state.paused_until > self.clock():
-                raise Skip("host_paused", f"{host} is paused after repeated failures")
+            self.check_open(host)
             try:
                 yield
             finally:
