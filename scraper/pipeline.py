@@ -39,7 +39,7 @@ from scraper.prepare import Prepared, from_feed, prepare
 from scraper.records import Archive, Fetched, Link, Record, Source
 from scraper.sink import Sink
 from scraper.state import State
-from scraper.summary import Summary
+from scraper.summary import UNREACHABLE, Summary
 from scraper.urls import canonicalize
 from scraper.workers import FAULT_EXIT, hard_limit, make_executor, prepare_in_worker, worker_ready
 
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 # Failures that will not mend by the next poll wait a day before the URL is tried again.
 PERMANENT_RETRY = timedelta(days=1)
 _TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "http_502", "http_503", "http_504",
-              "robots_unavailable", "host_paused"}
+              "robots_unavailable", "host_paused", "unreachable"}
 # Failures that say more about our extractor (or a placeholder served that day) than about the page: they do
 # not close the listing page or sitemap that lists the article (see `_settled`).
 _EXTRACTION_FAILURES = {"empty", "extract_error", "extract_timeout", "worker_died"}
@@ -799,8 +799,10 @@ class Pipeline:
 
     def _skipped(self, summary: Summary, source: Source, url: str, skip: Skip, remember: bool = True) -> None:
         self._count_skip(summary, source, skip.reason)
-        log.warning("%s: skipped %s (%s)", source.id, url, skip,
-                    extra={"event": "skip", "outlet": source.id, "url": url, "reason": skip.reason})
+        # A host the network does not reach is named once by the fetcher, not once per URL.
+        level = logging.INFO if skip.reason in UNREACHABLE else logging.WARNING
+        log.log(level, "%s: skipped %s (%s)", source.id, url, skip,
+                extra={"event": "skip", "outlet": source.id, "url": url, "reason": skip.reason})
         if remember:
             key = canonicalize(url, source.strip_query)
             wait = timedelta(0) if skip.reason in _TRANSIENT else PERMANENT_RETRY

@@ -28,6 +28,7 @@ class LocalSite:
         self.hits: Counter[str] = Counter()
         self.host = host
         self.started: list[float] = []  # monotonic time each request arrived
+        self.paths: list[str] = []  # the path of each, in the same order
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -39,6 +40,7 @@ class LocalSite:
                 with site._lock:
                     site.hits[path] += 1
                     site.started.append(time.monotonic())
+                    site.paths.append(path)
                     site.in_flight += 1
                     site.max_in_flight = max(site.max_in_flight, site.in_flight)
                 try:
@@ -48,7 +50,7 @@ class LocalSite:
                         site.in_flight -= 1
 
             def _answer(self, path: str) -> None:
-                page = site.routes.get(path) or Page(b"not found", "text/plain", 404)
+                page = site.answer(path) or site.routes.get(path) or Page(b"not found", "text/plain", 404)
                 if page.delay:
                     time.sleep(page.delay)
                 self.send_response(page.status)
@@ -67,6 +69,10 @@ class LocalSite:
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True  # a slow handler must not hold up the test's exit
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def answer(self, path: str) -> Page | None:
+        """An answer decided per request (a subclass's: a flaky server); None for the route's page."""
+        return None
 
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.server.server_port}{path}"

@@ -40,6 +40,41 @@ RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
 BACKOFF_BASE = 1.0  # seconds before the first retry; doubled each time, plus jitter
 BACKOFF_CAP = 60.0
+# Attempts that failed without an answer: the network (DNS, connect, TLS) or a timeout.
+NETWORK_REASONS = frozenset({"fetch_error", "timeout"})
+
+
+def _explain(exc: BaseException) -> str:
+    """An exception and what caused it ("ConnectError: All connection attempts failed; ConnectionRefusedError:
+    [Errno 111] ..."): the outermost message rarely says why."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(parts) < 4:
+        seen.add(id(current))
+        part = f"{type(current).__name__}: {current}"
+        if not parts or part not in parts[-1]:
+            parts.append(part)
+        current = current.__cause__ or current.__context__
+    return "; ".join(parts)
+
+
+def network_cause(detail: str) -> str:
+    """A failed connection's cause in words an operator acts on: a name that does not resolve, a refusal, no
+    route, a TLS failure, a timeout."""
+    text = detail.lower()
+    for needles, cause in (
+        (("name or service not known", "nodename nor servname", "temporary failure in name resolution",
+          "no address associated", "name resolution", "getaddrinfo"), "the name does not resolve (DNS)"),
+        (("connection refused", "connectionrefused", "errno 111]"), "the connection is refused"),
+        (("network is unreachable", "no route to host", "host is unreachable"), "no route to it"),
+        (("ssl", "tls", "certificate"), "the TLS handshake failed"),
+        (("timeout", "timed out", "no complete answer"), "it does not answer in time"),
+        (("connection reset", "remoteprotocolerror", "server disconnected"), "it drops the connection"),
+    ):
+        if any(needle in text for needle in needles):
+            return cause
+    return "the connection fails"
 
 
 class _Retry(Exception):
@@ -48,6 +83,7 @@ class _Retry(Exception):
     def __init__(self, reason: str, detail: str, retry_after: float | None = None) -> None:
         super().__init__(detail)
         self.reason = reason
+        self.detail = detail
         self.retry_after = retry_after
 
 
@@ -113,6 +149,7 @@ class Fetcher:
         self._sleep = sleep
         self._jitter = jitter
         self._observer = observer or NullObserver()
+        self._reported: dict[str, str] = {}  # host -> the network cause logged for it (until it answers)
         # Made now, not at the first request: building the TLS context takes a while, and inside a
         # host slot that time would eat into the politeness delay. Every client shares it.
         self._ssl = httpx.create_ssl_context()
@@ -202,40 +239,68 @@ class Fetcher:
             crawl_delay = await self._robots.check(url, source)
             if crawl_delay:
                 self.gate.raise_delay(host, crawl_delay)
-        for attempt in range(source.retries + 1):
-            chain = _Chain()
-            try:
-                async with self.gate.slot(host, source.delay, source.max_concurrency_per_host), self._slots:
-                    fetched = await self._attempt(url, source, kind, headers or {}, chain)
-            except _Retry as problem:
-                failed = self._charge(chain, host)
-                if attempt == source.retries:
-                    raise Skip(problem.reason, f"{problem} (after {attempt + 1} tries): {url}") from None
-                wait = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * (1 + self._jitter())
-                if problem.retry_after is not None:
-                    honoured = min(problem.retry_after, source.max_retry_after)
-                    self.gate.hold(failed, honoured)  # every request to the host waits, not just this one
-                    wait = max(wait, honoured)
-                log.info("retrying %s in %.1fs (%s)", url, wait, problem)
-                await self._sleep(wait)
-            except Skip:
-                self._credit(chain)  # the servers that answered are up, whatever they said
-                raise
-            else:
-                self._credit(chain)
-                return fetched
-        raise AssertionError("unreachable")
+        retrying: str | None = None  # the host a retry waits for, between its failure and its next slot
+        try:
+            for attempt in range(source.retries + 1):
+                chain = _Chain()
+                try:
+                    async with self.gate.slot(host, source.delay, source.max_concurrency_per_host,
+                                              retry=retrying is not None), self._slots:
+                        if retrying is not None:
+                            self.gate.end_retry(retrying)
+                            retrying = None
+                        fetched = await self._attempt(url, source, kind, headers or {}, chain)
+                except _Retry as problem:
+                    failed = chain.failed(host)
+                    self._credit(_Chain(answered=[h for h in chain.answered if h != failed]))
+                    if attempt == source.retries:
+                        # The breaker judges the request, after its retries: a passing 503 pauses nothing.
+                        network = problem.reason in NETWORK_REASONS
+                        self.gate.failed(failed, network=network, cause=problem.detail)
+                        if network:
+                            self._unreachable(failed, problem.detail)
+                        raise Skip(problem.reason, f"{problem} (after {attempt + 1} tries): {url}") from None
+                    wait = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * (1 + self._jitter())
+                    if problem.retry_after is not None:
+                        honoured = min(problem.retry_after, source.max_retry_after)
+                        self.gate.hold(failed, honoured)  # every request to the host waits, not just this one
+                        wait = max(wait, honoured)
+                    log.info("retrying %s in %.1fs (%s)", url, wait, problem)
+                    self.gate.begin_retry(host)  # new work on the host waits for this retry
+                    retrying = host
+                    await self._sleep(wait)
+                except Skip:
+                    self._credit(chain)  # the servers that answered are up, whatever they said
+                    raise
+                else:
+                    self._credit(chain)
+                    return fetched
+            raise AssertionError("unreachable")
+        finally:
+            if retrying is not None:  # cancelled, or skipped (a paused host) before its slot
+                self.gate.end_retry(retrying)
 
-    def _charge(self, chain: _Chain, origin: str) -> str:
-        """Count a failed attempt against the host that failed; the hosts that redirected to it answered."""
+    def _charge(self, chain: _Chain, origin: str, *, network: bool = False, cause: str = "") -> str:
+        """Count a failed request against the host that failed; the hosts that redirected to it answered."""
         failed = chain.failed(origin)
         self._credit(_Chain(answered=[h for h in chain.answered if h != failed]))
-        self.gate.failed(failed)
+        self.gate.failed(failed, network=network, cause=cause)
+        if network:
+            self._unreachable(failed, cause)
         return failed
 
     def _credit(self, chain: _Chain) -> None:
         for host in dict.fromkeys(chain.answered):
             self.gate.succeeded(host)
+            self._reported.pop(host, None)
+
+    def _unreachable(self, host: str, cause: str) -> None:
+        """Say, once per host and cause until it answers again, that the network does not reach it."""
+        kind = network_cause(cause)
+        if self._reported.get(host) != kind:
+            self._reported[host] = kind
+            log.warning("cannot reach %s: %s (%s); its URLs wait, and it is tried again soon", host, kind, cause,
+                        extra={"event": "unreachable", "url": host, "reason": kind})
 
     # --- one attempt ------------------------------------------------------------------------------------
     async def _attempt(
@@ -277,7 +342,7 @@ class Fetcher:
             if isinstance(refused := exc.__cause__, PrivateAddress):
                 hint = f' (to fetch it, add "{refused.address}" or its network to the outlet\'s allow_private)'
                 raise Skip("private_address", f"{exc}{hint if refused.address else ''}: {url}") from None
-            raise _Retry("fetch_error", f"{type(exc).__name__}: {exc}") from None
+            raise _Retry("fetch_error", _explain(exc)) from None
         except httpx.HTTPError as exc:
             raise Skip("fetch_error", f"{type(exc).__name__}: {exc}: {url}") from None
 
@@ -327,9 +392,11 @@ class Fetcher:
             async with self.gate.slot(host, source.delay, source.max_concurrency_per_host), self._slots:
                 fetched = await self._attempt(robots_url, source, "feed", {}, chain, cut_at=MAX_ROBOTS_BYTES)
         except _Retry as problem:
-            self._charge(chain, host)
+            network = problem.reason in NETWORK_REASONS
+            self._charge(chain, host, network=network, cause=problem.detail)
             status = int(problem.reason[5:]) if problem.reason.startswith("http_") else 0
-            return RobotsAnswer(status, retry_after=problem.retry_after)
+            return RobotsAnswer(status, retry_after=problem.retry_after,
+                                cause=network_cause(problem.detail) if network else "")
         except Skip as skip:
             if skip.reason.startswith("http_"):
                 return RobotsAnswer(int(skip.reason[5:]))

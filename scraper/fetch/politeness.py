@@ -1,8 +1,12 @@
 """Per-host politeness: concurrency and spacing per host, Retry-After, and a circuit breaker.
 
 Each host gets its own slots (`max_concurrency_per_host`) and start times at least `delay` apart (with one
-slot, also `delay` after the previous answer); hosts never wait on each other. The clock and the sleep are
-injectable so tests need not wait for real.
+slot, also `delay` after the previous answer); hosts never wait on each other. A retry goes ahead of new work
+for its host: while one waits for its back-off, first attempts on that host wait too. The breaker judges
+requests, not attempts: it counts a request that failed after its retries. A host unreachable for network
+reasons (DNS, connect, TLS, timeouts) is paused briefly and then for longer (30 s, doubling, up to `pause_for`),
+one that answers badly for `pause_for`; any answer frees it. The clock and the sleep are injectable so tests
+need not wait for real.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from scraper.errors import Skip
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+NETWORK_PAUSE = 30.0  # the first pause of a host that does not answer at all; doubled each time, to pause_for
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -28,8 +33,14 @@ class _Host:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_start: float = float("-inf")  # no request may start before this
     delay: float = 0.0  # the largest delay any outlet (or robots.txt) asked for
-    failures: int = 0  # consecutive failed attempts
+    failures: int = 0  # consecutive failed requests
     paused_until: float = float("-inf")
+    network_pauses: int = 0  # pauses in a row for network failures: the next one lasts longer
+    retrying: int = 0  # requests waiting to be tried again: new work waits for them
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.idle.set()
 
 
 class HostGate:
@@ -73,23 +84,57 @@ class HostGate:
             raise Skip("host_paused", f"{host} is paused after repeated failures")
 
     def succeeded(self, host: str) -> None:
-        self._host(host).failures = 0
+        """The host answered: it is up, whatever else happened."""
+        state = self._host(host)
+        if state.paused_until > self.clock() or state.network_pauses:
+            log.info("%s answers again", host, extra={"event": "host_back"})
+        state.failures = state.network_pauses = 0
+        state.paused_until = float("-inf")
 
-    def failed(self, host: str) -> None:
-        """Count a failed attempt against `host`: the host that failed, a redirect's target included."""
+    def failed(self, host: str, *, network: bool = False, cause: str = "") -> None:
+        """Count a request that failed after its retries against `host`: the host that failed, a redirect's
+        target included. `network`: nothing answered (DNS, connect, TLS, timeout)."""
         state = self._host(host)
         state.failures += 1
         if state.failures >= self.pause_after and state.paused_until <= self.clock():
-            state.paused_until = self.clock() + self.pause_for
-            log.warning("pausing %s for %gs after %d consecutive failures", host, self.pause_for, state.failures)
+            pause = self.pause_for
+            if network:
+                pause = min(self.pause_for, NETWORK_PAUSE * 2**state.network_pauses)
+                state.network_pauses += 1
+            state.paused_until = self.clock() + pause
+            log.warning("pausing %s for %gs after %d failed requests in a row%s", host, pause, state.failures,
+                        f" ({cause})" if cause else "", extra={"event": "host_paused"})
+
+    def begin_retry(self, host: str) -> None:
+        """A request to `host` will be tried again: new work on the host waits until it has its slot."""
+        state = self._host(host)
+        state.retrying += 1
+        state.idle.clear()
+
+    def end_retry(self, host: str) -> None:
+        state = self._host(host)
+        state.retrying = max(0, state.retrying - 1)
+        if not state.retrying:
+            state.idle.set()
 
     @asynccontextmanager
-    async def slot(self, host: str, delay: float, concurrency: int = 1) -> AsyncIterator[None]:
+    async def slot(self, host: str, delay: float, concurrency: int = 1, *, retry: bool = False
+                   ) -> AsyncIterator[None]:
+        """The right to send one request to `host`. New work waits while a retry on the host is pending (in its
+        back-off, or queued): `retry` marks a retry, which does not."""
         self.check_open(host)
         state = self._host(host)
         if state.slots is None:
             state.slots = asyncio.Semaphore(concurrency)
-        async with state.slots:
+        slots = state.slots
+        while True:
+            if not retry:
+                await state.idle.wait()
+            await slots.acquire()
+            if retry or state.idle.is_set():
+                break
+            slots.release()  # a retry came up while this new request queued: it goes first
+        try:
             async with state.lock:
                 now = self.clock()
                 start = max(now, state.next_start)
@@ -104,3 +149,5 @@ class HostGate:
                     # One request at a time: the delay also runs from the end of this one, so a slow
                     # answer never lets the next request arrive sooner than `delay` after it.
                     state.next_start = max(state.next_start, self.clock() + max(delay, state.delay))
+        finally:
+            slots.release()

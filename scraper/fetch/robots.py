@@ -17,7 +17,10 @@ from scraper.records import Source
 log = logging.getLogger(__name__)
 
 ROBOTS_TTL = 24 * 3600.0  # as Google does: a day
-ROBOTS_RETRY = 600.0  # after a 429/5xx/timeout, everything on the host waits this long for a new try
+ROBOTS_RETRY = 600.0  # after a 429 or 5xx, everything on the host waits this long for a new try
+# When robots.txt cannot be reached at all (DNS, connect, TLS, timeout) the network, not the site, is the
+# likely cause: the host is tried again after this, doubled each time it fails again, up to ROBOTS_RETRY.
+UNREACHABLE_RETRY = 30.0
 MAX_ROBOTS_BYTES = 500_000
 
 
@@ -28,6 +31,7 @@ class RobotsAnswer:
     status: int
     text: str = ""
     retry_after: float | None = None
+    cause: str = ""  # with status 0: why nothing answered ("the name does not resolve (DNS)")
 
 
 @dataclass
@@ -35,6 +39,8 @@ class _Entry:
     rules: Protego | None  # None: everything allowed (no usable robots.txt)
     disallow_all: bool
     expires: float
+    unreachable: str = ""  # why the host could not be reached, when that is why everything waits
+    failures: int = 0  # times in a row robots.txt could not be reached
 
 
 FetchRobots = Callable[[str, Source], Awaitable[RobotsAnswer]]
@@ -65,11 +71,17 @@ class RobotsCache:
                 entry = _Entry(Protego.parse(answer.text[:MAX_ROBOTS_BYTES]), False, now + ROBOTS_TTL)
             elif 400 <= answer.status < 500 and answer.status != 429:
                 entry = _Entry(None, False, now + ROBOTS_TTL)  # no robots.txt: everything is allowed
+            elif answer.status == 0:
+                # Nothing answered: offline, or a blocked route. Not the site's refusal: tried again soon. (The
+                # fetcher has named the cause in the log, once per host.)
+                failures = entry.failures + 1 if entry is not None and entry.unreachable else 1
+                wait = min(UNREACHABLE_RETRY * 2 ** (failures - 1), ROBOTS_RETRY)
+                entry = _Entry(None, True, now + wait, answer.cause or "no answer", failures)
             else:
-                # 429, 5xx or no answer: the site may be in trouble; fetch nothing there for now.
+                # 429 or 5xx: the site is in trouble; fetch nothing there for now.
                 wait = min(answer.retry_after or ROBOTS_RETRY, source.max_retry_after)
-                log.warning("%s/robots.txt unavailable (%s); not fetching from it for %gs", origin,
-                            answer.status or "no answer", wait)
+                log.warning("%s/robots.txt unavailable (HTTP %s); not fetching from it for %gs", origin,
+                            answer.status, wait, extra={"event": "robots_unavailable", "url": origin})
                 entry = _Entry(None, True, now + wait)
             self._entries[origin] = entry
             return entry
@@ -80,6 +92,8 @@ class RobotsCache:
         origin = f"{parts.scheme}://{parts.netloc}".lower()
         entry = await self._entry(origin, source)
         if entry.disallow_all:
+            if entry.unreachable:
+                raise Skip("unreachable", f"cannot reach {origin} ({entry.unreachable}); retrying soon: {url}")
             raise Skip("robots_unavailable", f"{origin}/robots.txt could not be read; retrying later: {url}")
         if entry.rules is None:
             return 0.0
