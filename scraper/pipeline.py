@@ -41,7 +41,7 @@ from scraper.sink import Sink
 from scraper.state import State
 from scraper.summary import UNREACHABLE, Summary
 from scraper.urls import canonicalize
-from scraper.workers import FAULT_EXIT, hard_limit, make_executor, prepare_in_worker, worker_ready
+from scraper.workers import FAULT_EXIT, hard_limit, make_executor, prepare_in_worker, stop_executor, worker_ready
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,10 @@ class Pipeline:
         return problems + self.rules.problems()
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop the extraction workers. A page one of them is still reading (a stop came mid-run) is dropped
+        with it: its link is pending, and the next run reads it; waiting could take the whole page time limit,
+        past any container's stop timeout."""
+        stop_executor(self._executor)
 
     async def _analyse(self, fetched: Fetched | None, source: Source, link: Link | None) -> Prepared:
         """The article's record and story print, from its page, or (`fetched` None) from its feed item alone."""

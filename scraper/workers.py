@@ -206,6 +206,26 @@ def make_executor(workers: int, alias_files: Sequence[str], fault: str = "", pag
     return pool
 
 
+def stop_executor(executor: Executor, grace: float = 2.0) -> None:
+    """Shut a pool down now: queued pages are cancelled, idle workers exit, and a worker still on a page after
+    `grace` seconds is terminated (a thread cannot be, and is waited for). `ProcessPoolExecutor` has no public
+    way to end a busy worker before Python 3.14's `terminate_workers`; its `_processes` map is read for that."""
+    if not isinstance(executor, ProcessPoolExecutor):
+        executor.shutdown(wait=True, cancel_futures=True)
+        return
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+            process.join(1.0)
+        if process.is_alive():
+            process.kill()
+
+
 def worker_ready() -> None:
     """Nothing: submitted once per worker so that the pool starts them at once, and run to check that a new
     pool's workers start at all."""

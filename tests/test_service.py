@@ -63,6 +63,8 @@ def test_health_metrics_and_a_clean_stop(tmp_path: Path) -> None:
                                     "application/rss+xml")
         write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
                                                    "interval": "1h", "feeds": [site.url("/feed")]}])
+        with (tmp_path / "sources.toml").open("a") as config:
+            config.write('[output]\nsegment_seconds = "1s"\n')
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
         daemon = subprocess.Popen([sys.executable, "-m", "scraper", "run", "--listen", f"127.0.0.1:{port}"],
@@ -82,7 +84,9 @@ def test_health_metrics_and_a_clean_stop(tmp_path: Path) -> None:
             assert _metric(metrics, "scraper_fetch_seconds_count", outlet="wire") >= 4
             assert _metric(metrics, "scraper_fetched_bytes_total", outlet="wire") > 1000
             assert _metric(metrics, "scraper_last_successful_poll_timestamp_seconds", outlet="wire") > 1.7e9
-            assert _metric(metrics, "scraper_segments_written_total") == 1
+            # The segment closes by age ([output] segment_seconds, 1 s here), not at the end of the poll.
+            assert _wait(lambda: _metric(_get(f"http://127.0.0.1:{port}/metrics")[1],
+                                         "scraper_segments_written_total") == 1, 30)
             assert "scraper_hosts_paused 0.0" in metrics
             assert _get(f"http://127.0.0.1:{port}/nothing")[0] == 404
 
@@ -222,6 +226,8 @@ def test_healthz_reports_extraction_workers_that_cannot_start(tmp_path: Path) ->
                                     "application/rss+xml")
         write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
                                                    "interval": "1h", "feeds": [site.url("/feed")]}])
+        with (tmp_path / "sources.toml").open("a") as config:
+            config.write('[output]\nsegment_seconds = "1s"\n')
         port = _free_port()
         with running_daemon(tmp_path, f"127.0.0.1:{port}", SCRAPER_FAULT="worker_start") as (daemon, result):
             assert _wait(lambda: _get_or_none(f"http://127.0.0.1:{port}/healthz") == 503, 60)
