@@ -25,7 +25,7 @@ NOW = datetime(2024, 7, 23, 12, 0, tzinfo=UTC)
 NOW2026 = datetime(2026, 11, 1, tzinfo=UTC)
 
 # IMITATION pages (written by us from descriptions; the real captures are in fixtures/real/, test_real_pages.py).
-# Yonhap's North Korea section as OUTLETS.md describes it (div.list-type038 ul li div.news-con a strong);
+# Yonhap's North Korea section as docs/outlets.md describes it (div.list-type038 ul li div.news-con a strong);
 # the image link, lead and time span are the usual furniture of such a list.
 YONHAP_PAGE = """<!DOCTYPE html><html lang="ko"><head><title>북한 전체기사 | 연합뉴스</title></head><body>
 <div class="list-type038"><ul class="list">

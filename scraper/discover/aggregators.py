@@ -4,9 +4,9 @@ A Google News RSS item links to `https://news.google.com/rss/articles/<id>?oc=5`
 Until mid-2024 the id was URL-safe base64 of a small protobuf message whose length-delimited field held the
 article URL (`08 13 22 <length> https://…`), so the URL can be read from the link alone, without a request.
 Since then ids carry an opaque token instead (the decoded field starts `AU_yqL…`) and the page behind the
-link is a JavaScript interstitial that does not redirect (OUTLETS.md, "Google News RSS"; the issues cited
-there): such an item is kept as a feed-only record (title, publisher, date) and nothing is fetched from
-news.google.com. Resolving the new ids needs Google's internal `batchexecute` call, which we do not make.
+link is a JavaScript interstitial that does not redirect (docs/outlets.md, "Google News links are opaque"; the
+threads cited there): such an item is kept as a feed-only record (title, publisher, date) and nothing is fetched
+from news.google.com. Resolving the new ids needs Google's internal `batchexecute` call, which we do not make.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""BelTA (eng.belta.by, www.belta.by). OUTLETS.md [S3]: times are Minsk local ("02 October 2026, 11:54")."""
+"""BelTA (eng.belta.by, www.belta.by). docs/outlets.md [S3]: times are Minsk local ("02 October 2026, 11:54")."""
 
 from scraper.extract.sites.rules import SiteRules
 from scraper.records import Selectors

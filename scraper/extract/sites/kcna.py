@@ -1,4 +1,4 @@
-"""Korean Central News Agency (www.kcna.kp), both URL schemes. OUTLETS.md [S1] [S6] [S7].
+"""Korean Central News Agency (www.kcna.kp), both URL schemes. docs/outlets.md [S1] [S6] [S7].
 
 The new scheme prints no date: the dateline ("Pyongyang, September 10 (KCNA) --") gives it, with the
 year inferred (generic code). The body ends with "-0-", removed as an end mark.

@@ -1,4 +1,4 @@
-"""TASS (tass.com English, tass.ru Russian). OUTLETS.md [S5]: the date comes from JSON-LD (generic)."""
+"""TASS (tass.com English, tass.ru Russian). docs/outlets.md [S5]: the date comes from JSON-LD (generic)."""
 
 from scraper.extract.sites.rules import SiteRules
 from scraper.records import Selectors

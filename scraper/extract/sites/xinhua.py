@@ -1,4 +1,4 @@
-"""Xinhua (english.news.cn, www.news.cn, www.xinhuanet.com). OUTLETS.md [S4]: Beijing time."""
+"""Xinhua (english.news.cn, www.news.cn, www.xinhuanet.com). docs/outlets.md [S4]: Beijing time."""
 
 from scraper.extract.sites.rules import SiteRules
 from scraper.records import Selectors

@@ -1,4 +1,4 @@
-"""Yonhap News Agency, Korean (www.yna.co.kr) and English (en.yna.co.kr). OUTLETS.md [S16] 2026-01, [S17], [S18].
+"""Yonhap News Agency, Korean (www.yna.co.kr) and English (en.yna.co.kr). docs/outlets.md [S16] 2026-01, [S17], [S18].
 
 English: checked on real pages of two layouts (tests/fixtures/real/yonhap-en/): en.yna.co.kr as captured in
 2023 (`header.title-article01 h1.tit`, `.info-con .txt` "09:31 August 20, 2019", `article.story-news > p`), and
