@@ -1,4 +1,4 @@
-"""Rodong Sinmun (www.rodong.rep.kp), three layouts, newest first (docs/outlets.md [S2] and third parties' descriptions).
+"""Rodong Sinmun (www.rodong.rep.kp), three layouts, newest first (docs/outlets.md [S2], third parties' notes).
 
 - 2025–26: `#article-date` ("2025年 10月 10日 星期五", "Feb. 19, 2026 Thursday [Photo]"), the headline in
   `#ContDIV p.TitleP`, paragraphs `p.TextP`, the writer's signature `p.WriterP`, prev/next buttons ("3 / 543")
