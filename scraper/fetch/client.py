@@ -55,7 +55,10 @@ def _explain(exc: BaseException) -> str:
         part = f"{type(current).__name__}: {current}"
         if not parts or part not in parts[-1]:
             parts.append(part)
-        current = current.__cause__ or current.__context__
+        context = current.__context__
+        # An implicit context is followed only when it is a system error (the socket's): not a ValueError some
+        # parser raised and caught on the way.
+        current = current.__cause__ or (context if isinstance(context, OSError) else None)
     return "; ".join(parts)
 
 
