@@ -32,6 +32,7 @@ from scraper.evidence import load_captures, verdict
 from scraper.extract.dates import parse_date
 from scraper.fetch import Fetcher
 from scraper.fetch.guard import check_textual, decode_text
+from scraper.fetch.wayback import Wayback
 from scraper.logs import setup_logging
 from scraper.metrics import Metrics
 from scraper.observe import Observers
@@ -92,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--warc", nargs="+", action="extend", default=[], metavar="PATH",
                           help="read WARC or WARC.gz files (or every one in a directory) instead of the web "
                                "(no network access at all)")
+    backfill.add_argument("--from-archive", action="store_true",
+                          help="read the outlets' articles captured in the range from the web archive ([archive]; "
+                               "its CDX index under each outlet's archive_prefixes) instead of the outlets")
     backfill.add_argument("--only-configured", action="store_true",
                           help="with --warc: only pages of hosts of configured outlets")
     backfill.add_argument("--host", action="append", default=[], metavar="HOST",
@@ -215,7 +219,11 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     # Each worker process builds its own Analyser and the parent never analyses: it only checks the alias files,
     # so that a mistake in one still stops start-up.
     load_aliases(settings.alias_files)
-    pipeline = Pipeline(fetcher, state, sink, None, observer=observer,
+    wayback = Wayback(lambda url, source, kind, robots: fetcher.get(url, source, kind, check_robots=robots),
+                      settings.archive_url, delay=settings.archive_delay,
+                      max_age=timedelta(seconds=settings.archive_max_age),
+                      allow_private=settings.archive_allow_private)
+    pipeline = Pipeline(fetcher, state, sink, None, observer=observer, wayback=wayback,
                         dedup=dedup, workers=workers, alias_files=settings.alias_files,
                         fault=os.environ.get("SCRAPER_FAULT", ""),
                         page_timeout=args.page_timeout, drift_after=settings.drift_after)
@@ -261,10 +269,14 @@ async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipe
         return await _backfill_warc(args, settings, pipeline)
     sources = _select(settings, args.source)
     async with _interruptible(pipeline, settings) as stop:
-        results = await asyncio.gather(
-            *(pipeline.poll(s, since=args.since, until=args.until, stop=stop, backfill=True, stop_grace=STOP_GRACE)
-              for s in sources)
-        )
+        if args.from_archive:
+            results = await asyncio.gather(*(pipeline.backfill_archive(s, Summary(), args.since, args.until, stop)
+                                             for s in sources))
+        else:
+            results = await asyncio.gather(
+                *(pipeline.poll(s, since=args.since, until=args.until, stop=stop, backfill=True,
+                                stop_grace=STOP_GRACE) for s in sources)
+            )
     total = Summary()
     for source, result in zip(sources, results, strict=True):
         total.merge(result)

@@ -178,6 +178,21 @@ def _article_url(value: object) -> re.Pattern[str]:
 
 
 _SELECTOR_KEYS = ("body", "title", "date", "authors")
+FALLBACKS = ("none", "wayback")
+
+
+def _fallback(value: object) -> str | None:
+    """How to reach an outlet that does not answer: "wayback" (the Internet Archive's captures) or "none"."""
+    if value not in FALLBACKS:
+        raise ValueError(f'expected one of {", ".join(repr(f) for f in FALLBACKS)}, got {value!r}')
+    return None if value == "none" else str(value)
+
+
+def _archive_prefix(value: object) -> str:
+    """Where an outlet's articles sit, for the archive's prefix search: "www.kcna.kp/en/article/detail/"."""
+    if not isinstance(value, str) or not value.strip() or any(ch.isspace() for ch in value.strip()):
+        raise ValueError(f'expected a URL prefix like "www.kcna.kp/en/article/", got {value!r}')
+    return value.strip()
 
 
 def _css_selector(value: object) -> str:
@@ -236,6 +251,8 @@ _OUTLET_ONLY: dict[str, tuple[Callable[[object], Any], str]] = {
     "from_feed": (_bool, "from_feed"),
     "selectors": (_selectors, "selectors"),
     "article_url": (_article_url, "article_url"),
+    "fallback": (_fallback, "fallback"),
+    "archive_prefixes": (_string_list(_archive_prefix), "archive_prefixes"),
 }
 _REQUIRED = ("id", "name", "homepage")
 _GLOBAL: dict[str, Callable[[object], Any]] = {
@@ -250,7 +267,14 @@ _OUTPUT: dict[str, tuple[Callable[[object], Any], str]] = {
     "segment_seconds": (_duration(MAX_HOLD), "segment_seconds"),
 }
 _DEDUP: dict[str, tuple[Callable[[object], Any], str]] = {"window": (_duration(MAX_DURATION), "dedup_window")}
-_TOP_LEVEL = {"defaults", "outlet", "output", "analyse", "dedup"}
+# [archive]: the web archive an outlet with `fallback = "wayback"` is read through.
+_ARCHIVE: dict[str, tuple[Callable[[object], Any], str]] = {
+    "url": (check_url, "archive_url"),
+    "delay": (_duration(MAX_DELAY), "archive_delay"),
+    "max_age": (_duration(MAX_DURATION), "archive_max_age"),
+    "allow_private": (parse_allowance, "archive_allow_private"),
+}
+_TOP_LEVEL = {"defaults", "outlet", "output", "analyse", "dedup", "archive"}
 
 
 def _parse_table(
@@ -278,7 +302,7 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
     for key in data:
         if key not in _TOP_LEVEL:
             raise ConfigError("unknown top-level table (expected [defaults], [output], [analyse], [dedup], "
-                              "[[outlet]])",
+                              "[archive], [[outlet]])",
                               path=path, key=key)
     output_table = data.get("output", {})
     if not isinstance(output_table, dict):
@@ -288,6 +312,10 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
     if not isinstance(dedup_table, dict):
         raise ConfigError("expected a table", path=path, key="dedup")
     output.update(_parse_table(dedup_table, _DEDUP, path=path))
+    archive_table = data.get("archive", {})
+    if not isinstance(archive_table, dict):
+        raise ConfigError("expected a table", path=path, key="archive")
+    output.update(_parse_table(archive_table, _ARCHIVE, path=path))
     alias_files = _alias_files(data.get("analyse", {}), path)
     defaults_table = data.get("defaults", {})
     if not isinstance(defaults_table, dict):

@@ -28,12 +28,14 @@ from scraper.analyse import Analyser
 from scraper.dedup import DedupOptions, DuplicateIndex
 from scraper.discover import parse_feed, parse_sitemap
 from scraper.discover.feeds import keep_articles
-from scraper.discover.listings import Listing, listing_pages, parse_listing, stop_reason
+from scraper.discover.listings import Listing, listing_pages, page_urls, parse_listing, stop_reason
 from scraper.discover.warc import ArchivedPage, WarcSkip, read_warc
 from scraper.drift import DEFAULT_LIMIT, RuleWatch
 from scraper.errors import OutputError, ScraperError, Skip, StateError, WorkerError
 from scraper.fetch import Fetcher
+from scraper.fetch.client import Kind
 from scraper.fetch.conditional import UNCONDITIONAL_EVERY, after_fetch, not_modified, request_headers
+from scraper.fetch.wayback import SERVICE, Capture, Wayback, capture_url, newest_captures
 from scraper.observe import NullObserver, Observer
 from scraper.prepare import Prepared, from_feed, prepare
 from scraper.records import Archive, Fetched, Link, Record, Source
@@ -48,7 +50,7 @@ log = logging.getLogger(__name__)
 # Failures that will not mend by the next poll wait a day before the URL is tried again.
 PERMANENT_RETRY = timedelta(days=1)
 _TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "http_502", "http_503", "http_504",
-              "robots_unavailable", "host_paused", "unreachable"}
+              "robots_unavailable", "host_paused", "unreachable", "not_archived"}
 # Failures that say more about our extractor (or a placeholder served that day) than about the page: they do
 # not close the listing page or sitemap that lists the article (see `_settled`).
 _EXTRACTION_FAILURES = {"empty", "extract_error", "extract_timeout", "worker_died"}
@@ -238,6 +240,7 @@ class Pipeline:
         pages_per_worker: int = PAGES_PER_WORKER,
         drift_after: int = DEFAULT_LIMIT,
         unconditional_every: int = UNCONDITIONAL_EVERY,
+        wayback: Wayback | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.state = state
@@ -250,6 +253,7 @@ class Pipeline:
         self._index = DuplicateIndex(state, dedup)
         self.rules = RuleWatch(state, self.observer, drift_after)
         self._unconditional_every = unconditional_every  # every this many requests of a feed is unconditional
+        self.wayback = wayback  # the web archive outlets with `fallback = "wayback"` are read through
         # Extraction is CPU-bound: one thread (trafilatura's caches are not thread-safe) when `workers` is 0,
         # else that many processes.
         self._alias_files = alias_files
@@ -694,7 +698,7 @@ class Pipeline:
         since: datetime | None = None, until: datetime | None = None,
         *, fetched: Fetched | None = None, archive: Archive | None = None,
         turns: InOrder | None = None, position: int = 0,
-        on_turn: Callable[[str | None], None] | None = None,
+        on_turn: Callable[[str | None], None] | None = None, via_archive: bool = False,
     ) -> None:
         """Fetch (unless `fetched` is given), extract, analyse and deduplicate one link; hand it to the sink.
 
@@ -703,12 +707,12 @@ class Pipeline:
         called in the link's turn with the reason it was skipped for before deduplication (None if it was not).
         """
         try:
-            prepared = await self._prepare(source, link, summary, fetched)
+            prepared = await self._prepare(source, link, summary, fetched, via_archive)
             if turns is not None:
                 await turns.wait(position)
             if not isinstance(prepared, str):
-                page, ready = prepared
-                self._finish(source, link, summary, since, until, page, ready, archive)
+                page, ready, captured = prepared
+                self._finish(source, link, summary, since, until, page, ready, captured or archive)
             if on_turn is not None:
                 # Still this link's turn: whatever it records follows every earlier link.
                 on_turn(prepared if isinstance(prepared, str) else None)
@@ -723,16 +727,20 @@ class Pipeline:
                 turns.done(position)
 
     async def _prepare(
-        self, source: Source, link: Link, summary: Summary, fetched: Fetched | None
-    ) -> tuple[Fetched | None, Prepared] | str:
-        """The page (None for a feed-only item), its record and its fingerprint; or, when it was skipped (and
-        counted), the reason."""
+        self, source: Source, link: Link, summary: Summary, fetched: Fetched | None, via_archive: bool = False,
+    ) -> tuple[Fetched | None, Prepared, Archive | None] | str:
+        """The page (None for a feed-only item), its record and its fingerprint, and where it was read when that
+        was a web archive; or, when it was skipped (and counted), the reason."""
         try:
+            captured: Archive | None = None
             if fetched is None and not link.feed_only:
-                fetched = await self.fetcher.get(link.url, source)
+                if via_archive:
+                    fetched, captured = await self._from_archive(link.url, source)
+                else:
+                    fetched = await self.fetcher.get(link.url, source)
             prepared = await self._analyse(fetched, source, link)
             self.rules.note(source.id, prepared.rules)
-            return fetched, prepared
+            return fetched, prepared, captured
         except Skip as skip:
             self._skipped(summary, source, link.url, skip)
             return skip.reason
@@ -812,6 +820,91 @@ class Pipeline:
             self.state.note_failure(key, source.id, skip.reason, datetime.now(UTC) + wait)
             if skip.reason not in _TRANSIENT:
                 self.state.drop_pending([key])  # given up on, with its reason; a transient failure waits on
+
+    # --- a web archive ---------------------------------------------------------------------------------
+    async def _from_archive(self, url: str, source: Source, capture: Capture | None = None,
+                            kind: Kind = "page") -> tuple[Fetched, Archive]:
+        """A page as the web archive last captured it (or as `capture`), and where it came from. Skip
+        `not_archived` when there is no recent capture (the link waits), `robots` when the outlet's own
+        robots.txt, as captured, forbids it."""
+        assert self.wayback is not None
+        now = datetime.now(UTC)
+        if capture is None:
+            capture = await self.wayback.latest(url, source, now)
+            if capture is None:
+                raise Skip("not_archived", f"no capture of it in the last {self.wayback.max_age.days} days: {url}")
+        if not await self.wayback.allowed(capture.url, source, now):
+            raise Skip("robots", f"the outlet's robots.txt (as captured) disallows {capture.url}")
+        fetched = await self.wayback.fetch(capture, source, kind)
+        return fetched, Archive(service=SERVICE, timestamp=capture.timestamp,
+                                url=capture_url(self.wayback.archive, capture))
+
+    async def _discover_from_archive(self, source: Source, summary: Summary, since: datetime | None,
+                                     until: datetime | None) -> int:
+        """The outlet's feeds and listings' first pages as last captured: their links become pending. How many
+        of them could be read."""
+        read = 0
+        seen = _Seen()
+        pages = [(url, "feed") for url in source.feeds]
+        pages += [(next(iter(page_urls(listing, since, until, datetime.now(UTC).date(),
+                                       timezone=source.timezone))), f"listing[{number}]")
+                  for number, listing in enumerate(source.listings)]
+        for url, kind in pages:
+            try:
+                fetched, _ = await self._from_archive(url, source, kind="feed" if kind == "feed" else "page")
+            except Skip as skip:
+                log.info("%s: %s from the archive: %s", source.id, url, skip)
+                continue
+            read += 1
+            if kind == "feed":
+                try:
+                    links, _ = keep_articles(parse_feed(fetched.text, url, source.id), source.article_url)
+                except Skip:
+                    continue
+            else:
+                listing = source.listings[int(kind[8:-1])]
+                links = list(parse_listing(fetched.text, url, listing, source.id, source.timezone,
+                                           article_url=source.article_url, name=kind).links)
+            self._remember(source, links, since, until, seen)
+        return read
+
+    async def backfill_archive(self, source: Source, summary: Summary, since: datetime | None = None,
+                               until: datetime | None = None, stop: asyncio.Event | None = None) -> Summary:
+        """Every article of an outlet the web archive captured in a range: the captures under its
+        `archive_prefixes` (one per article, the newest), those matching its `article_url`, each read once (an
+        article already written is not read again: a run cut short resumes where it stopped)."""
+        assert self.wayback is not None
+        prefixes = source.archive_prefixes or (urlsplit(source.homepage).netloc + "/",)
+        captures: list[Capture] = []
+        for prefix in prefixes:
+            try:
+                captures += await self.wayback.captures(prefix, source, since, until)
+            except Skip as skip:
+                self._index_failed(summary, source, prefix, skip)
+                continue
+            summary.indexes_read += 1
+        captures = newest_captures(captures)
+        wanted = [capture for capture in captures
+                  if (source.article_url is None or source.article_url.search(capture.url))
+                  and self.state.known_url(canonicalize(capture.url, source.strip_query)) is None]
+        log.info("%s: %d captures in the archive, %d articles to read", source.id, len(captures), len(wanted),
+                 extra={"event": "archive_backfill", "outlet": source.id})
+        self.observer.discovered(source.id, len(wanted))
+        turns = InOrder()
+        for position, capture in enumerate(wanted):
+            if stop is not None and stop.is_set():
+                break
+            link = Link(url=capture.url, source_id=source.id, found_in=f"{SERVICE}:{prefixes[0]}")
+            try:
+                fetched, archive = await self._from_archive(capture.url, source, capture)
+            except Skip as skip:
+                self._skipped(summary, source, capture.url, skip, remember=False)
+                turns.done(position)
+                continue
+            await self.process(source, link, summary, since, until, fetched=fetched, archive=archive, turns=turns,
+                               position=position)
+            self.observer.processed(source.id)
+        return summary
 
     # --- an archive file ------------------------------------------------------------------------------
     async def backfill_warc(
@@ -989,6 +1082,14 @@ class Pipeline:
         await discovery
         if stop is not None and stop.is_set():
             return summary
+        via_archive = False
+        result, why = summary.result()
+        if result in ("unreachable", "refused") and source.fallback == "wayback" and self.wayback is not None:
+            # The outlet does not answer us: read it as the web archive last captured it.
+            read = await self._discover_from_archive(source, summary, since, until)
+            via_archive = True
+            log.info("%s: %s (%s); read through the archive: %d of its feeds and listings", source.id, result, why,
+                     read, extra={"event": "archive_fallback", "outlet": source.id})
         links = self._waiting(source, summary, since, until, started, limit)
         self.observer.discovered(source.id, len(links))
         queue: asyncio.Queue[tuple[int, Link]] = asyncio.Queue()
@@ -1002,7 +1103,8 @@ class Pipeline:
                 position, link = queue.get_nowait()
                 try:
                     await self.process(source, link, summary, since, until, turns=turns, position=position,
-                                       fetched=from_feed(link) if source.from_feed else None)
+                                       fetched=from_feed(link) if source.from_feed else None,
+                                       via_archive=via_archive)
                 except (OutputError, WorkerError, StateError) as exc:
                     failure.append(exc)  # the other workers stop too: nothing can be written now
                 finally:

@@ -66,6 +66,9 @@ class Source:
     # What the outlet's article URLs look like (searched in the absolute URL): how listings and feeds tell
     # articles from other links, and what a listing falls back to when its selectors match nothing.
     article_url: re.Pattern[str] | None = None
+    # When the outlet does not answer (unreachable, refused), read it through this web archive ("wayback"), or not.
+    fallback: str | None = None
+    archive_prefixes: tuple[str, ...] = ()  # where its articles sit, for a backfill from the archive's index
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,10 @@ class Settings:
     segment_records: int = 1000  # an output segment closes after this many records...
     segment_seconds: float = 30.0  # ...or this many seconds after its first record
     drift_after: int = 3  # consecutive pages on which an outlet's rule matched nothing before it is a problem
+    archive_url: str = "https://web.archive.org"  # the Wayback Machine an outlet's `fallback` reads through
+    archive_delay: float = 2.0  # seconds between two requests to it
+    archive_max_age: float = 30 * 86400.0  # a capture older than this is not taken for a live poll
+    archive_allow_private: bool | tuple[str, ...] = False  # (a local mirror of the archive; tests)
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:
@@ -302,13 +309,25 @@ class Story:
 
 @dataclass(frozen=True, slots=True)
 class Archive:
-    """Where an archived capture came from: a WARC file and the record's offset in it."""
+    """Where an archived capture came from: a WARC file and the record's offset in it, or a web archive's
+    capture (`service` "wayback", its 14-digit UTC `timestamp` and the capture's `url`)."""
 
-    file: str
-    offset: int
+    file: str = ""
+    offset: int = 0
+    service: str = ""
+    timestamp: str = ""
+    url: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        if self.service:
+            return {"service": self.service, "timestamp": self.timestamp, "url": self.url}
         return {"file": self.file, "offset": self.offset}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Archive:
+        if data.get("service"):
+            return cls(service=str(data["service"]), timestamp=str(data["timestamp"]), url=str(data["url"]))
+        return cls(str(data["file"]), int(data["offset"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,8 +417,7 @@ class Record:
             dateline=Dateline.from_dict(data["dateline"]) if data.get("dateline") else None,
             credit=data.get("credit"),
             updated_at=datetime.fromisoformat(data["updated_at"]) if data.get("updated_at") else None,
-            archive=Archive(str(data["archive"]["file"]), int(data["archive"]["offset"]))
-            if data.get("archive") else None,
+            archive=Archive.from_dict(data["archive"]) if data.get("archive") else None,
             editor_notes=tuple(data.get("editor_notes") or ()),
             publisher=Publisher.from_dict(data["publisher"]) if data.get("publisher") else None,
             aggregator_url=data.get("aggregator_url"),

@@ -36,7 +36,8 @@ class LocalSite:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                path = urlsplit(self.path).path  # routes ignore the query, as most sites do
+                parts = urlsplit(self.path)
+                path = parts.path  # routes ignore the query, as most sites do
                 with site._lock:
                     site.hits[path] += 1
                     site.started.append(time.monotonic())
@@ -44,13 +45,13 @@ class LocalSite:
                     site.in_flight += 1
                     site.max_in_flight = max(site.max_in_flight, site.in_flight)
                 try:
-                    self._answer(path)
+                    self._answer(path, parts.query)
                 finally:
                     with site._lock:
                         site.in_flight -= 1
 
-            def _answer(self, path: str) -> None:
-                page = site.answer(path) or site.routes.get(path) or Page(b"not found", "text/plain", 404)
+            def _answer(self, path: str, query: str) -> None:
+                page = site.answer(path, query) or site.routes.get(path) or Page(b"not found", "text/plain", 404)
                 if page.delay:
                     time.sleep(page.delay)
                 self.send_response(page.status)
@@ -70,8 +71,8 @@ class LocalSite:
         self.server.daemon_threads = True  # a slow handler must not hold up the test's exit
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def answer(self, path: str) -> Page | None:
-        """An answer decided per request (a subclass's: a flaky server); None for the route's page."""
+    def answer(self, path: str, query: str = "") -> Page | None:
+        """An answer decided per request (a subclass's: a flaky server, a search API); None for the route's page."""
         return None
 
     def url(self, path: str) -> str:

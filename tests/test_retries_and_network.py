@@ -34,7 +34,7 @@ class FlakySite(LocalSite):
         for number in range(count):
             self.routes[f"/a/{number}"] = Page(article_page(number))
 
-    def answer(self, path: str) -> Page | None:
+    def answer(self, path: str, query: str = "") -> Page | None:
         with self.lock:
             self.asked[path] = self.asked.get(path, 0) + 1
             tries = self.asked[path]

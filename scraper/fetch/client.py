@@ -231,14 +231,16 @@ class Fetcher:
 
     # --- the public call --------------------------------------------------------------------------------
     async def get(
-        self, url: str, source: Source, kind: Kind = "page", headers: Mapping[str, str] | None = None
+        self, url: str, source: Source, kind: Kind = "page", headers: Mapping[str, str] | None = None,
+        *, check_robots: bool = True,
     ) -> Fetched:
         """GET one URL for an outlet, politely; raise Skip with a countable reason on any failure.
 
-        A 304 (after conditional `headers`) comes back as a Fetched with status 304 and no text.
+        A 304 (after conditional `headers`) comes back as a Fetched with status 304 and no text. `check_robots`
+        False is for an API meant for programs (a web archive's), whose site rules are applied otherwise.
         """
         host = check_url(url)
-        if self._robots is not None:
+        if self._robots is not None and check_robots:
             crawl_delay = await self._robots.check(url, source)
             if crawl_delay:
                 self.gate.raise_delay(host, crawl_delay)
