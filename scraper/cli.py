@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import sys
+import zlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -356,23 +357,30 @@ def _warc_files(given: Sequence[str], summary: Summary) -> list[str]:
 
 
 def _read_input(item: str, source: Source) -> Fetched | None:
-    """A local file or stdin as a Fetched page; None for a URL (fetched by the caller)."""
+    """A local file or stdin as a Fetched page; None for a URL (fetched by the caller).
+
+    Capped as a fetched body is, at the outlet's max_bytes after decompression: at most one byte more is read
+    (a .gz file is inflated only that far), so a file too large, or a small gzip bomb, is refused (too_large)
+    without being read whole into memory.
+    """
     if item != "-" and urlsplit(item).scheme in ("http", "https"):
         return None
+    cap = source.max_bytes
     if item == "-":
-        body, url = sys.stdin.buffer.read(), "stdin:"
+        body, url = sys.stdin.buffer.read(cap + 1), "stdin:"
     else:
         path = Path(item)
         try:
-            body = path.read_bytes()
+            with gzip.open(path) if path.suffix == ".gz" else path.open("rb") as handle:
+                body = handle.read(cap + 1)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise Skip("unreadable", f"{item}: not gzip: {exc}") from None
         except OSError as exc:
             raise Skip("unreadable", f"{item}: {exc.strerror}") from None
-        if path.suffix == ".gz":
-            try:
-                body = gzip.decompress(body)
-            except (OSError, EOFError) as exc:
-                raise Skip("unreadable", f"{item}: not gzip: {exc}") from None
         url = path.resolve().as_uri()
+    if len(body) > cap:
+        raise Skip("too_large", f"{item}: more than {cap} bytes{' once decompressed' if item.endswith('.gz') else ''}"
+                                f" (the outlet's max_bytes)")
     check_textual(body, url)
     text, encoding = decode_text(body, "")
     return Fetched(url=url, final_url=url, status=200, content_type="text/html", text=text,
@@ -463,7 +471,7 @@ def _stats(args: argparse.Namespace) -> int:
         if source.id not in known:
             rows.append({"outlet": source.id, "last_poll": None, "last_success": None, "last_result": None,
                          "last_error": None, "paused_hosts": [], "articles_today": 0, "articles_7d": 0,
-                         "articles_total": 0, "duplicates_7d": 0, "failing_urls": 0})
+                         "articles_total": 0, "duplicates_7d": 0, "failing_urls": 0, "revisions": 0, "deleted": 0})
     rows.sort(key=lambda row: str(row["outlet"]))
     drifting: dict[str, list[RuleCheck]] = {}
     for check in drifted(checks, limit):
@@ -476,12 +484,12 @@ def _stats(args: argparse.Namespace) -> int:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
         return EXIT_OK
-    header = ["outlet", "last poll", "last success", "result", "today", "7 days", "in all", "dups 7d", "failing",
-              "paused", "drifting rules"]
+    header = ["outlet", "last poll", "last success", "result", "today", "7 days", "in all", "dups 7d", "revised",
+              "deleted", "failing", "paused", "drifting rules"]
     table = [header] + [
         [str(r["outlet"]), _short_time(r["last_poll"]), _short_time(r["last_success"]), str(r["last_result"] or "-"),
          str(r["articles_today"]), str(r["articles_7d"]), str(r["articles_total"]), str(r["duplicates_7d"]),
-         str(r["failing_urls"]),
+         str(r["revisions"]), str(r["deleted"]), str(r["failing_urls"]),
          ",".join(map(str, r["paused_hosts"])) if r["paused_hosts"] else "-",  # type: ignore[call-overload]
          ",".join(f"{c.rule}({c.misses_in_row})" for c in drifting.get(str(r["outlet"]), [])) or "-"]
         for r in rows

@@ -188,6 +188,13 @@ def _fallback(value: object) -> str | None:
     return None if value == "none" else str(value)
 
 
+def _revisit_every(value: object) -> float | None:
+    """How often an article written is read again for edits and deletions: a duration, or "off"."""
+    if value == "off":
+        return None
+    return _duration(MAX_INTERVAL)(value)
+
+
 def _archive_prefix(value: object) -> str:
     """Where an outlet's articles sit, for the archive's prefix search: "www.kcna.kp/en/article/detail/"."""
     if not isinstance(value, str) or not value.strip() or any(ch.isspace() for ch in value.strip()):
@@ -240,6 +247,8 @@ _INHERITED: dict[str, tuple[Callable[[object], Any], str]] = {
     "max_retry_after": (_duration(MAX_HOLD), "max_retry_after"),
     "max_crawl_delay": (_duration(MAX_DELAY), "max_crawl_delay"),
     "allow_private": (parse_allowance, "allow_private"),
+    "revisit_every": (_revisit_every, "revisit_every"),
+    "revisit_for": (_duration(MAX_DURATION), "revisit_for"),
 }
 _OUTLET_ONLY: dict[str, tuple[Callable[[object], Any], str]] = {
     "id": (_outlet_id, "id"),

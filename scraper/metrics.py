@@ -29,6 +29,8 @@ class Metrics(NullObserver):
                                 registry=r)
         self.duplicates = Counter("scraper_duplicates", "Records written as copies of an earlier report",
                                   ["outlet"], registry=r)
+        self.changes = Counter("scraper_article_changes", "Articles read again and written again: revision records "
+                               "and tombstones (kind deleted)", ["outlet", "kind"], registry=r)
         self.skips = Counter("scraper_skips", "Items skipped on purpose, by reason", ["outlet", "reason"],
                              registry=r)
         self.last_success = Gauge("scraper_last_successful_poll_timestamp_seconds",
@@ -56,6 +58,9 @@ class Metrics(NullObserver):
 
     def skipped(self, outlet: str, reason: str) -> None:
         self.skips.labels(outlet, reason).inc()
+
+    def revisited(self, outlet: str, kind: str) -> None:
+        self.changes.labels(outlet, kind).inc()
 
     def polled(self, outlet: str, result: str, at: float) -> None:
         self.polls.labels(outlet, result).inc()

@@ -23,6 +23,9 @@ class Observer(Protocol):
 
     def skipped(self, outlet: str, reason: str) -> None: ...
 
+    def revisited(self, outlet: str, kind: str) -> None:
+        """An article read again was written again: `kind` is revision or deleted (a tombstone)."""
+
     def polled(self, outlet: str, result: str, at: float) -> None:
         """A poll ended with `result` (ok, unreachable, refused, error; `at` is a Unix time)."""
 
@@ -58,6 +61,9 @@ class NullObserver:
         pass
 
     def skipped(self, outlet: str, reason: str) -> None:
+        pass
+
+    def revisited(self, outlet: str, kind: str) -> None:
         pass
 
     def polled(self, outlet: str, result: str, at: float) -> None:
@@ -107,6 +113,10 @@ class Observers(NullObserver):
     def skipped(self, outlet: str, reason: str) -> None:
         for o in self.observers:
             o.skipped(outlet, reason)
+
+    def revisited(self, outlet: str, kind: str) -> None:
+        for o in self.observers:
+            o.revisited(outlet, kind)
 
     def polled(self, outlet: str, result: str, at: float) -> None:
         for o in self.observers:

@@ -39,9 +39,10 @@ from scraper.fetch.wayback import SERVICE, Capture, Wayback, capture_url, newest
 from scraper.observe import NullObserver, Observer
 from scraper.prepare import Prepared, from_feed, prepare
 from scraper.records import Archive, Fetched, Link, Record, Source
+from scraper.revisit import UNREACHABLE_READS, Earlier, gone_to_front_page, revised, tombstone
 from scraper.sink import Sink
-from scraper.state import State
-from scraper.summary import UNREACHABLE, Summary
+from scraper.state import Due, State
+from scraper.summary import REFUSED, UNREACHABLE, Summary
 from scraper.urls import canonicalize
 from scraper.workers import FAULT_EXIT, hard_limit, make_executor, prepare_in_worker, stop_executor, worker_ready
 
@@ -79,6 +80,11 @@ MAX_POOL_STARTS = 3
 PAGES_PER_WORKER = 10_000
 # Seconds a page may take in a worker process: the longest eval page takes well under one.
 PAGE_TIMEOUT = 120.0
+# Articles read again (for edits and deletions) at the end of one poll at most: a backlog (a backfill's
+# thousands, all due on one day) is spread over the polls of the day.
+REVISITS_PER_POLL = 20
+# HTTP answers that say an article is gone for good, and the tombstone's `how`.
+_GONE = {"http_404": "http_404", "http_410": "http_410"}
 # A {date} listing page this many days old no longer changes: a backfill that has every article it
 # lists marks it done and does not read it again for the same range.
 SETTLED_DAYS = 2
@@ -267,6 +273,7 @@ class Pipeline:
         # are, nothing new is written: they are read back from disk and recorded first.
         self._unrecorded = ""
         self._strip_query: Mapping[str, tuple[str, ...]] = {}
+        self._bodies_pruned: dict[str, datetime] = {}  # outlet -> when its kept texts were last pruned
 
     @property
     def worker_problem(self) -> str:
@@ -428,6 +435,10 @@ class Pipeline:
                 except (ValueError, KeyError, TypeError) as exc:
                     log.error("%s line %d is not a record (%s); run `scraper verify-output`", name, number, exc)
                     continue
+                if record.revision is not None or record.deleted is not None:
+                    if not self.state.has_change(record):
+                        self.state.stage_change(record)
+                    continue
                 if self.state.has_record(record.id):
                     continue
                 self._index.assign(record)  # files its print; the line on disk keeps the story it has
@@ -539,6 +550,9 @@ class Pipeline:
         if walked:
             walked[:] = [replace(item, links=tuple(with_date(link, canonicalize(link.url, source.strip_query))
                                                    for link in item.links)) for item in walked]
+        if source.revisit_every is not None and not backfill:
+            # What the outlet lists now: an article no index lists any more, and gone from its URL, is deleted.
+            self.state.note_listed([known for key, _ in keyed if (known := self.state.known_url(key))], now)
         fresh: dict[str, Link] = {}
         skipped: set[str] = set()
         for key, link in keyed:
@@ -789,11 +803,107 @@ class Pipeline:
         except OutputError:
             self.abort()
             raise
-        self.state.stage(record, urls)
+        self.state.stage(record, urls, keep_body=self._read_again_later(source, record))
         summary.written += 1
         self.observer.written(source.id, duplicate_of is not None)
         event = "duplicate" if duplicate_of else "update" if record.story and record.story.role == "update" \
             else "article"
+        log.info("%s: %s %s", source.id, event, record.canonical_url,
+                 extra={"event": event, "outlet": source.id, "url": record.canonical_url})
+        if self.sink.due():
+            self.flush()
+
+    # --- articles read again -------------------------------------------------------------------------
+    async def _revisit(self, source: Source, summary: Summary, started: datetime,
+                       stop: asyncio.Event | None = None) -> None:
+        """Read again the outlet's recent articles that are due (scraper/revisit.py): a changed text writes a
+        revision record, a page that is gone a tombstone, a trivial change or none only notes the visit."""
+        assert source.revisit_every is not None
+        now = datetime.now(UTC)
+        if now - self._bodies_pruned.get(source.id, _EPOCH) > timedelta(days=1):
+            # The texts kept to compare with, of articles no longer read again.
+            self.state.prune_bodies(source.id, now - timedelta(seconds=source.revisit_for))
+            self._bodies_pruned[source.id] = now
+        # (Never an article this poll wrote: the store keeps times to the second.)
+        read_before = min(now - timedelta(seconds=source.revisit_every), started - timedelta(seconds=1))
+        due = self.state.due_for_revisit(source.id, now - timedelta(seconds=source.revisit_for), read_before,
+                                         min(REVISITS_PER_POLL, source.max_articles))
+        # Every index of the outlet answered in this poll: one that lists an article no longer is evidence.
+        indexes_whole = summary.indexes_read > 0 and not summary.index_failures
+        for item in due:
+            if stop is not None and stop.is_set():
+                return
+            unlisted = indexes_whole and item.last_listed is not None and item.last_listed < started
+            await self._read_again(source, summary, item, unlisted)
+
+    async def _read_again(self, source: Source, summary: Summary, item: Due, unlisted: bool) -> None:
+        earlier = Earlier(item.record_id, item.canonical_url, item.content_hash, item.revisions, item.published_at,
+                          self.state.body(item.record_id))
+        now = datetime.now(UTC)
+        try:
+            fetched = await self.fetcher.get(item.canonical_url, source)
+            if gone_to_front_page(fetched.final_url, item.canonical_url, source.homepage):
+                self._write_change(source, summary, tombstone(earlier, source, item.canonical_url,
+                                                              "redirect_home", now))
+                return
+            prepared = await self._analyse(fetched, source, None)
+        except Skip as skip:
+            if skip.reason in _GONE:
+                self._write_change(source, summary, tombstone(earlier, source, item.canonical_url,
+                                                              _GONE[skip.reason], now))
+            elif (skip.reason in _TRANSIENT or skip.reason in UNREACHABLE or skip.reason in REFUSED
+                  or skip.reason in _EXTRACTION_FAILURES - {"empty"}):
+                # Says nothing of the article (the network, our rules, our extractor): read it again next time.
+                self.state.read_again(item.record_id, now, found=None)
+            elif unlisted and item.read_failures + 1 >= UNREACHABLE_READS:
+                self._write_change(source, summary, tombstone(earlier, source, item.canonical_url,
+                                                              "unlisted_unreachable", now))
+            else:
+                self.state.read_again(item.record_id, now, found=False)
+            log.info("%s: reading %s again: %s", source.id, item.canonical_url, skip,
+                     extra={"event": "revisit", "outlet": source.id, "url": item.canonical_url,
+                            "reason": skip.reason})
+            return
+        except WorkerError:
+            raise
+        except Exception:
+            # A bug or a pathological page costs this revisit, never the daemon.
+            log.exception("%s: extracting %s again failed", source.id, item.canonical_url)
+            self.state.read_again(item.record_id, now, found=None)
+            return
+        record = prepared.record
+        change = revised(earlier, record, now)
+        if change is not None:
+            self._write_change(source, summary, replace(change, fetched_at=now))
+        elif record.content_hash != earlier.content_hash or earlier.body is None:
+            self.state.rebase(item.record_id, record.content_hash, record.body, now)
+        else:
+            self.state.read_again(item.record_id, now)
+
+    @staticmethod
+    def _read_again_later(source: Source, record: Record) -> bool:
+        """Whether a record's article will be read again (its text is kept to compare with, until then)."""
+        if source.revisit_every is None or record.feed_only:
+            return False
+        when = record.published_at or record.fetched_at
+        return datetime.now(UTC) - when < timedelta(seconds=source.revisit_for)
+
+    def _write_change(self, source: Source, summary: Summary, record: Record) -> None:
+        """Write a revision or tombstone record (staged with its segment, like any record)."""
+        if self._unrecorded:
+            self._record_published()
+        try:
+            self.sink.add(record)
+        except OutputError:
+            self.abort()
+            raise
+        self.state.stage_change(record)
+        event = "revision" if record.revision is not None else "deleted"
+        if record.revision is not None:
+            summary.revised += 1
+        else:
+            summary.deleted += 1
+        self.observer.revisited(source.id, event)
         log.info("%s: %s %s", source.id, event, record.canonical_url,
                  extra={"event": event, "outlet": source.id, "url": record.canonical_url})
         if self.sink.due():
@@ -1130,6 +1240,9 @@ class Pipeline:
         if failure:
             raise failure[0]
         self._mark_walked(source, walked, since, until)
+        if (not backfill and since is None and until is None and not via_archive and result == "ok"
+                and source.revisit_every is not None):
+            await self._revisit(source, summary, started, stop)
         self.rules.save()
         log.info(summary.line(source.id), extra={"event": "poll", "outlet": source.id})
         return summary

@@ -69,6 +69,10 @@ class Source:
     # When the outlet does not answer (unreachable, refused), read it through this web archive ("wayback"), or not.
     fallback: str | None = None
     archive_prefixes: tuple[str, ...] = ()  # where its articles sit, for a backfill from the archive's index
+    # Articles published in the last `revisit_for` seconds are read again every `revisit_every` (None: never), for
+    # edits (a revision record) and deletions (a tombstone).
+    revisit_every: float | None = 86400.0
+    revisit_for: float = 30 * 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +205,8 @@ class Residue:
 
 @dataclass(frozen=True, slots=True)
 class TranslationSignal:
-    """One artefact of (machine) translation: `kind` is name_variants, calque, ui_residue or mixed_script."""
+    """One artefact of (machine) translation: `kind` is name_variants, calque, ui_residue, mixed_script or
+    statistics (the model's reading of the wording, or why it did not read it)."""
 
     kind: str
     evidence: tuple[str, ...]  # what was found, as printed in the text (a name group is "A / B / C")
@@ -295,16 +300,25 @@ class Story:
     """The story a report belongs to (the cluster of one item's reports), as known when it was written."""
 
     id: str  # the record id of the story's first report
-    role: str  # "first", "copy" (its text is in the story already) or "update" (it adds substantially more)
+    # "first"; "copy" (its text is in the story already); "update" (it adds substantially more); "translation"
+    # (the story in another language, linked by its numbers, dates, names and shape, never a duplicate)
+    role: str
     similarity: float  # 0..1: share of the shorter text found in the first report's (1 for the first)
     origin: str | None = None  # the wire the story credits ("Yonhap", "KCNA"), once any report says so
+    # Stories this report showed to be this one (it matched reports of each): their ids, whose records already
+    # written keep them. Written only when there are any.
+    merged: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "role": self.role, "similarity": round(self.similarity, 4), "origin": self.origin}
+        out = {"id": self.id, "role": self.role, "similarity": round(self.similarity, 4), "origin": self.origin}
+        if self.merged:
+            out["merged"] = list(self.merged)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Story:
-        return cls(data["id"], data["role"], float(data["similarity"]), data.get("origin"))
+        return cls(data["id"], data["role"], float(data["similarity"]), data.get("origin"),
+                   tuple(data.get("merged", ())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +342,45 @@ class Archive:
         if data.get("service"):
             return cls(service=str(data["service"]), timestamp=str(data["timestamp"]), url=str(data["url"]))
         return cls(str(data["file"]), int(data["offset"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A later version of an article already written: its number (1 for the first change), the content hash
+    it replaces, when the change was seen, and how many words it added and removed."""
+
+    number: int
+    previous_content_hash: str
+    changed_at: datetime
+    words_added: int
+    words_removed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "previous_content_hash": self.previous_content_hash,
+                "changed_at": iso_utc(self.changed_at), "words_added": self.words_added,
+                "words_removed": self.words_removed}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Revision:
+        return cls(int(data["number"]), str(data["previous_content_hash"]),
+                   datetime.fromisoformat(data["changed_at"]), int(data["words_added"]), int(data["words_removed"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """An article already written that its outlet no longer serves: when that was seen, and how (`http_404`,
+    `http_410`, `redirect_home`, `unlisted_unreachable`: gone from the outlet's indexes and no article under its
+    URL on two revisits in a row)."""
+
+    deleted_at: datetime
+    how: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"deleted_at": iso_utc(self.deleted_at), "how": self.how}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Deletion:
+        return cls(datetime.fromisoformat(data["deleted_at"]), str(data["how"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +413,8 @@ class Record:
     publisher: Publisher | None = None  # who published it, when an aggregator's feed says so
     aggregator_url: str | None = None  # the aggregator's link the article was found through
     feed_only: bool = False  # made of a feed item alone: `body` is empty, the page was never read
+    revision: Revision | None = None  # a later version of an article written before (same `id`)
+    deleted: Deletion | None = None  # a tombstone: the article written before (same `id`) is gone
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -389,6 +444,8 @@ class Record:
             "publisher": self.publisher.to_dict() if self.publisher else None,
             "aggregator_url": self.aggregator_url,
             "feed_only": self.feed_only,
+            "revision": self.revision.to_dict() if self.revision else None,
+            "deleted": self.deleted.to_dict() if self.deleted else None,
         }
 
     @classmethod
@@ -422,6 +479,8 @@ class Record:
             publisher=Publisher.from_dict(data["publisher"]) if data.get("publisher") else None,
             aggregator_url=data.get("aggregator_url"),
             feed_only=bool(data.get("feed_only", False)),
+            revision=Revision.from_dict(data["revision"]) if data.get("revision") else None,
+            deleted=Deletion.from_dict(data["deleted"]) if data.get("deleted") else None,
         )
 
 

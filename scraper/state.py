@@ -12,11 +12,12 @@ import fcntl
 import json
 import os
 import sqlite3
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from scraper.errors import StateError
 from scraper.fetch.conditional import Validators
@@ -30,7 +31,18 @@ CREATE TABLE IF NOT EXISTS reports (
     content_hash  TEXT NOT NULL,
     duplicate_of  TEXT,
     published_at  TEXT,
-    fetched_at    TEXT NOT NULL
+    fetched_at    TEXT NOT NULL,
+    last_read     TEXT,                       -- the last time its page was read again (revisits)
+    revisions     INTEGER NOT NULL DEFAULT 0, -- revision records written of it
+    deleted_at    TEXT,                       -- when a tombstone was written of it
+    feed_only     INTEGER NOT NULL DEFAULT 0, -- made of a feed item: no page to read again
+    last_listed   TEXT,                       -- the last time a feed, sitemap or listing of its outlet listed it
+    read_failures INTEGER NOT NULL DEFAULT 0  -- revisits in a row that found no article under its URL
+);
+CREATE TABLE IF NOT EXISTS bodies (  -- the text last written of recent reports, to tell a revision from a trifle
+    record_id TEXT PRIMARY KEY,
+    at        TEXT NOT NULL,  -- when it was written (pruning goes by it)
+    body      BLOB NOT NULL   -- zlib-compressed UTF-8
 );
 CREATE TABLE IF NOT EXISTS urls (
     url       TEXT PRIMARY KEY,
@@ -97,7 +109,8 @@ CREATE TABLE IF NOT EXISTS failures (
 CREATE TABLE IF NOT EXISTS dedup_stories (
     story    INTEGER PRIMARY KEY,  -- the print of the story's first report
     first_id TEXT NOT NULL,        -- that report's record id
-    origin   TEXT                  -- the wire the story credits ("Yonhap"), once known
+    origin   TEXT,                 -- the wire the story credits ("Yonhap"), once known
+    merged_into INTEGER            -- the story this one was found to be (a report matched both); NULL: its own
 );
 CREATE TABLE IF NOT EXISTS dedup_prints (
     fp        INTEGER PRIMARY KEY,
@@ -110,7 +123,12 @@ CREATE TABLE IF NOT EXISTS dedup_prints (
     lead      BLOB NOT NULL,
     starts    BLOB NOT NULL,
     title_key INTEGER,
-    xtitle_key INTEGER  -- the title's key across outlets (feed-only records join stories by it)
+    xtitle_key INTEGER, -- the title's key across outlets (feed-only records join stories by it)
+    sample    BLOB,     -- a consistent sample of the shingles (scraper/dedup/fingerprint.py)
+    lang      TEXT,     -- the report's language, and its anchors and shape: how translations find it
+    anchors   BLOB,     -- (scraper/dedup/anchors.py)
+    shape     BLOB,
+    passage   INTEGER   -- 1: it joined its story by a passage only (a brief inside its own text)
 );
 CREATE INDEX IF NOT EXISTS dedup_prints_by_added ON dedup_prints (added);
 CREATE INDEX IF NOT EXISTS dedup_prints_by_story ON dedup_prints (story);
@@ -127,6 +145,20 @@ SCHEMA_VERSION = 1
 class _Staged:
     record: Record
     urls: tuple[str, ...]
+    keep_body: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A report due to be read again (`State.due_for_revisit`)."""
+
+    record_id: str
+    canonical_url: str
+    content_hash: str  # of the text last written of it
+    revisions: int  # revision records written of it so far
+    published_at: datetime | None
+    last_listed: datetime | None  # when an index of its outlet last listed it; None: never seen listed since
+    read_failures: int  # revisits in a row that found no article under its URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +175,11 @@ class StoredPrint:
     starts: bytes
     title_key: int | None
     xtitle_key: int | None = None  # the title across outlets: how a feed-only record (no text) finds its story
+    sample: bytes = b""  # a consistent sample of the shingles (empty in prints of an older version)
+    lang: str | None = None  # ISO 639-1; None when not known ("und", or a print of an older version)
+    anchors: bytes = b""  # numbers, dates, names... with their places (scraper/dedup/anchors.py)
+    shape: bytes = b""  # paragraph count and proportions
+    passage: bool = False  # joined its story by a passage only: the rest of its text is not the story's
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +200,7 @@ class StoryRow:
     story: int  # the print of its first report
     first_id: str
     origin: str | None
+    merged_into: int | None = None  # the story it was found to be part of (follow it: it may be merged too)
 
 
 @dataclass
@@ -173,6 +211,7 @@ class _StagedPrints:
     keys: dict[int, list[int]] = field(default_factory=dict)  # key -> staged prints
     stories: dict[int, StoryRow] = field(default_factory=dict)
     origins: dict[int, str] = field(default_factory=dict)  # committed story -> origin learnt since
+    merges: dict[int, int] = field(default_factory=dict)  # committed story -> the story it was merged into
     next_fp: int | None = None
 
     def clear(self) -> None:
@@ -180,6 +219,7 @@ class _StagedPrints:
         self.keys.clear()
         self.stories.clear()
         self.origins.clear()
+        self.merges.clear()
         self.next_fp = None
 
 
@@ -205,6 +245,25 @@ class State:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(dedup_prints)")}
             if "xtitle_key" not in columns:  # a store written before feed-only records joined stories
                 self._db.execute("ALTER TABLE dedup_prints ADD COLUMN xtitle_key INTEGER")
+            for column, kind in (("sample", "BLOB"), ("lang", "TEXT"), ("anchors", "BLOB"), ("shape", "BLOB"),
+                                 ("passage", "INTEGER")):
+                if column not in columns:  # a store written before stories merged and translations joined them
+                    self._db.execute(f"ALTER TABLE dedup_prints ADD COLUMN {column} {kind}")
+            if "merged_into" not in {row[1] for row in self._db.execute("PRAGMA table_info(dedup_stories)")}:
+                self._db.execute("ALTER TABLE dedup_stories ADD COLUMN merged_into INTEGER")
+            # Pruning keeps a story that others were merged into (their reports still name it): found by this.
+            self._db.execute("CREATE INDEX IF NOT EXISTS dedup_stories_by_merge ON dedup_stories (merged_into)"
+                             " WHERE merged_into IS NOT NULL")
+            report_columns = {row[1] for row in self._db.execute("PRAGMA table_info(reports)")}
+            for column, kind in (("last_read", "TEXT"), ("revisions", "INTEGER NOT NULL DEFAULT 0"),
+                                 ("deleted_at", "TEXT"), ("feed_only", "INTEGER NOT NULL DEFAULT 0"),
+                                 ("last_listed", "TEXT"), ("read_failures", "INTEGER NOT NULL DEFAULT 0")):
+                if column not in report_columns:  # a store written before articles were read again
+                    self._db.execute(f"ALTER TABLE reports ADD COLUMN {column} {kind}")
+            # An outlet's recent articles, the ones read again (`due_for_revisit`), without a scan of its archive.
+            self._db.execute("CREATE INDEX IF NOT EXISTS reports_recent ON reports"
+                             " (source_id, coalesce(published_at, fetched_at))"
+                             " WHERE deleted_at IS NULL AND feed_only = 0")
             if "last_result" not in {row[1] for row in self._db.execute("PRAGMA table_info(polls)")}:
                 self._db.execute("ALTER TABLE polls ADD COLUMN last_result TEXT")
             validator_columns = {row[1] for row in self._db.execute("PRAGMA table_info(validators)")}
@@ -219,6 +278,7 @@ class State:
         self._staged_urls: dict[str, str] = {}  # url -> record_id
         self._staged_aliases: dict[str, str] = {}  # url -> record_id, for reports already stored
         self._staged_progress: dict[str, str] = {}  # backfill progress, committed with the reports it covers
+        self._staged_changes: list[Record] = []  # revisions and tombstones of stored reports
         self._dedup = _StagedPrints()  # near-duplicate index rows, committed with the reports
 
     def close(self) -> None:
@@ -270,9 +330,10 @@ class State:
         row = self._db.execute("SELECT 1 FROM reports WHERE record_id = ?", (record_id,)).fetchone()
         return row is not None
 
-    def stage(self, record: Record, urls: tuple[str, ...]) -> None:
-        """Remember a report until `commit()`; it is visible to lookups at once."""
-        self._staged[record.id] = _Staged(record, urls)
+    def stage(self, record: Record, urls: tuple[str, ...], *, keep_body: bool = False) -> None:
+        """Remember a report until `commit()`; it is visible to lookups at once. `keep_body`: keep its text
+        too, for an outlet whose articles are read again (revisits)."""
+        self._staged[record.id] = _Staged(record, urls, keep_body)
         for url in urls:
             self._staged_urls.setdefault(url, record.id)
 
@@ -294,7 +355,7 @@ class State:
         reports; one on disk but not here lost its commit in a crash (see `committed_segments`).
         """
         if (not self._staged and not self._staged_aliases and not segments and not self._dedup.prints
-                and not self._staged_progress):
+                and not self._dedup.merges and not self._staged_progress and not self._staged_changes):
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -304,20 +365,36 @@ class State:
             for item in self._staged.values():
                 record = item.record
                 self._db.execute(
-                    "INSERT OR IGNORE INTO reports VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO reports (record_id, source_id, canonical_url, content_hash, duplicate_of,"
+                    " published_at, fetched_at, feed_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (record.id, record.source_id, record.canonical_url, record.content_hash,
                      record.duplicate_of, iso_utc(record.published_at) if record.published_at else None,
-                     iso_utc(record.fetched_at)),
+                     iso_utc(record.fetched_at), int(record.feed_only)),
                 )
                 self._db.executemany(
                     "INSERT OR IGNORE INTO urls VALUES (?, ?)", [(url, record.id) for url in item.urls]
                 )
                 self._db.executemany("DELETE FROM failures WHERE url = ?", [(url,) for url in item.urls])
                 self._db.executemany("DELETE FROM pending WHERE url = ?", [(url,) for url in item.urls])
+                if item.keep_body and record.body:
+                    self._db.execute("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)",
+                                     (record.id, iso_utc(record.fetched_at), zlib.compress(record.body.encode())))
             self._db.executemany("INSERT OR IGNORE INTO urls VALUES (?, ?)", self._staged_aliases.items())
             self._db.executemany("DELETE FROM pending WHERE url = ?", [(url,) for url in self._staged_aliases])
             self._write_prints()
             self._db.executemany("INSERT OR REPLACE INTO progress VALUES (?, ?)", self._staged_progress.items())
+            for changed in self._staged_changes:
+                if changed.revision is not None:
+                    self._db.execute(
+                        "UPDATE reports SET content_hash = ?, revisions = ?, last_read = ?, read_failures = 0"
+                        " WHERE record_id = ?",
+                        (changed.content_hash, changed.revision.number, iso_utc(changed.fetched_at), changed.id))
+                    self._db.execute(_KEEP_BODY, (changed.id, iso_utc(changed.fetched_at),
+                                                  zlib.compress(changed.body.encode())))
+                elif changed.deleted is not None:
+                    self._db.execute("UPDATE reports SET deleted_at = ?, last_read = ? WHERE record_id = ?",
+                                     (iso_utc(changed.deleted.deleted_at), iso_utc(changed.fetched_at), changed.id))
+                    self._db.execute("DELETE FROM bodies WHERE record_id = ?", (changed.id,))
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._db.in_transaction:
@@ -325,12 +402,91 @@ class State:
             raise StateError(f"{self.path}: cannot record reports: {exc}") from None
         self.discard_staged()
 
+    def stage_change(self, record: Record) -> None:
+        """Remember a revision or a tombstone of a stored report until `commit()` (with its segment)."""
+        self._staged_changes.append(record)
+
+    # --- reading articles again ----------------------------------------------------------------------
+    def due_for_revisit(self, source_id: str, published_since: datetime, read_before: datetime,
+                        limit: int) -> list[Due]:
+        """Reports of an outlet to read again: published (else fetched) since `published_since`, last read
+        (else written) by `read_before` (to the second), not deleted, not feed-only; least recently read first."""
+        rows = self._db.execute(
+            "SELECT record_id, canonical_url, content_hash, revisions, published_at, last_listed, read_failures"
+            " FROM reports WHERE source_id = ? AND deleted_at IS NULL AND feed_only = 0"
+            " AND coalesce(published_at, fetched_at) >= ? AND coalesce(last_read, fetched_at) <= ?"
+            " ORDER BY coalesce(last_read, fetched_at) LIMIT ?",
+            (source_id, iso_utc(published_since), iso_utc(read_before), limit)).fetchall()
+        return [Due(str(r), str(u), str(h), int(n), datetime.fromisoformat(p) if p else None,
+                    datetime.fromisoformat(listed) if listed else None, int(failures))
+                for r, u, h, n, p, listed, failures in rows]
+
+    def note_listed(self, record_ids: Iterable[str], at: datetime) -> None:
+        """Note that the outlet's feeds, sitemaps or listings list these reports now (written at once)."""
+        ids = sorted(set(record_ids))
+        if not ids:
+            return
+        try:
+            self._db.executemany("UPDATE reports SET last_listed = ? WHERE record_id = ?",
+                                 [(iso_utc(at), record_id) for record_id in ids])
+        except sqlite3.Error as exc:
+            raise StateError(f"{self.path}: cannot record listed articles: {exc}") from None
+
+    def body(self, record_id: str) -> str | None:
+        """The text last written of a report, if it was kept."""
+        row = self._db.execute("SELECT body FROM bodies WHERE record_id = ?", (record_id,)).fetchone()
+        return zlib.decompress(row[0]).decode() if row else None
+
+    def prune_bodies(self, source_id: str, kept_before: datetime) -> int:
+        """Forget an outlet's texts kept before a time (their articles are no longer read again)."""
+        try:
+            return self._db.execute(
+                "DELETE FROM bodies WHERE at < ? AND record_id IN (SELECT record_id FROM reports WHERE source_id = ?)",
+                (iso_utc(kept_before), source_id)).rowcount
+        except sqlite3.Error as exc:
+            raise StateError(f"{self.path}: cannot prune kept texts: {exc}") from None
+
+    def read_again(self, record_id: str, at: datetime, *, found: bool | None = True) -> None:
+        """Note that a report's page was read again and had not changed (`found` True), held no article (False:
+        one more failure in a row), or could not be read this time (None). Written at once: it is no output."""
+        failures = {True: "0", False: "read_failures + 1", None: "read_failures"}[found]
+        try:
+            self._db.execute(f"UPDATE reports SET last_read = ?, read_failures = {failures} WHERE record_id = ?",
+                             (iso_utc(at), record_id))
+        except sqlite3.Error as exc:
+            raise StateError(f"{self.path}: cannot record a revisit: {exc}") from None
+
+    def rebase(self, record_id: str, content_hash: str, body: str, at: datetime) -> None:
+        """Make a report's text as read again (a change too small to be a revision, or a report whose text was
+        not kept) what the next revisit compares with; written at once, it is no output."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("UPDATE reports SET content_hash = ?, last_read = ?, read_failures = 0"
+                             " WHERE record_id = ?", (content_hash, iso_utc(at), record_id))
+            self._db.execute(_KEEP_BODY, (record_id, iso_utc(at), zlib.compress(body.encode())))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise StateError(f"{self.path}: cannot record a revisit: {exc}") from None
+
+    def has_change(self, record: Record) -> bool:
+        """Whether a revision or tombstone record is in the store already (recovering a segment after a crash)."""
+        row = self._db.execute("SELECT revisions, deleted_at FROM reports WHERE record_id = ?",
+                               (record.id,)).fetchone()
+        if row is None:
+            return False
+        if record.revision is not None:
+            return int(row[0]) >= record.revision.number
+        return row[1] is not None
+
     def discard_staged(self) -> None:
         """Forget staged reports (after a commit, or when their segment could not be written)."""
         self._staged.clear()
         self._staged_urls.clear()
         self._staged_aliases.clear()
         self._staged_progress.clear()
+        self._staged_changes.clear()
         self._dedup.clear()
 
     def progress(self, key: str) -> str | None:
@@ -367,18 +523,45 @@ class State:
         staged = [self._dedup.prints[fp][0] for fp in fps if fp in self._dedup.prints]
         wanted = [fp for fp in fps if fp not in self._dedup.prints]
         rows = self._db.execute(
-            f"SELECT fp, story, at, words, shingles, signature, lead, starts, title_key, xtitle_key FROM dedup_prints"
-            f" WHERE fp IN ({','.join('?' * len(wanted))})", wanted,
+            f"SELECT {_PRINT_COLUMNS} FROM dedup_prints WHERE fp IN ({','.join('?' * len(wanted))})", wanted,
         ).fetchall() if wanted else []
-        return staged + [StoredPrint(*row) for row in rows]
+        return staged + [_stored_print(row) for row in rows]
 
     def story(self, story: int) -> StoryRow | None:
+        """A story's row as staged or committed (not followed to the story it was merged into: see `resolve`)."""
         if story in self._dedup.stories:
             return self._dedup.stories[story]
-        row = self._db.execute("SELECT first_id, origin FROM dedup_stories WHERE story = ?", (story,)).fetchone()
+        row = self._db.execute("SELECT first_id, origin, merged_into FROM dedup_stories WHERE story = ?",
+                               (story,)).fetchone()
         if row is None:
             return None
-        return StoryRow(story, str(row[0]), self._dedup.origins.get(story, row[1]))
+        return StoryRow(story, str(row[0]), self._dedup.origins.get(story, row[1]),
+                        self._dedup.merges.get(story, row[2]))
+
+    def resolve(self, story: int) -> StoryRow | None:
+        """The story a story now is: itself, or the one it was merged into, followed to the end (a story is
+        only ever merged into an earlier one, so the chain ends)."""
+        row = self.story(story)
+        while row is not None and row.merged_into is not None:
+            target = self.story(row.merged_into)
+            if target is None:  # (pruning keeps a story while stories merged into it live)
+                break
+            row = target
+        return row
+
+    def stage_merge(self, story: int, into: int) -> None:
+        """Record that `story` is `into` (a report matched both); committed with the report that showed it."""
+        if story in self._dedup.stories:
+            self._dedup.stories[story] = replace(self._dedup.stories[story], merged_into=into)
+        else:
+            self._dedup.merges[story] = into
+
+    def merged_stories(self) -> list[tuple[str, str]]:
+        """Every committed merge as (first report id of the merged story, of the story it was merged into)."""
+        rows = self._db.execute(
+            "SELECT s.first_id, t.first_id FROM dedup_stories s JOIN dedup_stories t ON t.story = s.merged_into"
+            " ORDER BY s.story")
+        return [(str(a), str(b)) for a, b in rows]
 
     def stage_print(self, row: StoredPrint, added: int, keys: tuple[int, ...],
                     first_id: str | None = None, origin: str | None = None) -> StoredPrint:
@@ -405,15 +588,19 @@ class State:
     def _write_prints(self) -> None:
         """Write staged index rows (inside `commit()`'s transaction)."""
         staged = self._dedup
-        self._db.executemany("INSERT OR REPLACE INTO dedup_stories VALUES (?, ?, ?)",
-                             [(s.story, s.first_id, s.origin) for s in staged.stories.values()])
+        self._db.executemany("INSERT OR REPLACE INTO dedup_stories VALUES (?, ?, ?, ?)",
+                             [(s.story, s.first_id, s.origin, s.merged_into) for s in staged.stories.values()])
         self._db.executemany("UPDATE dedup_stories SET origin = ? WHERE story = ?",
                              [(origin, story) for story, origin in staged.origins.items()])
+        self._db.executemany("UPDATE dedup_stories SET merged_into = ? WHERE story = ?",
+                             [(into, story) for story, into in staged.merges.items()])
         self._db.executemany(
             "INSERT OR REPLACE INTO dedup_prints (fp, story, at, added, words, shingles, signature, lead, starts,"
-            " title_key, xtitle_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " title_key, xtitle_key, sample, lang, anchors, shape, passage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?, ?, ?, ?)",
             [(p.fp, p.story, p.at, added, p.words, p.shingles, p.signature, p.lead, p.starts, p.title_key,
-              p.xtitle_key) for p, added, _ in staged.prints.values()],
+              p.xtitle_key, p.sample, p.lang, p.anchors, p.shape, int(p.passage))
+             for p, added, _ in staged.prints.values()],
         )
         # Sorted, the new keys land on neighbouring pages of the key index.
         self._db.executemany("INSERT OR IGNORE INTO dedup_keys VALUES (?, ?)",
@@ -423,18 +610,25 @@ class State:
         """Forget prints added before a time (minutes since 1970), their keys, and stories left empty."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            rows = [StoredPrint(*row) for row in self._db.execute(
-                "SELECT fp, story, at, words, shingles, signature, lead, starts, title_key, xtitle_key"
-                " FROM dedup_prints WHERE added < ?", (added_before,))]
+            rows = [_stored_print(row) for row in self._db.execute(
+                f"SELECT {_PRINT_COLUMNS} FROM dedup_prints WHERE added < ?", (added_before,))]
             self._db.executemany("DELETE FROM dedup_keys WHERE key = ? AND fp = ?",
                                  sorted((key, row.fp) for row in rows for key in keys_of(row)))
             self._db.execute("DELETE FROM dedup_prints WHERE added < ?", (added_before,))
-            stories = sorted({row.story for row in rows})
-            self._db.executemany(
-                "DELETE FROM dedup_stories WHERE story = ?"
-                " AND NOT EXISTS (SELECT 1 FROM dedup_prints WHERE dedup_prints.story = dedup_stories.story)",
-                [(story,) for story in stories],
-            )
+            # A story goes with its last print, unless stories merged into it still have prints (their reports
+            # are found through it); when it goes, the story it was merged into may be free to go too.
+            stories = {row.story for row in rows}
+            while stories:
+                targets = set()
+                for story in sorted(stories):
+                    gone = self._db.execute(
+                        "DELETE FROM dedup_stories WHERE story = ?"
+                        " AND NOT EXISTS (SELECT 1 FROM dedup_prints WHERE dedup_prints.story = ?)"
+                        " AND NOT EXISTS (SELECT 1 FROM dedup_stories AS merged WHERE merged.merged_into = ?)"
+                        " RETURNING merged_into", (story, story, story)).fetchone()
+                    if gone is not None and gone[0] is not None:
+                        targets.add(int(gone[0]))
+                stories = targets
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._db.in_transaction:
@@ -482,14 +676,15 @@ class State:
             """
             WITH counts AS (SELECT source_id AS id, sum(fetched_at >= :today) AS today,
                                    sum(fetched_at >= :week) AS week, count(*) AS total,
-                                   sum(fetched_at >= :week AND duplicate_of IS NOT NULL) AS duplicates
+                                   sum(fetched_at >= :week AND duplicate_of IS NOT NULL) AS duplicates,
+                                   sum(revisions) AS revisions, count(deleted_at) AS deleted
                             FROM reports GROUP BY source_id),
                  failing AS (SELECT source_id AS id, count(*) AS urls FROM failures GROUP BY source_id),
                  outlets AS (SELECT outlet AS id FROM polls UNION SELECT id FROM counts UNION SELECT id FROM failing
                              UNION SELECT outlet FROM rule_checks)
             SELECT o.id, p.last_poll, p.last_success, p.last_result, p.last_error, coalesce(p.paused_hosts, ''),
                    coalesce(c.today, 0), coalesce(c.week, 0), coalesce(c.total, 0), coalesce(c.duplicates, 0),
-                   coalesce(f.urls, 0)
+                   coalesce(f.urls, 0), coalesce(c.revisions, 0), coalesce(c.deleted, 0)
             FROM outlets o LEFT JOIN polls p ON p.outlet = o.id LEFT JOIN counts c ON c.id = o.id
                  LEFT JOIN failing f ON f.id = o.id
             ORDER BY o.id
@@ -497,7 +692,7 @@ class State:
             {"today": today, "week": week},
         )
         keys = ("outlet", "last_poll", "last_success", "last_result", "last_error", "paused_hosts", "articles_today",
-                "articles_7d", "articles_total", "duplicates_7d", "failing_urls")
+                "articles_7d", "articles_total", "duplicates_7d", "failing_urls", "revisions", "deleted")
         stats = [dict(zip(keys, row, strict=True)) for row in rows]
         for row in stats:
             row["paused_hosts"] = str(row["paused_hosts"]).split()
@@ -633,6 +828,21 @@ class State:
 
     def count_reports(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM reports").fetchone()[0])
+
+
+# A report's text kept for revisits; `at` stays the time it was first kept (pruning goes by it).
+_KEEP_BODY = "INSERT INTO bodies VALUES (?, ?, ?) ON CONFLICT(record_id) DO UPDATE SET body = excluded.body"
+
+_PRINT_COLUMNS = ("fp, story, at, words, shingles, signature, lead, starts, title_key, xtitle_key, sample, lang,"
+                  " anchors, shape, passage")
+
+
+def _stored_print(row: tuple[Any, ...]) -> StoredPrint:
+    """A dedup_prints row as read with `_PRINT_COLUMNS` (the later columns are NULL in older prints)."""
+    (fp, story, at, words, shingles, signature, lead, starts, title_key, xtitle_key, sample, lang, anchors, shape,
+     passage) = row
+    return StoredPrint(fp, story, at, words, shingles, signature, lead, starts, title_key, xtitle_key, sample or b"",
+                       lang, anchors or b"", shape or b"", bool(passage))
 
 
 def _link_to_dict(link: Link) -> dict[str, object]:

@@ -32,6 +32,8 @@ class Summary:
     # another URL whose canonical one we have): nothing written, nothing wrong. Shown when there are any, so
     # that what was read adds up: written + already + skipped.
     already: int = 0
+    revised: int = 0  # articles read again that had changed: revision records written
+    deleted: int = 0  # articles read again that were gone: tombstones written
     # Feeds, sitemaps and listing pages that answered (a 304 included), and why the others did not.
     indexes_read: int = 0
     index_failures: Counter[str] = field(default_factory=Counter)
@@ -43,6 +45,8 @@ class Summary:
         self.duplicates += other.duplicates
         self.skips.update(other.skips)
         self.already += other.already
+        self.revised += other.revised
+        self.deleted += other.deleted
         self.indexes_read += other.indexes_read
         self.index_failures.update(other.index_failures)
         self.results.update(other.results)
@@ -51,7 +55,9 @@ class Summary:
         reasons = " ".join(f"{reason}={count}" for reason, count in sorted(self.skips.items()))
         text = f"{label}: written={self.written} duplicates={self.duplicates} skipped={self.skips.total()}"
         text = f"{text} ({reasons})" if reasons else text
-        return f"{text} already={self.already}" if self.already else text
+        text = f"{text} already={self.already}" if self.already else text
+        text = f"{text} revised={self.revised}" if self.revised else text
+        return f"{text} deleted={self.deleted}" if self.deleted else text
 
     def result(self) -> tuple[PollResult, str]:
         """The poll's result and, unless `ok`, why: its indexes' failures, most frequent first."""

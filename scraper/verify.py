@@ -88,8 +88,14 @@ def verify_output(root: str | Path) -> Report:
                 continue
             if record["fetched_at"][:10].replace("-", "/") != partition:
                 report.problems.append(f"{where}: fetched {record['fetched_at']} but stored under {partition}")
-            if record["id"] in first_seen:
-                report.problems.append(f"{where}: report {record['id']} already in {first_seen[record['id']]}")
+            # A report once; each of its revisions once; its tombstone once.
+            key = record["id"]
+            if record.get("revision"):
+                key = f"{key} revision {record['revision']['number']}"
+            elif record.get("deleted"):
+                key = f"{key} tombstone"
+            if key in first_seen:
+                report.problems.append(f"{where}: report {key} already in {first_seen[key]}")
             else:
-                first_seen[record["id"]] = where
+                first_seen[key] = where
     return report

@@ -232,7 +232,7 @@ async def test_a_segment_published_before_the_output_failed_is_recorded_not_fetc
 def _can_mount_tmpfs(path: Path) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     try:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1536k", "tmpfs", str(path)], capture_output=True,
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(path)], capture_output=True,
                               timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return False
