@@ -3,7 +3,7 @@
     python bench/analyse_speed.py [../shared/eval/extract] [--rounds N]
 
 The bodies are the ground truth of the extraction sets, split into paragraphs at blank lines as a
-record's `body` is. Ours is the whole analysis (language per paragraph, translation artefacts, names);
+record's `body` is. Ours is the whole analysis (language per paragraph, translation artefacts and statistics, names);
 the baseline is one `langdetect.detect` of the whole body (`DetectorFactory.seed = 0`, all 55 languages),
 the least a user could spend on the language alone. Removing interface residue (`strip_residue`, which
 the extractor runs before `analyse`) is timed on its own. Each is timed over every body, best of `--rounds`
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     ours = ms_per_article(lambda p: analyser.analyse(p, ()), bodies, args.rounds)
     language = ms_per_article(lambda p: analyser.detector.detect_paragraphs(p, ()), bodies, args.rounds)
     names = ms_per_article(lambda p: analyser.names.find("\n\n".join(p)), bodies, args.rounds)
+    statistics = ms_per_article(lambda p: analyser.statistics.judge("\n\n".join(p)), bodies, args.rounds)
     residue = ms_per_article(analyser.strip_residue, bodies, args.rounds)
     baseline = ms_per_article(bare_langdetect(), bodies, args.rounds)
 
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'analyse (language, translation, names)':<40}{passes(ours)}")
     print(f"  {'  of which language per paragraph':<40}{passes(language)}")
     print(f"  {'  of which names':<40}{passes(names)}")
+    print(f"  {'  of which translation statistics':<40}{passes(statistics)}")
     print(f"  {'residue removal (strip_residue), before':<40}{passes(residue)}")
     print(f"  {'bare langdetect, whole body':<40}{passes(baseline)}")
     best, base = min(ours), min(baseline)

@@ -1,65 +1,119 @@
-"""How often English news written by people is flagged as a (machine) translation: the false-alarm rate.
+"""How well `translation.suspected` tells machine translation from text written or translated by people.
 
-    python bench/translation_eval.py [../shared/eval/extract] [--show]
+    python bench/translation_eval.py [--mt ../shared/eval/mt/dev.jsonl.gz] [--extract ../shared/eval/extract]
 
-Runs the analyser over every English ground-truth body of the extraction sets (text written or edited
-by newsrooms, not machine-translated as far as anyone knows) and counts `translation.suspected`.
-Target: at most 2%. Also prints how many bodies carry each signal (flagged or not) and, with --show, the
-flagged ones. Last line: `translation: english_bodies=… flagged=… rate=… signal_bodies=…`.
+The WMT dev data is split by document (bench/train_translation_model.py, `split_of`): a `doc_id` whose
+SHA-256 starts with an odd byte is in the validation part, which the model never saw and nothing was tuned
+on; every output of one source document (each system's and the human reference) stays on its side. Both
+parts are reported, validation first: flagged share of MT (by language pair and system tier), of human
+references and of English originals; a sweep of the score threshold; the source language named for flagged
+zh/ru/ja MT (right, wrong, or none); then the English ground-truth bodies of the extraction sets (news written
+by people: the target is none flagged) and the two seeds. Last line, on the validation part:
+`translation: mt_detected=… human_flagged=… native_flagged=… source_lang_acc=…`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from train_translation_model import load_documents, source_language
 
 from scraper.analyse import Analyser
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extract"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SWEEP = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def judge_part(analyser: Analyser, documents: list[dict[str, Any]]) -> list[tuple[dict[str, Any], float, str | None]]:
+    results = []
+    for document in documents:
+        translation = analyser.analyse_text(document["text"], ("en",)).translation
+        results.append((document, translation.score, translation.likely_source_language))
+    return results
+
+
+def report_part(name: str, results: list[tuple[dict[str, Any], float, str | None]]) -> dict[str, float]:
+    flagged = [(d, score >= 0.5, source) for d, score, source in results]
+    groups: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for d, is_flagged, _ in flagged:
+        groups[(d["lang_pair"], d["tier"])].append(is_flagged)
+    print(f"\n== {name} part: {len(results)} texts of {len({d['doc_id'] for d, _, _ in results})} source documents")
+    print(f"{'pair':<8}{'tier':<12}{'texts':>7}{'flagged':>9}{'rate':>8}")
+    for (pair, tier), values in sorted(groups.items()):
+        print(f"{pair:<8}{tier:<12}{len(values):>7}{sum(values):>9}{sum(values) / len(values):>8.3f}")
+
+    def rate(kind: str, threshold: float = 0.5) -> float:
+        scores = [score for d, score, _ in results if d["kind"] == kind]
+        return sum(score >= threshold for score in scores) / max(1, len(scores))
+
+    print("threshold sweep (score from which a text is flagged; the record flags from 0.5):")
+    print(f"  {'score':<7}{'mt':>7}{'human':>8}{'native':>8}")
+    for threshold in SWEEP:
+        print(f"  {threshold:<7}{rate('mt', threshold):>7.3f}{rate('human_ref', threshold):>8.3f}"
+              f"{rate('native_en', threshold):>8.3f}")
+    named: Counter[str] = Counter()
+    for d, is_flagged, source in flagged:
+        if d["kind"] == "mt" and is_flagged and source_language(d):
+            named["none" if source is None else "right" if source == source_language(d) else "wrong"] += 1
+    total = sum(named.values())
+    accuracy = named["right"] / max(1, named["right"] + named["wrong"])
+    print(f"source language of {total} flagged MT texts: right {named['right']}, wrong {named['wrong']}, "
+          f"none {named['none']} (right among those named: {accuracy:.3f})")
+    return {"mt": rate("mt"), "human": rate("human_ref"), "native": rate("native_en"), "source": accuracy}
+
+
+def english_bodies(analyser: Analyser, folder: Path) -> None:
+    total = flagged = 0
+    signals: Counter[str] = Counter()
+    highest: list[tuple[float, str]] = []
+    for truth in sorted(folder.glob("*/ground_truth.jsonl")):
+        for line in truth.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line) if line.strip() else {}
+            if row.get("lang") != "en" or not row.get("body", "").strip():
+                continue
+            translation = analyser.analyse_text(row["body"], ("en",)).translation
+            total += 1
+            flagged += translation.suspected
+            signals.update({s.kind for s in translation.signals if not s.evidence[0].startswith("not judged")})
+            highest.append((translation.score, f"{truth.parent.name}/{row['id']}"))
+    print(f"\n== English bodies of eval/extract (written by people): {flagged} of {total} flagged")
+    print("bodies carrying each signal: " + ", ".join(f"{k}={n}" for k, n in sorted(signals.items())))
+    print("highest scores: " + ", ".join(f"{s:.2f}" for s, _ in sorted(highest, reverse=True)[:5]))
+
+
+def seeds(analyser: Analyser, folder: Path) -> None:
+    print("\n== seeds")
+    for path in sorted(folder.glob("*.txt")):
+        translation = analyser.analyse_text(path.read_text(encoding="utf-8"), ("en",)).translation
+        print(f"{path.name}: suspected={translation.suspected} score={translation.score:.2f} "
+              f"source={translation.likely_source_language} signals={[s.kind for s in translation.signals]}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", nargs="?", default=str(DEFAULT_DIR))
-    parser.add_argument("--show", action="store_true", help="print the signals of each flagged body")
+    parser.add_argument("--mt", default=str(SHARED / "eval" / "mt" / "dev.jsonl.gz"))
+    parser.add_argument("--extract", default=str(SHARED / "eval" / "extract"))
+    parser.add_argument("--seeds", default=str(SHARED / "seeds"))
     args = parser.parse_args(argv)
     analyser = Analyser()
     analyser.warm_up()
-    total = flagged = with_signal = 0
-    signals: Counter[str] = Counter()
-    scores: list[float] = []
-    start = time.perf_counter()
-    print(f"{'set':<10}{'english':>9}{'flagged':>9}{'rate':>8}")
-    for truth in sorted(Path(args.folder).glob("*/ground_truth.jsonl")):
-        rows = [json.loads(line) for line in truth.read_text(encoding="utf-8").splitlines() if line.strip()]
-        english = [row for row in rows if row.get("lang") == "en" and row.get("body", "").strip()]
-        set_flagged = 0
-        for row in english:
-            analysis = analyser.analyse_text(row["body"], ("en",))
-            translation = analysis.translation
-            scores.append(translation.score)
-            kinds = {s.kind for s in translation.signals}
-            signals.update(kinds)
-            with_signal += bool(kinds)
-            if translation.suspected:
-                set_flagged += 1
-                if args.show:
-                    print(f"  flagged {truth.parent.name}/{row['id']} score={translation.score:.2f} "
-                          + json.dumps(translation.to_dict()["signals"], ensure_ascii=False)[:600])
-        total += len(english)
-        flagged += set_flagged
-        print(f"{truth.parent.name:<10}{len(english):>9}{set_flagged:>9}{set_flagged / max(1, len(english)):>8.3f}")
-    seconds = time.perf_counter() - start
-    print(f"{'all':<10}{total:>9}{flagged:>9}{flagged / max(1, total):>8.3f}")
-    print("bodies carrying each signal (flagged or not): "
-          + ", ".join(f"{kind}={n}" for kind, n in sorted(signals.items())))
-    high = sorted(scores, reverse=True)[:5]
-    print("highest scores: " + ", ".join(f"{s:.2f}" for s in high) + f"   ({total / seconds:.1f} bodies/s)")
-    print(f"translation: english_bodies={total} flagged={flagged} rate={flagged / max(1, total):.4f} "
-          f"signal_bodies={with_signal}")
+    started = time.perf_counter()
+    validation = report_part("validation", judge_part(analyser, load_documents(Path(args.mt), "validation")))
+    report_part("training", judge_part(analyser, load_documents(Path(args.mt), "training")))
+    english_bodies(analyser, Path(args.extract))
+    seeds(analyser, Path(args.seeds))
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+    print(f"translation: mt_detected={validation['mt']:.4f} human_flagged={validation['human']:.4f} "
+          f"native_flagged={validation['native']:.4f} source_lang_acc={validation['source']:.4f}")
     return 0
 
 

@@ -92,7 +92,9 @@ def test_words_of_the_text_s_language_and_amounts_are_no_name_spelt_two_ways() -
               "Der Bürgermeister erhielt dafür eine Prämie von R5000, sein Stellvertreter R5500."]
     analysis = analyser.analyse(german)
     assert analysis.language.code == "de"
-    assert analysis.names == () and not analysis.translation.signals
+    assert analysis.names == ()
+    assert [(s.kind, s.evidence) for s in analysis.translation.signals] == [
+        ("statistics", ("not judged: the statistics read English only, this text is de",))]
     # A foreign name spelt two ways in the same German text is still found.
     spelt = [*german, "Der Gesandte Ryzhenkov traf den Botschafter; Reyzhenkov sagte danach nichts."]
     assert {v for g in analyser.analyse(spelt).names for v in g.variants} == {"Ryzhenkov", "Reyzhenkov"}
@@ -173,3 +175,38 @@ def test_a_long_run_of_new_names_does_not_grow_memory_without_end(monkeypatch: p
         tracemalloc.stop()
     # Remembering every word would take about 200 bytes each for the second half's 3,360 words.
     assert grown < 150_000, f"{grown} bytes more after {len(words) - half} new words"
+
+
+def test_seed_002_lists_the_people_it_names_with_their_counts() -> None:
+    analysis = Analyser().analyse_text(SEED_002, ("en",))
+    by_name = {g.canonical: g for g in analysis.names}
+    for surname in ("Krasnov", "Shestakov"):  # named only by title and surname, not in the alias table
+        (group,) = [g for g in analysis.names if surname in g.variants]
+        assert group.count == len(re.findall(rf"\b{surname}\b", SEED_002))
+    assert by_name["Maxim Ryzhenkov"].count == sum(len(re.findall(rf"\b{n}\b", SEED_002))
+                                                   for n in ("Ryzhenkov", "Reyzhenkov", "Rezhenkov"))
+    assert {"Kim Chol-won", "Im Chun-il", "Kim Son Kyong"} <= set(by_name)
+
+
+def test_a_surname_alone_counts_for_the_person_named_in_full(finder: NameFinder) -> None:
+    (choe,) = [f for f in finder.find(SEED_000) if f.canonical == "Choe Son Hui"]
+    assert choe.count == len(re.findall(r"\bChoe\b", SEED_000)) and choe.short_mentions > 0
+    assert [s.text for s in choe.spellings] == ["Choe Son-hui"]  # the surname is a mention, not a spelling
+    text = ("Wang Hui, deputy head of the district office, met Zhou Jingfan. Zhou said he was ready. "
+            "Prime Minister Mark Carney arrived later; Carney and Wang spoke. Zhou left.")
+    people = {f.canonical: f.count for f in finder.find(text)}
+    assert people == {"Wang Hui": 2, "Zhou Jingfan": 3, "Mark Carney": 2}
+
+
+@pytest.mark.parametrize("text", [
+    SEED_000, SEED_002,
+    "The North Korea-Belarus talks were held in Minsk on Wednesday, July 23. The Korean Central News Agency "
+    "said the Koryo Hotel in Pyongyang hosted a banquet. Standards Board Policy. The United Nations Security "
+    "Council met in New York. Hong Kong Disneyland said in March that the Central Military Commission and "
+    "South Korea's Ministry of Unification had asked, said Samsung Electronics.",
+])
+def test_places_organisations_and_months_are_not_people(finder: NameFinder, text: str) -> None:
+    found = [f for f in finder.find(text) if not f.known]
+    words = {word.lower() for f in found for s in f.spellings for word in re.findall(r"\w+", s.text)}
+    assert not words & {"korea", "belarus", "minsk", "july", "wednesday", "march", "agency", "hotel", "board",
+                        "nations", "council", "york", "kong", "commission", "ministry", "electronics", "pyongyang"}

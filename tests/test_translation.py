@@ -58,13 +58,15 @@ def test_name_variants_alone_are_a_signal_but_not_a_verdict(analyser: Analyser) 
     text = (f"Foreign Minister Ryzhenkov arrived in Pyongyang. {FILLER} Reyzhenkov said the visit "
             f"was important. {FILLER}")
     translation = analyser.analyse_text(text).translation
-    assert kinds(translation.signals) == {"name_variants": ["Reyzhenkov / Ryzhenkov"]}
+    assert kinds(translation.signals) == {"name_variants": ["Reyzhenkov / Ryzhenkov"],
+                                          "statistics": ["not judged: 72 words, the statistics need 80"]}
     assert 0 < translation.score < 0.5 and not translation.suspected
 
 
 def test_calques_name_their_source_language(analyser: Analyser) -> None:
+    # Under 80 words the statistics do not judge, and the calques weigh on their own.
     text = (f"It is worth noting that the talks lasted two hours. {FILLER} Public opinion noted the "
-            f"timing. Public information shows the trip is the first of its kind. {FILLER}")
+            f"timing. Public information shows the trip is the first of its kind.")
     translation = analyser.analyse_text(text).translation
     assert translation.suspected
     assert translation.likely_source_language == "zh"

@@ -3,7 +3,8 @@
     paragraphs ──ResidueCleaner.strip──▶ clean paragraphs + removed menus/interface strings
                ──Analyser.analyse────▶ Analysis(language, translation, names)
 
-`Analyser` holds everything loaded once (langdetect profiles, lexicons, alias table, calques); build one
+`Analyser` holds everything loaded once (langdetect profiles, lexicons, alias table, calques, the translation
+statistics); build one
 per process and pass it in. `analyse_texts` is the `scraper analyse` command without its argv.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 from scraper.analyse.language import DEFAULT_CANDIDATES, LanguageDetector, split_paragraphs
 from scraper.analyse.names import NameFinder, Romanisation, load_aliases, name_groups, variant_evidence
 from scraper.analyse.residue import Residue, ResidueCleaner
+from scraper.analyse.statistics import StatisticsModel
 from scraper.analyse.translation import assess, load_calques
 from scraper.records import Language, NameGroup, Translation
 
@@ -71,6 +73,7 @@ class Analyser:
         self.rules = Romanisation.load()
         self.names = NameFinder(load_aliases(alias_files), self.rules)
         self.calques = load_calques()
+        self.statistics = StatisticsModel.load()
 
     def warm_up(self) -> None:
         """Load the lexicons now rather than on the first short paragraph."""
@@ -95,10 +98,10 @@ class Analyser:
                 self._any_language = self.detector.with_any_language()
             detector = self._any_language
         language = detector.detect_paragraphs(paragraphs, priors)
-        found = self.names.find(text, detector.vocabulary(language.code))
+        found = self.names.find(text, detector.vocabulary(language.code), english=language.code == "en")
         variants = variant_evidence(found, self.rules) if language.code not in ("ko", "zh", "ja") else []
         translation = assess(paragraphs, language.code, name_variants=variants, residue=residue,
-                             calques=self.calques)
+                             calques=self.calques, statistics=self.statistics)
         return Analysis(language, translation, name_groups(found))
 
     def analyse_text(self, text: str, priors: Sequence[str] = ()) -> Analysis:

@@ -3,8 +3,11 @@
 Known names come from the alias table (`scraper/data/aliases.toml`, extended by the user's file): every
 listed spelling in Latin, Hangul, Han or Cyrillic script, plus any Latin spelling that the
 romanisation-aware comparison finds close to a listed one. Unknown names spelt several ways in one text
-are grouped by the same comparison; the most frequent spelling is their canonical form. The text itself
-is never rewritten.
+are grouped by the same comparison; the most frequent spelling is their canonical form. Other people are
+told from places and organisations by cues (`scraper/data/people.toml`): a title in front of the name, a
+verb of speech beside it, an East Asian surname first, or the surname used alone elsewhere in the text.
+A surname alone ("Choe", after "Choe Son-hui") counts as a mention of the person last named in full with
+it. The text itself is never rewritten.
 
 The comparison reads a name as consonant and vowel clusters (`scraper/data/romanisation.toml`):
 consonants must agree up to the alternations romanisations disagree on (k/g, ch/j, r/l...), and each
@@ -219,6 +222,33 @@ def load_aliases(user_files: Sequence[str | Path] = ()) -> tuple[Alias, ...]:
     return merge_aliases(*tables)
 
 
+@dataclass(frozen=True, slots=True)
+class PeopleRules:
+    """The cues of `people.toml` that tell a person's name from a place's or an organisation's."""
+
+    titles: frozenset[str]
+    speech: frozenset[str]
+    surnames_first: frozenset[str]
+    not_person: frozenset[str]
+
+    @classmethod
+    def load(cls, text: str | None = None) -> PeopleRules:
+        if text is None:
+            text = (resources.files("scraper") / "data" / "people.toml").read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+        return cls(frozenset(data["titles"]), frozenset(data["speech"]), frozenset(data["east_asian_surnames"]),
+                   frozenset(data["not_person"]))
+
+
+class _Person(NamedTuple):
+    """A mention of someone not in the alias table: the name's words without titles, and how sure."""
+
+    words: tuple[str, ...]
+    start: int
+    end: int
+    cued: bool  # a title, a verb of speech or an East Asian surname says it is a person
+
+
 class _Capital(NamedTuple):
     """A capitalised Latin word as printed, read once."""
 
@@ -267,10 +297,11 @@ class FoundName:
     spellings: tuple[Spelling, ...]  # most frequent first
     known: bool  # from the alias table
     kind: str = "person"
+    short_mentions: int = 0  # the surname alone ("Choe" after "Choe Son-hui"): counted, not a spelling
 
     @property
     def count(self) -> int:
-        return sum(s.count for s in self.spellings)
+        return sum(s.count for s in self.spellings) + self.short_mentions
 
     def latin_spellings(self) -> tuple[str, ...]:
         return tuple(s.text for s in self.spellings if _script(s.text) == "latin")
@@ -300,8 +331,9 @@ def distinct_spellings(spellings: Iterable[str], rules: Romanisation) -> list[st
 class NameFinder:
     """Finds the names of a text against an alias table, grouping spellings with romanisation rules."""
 
-    def __init__(self, aliases: Sequence[Alias], rules: Romanisation) -> None:
+    def __init__(self, aliases: Sequence[Alias], rules: Romanisation, people: PeopleRules | None = None) -> None:
         self.rules = rules
+        self.people = people if people is not None else PeopleRules.load()
         self.aliases = tuple(aliases)
         patterns: list[tuple[str, str, str, bool]] = []  # (regex source, canonical, first letter, after \W)
         first_words: set[str] = set()  # of the spellings that begin after a word boundary
@@ -343,8 +375,10 @@ class NameFinder:
         self._from: dict[str, re.Pattern[str] | None] = {}  # first letter as printed → its spellings
         self._capitals: dict[str, _Capital | None] = {}  # printed word → what `mentions` needs of it
 
-    def find(self, text: str, is_word: Callable[[str], bool] | None = None) -> tuple[FoundName, ...]:
-        """Every known name and every unknown name spelt in more than one way, most mentioned first.
+    def find(self, text: str, is_word: Callable[[str], bool] | None = None, *, english: bool = True
+             ) -> tuple[FoundName, ...]:
+        """Every known name, every unknown name spelt in more than one way and, in `english` text (the cues
+        are English words), every person the cues tell; most mentioned first.
 
         `is_word(printed)`: whether a word is in the text's language's word list. Two single words one of which
         is such a word are not one name spelt two ways (German capitalises its nouns: "Flagge" and "Frage")."""
@@ -371,8 +405,106 @@ class NameFinder:
             return {_plain(word) for word in set(_TOKEN.findall(text)) if word[0].islower()}
 
         found.extend(self._group_unknown(unknown, lowered, is_word))
+        if english:
+            found = self._people(text, found, unknown, is_word)
         found.sort(key=lambda f: (-f.count, f.canonical))
         return tuple(found)
+
+    def _people(self, text: str, found: list[FoundName], unknown: Sequence[Mention],
+                is_word: Callable[[str], bool] | None) -> list[FoundName]:
+        """`found` with the people the cues tell among `unknown` mentions added, and every person's surname
+        used alone counted (for the person last named in full with it, or the first if none was yet)."""
+        grouped = {_plain(s.text) for f in found for s in f.spellings}
+        persons: list[_Person] = [p for m in unknown if (p := self._person(text, m, is_word)) is not None]
+        full: dict[tuple[str, ...], list[_Person]] = {}
+        for person in persons:
+            if len(person.words) >= 2 and _plain(" ".join(person.words)) not in grouped:
+                full.setdefault(tuple(_plain(w) for w in person.words), []).append(person)
+        singles = [p for p in persons if len(p.words) == 1]
+        # Where each person is named in full: (start, index into `named`), and the surname they answer to.
+        named: list[tuple[FoundName | None, tuple[tuple[str, ...], list[_Person]] | None]] = []
+        places: list[tuple[int, int, str]] = []  # (start, person index, surname)
+        for f in found:
+            if f.kind != "person":
+                continue
+            for spelling in f.spellings:
+                words = spelling.text.split()
+                if len(words) < 2:
+                    continue
+                surname = self._surname(words)
+                places.extend((m.start(), len(named), surname) for m in re.finditer(re.escape(spelling.text), text))
+            named.append((f, None))
+        short_words = {_plain(p.words[0]) for p in singles}
+        for key, mentions in full.items():
+            surname = self._surname(mentions[0].words)
+            cued = any(p.cued for p in mentions) or surname in short_words
+            if not cued:
+                continue
+            places.extend((p.start, len(named), surname) for p in mentions)
+            named.append((None, (key, mentions)))
+        places.sort()
+        shorts: Counter[int] = Counter()
+        alone: dict[str, list[_Person]] = {}  # surnames of no one named in full: a person if ever titled
+        for single in singles:
+            word = _plain(single.words[0])
+            before = [index for start, index, surname in places if surname == word and start < single.start]
+            anywhere = [index for _, index, surname in places if surname == word]
+            if before or anywhere:
+                shorts[(before or anywhere)[-1 if before else 0]] += 1
+            elif word not in grouped:
+                alone.setdefault(word, []).append(single)
+        for mentions in alone.values():
+            if any(p.cued for p in mentions):
+                named.append((None, ((), mentions)))
+        result = []
+        for index, (known_name, new) in enumerate(named):
+            if known_name is not None:
+                result.append(FoundName(known_name.canonical, known_name.spellings, known_name.known,
+                                        known_name.kind, known_name.short_mentions + shorts[index]))
+            elif new is not None:
+                spellings = Counter(" ".join(p.words) for p in new[1])
+                ordered = tuple(Spelling(t, n) for t, n in spellings.most_common())
+                result.append(FoundName(ordered[0].text, ordered, False, "person", shorts[index]))
+        result.extend(f for f in found if f.kind != "person")
+        return result
+
+    def _surname(self, words: Sequence[str]) -> str:
+        """The word a person is called by alone: the first of an East Asian name, else the last."""
+        first = _plain(words[0])
+        return first if first in self.people.surnames_first else _plain(_without_possessive(words[-1]))
+
+    def _person(self, text: str, mention: Mention, is_word: Callable[[str], bool] | None) -> _Person | None:
+        """The mention as a person's name without its titles, or None if it cannot be one."""
+        people = self.people
+        words = list(mention.words)
+        titled = False
+        while words and (_plain(words[0]) in people.titles or _plain(words[0]) in people.not_person):
+            titled = titled or _plain(words[0]) in people.titles
+            words.pop(0)
+        if not words or len(words) > 4:
+            return None
+        plain = [_plain(w) for w in words]
+        if any(p in people.not_person or p in self.rules.not_names for p in plain):
+            return None
+        if any(w.isupper() and len(w) > 1 for w in words) or any(len(p) < 2 for p in plain[1:]):
+            return None  # acronyms and initials-only tails ("KCNA", "U S") are not read as names
+        start = mention.end - len(" ".join(words))
+        before = text[max(0, start - 40):start].lower().split()[-1:]
+        after = text[mention.end:mention.end + 20].lower()
+        titled = titled or any(w.strip(",.") in people.titles for w in before)
+        spoken = (after.split()[:1] and after.split()[0].strip(",.") in people.speech) or (
+            bool(before) and before[-1].strip(",") in people.speech)
+        appositive = re.match(r",\s+(?:the|a|an)\s+(\w+)", after) is not None and any(
+            t in people.titles for t in re.findall(r"\w+", after)[1:3])
+        if len(words) == 1:
+            # A lone word is a person's surname if someone named in full answers to it (decided by the
+            # caller); else a person only after a title, and only if it is no word of the language.
+            if plain[0].rstrip("s") in people.titles:
+                return None
+            common = is_word is not None and is_word(words[0])
+            return _Person(tuple(words), start, mention.end, titled and not common)
+        shaped = plain[0] in people.surnames_first and all(len(self.rules.parts(w)) <= 3 for w in words[1:])
+        return _Person(tuple(words), start, mention.end, titled or bool(spoken) or appositive or shaped)
 
     def _known(self, text: str) -> Iterator[re.Match[str]]:
         """Listed spellings in the text, leftmost first, as one alternation of them all would find them."""

@@ -9,14 +9,21 @@ Signals (each `TranslationSignal(kind, evidence)`):
                  residue cleaner, which removed them from the body)
   mixed_script   letters of another script inside a sentence of a language that does not use them
                  ("the 朝鲜 delegation"); text in brackets is a gloss and does not count
+  statistics     how much the wording reads like machine translation to a linear model of English news
+                 (`scraper/analyse/statistics.py`), with the words that weighed most; or why the text was
+                 not judged that way (too short, not English)
 
-The score is 1 - Π(1 - w) over the signals' weights; a text is suspected at 0.5, which one signal alone
-never reaches except a language menu together with anything else. Text too short to judge (under
-`MIN_WORDS` words) gets no flags at all.
+The score is 1 - Π(1 - w) over the signals' weights; a text is suspected at 0.5. The statistics' weight is
+the model's probability with its threshold at 0.5, so that they alone flag a text the model puts past its
+line; of the artefacts, only a language menu together with anything else reaches 0.5. Calques of a text the
+statistics judged are listed but add no weight: the model reads those words already, and human translators
+write them too. Text under `STATISTICS_MIN_WORDS` words, or not in English, is judged on the artefacts
+alone (the record says so); under `MIN_WORDS` words nothing is judged.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections import Counter
@@ -26,9 +33,14 @@ from importlib import resources
 
 from scraper.analyse.language import script_of, scripts_of
 from scraper.analyse.residue import MENU, Residue
+from scraper.analyse.statistics import StatisticsModel
 from scraper.records import Translation, TranslationSignal
 
 MIN_WORDS = 20
+STATISTICS_MIN_WORDS = 80  # below this a text's wording is too little to weigh
+STATISTICS_LANGUAGES = frozenset({"en"})  # the languages the model was trained on
+SOURCE_CONFIDENCE = 0.8  # the model names a source language only at four to one or surer
+_SHOWN_FROM = 0.2  # a statistics weight below this is no evidence worth listing
 THRESHOLD = 0.5
 WEIGHTS = {
     "name_group": 0.3,  # each person spelt several ways
@@ -38,6 +50,9 @@ WEIGHTS = {
     "mixed_sentence": 0.2,  # each sentence, at most two
 }
 _MAX_MIXED_SENTENCES = 2
+# How strongly a confident model points to a source language, against calques (each weighs 0.5 or 1.0 for
+# its language): the model's reading of a whole text outweighs a phrase or two that human writers use too.
+_MODEL_POINTER = 2.0
 _CLOCK_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:a\.?m\.?|p\.?m\.?)|\b\d{1,2} o'clock", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]?")
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|（[^（）]*）|“[^”]*”|\"[^\"]*\"|«[^»]*»|「[^」]*」")
@@ -279,17 +294,43 @@ def assess(
     name_variants: Sequence[str],
     residue: Sequence[Residue],
     calques: Sequence[Calque],
+    statistics: StatisticsModel | None = None,
 ) -> Translation:
-    """Weigh the artefacts of one text (paragraphs already cleaned of `residue`) in `language`."""
+    """Weigh the artefacts of one text (paragraphs already cleaned of `residue`) in `language`, and its
+    wording by `statistics` where they apply."""
     text = "\n\n".join(paragraphs)
     if language == "und":
         return Translation()
     words = _WORD.findall(text)
-    if len(words) < MIN_WORDS:
-        return Translation()
     signals: list[TranslationSignal] = []
     weights: list[float] = []
     pointers: dict[str, float] = {}  # source language → how strongly the artefacts point to it
+
+    judged = False
+    if statistics is not None:
+        if language not in STATISTICS_LANGUAGES:
+            signals.append(TranslationSignal("statistics", (f"not judged: the statistics read English only, "
+                                                            f"this text is {language}",)))
+        elif len(words) < STATISTICS_MIN_WORDS:
+            signals.append(TranslationSignal("statistics", (f"not judged: {len(words)} words, the statistics "
+                                                            f"need {STATISTICS_MIN_WORDS}",)))
+        else:
+            judged = True
+            judgement = statistics.judge(text)
+            weight = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, judgement.logit))))
+            if weight >= _SHOWN_FROM:
+                source, certainty = judgement.source, judgement.sources[judgement.source]
+                origin = (f"wording of a translation from {source} ({certainty:.2f})" if certainty >= SOURCE_CONFIDENCE
+                          else "source language unclear")
+                signals.append(TranslationSignal(
+                    "statistics", (f"machine translation {weight:.2f} over {len(words)} words (flags alone from "
+                                   f"{THRESHOLD:.2f}); {origin}", *judgement.reasons),
+                    source if certainty >= SOURCE_CONFIDENCE else None))
+                weights.append(weight)
+                if certainty >= SOURCE_CONFIDENCE:
+                    pointers[source] = _MODEL_POINTER * certainty
+    if len(words) < MIN_WORDS:
+        return Translation(signals=tuple(signals))
 
     if name_variants:
         signals.append(TranslationSignal("name_variants", tuple(name_variants)))
@@ -299,7 +340,8 @@ def assess(
     if found:
         by_language: dict[str, float] = {}
         for calque, _ in found:
-            weights.append(WEIGHTS["calque"] * calque.weight)
+            if not judged:
+                weights.append(WEIGHTS["calque"] * calque.weight)
             by_language[calque.language] = by_language.get(calque.language, 0.0) + calque.weight
         for source, weight in by_language.items():
             printed_here = tuple(printed for calque, printed in found if calque.language == source)

@@ -1,0 +1,229 @@
+"""Fit the translation statistics (scraper/analyse/statistics.py) on the training part of the WMT dev data.
+
+    python bench/train_translation_model.py [../shared/eval/mt/dev.jsonl.gz] [--out scraper/data/translation/model.npz]
+
+The split: a document goes to `validation` when the first byte of SHA-256 of its `doc_id` is odd, else to
+`training`; every output of one source document (each system's translation and the human reference) goes
+with it, and so does an English original. Only the training part is read here: the vocabulary, the
+regularisation (chosen by 5-fold cross-validation over source documents) and the threshold (from the
+out-of-fold scores: at most 2% of the training references and none of the training originals above it) all
+come from it. `bench/translation_eval.py` reports the validation part, which nothing here has seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from scipy.optimize import minimize
+
+from scraper.analyse.statistics import StatisticsModel, features, mixed_design
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "mt" / "dev.jsonl.gz"
+DEFAULT_OUT = ROOT / "scraper" / "data" / "translation" / "model.npz"
+LANGUAGES = ("zh", "ru", "ja")
+MIN_DOCUMENTS = 2  # a feature is kept when it occurs in texts of at least this many source documents
+FOLDS = 5
+SOURCE_LAMBDA = 1e-4
+MT_LAMBDAS = (1e-5, 3e-5, 1e-4)
+WINDOW = 8  # paragraphs
+REFERENCE_RATE = 0.0  # share of training references allowed above the threshold (the target is 3%)
+Matrix = sparse.csr_matrix
+Vector = npt.NDArray[np.float64]
+
+
+def split_of(doc_id: str) -> str:
+    """`training` or `validation`, by the document's id alone (stable across runs and machines)."""
+    return "validation" if hashlib.sha256(doc_id.encode("utf-8")).digest()[0] % 2 else "training"
+
+
+def load_documents(path: Path, part: str | None = None) -> list[dict[str, Any]]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return [row for row in rows if part is None or split_of(row["doc_id"]) == part]
+
+
+def source_language(row: dict[str, Any]) -> str | None:
+    pair = str(row["lang_pair"])
+    return pair.split("-")[0] if pair.endswith("-en") else None
+
+
+def windows(text: str) -> list[str]:
+    """The text, and for a long one its windows of WINDOW paragraphs, each starting half a window on."""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    if len(paragraphs) <= WINDOW:
+        return [text]
+    step = WINDOW // 2
+    return ["\n\n".join(paragraphs[i:i + WINDOW]) for i in range(0, len(paragraphs), step)
+            if len(paragraphs[i:i + WINDOW]) >= step]
+
+
+def fold_of(doc_id: str) -> int:
+    return hashlib.sha256(("fold:" + doc_id).encode("utf-8")).digest()[0] % FOLDS
+
+
+def fit_binary(x: Matrix, y: Vector, weights: Vector, lam: float) -> tuple[Vector, float]:
+    """L2-regularised logistic regression, weighted examples; (weights, bias)."""
+    size = x.shape[1]
+
+    def loss(parameters: Vector) -> tuple[float, Vector]:
+        w, b = parameters[:size], parameters[size]
+        z = x @ w + b
+        value = float((weights * (np.logaddexp(0, -z) * y + np.logaddexp(0, z) * (1 - y))).sum() + lam * (w @ w) / 2)
+        g = weights * (1 / (1 + np.exp(-z)) - y)
+        return value, np.concatenate([x.T @ g + lam * w, [g.sum()]])
+
+    result = minimize(loss, np.zeros(size + 1), jac=True, method="L-BFGS-B", options={"maxiter": 1000})
+    return result.x[:size], float(result.x[size])
+
+
+def fit_softmax(x: Matrix, labels: npt.NDArray[np.intp], classes: int, lam: float) -> tuple[Vector, Vector]:
+    """L2-regularised multinomial logistic regression, classes weighted equally; (weights, bias)."""
+    size = x.shape[1]
+    target = np.eye(classes)[labels]
+    weights = (1.0 / np.bincount(labels, minlength=classes))[labels] / classes
+
+    def loss(parameters: Vector) -> tuple[float, Vector]:
+        w = parameters[:size * classes].reshape(size, classes)
+        b = parameters[size * classes:]
+        z = x @ w + b
+        z -= z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        value = float(-(weights[:, None] * target * log_p).sum() + lam * (w * w).sum() / 2)
+        g = weights[:, None] * (np.exp(log_p) - target)
+        return value, np.concatenate([(x.T @ g + lam * w).ravel(), g.sum(axis=0)])
+
+    result = minimize(loss, np.zeros(size * classes + classes), jac=True, method="L-BFGS-B",
+                      options={"maxiter": 1000})
+    return result.x[:size * classes].reshape(size, classes), result.x[size * classes:]
+
+
+def softmax(z: Vector) -> Vector:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def plain_matrix(rows: Sequence[npt.NDArray[np.intp]], size: int) -> Matrix:
+    data, indices, indptr = [], [], [0]
+    for text_rows in rows:
+        data.extend([1.0 / np.sqrt(max(1, len(text_rows)))] * len(text_rows))
+        indices.extend(text_rows.tolist())
+        indptr.append(len(indices))
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), size))
+
+
+def threshold_at(scores: Vector, negatives: npt.NDArray[np.bool_], natives: npt.NDArray[np.bool_],
+                 rate: float) -> float:
+    """The lowest score that at most `rate` of the references and none of the originals exceed."""
+    references = np.sort(scores[negatives & ~natives])[::-1]
+    allowed = int(rate * len(references))
+    cut = references[allowed] if allowed < len(references) else -np.inf
+    return float(max(cut, scores[natives].max() if natives.any() else -np.inf))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    documents = load_documents(Path(args.data), "training")
+    print(f"training part: {len(documents)} texts of {len({d['doc_id'] for d in documents})} source documents")
+
+    # The models learn from windows of a few paragraphs (more, and more varied, examples than whole texts:
+    # there are few references); they are judged, out of fold, on whole texts as they will meet them.
+    units = [(number, window) for number, document in enumerate(documents) for window in windows(document["text"])]
+    owner = np.array([number for number, _ in units])
+    unit_terms = [features(text) for _, text in units]
+    seen: dict[str, set[str]] = defaultdict(set)
+    for (number, _), terms in zip(units, unit_terms, strict=True):
+        for term in terms:
+            seen[term].add(documents[number]["doc_id"])
+    vocabulary = tuple(sorted(term for term, ids in seen.items() if len(ids) >= MIN_DOCUMENTS))
+    index = {term: i for i, term in enumerate(vocabulary)}
+
+    def rows_of(all_terms: Sequence[set[str]]) -> list[npt.NDArray[np.intp]]:
+        return [np.fromiter((index[t] for t in terms if t in index), dtype=np.intp) for terms in all_terms]
+
+    unit_rows = rows_of(unit_terms)
+    text_rows = rows_of([features(d["text"]) for d in documents])
+    size = len(vocabulary)
+    folds = np.array([fold_of(d["doc_id"]) for d in documents])
+    labels = np.array([LANGUAGES.index(s) if (s := source_language(d)) else -1 for d in documents])
+    is_mt = np.array([d["kind"] == "mt" for d in documents], dtype=float)
+    natives = np.array([d["kind"] == "native_en" for d in documents])
+    print(f"{len(units)} windows; vocabulary: {size} features")
+
+    # Source language: out-of-fold probabilities for every window and text (the MT model trains on those, as
+    # it will meet them), then the model of the whole training part.
+    units_plain, texts_plain = plain_matrix(unit_rows, size), plain_matrix(text_rows, size)
+    translated = labels[owner] >= 0
+    unit_mixes = np.zeros((len(units), len(LANGUAGES)))
+    text_mixes = np.zeros((len(documents), len(LANGUAGES)))
+    for fold in range(FOLDS):
+        train = translated & (folds[owner] != fold)
+        w, b = fit_softmax(units_plain[train], labels[owner][train], len(LANGUAGES), SOURCE_LAMBDA)
+        unit_mixes[folds[owner] == fold] = softmax(units_plain[folds[owner] == fold] @ w + b)
+        text_mixes[folds == fold] = softmax(texts_plain[folds == fold] @ w + b)
+    accuracy = float((text_mixes.argmax(axis=1) == labels)[labels >= 0].mean())
+    print(f"source language of whole texts, out of fold: accuracy {accuracy:.3f}")
+    source_w, source_b = fit_softmax(units_plain[translated], labels[owner][translated], len(LANGUAGES),
+                                     SOURCE_LAMBDA)
+
+    # The MT model learns each language's weights from texts of that language (the source is known in
+    # training); English originals, which have none, are mixed as the source model reads them.
+    known = labels[owner] >= 0
+    unit_mixes[known] = np.eye(len(LANGUAGES))[labels[owner][known]]
+    columns = size * (1 + len(LANGUAGES))
+    units_design = sparse.csr_matrix(mixed_design(unit_rows, unit_mixes), shape=(len(units), columns))
+    texts_design = sparse.csr_matrix(mixed_design(text_rows, text_mixes), shape=(len(documents), columns))
+    unit_mt = is_mt[owner]
+    weights = np.where(unit_mt == 1, 0.5 / unit_mt.sum(), 0.5 / (1 - unit_mt).sum())
+    negatives = is_mt == 0
+    best: tuple[float, float, Vector] | None = None
+    for lam in MT_LAMBDAS:
+        scores = np.zeros(len(documents))
+        for fold in range(FOLDS):
+            train = folds[owner] != fold
+            w, b = fit_binary(units_design[train], unit_mt[train], weights[train], lam)
+            scores[folds == fold] = texts_design[folds == fold] @ w + b
+        cut = threshold_at(scores, negatives, natives, REFERENCE_RATE)
+        recall = float((scores[is_mt == 1] > cut).mean())
+        print(f"lambda {lam:g}: out-of-fold MT flagged {recall:.3f} at references <= {REFERENCE_RATE:.0%}")
+        if best is None or recall > best[1]:
+            best = (lam, recall, scores)
+    assert best is not None
+    lam, _, scores = best
+    mt_w, mt_b = fit_binary(units_design, unit_mt, weights, lam)
+    # The threshold is read on out-of-fold scores: the final model is as unsure of a new text as the fold
+    # models were of theirs, and more sure of its own training texts.
+    threshold = threshold_at(scores, negatives, natives, REFERENCE_RATE)
+    model = StatisticsModel(index, vocabulary, LANGUAGES, source_w.astype(np.float32),
+                            source_b.astype(np.float32), mt_w.reshape(size, 1 + len(LANGUAGES)).astype(np.float32),
+                            mt_b, threshold,
+                            {"trained_on": "WMT21-23 news test sets (eval/mt/dev.jsonl.gz), training part",
+                             "split": "sha256(doc_id)[0] even = training", "lambda": lam,
+                             "reference_rate": REFERENCE_RATE, "min_documents": MIN_DOCUMENTS,
+                             "window": WINDOW, "texts": len(documents), "windows": len(units)})
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    print(f"lambda {lam:g}, threshold {threshold:.3f}; wrote {out} ({out.stat().st_size / 1e6:.2f} MB) "
+          f"in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
