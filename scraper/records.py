@@ -9,12 +9,11 @@
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # listings.py imports Link from here: only the type checker may see this import
-    from scraper.discover.listings import Listing
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 SCHEMA_VERSION = 1
 
@@ -27,6 +26,77 @@ class Selectors:
     title: str | None = None
     date: str | None = None
     authors: str | None = None
+
+
+TemplateKind = Literal["page", "date", "single"]
+_SAMPLE_DAY = date(2024, 7, 23)
+
+
+def template_kind(template: str) -> TemplateKind:
+    """`page` for a `{page}` template, `date` for `{date:<strftime>}`; ValueError for anything else."""
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+                  if name is not None]
+    except ValueError as exc:
+        raise ValueError(f'not a valid URL template ({exc}; write a literal brace as "{{{{"): "{template}"') from None
+    names = {name for name, _, _ in fields}
+    if not names:
+        # No placeholder: one page, e.g. a front page whose links are the day's articles.
+        parts = urlsplit(template)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f'expected an http(s) URL (with "{{page}}" or "{{date:...}}" to page), got "{template}"')
+        return "single"
+    if not names <= {"page", "date"}:
+        unknown = ", ".join(sorted(f'"{{{n}}}"' for n in names - {"page", "date"}))
+        raise ValueError(f'unknown field {unknown} in the URL template (known: "{{page}}", "{{date:...}}")')
+    if names == {"page", "date"}:
+        raise ValueError('the URL template may page by "{page}" or by "{date:...}", not both')
+    if any(conversion for _, _, conversion in fields):
+        raise ValueError(f'conversions like "!r" are not allowed in the URL template: "{template}"')
+    if "date" in names:
+        if any(not spec or "%" not in spec for _, spec, _ in fields):
+            raise ValueError(f'a date field needs a strftime format, like "{{date:%Y-%m-%d}}": "{template}"')
+        sample = template.format(date=_SAMPLE_DAY)
+    else:
+        try:
+            sample = template.format(page=7)
+        except ValueError as exc:
+            raise ValueError(f'bad format for "{{page}}" ({exc}): "{template}"') from None
+    parts = urlsplit(sample)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f'expected an http(s) URL template with a host, got "{template}"')
+    return "date" if "date" in names else "page"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One paginated listing or archive of an outlet.
+
+    `url` is a template: `{page}` (first_page, first_page + 1, ...) or `{date:<strftime>}` (one page per
+    day, newest first). `links`, `item` and `dates` are selectolax CSS selectors (see the module docstring).
+    `max_pages` caps a `{page}` walk, and a `{date}` walk when no `since` bounds it.
+    """
+
+    url: str
+    links: str | None = None  # None: every link matching the outlet's `article_url`
+    item: str | None = None
+    dates: str | None = None
+    first_page: int = 1
+    max_pages: int = 50
+
+    def __post_init__(self) -> None:
+        template_kind(self.url)
+        if self.dates is not None and self.item is None:
+            raise ValueError('"dates" needs "item": a date is read inside each list entry')
+        if self.item is not None and self.links is None:
+            raise ValueError('"item" needs "links": the article link is read inside each list entry')
+        if self.first_page < 0 or self.max_pages <= 0:
+            raise ValueError("first_page must be ≥ 0 and max_pages > 0")
+
+    @property
+    def kind(self) -> TemplateKind:
+        """`page` or `date`: only a `page` walk should stop early on `stop_reason` (see there)."""
+        return template_kind(self.url)
 
 
 @dataclass(frozen=True, slots=True)
