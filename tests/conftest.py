@@ -92,3 +92,34 @@ def running_daemon(workdir: Path, listen: str = "off", **env: str
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server's URL: SCRAPER_TEST_DATABASE's, or a throwaway cluster's (see tests/pgserver.py)."""
+    import pgserver
+
+    if os.environ.get(pgserver.ENV):
+        yield os.environ[pgserver.ENV]
+        return
+    try:
+        server = pgserver.throwaway_server()
+        url = server.__enter__()
+    except RuntimeError as exc:
+        pgserver.unavailable(str(exc))
+        return
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def pg_database(pg_server: str, request: pytest.FixtureRequest) -> str:
+    """An empty database of its own for one test: its URL."""
+    import hashlib
+
+    import pgserver
+
+    name = "t_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:24]
+    return pgserver.fresh_database(pg_server, name)

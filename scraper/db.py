@@ -1,0 +1,213 @@
+"""The SQL database under the state store: SQLite (a file, the embedded default) or PostgreSQL (a server many
+processes share), chosen by the store's address.
+
+The state store writes one SQL dialect, the part SQLite and PostgreSQL share: `?` placeholders (and `:name` ones),
+`INSERT ... ON CONFLICT (...) DO NOTHING / DO UPDATE`, `RETURNING`, partial and expression indexes, `coalesce`,
+`CASE`. This module runs it on either: for PostgreSQL the placeholders become psycopg's (`%s`, `%(name)s`) and the
+schema's types theirs (64-bit integers, `bytea`, text compared byte by byte as SQLite does, so that ISO 8601
+times sort as times). Transactions are explicit (`begin`, `commit`, `rollback`); outside them every statement
+commits by itself.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+Params = Sequence[Any] | Mapping[str, Any]
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+class Rows(Protocol):
+    """What a statement gives back: its rows (with `fetchone`, `fetchall` or by iteration) and how many rows it
+    changed."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Database(Protocol):
+    dialect: str  # "sqlite" or "postgresql"
+    errors: tuple[type[Exception], ...]  # what its driver raises
+    where: str  # for messages: a file's path, or a server's address without credentials
+
+    def execute(self, sql: str, params: Params = ()) -> Rows: ...
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> int: ...
+
+    def begin(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def create(self, schema: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def is_server_address(address: str | Path) -> bool:
+    """Whether a state store's address names a PostgreSQL server rather than a SQLite file."""
+    return isinstance(address, str) and urlsplit(address).scheme in POSTGRES_SCHEMES
+
+
+def public_address(url: str) -> str:
+    """A server address fit for logs and messages: no password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+class SqliteDatabase:
+    """A SQLite file in WAL mode, written by one process (its state store holds a lock for that)."""
+
+    dialect = "sqlite"
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+    def __init__(self, path: Path) -> None:
+        self.where = str(path)
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+
+    def execute(self, sql: str, params: Params = ()) -> Rows:
+        return self._db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        return self._db.executemany(sql, rows).rowcount
+
+    def begin(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._db.execute("ROLLBACK")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._db.in_transaction
+
+    def create(self, schema: str) -> None:
+        self._db.executescript(schema)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+# `?` and `:name` placeholders outside quoted strings (a `::` cast is no placeholder).
+_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|(?<!:):([A-Za-z_]\w*)|\?|%")
+_TYPES = ((re.compile(r"\bINTEGER\b"), "BIGINT"), (re.compile(r"\bBLOB\b"), "BYTEA"),
+          (re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'))
+
+
+def to_psycopg(sql: str) -> str:
+    """A statement with SQLite's placeholders written with psycopg's (`?` → `%s`, `:name` → `%(name)s`; a
+    literal `%` doubled)."""
+
+    def replace(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text.startswith("'"):
+            return text.replace("%", "%%")
+        if text == "?":
+            return "%s"
+        if text == "%":
+            return "%%"
+        return f"%({match.group(1)})s"
+
+    return _PLACEHOLDER.sub(replace, sql)
+
+
+def postgres_schema(schema: str) -> str:
+    """A schema written for SQLite with PostgreSQL's types: integers of 64 bits (SQLite's are), `bytea`, and
+    text compared byte by byte (SQLite's BINARY collation), whatever the server's locale."""
+    for pattern, replacement in _TYPES:
+        schema = pattern.sub(replacement, schema)
+    return schema
+
+
+class PostgresDatabase:
+    """A PostgreSQL server, shared by any number of processes (psycopg 3, one connection, autocommit outside
+    `begin`/`commit`)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, application: str = "newsnorm") -> None:
+        import psycopg  # only a PostgreSQL store needs it (the `postgres` extra)
+
+        self.where = public_address(url)
+        self.errors: tuple[type[Exception], ...] = (psycopg.Error,)
+        self._psycopg = psycopg
+        self._db = psycopg.connect(url, autocommit=True, application_name=application)
+        self._sql: dict[str, str] = {}
+
+    def _translate(self, sql: str) -> str:
+        translated = self._sql.get(sql)
+        if translated is None:
+            translated = self._sql[sql] = to_psycopg(sql)
+        return translated
+
+    def execute(self, sql: str, params: Params = ()) -> Rows:
+        return self._db.execute(self._translate(sql), params or None)
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        batch = list(rows)
+        if not batch:
+            return 0
+        with self._db.cursor() as cursor:
+            cursor.executemany(self._translate(sql), batch)
+            return cursor.rowcount
+
+    def begin(self) -> None:
+        self._db.execute("BEGIN")
+
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._db.execute("ROLLBACK")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._db.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE
+
+    def create(self, schema: str) -> None:
+        """Create what is missing, in one transaction, one server-wide lock held: two processes starting at once
+        must not both create a table."""
+        self.begin()
+        try:
+            self._db.execute("SELECT pg_advisory_xact_lock(7326001)")
+            self._db.execute(postgres_schema(schema))
+            self.commit()
+        except BaseException:
+            if self.in_transaction:
+                self.rollback()
+            raise
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def open_database(address: str | Path) -> Database:
+    """The database a state store's address names: a PostgreSQL URL (`postgresql://user@host/db`), else a SQLite
+    file (created with its directory)."""
+    if is_server_address(address):
+        return PostgresDatabase(str(address))
+    path = Path(address)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteDatabase(path)
