@@ -28,7 +28,7 @@ from scraper.analyse import Analyser
 from scraper.dedup import DedupOptions, DuplicateIndex
 from scraper.discover import parse_feed, parse_sitemap
 from scraper.discover.feeds import keep_articles
-from scraper.discover.listings import Listing, listing_pages, page_urls, parse_listing, stop_reason
+from scraper.discover.listings import listing_pages, page_urls, parse_listing, stop_reason
 from scraper.discover.warc import ArchivedPage, WarcSkip, read_warc
 from scraper.drift import DEFAULT_LIMIT, RuleWatch
 from scraper.errors import OutputError, ScraperError, Skip, StateError, WorkerError
@@ -38,7 +38,7 @@ from scraper.fetch.conditional import UNCONDITIONAL_EVERY, after_fetch, not_modi
 from scraper.fetch.wayback import SERVICE, Capture, Wayback, capture_url, newest_captures
 from scraper.observe import NullObserver, Observer
 from scraper.prepare import Prepared, from_feed, prepare
-from scraper.records import Archive, Fetched, Link, Record, Source
+from scraper.records import Archive, Fetched, Link, Listing, Record, Source
 from scraper.revisit import UNREACHABLE_READS, Earlier, gone_to_front_page, revised, tombstone
 from scraper.sink import Sink
 from scraper.state import Due, State

@@ -417,9 +417,11 @@ class State:
             " AND coalesce(published_at, fetched_at) >= ? AND coalesce(last_read, fetched_at) <= ?"
             " ORDER BY coalesce(last_read, fetched_at) LIMIT ?",
             (source_id, iso_utc(published_since), iso_utc(read_before), limit)).fetchall()
+        # A revision or tombstone written but not committed yet (its segment still open) was read just now.
+        staged = {change.id for change in self._staged_changes}
         return [Due(str(r), str(u), str(h), int(n), datetime.fromisoformat(p) if p else None,
                     datetime.fromisoformat(listed) if listed else None, int(failures))
-                for r, u, h, n, p, listed, failures in rows]
+                for r, u, h, n, p, listed, failures in rows if r not in staged]
 
     def note_listed(self, record_ids: Iterable[str], at: datetime) -> None:
         """Note that the outlet's feeds, sitemaps or listings list these reports now (written at once)."""

@@ -17,12 +17,11 @@ from pytest_httpx import HTTPXMock
 from scraper.analyse import Analyser
 from scraper.config import load_settings
 from scraper.daemon import Daemon
-from scraper.discover.listings import Listing
 from scraper.drift import RuleWatch
 from scraper.fetch import Fetcher
 from scraper.metrics import Metrics
 from scraper.pipeline import Pipeline
-from scraper.records import RuleOutcome, Settings
+from scraper.records import Listing, RuleOutcome, Settings
 from scraper.sink import JsonlSink
 from scraper.state import State
 

@@ -228,3 +228,30 @@ def test_what_counts_as_a_change() -> None:
     assert gone_to_front_page("https://x.kp/en/index.php", "https://x.kp/a/1", "https://x.kp/en/index.php")
     assert not gone_to_front_page("https://x.kp/a/1/", "https://x.kp/a/1", "https://x.kp/")
     assert not gone_to_front_page("https://x.kp/a/2", "https://x.kp/a/1", "https://x.kp/")
+
+
+async def test_a_change_is_written_once_while_its_segment_is_still_open(tmp_path: Path) -> None:
+    """Polls more often than segments close (an interval under segment_seconds): the revision and the tombstone
+    are not written again by the polls before the segment is committed."""
+    site = LocalSite({"/list": Page(_listing([1, 2])), "/a/1": Page(_page("Talks open", PARAGRAPHS)),
+                      "/a/2": Page(article_page(2))})
+    with site:
+        config = _sources(tmp_path, site.url(""))
+        state = State(tmp_path / "state.sqlite")
+        sink = JsonlSink(tmp_path / "out")
+        async with Fetcher() as fetcher:
+            pipeline = Pipeline(fetcher, state, sink, Analyser())
+            await pipeline.poll(load_settings(config).sources[0])
+            pipeline.flush()
+            site.routes["/a/1"] = Page(_page("Talks open", EDITED))
+            site.routes["/a/2"] = Page(b"gone", "text/plain", 410)
+            summaries = []
+            for _ in range(3):  # no flush between them: the segment stays open
+                time.sleep(REVISIT_EVERY + 0.1)
+                summaries.append(await pipeline.poll(load_settings(config).sources[0]))
+            pipeline.flush()
+            pipeline.close()
+        sink.close()
+        state.close()
+    assert [(s.revised, s.deleted) for s in summaries] == [(1, 1), (0, 0), (0, 0)]
+    assert verify_output(tmp_path / "out").ok

@@ -17,14 +17,14 @@ from itertools import islice
 from zoneinfo import ZoneInfo
 
 from scraper.discover.feeds import keep_articles, parse_feed
-from scraper.discover.listings import Listing, listing_pages, parse_listing
+from scraper.discover.listings import listing_pages, parse_listing
 from scraper.discover.sitemaps import parse_sitemap
 from scraper.errors import Skip
 from scraper.extract import extract_article
 from scraper.extract.sites import rules_for
 from scraper.fetch.client import Kind
 from scraper.fetch.guard import decoded
-from scraper.records import Fetched, Link, RuleOutcome, Source
+from scraper.records import Fetched, Link, Listing, RuleOutcome, Source
 
 Get = Callable[[str, Source, Kind], Awaitable[Fetched]]
 
