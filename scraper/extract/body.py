@@ -48,6 +48,7 @@ from trafilatura.utils import DOCTYPE_TAG, load_html
 
 from scraper.extract.blocks import Block, from_trafilatura
 from scraper.extract.density import density_blocks, fragment_blocks
+from scraper.extract.depth import flattened
 
 # Two texts this similar (shingle F1) are taken to agree.
 AGREEMENT = 0.85
@@ -62,6 +63,10 @@ PRECISION_BIAS = 0.05
 MIN_TEXT_CHARS = 25
 # trafilatura's MIN_EXTRACTED_SIZE: a shorter text sends its full cascade to jusText.
 MIN_EXTRACTED_SIZE = 250
+# A page of more tags than this (its scripts left out) is read by the density pass alone: trafilatura takes
+# tens of microseconds a paragraph in each of its modes, seconds for a megabyte of short paragraphs. News pages
+# have a few thousand (the eval pages 5,800 at most); a megabyte of one-line paragraphs has 100,000.
+MAX_TAGS = 20_000
 
 _TOKEN = re.compile(r"\w+")
 _NOT_ALNUM = re.compile(r"[\W_]+")  # \w less "_" is exactly str.isalnum
@@ -433,25 +438,29 @@ def main_text(html: str, tree: HTMLParser | None = None, *, markup: bytes | None
     """The main text of a page; no blocks when nothing like an article is found.
 
     `markup` is the page less its scripts (without_scripts, encoded) and `tree` lexbor's parse of it, if the
-    caller has them (read anything else from the tree first: the density pass prunes it).
+    caller has them (read anything else from the tree first: the density pass prunes it). Without them, the
+    page is flattened first (depth.py), as the caller's markup should be: parsers are quadratic in its depth.
     """
-    markup = encoded(without_scripts(html)) if markup is None else markup
+    markup = encoded(without_scripts(flattened(html))) if markup is None else markup
     page = tree if tree is not None else HTMLParser(markup)
     popups = page.css_first(_POPUP_SELECTOR) is not None  # asked before the density pass prunes the tree
     density = _Candidate.of("density", density_blocks(page))
-    # trafilatura's fast precision mode (no readability/jusText comparison) is twice as fast as its full
-    # cascade, and gives the same text wherever the density pass confirms it (checked on the eval pages).
-    lxml_tree = _precleaned(_lxml_tree(markup, popups=popups))
-    chosen = _trafilatura(lxml_tree, precision=True, fast=True)
-    if not _confirmed(chosen, density):
-        if _short_of(chosen, density):
-            # The comparison is there for short texts (readability's replaces one half its length, jusText's
-            # one under the minimum); on the eval pages it changed no other.
-            chosen = _trafilatura(lxml_tree, precision=True)
+    if markup.count(b"<") > MAX_TAGS:
+        chosen = density
+    else:
+        # trafilatura's fast precision mode (no readability/jusText comparison) is twice as fast as its full
+        # cascade, and gives the same text wherever the density pass confirms it (checked on the eval pages).
+        lxml_tree = _precleaned(_lxml_tree(markup, popups=popups))
+        chosen = _trafilatura(lxml_tree, precision=True, fast=True)
         if not _confirmed(chosen, density):
-            chosen = _disputed(chosen, density, lxml_tree)
+            if _short_of(chosen, density):
+                # The comparison is there for short texts (readability's replaces one half its length, jusText's
+                # one under the minimum); on the eval pages it changed no other.
+                chosen = _trafilatura(lxml_tree, precision=True)
+            if not _confirmed(chosen, density):
+                chosen = _disputed(chosen, density, lxml_tree)
     if chosen.letters < MIN_TEXT_CHARS:
-        scripts = HTMLParser(html)  # all of them: `markup` has only the JSON-LD
+        scripts = HTMLParser(flattened(html))  # all of them: `markup` has only the JSON-LD
         for name, blocks in (("json_ld", _json_ld_body(scripts)), ("script_html", _script_html(scripts))):
             if _letters(blocks) >= MIN_TEXT_CHARS:
                 chosen = _Candidate.of(name, blocks)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 
 from scraper.extract.blocks import HEADING, PARAGRAPH, Block
@@ -185,8 +186,11 @@ _PHOTO_CREDIT = re.compile(
 )
 
 
-# "Home > National > North Korea", "News / World / Asia": a breadcrumb trail.
-_BREADCRUMB = re.compile(r"^[^.!?]{1,60}(?:\s[>›»/|]\s[^.!?]{1,60}){2,}$")
+# "Home > National > North Korea", "News / World / Asia": a breadcrumb trail, three or more runs of 1 to 60
+# characters between these separators, without sentence punctuation (is_breadcrumb; the lookahead finds
+# separators that overlap, as in "a > > b").
+_CRUMB_SEPARATOR = re.compile(r"(?=\s[>›»/|]\s)")
+_CRUMB_RUN = 60
 # A comment box's character counter: "(0/250자)", "0/1000 characters".
 _COUNTER = re.compile(r"\(?\b0\s*/\s*\d{2,5}\s*(?:자|字|characters?|chars?|символ\w*)?\)?")
 # Photo captions: "..., in this photo released by KCNA", "[KOREAN CENTRAL NEWS AGENCY]", "(Yonhap)" after a
@@ -249,9 +253,35 @@ def is_stamp(line: str, count: int | None = None) -> bool:
     return len("".join(_WORD.findall(rest.replace("_", " ")))) <= 2
 
 
+def is_breadcrumb(line: str) -> bool:
+    """A breadcrumb trail ("Home > National > North Korea"): the whole line is runs of 1 to 60 characters with
+    no ".", "!" or "?", and two or more separators between them (a line ending in a line break may leave it out).
+
+    Which separators a trail uses is worked out run by run, in time linear in the line: a regex that tried
+    each way of cutting the line backtracked exponentially on a long row of cells joined by " | " that was
+    no trail (25 cells: three seconds, 30: a minute and a half).
+    """
+    if not line or "." in line or "!" in line or "?" in line:
+        return False
+    separators = [found.start() for found in _CRUMB_SEPARATOR.finditer(line)]
+    if len(separators) < 2:
+        return False
+    ends = (len(line), len(line) - 1) if line.endswith("\n") else (len(line),)
+    reached = {0: 0}  # where a run can start → separators before it (2 is enough)
+    for start in (0, *(separator + 3 for separator in separators)):  # (in order)
+        if (count := reached.get(start)) is None:
+            continue
+        if count >= 2 and any(1 <= end - start <= _CRUMB_RUN for end in ends):
+            return True
+        for separator in separators[bisect_left(separators, start + 1):bisect_right(separators, start + _CRUMB_RUN)]:
+            following = separator + 3
+            reached[following] = max(reached.get(following, 0), min(count + 1, 2))
+    return False
+
+
 def is_ui_line(line: str) -> bool:
     """A short line of interface words: "print dictionary print", "Log in", "Share this article"."""
-    if _BREADCRUMB.match(line) or (words(line) <= 8 and _COUNTER.search(line)):
+    if is_breadcrumb(line) or (words(line) <= 8 and _COUNTER.search(line)):
         return True
     count = words(line)
     return count <= 8 and (count <= 4 or not _SENTENCE_END.search(line)) and bool(_UI.search(line))
@@ -309,9 +339,12 @@ def cut_recommendations(blocks: list[Block], title: str) -> list[Block]:
     """The outlet's recommendations ("You may also like", then teasers of other articles) and all after them,
     once the text before them holds an article's worth of words; before that, only the heading goes."""
     kept: list[Block] = []
+    counted = kept_words = 0  # the words of kept[:counted], counted once however many headings follow
     for block in blocks:
         if _RECOMMENDS.match(block.text):  # (anchored: fails within a few characters on prose)
-            if sum(words(b.text) for b in kept) >= _ARTICLE_BEFORE_CUT:
+            kept_words += sum(words(b.text) for b in kept[counted:])
+            counted = len(kept)
+            if kept_words >= _ARTICLE_BEFORE_CUT:
                 return kept
             continue
         kept.append(block)

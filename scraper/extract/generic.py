@@ -19,6 +19,7 @@ from scraper.extract.blocks import Block
 from scraper.extract.body import encoded, main_text, without_scripts
 from scraper.extract.clean import clean, normalise_line, same_text
 from scraper.extract.dates import date_from_dateline, page_day, parse_date, url_date
+from scraper.extract.depth import flattened
 from scraper.extract.meta import choose_title, clean_authors, read_meta
 from scraper.extract.override import Picked, pick
 from scraper.extract.sites import SiteRules, rules_for
@@ -123,17 +124,19 @@ def _rule_outcomes(rules: SiteRules | None, picked: Picked, blocks_found: bool, 
 def extract_article(fetched: Fetched, source: Source, link: Link | None = None) -> Article:
     """Extract one fetched page. Raises Skip("empty") when no article text is found."""
     # Parsed once by lexbor, for the metadata and the density pass, and without its scripts and styles
-    # (half the bytes of a page; the JSON-LD is kept), from the UTF-8 bytes lxml reads too.
-    markup = encoded(without_scripts(fetched.text))
+    # (half the bytes of a page; the JSON-LD is kept), from the UTF-8 bytes lxml reads too; every parser reads
+    # the page flattened below the depth of any article (depth.py: their time grows with depth times tags).
+    html = flattened(fetched.text)
+    markup = encoded(without_scripts(html))
     tree = HTMLParser(markup)
     meta = read_meta(tree)
     rules = rules_for(fetched.final_url, source)
-    picked = pick(fetched.text, rules) if rules is not None else Picked()
+    picked = pick(html, rules) if rules is not None else Picked()
 
     blocks = list(picked.blocks)
     body_by_rule = _has_text([b.text for b in blocks])
     if not body_by_rule:
-        blocks = list(main_text(fetched.text, tree, markup=markup).blocks)
+        blocks = list(main_text(html, tree, markup=markup).blocks)
     title = normalise_line(picked.title or choose_title(meta, link.title if link and link.title else ""))
     subtitle = normalise_line(picked.subtitle or meta.subtitle or "") or None
     if subtitle and same_text(subtitle, title):
