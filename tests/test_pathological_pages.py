@@ -358,3 +358,16 @@ def test_inputs_are_never_read_past_the_cap(tmp_path: Path, monkeypatch: pytest.
     finally:
         tracemalloc.stop()
     assert peak < 3 * LOCAL_SOURCE.max_bytes
+
+
+def test_a_listing_page_nested_deep_gives_its_links() -> None:
+    """Listing pages are flattened like articles: links under 100,000 nested divs are found."""
+    from scraper.discover.listings import parse_listing
+    from scraper.records import Listing
+
+    depth = 100_000
+    links = "".join(f"<a href='/a/{n}'>Report {n}</a>" for n in range(3))
+    html = f"<html><body>{'<div>' * depth}{links}{'</div>' * depth}</body></html>"
+    page = parse_listing(html, "https://x.example/list", Listing("https://x.example/list"), "x", "UTC",
+                         article_url=re.compile(r"/a/\d+$"))
+    assert [link.url for link in page.links] == [f"https://x.example/a/{n}" for n in range(3)]

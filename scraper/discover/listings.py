@@ -35,8 +35,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from scraper.errors import ConfigError
 from scraper.extract.dates import CLOCK_SKEW, parse_date, plausible, to_utc
+from scraper.extract.depth import flattened
 from scraper.records import Link, Listing, RuleOutcome, template_kind
 
+_LINKS = frozenset({"a"})  # what a listing page is read for: kept however deep it is nested
 StopReason = Literal["empty_page", "older_than_since", "no_new_links"]
 
 _KEYS = ("url", "links", "item", "dates", "first_page", "max_pages")
@@ -329,7 +331,8 @@ def parse_listing(
     `<name>.dates`), for the drift report. A listing without selectors takes the pattern's links, and
     judges no selector.
     """
-    tree = LexborHTMLParser(html)
+    # A page nested 100,000 deep costs what a flat one does; its links stay at any depth.
+    tree = LexborHTMLParser(flattened(html, keep=_LINKS))
     base = page_url
     if (base_node := tree.css_first("base[href]")) is not None:
         base = urljoin(page_url, (base_node.attributes.get("href") or "").strip())

@@ -89,14 +89,16 @@ _KINDS = {name: sum(bit for names, bit in (
     for name in _VOID | _ROOTS | _SPECIAL | _SCOPE | _CLOSES_P | _SIBLINGS.keys() | _TABLE_PARTS | _FOREIGN}
 
 
-def flattened(html: str, limit: int = MAX_DEPTH, table_limit: int = MAX_TABLES) -> str:
+def flattened(html: str, limit: int = MAX_DEPTH, table_limit: int = MAX_TABLES,
+              keep: frozenset[str] = frozenset()) -> str:
     """`html` less its tags below `limit`, and its tables nested deeper than `table_limit` with their rows and
-    cells (see the module's docstring); the very same string if it is no deeper than that."""
+    cells (see the module's docstring); the very same string if it is no deeper than that. Elements named in
+    `keep` stay at any depth (a listing's <a>: one never holds another, so they add one level at most)."""
     if html.count("<") <= min(limit, table_limit):
         return html  # (no deeper than it has tags)
-    if _scan(html, limit, table_limit, rewrite=False) is not None:
+    if _scan(html, limit, table_limit, rewrite=False, keep=keep) is not None:
         return html
-    flat = _scan(html, limit, table_limit, rewrite=True)
+    flat = _scan(html, limit, table_limit, rewrite=True, keep=keep)
     return html if flat is None else flat[0]
 
 
@@ -196,7 +198,8 @@ class _Stack:
                 marks.pop()
 
 
-def _scan(html: str, limit: int, table_limit: int, *, rewrite: bool) -> tuple[str, int] | None:
+def _scan(html: str, limit: int, table_limit: int, *, rewrite: bool, keep: frozenset[str] = frozenset()
+          ) -> tuple[str, int] | None:
     """The page less what is below the limits, and the depth it reaches; without `rewrite`, None as soon as
     something would be taken out (and the page itself when nothing is)."""
     stack = _Stack()
@@ -244,7 +247,7 @@ def _scan(html: str, limit: int, table_limit: int, *, rewrite: bool) -> tuple[st
                 else:
                     stack.close(name, kind)
                 continue
-            if len(names) >= limit or (kind & _IS_TABLE_PART and (
+            if (len(names) >= limit and name not in keep) or (kind & _IS_TABLE_PART and (
                     dropped.get("table") or (kind & _IS_TABLE and len(stack.tables) >= table_limit))):
                 if token is None:  # (checking only: the page is read again, with positions)
                     return None
