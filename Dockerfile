@@ -23,7 +23,7 @@ VOLUME ["/data"]
 EXPOSE 9108
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:9108/healthz', timeout=4).status == 200 else 1)"]
-# Your own outlets: mount a file and point SCRAPER_CONFIG at it (README, "Running in a container").
+# Your own outlets: mount a file and point SCRAPER_CONFIG at it (docs/operations.md, "Running in a container").
 # SIGTERM (docker stop) drains in-flight work and writes it out within 10 s: fetches get --grace (7 s), a page
 # still being extracted 2 s more before its worker is stopped (its link stays pending for the next run).
 STOPSIGNAL SIGTERM

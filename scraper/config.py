@@ -223,7 +223,7 @@ def _selectors(value: object) -> Selectors:
     return Selectors(**{name: _css_selector(selector) for name, selector in value.items()})
 
 
-# Caps on durations, documented in the README: longer ones are mistakes (a unit typed wrong) that would
+# Caps on durations, documented in docs/configuration.md: longer ones are mistakes (a unit typed wrong) that would
 # otherwise overflow a timer at run time, or hold a host, a poll or a segment for ever.
 MAX_INTERVAL = 30 * _DAY
 MAX_DELAY = 3600.0  # between two requests to a host; robots.txt's Crawl-delay cap too

@@ -68,7 +68,7 @@ def _dates(found: Sequence[Capture], kind: str) -> str:
 
 
 def verdict(source: Source, captures: Sequence[Capture]) -> str:
-    """One line for `sources check` and the README's table: per part of the outlet's configuration that is its
+    """One line for `sources check` and docs/outlets.md's table: per part of the outlet's configuration that is its
     own (page rules, listings) and per feed host with a capture, the real pages it was checked on."""
     found = outlet_captures(source, captures)
     parts = []

@@ -19,11 +19,11 @@ from conftest import ROOT
 
 from scraper.config import load_settings
 from scraper.discover.feeds import keep_articles, parse_feed
-from scraper.discover.listings import Listing, parse_listing
+from scraper.discover.listings import parse_listing
 from scraper.errors import Skip
 from scraper.evidence import load_captures, outlet_captures, verdict
 from scraper.extract import extract_article
-from scraper.records import Fetched, Source, iso_utc
+from scraper.records import Fetched, Listing, Source, iso_utc
 
 REAL = Path(__file__).parent / "fixtures" / "real"
 CAPTURES = sorted(path for path in REAL.glob("*/*") if path.suffix in (".html", ".xml"))
@@ -222,10 +222,16 @@ def test_an_old_style_google_news_id_is_decoded_to_the_publishers_page_without_a
     assert link.title is not None and not link.title.endswith("- RTBF")
 
 
-# --- what `sources check` and the README say ------------------------------------------------------------------
+# --- what `sources check` and docs/outlets.md say --------------------------------------------------------------
+CHECKED_AGAINST = "## Outlets: what each was checked against"
+
+
 def test_every_shipped_outlet_says_what_it_was_checked_against() -> None:
     captures = load_captures()
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    outlets = (ROOT / "docs" / "outlets.md").read_text(encoding="utf-8")
+    assert CHECKED_AGAINST in outlets
+    # That section's table only (the page's other tables have a row per outlet too).
+    section = outlets.split(CHECKED_AGAINST, 1)[1].split("\n## ", 1)[0]
     for source in SETTINGS.sources:
         line = verdict(source, captures)
         assert line, source.id
@@ -234,8 +240,8 @@ def test_every_shipped_outlet_says_what_it_was_checked_against() -> None:
             for capture in found:
                 if capture.kind != "other":
                     assert capture.captured.isoformat() in line
-        row = next((row for row in readme.splitlines() if row.startswith(f"| `{source.id}` |")), None)
-        assert row is not None, f"README's outlet table has no row for {source.id}"
+        row = next((row for row in section.splitlines() if row.startswith(f"| `{source.id}` |")), None)
+        assert row is not None, f"docs/outlets.md's checked-against table has no row for {source.id}"
         assert ("imitation only" in row) == ("imitation only" in line), source.id
         for capture in found:
             if capture.kind != "other":

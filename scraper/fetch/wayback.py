@@ -1,7 +1,7 @@
 """The Internet Archive's Wayback Machine as a second road to an outlet: its CDX index of captures, and the pages
 as captured.
 
-Outlets that block or drop many networks (KCNA, Rodong Sinmun: docs/outlets.md, "DPRK sites elsewhere") are
+Outlets that block or drop many networks (KCNA, Rodong Sinmun: docs/outlets.md, "DPRK sites from elsewhere") are
 still read by analysts through the archive: the CDX API lists the captures of a URL or of every URL under a
 prefix, and `<archive>/web/<timestamp>id_/<url>` serves a capture as the site sent it (`id_`: without the
 archive's toolbar or rewritten links). Everything here is pure except `Wayback`, which asks the archive through

@@ -2,7 +2,7 @@
 
 - 2025–26: `#article-date` ("2025年 10月 10日 星期五", "Feb. 19, 2026 Thursday [Photo]"), the headline in
   `#ContDIV p.TitleP`, paragraphs `p.TextP`, the writer's signature `p.WriterP`, prev/next buttons ("3 / 543")
-  outside the text. Described by third parties; no capture of it is public (README, "Outlets").
+  outside the text. Described by third parties; no capture of it is public (docs/outlets.md, "Rodong Sinmun, English").
 - 2023: `[class*=news_Title]`, `.NewsDate`, `p.ArticleContent` (the first repeats the headline).
 - up to 2022 (index.php?strPageID=SF01_02_01&newsID=...; real captures in tests/fixtures/real/rodong-en/):
   the headline in a bold `<font>` of the centred `p.ArticleContent`, the date in `div.ArticleMenuDate`
