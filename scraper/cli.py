@@ -24,6 +24,7 @@ from scraper.analyse import Analyser, analyse_texts
 from scraper.analyse.names import load_aliases
 from scraper.config import load_settings
 from scraper.daemon import DEFAULT_GRACE, DEFAULT_HEALTH_GRACE, Daemon, flush_while_running
+from scraper.db import is_server_address
 from scraper.dedup import DedupOptions
 from scraper.discover.probe import Probe, probe_outlet
 from scraper.drift import DEFAULT_LIMIT as DEFAULT_DRIFT_LIMIT
@@ -68,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output directory (env SCRAPER_OUTPUT; default: output/)")
     parser.add_argument("--state", default=os.environ.get("SCRAPER_STATE"),
                         help="SQLite state file (env SCRAPER_STATE; default: <output>.state.sqlite beside it)")
+    parser.add_argument("--database", default=os.environ.get("SCRAPER_DATABASE"), metavar="URL",
+                        help="keep the state in PostgreSQL instead, e.g. postgresql://user@host/newsnorm "
+                             "(env SCRAPER_DATABASE)")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
@@ -179,7 +183,12 @@ def _until_arg(text: str) -> datetime:
     return moment + timedelta(days=1) if len(text.strip()) <= 10 else moment
 
 
-def _state_path(args: argparse.Namespace) -> Path:
+def _state_path(args: argparse.Namespace) -> Path | str:
+    """The state store: a PostgreSQL server's URL (`--database`), else a SQLite file."""
+    if args.database:
+        if not is_server_address(args.database):
+            raise ConfigError(f"--database: expected a postgresql://... URL, got {args.database!r}")
+        return str(args.database)
     if args.state:
         return Path(args.state)
     output = Path(args.output).resolve()
@@ -451,7 +460,7 @@ def _analyse(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     path = _state_path(args)
-    if not path.exists():
+    if isinstance(path, Path) and not path.exists():
         raise StateError(f"{path}: no state store yet (run a backfill or the daemon first)")
     # Every configured outlet is listed (one never polled too), and the drift limit is the configuration's;
     # `stats` still answers without one (another directory, a typo in it).

@@ -18,9 +18,13 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import psycopg
+
 Params = Sequence[Any] | Mapping[str, Any]
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+# What either driver raises: a state store catches these and says what it could not do.
+DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 
 
 class Rows(Protocol):
@@ -113,7 +117,7 @@ class SqliteDatabase:
 # `?` and `:name` placeholders outside quoted strings (a `::` cast is no placeholder).
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|(?<!:):([A-Za-z_]\w*)|\?|%")
 _TYPES = ((re.compile(r"\bINTEGER\b"), "BIGINT"), (re.compile(r"\bBLOB\b"), "BYTEA"),
-          (re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'))
+          (re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'), (re.compile(r"\)\s*WITHOUT ROWID"), ")"))
 
 
 def to_psycopg(sql: str) -> str:
@@ -148,11 +152,8 @@ class PostgresDatabase:
     dialect = "postgresql"
 
     def __init__(self, url: str, *, application: str = "newsnorm") -> None:
-        import psycopg  # only a PostgreSQL store needs it (the `postgres` extra)
-
         self.where = public_address(url)
         self.errors: tuple[type[Exception], ...] = (psycopg.Error,)
-        self._psycopg = psycopg
         self._db = psycopg.connect(url, autocommit=True, application_name=application)
         self._sql: dict[str, str] = {}
 
@@ -184,7 +185,7 @@ class PostgresDatabase:
 
     @property
     def in_transaction(self) -> bool:
-        return self._db.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE
+        return self._db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     def create(self, schema: str) -> None:
         """Create what is missing, in one transaction, one server-wide lock held: two processes starting at once

@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import sqlite3
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -19,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from scraper.db import DRIVER_ERRORS, Database, is_server_address, open_database, public_address
 from scraper.errors import StateError
 from scraper.fetch.conditional import Validators
 from scraper.records import Link, Publisher, Record, iso_utc
@@ -138,7 +138,17 @@ CREATE TABLE IF NOT EXISTS dedup_keys (
     PRIMARY KEY (key, fp)
 ) WITHOUT ROWID;
 """
+# Indexes on columns a store of an older version gains on opening (created after that).
+INDEXES = """
+-- Pruning keeps a story that others were merged into (their reports still name it): found by this.
+CREATE INDEX IF NOT EXISTS dedup_stories_by_merge ON dedup_stories (merged_into) WHERE merged_into IS NOT NULL;
+-- An outlet's recent articles, the ones read again (`due_for_revisit`), without a scan of its archive.
+CREATE INDEX IF NOT EXISTS reports_recent ON reports (source_id, coalesce(published_at, fetched_at))
+    WHERE deleted_at IS NULL AND feed_only = 0;
+"""
 SCHEMA_VERSION = 1
+STORE_LOCK = 7326002  # the advisory lock a process holds on a PostgreSQL store it writes (`claim`)
+_OPEN_ERRORS: tuple[type[Exception], ...] = (*DRIVER_ERRORS, OSError)  # a database that cannot be reached or made
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,52 +237,23 @@ class State:
     """One open state database. Use from one thread (the event loop's)."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        """Open (and create) the store `path` names: a SQLite file, or a PostgreSQL server's URL
+        (`postgresql://user@host/db`, for many processes; see scraper/db.py)."""
+        self.path = Path(path) if not is_server_address(path) else Path()  # the file, for SQLite
+        self.where = str(path) if not is_server_address(path) else public_address(str(path))  # for messages
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            # After a checkpoint the write-ahead log is cut back to this: on a small disk a WAL that kept the size
-            # of its largest transaction would hold space the output needs.
-            self._db.execute("PRAGMA journal_size_limit=1048576")
-            # Room for the upper levels of the near-duplicate key index: a lookup then reads one leaf per key.
-            self._db.execute("PRAGMA cache_size=-32768")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StateError(f"{self.path}: written by a newer scraper (state schema {version})")
-            self._db.executescript(SCHEMA)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(dedup_prints)")}
-            if "xtitle_key" not in columns:  # a store written before feed-only records joined stories
-                self._db.execute("ALTER TABLE dedup_prints ADD COLUMN xtitle_key INTEGER")
-            for column, kind in (("sample", "BLOB"), ("lang", "TEXT"), ("anchors", "BLOB"), ("shape", "BLOB"),
-                                 ("passage", "INTEGER")):
-                if column not in columns:  # a store written before stories merged and translations joined them
-                    self._db.execute(f"ALTER TABLE dedup_prints ADD COLUMN {column} {kind}")
-            if "merged_into" not in {row[1] for row in self._db.execute("PRAGMA table_info(dedup_stories)")}:
-                self._db.execute("ALTER TABLE dedup_stories ADD COLUMN merged_into INTEGER")
-            # Pruning keeps a story that others were merged into (their reports still name it): found by this.
-            self._db.execute("CREATE INDEX IF NOT EXISTS dedup_stories_by_merge ON dedup_stories (merged_into)"
-                             " WHERE merged_into IS NOT NULL")
-            report_columns = {row[1] for row in self._db.execute("PRAGMA table_info(reports)")}
-            for column, kind in (("last_read", "TEXT"), ("revisions", "INTEGER NOT NULL DEFAULT 0"),
-                                 ("deleted_at", "TEXT"), ("feed_only", "INTEGER NOT NULL DEFAULT 0"),
-                                 ("last_listed", "TEXT"), ("read_failures", "INTEGER NOT NULL DEFAULT 0")):
-                if column not in report_columns:  # a store written before articles were read again
-                    self._db.execute(f"ALTER TABLE reports ADD COLUMN {column} {kind}")
-            # An outlet's recent articles, the ones read again (`due_for_revisit`), without a scan of its archive.
-            self._db.execute("CREATE INDEX IF NOT EXISTS reports_recent ON reports"
-                             " (source_id, coalesce(published_at, fetched_at))"
-                             " WHERE deleted_at IS NULL AND feed_only = 0")
-            if "last_result" not in {row[1] for row in self._db.execute("PRAGMA table_info(polls)")}:
-                self._db.execute("ALTER TABLE polls ADD COLUMN last_result TEXT")
-            validator_columns = {row[1] for row in self._db.execute("PRAGMA table_info(validators)")}
-            if "conditional" not in validator_columns:
-                self._db.execute("ALTER TABLE validators ADD COLUMN conditional INTEGER NOT NULL DEFAULT 0")
-                self._db.execute("ALTER TABLE validators ADD COLUMN distrust_until TEXT")
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: cannot open the state database: {exc}") from None
+            self._db: Database = open_database(path)
+            if self._db.dialect == "sqlite":
+                self._open_sqlite()
+            else:
+                self._db.create(SCHEMA + INDEXES)
+                row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if row is not None and int(row[0]) > SCHEMA_VERSION:
+                    raise StateError(f"{self.where}: written by a newer scraper (state schema {row[0]})")
+                self._db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+                                 (str(SCHEMA_VERSION),))
+        except _OPEN_ERRORS as exc:
+            raise StateError(f"{self.where}: cannot open the state database: {exc}") from None
         self._lock: IO[str] | None = None  # held by claim()
         self._staged: dict[str, _Staged] = {}  # record_id -> staged report
         self._staged_urls: dict[str, str] = {}  # url -> record_id
@@ -280,6 +261,43 @@ class State:
         self._staged_progress: dict[str, str] = {}  # backfill progress, committed with the reports it covers
         self._staged_changes: list[Record] = []  # revisions and tombstones of stored reports
         self._dedup = _StagedPrints()  # near-duplicate index rows, committed with the reports
+
+    def _open_sqlite(self) -> None:
+        """SQLite's settings, its schema, and the columns a store written by an older version lacks."""
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        # After a checkpoint the write-ahead log is cut back to this: on a small disk a WAL that kept the size
+        # of its largest transaction would hold space the output needs.
+        self._db.execute("PRAGMA journal_size_limit=1048576")
+        # Room for the upper levels of the near-duplicate key index: a lookup then reads one leaf per key.
+        self._db.execute("PRAGMA cache_size=-32768")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StateError(f"{self.where}: written by a newer scraper (state schema {version})")
+        self._db.create(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(dedup_prints)")}
+        if "xtitle_key" not in columns:  # a store written before feed-only records joined stories
+            self._db.execute("ALTER TABLE dedup_prints ADD COLUMN xtitle_key INTEGER")
+        for column, kind in (("sample", "BLOB"), ("lang", "TEXT"), ("anchors", "BLOB"), ("shape", "BLOB"),
+                             ("passage", "INTEGER")):
+            if column not in columns:  # a store written before stories merged and translations joined them
+                self._db.execute(f"ALTER TABLE dedup_prints ADD COLUMN {column} {kind}")
+        if "merged_into" not in {row[1] for row in self._db.execute("PRAGMA table_info(dedup_stories)")}:
+            self._db.execute("ALTER TABLE dedup_stories ADD COLUMN merged_into INTEGER")
+        report_columns = {row[1] for row in self._db.execute("PRAGMA table_info(reports)")}
+        for column, kind in (("last_read", "TEXT"), ("revisions", "INTEGER NOT NULL DEFAULT 0"),
+                             ("deleted_at", "TEXT"), ("feed_only", "INTEGER NOT NULL DEFAULT 0"),
+                             ("last_listed", "TEXT"), ("read_failures", "INTEGER NOT NULL DEFAULT 0")):
+            if column not in report_columns:  # a store written before articles were read again
+                self._db.execute(f"ALTER TABLE reports ADD COLUMN {column} {kind}")
+        if "last_result" not in {row[1] for row in self._db.execute("PRAGMA table_info(polls)")}:
+            self._db.execute("ALTER TABLE polls ADD COLUMN last_result TEXT")
+        validator_columns = {row[1] for row in self._db.execute("PRAGMA table_info(validators)")}
+        if "conditional" not in validator_columns:
+            self._db.execute("ALTER TABLE validators ADD COLUMN conditional INTEGER NOT NULL DEFAULT 0")
+            self._db.execute("ALTER TABLE validators ADD COLUMN distrust_until TEXT")
+        self._db.create(INDEXES)  # (on columns the migrations above may just have added)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
         self._db.close()
@@ -294,27 +312,37 @@ class State:
         other's articles written (or write them twice). The first output to use a store owns it; another is
         refused, as is a second process while the first holds the store."""
         owner = str(Path(output).resolve())
+        if self._db.dialect == "sqlite":
+            self._lock_file()
+        else:
+            # One process at a time on a server too (held by this connection: a process that dies lets go).
+            held = self._db.execute("SELECT pg_try_advisory_lock(?)", (STORE_LOCK,)).fetchone()[0]
+            if not held:
+                raise StateError(f"{self.where}: another scraper process is using this state store")
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
+        if row is not None and row[0] != owner:
+            raise StateError(f"{self.where} is the state store of the output directory {row[0]}, not of {owner}: "
+                             "give each output directory its own --state")
+        if row is None:
+            try:
+                self._db.execute("INSERT INTO meta VALUES ('output', ?)", (owner,))
+            except DRIVER_ERRORS as exc:
+                raise StateError(f"{self.where}: cannot record its output directory: {exc}") from None
+
+    def _lock_file(self) -> None:
+        """Hold the SQLite file's lock file until close()."""
         try:
             lock = open(f"{self.path}.lock", "a+")  # noqa: SIM115 - held until close()
         except OSError as exc:
-            raise StateError(f"{self.path}: cannot lock the state store: {exc.strerror}") from None
+            raise StateError(f"{self.where}: cannot lock the state store: {exc.strerror}") from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             lock.close()
             if isinstance(exc, BlockingIOError):
-                raise StateError(f"{self.path}: another scraper process is using this state store") from None
-            raise StateError(f"{self.path}: cannot lock the state store: {exc.strerror}") from None
+                raise StateError(f"{self.where}: another scraper process is using this state store") from None
+            raise StateError(f"{self.where}: cannot lock the state store: {exc.strerror}") from None
         self._lock = lock
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
-        if row is not None and row[0] != owner:
-            raise StateError(f"{self.path} is the state store of the output directory {row[0]}, not of {owner}: "
-                             "give each output directory its own --state")
-        if row is None:
-            try:
-                self._db.execute("INSERT INTO meta VALUES ('output', ?)", (owner,))
-            except sqlite3.Error as exc:
-                raise StateError(f"{self.path}: cannot record its output directory: {exc}") from None
 
     # --- reports -------------------------------------------------------------------------------------
     def known_url(self, url: str) -> str | None:
@@ -358,31 +386,31 @@ class State:
                 and not self._dedup.merges and not self._staged_progress and not self._staged_changes):
             return
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
-                "INSERT OR IGNORE INTO segments VALUES (?, ?)", [(name, int(recovered)) for name in segments],
-            )
+            self._db.begin()
+            self._db.executemany("INSERT INTO segments VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                                 [(name, int(recovered)) for name in segments])
             for item in self._staged.values():
                 record = item.record
                 self._db.execute(
-                    "INSERT OR IGNORE INTO reports (record_id, source_id, canonical_url, content_hash, duplicate_of,"
-                    " published_at, fetched_at, feed_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO reports (record_id, source_id, canonical_url, content_hash, duplicate_of,"
+                    " published_at, fetched_at, feed_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (record_id) DO NOTHING",
                     (record.id, record.source_id, record.canonical_url, record.content_hash,
                      record.duplicate_of, iso_utc(record.published_at) if record.published_at else None,
                      iso_utc(record.fetched_at), int(record.feed_only)),
                 )
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO urls VALUES (?, ?)", [(url, record.id) for url in item.urls]
-                )
+                self._db.executemany("INSERT INTO urls VALUES (?, ?) ON CONFLICT (url) DO NOTHING",
+                                     [(url, record.id) for url in item.urls])
                 self._db.executemany("DELETE FROM failures WHERE url = ?", [(url,) for url in item.urls])
                 self._db.executemany("DELETE FROM pending WHERE url = ?", [(url,) for url in item.urls])
                 if item.keep_body and record.body:
-                    self._db.execute("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)",
+                    self._db.execute(_REPLACE_BODY,
                                      (record.id, iso_utc(record.fetched_at), zlib.compress(record.body.encode())))
-            self._db.executemany("INSERT OR IGNORE INTO urls VALUES (?, ?)", self._staged_aliases.items())
+            self._db.executemany("INSERT INTO urls VALUES (?, ?) ON CONFLICT (url) DO NOTHING",
+                                 self._staged_aliases.items())
             self._db.executemany("DELETE FROM pending WHERE url = ?", [(url,) for url in self._staged_aliases])
             self._write_prints()
-            self._db.executemany("INSERT OR REPLACE INTO progress VALUES (?, ?)", self._staged_progress.items())
+            self._db.executemany(_upsert("progress", ("key", "value"), ("key",)), self._staged_progress.items())
             for changed in self._staged_changes:
                 if changed.revision is not None:
                     self._db.execute(
@@ -395,11 +423,11 @@ class State:
                     self._db.execute("UPDATE reports SET deleted_at = ?, last_read = ? WHERE record_id = ?",
                                      (iso_utc(changed.deleted.deleted_at), iso_utc(changed.fetched_at), changed.id))
                     self._db.execute("DELETE FROM bodies WHERE record_id = ?", (changed.id,))
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
+            self._db.commit()
+        except DRIVER_ERRORS as exc:
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise StateError(f"{self.path}: cannot record reports: {exc}") from None
+                self._db.rollback()
+            raise StateError(f"{self.where}: cannot record reports: {exc}") from None
         self.discard_staged()
 
     def stage_change(self, record: Record) -> None:
@@ -431,8 +459,8 @@ class State:
         try:
             self._db.executemany("UPDATE reports SET last_listed = ? WHERE record_id = ?",
                                  [(iso_utc(at), record_id) for record_id in ids])
-        except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: cannot record listed articles: {exc}") from None
+        except DRIVER_ERRORS as exc:
+            raise StateError(f"{self.where}: cannot record listed articles: {exc}") from None
 
     def body(self, record_id: str) -> str | None:
         """The text last written of a report, if it was kept."""
@@ -445,8 +473,8 @@ class State:
             return self._db.execute(
                 "DELETE FROM bodies WHERE at < ? AND record_id IN (SELECT record_id FROM reports WHERE source_id = ?)",
                 (iso_utc(kept_before), source_id)).rowcount
-        except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: cannot prune kept texts: {exc}") from None
+        except DRIVER_ERRORS as exc:
+            raise StateError(f"{self.where}: cannot prune kept texts: {exc}") from None
 
     def read_again(self, record_id: str, at: datetime, *, found: bool | None = True) -> None:
         """Note that a report's page was read again and had not changed (`found` True), held no article (False:
@@ -455,22 +483,22 @@ class State:
         try:
             self._db.execute(f"UPDATE reports SET last_read = ?, read_failures = {failures} WHERE record_id = ?",
                              (iso_utc(at), record_id))
-        except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: cannot record a revisit: {exc}") from None
+        except DRIVER_ERRORS as exc:
+            raise StateError(f"{self.where}: cannot record a revisit: {exc}") from None
 
     def rebase(self, record_id: str, content_hash: str, body: str, at: datetime) -> None:
         """Make a report's text as read again (a change too small to be a revision, or a report whose text was
         not kept) what the next revisit compares with; written at once, it is no output."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._db.begin()
             self._db.execute("UPDATE reports SET content_hash = ?, last_read = ?, read_failures = 0"
                              " WHERE record_id = ?", (content_hash, iso_utc(at), record_id))
             self._db.execute(_KEEP_BODY, (record_id, iso_utc(at), zlib.compress(body.encode())))
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
+            self._db.commit()
+        except DRIVER_ERRORS as exc:
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise StateError(f"{self.path}: cannot record a revisit: {exc}") from None
+                self._db.rollback()
+            raise StateError(f"{self.where}: cannot record a revisit: {exc}") from None
 
     def has_change(self, record: Record) -> bool:
         """Whether a revision or tombstone record is in the store already (recovering a segment after a crash)."""
@@ -506,6 +534,8 @@ class State:
         return {str(row[0]) for row in self._db.execute("SELECT name FROM segments")}
 
     def integrity_ok(self) -> bool:
+        if self._db.dialect != "sqlite":
+            return True  # a server checks its own pages
         return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
 
     # --- near-duplicate index ------------------------------------------------------------------------
@@ -590,28 +620,28 @@ class State:
     def _write_prints(self) -> None:
         """Write staged index rows (inside `commit()`'s transaction)."""
         staged = self._dedup
-        self._db.executemany("INSERT OR REPLACE INTO dedup_stories VALUES (?, ?, ?, ?)",
+        self._db.executemany(_upsert("dedup_stories", ("story", "first_id", "origin", "merged_into"), ("story",)),
                              [(s.story, s.first_id, s.origin, s.merged_into) for s in staged.stories.values()])
         self._db.executemany("UPDATE dedup_stories SET origin = ? WHERE story = ?",
                              [(origin, story) for story, origin in staged.origins.items()])
         self._db.executemany("UPDATE dedup_stories SET merged_into = ? WHERE story = ?",
                              [(into, story) for story, into in staged.merges.items()])
         self._db.executemany(
-            "INSERT OR REPLACE INTO dedup_prints (fp, story, at, added, words, shingles, signature, lead, starts,"
-            " title_key, xtitle_key, sample, lang, anchors, shape, passage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?, ?, ?, ?)",
+            _upsert("dedup_prints", ("fp", "story", "at", "added", "words", "shingles", "signature", "lead", "starts",
+                                     "title_key", "xtitle_key", "sample", "lang", "anchors", "shape", "passage"),
+                    ("fp",)),
             [(p.fp, p.story, p.at, added, p.words, p.shingles, p.signature, p.lead, p.starts, p.title_key,
               p.xtitle_key, p.sample, p.lang, p.anchors, p.shape, int(p.passage))
              for p, added, _ in staged.prints.values()],
         )
         # Sorted, the new keys land on neighbouring pages of the key index.
-        self._db.executemany("INSERT OR IGNORE INTO dedup_keys VALUES (?, ?)",
+        self._db.executemany("INSERT INTO dedup_keys VALUES (?, ?) ON CONFLICT (key, fp) DO NOTHING",
                              sorted((key, fp) for fp, (_, _, keys) in staged.prints.items() for key in keys))
 
     def prune_prints(self, added_before: int, keys_of: Callable[[StoredPrint], Iterable[int]]) -> int:
         """Forget prints added before a time (minutes since 1970), their keys, and stories left empty."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._db.begin()
             rows = [_stored_print(row) for row in self._db.execute(
                 f"SELECT {_PRINT_COLUMNS} FROM dedup_prints WHERE added < ?", (added_before,))]
             self._db.executemany("DELETE FROM dedup_keys WHERE key = ? AND fp = ?",
@@ -631,11 +661,11 @@ class State:
                     if gone is not None and gone[0] is not None:
                         targets.add(int(gone[0]))
                 stories = targets
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
+            self._db.commit()
+        except DRIVER_ERRORS as exc:
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise StateError(f"{self.path}: cannot prune the duplicate index: {exc}") from None
+                self._db.rollback()
+            raise StateError(f"{self.where}: cannot prune the duplicate index: {exc}") from None
         return len(rows)
 
     def count_prints(self) -> int:
@@ -648,24 +678,24 @@ class State:
         try:
             self._db.execute(
                 "INSERT INTO polls (outlet, last_poll, last_success, last_error, paused_hosts, last_result)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(outlet) DO UPDATE SET"
-                " last_poll = excluded.last_poll, last_success = coalesce(excluded.last_success, last_success),"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (outlet) DO UPDATE SET"
+                " last_poll = excluded.last_poll, last_success = coalesce(excluded.last_success, polls.last_success),"
                 " last_error = excluded.last_error, paused_hosts = excluded.paused_hosts,"
                 " last_result = excluded.last_result",
                 (outlet, iso_utc(at), iso_utc(at) if result == "ok" else None, why or None, " ".join(paused_hosts),
                  result),
             )
-        except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: cannot record a poll: {exc}") from None
+        except DRIVER_ERRORS as exc:
+            raise StateError(f"{self.where}: cannot record a poll: {exc}") from None
 
     def record_poll_start(self, outlet: str, at: datetime) -> None:
         """Note that a poll began: a long first poll shows in `stats` as under way, not as never polled."""
         try:
             self._db.execute(
-                "INSERT INTO polls (outlet, last_poll) VALUES (?, ?) ON CONFLICT(outlet) DO UPDATE SET"
+                "INSERT INTO polls (outlet, last_poll) VALUES (?, ?) ON CONFLICT (outlet) DO UPDATE SET"
                 " last_poll = excluded.last_poll", (outlet, iso_utc(at)))
-        except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: cannot record a poll: {exc}") from None
+        except DRIVER_ERRORS as exc:
+            raise StateError(f"{self.where}: cannot record a poll: {exc}") from None
 
     def outlet_stats(self, now: datetime) -> list[dict[str, object]]:
         """One row per outlet seen in the store: polls, articles today, in 7 days and in all (a backfill of last
@@ -676,9 +706,10 @@ class State:
         # One pass over the reports (a web archive's backfill leaves thousands of outlets and millions of them).
         rows = self._db.execute(
             """
-            WITH counts AS (SELECT source_id AS id, sum(fetched_at >= :today) AS today,
-                                   sum(fetched_at >= :week) AS week, count(*) AS total,
-                                   sum(fetched_at >= :week AND duplicate_of IS NOT NULL) AS duplicates,
+            WITH counts AS (SELECT source_id AS id, sum(CASE WHEN fetched_at >= :today THEN 1 ELSE 0 END) AS today,
+                                   sum(CASE WHEN fetched_at >= :week THEN 1 ELSE 0 END) AS week, count(*) AS total,
+                                   sum(CASE WHEN fetched_at >= :week AND duplicate_of IS NOT NULL THEN 1 ELSE 0 END)
+                                   AS duplicates,
                                    sum(revisions) AS revisions, count(deleted_at) AS deleted
                             FROM reports GROUP BY source_id),
                  failing AS (SELECT source_id AS id, count(*) AS urls FROM failures GROUP BY source_id),
@@ -698,6 +729,8 @@ class State:
         stats = [dict(zip(keys, row, strict=True)) for row in rows]
         for row in stats:
             row["paused_hosts"] = str(row["paused_hosts"]).split()
+            for key in keys[6:]:  # (PostgreSQL sums are decimals)
+                row[key] = int(str(row[key]))
         return stats
 
     # --- drift of outlets' rules -------------------------------------------------------------------------
@@ -712,17 +745,18 @@ class State:
     def save_rule_checks(self, checks: Iterable[RuleCheck]) -> None:
         """Write rule counters at once: they concern no output."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._db.begin()
             self._db.executemany(
-                "INSERT OR REPLACE INTO rule_checks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _upsert("rule_checks", ("outlet", "rule", "misses_in_row", "misses", "pages", "last_miss",
+                                        "last_match"), ("outlet", "rule")),
                 [(c.outlet, c.rule, c.misses_in_row, c.misses, c.pages,
                   iso_utc(c.last_miss) if c.last_miss else None, iso_utc(c.last_match) if c.last_match else None)
                  for c in checks])
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
+            self._db.commit()
+        except DRIVER_ERRORS as exc:
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise StateError(f"{self.path}: cannot record rule checks: {exc}") from None
+                self._db.rollback()
+            raise StateError(f"{self.where}: cannot record rule checks: {exc}") from None
 
     # --- conditional GET ---------------------------------------------------------------------------------
     def validators(self, url: str) -> Validators | None:
@@ -742,14 +776,14 @@ class State:
                 self._db.execute("DELETE FROM validators WHERE url = ?", (url,))
                 return
             self._db.execute(
-                "INSERT OR REPLACE INTO validators (url, etag, last_modified, body_hash, trusted, verified_at,"
-                " conditional, distrust_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                _upsert("validators", ("url", "etag", "last_modified", "body_hash", "trusted", "verified_at",
+                                       "conditional", "distrust_until"), ("url",)),
                 (url, validators.etag, validators.last_modified, validators.body_hash,
                  int(validators.distrust_until is None), iso_utc(validators.verified_at), validators.conditional,
                  iso_utc(validators.distrust_until) if validators.distrust_until else None),
             )
-        except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: cannot record feed validators: {exc}") from None
+        except DRIVER_ERRORS as exc:
+            raise StateError(f"{self.where}: cannot record feed validators: {exc}") from None
 
     # --- links waiting to be fetched --------------------------------------------------------------------
     def add_pending(self, source_id: str, links: Iterable[tuple[str, Link]], now: datetime) -> int:
@@ -761,23 +795,22 @@ class State:
         if not rows:
             return 0
         try:
-            before = self._db.total_changes
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
-                "INSERT INTO pending VALUES (?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET"
+            self._db.begin()
+            changed = self._db.executemany(
+                "INSERT INTO pending VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
                 " link = CASE WHEN pending.published IS NULL AND excluded.published IS NOT NULL THEN excluded.link"
                 " ELSE pending.link END, published = coalesce(pending.published, excluded.published)"
                 " WHERE pending.published IS NULL AND excluded.published IS NOT NULL", rows)
-            self._db.execute("COMMIT")
-            return self._db.total_changes - before
-        except sqlite3.Error as exc:
+            self._db.commit()
+            return changed
+        except DRIVER_ERRORS as exc:
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise StateError(f"{self.path}: cannot record discovered links: {exc}") from None
+                self._db.rollback()
+            raise StateError(f"{self.where}: cannot record discovered links: {exc}") from None
 
     def pending(self, source_id: str) -> list[tuple[str, Link, datetime]]:
         """The links waiting for an outlet: (canonical URL, link, first discovered), oldest discovery first."""
-        rows = self._db.execute("SELECT url, link, found_at FROM pending WHERE source_id = ? ORDER BY found_at, rowid",
+        rows = self._db.execute("SELECT url, link, found_at FROM pending WHERE source_id = ? ORDER BY found_at, url",
                                 (source_id,)).fetchall()
         found = []
         for url, text, found_at in rows:
@@ -792,8 +825,8 @@ class State:
         """Forget waiting links (given up on, or no longer wanted)."""
         try:
             self._db.executemany("DELETE FROM pending WHERE url = ?", [(url,) for url in urls])
-        except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: cannot forget discovered links: {exc}") from None
+        except DRIVER_ERRORS as exc:
+            raise StateError(f"{self.where}: cannot forget discovered links: {exc}") from None
 
     def count_pending(self, source_id: str | None = None) -> int:
         if source_id is None:
@@ -805,13 +838,13 @@ class State:
         now = iso_utc(datetime.now(UTC))
         try:
             self._db.execute(
-                "INSERT INTO failures VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT(url) DO UPDATE SET"
-                " reason = excluded.reason, attempts = attempts + 1, last_at = excluded.last_at,"
+                "INSERT INTO failures VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (url) DO UPDATE SET"
+                " reason = excluded.reason, attempts = failures.attempts + 1, last_at = excluded.last_at,"
                 " retry_at = excluded.retry_at",
                 (url, source_id, reason, now, iso_utc(retry_at)),
             )
-        except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: cannot record a failure: {exc}") from None
+        except DRIVER_ERRORS as exc:
+            raise StateError(f"{self.where}: cannot record a failure: {exc}") from None
 
     def retry_due(self, url: str, now: datetime) -> bool:
         """False while a URL that failed is waiting for its retry time."""
@@ -832,8 +865,17 @@ class State:
         return int(self._db.execute("SELECT count(*) FROM reports").fetchone()[0])
 
 
+def _upsert(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
+    """An INSERT that replaces the row with the same `key` (SQLite's INSERT OR REPLACE, in the SQL both databases
+    speak)."""
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column not in key)
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
+
+
+_REPLACE_BODY = _upsert("bodies", ("record_id", "at", "body"), ("record_id",))
 # A report's text kept for revisits; `at` stays the time it was first kept (pruning goes by it).
-_KEEP_BODY = "INSERT INTO bodies VALUES (?, ?, ?) ON CONFLICT(record_id) DO UPDATE SET body = excluded.body"
+_KEEP_BODY = "INSERT INTO bodies VALUES (?, ?, ?) ON CONFLICT (record_id) DO UPDATE SET body = excluded.body"
 
 _PRINT_COLUMNS = ("fp, story, at, words, shingles, signature, lead, starts, title_key, xtitle_key, sample, lang,"
                   " anchors, shape, passage")

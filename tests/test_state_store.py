@@ -1,0 +1,203 @@
+"""The state store's contract, on both of its databases: a SQLite file (the embedded default) and a PostgreSQL server
+(`--database`, for many processes). Every test runs on each; nothing above the store knows which it has."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from scraper.errors import StateError
+from scraper.fetch.conditional import Validators
+from scraper.records import Deletion, Language, Link, Record, Revision
+from scraper.state import RuleCheck, State, StoredPrint
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+RECORD = Record(
+    id="wire-0123456789abcdef0123", url="https://x.org/a?input=rss", canonical_url="https://x.org/a",
+    source_id="wire", source_name="Wire", title="Title", body="First.\n\nSecond.", authors=("Kim",),
+    published_at=NOW - timedelta(days=1), fetched_at=NOW - timedelta(hours=1), language=Language("en", 0.99),
+    content_hash="sha256:" + "0" * 64,
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def address(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "state.sqlite")
+    return str(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def store(address: str) -> Iterator[State]:
+    state = State(address)
+    yield state
+    state.close()
+
+
+def test_reports_are_visible_staged_and_kept_only_once_committed(address: str, store: State) -> None:
+    store.stage(RECORD, ("https://x.org/a", "https://x.org/a?input=rss"))
+    assert store.known_url("https://x.org/a") == RECORD.id and store.has_record(RECORD.id)
+    store.discard_staged()
+    assert store.known_url("https://x.org/a") is None  # never committed: it will be fetched again
+    store.stage(RECORD, ("https://x.org/a",))
+    store.stage_aliases(("https://x.org/a/amp",), RECORD.id)
+    store.stage_progress("warc:f", "1234")
+    store.commit(["2026/12/05/a.jsonl"])
+    store.commit(["2026/12/05/a.jsonl"])  # (committing a segment again is harmless)
+    store.close()
+    again = State(address)
+    try:
+        assert again.known_url("https://x.org/a") == RECORD.id and again.known_url("https://x.org/a/amp") == RECORD.id
+        assert again.has_record(RECORD.id) and again.count_reports() == 1
+        assert again.progress("warc:f") == "1234" and again.committed_segments() == {"2026/12/05/a.jsonl"}
+        assert again.integrity_ok()
+    finally:
+        again.close()
+
+
+def test_links_wait_until_written_or_given_up_on(store: State) -> None:
+    undated = Link("https://x.org/b", "wire", "https://x.org/list", title="B")
+    dated = replace(undated, published_at=NOW)
+    assert store.add_pending("wire", [("https://x.org/b", undated), ("https://x.org/c", replace(undated, url="c"))],
+                             NOW) == 2
+    assert store.add_pending("wire", [("https://x.org/b", undated)], NOW + timedelta(minutes=5)) == 0  # known
+    assert store.add_pending("wire", [("https://x.org/b", dated)], NOW + timedelta(minutes=9)) == 1  # gains a date
+    waiting = {url: (link, found) for url, link, found in store.pending("wire")}
+    assert waiting["https://x.org/b"] == (dated, NOW)  # its first discovery time kept
+    assert store.count_pending("wire") == 2 and store.count_pending() == 2
+    store.drop_pending(["https://x.org/c"])
+    store.stage(replace(RECORD, canonical_url="https://x.org/b"), ("https://x.org/b",))
+    store.commit()
+    assert store.pending("wire") == []  # written: no longer waiting
+
+
+def test_failures_wait_for_their_retry_time(store: State) -> None:
+    store.note_failure("https://x.org/gone", "wire", "http_404", NOW + timedelta(days=1))
+    assert not store.retry_due("https://x.org/gone", NOW)
+    assert store.retry_due("https://x.org/gone", NOW + timedelta(days=1, minutes=1))
+    store.note_failure("https://x.org/gone", "wire", "http_410", NOW + timedelta(days=2))
+    assert store.failures() == [("https://x.org/gone", "wire", "http_410", 2)]
+    assert store.failure_reason("https://x.org/gone") == "http_410"
+
+
+def test_validators_polls_and_rules(store: State) -> None:
+    validators = Validators("https://x.org/feed", '"e1"', "Sat, 05 Dec 2026 10:00:00 GMT", "abc", NOW, 2, None)
+    store.save_validators(validators, validators.url)
+    store.save_validators(replace(validators, etag='"e2"'), validators.url)
+    assert store.validators(validators.url) == replace(validators, etag='"e2"')
+    store.save_validators(None, validators.url)
+    assert store.validators(validators.url) is None
+
+    store.record_poll_start("wire", NOW)
+    store.record_poll("wire", NOW, "ok", "", [])
+    store.record_poll("wire", NOW + timedelta(minutes=15), "unreachable", "unreachable=2", ["x.org"])
+    check = RuleCheck("wire", "title", 3, 5, 9, NOW, NOW - timedelta(days=1))
+    store.save_rule_checks([check])
+    store.save_rule_checks([replace(check, misses_in_row=0, last_match=NOW)])
+    assert store.rule_checks() == [replace(check, misses_in_row=0, last_match=NOW)]
+    store.stage(RECORD, ("https://x.org/a",))
+    store.stage(replace(RECORD, id="wire-2", canonical_url="https://x.org/2", duplicate_of=RECORD.id,
+                        fetched_at=NOW - timedelta(days=3)), ("https://x.org/2",))
+    store.commit()
+    [row] = store.outlet_stats(NOW)
+    assert (row["outlet"], row["last_result"], row["last_error"], row["paused_hosts"]) == (
+        "wire", "unreachable", "unreachable=2", ["x.org"])
+    assert row["last_success"] == "2026-12-05T12:00:00Z"  # only an ok poll moves it
+    assert (row["articles_today"], row["articles_7d"], row["articles_total"], row["duplicates_7d"]) == (1, 2, 2, 1)
+
+
+def test_revisits_revisions_and_tombstones(store: State) -> None:
+    store.stage(RECORD, ("https://x.org/a",), keep_body=True)
+    other = replace(RECORD, id="wire-2", canonical_url="https://x.org/2")
+    store.stage(other, ("https://x.org/2",), keep_body=True)
+    store.commit()
+    assert store.body(RECORD.id) == RECORD.body
+    store.note_listed([RECORD.id], NOW)
+    due = store.due_for_revisit("wire", NOW - timedelta(days=30), NOW, 10)
+    assert [d.record_id for d in due] == [RECORD.id, "wire-2"] and due[0].last_listed == NOW
+    revision = replace(RECORD, body="First.\n\nSecond, changed.", content_hash="sha256:" + "1" * 64,
+                       fetched_at=NOW, revision=Revision(1, RECORD.content_hash, NOW, 1, 0))
+    tombstone = replace(other, title="", body="", fetched_at=NOW, deleted=Deletion(NOW, "http_404"))
+    store.stage_change(revision)
+    store.stage_change(tombstone)
+    assert not store.has_change(revision)
+    store.commit(["2026/12/05/b.jsonl"])
+    assert store.has_change(revision) and store.has_change(tombstone)
+    assert store.body(RECORD.id) == revision.body and store.body("wire-2") is None
+    assert store.due_for_revisit("wire", NOW - timedelta(days=30), NOW - timedelta(seconds=1), 10) == []  # read now
+    [row] = store.outlet_stats(NOW)
+    assert (row["revisions"], row["deleted"]) == (1, 1)
+    store.read_again(RECORD.id, NOW + timedelta(days=1), found=False)
+    [again] = store.due_for_revisit("wire", NOW - timedelta(days=30), NOW + timedelta(days=2), 10)
+    assert again.read_failures == 1 and again.content_hash == revision.content_hash and again.revisions == 1
+    store.rebase(RECORD.id, "sha256:" + "2" * 64, "Rebased.", NOW + timedelta(days=2))
+    assert store.body(RECORD.id) == "Rebased."
+    assert store.prune_bodies("wire", NOW + timedelta(days=400)) == 1 and store.body(RECORD.id) is None
+
+
+def test_the_story_index(store: State) -> None:
+    row = StoredPrint(0, 0, 29_000_000, 120, 110, b"\x01" * 16, b"lead", b"starts", 7, 8, b"s", "en", b"a",
+                      b"sh", True)
+    first = store.stage_print(row, 29_000_000, (1 << 62, -5), first_id=RECORD.id, origin=None)
+    second = store.stage_print(replace(row, story=first.fp), 29_000_100, (-5,))
+    store.stage_origin(first.story, "Yonhap")
+    store.commit()
+    assert store.print_candidates([-5, 1 << 62], per_key=10) == {first.fp: 2, second.fp: 1}
+    assert {p.fp for p in store.prints([first.fp, second.fp])} == {first.fp, second.fp}
+    [stored] = store.prints([first.fp])
+    assert stored == first and isinstance(stored.signature, bytes)
+    story = store.story(first.story)
+    assert story is not None and (story.first_id, story.origin) == (RECORD.id, "Yonhap")
+    third = store.stage_print(row, 29_000_200, (9,), first_id="wire-3")
+    store.stage_merge(third.story, first.story)
+    store.commit()
+    resolved = store.resolve(third.story)
+    assert resolved is not None and resolved.story == first.story
+    assert store.merged_stories() == [("wire-3", RECORD.id)]
+    assert store.prune_prints(29_000_150, lambda p: {p.fp: (1 << 62, -5), second.fp: (-5,)}.get(p.fp, (9,))) == 2
+    assert store.count_prints() == 1 and store.print_candidates([-5], per_key=10) == {}
+    assert store.story(first.story) is not None  # a story merged into it still has a print
+
+
+def test_one_output_and_one_process_per_store(address: str, store: State, tmp_path: Path) -> None:
+    store.claim(tmp_path / "output")
+    second = State(address)
+    try:
+        with pytest.raises(StateError, match="another scraper process"):
+            second.claim(tmp_path / "output")
+    finally:
+        second.close()
+    store.close()
+    third = State(address)
+    try:
+        with pytest.raises(StateError, match="give each output directory its own"):
+            third.claim(tmp_path / "elsewhere")
+    finally:
+        third.close()
+
+
+def test_a_backfill_and_stats_with_the_state_in_postgresql(pg_database: str, tmp_path: Path) -> None:
+    """`--database` (env SCRAPER_DATABASE) puts the state on the server; the commands work as with the file."""
+    from conftest import read_records, run_cli, write_sources
+    from test_output_contract import numbered_site
+
+    from scraper.verify import verify_output
+
+    with numbered_site(6) as site:
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "feeds": [site.url("/feed")]}])
+        first = run_cli("--database", pg_database, "backfill", cwd=tmp_path)
+        again = run_cli("backfill", cwd=tmp_path, env={"SCRAPER_DATABASE": pg_database})
+        stats = run_cli("--database", pg_database, "stats", "--json", cwd=tmp_path)
+        bad = run_cli("--database", "state.sqlite", "stats", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().splitlines()[-1].startswith("backfill: written=6 ")
+    assert again.stdout.strip().splitlines()[-1].startswith("backfill: written=0 ")  # known, from the server
+    assert not (tmp_path / "output.state.sqlite").exists()
+    assert '"articles_total": 6' in stats.stdout
+    assert bad.returncode == 2 and "postgresql://" in bad.stderr
+    assert len(read_records(tmp_path / "output")) == 6 and verify_output(tmp_path / "output").ok
