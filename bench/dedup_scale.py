@@ -4,12 +4,16 @@
     python bench/dedup_scale.py --sizes 10000 100000
 
 One state database grows to each size in turn. Most reports are synthetic fingerprints (random signature,
-lead and title key: to the index, distinct texts look exactly like that), inserted in batches through
-the same `State.stage_print` / `State.commit` the pipeline uses. Among them are 1,000 reports made from
+lead, sample and title key: to the index, distinct texts look exactly like that; a language of seven, and 20
+anchors, 4 of them from a pool of 200 that every story draws on, as years and the leader's name are, the rest
+from a pool of a million), inserted in batches through the same `State.stage_print` / `State.commit` the
+pipeline uses. Among them are 1,000 reports made from
 generated text, fingerprinted for real, whose edited copies (page chrome, a cut to the first paragraphs)
-are the lookups that must hit; lookups of 1,000 fresh texts must miss. Lookup time is the index's part
-(keys read, candidates verified), measured at each size: it must stay flat as the index grows.
-Fingerprinting a text costs the same at any size and is printed once.
+are the lookups that must hit; lookups of 1,000 fresh texts must miss. A fresh text has no copy, so its lookup
+also reads its anchors' keys and verifies the reports in other languages they find (the translation lookup,
+the costlier path: its 20 anchors are drawn from the same pools). Lookup time is the index's part (keys read,
+candidates verified), measured at each size: it must stay flat as the index grows. The story print of a text
+(fingerprint and anchors, computed by the worker processes) costs the same at any size and is printed once.
 
 Lookup times are the median over the lookups (the mean and 99th percentile beside it: on a shared
 2-core machine the tail is mostly the scheduler). Bytes per report are the pages of the index's tables
@@ -34,8 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-from scraper.dedup import DedupOptions, DuplicateIndex, fingerprint, read_report
-from scraper.dedup.fingerprint import LEAD, PERMS, STARTS, WINDOW
+from scraper.dedup import DedupOptions, DuplicateIndex, story_print
+from scraper.dedup.anchors import Kind
+from scraper.dedup.fingerprint import LEAD, PERMS, SAMPLE, STARTS, WINDOW
 from scraper.dedup.index import minutes, print_keys
 from scraper.records import Language, Record
 from scraper.state import State, StoredPrint
@@ -63,17 +68,39 @@ def report(rid: str, text: str, at: datetime, source: str = "wire") -> Record:
                   content_hash="")
 
 
+LANGUAGES = ("ko", "en", "zh", "ru", "ja", "es", "fr")
+KINDS = (Kind.NUMBER, Kind.DATE, Kind.LATIN, Kind.NAME, Kind.SMALL, Kind.YEAR)
+
+
+def synthetic_anchors(rng: np.random.Generator, count: int) -> list[bytes]:
+    """20 anchors each (value and place): 4 from a pool of 200 common ones, 16 from a pool of a million."""
+    common = rng.integers(0, 200, size=(count, 4))
+    rare = rng.integers(200, 1_000_200, size=(count, 16))
+    kinds = rng.integers(0, len(KINDS), size=(count, 20))
+    places = np.sort(rng.integers(0, 256, size=(count, 20)), axis=1)
+    out = []
+    for i in range(count):
+        values = [(int(KINDS[k]) << 29) | int(v) for k, v in zip(kinds[i], [*common[i], *rare[i]], strict=True)]
+        out.append(b"".join(v.to_bytes(4, "little") + bytes([int(p)]) for v, p in zip(values, places[i], strict=True)))
+    return out
+
+
 def synthetic_prints(rng: np.random.Generator, count: int, first_fp: int, at: int) -> Iterable[StoredPrint]:
     """Fingerprints of `count` distinct texts of ~300 words: random where a real text's are pseudo-random."""
     signatures = rng.integers(0, 1 << 16, size=(count, PERMS), dtype=np.uint16).astype("<u2")
     leads = rng.integers(0, 1 << 16, size=(count, LEAD), dtype=np.uint16).astype("<u2")
+    samples = np.sort(rng.integers(0, 1 << 16, size=(count, min(SAMPLE, 75)), dtype=np.uint16), axis=1).astype("<u2")
     titles = rng.integers(-(1 << 63), (1 << 63) - 1, size=count, dtype=np.int64)
     offsets = rng.integers(0, 24 * 60, size=count)
     gaps = np.sort(rng.integers(1, LEAD - WINDOW, size=(count, STARTS - 1)), axis=1)
+    languages = rng.integers(0, len(LANGUAGES), size=count)
+    anchors = synthetic_anchors(rng, count)
+    shape = (12).to_bytes(2, "little") + bytes(range(20, 200, 20))
     for i in range(count):
         starts = bytes([0, *sorted(set(gaps[i].tolist()))])
         yield StoredPrint(first_fp + i, first_fp + i, at + int(offsets[i]), 300, 290, signatures[i].tobytes(),
-                          leads[i].tobytes(), starts, int(titles[i]))
+                          leads[i].tobytes(), starts, int(titles[i]), None, np.unique(samples[i]).tobytes(),
+                          LANGUAGES[languages[i]], anchors[i], shape)
 
 
 def grow(state: State, rng: np.random.Generator, first: int, count: int, final: int, options: DedupOptions) -> float:
@@ -85,7 +112,8 @@ def grow(state: State, rng: np.random.Generator, first: int, count: int, final: 
         size = min(BATCH, count - done)
         added = minutes(START) + int((first + done) / final * window)
         for row in synthetic_prints(rng, size, 0, added):
-            state.stage_print(row, added, tuple(print_keys(row, options.min_words)), first_id=f"synthetic-{done}")
+            state.stage_print(row, added, tuple(print_keys(row, options.min_words, options.anchor_keys)),
+                              first_id=f"synthetic-{done}")
         state.commit()
         done += size
     return time.perf_counter() - started
@@ -127,8 +155,10 @@ def main(argv: Iterable[str] | None = None) -> int:
     copies = [chrome_copy(planted[i % PLANTED], rng) for i in range(args.lookups)]
 
     started = time.perf_counter()
-    queries = [fingerprint(read_report(text).lines) for text in copies + fresh]
-    fingerprint_us = (time.perf_counter() - started) / len(queries) * 1e6
+    printed = [story_print(report("q", text, START)) for text in copies + fresh]
+    fingerprint_us = (time.perf_counter() - started) / len(printed) * 1e6
+    queries = [p.fingerprint for p in printed]
+    fresh_anchors = synthetic_anchors(nprng, len(queries))
 
     options = DedupOptions()
     results: dict[int, float] = {}
@@ -140,7 +170,8 @@ def main(argv: Iterable[str] | None = None) -> int:
             state.stage(index.assign(report(f"planted-{n}", text, START)), ())
         state.commit()
         size = PLANTED
-        print(f"fingerprint of a ~300-word text: {fingerprint_us:.0f} us (the same at any index size)")
+        print(f"story print (fingerprint and anchors) of a ~300-word text: {fingerprint_us:.0f} us "
+              "(worker processes; the same at any index size)")
         print(f"{'reports':>10} {'insert/s':>9} {'lookup us: median':>18} {'mean':>5} {'p99':>5} {'hits':>5} "
               f"{'false':>5} {'bytes/report':>12} {'db MB':>6}")
         for target in sorted(args.sizes):
@@ -152,7 +183,8 @@ def main(argv: Iterable[str] | None = None) -> int:
             hits = false = 0
             for n, query in enumerate(queries):
                 row = StoredPrint(0, 0, minutes(START), query.words, query.shingles, query.signature, query.lead,
-                                  query.starts, None)
+                                  query.starts, None, None, query.sample, "en", fresh_anchors[n],
+                                  (12).to_bytes(2, "little") + bytes(range(20, 200, 20)))
                 began = time.perf_counter()
                 match = index.best_match(query, row)
                 timings.append(time.perf_counter() - began)

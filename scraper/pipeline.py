@@ -806,10 +806,14 @@ class Pipeline:
         self.state.stage(record, urls, keep_body=self._read_again_later(source, record))
         summary.written += 1
         self.observer.written(source.id, duplicate_of is not None)
-        event = "duplicate" if duplicate_of else "update" if record.story and record.story.role == "update" \
-            else "article"
+        role = record.story.role if record.story else "first"
+        event = "duplicate" if duplicate_of else role if role in ("update", "translation") else "article"
         log.info("%s: %s %s", source.id, event, record.canonical_url,
                  extra={"event": event, "outlet": source.id, "url": record.canonical_url})
+        if record.story and record.story.merged:
+            # Written records keep their story ids: the merge is announced once, in this record (story.merged).
+            log.info("%s: stories %s merged into %s", source.id, ", ".join(record.story.merged), record.story.id,
+                     extra={"event": "merge", "outlet": source.id, "url": record.canonical_url})
         if self.sink.due():
             self.flush()
 

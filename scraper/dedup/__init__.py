@@ -1,4 +1,4 @@
-"""Duplicate detection: fingerprints of normalised text and the index that groups reports into stories."""
+"""Stories: fingerprints of normalised text, anchors a translation keeps, and the index that groups reports."""
 
 from scraper.dedup.credits import ReportText, read_report
 from scraper.dedup.fingerprint import Fingerprint, content_hash, fingerprint

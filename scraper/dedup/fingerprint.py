@@ -1,9 +1,12 @@
 """Fingerprints of article text that survive different page chrome, case, spacing, punctuation and edits.
 
-Two fingerprints are kept of a report (both small, both persisted by the index):
+Three fingerprints are kept of a report (all small, all persisted by the index):
 - a b-bit MinHash signature of every shingle (the whole text), for near-duplicates of any shape;
 - the hashes of its first `LEAD` shingles, in text order, so that a brief that is the start of a longer
-  story is found and its containment measured exactly, not estimated from a 1-in-8 overlap.
+  story is found and its containment measured exactly, not estimated from a 1-in-8 overlap;
+- a consistent sample of its shingles (those whose hash falls in one quarter of the range, wherever they are
+  in the text), so that how much of one text is in another is measured on the same shingles of both, past the
+  lead too: a cut copy of a reordered report, a brief inside a longer story, two stories that are one.
 Shingles are runs of `SHINGLE` units; a unit is a word, or one character of Chinese, Japanese or Korean,
 which have no (or too few) spaces for words to work.
 """
@@ -26,6 +29,8 @@ ROWS = 4  # signature values per LSH band: PERMS // ROWS bands
 LEAD = 128  # shingles of the lead kept as exact hashes (at most 255: line starts are stored in a byte)
 WINDOW = 8  # shingles after a line start that make a window key
 STARTS = 6  # line starts kept (the index stores keys for fewer, queries look at all)
+SAMPLE_EVERY = 4  # one shingle in this many (chosen by its hash, so the same ones in every text) is sampled
+SAMPLE = 192  # sampled shingles kept at most (the smallest values: a longer text keeps a consistent part)
 # Changing any of the numbers above (or the hashing) changes what a fingerprint means: bump this, and
 # fingerprints written by an older version stop matching (they age out with the index window).
 FINGERPRINT_VERSION = 1
@@ -137,6 +142,7 @@ class Fingerprint:
     signature: bytes  # PERMS little-endian uint16: b-bit MinHash of every shingle
     lead: bytes  # little-endian uint16 hashes of the first LEAD shingles, in text order
     starts: bytes  # where the first STARTS lines begin in `lead` (one byte each) with a whole window left
+    sample: bytes = b""  # sorted distinct uint16 hashes of the sampled shingles, at most SAMPLE of them
     # Sorted distinct uint16 hashes of every shingle: only on the side being looked up, never stored.
     shingle_set: bytes = b""
 
@@ -148,6 +154,15 @@ class Fingerprint:
 
     def set_values(self) -> U16:
         return np.frombuffer(self.shingle_set, dtype="<u2").astype(np.uint16)
+
+    def sample_values(self) -> U16:
+        return np.frombuffer(self.sample, dtype="<u2").astype(np.uint16)
+
+
+def sampled(hashes: U64) -> U16:
+    """The sample of distinct shingle hashes: those in one `SAMPLE_EVERY`th of the range, smallest first."""
+    chosen = hashes[(hashes >> np.uint64(20)) % np.uint64(SAMPLE_EVERY) == 0]
+    return np.unique(short16(chosen))[:SAMPLE]
 
 
 def fingerprint(lines: Sequence[str]) -> Fingerprint:
@@ -171,6 +186,7 @@ def fingerprint(lines: Sequence[str]) -> Fingerprint:
         signature=minhash(distinct, _A, _B).astype("<u2").tobytes(),
         lead=lead.astype("<u2").tobytes(),
         starts=bytes(fitting[:STARTS]),
+        sample=sampled(distinct).astype("<u2").tobytes(),
         shingle_set=np.unique(short16(distinct)).astype("<u2").tobytes(),
     )
 
