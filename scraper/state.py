@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS pending (  -- links discovered and not yet written or
     source_id  TEXT NOT NULL,
     link       TEXT NOT NULL,            -- the Link as JSON (title, feed date, publisher, feed text...)
     published  TEXT,                     -- the link's date (ISO), for the order of taking
-    found_at   TEXT NOT NULL             -- first discovered
+    found_at   TEXT NOT NULL,            -- first discovered
+    seq        INTEGER NOT NULL DEFAULT 0 -- discovery order (page order) among links found at once
 );
 CREATE INDEX IF NOT EXISTS pending_by_source ON pending (source_id, found_at);
 CREATE TABLE IF NOT EXISTS meta (  -- what this store belongs to (the output directory it records)
@@ -290,6 +291,8 @@ class State:
                              ("last_listed", "TEXT"), ("read_failures", "INTEGER NOT NULL DEFAULT 0")):
             if column not in report_columns:  # a store written before articles were read again
                 self._db.execute(f"ALTER TABLE reports ADD COLUMN {column} {kind}")
+        if "seq" not in {row[1] for row in self._db.execute("PRAGMA table_info(pending)")}:
+            self._db.execute("ALTER TABLE pending ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
         if "last_result" not in {row[1] for row in self._db.execute("PRAGMA table_info(polls)")}:
             self._db.execute("ALTER TABLE polls ADD COLUMN last_result TEXT")
         validator_columns = {row[1] for row in self._db.execute("PRAGMA table_info(validators)")}
@@ -796,11 +799,14 @@ class State:
             return 0
         try:
             self._db.begin()
+            first = int(self._db.execute("SELECT coalesce(max(seq), 0) + 1 FROM pending").fetchone()[0])
             changed = self._db.executemany(
-                "INSERT INTO pending VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
+                "INSERT INTO pending (url, source_id, link, published, found_at, seq) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (url) DO UPDATE SET"
                 " link = CASE WHEN pending.published IS NULL AND excluded.published IS NOT NULL THEN excluded.link"
                 " ELSE pending.link END, published = coalesce(pending.published, excluded.published)"
-                " WHERE pending.published IS NULL AND excluded.published IS NOT NULL", rows)
+                " WHERE pending.published IS NULL AND excluded.published IS NOT NULL",
+                [(*row, first + number) for number, row in enumerate(rows)])
             self._db.commit()
             return changed
         except DRIVER_ERRORS as exc:
@@ -810,8 +816,9 @@ class State:
 
     def pending(self, source_id: str) -> list[tuple[str, Link, datetime]]:
         """The links waiting for an outlet: (canonical URL, link, first discovered), oldest discovery first."""
-        rows = self._db.execute("SELECT url, link, found_at FROM pending WHERE source_id = ? ORDER BY found_at, url",
-                                (source_id,)).fetchall()
+        rows = self._db.execute(
+            "SELECT url, link, found_at FROM pending WHERE source_id = ? ORDER BY found_at, seq, url",
+            (source_id,)).fetchall()
         found = []
         for url, text, found_at in rows:
             try:

@@ -201,3 +201,13 @@ def test_a_backfill_and_stats_with_the_state_in_postgresql(pg_database: str, tmp
     assert '"articles_total": 6' in stats.stdout
     assert bad.returncode == 2 and "postgresql://" in bad.stderr
     assert len(read_records(tmp_path / "output")) == 6 and verify_output(tmp_path / "output").ok
+
+
+def test_links_found_at_once_wait_in_page_order(store: State) -> None:
+    """A listing's undated links are taken in the order the page gave them (the first is the newest)."""
+    links = [(f"https://x.org/{name}", Link(f"https://x.org/{name}", "wire", "https://x.org/list"))
+             for name in ("zeta", "alpha", "mu")]
+    store.add_pending("wire", links, NOW)
+    store.add_pending("wire", [("https://x.org/beta", Link("https://x.org/beta", "wire", "l"))], NOW)
+    assert [url for url, _, _ in store.pending("wire")] == [
+        "https://x.org/zeta", "https://x.org/alpha", "https://x.org/mu", "https://x.org/beta"]
