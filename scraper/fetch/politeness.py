@@ -17,12 +17,19 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from scraper.errors import Skip
+
+if TYPE_CHECKING:  # a fleet's gate only: the embedded default never loads the database driver's module
+    from scraper.fetch.shared import SharedHosts
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+# A fleet's lease on a host slot lasts this long past its start (plus a margin), however long the request takes:
+# a worker that dies holding one frees its host after it.
+SHARED_LEASE = 120.0
 NETWORK_PAUSE = 30.0  # the first pause of a host that does not answer at all; doubled each time, to pause_for
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -59,6 +66,10 @@ class HostGate:
         self.pause_for = pause_for
         self.clock = clock
         self.sleep = sleep
+        # In a fleet (many workers, one PostgreSQL): the pacing, leases and breaker every worker shares; each
+        # request waits for its host here and there.
+        self.shared: SharedHosts | None = None
+        self.lease = SHARED_LEASE
 
     def _host(self, host: str) -> _Host:
         return self._hosts.setdefault(host, _Host())
@@ -72,6 +83,8 @@ class HostGate:
         """Start nothing on `host` for `seconds` (Retry-After)."""
         state = self._host(host)
         state.next_start = max(state.next_start, self.clock() + seconds)
+        if self.shared is not None:
+            self.shared.hold(host, seconds)
 
     def paused(self) -> dict[str, float]:
         """Hosts the circuit breaker has paused, with the seconds left."""
@@ -82,6 +95,8 @@ class HostGate:
         """Raise Skip("host_paused") while the circuit breaker holds `host` (a redirect target too)."""
         if self._host(host).paused_until > self.clock():
             raise Skip("host_paused", f"{host} is paused after repeated failures")
+        if self.shared is not None and (left := self.shared.paused_for(host)) > 0:
+            raise Skip("host_paused", f"{host} is paused after repeated failures (by the fleet, {left:.0f}s more)")
 
     def succeeded(self, host: str) -> None:
         """The host answered: it is up, whatever else happened."""
@@ -90,12 +105,18 @@ class HostGate:
             log.info("%s answers again", host, extra={"event": "host_back"})
         state.failures = state.network_pauses = 0
         state.paused_until = float("-inf")
+        if self.shared is not None:
+            self.shared.succeeded(host)
 
     def failed(self, host: str, *, network: bool = False, cause: str = "") -> None:
         """Count a request that failed after its retries against `host`: the host that failed, a redirect's
         target included. `network`: nothing answered (DNS, connect, TLS, timeout)."""
         state = self._host(host)
         state.failures += 1
+        if self.shared is not None and self.shared.failed(host, self.pause_after, self.pause_for):
+            log.warning("pausing %s for %gs in the whole fleet after %d failed requests in a row%s", host,
+                        self.pause_for, self.pause_after, f" ({cause})" if cause else "",
+                        extra={"event": "host_paused"})
         if state.failures >= self.pause_after and state.paused_until <= self.clock():
             pause = self.pause_for
             if network:
@@ -142,6 +163,9 @@ class HostGate:
             if start > now:
                 await self.sleep(start - now)
             self.check_open(host)
+            lease = None
+            if self.shared is not None:
+                lease = await self.shared.acquire(host, max(delay, state.delay), concurrency, self.lease)
             try:
                 yield
             finally:
@@ -149,5 +173,7 @@ class HostGate:
                     # One request at a time: the delay also runs from the end of this one, so a slow
                     # answer never lets the next request arrive sooner than `delay` after it.
                     state.next_start = max(state.next_start, self.clock() + max(delay, state.delay))
+                if self.shared is not None and lease is not None:
+                    await self.shared.release(lease, max(delay, state.delay), concurrency == 1)
         finally:
             slots.release()

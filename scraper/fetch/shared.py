@@ -1,0 +1,146 @@
+"""Per-host politeness shared by every worker of a fleet, held in PostgreSQL.
+
+One process paces each host by itself (scraper/fetch/politeness.py). Ten workers on five machines must pace it as
+one would: the same delay between request starts (and, with one request at a time, after the previous answer), the
+same number of requests in flight, a server's Retry-After and the circuit breaker's pause seen by all. So each
+request also takes a lease on one of the host's slots in the database, and the host's next allowed start is moved
+there, in one transaction on the database's own clock (the machines' clocks never meet). A lease ends when its
+request does; a worker that dies holding one lets it go when the lease runs out (the request's time limit and a
+margin), and its hosts are free again.
+
+Waiting is done locally: the database says how long (a start reserved in the future, or the earliest end of a lease
+in use), the worker sleeps that long (at most MAX_WAIT at a time) and asks again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+import psycopg
+
+from scraper.db import public_address
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS fleet_hosts (
+    host         TEXT PRIMARY KEY,
+    next_start   TIMESTAMPTZ NOT NULL DEFAULT 'epoch',  -- no request may start before this
+    paused_until TIMESTAMPTZ NOT NULL DEFAULT 'epoch',  -- the circuit breaker's pause
+    failures     INTEGER NOT NULL DEFAULT 0                  -- requests in a row that failed after their retries
+);
+CREATE TABLE IF NOT EXISTS fleet_host_slots (
+    host        TEXT NOT NULL,
+    slot        INTEGER NOT NULL,
+    holder      TEXT,
+    lease_until TIMESTAMPTZ,  -- NULL or past: free
+    PRIMARY KEY (host, slot)
+);
+"""
+MAX_WAIT = 0.25  # seconds a worker sleeps before asking again for a slot that another holds
+LEASE_MARGIN = 30.0  # seconds a lease outlives its request's time limit
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    host: str
+    slot: int
+
+
+class SharedHosts:
+    """The fleet's per-host pacing, leases and breaker, on one PostgreSQL connection of this process."""
+
+    def __init__(self, url: str, *, holder: str | None = None) -> None:
+        self.where = public_address(url)
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
+        self._db = psycopg.connect(url, autocommit=True, application_name="newsnorm-hosts")
+        with self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(7326003)")
+            self._db.execute(SCHEMA)
+        self._lock = asyncio.Lock()  # one statement at a time on the connection
+
+    def close(self) -> None:
+        self._db.close()
+
+    async def acquire(self, host: str, delay: float, concurrency: int, lease: float) -> Lease:
+        """Wait until this process may start a request to `host`, and take a slot for it."""
+        while True:
+            async with self._lock:
+                got, wait = self._try(host, delay, concurrency, lease + LEASE_MARGIN)
+            if got is not None:
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                return got
+            await asyncio.sleep(min(MAX_WAIT, max(wait, 0.01)))
+
+    def _try(self, host: str, delay: float, concurrency: int, lease: float) -> tuple[Lease | None, float]:
+        """One attempt, in one transaction: a free slot and the start reserved for it (how long to wait), or
+        None and how long until a slot may be free."""
+        with self._db.transaction():
+            self._db.execute("INSERT INTO fleet_hosts (host) VALUES (%s) ON CONFLICT (host) DO NOTHING", (host,))
+            self._db.execute("INSERT INTO fleet_host_slots (host, slot) SELECT %s, generate_series(0, %s - 1)"
+                             " ON CONFLICT (host, slot) DO NOTHING", (host, concurrency))
+            row = self._db.execute(
+                "SELECT greatest(next_start, clock_timestamp()), clock_timestamp() FROM fleet_hosts WHERE host = %s"
+                " FOR UPDATE", (host,)).fetchone()
+            assert row is not None
+            start, now = row
+            free = self._db.execute(
+                "SELECT slot FROM fleet_host_slots WHERE host = %s AND slot < %s"
+                " AND (lease_until IS NULL OR lease_until < clock_timestamp()) ORDER BY slot LIMIT 1",
+                (host, concurrency)).fetchone()
+            if free is None:
+                soonest = self._db.execute(
+                    "SELECT extract(epoch FROM min(lease_until) - clock_timestamp()) FROM fleet_host_slots"
+                    " WHERE host = %s AND slot < %s", (host, concurrency)).fetchone()
+                return None, float(soonest[0]) if soonest and soonest[0] is not None else MAX_WAIT
+            self._db.execute("UPDATE fleet_hosts SET next_start = %s + make_interval(secs => %s) WHERE host = %s",
+                             (start, delay, host))
+            self._db.execute("UPDATE fleet_host_slots SET holder = %s, lease_until = %s + make_interval(secs => %s)"
+                             " WHERE host = %s AND slot = %s", (self.holder, start, lease, host, free[0]))
+            return Lease(host, int(free[0])), (start - now).total_seconds()
+
+    async def release(self, lease: Lease, delay: float, one_at_a_time: bool) -> None:
+        """The request is over: free its slot; with one request at a time, the next starts `delay` after this
+        answer at the earliest."""
+        async with self._lock:
+            with self._db.transaction():
+                if one_at_a_time:
+                    self._db.execute("UPDATE fleet_hosts SET next_start = greatest(next_start, clock_timestamp()"
+                                     " + make_interval(secs => %s)) WHERE host = %s", (delay, lease.host))
+                self._db.execute("UPDATE fleet_host_slots SET holder = NULL, lease_until = NULL"
+                                 " WHERE host = %s AND slot = %s AND holder = %s",
+                                 (lease.host, lease.slot, self.holder))
+
+    def hold(self, host: str, seconds: float) -> None:
+        """Start nothing on `host` for `seconds`, in the whole fleet (Retry-After)."""
+        self._db.execute("INSERT INTO fleet_hosts (host, next_start) VALUES (%s, clock_timestamp()"
+                         " + make_interval(secs => %s)) ON CONFLICT (host) DO UPDATE SET"
+                         " next_start = greatest(fleet_hosts.next_start, excluded.next_start)", (host, seconds))
+
+    def paused_for(self, host: str) -> float:
+        """Seconds the fleet's breaker still holds `host` paused (0 when open)."""
+        row = self._db.execute("SELECT extract(epoch FROM paused_until - clock_timestamp()) FROM fleet_hosts"
+                               " WHERE host = %s", (host,)).fetchone()
+        return max(0.0, float(row[0])) if row and row[0] is not None else 0.0
+
+    def failed(self, host: str, pause_after: int, pause: float) -> bool:
+        """Count a failed request; pause the host for the fleet when it is the `pause_after`th in a row.
+        True when this call paused it."""
+        row = self._db.execute(
+            "INSERT INTO fleet_hosts (host, failures) VALUES (%s, 1) ON CONFLICT (host) DO UPDATE SET"
+            " failures = fleet_hosts.failures + 1,"
+            " paused_until = CASE WHEN fleet_hosts.failures + 1 >= %s AND fleet_hosts.paused_until"
+            " <= clock_timestamp() THEN clock_timestamp() + make_interval(secs => %s)"
+            " ELSE fleet_hosts.paused_until END RETURNING paused_until > clock_timestamp(), failures",
+            (host, pause_after, pause)).fetchone()
+        return bool(row and row[0] and row[1] == pause_after)
+
+    def succeeded(self, host: str) -> None:
+        """The host answered: it is up for the whole fleet."""
+        self._db.execute("UPDATE fleet_hosts SET failures = 0, paused_until = 'epoch' WHERE host = %s"
+                         " AND (failures > 0 OR paused_until > 'epoch')", (host,))
