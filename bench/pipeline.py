@@ -6,7 +6,12 @@ durable output included, start-up too), and `trafilatura.extract` over the same 
 the records before our runs and half after (the mean of the two is the baseline).
 Each run also prints its CPU time per document (every process of it): where the wall-clock ratios come from;
 and the CPU cost of each stage a worker runs, measured in this process over the distinct pages.
-Last line: `pipeline: docs_per_s_1=… docs_per_s_all=… trafilatura_docs_per_s=… ratio_1=… ratio_all=…`.
+With `--database postgresql://…` (a server where it may create databases), the same pages split into files are
+also read by a fleet (scraper/fleet/): one and two `scraper worker` processes on PostgreSQL, next to the single
+process on SQLite over the same files, and the committer's own ceiling: the records handed by two workers while the
+bench holds the store's lock (no committer), then the time the committer takes to write them all.
+Last line: `pipeline: docs_per_s_1=… docs_per_s_all=… trafilatura_docs_per_s=… ratio_1=… ratio_all=…`, and with
+`--database` also `sqlite_files_docs_per_s_1=… pg_docs_per_s_1=… pg_docs_per_s_2=… committer_docs_per_s=…`.
 """
 
 from __future__ import annotations
@@ -113,7 +118,7 @@ def stages(bodies: list[bytes]) -> None:
     from scraper.dedup import story_print
     from scraper.errors import Skip
     from scraper.extract import extract_article
-    from scraper.pipeline import analyse_page
+    from scraper.prepare import analyse_page
     from scraper.records import Fetched, Source
 
     source = Source(id="bench", name="Bench", languages=(), homepage="https://bench.example/", timezone="UTC")
@@ -147,10 +152,107 @@ def stages(bodies: list[bytes]) -> None:
               f"story_fingerprint={printed / count:.1f} bare_trafilatura={traf / count:.1f}")
 
 
+FILES = 8  # the fleet's jobs: one per file
+
+
+def split_warcs(folder: Path, bodies: list[bytes], records: int) -> list[Path]:
+    """The bench's records in FILES files (the fleet reads one file per job)."""
+    folder.mkdir()
+    paths = []
+    per_file = records // FILES
+    for number in range(FILES):
+        path = folder / f"part-{number}.warc.gz"
+        with path.open("wb") as stream:
+            writer = WARCWriter(stream, gzip=True)
+            for index in range(number * per_file, (number + 1) * per_file):
+                body = bodies[index % len(bodies)]
+                http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")],
+                                        protocol="HTTP/1.1")
+                record = writer.create_warc_record(f"https://bench{index % 7}.example/a/{index}", "response",
+                                                   payload=io.BytesIO(body), http_headers=http,
+                                                   warc_headers_dict={"WARC-Date": "2026-10-01T00:00:00Z"})
+                writer.write_record(record)
+                record.raw_stream.close()
+        paths.append(path)
+    return paths
+
+
+def _fresh_database(server: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        db.execute(f'CREATE DATABASE "{name}"')
+    base, _, query = server.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+def _scraper(workdir: Path, *args: str, wait: bool = True) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+    process = subprocess.Popen([sys.executable, "-m", "scraper", "-q", *args], cwd=workdir, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if wait:
+        _, errors = process.communicate()
+        if process.returncode:
+            sys.exit(errors)
+    return process
+
+
+def fleet(server: str, files: list[Path], workers: int, workdir: Path, records: int, *,
+          committer_only: bool = False) -> float:
+    """Seconds for `workers` worker processes to read, hand and commit every file (with `committer_only`: the
+    seconds the committer takes to write what two workers handed while it could not lead)."""
+    import psycopg
+
+    from scraper.state import STORE_LOCK
+
+    workdir.mkdir()
+    (workdir / "sources.toml").write_text('[[outlet]]\nid = "bench"\nname = "Bench"\n'
+                                          'homepage = "https://bench.example/"\nfeeds = ["https://bench.example/f"]\n')
+    database = _fresh_database(server, f"bench_{workdir.name}")
+    holder = psycopg.connect(database, autocommit=True) if committer_only else None
+    if holder is not None:
+        holder.execute("SELECT pg_advisory_lock(%s)", (STORE_LOCK,))  # no worker can be the committer
+    running = [_scraper(workdir, "--database", database, "worker", "--concurrency", "1", wait=False)
+               for _ in range(workers)]
+    try:
+        started = time.perf_counter()
+        queued = _scraper(workdir, "--database", database, "backfill", "--warc", *map(str, files), wait=False)
+        queued.communicate()
+        if holder is not None:
+            with psycopg.connect(database, autocommit=True) as db:
+                while db.execute("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+                                 ).fetchone()[0]:
+                    time.sleep(0.2)
+                handed = db.execute("SELECT count(*) FROM fleet_handoff").fetchone()[0]
+            print(f"  committer: {handed} calls handed, waiting")
+            started = time.perf_counter()
+            holder.close()  # now one of the workers leads and writes them
+        with psycopg.connect(database, autocommit=True) as db:
+            while True:
+                row = db.execute("SELECT bool_and(current >= files), sum(written) FROM fleet_streams").fetchone()
+                if row and row[0]:
+                    break
+                time.sleep(0.1)
+        took = time.perf_counter() - started
+        print(f"  fleet of {workers} ({'committer only' if committer_only else 'whole'}): {took:.1f}s "
+              f"{records / took:.1f} docs/s, written={row[1]}")
+        return took
+    finally:
+        if holder is not None and not holder.closed:
+            holder.close()
+        for process in running:
+            process.terminate()
+        for process in running:
+            process.communicate(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=available_cpus(), help="default: what `backfill` takes")
+    parser.add_argument("--database", metavar="URL",
+                        help="a PostgreSQL server (its maintenance database) to measure the fleet on")
     args = parser.parse_args()
     bodies = pages()
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,6 +265,21 @@ def main() -> None:
         before = bare(bodies, args.records // 2, "before")
         one, _ = ours(warc, 1, Path(tmp) / "one", args.records)
         many, main_cpu = ours(warc, args.workers, Path(tmp) / "many", args.records)
+        fleet_line = ""
+        if args.database:
+            files = split_warcs(Path(tmp) / "files", bodies, args.records)
+            records = len(files) * (args.records // FILES)
+            started = time.perf_counter()
+            _scraper(Path(tmp) / "one", "--output", "files-out", "--state", "files.sqlite", "backfill",
+                     "--workers", "1", "--warc", *map(str, files))
+            sqlite_files = records / (time.perf_counter() - started)
+            print(f"  sqlite, one process, {len(files)} files: {sqlite_files:.1f} docs/s")
+            pg_1 = records / fleet(args.database, files, 1, Path(tmp) / "pg1", records)
+            pg_2 = records / fleet(args.database, files, 2, Path(tmp) / "pg2", records)
+            committer = records / fleet(args.database, files, 2, Path(tmp) / "pgc", records, committer_only=True)
+            fleet_line = (f" sqlite_files_docs_per_s_1={sqlite_files:.1f} pg_docs_per_s_1={pg_1:.1f}"
+                          f" pg_docs_per_s_2={pg_2:.1f} committer_docs_per_s={committer:.1f}"
+                          f" pg_1_vs_sqlite={pg_1 / sqlite_files:.2f}")
         after = bare(bodies, args.records // 2, "after")
     base = (before + after) / (2 * (args.records // 2)) * args.records  # seconds for `records` documents
     stages(bodies)
@@ -175,7 +292,7 @@ def main() -> None:
         print(f"single-writer ceiling:   {args.records / main_cpu:6.0f} docs/s whatever the number of cores "
               f"(about {args.records / main_cpu / rate_1:.0f} workers' worth at one worker's rate)")
     print(f"pipeline: docs_per_s_1={rate_1:.1f} docs_per_s_all={rate_all:.1f} trafilatura_docs_per_s={rate_t:.1f} "
-          f"ratio_1={rate_1 / rate_t:.2f} ratio_all={rate_all / rate_t:.2f}")
+          f"ratio_1={rate_1 / rate_t:.2f} ratio_all={rate_all / rate_t:.2f}{fleet_line}")
 
 
 if __name__ == "__main__":

@@ -9,11 +9,10 @@ import gzip
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import zlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,9 @@ from scraper.config import load_settings
 from scraper.daemon import DEFAULT_GRACE, DEFAULT_HEALTH_GRACE, Daemon, flush_while_running
 from scraper.db import is_server_address
 from scraper.dedup import DedupOptions
+from scraper.discover.ccnews import PERIOD_HELP, CCNews, Period, parse_period, period_between
 from scraper.discover.probe import Probe, probe_outlet
+from scraper.discover.selection import archive_selection
 from scraper.drift import DEFAULT_LIMIT as DEFAULT_DRIFT_LIMIT
 from scraper.drift import drifted
 from scraper.errors import ConfigError, ScraperError, Skip, StateError
@@ -35,6 +36,7 @@ from scraper.extract.dates import parse_date
 from scraper.fetch import Fetcher
 from scraper.fetch.guard import check_textual, decode_text
 from scraper.fetch.wayback import Wayback
+from scraper.fleet import commands as fleet
 from scraper.logs import setup_logging
 from scraper.metrics import Metrics
 from scraper.observe import Observers
@@ -45,7 +47,7 @@ from scraper.records import Fetched, Settings, Source, iso_utc
 from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
 from scraper.state import RuleCheck, State
-from scraper.summary import Summary
+from scraper.summary import UNREACHABLE, Summary
 from scraper.urls import same_site
 from scraper.verify import verify_output
 from scraper.workers import available_cpus
@@ -91,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="/healthz answers 503 for an outlet with no successful poll for this many times its interval "
                           f"(default {DEFAULT_HEALTH_GRACE:g})")
 
+    worker = verbs.add_parser("worker", help="with --database: run the fleet's jobs (polls, WARC files) until SIGTERM")
+    worker.add_argument("--concurrency", type=_positive_int_arg, default=2, metavar="N",
+                        help="jobs at a time in this worker (default 2)")
+    worker.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
+                        help=f"skip a page whose extraction takes longer (extract_timeout; default {PAGE_TIMEOUT:g})")
+    run.add_argument("--concurrency", type=_positive_int_arg, default=2, metavar="N",
+                     help="with --database: jobs at a time in this worker (default 2)")
+
     backfill = verbs.add_parser("backfill", help="poll the outlets once and exit with a summary")
     backfill.add_argument("--source", action="append", default=[], metavar="ID", help="only this outlet (repeatable)")
     backfill.add_argument("--since", type=_date_arg, help="only articles published on or after this date (UTC)")
@@ -98,18 +108,23 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--warc", nargs="+", action="extend", default=[], metavar="PATH",
                           help="read WARC or WARC.gz files (or every one in a directory) instead of the web "
                                "(no network access at all)")
+    backfill.add_argument("--cc-news", nargs="?", const="", type=_period_arg, metavar="PERIOD",
+                          help=f"read the CC-NEWS files of Common Crawl holding this period's captures ([ccnews]): "
+                               f"{PERIOD_HELP}; without PERIOD, --since and --until give it")
     backfill.add_argument("--from-archive", action="store_true",
                           help="read the outlets' articles captured in the range from the web archive ([archive]; "
                                "its CDX index under each outlet's archive_prefixes) instead of the outlets")
     backfill.add_argument("--only-configured", action="store_true",
-                          help="with --warc: only pages of hosts of configured outlets")
+                          help="with --warc or --cc-news: only pages of hosts of configured outlets")
     backfill.add_argument("--host", action="append", default=[], metavar="HOST",
-                          help="with --warc: only pages of this host or its subdomains (repeatable)")
+                          help="with --warc or --cc-news: only pages of this host or its subdomains (repeatable)")
     backfill.add_argument("--workers", type=_positive_int_arg, metavar="N",
                           help="processes for extraction and analysis (default: the CPUs this process may use, "
                                "a container's CPU limit included)")
     backfill.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
                           help=f"skip a page whose extraction takes longer (extract_timeout; default {PAGE_TIMEOUT:g})")
+    backfill.add_argument("--wait", action="store_true",
+                          help="with --database and --warc or --cc-news: wait until the fleet has committed every file")
     backfill.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
                           help="when stderr is not a terminal, a progress line this often (default 10)")
 
@@ -175,6 +190,28 @@ def _date_arg(text: str) -> datetime:
     if moment is None:
         raise argparse.ArgumentTypeError(f'expected a date like 2026-07-23 or 2026-07-23T12:00Z, got "{text}"')
     return moment
+
+
+def _period_arg(text: str) -> Period | str:
+    if not text:
+        return text  # --cc-news alone: the period of --since and --until (`_check_backfill`)
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _check_backfill(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What argparse cannot check alone: --cc-news's company, and its period from --since/--until."""
+    if args.verb != "backfill" or args.cc_news is None:
+        return
+    if args.warc or args.from_archive:
+        parser.error("--cc-news reads Common Crawl's files: not with --warc or --from-archive")
+    if args.cc_news == "":
+        try:
+            args.cc_news = period_between(args.since, args.until, datetime.now(UTC))
+        except ValueError as exc:
+            parser.error(f"argument --cc-news: {exc}")
 
 
 def _until_arg(text: str) -> datetime:
@@ -277,6 +314,8 @@ async def _interruptible(pipeline: Pipeline, settings: Settings) -> AsyncIterato
 async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipeline) -> Summary:
     if args.warc:
         return await _backfill_warc(args, settings, pipeline)
+    if args.cc_news is not None:
+        return await _backfill_ccnews(args, settings, pipeline)
     sources = _select(settings, args.source)
     async with _interruptible(pipeline, settings) as stop:
         if args.from_archive:
@@ -294,37 +333,14 @@ async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipe
     return total
 
 
-def _outlet_hosts(sources: Sequence[Source]) -> dict[str, Source]:
-    """Host → outlet, from each outlet's homepage, feeds and sitemaps."""
-    hosts: dict[str, Source] = {}
-    for source in sources:
-        for url in (source.homepage, *source.feeds, *source.sitemaps):
-            host = (urlsplit(url).hostname or "").lower()
-            if host and "news.google.com" not in host:  # an aggregator's feed host is not the outlet's
-                hosts.setdefault(host.removeprefix("www."), source)
-    return hosts
+def _archive_selection(args: argparse.Namespace, settings: Settings
+                       ) -> tuple[set[str] | None, Callable[[str], Source]]:
+    """The hosts a WARC backfill takes pages of (None: all), and the outlet of a page's host."""
+    return archive_selection(_select(settings, args.source), args.host, args.only_configured or bool(args.source))
 
 
 async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline: Pipeline) -> Summary:
-    configured = _select(settings, args.source)
-    by_host = _outlet_hosts(configured)
-    hosts: set[str] | None = {h.lower() for h in args.host} or None
-    if args.only_configured or args.source:
-        hosts = (hosts or set()) | set(by_host)
-    stand_ins: dict[str, Source] = {}
-
-    def source_for(host: str) -> Source:
-        host = host.lower()
-        for known, source in by_host.items():
-            if host == known or host.endswith("." + known):
-                return source
-        if host not in stand_ins:
-            # A page of no configured outlet: an outlet named after its host, read in UTC, in any language.
-            slug = re.sub(r"[^a-z0-9]+", "-", host).strip("-")[:63] or "unknown"
-            stand_ins[host] = Source(id=slug, name=host or "unknown", languages=(), homepage=f"https://{host}/",
-                                     timezone="UTC", any_language=True)
-        return stand_ins[host]
-
+    hosts, source_for = _archive_selection(args, settings)
     summary = Summary()
     paths = _warc_files(args.warc, summary)
     sizes: dict[str, int] = {}
@@ -342,6 +358,51 @@ async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline:
             except Skip as skip:
                 summary.skips[skip.reason] += 1
                 log.error("%s: %s", path, skip, extra={"event": "skip", "reason": skip.reason})
+            pipeline.flush()
+    return summary
+
+
+async def _backfill_ccnews(args: argparse.Namespace, settings: Settings, pipeline: Pipeline) -> Summary:
+    """The CC-NEWS files holding the period's captures, read from Common Crawl's server as `--warc` reads files.
+
+    Each file's result is in the summary's `results` under its name, so that a run which could read none of them
+    (nor the listings) ends as a backfill that could read nothing does."""
+    hosts, source_for = _archive_selection(args, settings)
+    period: Period = args.cc_news
+    summary = Summary()
+    ccnews = CCNews(pipeline.fetcher, settings.ccnews_url, delay=settings.ccnews_delay,
+                    retries=settings.ccnews_retries, allow_private=settings.ccnews_allow_private)
+    async with _interruptible(pipeline, settings) as stop:
+        try:
+            urls = await ccnews.files(period)
+        except Skip as skip:
+            summary.results["cc-news"] = ("unreachable" if skip.reason in UNREACHABLE else "error",
+                                          skip.detail or str(skip))
+            return summary
+        if not urls:
+            summary.results["cc-news"] = ("error", f"the CC-NEWS listings hold no file for {period}")
+            return summary
+        log.info("CC-NEWS %s: %d files to read", period, len(urls), extra={"event": "ccnews_files"})
+        # Progress by bytes: a file's size is known once its download starts; until then, 1 GB (their usual).
+        pipeline.observer.archives(dict.fromkeys(urls, 1_000_000_000))
+        for url in urls:
+            if stop.is_set():
+                break
+            name = url.rsplit("/", 1)[-1]
+            before = (summary.written, summary.already, summary.skips.total())
+            warc = ccnews.warc(url, stop=stop)
+            summary.results[name] = ("ok", "")
+            try:
+                await pipeline.backfill_warc(warc, source_for, summary, hosts=hosts, since=args.since,
+                                             until=args.until, stop=stop)
+            except Skip as skip:
+                if stop.is_set():
+                    break
+                log.error("%s: %s; the next run goes on where this one stopped", url, skip,
+                          extra={"event": "skip", "reason": skip.reason, "url": url})
+                if before == (summary.written, summary.already, summary.skips.total()):  # none of it was read
+                    summary.results[name] = ("unreachable" if skip.reason in UNREACHABLE else "error", str(skip))
+                summary.skips["unreadable"] += 1
             pipeline.flush()
     return summary
 
@@ -575,7 +636,9 @@ async def _probe_sources(settings: Settings, sources: Sequence[Source]) -> list[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_backfill(parser, args)
     setup_logging(args.log_format, args.verbose, args.quiet)
     os.environ["SCRAPER_LOG_FORMAT"] = args.log_format  # for worker processes, which start afresh
     try:
@@ -590,14 +653,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verb == "extract":
             return asyncio.run(_extract(args))
         settings = load_settings(args.config)
-        summary = asyncio.run(_with_pipeline(args, settings, args.verb))
+        if args.verb == "worker" or (args.database and args.verb == "run"):
+            if not args.database:
+                raise ConfigError("worker: needs --database postgresql://... (the fleet's database)")
+            asyncio.run(fleet.work(str(_state_path(args)), settings, args.output, schedule=args.verb == "run",
+                                   concurrency=args.concurrency, page_timeout=args.page_timeout,
+                                   fault=os.environ.get("SCRAPER_FAULT", "")))
+            return EXIT_OK
+        if args.database and args.verb == "backfill" and (args.warc or args.cc_news is not None):
+            selection = {"outlets": list(args.source), "hosts": list(args.host),
+                         "only_configured": args.only_configured, "since": args.since, "until": args.until,
+                         "wait": args.wait}
+            database = str(_state_path(args))
+            summary = asyncio.run(
+                fleet.backfill_warc(database, _warc_files(args.warc, Summary()), **selection) if args.warc
+                else fleet.backfill_ccnews(database, settings, args.cc_news, **selection))
+        else:
+            summary = asyncio.run(_with_pipeline(args, settings, args.verb))
         if args.verb == "backfill":
             print(summary.line("backfill"))
             unread = {outlet: outcome for outlet, outcome in summary.results.items() if outcome[0] != "ok"}
             for outlet, (result, why) in sorted(unread.items()):
                 print(f"scraper: {outlet}: nothing could be read ({result}: {why})", file=sys.stderr)
             if summary.results and len(unread) == len(summary.results):
-                print("scraper: backfill: no outlet could be read at all", file=sys.stderr)
+                read = "no CC-NEWS file" if args.cc_news is not None else "no outlet"
+                print(f"scraper: backfill: {read} could be read at all", file=sys.stderr)
                 return EXIT_NOTHING_READ
         return EXIT_OK
     except ConfigError as exc:

@@ -283,7 +283,14 @@ _ARCHIVE: dict[str, tuple[Callable[[object], Any], str]] = {
     "max_age": (_duration(MAX_DURATION), "archive_max_age"),
     "allow_private": (parse_allowance, "archive_allow_private"),
 }
-_TOP_LEVEL = {"defaults", "outlet", "output", "analyse", "dedup", "archive"}
+# [ccnews]: Common Crawl's server, which `backfill --cc-news` reads CC-NEWS from.
+_CCNEWS: dict[str, tuple[Callable[[object], Any], str]] = {
+    "url": (check_url, "ccnews_url"),
+    "delay": (_duration(MAX_DELAY), "ccnews_delay"),
+    "retries": (_count, "ccnews_retries"),
+    "allow_private": (parse_allowance, "ccnews_allow_private"),
+}
+_TOP_LEVEL = {"defaults", "outlet", "output", "analyse", "dedup", "archive", "ccnews"}
 
 
 def _parse_table(
@@ -311,7 +318,7 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
     for key in data:
         if key not in _TOP_LEVEL:
             raise ConfigError("unknown top-level table (expected [defaults], [output], [analyse], [dedup], "
-                              "[archive], [[outlet]])",
+                              "[archive], [ccnews], [[outlet]])",
                               path=path, key=key)
     output_table = data.get("output", {})
     if not isinstance(output_table, dict):
@@ -325,6 +332,10 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
     if not isinstance(archive_table, dict):
         raise ConfigError("expected a table", path=path, key="archive")
     output.update(_parse_table(archive_table, _ARCHIVE, path=path))
+    ccnews_table = data.get("ccnews", {})
+    if not isinstance(ccnews_table, dict):
+        raise ConfigError("expected a table", path=path, key="ccnews")
+    output.update(_parse_table(ccnews_table, _CCNEWS, path=path))
     alias_files = _alias_files(data.get("analyse", {}), path)
     defaults_table = data.get("defaults", {})
     if not isinstance(defaults_table, dict):

@@ -170,8 +170,7 @@ class Daemon:
         while True:
             await asyncio.sleep(every)
             try:
-                if self.pipeline.sink.due():
-                    self.pipeline.flush()
+                if self.pipeline.flush_if_due():
                     self._output_error = None
             except ScraperError as exc:
                 if isinstance(exc, OutputError):

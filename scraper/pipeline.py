@@ -12,24 +12,23 @@ import hashlib
 import itertools
 import json
 import logging
-import os
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from scraper.analyse import Analyser
-from scraper.dedup import DedupOptions, DuplicateIndex
+from scraper.commit import Committer, Writer, in_range
+from scraper.dedup import DedupOptions
 from scraper.discover import parse_feed, parse_sitemap
 from scraper.discover.feeds import keep_articles
 from scraper.discover.listings import listing_pages, page_urls, parse_listing, stop_reason
-from scraper.discover.warc import ArchivedPage, WarcSkip, read_warc
+from scraper.discover.warc import ArchivedPage, LocalWarc, WarcSkip, WarcSource
 from scraper.drift import DEFAULT_LIMIT, RuleWatch
 from scraper.errors import OutputError, ScraperError, Skip, StateError, WorkerError
 from scraper.fetch import Fetcher
@@ -38,13 +37,13 @@ from scraper.fetch.conditional import UNCONDITIONAL_EVERY, after_fetch, not_modi
 from scraper.fetch.wayback import SERVICE, Capture, Wayback, capture_url, newest_captures
 from scraper.observe import NullObserver, Observer
 from scraper.prepare import Prepared, from_feed, prepare
-from scraper.records import Archive, Fetched, Link, Listing, Record, Source
+from scraper.records import Archive, Fetched, Link, Listing, Source
 from scraper.revisit import UNREACHABLE_READS, Earlier, gone_to_front_page, revised, tombstone
 from scraper.sink import Sink
 from scraper.state import Due, State
 from scraper.summary import REFUSED, UNREACHABLE, Summary
 from scraper.urls import canonicalize
-from scraper.workers import FAULT_EXIT, hard_limit, make_executor, prepare_in_worker, stop_executor, worker_ready
+from scraper.workers import hard_limit, make_executor, prepare_in_worker, stop_executor, worker_ready
 
 log = logging.getLogger(__name__)
 
@@ -199,17 +198,41 @@ def _retries(stored: str | None) -> dict[str, int]:
     return {str(k): v for k, v in found.items() if str(k).isdigit() and isinstance(v, int)}
 
 
-def _reread(path: str, hosts: Collection[str] | None, offsets: list[int]) -> list[ArchivedPage | WarcSkip] | None:
+def _reread(archive: WarcSource, hosts: Collection[str] | None, offsets: list[int]
+            ) -> list[ArchivedPage | WarcSkip] | None:
     """The records that start at `offsets` in a WARC file (those still there); None if it cannot be read now."""
     found: list[ArchivedPage | WarcSkip] = []
     for offset in offsets:
         try:
-            item = next(iter(read_warc(path, hosts=hosts, start_offset=offset)), None)
+            items = archive.read(hosts=hosts, start_offset=offset)
+            try:
+                item = next(items, None)
+            finally:
+                _close(items)
         except Skip:
             return None  # gone, or unreadable for now: the main read reports it, and the retries wait
         if item is not None and item.offset == offset:
             found.append(item)
     return found
+
+
+def _close(items: Iterator[ArchivedPage | WarcSkip]) -> None:
+    """Close a WARC file's read (a generator; for a stream, its connection)."""
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()
+
+
+def _batch(items: Iterator[ArchivedPage | WarcSkip], size: int) -> tuple[list[ArchivedPage | WarcSkip], Skip | None]:
+    """The next `size` items of a WARC file (fewer at its end), and the Skip that stopped its stream, if one did:
+    the items read before it are still handed on."""
+    batch: list[ArchivedPage | WarcSkip] = []
+    try:
+        for item in itertools.islice(items, size):
+            batch.append(item)
+    except Skip as skip:
+        return batch, skip
+    return batch, None
 
 
 def _range_mark(since: datetime | None, until: datetime | None) -> str:
@@ -221,10 +244,7 @@ def _digest(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def _in_range(moment: datetime | None, since: datetime | None, until: datetime | None) -> bool:
-    if moment is None:
-        return True  # undated links are kept; the article's own date is checked after extraction
-    return (since is None or moment >= since) and (until is None or moment < until)
+_in_range = in_range  # undated links are kept; the article's own date is checked after extraction
 
 
 class Pipeline:
@@ -234,7 +254,7 @@ class Pipeline:
         self,
         fetcher: Fetcher,
         state: State,
-        sink: Sink,
+        sink: Sink | None,
         analyser: Analyser | None,
         *,
         observer: Observer | None = None,
@@ -247,7 +267,10 @@ class Pipeline:
         drift_after: int = DEFAULT_LIMIT,
         unconditional_every: int = UNCONDITIONAL_EVERY,
         wayback: Wayback | None = None,
+        writer: Writer | None = None,
     ) -> None:
+        """`writer`: where prepared records go; by default a Committer of `state` and `sink` in this process (a
+        fleet's worker hands them to the database instead: scraper/fleet/)."""
         self.fetcher = fetcher
         self.state = state
         self.sink = sink
@@ -256,7 +279,11 @@ class Pipeline:
         self.workers = workers
         self._fault = fault
         self._page_timeout = page_timeout  # in worker processes only: a thread cannot be interrupted
-        self._index = DuplicateIndex(state, dedup)
+        if writer is None:
+            if sink is None:
+                raise ValueError("a pipeline that writes itself needs a sink (or give it a writer)")
+            writer = Committer(state, sink, dedup, observer=self.observer, fault=fault)
+        self.writer: Writer = writer
         self.rules = RuleWatch(state, self.observer, drift_after)
         self._unconditional_every = unconditional_every  # every this many requests of a feed is unconditional
         self.wayback = wayback  # the web archive outlets with `fallback = "wayback"` are read through
@@ -269,10 +296,6 @@ class Pipeline:
         self._pool_lock = asyncio.Lock()
         self._quarantine = Quarantine()
         self._pool_failed = ""  # why the worker pools were given up on, once they were
-        # Why segments on disk are not in the state store yet (a full disk failed its commit), or "". Until they
-        # are, nothing new is written: they are read back from disk and recorded first.
-        self._unrecorded = ""
-        self._strip_query: Mapping[str, tuple[str, ...]] = {}
         self._bodies_pruned: dict[str, datetime] = {}  # outlet -> when its kept texts were last pruned
 
     @property
@@ -283,10 +306,7 @@ class Pipeline:
     def problems(self) -> list[str]:
         """What keeps the pipeline from collecting as it should, for /healthz."""
         problems = [self._pool_failed] if self._pool_failed else []
-        if self._unrecorded:
-            problems.append(f"segments on disk are not in the state store yet ({self._unrecorded}); writing waits "
-                            "until it can record them")
-        return problems + self.rules.problems()
+        return problems + self.writer.problems() + self.rules.problems()
 
     def close(self) -> None:
         """Stop the extraction workers. A page one of them is still reading (a stop came mid-run) is dropped
@@ -362,92 +382,22 @@ class Pipeline:
             raise WorkerError(self._pool_failed)
 
     def flush(self) -> None:
-        """Make written records durable, then (only then) record them in the state store.
-
-        A segment on disk is never forgotten: when the state store cannot take its reports (a full disk),
-        their staged copy is dropped and the segment is read back from disk and recorded as soon as the store
-        can be written, before anything new is written (as at start-up after a crash, `reconcile`)."""
-        if self._unrecorded:
-            self._record_published()
-        try:
-            published = self.sink.flush()
-        except OutputError as exc:
-            self.abort()  # what is not on disk is fetched again
-            if exc.published:
-                self._unrecorded = str(exc)
-                with contextlib.suppress(StateError):
-                    self._record_published()
-            raise
-        if self._fault == "after_publish" and published:
-            os._exit(FAULT_EXIT)  # test hook: a crash between the rename and the state commit
-        try:
-            self.state.commit(published)
-        except StateError as exc:
-            self.state.discard_staged()
-            self._unrecorded = str(exc)
-            log.error("%s; the records are on disk and will be recorded as soon as it can be written", exc,
-                      extra={"event": "state_error"})
-            raise
+        """Make written records durable, then record them in the state store (`Committer.flush`); and the rule
+        counters."""
+        self.writer.flush()
         self.rules.save()
-        self._index.prune()  # fingerprints older than the dedup window; at most once an hour
-        if published:
-            self.observer.segments_written(len(published))
 
-    def flush_if_due(self) -> None:
-        """Close segments that reached their size or age limit (called on a timer)."""
-        if self.sink.due():
-            self.flush()
+    def flush_if_due(self) -> bool:
+        """Close segments that reached their size or age limit (called on a timer); True when it did."""
+        return self.writer.flush_if_due()
 
     def abort(self) -> None:
         """Drop what is not durable yet, in the sink and in the state alike; it is fetched again later."""
-        self.sink.abort()
-        self.state.discard_staged()
-
-    def _record_published(self) -> None:
-        """Record the segments on disk that the state store does not know; StateError while it still cannot."""
-        try:
-            found = self.reconcile(self._strip_query)
-        except StateError as exc:
-            self.state.discard_staged()
-            self._unrecorded = str(exc)
-            raise
-        self._unrecorded = ""
-        log.info("the state store records again (%d segments caught up)", found, extra={"event": "state_recovered"})
+        self.writer.abort()
 
     def reconcile(self, strip_query: Mapping[str, tuple[str, ...]]) -> int:
-        """Commit reports of segments that reached the disk but whose state commit was lost in a crash.
-
-        Without this, their articles would look new and be written a second time. Only partitions from
-        the newest committed segment's day on can hold such segments. Returns how many were found.
-        """
-        self._strip_query = strip_query
-        committed = self.state.committed_segments()
-        since = ""
-        if committed:
-            # A segment opened just after midnight may hold records fetched the day before.
-            newest = datetime.strptime(max(committed)[:10], "%Y/%m/%d")
-            since = (newest - timedelta(days=1)).strftime("%Y/%m/%d")
-        lost = [name for name in self.sink.segments(since) if name not in committed]
-        for name in lost:
-            for number, line in enumerate(self.sink.read(name), start=1):
-                try:
-                    record = Record.from_dict(json.loads(line))
-                except (ValueError, KeyError, TypeError) as exc:
-                    log.error("%s line %d is not a record (%s); run `scraper verify-output`", name, number, exc)
-                    continue
-                if record.revision is not None or record.deleted is not None:
-                    if not self.state.has_change(record):
-                        self.state.stage_change(record)
-                    continue
-                if self.state.has_record(record.id):
-                    continue
-                self._index.assign(record)  # files its print; the line on disk keeps the story it has
-                strip = strip_query.get(record.source_id, ())
-                self.state.stage(record, tuple(dict.fromkeys((canonicalize(record.url, strip),
-                                                              record.canonical_url))))
-            self.state.commit([name], recovered=True)
-            log.warning("recovered %s: its records were on disk but not in the state store", name)
-        return len(lost)
+        """Commit the reports of segments that reached the disk but whose state commit was lost in a crash."""
+        return self.writer.reconcile(strip_query)
 
     # --- discovery -----------------------------------------------------------------------------------
     async def discover(
@@ -726,7 +676,8 @@ class Pipeline:
                 await turns.wait(position)
             if not isinstance(prepared, str):
                 page, ready, captured = prepared
-                self._finish(source, link, summary, since, until, page, ready, captured or archive)
+                self.writer.finish(source, link, summary, since, until, page.final_url if page else link.url, ready,
+                                   captured or archive)
             if on_turn is not None:
                 # Still this link's turn: whatever it records follows every earlier link.
                 on_turn(prepared if isinstance(prepared, str) else None)
@@ -766,57 +717,6 @@ class Pipeline:
             self._skipped(summary, source, link.url, Skip("extract_error", f"{type(exc).__name__}: {exc}"))
             return "extract_error"
 
-    def _finish(
-        self, source: Source, link: Link, summary: Summary, since: datetime | None, until: datetime | None,
-        fetched: Fetched | None, prepared: Prepared, archive: Archive | None,
-    ) -> None:
-        """Deduplicate and write one record: synchronous, so no other article interleaves."""
-        record, printed = prepared.record, prepared.printed
-        if self._unrecorded:
-            # First the segments on disk the store does not know (StateError, the end of the poll or run, while it
-            # still cannot be written): this report may be one of them.
-            self._record_published()
-        if record.published_at is not None and not _in_range(record.published_at, since, until):
-            self._count_skip(summary, source, "out_of_range")
-            self.state.drop_pending([canonicalize(link.url, source.strip_query)])
-            return
-        urls = tuple(dict.fromkeys((
-            canonicalize(link.url, source.strip_query),
-            canonicalize(fetched.final_url if fetched is not None else link.url, source.strip_query),
-            record.canonical_url,
-        )))
-        if self.state.has_record(record.id):
-            # Another URL (a redirect, a feed variant, a second capture) of a report we already have.
-            self.state.stage_aliases(urls, record.id)
-            summary.already += 1
-            return
-        if archive is not None:
-            record = replace(record, archive=archive)
-        # Files the report in the near-duplicate index (staged, committed with the report) and sets its
-        # story; so it comes before the sink and the state, and abort() drops all three together.
-        record = self._index.assign(record, printed=printed)
-        duplicate_of = record.duplicate_of
-        if duplicate_of:
-            summary.duplicates += 1
-        try:
-            self.sink.add(record)
-        except OutputError:
-            self.abort()
-            raise
-        self.state.stage(record, urls, keep_body=self._read_again_later(source, record))
-        summary.written += 1
-        self.observer.written(source.id, duplicate_of is not None)
-        role = record.story.role if record.story else "first"
-        event = "duplicate" if duplicate_of else role if role in ("update", "translation") else "article"
-        log.info("%s: %s %s", source.id, event, record.canonical_url,
-                 extra={"event": event, "outlet": source.id, "url": record.canonical_url})
-        if record.story and record.story.merged:
-            # Written records keep their story ids: the merge is announced once, in this record (story.merged).
-            log.info("%s: stories %s merged into %s", source.id, ", ".join(record.story.merged), record.story.id,
-                     extra={"event": "merge", "outlet": source.id, "url": record.canonical_url})
-        if self.sink.due():
-            self.flush()
-
     # --- articles read again -------------------------------------------------------------------------
     async def _revisit(self, source: Source, summary: Summary, started: datetime,
                        stop: asyncio.Event | None = None) -> None:
@@ -847,20 +747,20 @@ class Pipeline:
         try:
             fetched = await self.fetcher.get(item.canonical_url, source)
             if gone_to_front_page(fetched.final_url, item.canonical_url, source.homepage):
-                self._write_change(source, summary, tombstone(earlier, source, item.canonical_url,
+                self.writer.change(source, summary, tombstone(earlier, source, item.canonical_url,
                                                               "redirect_home", now))
                 return
             prepared = await self._analyse(fetched, source, None)
         except Skip as skip:
             if skip.reason in _GONE:
-                self._write_change(source, summary, tombstone(earlier, source, item.canonical_url,
+                self.writer.change(source, summary, tombstone(earlier, source, item.canonical_url,
                                                               _GONE[skip.reason], now))
             elif (skip.reason in _TRANSIENT or skip.reason in UNREACHABLE or skip.reason in REFUSED
                   or skip.reason in _EXTRACTION_FAILURES - {"empty"}):
                 # Says nothing of the article (the network, our rules, our extractor): read it again next time.
                 self.state.read_again(item.record_id, now, found=None)
             elif unlisted and item.read_failures + 1 >= UNREACHABLE_READS:
-                self._write_change(source, summary, tombstone(earlier, source, item.canonical_url,
+                self.writer.change(source, summary, tombstone(earlier, source, item.canonical_url,
                                                               "unlisted_unreachable", now))
             else:
                 self.state.read_again(item.record_id, now, found=False)
@@ -878,40 +778,11 @@ class Pipeline:
         record = prepared.record
         change = revised(earlier, record, now)
         if change is not None:
-            self._write_change(source, summary, replace(change, fetched_at=now))
+            self.writer.change(source, summary, replace(change, fetched_at=now))
         elif record.content_hash != earlier.content_hash or earlier.body is None:
             self.state.rebase(item.record_id, record.content_hash, record.body, now)
         else:
             self.state.read_again(item.record_id, now)
-
-    @staticmethod
-    def _read_again_later(source: Source, record: Record) -> bool:
-        """Whether a record's article will be read again (its text is kept to compare with, until then)."""
-        if source.revisit_every is None or record.feed_only:
-            return False
-        when = record.published_at or record.fetched_at
-        return datetime.now(UTC) - when < timedelta(seconds=source.revisit_for)
-
-    def _write_change(self, source: Source, summary: Summary, record: Record) -> None:
-        """Write a revision or tombstone record (staged with its segment, like any record)."""
-        if self._unrecorded:
-            self._record_published()
-        try:
-            self.sink.add(record)
-        except OutputError:
-            self.abort()
-            raise
-        self.state.stage_change(record)
-        event = "revision" if record.revision is not None else "deleted"
-        if record.revision is not None:
-            summary.revised += 1
-        else:
-            summary.deleted += 1
-        self.observer.revisited(source.id, event)
-        log.info("%s: %s %s", source.id, event, record.canonical_url,
-                 extra={"event": event, "outlet": source.id, "url": record.canonical_url})
-        if self.sink.due():
-            self.flush()
 
     def _index_failed(self, summary: Summary, source: Source, url: str, skip: Skip) -> None:
         """A feed, sitemap or listing page that could not be read: a skip, and evidence for the poll's result."""
@@ -1023,7 +894,7 @@ class Pipeline:
     # --- an archive file ------------------------------------------------------------------------------
     async def backfill_warc(
         self,
-        path: str,
+        archive: str | WarcSource,
         source_for: Callable[[str], Source],
         summary: Summary,
         *,
@@ -1039,17 +910,32 @@ class Pipeline:
         for the selection too (hosts, dates): a file read for some outlets or some days is read again, from
         the start, for others; what is already written is not written twice. Pages an earlier run failed to
         extract for a cause that may not recur (`_ARCHIVE_RETRIED`) are kept by offset and read first.
+
+        `archive` is a local file's path, or a WarcSource (a file on a server). A stream that fails for good
+        (Skip, after its retries) ends the reading: what was read before it is processed and committed, then the
+        Skip is raised, and the next run goes on from there. A file read to its end is marked so, with its size:
+        run again, it is not opened at all (a server's file, or a local one still of that size).
         """
-        key = f"warc:{Path(path).resolve()}"
+        if isinstance(archive, str):
+            archive = LocalWarc(archive)
+        path = archive.name
+        key = f"warc:{archive.key}"
         if hosts is not None or since is not None or until is not None:
             chosen = "\n".join(sorted({host.lower() for host in hosts})) if hosts is not None else "*"
             key += f"|hosts:{_digest(chosen)}|dates:{_range_mark(since, until)}"
         start = int(self.state.progress(key) or 0)
         retry_key = f"{key}|retry"
         retries = _retries(self.state.progress(retry_key))
-        self.observer.archive_read(path, start)
+        end_key, ended = f"{key}|end", self.state.progress(f"{key}|end")
+        done = ended is not None and ended.isdigit() and archive.unchanged(int(ended))
+        sized = done or archive.size() is not None  # a server's file says its size as it is read
+        if done and ended:
+            self.observer.archives({path: int(ended)})
+        self.observer.archive_read(path, int(ended) if done and ended else start)
         counts: Counter[str] = Counter()
-        items = iter(read_warc(path, hosts=hosts, start_offset=start, counts=counts))
+        items = iter(()) if done else archive.read(hosts=hosts, start_offset=start, counts=counts)
+        broken: Skip | None = None  # why the stream of the file ended before its end
+        cut_short = False  # the file ends inside a record: the next run reads it again from there
         turns = InOrder()
         slots = asyncio.Semaphore(WORKERS_PER_POLL + 2 * self.workers)
         tasks: set[asyncio.Task[None]] = set()
@@ -1068,9 +954,9 @@ class Pipeline:
                         log.warning("%s @%d: %s again, %d times in all: not tried again", path, item.offset,
                                     reason, ARCHIVE_ATTEMPTS, extra={"event": "skip", "reason": reason})
                 if tried or offset in retries:
-                    self.state.stage_progress(retry_key, json.dumps(retries, sort_keys=True))
+                    self.writer.progress(retry_key, json.dumps(retries, sort_keys=True))
                 if not again:
-                    self.state.stage_progress(key, str(item.offset + 1))
+                    self.writer.progress(key, str(item.offset + 1))
 
             try:
                 if isinstance(item, WarcSkip):
@@ -1120,7 +1006,7 @@ class Pipeline:
             position += 1
             return True
 
-        again = await asyncio.to_thread(_reread, path, hosts, sorted(map(int, retries))) if retries else None
+        again = await asyncio.to_thread(_reread, archive, hosts, sorted(map(int, retries))) if retries else None
         if again is not None:
             log.info("%s: trying again %d pages an earlier run could not extract", path, len(retries),
                      extra={"event": "warc_retry"})
@@ -1131,26 +1017,39 @@ class Pipeline:
                             extra={"event": "warc_retry"})
                 del retries[offset]
             if gone:
-                self.state.stage_progress(retry_key, json.dumps(retries, sort_keys=True))
+                self.writer.progress(retry_key, json.dumps(retries, sort_keys=True))
             for item in again:
                 if not await start_task(item, again=True):
                     break
-        while not failure and not (stop and stop.is_set()):
-            # Reading and inflating is synchronous work: off the event loop, a batch at a time.
-            batch = await asyncio.to_thread(list, itertools.islice(items, 32))
-            if not batch:
-                break
-            self.observer.discovered("warc", len(batch))  # found so far: a WARC's count is known at its end
-            self.observer.archive_read(path, batch[-1].offset)
-            for item in batch:
-                if not await start_task(item):
+        try:
+            while not failure and not broken and not (stop and stop.is_set()):
+                # Reading and inflating is synchronous work (and a stream's waits): off the event loop, a batch
+                # at a time.
+                batch, broken = await asyncio.to_thread(_batch, items, 32)
+                if not batch:
                     break
+                cut_short = cut_short or any(isinstance(item, WarcSkip) and item.at_end for item in batch)
+                if not sized and (size := archive.size()) is not None:
+                    self.observer.archives({path: size})
+                    sized = True
+                self.observer.discovered("warc", len(batch))  # found so far: a WARC's count is known at its end
+                self.observer.archive_read(path, batch[-1].offset)
+                for item in batch:
+                    if not await start_task(item):
+                        break
+        finally:
+            # Closed in a thread: a stream's close waits for the event loop. The read is done with either way.
+            await asyncio.to_thread(_close, items)
         await asyncio.gather(*tasks)
         if failure:
             raise failure[0]
-        if not (stop and stop.is_set()):
-            with contextlib.suppress(OSError):
-                self.observer.archive_read(path, os.path.getsize(path))
+        if broken is not None and not (stop and stop.is_set()):
+            raise broken
+        size = int(ended) if done and ended else archive.size()
+        if not (stop and stop.is_set()) and size is not None:
+            self.observer.archive_read(path, size)
+            if not done and broken is None and not cut_short:
+                self.writer.progress(end_key, str(size))  # after every record's own progress
         if counts:
             log.info("%s: also passed over %s", path, ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())),
                      extra={"event": "warc_done"})
@@ -1258,7 +1157,7 @@ class Pipeline:
         A link that is still missing (a timeout, a stopped run) keeps its page unmarked and read again."""
         for item in walked:
             if all(self._settled(link, source, since, until) for link in item.links):
-                self.state.stage_progress(item.key, item.value)
+                self.writer.progress(item.key, item.value)
 
     def _settled(self, link: Link, source: Source, since: datetime | None, until: datetime | None) -> bool:
         if not _in_range(link.published_at, since, until):

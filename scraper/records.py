@@ -163,6 +163,10 @@ class Settings:
     archive_delay: float = 2.0  # seconds between two requests to it
     archive_max_age: float = 30 * 86400.0  # a capture older than this is not taken for a live poll
     archive_allow_private: bool | tuple[str, ...] = False  # (a local mirror of the archive; tests)
+    ccnews_url: str = "https://data.commoncrawl.org/"  # Common Crawl's server, for `backfill --cc-news`
+    ccnews_delay: float = 1.0  # seconds between two requests to it (a file is one long request)
+    ccnews_retries: int = 3  # tries again of a request, and reconnections of a file cut off in a row
+    ccnews_allow_private: bool | tuple[str, ...] = False  # (a local mirror of Common Crawl; tests)
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:

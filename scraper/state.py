@@ -261,6 +261,7 @@ class State:
         self._staged_aliases: dict[str, str] = {}  # url -> record_id, for reports already stored
         self._staged_progress: dict[str, str] = {}  # backfill progress, committed with the reports it covers
         self._staged_changes: list[Record] = []  # revisions and tombstones of stored reports
+        self._staged_statements: list[tuple[str, tuple[object, ...]]] = []  # run by the next commit, inside it
         self._dedup = _StagedPrints()  # near-duplicate index rows, committed with the reports
 
     def _open_sqlite(self) -> None:
@@ -386,7 +387,8 @@ class State:
         reports; one on disk but not here lost its commit in a crash (see `committed_segments`).
         """
         if (not self._staged and not self._staged_aliases and not segments and not self._dedup.prints
-                and not self._dedup.merges and not self._staged_progress and not self._staged_changes):
+                and not self._dedup.merges and not self._staged_progress and not self._staged_changes
+                and not self._staged_statements):
             return
         try:
             self._db.begin()
@@ -414,6 +416,8 @@ class State:
             self._db.executemany("DELETE FROM pending WHERE url = ?", [(url,) for url in self._staged_aliases])
             self._write_prints()
             self._db.executemany(_upsert("progress", ("key", "value"), ("key",)), self._staged_progress.items())
+            for sql, params in self._staged_statements:
+                self._db.execute(sql, params)
             for changed in self._staged_changes:
                 if changed.revision is not None:
                     self._db.execute(
@@ -432,6 +436,11 @@ class State:
                 self._db.rollback()
             raise StateError(f"{self.where}: cannot record reports: {exc}") from None
         self.discard_staged()
+
+    def stage_statement(self, sql: str, params: tuple[object, ...] = ()) -> None:
+        """A statement of the caller's to run inside the next commit's transaction (a fleet's committer: the
+        hand-off rows its records came from go with them)."""
+        self._staged_statements.append((sql, params))
 
     def stage_change(self, record: Record) -> None:
         """Remember a revision or a tombstone of a stored report until `commit()` (with its segment)."""
@@ -520,6 +529,7 @@ class State:
         self._staged_aliases.clear()
         self._staged_progress.clear()
         self._staged_changes.clear()
+        self._staged_statements.clear()
         self._dedup.clear()
 
     def progress(self, key: str) -> str | None:

@@ -32,6 +32,7 @@ class Summary:
     # another URL whose canonical one we have): nothing written, nothing wrong. Shown when there are any, so
     # that what was read adds up: written + already + skipped.
     already: int = 0
+    handed: int = 0  # records handed to a fleet's committer (which writes them: its own counts say how)
     revised: int = 0  # articles read again that had changed: revision records written
     deleted: int = 0  # articles read again that were gone: tombstones written
     # Feeds, sitemaps and listing pages that answered (a 304 included), and why the others did not.
@@ -45,6 +46,7 @@ class Summary:
         self.duplicates += other.duplicates
         self.skips.update(other.skips)
         self.already += other.already
+        self.handed += other.handed
         self.revised += other.revised
         self.deleted += other.deleted
         self.indexes_read += other.indexes_read
@@ -56,6 +58,7 @@ class Summary:
         text = f"{label}: written={self.written} duplicates={self.duplicates} skipped={self.skips.total()}"
         text = f"{text} ({reasons})" if reasons else text
         text = f"{text} already={self.already}" if self.already else text
+        text = f"{text} handed={self.handed}" if self.handed else text
         text = f"{text} revised={self.revised}" if self.revised else text
         return f"{text} deleted={self.deleted}" if self.deleted else text
 

@@ -13,6 +13,11 @@ growing: a resumed run reads that record again). Only a file that cannot be open
 `Skip("unreadable")`. A .warc.gz must hold one gzip member per record, as the WARC standard asks:
 warcio reads only the first record of a file gzipped as one stream (the skip's detail says so).
 
+`read_warc` reads a file on this machine; `read_warc_stream` the same bytes from a stream of chunks that can be
+opened at any offset (an HTTP download with Range requests: `fetch/ranged.py`), keeping only the last few MB read
+so that the short seeks back of the damage scan are served from memory: the same pages, skips and offsets come out.
+A stream that fails for good raises its Skip while it is read (the file is unreadable now, not damaged).
+
 Only WARC is read, not its predecessor ARC: warcio's ARC parser takes any line of five words for a
 record header, so junk would pass for records.
 
@@ -22,6 +27,8 @@ them), `bad_record` (a response without a valid WARC-Date), `corrupt_warc`.
 
 from __future__ import annotations
 
+import bisect
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Generator, Iterator, Mapping
@@ -29,7 +36,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from isal import isal_zlib
@@ -45,7 +52,25 @@ _GZIP_MEMBER = b"\x1f\x8b\x08"  # gzip magic + deflate: where a record of a .war
 _WARC_LINE = b"WARC/1."
 _SCAN_CHUNK = 1 << 20
 _DRAIN_CHUNK = 1 << 16
+# What a stream keeps of the bytes behind the read position: a seek back within it (to a damaged record's start,
+# to a record found by the scan) needs no new request. A record is rarely over 1 MB compressed.
+STREAM_KEEP = 16 << 20
+_STREAM_REACH = 4 << 20  # a seek ahead this far reads on; further, the stream is opened again at the offset
 _LOOKS_HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+
+
+class Handle(Protocol):
+    """What the reader needs of a file: an open local file, or a `_Window` over a stream."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def tell(self) -> int: ...
+
+
+# Opens a stream of a file's bytes at an offset: its chunks in order, from there to the end of the file.
+OpenAt = Callable[[int], Iterator[bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +97,57 @@ class WarcSkip:
     at_end: bool = False
 
 
+class WarcSource(Protocol):
+    """A WARC file to read: on this machine (`LocalWarc`), or on a server (`discover.ccnews.RemoteWarc`)."""
+
+    @property
+    def name(self) -> str:
+        """What records (`archive.file`) and the logs call it."""
+
+    @property
+    def key(self) -> str:
+        """What its progress is kept under: the same file, the same key, run after run."""
+
+    def size(self) -> int | None:
+        """Its size in bytes, once known."""
+
+    def unchanged(self, size: int) -> bool:
+        """Whether it is still the file that had `size` bytes when it was read to its end (then there is nothing
+        new to read in it)."""
+
+    def read(self, *, hosts: Collection[str] | None = None, start_offset: int = 0,
+             counts: Counter[str] | None = None) -> Iterator[ArchivedPage | WarcSkip]:
+        """Its pages and skips from `start_offset` on (`read_warc`); close the iterator when done with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalWarc:
+    """A WARC file on this machine, by the path given."""
+
+    path: str
+
+    @property
+    def name(self) -> str:
+        return self.path
+
+    @property
+    def key(self) -> str:
+        return str(Path(self.path).resolve())
+
+    def size(self) -> int | None:
+        try:
+            return os.path.getsize(self.path)
+        except OSError:
+            return None
+
+    def unchanged(self, size: int) -> bool:
+        return self.size() == size  # a file still being written has grown since
+
+    def read(self, *, hosts: Collection[str] | None = None, start_offset: int = 0,
+             counts: Counter[str] | None = None) -> Iterator[ArchivedPage | WarcSkip]:
+        return read_warc(self.path, hosts=hosts, start_offset=start_offset, counts=counts)
+
+
 def _inflater() -> Any:
     """What inflates one gzip member of a .warc.gz: ISA-L's, the same bytes as zlib's at 2.4× its speed.
 
@@ -92,7 +168,7 @@ class _Records(WARCIterator):  # type: ignore[misc]
 
     reader: Any
 
-    def __init__(self, handle: IO[bytes], **options: Any) -> None:
+    def __init__(self, handle: Handle, **options: Any) -> None:
         super().__init__(handle, **options)
         # The reader warcio made has read nothing yet: the same one, with the faster inflater.
         self.reader = _InflatingReader(self.fh, block_size=self.reader.block_size)
@@ -205,7 +281,7 @@ class _Reader:
         return ArchivedPage(fetched=fetched, file=self.name, offset=0), True
 
     def run(
-        self, handle: IO[bytes], position: int
+        self, handle: Handle, position: int
     ) -> Generator[ArchivedPage | WarcSkip, None, tuple[int, str] | None]:
         """Read records from `position` on; return where and why reading broke off, or None at the end."""
         handle.seek(position)
@@ -221,11 +297,15 @@ class _Reader:
                     record = next(records)
                 except StopIteration:
                     return None
+                except Skip:
+                    raise  # the stream failed (a download given up on): not damage in the file
                 except Exception as exc:
                     return max(int(iterator.offset), earliest), _short(exc)
                 try:
                     outcome, complete = self.take(record)
                     offset = int(iterator.get_record_offset())
+                except Skip:
+                    raise
                 except Exception as exc:
                     return max(int(iterator.offset), earliest), _short(exc)
                 if offset < earliest:  # a whole file gzipped as one stream, not one member per record
@@ -239,11 +319,13 @@ class _Reader:
             iterator.close()
 
 
-def _parses_at(handle: IO[bytes], position: int) -> bool:
+def _parses_at(handle: Handle, position: int) -> bool:
     handle.seek(position)
     iterator = _Records(handle)
     try:
         next(iter(iterator))
+    except Skip:
+        raise
     except Exception:  # anything warcio raises on bytes that are not a record
         return False
     finally:
@@ -251,7 +333,7 @@ def _parses_at(handle: IO[bytes], position: int) -> bool:
     return True
 
 
-def next_record(handle: IO[bytes], start: int, gzipped: bool) -> int | None:
+def next_record(handle: Handle, start: int, gzipped: bool) -> int | None:
     """The offset of the first record at or after `start` that parses, or None: how reading resumes
     after damage, or from an offset that is not a record boundary."""
     magic = _GZIP_MEMBER if gzipped else _WARC_LINE
@@ -307,15 +389,47 @@ def read_warc(
         raise Skip("unreadable", f"{name}: {exc.strerror or exc}") from None
     reader = _Reader(name, _host_filter(hosts), max_bytes, counts if counts is not None else Counter(),
                      verify_digests)
-    return _read(Path(path), reader, start_offset, gzipped)
+    return _read(lambda: _open_local(Path(path), name), reader, start_offset, gzipped)
 
 
-def _read(path: Path, reader: _Reader, start_offset: int, gzipped: bool) -> Iterator[ArchivedPage | WarcSkip]:
+def read_warc_stream(
+    name: str,
+    open_at: OpenAt,
+    *,
+    hosts: Collection[str] | None = None,
+    start_offset: int = 0,
+    max_bytes: int = 5_000_000,
+    counts: Counter[str] | None = None,
+    verify_digests: bool = False,
+    keep: int = STREAM_KEEP,
+) -> Iterator[ArchivedPage | WarcSkip]:
+    """As `read_warc`, from the chunks `open_at(offset)` gives instead of a local file: the pages and skips of the
+    same bytes, with the same offsets (`name` is what their `file` says; a name ending in .gz is a .warc.gz).
+
+    Nothing is read before the first item is asked for: the stream is opened at `start_offset` then, once (again
+    only for a seek back past what is kept, or far ahead). A Skip the stream raises comes out of the iteration:
+    reading stops there, and what was yielded before it stands. Close the iterator to close the stream. `keep`:
+    the bytes kept behind the read position (see `_Window`).
+    """
+    if start_offset < 0:
+        raise ValueError(f"start_offset must be ≥ 0, got {start_offset}")
+    reader = _Reader(name, _host_filter(hosts), max_bytes, counts if counts is not None else Counter(),
+                     verify_digests)
+    return _read(lambda: _Window(open_at, keep), reader, start_offset, name.lower().endswith(".gz"))
+
+
+def _open_local(path: Path, name: str) -> Any:
     try:
-        handle = path.open("rb")
+        return path.open("rb")
     except OSError as exc:  # gone or locked between the check in read_warc and the first record
-        raise Skip("unreadable", f"{reader.name}: {exc.strerror or exc}") from None
-    with handle:
+        raise Skip("unreadable", f"{name}: {exc.strerror or exc}") from None
+
+
+def _read(opened: Callable[[], Any], reader: _Reader, start_offset: int, gzipped: bool
+          ) -> Iterator[ArchivedPage | WarcSkip]:
+    with opened() as handle:
+        if start_offset == 0 and not gzipped:
+            gzipped = handle.read(2) == _GZIP_MEMBER[:2]
         position = start_offset if start_offset == 0 else next_record(handle, start_offset, gzipped)
         while position is not None:
             broken = yield from reader.run(handle, position)
@@ -324,3 +438,84 @@ def _read(path: Path, reader: _Reader, start_offset: int, gzipped: bool) -> Iter
             offset, detail = broken
             position = next_record(handle, offset + 1, gzipped)
             yield WarcSkip("corrupt_warc", offset, detail, at_end=position is None)
+
+
+class _Window:
+    """A file read from a stream of its bytes, as the reader reads a local file: in order, with seeks.
+
+    It keeps the chunks holding the last `keep` bytes behind the read position, so that the reader's seeks back (to
+    a damaged record's start, to a record the scan found) are served from memory; a seek back past them, or far
+    ahead, opens the stream again at that offset. Memory stays at `keep` plus a chunk, whatever the file's size."""
+
+    def __init__(self, open_at: OpenAt, keep: int = STREAM_KEEP) -> None:
+        self._open_at = open_at
+        self._keep = keep
+        self._chunks: Iterator[bytes] | None = None  # opened at the first read, at the position then
+        self._kept: list[bytes] = []  # chunks as they came (copying them into one buffer costs more than reading)
+        self._starts: list[int] = []  # the offset of each
+        self._end = 0  # the offset after the last
+        self._position = 0
+        self._ended = False
+
+    def __enter__(self) -> _Window:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        chunks, self._chunks = self._chunks, None
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        if whence != 0 or offset < 0:
+            raise ValueError("a stream is sought to an absolute offset only")
+        kept_from = self._starts[0] if self._starts else self._end
+        if self._chunks is not None and not kept_from <= offset <= self._end + _STREAM_REACH:
+            self.close()  # opened again where the next read needs it
+        self._position = offset
+        return offset
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size < 0:
+            raise ValueError("a stream is read a block at a time, never whole")
+        if self._chunks is None:
+            self._chunks = self._open_at(self._position)
+            self._kept.clear()
+            self._starts.clear()
+            self._end = self._position
+            self._ended = False
+        want = self._position + size
+        while not self._ended and self._end < want:
+            chunk = next(self._chunks, b"")
+            if chunk:
+                self._kept.append(chunk)
+                self._starts.append(self._end)
+                self._end += len(chunk)
+                self._trim()  # a seek far ahead reads on to it: what it passes is not kept
+            else:
+                self._ended = True
+        parts: list[bytes] = []
+        at = max(0, bisect.bisect_right(self._starts, self._position) - 1)
+        while at < len(self._kept) and self._position < want:
+            chunk, begin, left = self._kept[at], self._position - self._starts[at], want - self._position
+            part = chunk if begin == 0 and len(chunk) <= left else chunk[begin:begin + left]
+            parts.append(part)
+            self._position += len(part)
+            at += 1
+        self._trim()
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _trim(self) -> None:
+        """Forget the chunks that end more than `keep` behind the read position."""
+        horizon = self._position - self._keep
+        drop = 0
+        while drop < len(self._kept) and self._starts[drop] + len(self._kept[drop]) <= horizon:
+            drop += 1
+        if drop:
+            del self._kept[:drop], self._starts[:drop]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -88,6 +89,23 @@ class _Retry(Exception):
         self.reason = reason
         self.detail = detail
         self.retry_after = retry_after
+
+
+def _problem(exc: httpx.HTTPError | httpx.InvalidURL, url: str) -> _Retry | Skip:
+    """What an exception of httpx means for one attempt: worth another try, or a Skip."""
+    if isinstance(exc, httpx.TimeoutException):
+        return _Retry("timeout", type(exc).__name__)
+    if isinstance(exc, httpx.TooManyRedirects):
+        return Skip("redirects", f"more than {MAX_REDIRECTS} redirects: {url}")
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        # Our own checks come first (check_url, the hooks); this is the net under them.
+        return Skip("bad_url", f"{type(exc).__name__}: {exc}: {url!r}")
+    if isinstance(exc, httpx.TransportError):
+        if isinstance(refused := exc.__cause__, PrivateAddress):
+            hint = f' (to fetch it, add "{refused.address}" or its network to the outlet\'s allow_private)'
+            return Skip("private_address", f"{exc}{hint if refused.address else ''}: {url}")
+        return _Retry("fetch_error", _explain(exc))
+    return Skip("fetch_error", f"{type(exc).__name__}: {exc}: {url}")
 
 
 @dataclass
@@ -256,21 +274,7 @@ class Fetcher:
                             retrying = None
                         fetched = await self._attempt(url, source, kind, headers or {}, chain)
                 except _Retry as problem:
-                    failed = chain.failed(host)
-                    self._credit(_Chain(answered=[h for h in chain.answered if h != failed]))
-                    if attempt == source.retries:
-                        # The breaker judges the request, after its retries: a passing 503 pauses nothing.
-                        network = problem.reason in NETWORK_REASONS
-                        self.gate.failed(failed, network=network, cause=problem.detail)
-                        if network:
-                            self._unreachable(failed, problem.detail)
-                        raise Skip(problem.reason, f"{problem} (after {attempt + 1} tries): {url}") from None
-                    wait = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * (1 + self._jitter())
-                    if problem.retry_after is not None:
-                        honoured = min(problem.retry_after, source.max_retry_after)
-                        self.gate.hold(failed, honoured)  # every request to the host waits, not just this one
-                        wait = max(wait, honoured)
-                    log.info("retrying %s in %.1fs (%s)", url, wait, problem)
+                    wait = self._after_failure(problem, attempt, url, source, chain.failed(host), chain)
                     self.gate.begin_retry(host)  # new work on the host waits for this retry
                     retrying = host
                     await self._sleep(wait)
@@ -284,6 +288,102 @@ class Fetcher:
         finally:
             if retrying is not None:  # cancelled, or skipped (a paused host) before its slot
                 self.gate.end_retry(retrying)
+
+    def _after_failure(self, problem: _Retry, attempt: int, url: str, source: Source, failed: str,
+                       chain: _Chain) -> float:
+        """After an attempt that may be retried: raise its Skip if it was the last try, else the seconds to wait."""
+        self._credit(_Chain(answered=[h for h in chain.answered if h != failed]))
+        if attempt == source.retries:
+            # The breaker judges the request, after its retries: a passing 503 pauses nothing.
+            network = problem.reason in NETWORK_REASONS
+            self.gate.failed(failed, network=network, cause=problem.detail)
+            if network:
+                self._unreachable(failed, problem.detail)
+            raise Skip(problem.reason, f"{problem} (after {attempt + 1} tries): {url}") from None
+        wait = min(BACKOFF_CAP, BACKOFF_BASE * 2.0**attempt) * (1 + self._jitter())
+        if problem.retry_after is not None:
+            honoured = min(problem.retry_after, source.max_retry_after)
+            self.gate.hold(failed, honoured)  # every request to the host waits, not just this one
+            wait = max(wait, honoured)
+        log.info("retrying %s in %.1fs (%s)", url, wait, problem)
+        return wait
+
+    @contextlib.asynccontextmanager
+    async def stream(self, url: str, source: Source, headers: Mapping[str, str] | None = None
+                     ) -> AsyncIterator[httpx.Response]:
+        """GET a large body to read as it comes (an archive file), for as long as the block lasts.
+
+        As polite as `get`: the host's slot is held until the block ends (with one slot per host, the next
+        request starts `delay` after it), connect errors, timeouts, 408, 429 and 5xx are tried again with back-off
+        before the body, Retry-After holds the host, the breaker counts a request that failed after its tries.
+        Unlike `get`, the body is neither read nor capped nor decoded (`aiter_raw`: the bytes as stored, which
+        `Range` offsets count), and only `source.timeout` up to the answer's headers is timed: each read of the
+        body waits at most `read_timeout`. robots.txt is not read: this is for files published for programs.
+        Raises Skip (`http_<status>` for an answer of 4xx, or 3xx not followed; `fetch_error`, `timeout`, ...)."""
+        host = check_url(url)
+        retrying: str | None = None  # the host a retry waits for, between its failure and its next slot
+        try:
+            for attempt in range(source.retries + 1):
+                chain = _Chain()
+                opened = contextlib.AsyncExitStack()
+                try:
+                    await opened.enter_async_context(self.gate.slot(host, source.delay, source.max_concurrency_per_host,
+                                                                    retry=retrying is not None))
+                    if retrying is not None:
+                        self.gate.end_retry(retrying)
+                        retrying = None
+                    await opened.enter_async_context(self._slots)
+                    started = time.perf_counter()
+                    response = await self._open(url, source, headers or {}, chain, opened)
+                except _Retry as problem:
+                    await opened.aclose()
+                    wait = self._after_failure(problem, attempt, url, source, chain.failed(host), chain)
+                    self.gate.begin_retry(host)
+                    retrying = host
+                    await self._sleep(wait)
+                    continue
+                except BaseException as exc:
+                    await opened.aclose()
+                    if isinstance(exc, Skip):
+                        self._credit(chain)
+                    raise
+                self._credit(chain)
+                async with opened:
+                    try:
+                        yield response
+                    finally:
+                        self._observer.fetched(source.id, response.status_code, time.perf_counter() - started,
+                                               response.num_bytes_downloaded)
+                return
+        finally:
+            if retrying is not None:  # cancelled, or skipped (a paused host) before its slot
+                self.gate.end_retry(retrying)
+
+    async def _open(self, url: str, source: Source, extra: Mapping[str, str], chain: _Chain,
+                    opened: contextlib.AsyncExitStack) -> httpx.Response:
+        """One request of `stream`, up to its status and headers; the response stays open in `opened`."""
+        headers = {"User-Agent": source.user_agent, "Accept-Encoding": "identity", **extra}
+        timeout = httpx.Timeout(source.timeout, connect=source.connect_timeout, read=source.read_timeout)
+        client = self._client(source.allow_private, source.id)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(source.timeout):
+                response = await opened.enter_async_context(
+                    client.stream("GET", url, headers=headers, timeout=timeout, extensions={_CHAIN: chain}))
+        except TimeoutError:
+            self._observer.fetched(source.id, 0, time.perf_counter() - started, 0)
+            raise _Retry("timeout", f"no answer within {source.timeout:g}s") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            self._observer.fetched(source.id, 0, time.perf_counter() - started, 0)
+            raise _problem(exc, url) from None
+        status = response.status_code
+        if status in RETRIED_STATUSES or status >= 300:
+            self._observer.fetched(source.id, status, time.perf_counter() - started, 0)
+            if status in RETRIED_STATUSES:
+                raise _Retry(f"http_{status}", f"HTTP {status}",
+                             parse_retry_after(response.headers.get("retry-after")))
+            raise Skip(f"http_{status}", url)
+        return response
 
     def _charge(self, chain: _Chain, origin: str, *, network: bool = False, cause: str = "") -> str:
         """Count a failed request against the host that failed; the hosts that redirected to it answered."""
@@ -336,20 +436,8 @@ class Fetcher:
                 return await self._request(url, source, kind, extra, chain, cut_at)
         except TimeoutError:
             raise _Retry("timeout", f"no complete answer within {source.timeout:g}s") from None
-        except httpx.TimeoutException as exc:
-            raise _Retry("timeout", type(exc).__name__) from None
-        except httpx.TooManyRedirects:
-            raise Skip("redirects", f"more than {MAX_REDIRECTS} redirects: {url}") from None
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            # Our own checks come first (check_url, the hooks); this is the net under them.
-            raise Skip("bad_url", f"{type(exc).__name__}: {exc}: {url!r}") from None
-        except httpx.TransportError as exc:
-            if isinstance(refused := exc.__cause__, PrivateAddress):
-                hint = f' (to fetch it, add "{refused.address}" or its network to the outlet\'s allow_private)'
-                raise Skip("private_address", f"{exc}{hint if refused.address else ''}: {url}") from None
-            raise _Retry("fetch_error", _explain(exc)) from None
-        except httpx.HTTPError as exc:
-            raise Skip("fetch_error", f"{type(exc).__name__}: {exc}: {url}") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise _problem(exc, url) from None
 
     async def _request(
         self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], chain: _Chain, cut_at: int | None

@@ -1,0 +1,93 @@
+"""The fleet's commands, called by scraper/cli.py when a database URL is given: a worker (`worker`, `run`), and a
+WARC backfill handed to the fleet (`backfill --warc`, `backfill --cc-news`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from scraper.discover.ccnews import CCNews, Period
+from scraper.errors import Skip
+from scraper.fetch import Fetcher
+from scraper.fetch.shared import SharedHosts
+from scraper.fleet.worker import Worker, enqueue_warc, progress
+from scraper.records import Settings
+from scraper.summary import UNREACHABLE, Summary
+
+log = logging.getLogger(__name__)
+
+WAIT_EVERY = 1.0  # seconds between two looks at a batch's progress
+
+
+async def work(database: str, settings: Settings, output: str | Path, *, schedule: bool, concurrency: int,
+               page_timeout: float, fault: str = "") -> None:
+    """Run a worker until SIGTERM or SIGINT (jobs in flight are finished or left for another worker)."""
+    worker = Worker(database, settings, output, concurrency=concurrency, page_timeout=page_timeout, fault=fault)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("worker %s: %d jobs at a time%s", worker.name, concurrency, ", keeping the schedule" if schedule else "",
+             extra={"event": "worker_start"})
+    try:
+        await worker.run(schedule=schedule, stop=stop)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], hosts: list[str],
+                        only_configured: bool, since: datetime | None, until: datetime | None,
+                        wait: bool) -> Summary:
+    """Hand one job per file to the fleet; with `wait`, follow the batch until every file is committed."""
+    stream = await enqueue_warc(database, paths, outlets=outlets, hosts=hosts, only_configured=only_configured,
+                                since=since, until=until)
+    print(f"backfill: {len(paths)} files queued as {stream}", file=sys.stderr)
+    summary = Summary()
+    if not wait:
+        return summary
+    shown = -1.0
+    while True:
+        now = progress(database, stream)
+        if now.done >= now.files:
+            break
+        if time.monotonic() - shown >= 10:
+            print(f"progress: {now.done}/{now.files} files committed, {now.written} written", file=sys.stderr)
+            shown = time.monotonic()
+        await asyncio.sleep(WAIT_EVERY)
+    summary.written, summary.duplicates, summary.already = now.written, now.duplicates, now.already
+    if now.skipped:
+        summary.skips["skipped"] = now.skipped
+    return summary
+
+
+async def backfill_ccnews(database: str, settings: Settings, period: Period, *, outlets: list[str], hosts: list[str],
+                          only_configured: bool, since: datetime | None, until: datetime | None,
+                          wait: bool) -> Summary:
+    """The period's CC-NEWS files, listed here and handed to the fleet one job per file, oldest first: the
+    workers stream each from Common Crawl's server as a one-machine `--cc-news` does. A listing that cannot be
+    read, or that holds no file of the period, is the summary's `cc-news` result and nothing is queued."""
+    summary = Summary()
+    shared = SharedHosts(database)  # the listings are asked for in the fleet's pace of the host
+    async with Fetcher(concurrency=settings.concurrency) as fetcher:
+        fetcher.gate.shared = shared
+        ccnews = CCNews(fetcher, settings.ccnews_url, delay=settings.ccnews_delay, retries=settings.ccnews_retries,
+                        allow_private=settings.ccnews_allow_private)
+        try:
+            urls = await ccnews.files(period)
+        except Skip as skip:
+            summary.results["cc-news"] = ("unreachable" if skip.reason in UNREACHABLE else "error",
+                                          skip.detail or str(skip))
+            return summary
+        finally:
+            shared.close()
+    if not urls:
+        summary.results["cc-news"] = ("error", f"the CC-NEWS listings hold no file for {period}")
+        return summary
+    return await backfill_warc(database, urls, outlets=outlets, hosts=hosts, only_configured=only_configured,
+                               since=since, until=until, wait=wait)

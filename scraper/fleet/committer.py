@@ -1,0 +1,176 @@
+"""The fleet's one committer: the worker that holds the state store's lock replays the handed calls in order.
+
+Every worker runs this loop. One of them, at any time, holds the store's advisory lock (a session lock on its own
+connection: it dies with its holder), opens the output directory and replays `fleet_handoff` rows through a
+Committer (scraper/commit.py), exactly as a single process would have written them: the row of each replayed call
+is deleted in the transaction that records its reports. When the holder dies, another takes the lock within
+LEAD_EVERY seconds, first commits the segments the dead one published but could not record (`reconcile`), then
+goes on from the first row not deleted. A call replayed twice (its segment was written, its commit lost) finds its
+report written and writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from scraper.commit import Committer
+from scraper.dedup import DedupOptions
+from scraper.errors import OutputError, ScraperError, StateError
+from scraper.fleet.handoff import Change, FileEnd, Finish, Progress, create_schema, decode
+from scraper.observe import NullObserver, Observer
+from scraper.records import Settings
+from scraper.sink import JsonlSink
+from scraper.state import State
+from scraper.summary import Summary
+
+log = logging.getLogger(__name__)
+
+LEAD_EVERY = 2.0  # seconds between two tries of a worker that is not the committer to become it
+IDLE = 0.2  # seconds the committer waits when nothing is handed
+BATCH = 500  # rows read at a time
+
+_ROWS = """
+SELECT h.id, h.stream, h.seq, h.payload FROM fleet_handoff h LEFT JOIN fleet_streams s ON s.stream = h.stream
+WHERE (s.stream IS NULL OR h.seq = coalesce((%(current)s::jsonb ->> h.stream)::bigint, s.current))
+  AND NOT (h.id = ANY(%(done)s))
+ORDER BY h.id LIMIT %(limit)s
+"""
+
+
+class FleetCommitter:
+    """Leads when it can; while it leads, replays handed calls (`step`)."""
+
+    def __init__(self, database: str, settings: Settings, output: str | Path, *,
+                 observer: Observer | None = None, dedup: DedupOptions | None = None, fault: str = "") -> None:
+        self.database = database
+        self.settings = settings
+        self.output = Path(output)
+        self.observer = observer or NullObserver()
+        self.dedup = dedup
+        self._fault = fault
+        self._reader: psycopg.Connection[Any] = psycopg.connect(database, autocommit=True,
+                                                                application_name="newsnorm-committer")
+        create_schema(self._reader)
+        self._state: State | None = None
+        self._committer: Committer | None = None
+        self._done: list[int] = []  # rows replayed and not yet committed
+        self._current: dict[str, int] = {}  # ordered streams moved on since the last commit
+        self._summaries: dict[str, Summary] = {}
+
+    @property
+    def leading(self) -> bool:
+        return self._committer is not None
+
+    def try_lead(self) -> bool:
+        """Become the committer if no other process is; True when this one is."""
+        if self._committer is not None:
+            return True
+        state = State(self.database)
+        try:
+            state.claim(self.output)
+        except StateError:
+            state.close()
+            return False
+        try:
+            sink = JsonlSink(self.output, segment_records=self.settings.segment_records,
+                             segment_seconds=self.settings.segment_seconds)
+        except OutputError:
+            state.close()
+            raise
+        committer = Committer(state, sink, self.dedup, observer=self.observer, fault=self._fault)
+        recovered = committer.reconcile({s.id: s.strip_query for s in self.settings.sources})
+        log.info("this worker is the committer%s", f" ({recovered} segments recovered)" if recovered else "",
+                 extra={"event": "committer"})
+        self._state, self._committer = state, committer
+        return True
+
+    def step(self, limit: int = BATCH) -> int:
+        """Replay the handed calls that may go now, in order; commit them when idle or due. How many replayed."""
+        assert self._committer is not None and self._state is not None
+        rows = self._reader.execute(_ROWS, {"current": json.dumps(self._current), "done": self._done,
+                                            "limit": limit}).fetchall()
+        for row_id, stream, seq, payload in rows:
+            self._replay(int(row_id), str(stream), int(seq), bytes(payload))
+        if not rows or self._committer.sink.due():
+            self.flush()
+        return len(rows)
+
+    def _replay(self, row_id: int, stream: str, seq: int, payload: bytes) -> None:
+        assert self._committer is not None and self._state is not None
+        call = decode(payload)
+        summary = self._summaries.setdefault(stream, Summary())
+        before = (summary.written, summary.duplicates, summary.already, summary.skips.total())
+        if isinstance(call, Finish):
+            self._committer.finish(call.source, call.link, summary, call.since, call.until, call.final_url,
+                                   call.prepared, call.archive)
+        elif isinstance(call, Progress):
+            self._committer.progress(call.key, call.value)
+        elif isinstance(call, Change):
+            self._committer.change(call.source, summary, call.record)
+        elif isinstance(call, FileEnd):
+            self._current[stream] = seq + 1
+            self._state.stage_statement("UPDATE fleet_streams SET current = ? WHERE stream = ? AND current <= ?",
+                                        (seq + 1, stream, seq))
+        after = (summary.written, summary.duplicates, summary.already, summary.skips.total())
+        if after != before and stream.startswith("warc:"):
+            written, duplicates, already, skipped = (b - a for a, b in zip(before, after, strict=True))
+            self._state.stage_statement(
+                "UPDATE fleet_streams SET written = written + ?, duplicates = duplicates + ?, already = already + ?,"
+                " skipped = skipped + ? WHERE stream = ?", (written, duplicates, already, skipped, stream))
+        # The row goes with the commit that records what it did (a flush inside `finish` included).
+        self._state.stage_statement("DELETE FROM fleet_handoff WHERE id = ?", (row_id,))
+        self._done.append(row_id)
+
+    def flush(self) -> None:
+        """Publish the open segments and record them, with the replayed rows' deletion."""
+        assert self._committer is not None
+        try:
+            self._committer.flush()
+        finally:
+            # Committed, or dropped with the staged state (abort): either way the rows are to be read again
+            # from the database as they now stand.
+            self._done.clear()
+            self._current.clear()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Lead when possible and replay until `stop`; then flush what was replayed."""
+        while not stop.is_set():
+            try:
+                if not self.try_lead():
+                    await _wait(stop, LEAD_EVERY)
+                    continue
+                if await asyncio.to_thread(self.step) == 0:
+                    await _wait(stop, IDLE)
+            except ScraperError as exc:
+                # What was replayed and not committed was dropped with the staged state: read it again.
+                self._done.clear()
+                self._current.clear()
+                log.error("committer: %s", exc, extra={"event": "committer_error"})
+                await _wait(stop, LEAD_EVERY)
+        if self._committer is not None:
+            with_error = None
+            try:
+                self.flush()
+            except ScraperError as exc:
+                with_error = exc
+            if with_error is not None:
+                log.error("committer: %s", with_error, extra={"event": "committer_error"})
+
+    def close(self) -> None:
+        if self._committer is not None:
+            self._committer.sink.close()
+        if self._state is not None:
+            self._state.close()
+        self._reader.close()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

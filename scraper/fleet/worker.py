@@ -1,0 +1,313 @@
+"""A fleet worker: procrastinate jobs (polls, WARC files) over the pipeline's stages, the schedule, the committer.
+
+`scraper --database URL worker` runs jobs; `scraper --database URL run` also keeps the schedule. Every worker also
+tries to be the fleet's committer (scraper/fleet/committer.py). Jobs are idempotent and guarded by advisory locks
+rather than procrastinate's own locks: a poll takes its outlet's lock (held by its own connection, so it dies with
+its worker) and returns at once when another worker is polling that outlet; a WARC file's job clears what an
+interrupted run of it handed and reads on from its committed progress. Jobs of a worker that died (no heartbeat)
+are put back in the queue by the others (`retry_stalled`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import procrastinate
+import psycopg
+from procrastinate.types import JSONValue
+
+from scraper.dedup import DedupOptions
+from scraper.discover.ccnews import CCNews, RemoteWarc
+from scraper.discover.selection import archive_selection
+from scraper.fetch import Fetcher
+from scraper.fetch.shared import SharedHosts
+from scraper.fleet.committer import FleetCommitter
+from scraper.fleet.handoff import Handoff, create_schema
+from scraper.metrics import Metrics
+from scraper.pipeline import Pipeline
+from scraper.records import Settings
+from scraper.state import State
+from scraper.summary import Summary
+
+log = logging.getLogger(__name__)
+
+POLLS = "polls"
+ARCHIVES = "archives"
+SCHEDULE = """
+CREATE TABLE IF NOT EXISTS fleet_schedule (
+    outlet  TEXT PRIMARY KEY,
+    next_at TIMESTAMPTZ NOT NULL  -- the next poll is due then; the worker whose update moves it defers it
+);
+"""
+TICK = 0.5  # seconds between two looks at the schedule
+STALLED_EVERY = 15.0  # seconds between two looks for jobs of dead workers
+HEARTBEAT = 2.0  # seconds between a worker's heartbeats; one silent for STALLED_AFTER is dead
+STALLED_AFTER = 10.0
+
+
+def outlet_lock(outlet: str) -> int:
+    """The advisory lock a poll of `outlet` holds: one poll per outlet at a time in the fleet."""
+    return int.from_bytes(hashlib.sha256(f"poll:{outlet}".encode()).digest()[:8], "big", signed=True)
+
+
+def make_app(database: str) -> procrastinate.App:
+    """The task queue: procrastinate on the fleet's database (its tables made on first use)."""
+    return procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=database))
+
+
+async def apply_queue_schema(app: procrastinate.App, database: str) -> None:
+    """Create procrastinate's tables once, whichever worker starts first (the app open)."""
+    with psycopg.connect(database, autocommit=True) as db:
+        db.execute("SELECT pg_advisory_lock(7326005)")  # (let go when this connection closes)
+        present = db.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
+        if not (present and present[0]):
+            await app.schema_manager.apply_schema_async()
+
+
+@dataclass
+class WarcJob:
+    """What a WARC file's job reads: its place in its batch, and the selection of the backfill (as the command line
+    gave it: outlets, hosts, only configured outlets' hosts; a range of dates)."""
+
+    stream: str
+    seq: int
+    path: str
+    outlets: list[str]
+    hosts: list[str]
+    only_configured: bool
+    since: str | None
+    until: str | None
+
+
+class Worker:
+    """One worker process: `concurrency` pipelines, each running one job at a time, over one fetcher."""
+
+    def __init__(self, database: str, settings: Settings, output: str | Path, *,
+                 concurrency: int = 2, metrics: Metrics | None = None,
+                 page_timeout: float = 120.0, fault: str = "") -> None:
+        self.database = database
+        self.settings = settings
+        self.output = output
+        self.concurrency = concurrency
+        self.metrics = metrics or Metrics()
+        self.page_timeout = page_timeout
+        self.fault = fault
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.app = make_app(database)
+        self._stop = asyncio.Event()
+        self._pipelines: asyncio.Queue[Pipeline] = asyncio.Queue()
+        self._register()
+
+    # --- the jobs --------------------------------------------------------------------------------------------
+    def _register(self) -> None:
+        @self.app.task(name="poll_outlet", queue=POLLS)
+        async def poll_outlet(outlet: str) -> None:
+            await self.poll(outlet)
+
+        @self.app.task(name="read_warc", queue=ARCHIVES)
+        async def read_warc(stream: str, seq: int, path: str, outlets: list[str], hosts: list[str],
+                            only_configured: bool, since: str | None, until: str | None) -> None:
+            await self.read_warc(WarcJob(stream, seq, path, outlets, hosts, only_configured, since, until))
+
+    async def poll(self, outlet: str) -> Summary | None:
+        """One poll of an outlet, unless another worker is polling it now (then None: coalesced)."""
+        try:
+            source = self.settings.source(outlet)
+        except KeyError:
+            log.error("a poll of %s, which this worker's configuration does not have: skipped", outlet,
+                      extra={"event": "skip", "outlet": outlet, "reason": "unknown_outlet"})
+            return None
+        with psycopg.connect(self.database, autocommit=True) as lock:
+            held = lock.execute("SELECT pg_try_advisory_lock(%s)", (outlet_lock(outlet),)).fetchone()
+            if not held or not held[0]:
+                log.info("%s: another worker is polling it", outlet, extra={"event": "poll_skipped",
+                                                                              "outlet": outlet})
+                return None
+            pipeline = await self._pipelines.get()
+            started = datetime.now(UTC)
+            with psycopg.connect(self.database, autocommit=True) as handoff:
+                pipeline.writer = Handoff(handoff, f"poll:{outlet}:{uuid.uuid4().hex}")
+                try:
+                    pipeline.state.record_poll_start(outlet, started)
+                    summary = await pipeline.poll(source, limit=source.max_articles, stop=self._stop)
+                    result, why = summary.result()
+                    pipeline.state.record_poll(outlet, datetime.now(UTC), result, why,
+                                               sorted(pipeline.fetcher.paused_hosts()))
+                    self.metrics.polled(outlet, result, datetime.now().timestamp())
+                    return summary
+                finally:
+                    self._pipelines.put_nowait(pipeline)
+
+    async def read_warc(self, job: WarcJob) -> Summary:
+        """One WARC file of an ordered batch, from its committed progress; its end handed last."""
+        configured = [s for s in self.settings.sources if not job.outlets or s.id in job.outlets]
+        hosts, source_for = archive_selection(configured, job.hosts, job.only_configured or bool(job.outlets))
+        pipeline = await self._pipelines.get()
+        summary = Summary()
+        try:
+            with psycopg.connect(self.database, autocommit=True) as db:
+                handoff = Handoff(db, job.stream, job.seq)
+                handoff.restart()  # what an interrupted run of this file handed and the committer has not taken
+                pipeline.writer = handoff
+                await pipeline.backfill_warc(
+                    self._warc(job.path, pipeline), source_for, summary, hosts=hosts,
+                    since=datetime.fromisoformat(job.since) if job.since else None,
+                    until=datetime.fromisoformat(job.until) if job.until else None, stop=self._stop)
+                if not self._stop.is_set():
+                    handoff.end_file()
+        finally:
+            self._pipelines.put_nowait(pipeline)
+        log.info(summary.line(f"{job.path}"), extra={"event": "warc_done"})
+        return summary
+
+    def _warc(self, path: str, pipeline: Pipeline) -> str | RemoteWarc:
+        """A job's file: a local path, or a CC-NEWS file on Common Crawl's server (its host's politeness shared)."""
+        if not is_remote(path):
+            return path
+        settings = self.settings
+        return CCNews(pipeline.fetcher, settings.ccnews_url, delay=settings.ccnews_delay,
+                      retries=settings.ccnews_retries, allow_private=settings.ccnews_allow_private
+                      ).warc(path, stop=self._stop)
+
+    # --- running ---------------------------------------------------------------------------------------------
+    async def run(self, *, schedule: bool, stop: asyncio.Event | None = None) -> None:
+        """Run jobs (and, with `schedule`, keep the schedule) until `stop`."""
+        if stop is not None:
+            self._stop = stop
+        with psycopg.connect(self.database, autocommit=True) as db:
+            create_schema(db)
+            with db.transaction():
+                db.execute("SELECT pg_advisory_xact_lock(7326006)")
+                db.execute(SCHEDULE)
+        state = State(self.database)  # this worker's reads and its at-once writes; the committer writes the rest
+        shared = SharedHosts(self.database, holder=self.name)
+        fetcher = Fetcher(concurrency=self.settings.concurrency, observer=self.metrics,
+                          pause_after_failures=self.settings.pause_after_failures, pause_for=self.settings.pause_for)
+        fetcher.gate.shared = shared
+        idle = psycopg.connect(self.database, autocommit=True)  # the pipelines' writer between jobs (unused)
+        pipelines = [Pipeline(fetcher, state, None, None, observer=self.metrics, workers=1,
+                              alias_files=self.settings.alias_files, page_timeout=self.page_timeout,
+                              drift_after=self.settings.drift_after, fault=self.fault, writer=Handoff(idle, "idle"))
+                     for _ in range(self.concurrency)]
+        for pipeline in pipelines:
+            self._pipelines.put_nowait(pipeline)
+        committer = FleetCommitter(self.database, self.settings, self.output, observer=self.metrics,
+                                   dedup=DedupOptions(window=timedelta(seconds=self.settings.dedup_window)),
+                                   fault=self.fault)
+        tasks: list[asyncio.Task[Any]] = []
+        try:
+            async with self.app.open_async():
+                await apply_queue_schema(self.app, self.database)
+                tasks = [asyncio.create_task(committer.run(self._stop)),
+                         asyncio.create_task(self._retry_stalled())]
+                if schedule:
+                    tasks.append(asyncio.create_task(self._keep_schedule()))
+                worker = asyncio.create_task(self.app.run_worker_async(
+                    queues=[POLLS, ARCHIVES], name=self.name, concurrency=self.concurrency, wait=True,
+                    install_signal_handlers=False, update_heartbeat_interval=HEARTBEAT,
+                    stalled_worker_timeout=STALLED_AFTER, shutdown_graceful_timeout=5.0))
+                await self._stop.wait()
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+                await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for pipeline in pipelines:
+                pipeline.close()
+            committer.close()
+            idle.close()
+            await fetcher.aclose()
+            shared.close()
+            state.close()
+
+    async def _keep_schedule(self) -> None:
+        """Defer each outlet's poll when it is due: every worker looks, the database lets one update move it."""
+        with psycopg.connect(self.database, autocommit=True) as db:
+            with db.cursor() as cursor:
+                cursor.executemany("INSERT INTO fleet_schedule (outlet, next_at) VALUES (%s, now())"
+                                   " ON CONFLICT DO NOTHING", [(s.id,) for s in self.settings.sources])
+            task = self.app.tasks["poll_outlet"]
+            while not self._stop.is_set():
+                for source in self.settings.sources:
+                    # Missed periods are coalesced: the next is one interval from now, never a backlog.
+                    due = db.execute(
+                        "UPDATE fleet_schedule SET next_at = next_at + make_interval(secs => %(every)s"
+                        " * (floor(extract(epoch FROM now() - next_at) / %(every)s) + 1))"
+                        " WHERE outlet = %(outlet)s AND next_at <= now() RETURNING outlet",
+                        {"every": source.interval, "outlet": source.id}).fetchone()
+                    if due is not None:
+                        await task.defer_async(outlet=source.id)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=TICK)
+
+    async def _retry_stalled(self) -> None:
+        """Put the jobs of workers that stopped beating back in the queue (procrastinate leaves that to us)."""
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=STALLED_EVERY)
+            if self._stop.is_set():
+                return
+            try:
+                for job in await self.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
+                    log.warning("job %s of a worker that stopped: queued again", job.id, extra={"event": "stalled"})
+                    await self.app.job_manager.retry_job(job)
+            except Exception as exc:  # the queue's database away for a moment: look again later
+                log.warning("looking for stalled jobs failed: %s", exc, extra={"event": "stalled"})
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+async def enqueue_warc(database: str, paths: list[str], *, outlets: list[str], hosts: list[str],
+                       only_configured: bool, since: datetime | None, until: datetime | None) -> str:
+    """One job per WARC file (a path, or a CC-NEWS file's URL), in the order given, as one ordered stream: its
+    name (to wait for it with `progress`)."""
+    stream = f"warc:{uuid.uuid4().hex}"
+    with psycopg.connect(database, autocommit=True) as db:
+        create_schema(db)
+        db.execute("INSERT INTO fleet_streams (stream, files) VALUES (%s, %s)", (stream, len(paths)))
+    app = make_app(database)
+    async with app.open_async():
+        await apply_queue_schema(app, database)
+        for seq, path in enumerate(paths):
+            await app.configure_task("read_warc", queue=ARCHIVES).defer_async(
+                stream=stream, seq=seq, path=path if is_remote(path) else str(Path(path).resolve()),
+                outlets=list[JSONValue](outlets), hosts=list[JSONValue](hosts),
+                only_configured=only_configured, since=since.isoformat() if since else None,
+                until=until.isoformat() if until else None)
+    return stream
+
+
+@dataclass(frozen=True, slots=True)
+class StreamProgress:
+    files: int
+    done: int  # files committed, in order
+    written: int
+    duplicates: int
+    already: int
+    skipped: int
+
+
+def is_remote(path: str) -> bool:
+    return path.startswith(("http://", "https://"))
+
+
+def progress(database: str, stream: str) -> StreamProgress:
+    with psycopg.connect(database, autocommit=True) as db:
+        row = db.execute("SELECT files, current, written, duplicates, already, skipped FROM fleet_streams"
+                         " WHERE stream = %s", (stream,)).fetchone()
+    if row is None:
+        raise KeyError(stream)
+    return StreamProgress(*(int(value) for value in row))

@@ -1,0 +1,207 @@
+"""Many workers on one PostgreSQL behave as one process: the same records and story decisions from a WARC batch
+split over three workers as from one backfill; polls on schedule, one at a time per outlet; a worker or the
+committer killed with SIGKILL loses and duplicates nothing."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import read_records, run_cli, write_sources
+from localsite import LocalSite, Page
+from test_ccnews import DELAY, OCTOBER, SEPTEMBER_LAST, FakeCommonCrawl, configure, crawl
+from test_output_contract import article_page, numbered_site
+from test_warc import Archive
+
+from scraper.verify import verify_output
+
+WORDS = [
+    "ministry", "delegation", "talks", "trade", "border", "railway", "fertiliser", "season", "statement",
+    "visit", "minister", "capital", "agreement", "cooperation", "fisheries", "bridge", "repair", "exchange",
+    "delegates", "programme", "week", "meeting", "leader",
+]
+
+
+def _article(story: int, variant: int) -> bytes:
+    """Story `story`'s text; variants 1.. are copies cut or with a different lead (still the same story)."""
+    rng = random.Random(story)
+    paragraphs = [" ".join(rng.choice(WORDS) for _ in range(40)).capitalize() + f" (story {story}.{i})."
+                  for i in range(5)]
+    if variant % 3 == 1:
+        paragraphs = paragraphs[:4]
+    elif variant % 3 == 2:
+        paragraphs = [f"Reported by outlet {variant}.", *paragraphs]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<html><head><title>Story {story}</title></head><body><article><h1>Story {story}</h1>{body}"
+            "</article></body></html>").encode()
+
+
+def _batch(folder: Path, files: int = 4, per_file: int = 12) -> list[Path]:
+    """WARC files whose pages are copies of stories spread over every file (a story's copies cross files)."""
+    folder.mkdir()
+    paths = []
+    for number in range(files):
+        archive = Archive(folder / f"part-{number}.warc.gz", gzipped=True)
+        for item in range(per_file):
+            story = (number * per_file + item) % 10
+            archive.response(f"r{item}", f"https://site{(number + item) % 3}.example/{number}/{item}",
+                             _article(story, number * per_file + item))
+        paths.append(archive.close().path)
+    return paths
+
+
+def _decisions(output: Path) -> list[tuple[Any, ...]]:
+    by_url = {r["url"]: r for r in read_records(output)}
+    ids = {r["id"]: url for url, r in by_url.items()}
+    return sorted((url, r["story"]["role"], ids.get(r["story"]["id"]), ids.get(r["duplicate_of"]))
+                  for url, r in by_url.items())
+
+
+def _worker(tmp_path: Path, database: str, output: Path, *extra: str, verb: str = "worker",
+            env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "scraper", "--database", database, "--output", str(output),
+                             "--log-format", "text", verb, *extra], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def _stop(workers: list[subprocess.Popen[str]]) -> list[str]:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    logs = []
+    for worker in workers:
+        try:
+            _, errors = worker.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            _, errors = worker.communicate()
+        logs.append(errors)
+    return logs
+
+
+def test_a_warc_batch_over_three_workers_decides_as_one_process(pg_server: str, tmp_path: Path) -> None:
+    import pgserver
+
+    paths = _batch(tmp_path / "crawl")
+    write_sources(tmp_path / "sources.toml", [{"id": "none", "name": "None", "homepage": "https://none.example/",
+                                               "feeds": ["https://none.example/feed"]}])
+    alone = run_cli("--output", str(tmp_path / "alone"), "--state", str(tmp_path / "alone.sqlite"), "backfill",
+                    "--workers", "1", "--warc", *map(str, paths), cwd=tmp_path)
+    assert alone.returncode == 0, alone.stderr
+    database = pgserver.fresh_database(pg_server, "fleet_warc")
+    workers = [_worker(tmp_path, database, tmp_path / "fleet") for _ in range(3)]
+    try:
+        queued = run_cli("--database", database, "--output", str(tmp_path / "fleet"), "backfill", "--wait",
+                         "--warc", *map(str, paths), cwd=tmp_path, timeout=300)
+    finally:
+        logs = _stop(workers)
+    assert queued.returncode == 0, queued.stderr + "\n".join(logs)
+    assert queued.stdout.strip().splitlines()[-1].startswith("backfill: written=48 ")
+    assert _decisions(tmp_path / "fleet") == _decisions(tmp_path / "alone")
+    assert len(read_records(tmp_path / "fleet")) == 48 and verify_output(tmp_path / "fleet").ok
+
+
+def test_a_cc_news_month_over_two_workers_is_read_as_one_process_reads_it(pg_server: str, tmp_path: Path) -> None:
+    import pgserver
+
+    files, _ = crawl(per_file=4)
+    with FakeCommonCrawl(files) as server:
+        configure(tmp_path, server.base)
+        alone = run_cli("--output", str(tmp_path / "alone"), "--state", str(tmp_path / "alone.sqlite"), "backfill",
+                        "--workers", "1", "--cc-news", "2026-10", cwd=tmp_path)
+        assert alone.returncode == 0, alone.stderr
+        server.requests.clear()
+        database = pgserver.fresh_database(pg_server, "fleet_ccnews")
+        workers = [_worker(tmp_path, database, tmp_path / "fleet") for _ in range(2)]
+        try:
+            queued = run_cli("--database", database, "--output", str(tmp_path / "fleet"), "backfill", "--wait",
+                             "--cc-news", "2026-10", cwd=tmp_path, timeout=300)
+        finally:
+            logs = _stop(workers)
+    assert queued.returncode == 0, queued.stderr + "\n".join(logs)
+    # One job per file of the month (and the September file running into it), each file asked for once.
+    assert sorted(server.asked()) == sorted([SEPTEMBER_LAST, *OCTOBER])
+    # Common Crawl's host is paced across the fleet as in one process: requests `delay` apart.
+    times = sorted(moment for moment, _, _ in server.requests)
+    assert all(later - earlier >= DELAY - 0.02 for earlier, later in itertools.pairwise(times)), server.requests
+    def counts(line: str) -> list[str]:
+        return [item for item in line.split() if item.startswith(("written=", "duplicates="))]
+
+    assert counts(queued.stdout.strip().splitlines()[-1]) == counts(alone.stdout.strip().splitlines()[-1])
+    assert counts(alone.stdout)[0] != "written=0"
+    assert _decisions(tmp_path / "fleet") == _decisions(tmp_path / "alone")
+    assert verify_output(tmp_path / "fleet").ok
+
+
+def test_a_fleet_polls_on_schedule_one_poll_per_outlet_at_a_time(pg_server: str, tmp_path: Path) -> None:
+    import pgserver
+
+    database = pgserver.fresh_database(pg_server, "fleet_polls")
+    with numbered_site(8) as site:
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "feeds": [site.url("/feed")], "interval": "2s"}],
+                      revisit_every="off")
+        workers = [_worker(tmp_path, database, tmp_path / "output", verb="run") for _ in range(3)]
+        try:
+            deadline = time.monotonic() + 120  # (three workers starting on a small machine take a while)
+            while time.monotonic() < deadline and len(read_records(tmp_path / "output")) < 8:
+                time.sleep(0.5)
+            before, started = site.hits["/feed"], time.monotonic()
+            time.sleep(10)
+            polls = site.hits["/feed"] - before
+            feed_times = [at for at, path in zip(site.started, site.paths, strict=True) if path == "/feed"]
+        finally:
+            logs = _stop(workers)
+    assert 3 <= polls <= 6, (polls, time.monotonic() - started, logs)  # every 2 s, by whichever worker
+    assert min(b - a for a, b in itertools.pairwise(feed_times)) > 1.0  # never two polls at once
+    assert site.max_in_flight == 1
+    records = read_records(tmp_path / "output")
+    assert sorted(r["url"] for r in records) == sorted(site.url(f"/a/{n}") for n in range(8))
+    assert verify_output(tmp_path / "output").ok
+
+
+def test_killing_a_worker_or_the_committer_loses_and_duplicates_nothing(pg_server: str, tmp_path: Path) -> None:
+    import pgserver
+
+    database = pgserver.fresh_database(pg_server, "fleet_kill")
+    paths = _batch(tmp_path / "crawl", files=6, per_file=15)
+    write_sources(tmp_path / "sources.toml", [{"id": "none", "name": "None", "homepage": "https://none.example/",
+                                               "feeds": ["https://none.example/feed"]}], revisit_every="off")
+    output = tmp_path / "output"
+    # The first worker dies between publishing a segment and recording it, as the committer.
+    first = _worker(tmp_path, database, output, env={"SCRAPER_FAULT": "after_publish"})
+    time.sleep(3)
+    queued = run_cli("--database", database, "--output", str(output), "backfill", "--warc", *map(str, paths),
+                     cwd=tmp_path)
+    assert queued.returncode == 0, queued.stderr
+    first.communicate(timeout=120)
+    assert first.returncode != 0  # it died at its first published segment
+    others = [_worker(tmp_path, database, output) for _ in range(2)]
+    try:
+        time.sleep(4)
+        others[0].kill()  # SIGKILL, mid-job
+        others.append(_worker(tmp_path, database, output))
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and len(read_records(output)) < 90:
+            time.sleep(1)
+    finally:
+        logs = _stop(others)
+    records = read_records(output)
+    assert len(records) == 90, logs
+    assert len({r["id"] for r in records}) == 90
+    assert verify_output(output).ok
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_pages() -> None:
+    """(The pages of these tests are built here; none is fetched from the network.)"""
+    assert article_page(1) and Page and LocalSite
