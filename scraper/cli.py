@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="jobs at a time in this worker (default 2)")
     worker.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
                         help=f"skip a page whose extraction takes longer (extract_timeout; default {PAGE_TIMEOUT:g})")
+    worker.add_argument("--listen", default=os.environ.get("SCRAPER_LISTEN", "off"), type=_listen_arg,
+                        help="address of this worker's /healthz and /metrics (env SCRAPER_LISTEN; default off: "
+                             "workers on one machine each need their own port)")
     run.add_argument("--concurrency", type=_positive_int_arg, default=2, metavar="N",
                      help="with --database: jobs at a time in this worker (default 2)")
 
@@ -656,10 +659,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verb == "worker" or (args.database and args.verb == "run"):
             if not args.database:
                 raise ConfigError("worker: needs --database postgresql://... (the fleet's database)")
-            asyncio.run(fleet.work(str(_state_path(args)), settings, args.output, schedule=args.verb == "run",
-                                   concurrency=args.concurrency, page_timeout=args.page_timeout,
-                                   fault=os.environ.get("SCRAPER_FAULT", "")))
-            return EXIT_OK
+            healthy = asyncio.run(fleet.work(
+                str(_state_path(args)), settings, args.output, schedule=args.verb == "run",
+                concurrency=args.concurrency, page_timeout=args.page_timeout, listen=args.listen,
+                health_grace=getattr(args, "health_grace", DEFAULT_HEALTH_GRACE),
+                fault=os.environ.get("SCRAPER_FAULT", "")))
+            return EXIT_OK if healthy else EXIT_FAILED
         if args.database and args.verb == "backfill" and (args.warc or args.cc_news is not None):
             selection = {"outlets": list(args.source), "hosts": list(args.host),
                          "only_configured": args.only_configured, "since": args.since, "until": args.until,

@@ -45,6 +45,15 @@ class Metrics(NullObserver):
                                    "matched nothing and the generic path stood in", ["outlet", "rule"], registry=r)
         self.drifting = Gauge("scraper_rule_drift", "1 while an outlet's rule has matched nothing on its last "
                                 "pages (drift_after of them in a row)", ["outlet", "rule"], registry=r)
+        # A fleet worker's (scraper/fleet/health.py); absent from the one-process daemon's page until set.
+        self.fleet_waiting = Gauge("scraper_fleet_handoffs_waiting", "Records and calls workers handed to the "
+                                   "committer and not yet committed", registry=r)
+        self.fleet_committer = Gauge("scraper_fleet_committer", "1 while this worker is the fleet's committer",
+                                     registry=r)
+        self.fleet_beat = Gauge("scraper_fleet_committer_silent_seconds", "Seconds since the committer's last "
+                                "heartbeat", registry=r)
+        self.fleet_problems = Gauge("scraper_fleet_problems", "Problems this worker's /healthz reports (0: healthy)",
+                                    registry=r)
 
     def fetched(self, outlet: str, status: int, seconds: float, size: int) -> None:
         self.fetches.labels(outlet, status_class(status)).inc()
@@ -78,6 +87,13 @@ class Metrics(NullObserver):
 
     def rule_drift(self, outlet: str, rule: str, drifting: bool) -> None:
         self.drifting.labels(outlet, rule).set(1 if drifting else 0)
+
+    def fleet(self, *, waiting: int, committer: bool, silent: float | None, problems: int) -> None:
+        self.fleet_waiting.set(waiting)
+        self.fleet_committer.set(1 if committer else 0)
+        if silent is not None:
+            self.fleet_beat.set(silent)
+        self.fleet_problems.set(problems)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

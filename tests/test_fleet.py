@@ -5,12 +5,14 @@ committer killed with SIGKILL loses and duplicates nothing."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,11 @@ from conftest import read_records, run_cli, write_sources
 from localsite import LocalSite, Page
 from test_ccnews import DELAY, OCTOBER, SEPTEMBER_LAST, FakeCommonCrawl, configure, crawl
 from test_output_contract import article_page, numbered_site
+from test_service import _free_port, _get
 from test_warc import Archive
 
+from scraper.fleet.health import STALE_COMMITTER, FleetLook, fleet_problems
+from scraper.records import Source
 from scraper.verify import verify_output
 
 WORDS = [
@@ -199,6 +204,62 @@ def test_killing_a_worker_or_the_committer_loses_and_duplicates_nothing(pg_serve
     assert len(records) == 90, logs
     assert len({r["id"] for r in records}) == 90
     assert verify_output(output).ok
+
+
+def test_a_fleet_worker_says_on_healthz_and_metrics_what_stops_collection(pg_server: str, tmp_path: Path) -> None:
+    import pgserver
+
+    database = pgserver.fresh_database(pg_server, "fleet_health")
+    port, dead = _free_port(), _free_port()  # nothing listens on `dead`: the outlet is unreachable
+    with numbered_site(3) as site:
+        write_sources(tmp_path / "sources.toml", [
+            {"id": "wire", "name": "Wire", "homepage": site.url("/"), "feeds": [site.url("/feed")], "interval": "2s"},
+            {"id": "gone", "name": "Gone", "homepage": f"http://127.0.0.1:{dead}/",
+             "feeds": [f"http://127.0.0.1:{dead}/feed"], "interval": "2s", "retries": 0}], revisit_every="off")
+        worker = _worker(tmp_path, database, tmp_path / "output", "--listen", f"127.0.0.1:{port}",
+                         "--health-grace", "1", verb="run")
+        try:
+            deadline, status, body = time.monotonic() + 120, 0, ""
+            while time.monotonic() < deadline:
+                time.sleep(1)
+                try:
+                    status, body = _get(f"http://127.0.0.1:{port}/healthz")
+                except OSError:
+                    continue
+                if "gone" in body and len(read_records(tmp_path / "output")) == 3:
+                    break
+            _, metrics = _get(f"http://127.0.0.1:{port}/metrics")
+        finally:
+            (errors,) = _stop([worker])
+    assert status == 503, (status, body, errors)
+    problems = json.loads(body)["problems"]
+    assert [p for p in problems if p.startswith("gone: no successful poll")], problems
+    assert not [p for p in problems if p.startswith("wire")], problems  # the outlet that answers is fine
+    assert "scraper_fleet_committer 1.0" in metrics
+    assert 'scraper_polls_total{outlet="gone",result="unreachable"}' in metrics
+    assert worker.returncode == 0  # stopped by SIGTERM, as asked
+    assert len(read_records(tmp_path / "output")) == 3
+
+
+def test_hand_offs_waiting_on_a_silent_committer_are_every_workers_problem() -> None:
+    now = datetime(2026, 12, 6, 12, tzinfo=UTC)
+    source = Source(id="wire", name="Wire", languages=("en",), homepage="https://wire.example/",
+                    timezone="UTC", interval=60)
+    fresh = {"wire": (now - timedelta(seconds=30), "ok")}
+    healthy = FleetLook(waiting=40, committer_silent=3.0, committer="a:1", polls=fresh)
+    assert fleet_problems(healthy, now, started=now, outlets=[source], grace=3) == []
+    stuck = FleetLook(waiting=40, committer_silent=STALE_COMMITTER + 1, committer="a:1", polls=fresh)
+    (problem,) = fleet_problems(stuck, now, started=now, outlets=[source], grace=3)
+    assert problem.startswith("40 hand-offs wait and nothing is written: the committer (a:1) last beat")
+    never = FleetLook(waiting=1, committer_silent=None, committer="", polls={})
+    assert "no committer has ever taken them" in fleet_problems(never, now, started=now, outlets=[], grace=3)[0]
+    idle = FleetLook(waiting=0, committer_silent=None, committer="", polls={})
+    assert fleet_problems(idle, now, started=now, outlets=[], grace=3) == []  # nothing waits: nothing is wrong
+    # A worker keeping the schedule reports outlets silent for `grace` intervals, as the one-process daemon does.
+    stale = FleetLook(waiting=0, committer_silent=1.0, committer="a:1",
+                      polls={"wire": (now - timedelta(seconds=200), "unreachable")})
+    (silent,) = fleet_problems(stale, now, started=now - timedelta(hours=1), outlets=[source], grace=3)
+    assert silent.startswith("wire: no successful poll since 2026-12-06T11:56:40") and "unreachable" in silent
 
 
 @pytest.fixture(autouse=True)

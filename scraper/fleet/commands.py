@@ -25,13 +25,22 @@ WAIT_EVERY = 1.0  # seconds between two looks at a batch's progress
 
 
 async def work(database: str, settings: Settings, output: str | Path, *, schedule: bool, concurrency: int,
-               page_timeout: float, fault: str = "") -> None:
-    """Run a worker until SIGTERM or SIGINT (jobs in flight are finished or left for another worker)."""
-    worker = Worker(database, settings, output, concurrency=concurrency, page_timeout=page_timeout, fault=fault)
+               page_timeout: float, listen: tuple[str, int] | None = None, health_grace: float = 3.0,
+               fault: str = "") -> bool:
+    """Run a worker until SIGTERM or SIGINT (jobs in flight are finished or left for another worker). False when
+    it stopped on its own (its job loop failed): the exit code says so."""
+    worker = Worker(database, settings, output, concurrency=concurrency, page_timeout=page_timeout, fault=fault,
+                    listen=listen, health_grace=health_grace)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    asked = asyncio.Event()
+
+    def ask_stop() -> None:
+        asked.set()
+        stop.set()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, ask_stop)
     log.info("worker %s: %d jobs at a time%s", worker.name, concurrency, ", keeping the schedule" if schedule else "",
              extra={"event": "worker_start"})
     try:
@@ -39,6 +48,7 @@ async def work(database: str, settings: Settings, output: str | Path, *, schedul
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+    return asked.is_set()
 
 
 async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], hosts: list[str],

@@ -15,6 +15,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from scraper.summary import Summary
 
 log = logging.getLogger(__name__)
 
+BEAT_EVERY = 5.0  # seconds between two heartbeats of the committer (`fleet_committer`)
 LEAD_EVERY = 2.0  # seconds between two tries of a worker that is not the committer to become it
 IDLE = 0.2  # seconds the committer waits when nothing is handed
 BATCH = 500  # rows read at a time
@@ -63,6 +67,8 @@ class FleetCommitter:
         self._done: list[int] = []  # rows replayed and not yet committed
         self._current: dict[str, int] = {}  # ordered streams moved on since the last commit
         self._summaries: dict[str, Summary] = {}
+        self._beaten = 0.0
+        self.error: str | None = None  # the last failure of the committer's loop, until a step goes through
 
     @property
     def leading(self) -> bool:
@@ -94,6 +100,11 @@ class FleetCommitter:
     def step(self, limit: int = BATCH) -> int:
         """Replay the handed calls that may go now, in order; commit them when idle or due. How many replayed."""
         assert self._committer is not None and self._state is not None
+        if time.monotonic() - self._beaten >= BEAT_EVERY:
+            self._reader.execute("INSERT INTO fleet_committer (one, holder, beat) VALUES (1, %s, now())"
+                                 " ON CONFLICT (one) DO UPDATE SET holder = excluded.holder, beat = now()",
+                                 (f"{socket.gethostname()}:{os.getpid()}",))
+            self._beaten = time.monotonic()
         rows = self._reader.execute(_ROWS, {"current": json.dumps(self._current), "done": self._done,
                                             "limit": limit}).fetchall()
         for row_id, stream, seq, payload in rows:
@@ -146,12 +157,19 @@ class FleetCommitter:
                 if not self.try_lead():
                     await _wait(stop, LEAD_EVERY)
                     continue
-                if await asyncio.to_thread(self.step) == 0:
+                replayed = await asyncio.to_thread(self.step)
+                self.error = None
+                if replayed == 0:
                     await _wait(stop, IDLE)
-            except ScraperError as exc:
+            except (ScraperError, psycopg.Error) as exc:
                 # What was replayed and not committed was dropped with the staged state: read it again.
                 self._done.clear()
                 self._current.clear()
+                self.error = str(exc)
+                if self._reader.broken or self._reader.closed:  # the server went away: a new connection when back
+                    with contextlib.suppress(psycopg.Error):
+                        self._reader = psycopg.connect(self.database, autocommit=True,
+                                                       application_name="newsnorm-committer")
                 log.error("committer: %s", exc, extra={"event": "committer_error"})
                 await _wait(stop, LEAD_EVERY)
         if self._committer is not None:

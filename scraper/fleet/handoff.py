@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS fleet_streams (  -- ordered streams: a WARC batch's f
     skipped    BIGINT NOT NULL DEFAULT 0,
     created    TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+CREATE TABLE IF NOT EXISTS fleet_committer (  -- the committer's heartbeat: /healthz of every worker reads it
+    one    INTEGER PRIMARY KEY CHECK (one = 1),
+    holder TEXT NOT NULL,
+    beat   TIMESTAMPTZ NOT NULL
+);
 """
 SCHEMA_LOCK = 7326004
 

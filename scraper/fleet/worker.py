@@ -26,6 +26,7 @@ import procrastinate
 import psycopg
 from procrastinate.types import JSONValue
 
+from scraper.daemon import output_problems
 from scraper.dedup import DedupOptions
 from scraper.discover.ccnews import CCNews, RemoteWarc
 from scraper.discover.selection import archive_selection
@@ -33,9 +34,11 @@ from scraper.fetch import Fetcher
 from scraper.fetch.shared import SharedHosts
 from scraper.fleet.committer import FleetCommitter
 from scraper.fleet.handoff import Handoff, create_schema
+from scraper.fleet.health import CHECK_EVERY, fleet_problems, look
 from scraper.metrics import Metrics
 from scraper.pipeline import Pipeline
 from scraper.records import Settings
+from scraper.service import StatusServer
 from scraper.state import State
 from scraper.summary import Summary
 
@@ -94,7 +97,8 @@ class Worker:
 
     def __init__(self, database: str, settings: Settings, output: str | Path, *,
                  concurrency: int = 2, metrics: Metrics | None = None,
-                 page_timeout: float = 120.0, fault: str = "") -> None:
+                 page_timeout: float = 120.0, fault: str = "", listen: tuple[str, int] | None = None,
+                 health_grace: float = 3.0) -> None:
         self.database = database
         self.settings = settings
         self.output = output
@@ -106,6 +110,15 @@ class Worker:
         self.app = make_app(database)
         self._stop = asyncio.Event()
         self._pipelines: asyncio.Queue[Pipeline] = asyncio.Queue()
+        self.listen = listen
+        self.health_grace = health_grace
+        self.port: int | None = None  # where /healthz is served, once it is
+        self._all: list[Pipeline] = []
+        self._committer: FleetCommitter | None = None
+        self._running = False
+        self._schedule = False
+        self._started = datetime.now(UTC)
+        self._fleet: list[str] = []  # the fleet's problems at the last look at the database
         self._register()
 
     # --- the jobs --------------------------------------------------------------------------------------------
@@ -201,27 +214,39 @@ class Worker:
                      for _ in range(self.concurrency)]
         for pipeline in pipelines:
             self._pipelines.put_nowait(pipeline)
+        self._all = pipelines
+        self._schedule = schedule
         committer = FleetCommitter(self.database, self.settings, self.output, observer=self.metrics,
                                    dedup=DedupOptions(window=timedelta(seconds=self.settings.dedup_window)),
                                    fault=self.fault)
+        self._committer = committer
+        server = StatusServer(*self.listen, self.metrics, self.health) if self.listen else None
         tasks: list[asyncio.Task[Any]] = []
         try:
+            if server is not None:
+                await server.start()
+                self.port = server.port
             async with self.app.open_async():
                 await apply_queue_schema(self.app, self.database)
                 tasks = [asyncio.create_task(committer.run(self._stop)),
-                         asyncio.create_task(self._retry_stalled())]
+                         asyncio.create_task(self._retry_stalled()), asyncio.create_task(self._watch())]
                 if schedule:
                     tasks.append(asyncio.create_task(self._keep_schedule()))
                 worker = asyncio.create_task(self.app.run_worker_async(
                     queues=[POLLS, ARCHIVES], name=self.name, concurrency=self.concurrency, wait=True,
                     install_signal_handlers=False, update_heartbeat_interval=HEARTBEAT,
                     stalled_worker_timeout=STALLED_AFTER, shutdown_graceful_timeout=5.0))
+                self._running = True
+                worker.add_done_callback(self._ended)
                 await self._stop.wait()
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
                 await asyncio.gather(*tasks, return_exceptions=True)
         finally:
+            self._running = False
+            if server is not None:
+                await server.close()
             for task in tasks:
                 task.cancel()
             for pipeline in pipelines:
@@ -231,6 +256,50 @@ class Worker:
             await fetcher.aclose()
             shared.close()
             state.close()
+
+    # --- health ----------------------------------------------------------------------------------------------
+    def health(self) -> list[str]:
+        """What keeps this worker, or the fleet, from collecting (empty: healthy); see scraper/fleet/health.py."""
+        problems = [] if self._running and not self._stop.is_set() else ["the worker's job loop is not running"]
+        problems += output_problems(self.output)
+        if self._committer is not None and self._committer.leading and self._committer.error:
+            problems.append(f"the committer's last step failed: {self._committer.error}")
+        for pipeline in self._all:
+            problems += [p for p in pipeline.problems() if p not in problems]
+        return problems + self._fleet
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """The job loop ended before a stop (procrastinate gave up): unhealthy, and the process stops."""
+        self._running = False
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the job loop stopped: %s", task.exception(), extra={"event": "worker_failed"})
+        self._stop.set()
+
+    async def _watch(self) -> None:
+        """Look at the fleet's tables every CHECK_EVERY seconds: /healthz and the gauges answer from the last look."""
+        db: psycopg.Connection[Any] | None = None
+        try:
+            while not self._stop.is_set():
+                try:
+                    if db is None or db.closed or db.broken:
+                        db = None
+                        db = await asyncio.to_thread(_health_connection, self.database)
+                    seen = await asyncio.to_thread(look, db)
+                    sources = self.settings.sources if self._schedule else ()
+                    self._fleet = fleet_problems(seen, datetime.now(UTC), started=self._started, outlets=sources,
+                                                 grace=self.health_grace)
+                    self.metrics.fleet(waiting=seen.waiting, silent=seen.committer_silent,
+                                       committer=bool(self._committer and self._committer.leading),
+                                       problems=len(self.health()))
+                except psycopg.Error as exc:
+                    self._fleet = [f"the fleet's database does not answer: {exc}"]
+                    self.metrics.fleet(waiting=0, silent=None, problems=len(self.health()),
+                                       committer=bool(self._committer and self._committer.leading))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=CHECK_EVERY)
+        finally:
+            if db is not None:
+                db.close()
 
     async def _keep_schedule(self) -> None:
         """Defer each outlet's poll when it is due: every worker looks, the database lets one update move it."""
@@ -298,6 +367,10 @@ class StreamProgress:
     duplicates: int
     already: int
     skipped: int
+
+
+def _health_connection(database: str) -> psycopg.Connection[Any]:
+    return psycopg.connect(database, autocommit=True, connect_timeout=5, application_name="newsnorm-health")
 
 
 def is_remote(path: str) -> bool:

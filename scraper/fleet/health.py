@@ -1,0 +1,63 @@
+"""What a fleet worker's /healthz says, and the fleet's gauges on its /metrics.
+
+A worker is unhealthy when it cannot do its part: its job loop is not running, the output directory does not take
+files, the database does not answer, its pipelines report a problem (an extraction pool that cannot start, a rule
+that drifted), or it is the committer and its last step failed. Some problems stop the whole fleet and every
+worker reports them: hand-offs waiting while no committer has beaten for STALE_COMMITTER seconds (nothing is
+being written), and, on the workers that keep the schedule (`run`), outlets with no successful poll for
+`grace` times their interval, as the one-process daemon reports them. The database is read every CHECK_EVERY
+seconds, off the request: /healthz answers from the last look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from scraper.records import Source
+
+STALE_COMMITTER = 60.0  # seconds without a committer's heartbeat while hand-offs wait
+CHECK_EVERY = 5.0  # seconds between two looks at the database
+
+
+@dataclass(frozen=True, slots=True)
+class FleetLook:
+    """One look at the fleet's tables."""
+
+    waiting: int  # hand-off rows not yet committed
+    committer_silent: float | None  # seconds since the committer's last heartbeat (None: never beat)
+    committer: str  # who beat last
+    polls: dict[str, tuple[datetime | None, str]]  # outlet -> last successful poll, last result
+
+
+def look(db: psycopg.Connection[Any]) -> FleetLook:
+    (waiting,) = db.execute("SELECT count(*) FROM fleet_handoff").fetchone() or (0,)
+    beat = db.execute("SELECT extract(epoch FROM now() - beat), holder FROM fleet_committer").fetchone()
+    present = db.execute("SELECT to_regclass('polls') IS NOT NULL").fetchone()
+    polls: dict[str, tuple[datetime | None, str]] = {}
+    if present and present[0]:
+        for outlet, success, result in db.execute("SELECT outlet, last_success, last_result FROM polls"):
+            polls[str(outlet)] = (datetime.fromisoformat(success) if success else None, str(result or ""))
+    return FleetLook(int(waiting), float(beat[0]) if beat else None, str(beat[1]) if beat else "", polls)
+
+
+def fleet_problems(seen: FleetLook, now: datetime, *, started: datetime, outlets: Sequence[Source],
+                   grace: float) -> list[str]:
+    """What stops the fleet, from one look: a committer gone silent with work waiting; silent outlets."""
+    problems = []
+    silent = seen.committer_silent
+    if seen.waiting and (silent is None or silent > STALE_COMMITTER):
+        since = "no committer has ever taken them" if silent is None else (
+            f"the committer ({seen.committer}) last beat {silent:.0f} s ago")
+        problems.append(f"{seen.waiting} hand-offs wait and nothing is written: {since}")
+    for source in outlets:
+        last, result = seen.polls.get(source.id, (None, ""))
+        if (now - (last or started)).total_seconds() > grace * source.interval:
+            when = f"since {last.isoformat()}" if last else "since this worker started"
+            problems.append(f"{source.id}: no successful poll {when} (every {source.interval:g}s; last: "
+                            f"{result or 'none yet'})")
+    return problems
