@@ -51,6 +51,11 @@ def report_part(name: str, results: list[tuple[dict[str, Any], float, str | None
     for (pair, tier), values in sorted(groups.items()):
         print(f"{pair:<8}{tier:<12}{len(values):>7}{sum(values):>9}{sum(values) / len(values):>8.3f}")
 
+    tiers: dict[str, list[bool]] = defaultdict(list)
+    for d, is_flagged, _ in flagged:
+        tiers[d["tier"] if d["kind"] == "mt" else d["kind"]].append(is_flagged)
+    print("by tier: " + ", ".join(f"{tier} {sum(v) / len(v):.3f} ({len(v)})" for tier, v in sorted(tiers.items())))
+
     def rate(kind: str, threshold: float = 0.5) -> float:
         scores = [score for d, score, _ in results if d["kind"] == kind]
         return sum(score >= threshold for score in scores) / max(1, len(scores))
@@ -103,17 +108,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mt", default=str(SHARED / "eval" / "mt" / "dev.jsonl.gz"))
     parser.add_argument("--extract", default=str(SHARED / "eval" / "extract"))
     parser.add_argument("--seeds", default=str(SHARED / "seeds"))
+    parser.add_argument("--training-only", action="store_true",
+                        help="skip the validation part (while developing: it is to be looked at once, at the end)")
     args = parser.parse_args(argv)
     analyser = Analyser()
     analyser.warm_up()
     started = time.perf_counter()
-    validation = report_part("validation", judge_part(analyser, load_documents(Path(args.mt), "validation")))
-    report_part("training", judge_part(analyser, load_documents(Path(args.mt), "training")))
+    validation = None
+    if not args.training_only:
+        validation = report_part("validation", judge_part(analyser, load_documents(Path(args.mt), "validation")))
+    training = report_part("training (the model's own texts: in-sample)",
+                           judge_part(analyser, load_documents(Path(args.mt), "training")))
     english_bodies(analyser, Path(args.extract))
     seeds(analyser, Path(args.seeds))
     print(f"\n({time.perf_counter() - started:.0f} s)")
-    print(f"translation: mt_detected={validation['mt']:.4f} human_flagged={validation['human']:.4f} "
-          f"native_flagged={validation['native']:.4f} source_lang_acc={validation['source']:.4f}")
+    last = validation or training
+    print(f"translation: mt_detected={last['mt']:.4f} human_flagged={last['human']:.4f} "
+          f"native_flagged={last['native']:.4f} source_lang_acc={last['source']:.4f}"
+          + ("" if validation else " (training part, in-sample)"))
     return 0
 
 

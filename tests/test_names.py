@@ -180,12 +180,42 @@ def test_a_long_run_of_new_names_does_not_grow_memory_without_end(monkeypatch: p
 def test_seed_002_lists_the_people_it_names_with_their_counts() -> None:
     analysis = Analyser().analyse_text(SEED_002, ("en",))
     by_name = {g.canonical: g for g in analysis.names}
-    for surname in ("Krasnov", "Shestakov"):  # named only by title and surname, not in the alias table
+    for surname in ("Krasnov", "Shestakov", "Aleinik", "Matsegora"):  # named by title and surname only
         (group,) = [g for g in analysis.names if surname in g.variants]
         assert group.count == len(re.findall(rf"\b{surname}\b", SEED_002))
     assert by_name["Maxim Ryzhenkov"].count == sum(len(re.findall(rf"\b{n}\b", SEED_002))
                                                    for n in ("Ryzhenkov", "Reyzhenkov", "Rezhenkov"))
     assert {"Kim Chol-won", "Im Chun-il", "Kim Son Kyong"} <= set(by_name)
+    assert by_name["Choe Son Hui"].count == 5 and by_name["Alexander Lukashenko"].count == 4
+
+
+def test_the_alias_table_canonicalises_but_does_not_decide_who_is_a_person(rules: Romanisation) -> None:
+    # Without the table, seed 002 still names every person: Matsegora after "Ambassador to North Korea".
+    found = {f.canonical: f for f in NameFinder((), rules).find(SEED_002)}
+    people = {"Krasnov", "Shestakov", "Aleinik", "Matsegora", "Kim Chol-won", "Im Chun-il", "Kim Son Kyong",
+              "Vladimir Putin", "Alexander Lukashenko"}
+    assert people <= set(found)
+    assert found["Vladimir Putin"].count == len(re.findall(r"\bPutin\b", SEED_002))
+    assert not {"North Korea", "Belarus", "Minsk", "Pyongyang", "Korean Central News Agency"} & set(found)
+
+
+@pytest.mark.parametrize(("text", "person"), [
+    ("Although Ishiba won the vote, Shigeru Ishiba said the party must change. Ishiba left.", "Shigeru Ishiba"),
+    ("Summary Cognitive tests were run. Researcher Anna Berg said the results were clear.", "Anna Berg"),
+    ("Indian-controlled Kashmir was quiet, Prime Minister Narendra Modi said on Friday.", "Narendra Modi"),
+    ("NASA said the Europa Clipper will launch in October; Europa Clipper carries nine instruments, "
+     "administrator Bill Nelson said.", "Bill Nelson"),
+    ("We've seen it before, OpenAI ChatGPT users said. Chief executive Sam Altman said it was fixed.", "Sam Altman"),
+    ("Emirates President Tim Clark said the airline would grow. Clark spoke in Dubai.", "Tim Clark"),
+    ("The Sun Belt and Moon Express were named. Kim Chol-won attended; Zhou Jingfan said little.", "Kim Chol-won"),
+    ("Dräger, Inc. makes monitors. Sales chief Steve Menet said Dräger would grow.", "Steve Menet"),
+])
+def test_openers_adjectives_brands_and_things_are_not_people(finder: NameFinder, text: str, person: str) -> None:
+    found = {f.canonical for f in finder.find(text) if not f.known}
+    assert person in found or person in {f.canonical for f in finder.find(text)}
+    words = {w.lower() for name in found for w in re.findall(r"[\w-]+", name)}
+    assert not words & {"although", "summary", "cognitive", "kashmir", "indian-controlled", "europa", "clipper",
+                        "we've", "openai", "chatgpt", "emirates", "sun", "belt", "moon", "express", "dräger"}
 
 
 def test_a_surname_alone_counts_for_the_person_named_in_full(finder: NameFinder) -> None:

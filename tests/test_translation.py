@@ -164,6 +164,19 @@ def test_a_gloss_in_brackets_is_not_mixed_script(analyser: Analyser) -> None:
     assert "mixed_script" not in kinds(analyser.analyse_text(text).translation.signals)
 
 
+@pytest.mark.parametrize("sentence", [
+    "According to WНO data, more than 55 million people suffer from the disease.",  # a Cyrillic Н typed in WHO
+    "The daytime temperature in the capital will be between 22°С and 24°С, forecasters said.",
+    "Readers can find the figures on the official site стопкоронавирус.рф every morning.",
+    "He shouted О! and the crowd in the square answered him at once.",
+])
+def test_a_look_alike_letter_or_a_domain_name_is_not_mixed_script(analyser: Analyser, sentence: str) -> None:
+    text = f"{sentence} {FILLER} {FILLER}"
+    assert "mixed_script" not in kinds(analyser.analyse_text(text).translation.signals)
+    foreign = f"{text} Minister Рыженков arrived in Minsk."
+    assert "mixed_script" in kinds(analyser.analyse_text(foreign).translation.signals)
+
+
 def test_menu_is_removed_from_the_paragraph_and_returned() -> None:
     cleaner = ResidueCleaner.default()
     paragraphs = ["news", "한어Русский языкEnglishFrançaisIndonesianSanskrit日本語Deutsch",

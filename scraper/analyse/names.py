@@ -17,6 +17,8 @@ Rezhenkov agree; Belarus and Belarusian, Kim Jong Un and Kim Jong Il, Cho and Ch
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import tomllib
 import unicodedata
@@ -40,6 +42,15 @@ _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _POSSESSIVE_ENDINGS = frozenset(("'s", "'S", "'ſ", "’s", "’S", "’ſ"))  # as re.IGNORECASE reads "s"
 _MIN_SINGLE_WORD = 5  # a lone word shorter than this (Kim, Son, Sun) is not compared on its own
 _SYLLABLE_BREAK = re.compile(r"[\s\-‐–]+")
+_COMMON_WORDS = 5_000  # a name's given part that is one of these is an English word ("Sun Belt")
+# A pronoun with a verb's contraction: "We've", "I'd".
+_CONTRACTION = re.compile(r"['’](?:ve|d|ll|re|m)$|n['’]t$", re.IGNORECASE)
+# Camel case that no name prefix explains: "ChatGPT", "OpenAI", "MagSafe"; not "McDowell", "LeBron", "DeSantis".
+_CAMEL = re.compile(r"^(?!(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz|St)[A-Z])[A-Za-z]*[a-z][A-Z]")
+# An adjective or a description made with hyphens: "Pakistan-controlled", "Australian-born", "Mother-of-three".
+_HYPHENATED_ADJECTIVE = re.compile(
+    r"-(?:[a-z]{3,}(?:ed|ing)|born|based|led|run|owned|backed|made|style|era|type|class|speaking)$|-of-")
+_COMPANY_AFTER = re.compile(r",?\s+(?:Inc|Ltd|LLC|Corp|Co|GmbH|AG|SA|plc|PLC)\b")
 _MEMO_WORDS = 50_000  # words (and names) whose parts and clusters are remembered: a daemon's vocabulary keeps growing
 
 
@@ -230,14 +241,27 @@ class PeopleRules:
     speech: frozenset[str]
     surnames_first: frozenset[str]
     not_person: frozenset[str]
+    openers: frozenset[str] = frozenset()  # words that begin a sentence or a heading, never a name
+    determiners: frozenset[str] = frozenset()  # "the Europa Clipper": a thing, not a person
+    common: frozenset[str] = frozenset()  # the most frequent English words (lower case)
 
     @classmethod
-    def load(cls, text: str | None = None) -> PeopleRules:
+    def load(cls, text: str | None = None, common: Iterable[str] | None = None) -> PeopleRules:
         if text is None:
             text = (resources.files("scraper") / "data" / "people.toml").read_text(encoding="utf-8")
         data = tomllib.loads(text)
         return cls(frozenset(data["titles"]), frozenset(data["speech"]), frozenset(data["east_asian_surnames"]),
-                   frozenset(data["not_person"]))
+                   frozenset(data["not_person"]), frozenset(data.get("openers", ())),
+                   frozenset(data.get("determiners", ())),
+                   frozenset(common_english_words() if common is None else common))
+
+
+def common_english_words(count: int = _COMMON_WORDS) -> list[str]:
+    """The `count` most frequent words of the shipped English lexicon (wordfreq's list, casefolded)."""
+    path = resources.files("scraper") / "data" / "lexicon" / "en.json.gz"
+    with path.open("rb") as handle, gzip.open(handle, "rt", encoding="utf-8") as text:
+        words: dict[str, float] = json.load(text)["words"]
+    return sorted(words, key=lambda word: -words[word])[:count]
 
 
 class _Person(NamedTuple):
@@ -247,6 +271,8 @@ class _Person(NamedTuple):
     start: int
     end: int
     cued: bool  # a title, a verb of speech or an East Asian surname says it is a person
+    denied: bool = False  # a determiner in front says it is a thing ("the Europa Clipper")
+    sure: bool = False  # a title, a verb of speech or an apposition, whatever the words: it outweighs `denied`
 
 
 class _Capital(NamedTuple):
@@ -420,7 +446,14 @@ class NameFinder:
         for person in persons:
             if len(person.words) >= 2 and _plain(" ".join(person.words)) not in grouped:
                 full.setdefault(tuple(_plain(w) for w in person.words), []).append(person)
-        singles = [p for p in persons if len(p.words) == 1]
+        # A name once written as a thing's ("the Europa Clipper") is no person's anywhere in the text, unless
+        # a title or a verb of speech says otherwise somewhere ("Lacerda said"; a surname alone after "the"
+        # is often an adjective: "the Biden administration", so it denies nothing).
+        things = {_plain(p.words[-1]) for p in persons if p.denied and len(p.words) > 1}
+        vouched = {_plain(p.words[-1]) for p in persons if p.sure}
+        full = {key: mentions for key, mentions in full.items()
+                if key[-1] in vouched or not (any(p.denied for p in mentions) or key[-1] in things)}
+        singles = [p for p in persons if len(p.words) == 1 and not p.denied]
         # Where each person is named in full: (start, index into `named`), and the surname they answer to.
         named: list[tuple[FoundName | None, tuple[tuple[str, ...], list[_Person]] | None]] = []
         places: list[tuple[int, int, str]] = []  # (start, person index, surname)
@@ -453,8 +486,9 @@ class NameFinder:
                 shorts[(before or anywhere)[-1 if before else 0]] += 1
             elif word not in grouped:
                 alone.setdefault(word, []).append(single)
-        for mentions in alone.values():
-            if any(p.cued for p in mentions):
+        denied = {_plain(p.words[0]) for p in persons if len(p.words) == 1 and p.denied}
+        for word, mentions in alone.items():
+            if any(p.cued for p in mentions) and word not in denied:
                 named.append((None, ((), mentions)))
         result = []
         for index, (known_name, new) in enumerate(named):
@@ -477,21 +511,32 @@ class NameFinder:
         """The mention as a person's name without its titles, or None if it cannot be one."""
         people = self.people
         words = list(mention.words)
-        titled = False
-        while words and (_plain(words[0]) in people.titles or _plain(words[0]) in people.not_person):
-            titled = titled or _plain(words[0]) in people.titles
+        titled = placed = False
+        while words and (self._is_title(words[0]) or _plain(words[0]) in people.not_person
+                         or self._not_a_name(words[0], leading=True)):
+            titled = titled or self._is_title(words[0])
+            placed = placed or _plain(words[0]) in people.not_person
             words.pop(0)
-        if not words or len(words) > 4:
-            return None
+        if not words or len(words) > 4 or (len(words) > 1 and self._is_title(words[-1])):
+            return None  # ("Massachusetts Gov" is a title, the name follows it)
         plain = [_plain(w) for w in words]
         if any(p in people.not_person or p in self.rules.not_names for p in plain):
+            return None
+        if any(self._not_a_name(w) for w in words):
             return None
         if any(w.isupper() and len(w) > 1 for w in words) or any(len(p) < 2 for p in plain[1:]):
             return None  # acronyms and initials-only tails ("KCNA", "U S") are not read as names
         start = mention.end - len(" ".join(words))
         before = text[max(0, start - 40):start].lower().split()[-1:]
+        ahead = text[max(0, mention.start - 60):mention.start].lower().split()
         after = text[mention.end:mention.end + 20].lower()
         titled = titled or any(w.strip(",.") in people.titles for w in before)
+        # "Ambassador to North Korea Matsegora": a title, a preposition, the place, then the name.
+        titled = titled or (placed and len(ahead) >= 2 and ahead[-1] in ("to", "of", "in", "for", "from")
+                            and ahead[-2].strip(",.") in people.titles)
+        # "the Europa Clipper", "a Boeing Dreamliner": a thing, unless a title says otherwise ("the late X").
+        denied = not titled and bool(ahead) and ahead[-1].strip("\"'“‘(") in people.determiners
+        denied = denied or _COMPANY_AFTER.match(text, mention.end) is not None  # "Dräger, Inc."
         spoken = (after.split()[:1] and after.split()[0].strip(",.") in people.speech) or (
             bool(before) and before[-1].strip(",") in people.speech)
         appositive = re.match(r",\s+(?:the|a|an)\s+(\w+)", after) is not None and any(
@@ -502,9 +547,29 @@ class NameFinder:
             if plain[0].rstrip("s") in people.titles:
                 return None
             common = is_word is not None and is_word(words[0])
-            return _Person(tuple(words), start, mention.end, titled and not common)
-        shaped = plain[0] in people.surnames_first and all(len(self.rules.parts(w)) <= 3 for w in words[1:])
-        return _Person(tuple(words), start, mention.end, titled or bool(spoken) or appositive or shaped)
+            return _Person(tuple(words), start, mention.end, titled and not common, denied,
+                           titled or bool(spoken) or appositive)
+        # An East Asian surname first, then syllables of a given name, one of them no common English word
+        # ("Kim Chol-won", "Zhou Jingfan"; not "Sun Belt" or "Moon Express").
+        shaped = (plain[0] in people.surnames_first and all(len(self.rules.parts(w)) <= 3 for w in words[1:])
+                  and any("-" in w or _plain(w) not in people.common for w in words[1:]))
+        sure = titled or bool(spoken) or appositive
+        return _Person(tuple(words), start, mention.end, sure or shaped, denied, sure)
+
+    def _is_title(self, word: str) -> bool:
+        """A title or role ("Minister"), or titles joined by hyphens ("Major-Gen", "Secretary-Treasurer")."""
+        plain = _plain(word)
+        titles = self.people.titles
+        return plain in titles or ("-" in plain and all(part in titles for part in plain.split("-") if part))
+
+    def _not_a_name(self, word: str, *, leading: bool = False) -> bool:
+        """A capitalised word that is no part of a person's name: a contraction ("We've"), a brand written
+        in camel case ("ChatGPT"), a hyphenated adjective ("Pakistan-controlled"); and at the head of a run
+        (`leading`) a word that opens sentences and headings ("Although", "Summary"), or a lone letter."""
+        plain = _plain(word)
+        if _CONTRACTION.search(word) or _CAMEL.search(word) or _HYPHENATED_ADJECTIVE.search(word):
+            return True
+        return leading and (plain in self.people.openers or (len(word) == 1 and word.isalpha()))
 
     def _known(self, text: str) -> Iterator[re.Match[str]]:
         """Listed spellings in the text, leftmost first, as one alternation of them all would find them."""

@@ -66,6 +66,10 @@ _NATIVE = {
 }
 _SCRIPT_LANGUAGE = {"hangul": "ko", "kana": "ja", "han": "zh", "cyrillic": "ru", "arabic": "ar"}
 _WORD = re.compile(r"\w+")
+# A domain name in any script ("стопкоронавирус.рф", "news.cn"): an address, not foreign prose.
+_DOMAIN = re.compile(r"[^\s/]*\w\.(?:рф|рус|укр|бел|срб|қаз|中国|中國|한국|[a-z]{2,6})\b[^\s]*", re.IGNORECASE)
+# Cyrillic and Greek letters drawn like Latin ones: typed by mistake inside a Latin word ("WНO").
+_LOOKALIKES = frozenset("АВСЕНІЈКМОРЅТХУаеорсхуіјѕԁΑΒΕΗΙΚΜΝΟΡΤΥΧΖοαν")
 _WORD_CHARACTER = re.compile(r"\w")
 _PLAIN_GROUP = re.compile(r"\(\?:([A-Za-z ]+(?:\|[A-Za-z ]+)*)\)")
 
@@ -274,13 +278,27 @@ def mixed_script_sentences(paragraphs: Sequence[str], language: str) -> list[tup
     for paragraph in paragraphs:
         if not scripts_of(paragraph).keys() - native - {"other"}:  # no foreign letter in any of its sentences
             continue
-        for match in _SENTENCE.finditer(paragraph):
+        for match in _SENTENCE.finditer(_DOMAIN.sub(" ", paragraph)):  # (a domain's dots are no full stops)
             sentence = match.group().strip()
             bare = _BRACKETED.sub(" ", sentence)
-            foreign = [ch for ch in bare if (s := script_of(ch)) and s not in native and s != "other"]
+            foreign = [ch for token in bare.split() for ch in _foreign_letters(token, native)]
             if foreign and len(_WORD.findall(bare)) >= 3:
                 found.append((sentence, "".join(foreign)))
     return found
+
+
+def _foreign_letters(token: str, native: set[str]) -> list[str]:
+    """The letters of one space-separated token in a script its language does not use, less those that are
+    only a look-alike typed by mistake: a Cyrillic or Greek letter that looks Latin inside a Latin word or a
+    number ("WНO", "22°С"), or standing alone ("О!")."""
+    foreign = [ch for ch in token if (s := script_of(ch)) and s not in native and s != "other"]
+    if not foreign or not native & {"latin"}:
+        return foreign
+    letters = [ch for ch in token if ch.isalpha()]
+    beside_latin = len(foreign) < len(letters) or any(ch.isdigit() or ch == "°" for ch in token)
+    if beside_latin or len(letters) == 1:
+        return [ch for ch in foreign if ch not in _LOOKALIKES]
+    return foreign
 
 
 def _evidence_sentence(sentence: str, limit: int = 160) -> str:
