@@ -11,7 +11,8 @@ pipeline uses. Among them are 1,000 reports made from
 generated text, fingerprinted for real, whose edited copies (page chrome, a cut to the first paragraphs)
 are the lookups that must hit; lookups of 1,000 fresh texts must miss. A fresh text has no copy, so its lookup
 also reads its anchors' keys and verifies the reports in other languages they find (the translation lookup,
-the costlier path: its 20 anchors are drawn from the same pools). Lookup time is the index's part (keys read,
+the costlier path: its 20 anchors are drawn from the same pools; every other one is in a script that marks no
+names, and reads the sounds of its words too). Lookup time is the index's part (keys read,
 candidates verified), measured at each size: it must stay flat as the index grows. The story print of a text
 (fingerprint and anchors, computed by the worker processes) costs the same at any size and is printed once.
 
@@ -69,7 +70,8 @@ def report(rid: str, text: str, at: datetime, source: str = "wire") -> Record:
 
 
 LANGUAGES = ("ko", "en", "zh", "ru", "ja", "es", "fr")
-KINDS = (Kind.NUMBER, Kind.DATE, Kind.LATIN, Kind.NAME, Kind.SMALL, Kind.YEAR)
+KINDS = (Kind.NUMBER, Kind.DATE, Kind.LATIN, Kind.NAME, Kind.SMALL, Kind.YEAR, Kind.SOUND)
+HEARD = 200  # word sounds of a fresh Korean or Arabic lookup (a text whose script marks no names)
 
 
 def synthetic_anchors(rng: np.random.Generator, count: int) -> list[bytes]:
@@ -83,6 +85,15 @@ def synthetic_anchors(rng: np.random.Generator, count: int) -> list[bytes]:
         values = [(int(KINDS[k]) << 29) | int(v) for k, v in zip(kinds[i], [*common[i], *rare[i]], strict=True)]
         out.append(b"".join(v.to_bytes(4, "little") + bytes([int(p)]) for v, p in zip(values, places[i], strict=True)))
     return out
+
+
+def synthetic_heard(rng: np.random.Generator, count: int) -> list[bytes]:
+    """What a Korean or Arabic text hears of its words: HEARD SOUND values (most from a pool of 20,000 word sounds,
+    as a language's vocabulary repeats) with their places."""
+    values = (int(Kind.SOUND) << 29) | rng.integers(0, 20_000, size=(count, HEARD))
+    places = np.sort(rng.integers(0, 256, size=(count, HEARD)), axis=1)
+    return [b"".join(int(v).to_bytes(4, "little") + bytes([int(p)]) for v, p in zip(values[i], places[i], strict=True))
+            for i in range(count)]
 
 
 def synthetic_prints(rng: np.random.Generator, count: int, first_fp: int, at: int) -> Iterable[StoredPrint]:
@@ -159,6 +170,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     fingerprint_us = (time.perf_counter() - started) / len(printed) * 1e6
     queries = [p.fingerprint for p in printed]
     fresh_anchors = synthetic_anchors(nprng, len(queries))
+    fresh_heard = synthetic_heard(nprng, len(queries))
 
     options = DedupOptions()
     results: dict[int, float] = {}
@@ -185,8 +197,10 @@ def main(argv: Iterable[str] | None = None) -> int:
                 row = StoredPrint(0, 0, minutes(START), query.words, query.shingles, query.signature, query.lead,
                                   query.starts, None, None, query.sample, "en", fresh_anchors[n],
                                   (12).to_bytes(2, "little") + bytes(range(20, 200, 20)))
+                # Every other fresh text is in a script that marks no names: its lookup reads word sounds too.
+                heard = fresh_heard[n] if n >= len(copies) and n % 2 else b""
                 began = time.perf_counter()
-                match = index.best_match(query, row)
+                match = index.best_match(query, row, heard)
                 timings.append(time.perf_counter() - began)
                 if n < len(copies):
                     hits += match is not None

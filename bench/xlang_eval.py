@@ -74,6 +74,29 @@ def load(stories_path: Path, shared: Path) -> tuple[list[Doc], list[Doc]]:
     return docs, others
 
 
+def load_stitched(shared: Path, seed: int, per_article: int = 10) -> list[Doc]:
+    """Harder distractors: news sentences of the Leipzig corpora in the nine languages (the lingua part of
+    ../shared/eval/langid, none from NTREX), stitched ten at a time into articles of one language, one sentence a
+    paragraph. Each names more people and places than a real article does, none of another article's."""
+    path = shared / "langid" / "dev.jsonl"
+    if not path.exists():
+        return []
+    by_lang: dict[str, list[str]] = defaultdict(list)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["kind"] == "sentence" and row["id"].startswith("lingua/"):
+            by_lang[row["lang"]].append(row["text"].strip())
+    rng = random.Random(seed)
+    docs = []
+    for lang, sentences in sorted(by_lang.items()):
+        rng.shuffle(sentences)
+        for n in range(0, len(sentences) - per_article + 1, per_article):
+            chunk = sentences[n:n + per_article]
+            doc_id = f"stitched/{lang}/{n // per_article}"
+            docs.append(Doc(doc_id, doc_id, lang, chunk[0], tuple(chunk[1:]), False))
+    return docs
+
+
 def run(docs: list[Doc], seed: int) -> tuple[dict[str, dict[str, object]], float]:
     """File every doc through the index in a shuffled order; each doc's record (as a dict) and seconds a report."""
     from scraper.analyse import Analyser
@@ -201,9 +224,13 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--part", choices=("untouched", "tuning", "all", "both"), default="both",
                         help="which stories: the untouched third, the tuning part, all, or the first two apart")
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--stitched", action="store_true",
+                        help="add ~450 articles stitched from news sentences in the nine languages as distractors")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     docs, others = load(args.stories, args.shared)
+    if args.stitched:
+        others += load_stitched(args.shared, args.seed)
     untouched, tuning = split_stories(doc.story for doc in docs)
     parts = {"untouched": untouched, "tuning": tuning, "all": untouched | tuning}
     wanted = ["tuning", "untouched"] if args.part == "both" else [args.part]

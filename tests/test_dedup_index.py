@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 from conftest import record_schema
 
 from scraper.dedup import DedupOptions, DuplicateIndex
-from scraper.dedup.index import _found_in, print_keys
+from scraper.dedup.anchors import Anchor, Kind, cross_print, sound_key
+from scraper.dedup.index import _found_in, _longest_run, anchor_key, print_keys
 from scraper.records import Language, Record
 from scraper.state import State
 from scraper.urls import record_id
@@ -280,3 +282,28 @@ def test_the_exact_overlap_counts_the_shared_shingles_of_any_two_sets() -> None:
     top = np.array([65535], dtype=np.uint16)  # past the end of the other set: the search lands beyond it
     assert _found_in(top, np.array([3, 9], dtype=np.uint16)) == 0
     assert _found_in(np.array([0, 65535], dtype=np.uint16), np.array([0, 65535], dtype=np.uint16)) == 2
+
+
+def test_the_longest_run_says_where_it_starts() -> None:
+    ordered = np.array([9, 1, 2, 3, 8, 4, 5, 6, 7, 0], dtype=np.uint16)
+    assert _longest_run(ordered, np.array([1, 2, 3, 4, 5, 6, 7], dtype=np.uint16)) == (4, 5)
+    assert _longest_run(ordered, np.array([11, 12], dtype=np.uint16)) == (0, 0)
+    assert _longest_run(ordered[:0], np.array([1], dtype=np.uint16)) == (0, 0)
+
+
+def test_a_korean_report_is_filed_under_the_sounds_of_its_longest_words(state: State) -> None:
+    """Hangul marks no names: the index keeps the sounds of a Korean report's longest words, and files it under
+    a few of them, so an English report naming Patrushev finds it (and compares its names with those sounds)."""
+    korean = ["조선중앙통신에 따르면 드미트리 파트루셰프 부총리가 이끄는 러시아 정부 대표단이 경제특구를 "
+              "방문하기 위해 라선에 도착했다.",
+              "파트루셰프는 연해주 기업 달모레프로둑트가 운영하는 수산물 가공공장과 새 물류센터를 방문했다.",
+              "그는 또 경제특구 관리위원회 위원장과 농업 및 수산업 문제를 논의했다."]
+    record = replace(report("zone-ko", korean * 2, source="kcna-ko"), language=Language("ko", 0.99))
+    index = DuplicateIndex(state)
+    index.assign(record, now=T0)
+    cross = cross_print("", korean * 2, (), "ko")
+    heard = cross.heard_at()
+    patrushev = Anchor(Kind.SOUND, sound_key("Patrushev")).value()
+    assert patrushev in heard and not cross.values()  # heard, not an anchor of its own
+    row = state.prints([1])[0]
+    assert anchor_key(patrushev) in print_keys(row, DedupOptions().min_words)

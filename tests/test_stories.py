@@ -17,7 +17,7 @@ from conftest import record_schema
 
 from scraper.analyse import Analyser
 from scraper.dedup import DedupOptions, DuplicateIndex
-from scraper.dedup.anchors import cross_print
+from scraper.dedup.anchors import Kind, cross_print, placed_anchors, sound_key
 from scraper.records import Language, Publisher, Record
 from scraper.sink import JsonlSink
 from scraper.state import State
@@ -122,6 +122,44 @@ VISIT = {
         "首尔的分析人士说，此次视察是为了配合建军76周年。",
     ]),
 }
+# A KCNA-style item whose people and places are in no names table (written for these tests): its Russian,
+# Japanese and Korean versions spell them in their own script, and carry no number or date to link by.
+VISIT_ZONE = {
+    "en": ("Russian delegation led by Dmitry Patrushev arrives in Rason", [
+        "A Russian government delegation led by Deputy Prime Minister Dmitry Patrushev arrived in Rason on a visit "
+        "to the special economic zone, KCNA said.",
+        "The delegation was met at the border by officials of the Rason People's Committee and toured the port of "
+        "Rajin.",
+        "Patrushev visited a fish processing plant run by the Primorye company Dalmoreprodukt and a new logistics "
+        "centre.",
+        "He also held talks with the chairman of the zone's management committee about agriculture and fisheries.",
+        "Patrushev said the cooperation between Primorye and Rason would grow, according to the agency.",
+    ]),
+    "ru": ("Российская делегация во главе с Дмитрием Патрушевым прибыла в Расон", [
+        "Правительственная делегация России во главе с вице-премьером Дмитрием Патрушевым прибыла в Расон с визитом "
+        "в особую экономическую зону, сообщило ЦТАК.",
+        "Делегацию на границе встретили представители народного комитета Расона, она осмотрела порт Раджин.",
+        "Патрушев посетил рыбоперерабатывающий завод приморской компании Дальморепродукт и новый логистический "
+        "центр.",
+        "Он также провёл переговоры с председателем комитета по управлению зоной о сельском хозяйстве и рыболовстве.",
+        "Патрушев заявил, что сотрудничество Приморья и Расона будет расширяться, сообщает агентство.",
+    ]),
+    "ja": ("ドミトリー・パトルシェフ副首相率いるロシア代表団が羅先に到着", [
+        "朝鮮中央通信によると、ドミトリー・パトルシェフ副首相率いるロシア政府代表団が経済特区視察のため羅先に到着した。",
+        "代表団は国境で羅先市人民委員会の関係者に出迎えられ、羅津港を視察した。",
+        "パトルシェフ氏は沿海地方の企業ダリモレプロドゥクトが運営する水産加工場と新しい物流センターを訪れた。",
+        "また、経済特区管理委員会の委員長と農業と漁業について会談した。",
+        "パトルシェフ氏は沿海地方と羅先の協力が拡大すると述べたという。",
+    ]),
+    "ko": ("드미트리 파트루셰프 부총리가 이끄는 러시아 대표단 라선 도착", [
+        "조선중앙통신에 따르면 드미트리 파트루셰프 부총리가 이끄는 러시아 정부 대표단이 경제특구를 방문하기 위해 "
+        "라선에 도착했다.",
+        "대표단은 국경에서 라선시 인민위원회 일꾼들의 영접을 받았으며 라진항을 돌아보았다.",
+        "파트루셰프는 연해주 기업 달모레프로둑트가 운영하는 수산물 가공공장과 새 물류센터를 방문했다.",
+        "그는 또 경제특구 관리위원회 위원장과 농업 및 수산업 문제를 논의했다.",
+        "파트루셰프는 연해주와 라선의 협력이 확대될 것이라고 말했다고 통신은 전했다.",
+    ]),
+}
 FARM_RU = ("Ким Чен Ын посетил сельскохозяйственную ферму в 2024 году", [
     "Ким Чен Ын посетил образцовую ферму в провинции Южная Хванхэ и призвал увеличить урожай риса, сообщили "
     "государственные СМИ.",
@@ -202,6 +240,56 @@ def test_a_round_up_of_two_stories_joins_one_and_merges_nothing(state: State) ->
     assert roundup.story is not None and roundup.story.id == missiles.id and roundup.story.merged == ()
     next_aid = file(index, state, report("aid2", OTHER, source="paper", at=T0 + timedelta(hours=2)))
     assert next_aid.story is not None and next_aid.story.id == aid.id
+
+
+def test_a_round_up_that_comes_before_its_own_story_does_not_chain_two_stories(state: State) -> None:
+    """The aid story is in the index; a round-up of the missile story with the aid story's lead at its end comes
+    before any report of the missile story. It must not join the aid story, and the missile story's reports must not
+    follow it there."""
+    index = DuplicateIndex(state)
+    aid = file(index, state, report("aid", OTHER, source="wire"))
+    roundup = file(index, state, report("roundup", [*STORY[:7], "In other news:", *OTHER[:2]], source="daily",
+                                        at=T0 + timedelta(hours=1)))
+    assert roundup.story is not None and roundup.story.id != aid.id
+    missiles = file(index, state, report("missiles", STORY, source="wire", at=T0 + timedelta(hours=2)))
+    brief = file(index, state, report("brief", STORY[:3], source="paper", at=T0 + timedelta(hours=3)))
+    for record in (missiles, brief):
+        assert record.story is not None and record.story.id != aid.id and record.story.merged == ()
+    assert missiles.story is not None and brief.story is not None and missiles.story.id == brief.story.id
+    later_aid = file(index, state, report("aid2", OTHER[:3], source="paper", at=T0 + timedelta(hours=4)))
+    assert later_aid.story is not None and later_aid.story.id == aid.id and later_aid.story.merged == ()
+
+
+LOCAL = [
+    "Residents of the border town said they heard nothing on Saturday morning, and fishing boats went out as "
+    "usual from the harbour while the news spread on their phones.",
+    *STORY[:3],
+    *FLOOD[5:9],
+]
+
+
+def test_a_wire_brief_inside_a_longer_local_story_is_a_copy(state: State) -> None:
+    """A local story opens with a paragraph of its own, prints the wire's first three paragraphs and goes on
+    with its own: the wire's story, whichever comes first."""
+    index = DuplicateIndex(state)
+    wire = file(index, state, report("wire", STORY, source="wire"))
+    local = file(index, state, report("local", LOCAL, source="daily", at=T0 + timedelta(hours=1)))
+    assert local.story is not None and local.story.id == wire.id and local.story.role == "copy"
+    assert local.duplicate_of == wire.id
+
+
+def test_a_local_story_that_came_first_is_merged_with_the_wire_story_that_holds_its_brief(state: State) -> None:
+    """The local story with the wire brief comes first, a reworded copy of the wire story second (each misses the
+    other), the wire story last: it holds both, and the three are one story."""
+    index = DuplicateIndex(state)
+    local = file(index, state, report("local", LOCAL, source="daily"))
+    reworded = [paragraph.replace("said", "stated").replace("the", "a") for paragraph in STORY[3:]]
+    copy = file(index, state, report("copy", ["Officials confirmed that the North fired missiles.", *reworded],
+                                     source="paper", at=T0 + timedelta(hours=1)))
+    wire = file(index, state, report("wire", STORY, source="wire", at=T0 + timedelta(hours=2)))
+    assert local.story is not None and copy.story is not None and wire.story is not None
+    assert copy.story.id == copy.id  # the split: two stories
+    assert wire.story.id == local.id and wire.story.merged == (copy.id,)
 
 
 def test_a_merged_record_matches_the_output_schema(state: State) -> None:
@@ -288,6 +376,50 @@ def test_translations_join_one_story_whichever_language_comes_first(state: State
     stories = {record.story.id for record in filed if record.story is not None}
     assert stories == {filed[0].id}
     assert [record.story.role for record in filed if record.story is not None] == ["first"] + ["translation"] * 3
+
+
+@pytest.mark.parametrize("language", ["ru", "ja", "ko"])
+def test_a_version_naming_people_only_in_its_own_script_joins_as_a_translation(state: State, analyser: Analyser,
+                                                                                language: str) -> None:
+    """No number, no date, no name of the names table: Patrushev, Патрушевым, パトルシェフ and 파트루셰프 sound alike
+    (in Korean, which marks no names, by the sounds of its words), at the same places."""
+    index = DuplicateIndex(state)
+    title, paragraphs = VISIT_ZONE["en"]
+    english = file(index, state, report("zone-en", paragraphs, source="kcna-en", title=title, analyser=analyser))
+    title, paragraphs = VISIT_ZONE[language]
+    other = file(index, state, report(f"zone-{language}", paragraphs, source=f"kcna-{language}", title=title,
+                                      language=language, at=T0 + timedelta(hours=2), analyser=analyser))
+    assert other.story is not None and other.story.id == english.id and other.story.role == "translation"
+    assert other.duplicate_of is None
+
+
+@pytest.mark.parametrize("language", ["ru", "ja", "ko"])
+def test_the_english_version_joins_a_version_in_another_script_that_came_first(state: State, analyser: Analyser,
+                                                                                language: str) -> None:
+    index = DuplicateIndex(state)
+    title, paragraphs = VISIT_ZONE[language]
+    first = file(index, state, report(f"zone-{language}", paragraphs, source=f"kcna-{language}", title=title,
+                                      language=language, analyser=analyser))
+    title, paragraphs = VISIT_ZONE["en"]
+    english = file(index, state, report("zone-en", paragraphs, source="kcna-en", title=title,
+                                        at=T0 + timedelta(hours=2), analyser=analyser))
+    # (A Korean report keeps the sounds of its longest words for the English report's names to be found among.)
+    assert english.story is not None and english.story.id == first.id and english.story.role == "translation"
+
+
+def test_names_sound_alike_in_every_script() -> None:
+    sounds = {word: sound_key(word) for word in ("Patrushev", "Патрушев", "パトルシェフ", "파트루셰프", "Trump",
+                                                 "Трамп", "トランプ", "트럼프", "ترامب", "特朗普")}
+    assert len({sounds[word] for word in ("Patrushev", "Патрушев", "パトルシェフ", "파트루셰프")}) == 1
+    assert len({sounds[word] for word in ("Trump", "Трамп", "トランプ", "트럼프", "ترامب", "特朗普")}) == 1
+    assert sounds["Patrushev"] != sounds["Trump"]
+
+
+def test_german_nouns_are_not_names() -> None:
+    text = ["Die Abordnung besuchte am Dienstag die Fabrik in Rason und sprach mit Arbeitern über die Ernte.",
+            "Nach Angaben von Patrushev soll die Zusammenarbeit mit der Sonderwirtschaftszone wachsen."]
+    sounds = {anchor.text for anchor, _ in placed_anchors("", text, (), "de") if anchor.kind is Kind.SOUND}
+    assert sounds == {sound_key("Rason"), sound_key("Patrushev")}
 
 
 def test_two_stories_in_two_languages_stay_apart(state: State, analyser: Analyser) -> None:

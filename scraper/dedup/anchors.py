@@ -1,22 +1,35 @@
-"""What a translation of a report keeps of it: numbers, dates, names and Latin-script tokens, as anchors.
+"""What a translation of a report keeps of it: numbers, dates, names and codes, as anchors.
 
 A Korean, Chinese or Russian version of a story shares no shingle with the English one, but it prints the same
 amounts ("£11million", "11 млн", "1100万", "1100만" are all 11000000), the same dates ("July 23", "23 juillet",
 "7月23日" are all 7-23), the same people (the names table's canonical spelling, `Record.names`, which knows that
-김정은, 金正恩 and Ким Чен Ын are Kim Jong Un) and the Latin-script tokens a translator leaves alone (acronyms,
-brands, names in a CJK text). Each anchor is a 32-bit value: its kind in the top bits, a hash of its
+김정은, 金正恩 and Ким Чен Ын are Kim Jong Un), the codes a translator leaves alone (KN-25, MWP), and the names the
+table does not know, transliterated: they sound alike (`sound_key`: Trump, Трамп, トランプ, 트럼프, ترامب and 特朗普
+are all TRNP). Where a script marks its names (capitals in Latin and Cyrillic; in German, capitals that are not
+German nouns) those are SOUND anchors; where it does not (Hangul, Arabic; the katakana words of Japanese, as many
+loanwords as names; the transliterating characters of Chinese), every word's sound is `heard`, and the other
+report's names are looked for among them. Each anchor is a 32-bit value: its kind in the top bits, a hash of its
 normalised form below; a report's anchors are kept in the order they first appear in its title and text,
 because a translation tells its facts in the same order and a chance overlap does not.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import Enum, IntEnum
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+
+from anyascii import anyascii
+
+from scraper.analyse.names import load_aliases
 
 MAX_ANCHORS = 48  # kept per report, in order of first appearance (title, then text)
 
@@ -29,16 +42,23 @@ class Kind(IntEnum):
     NUMBER = 2  # 100 and over (not a year), a decimal, or an amount with its scale word
     DATE = 3  # a day of a month
     MONTH = 4  # a month named without its day
-    LATIN = 5  # a name-like Latin-script token: an acronym, a capitalised word, any Latin word in other scripts
+    LATIN = 5  # an acronym or a code, as spelt: MWP, KN-25, COVID-19
     NAME = 6  # a person or organisation of the names table, by its canonical spelling
+    SOUND = 7  # a name by its sound in any script: the consonants of its transliteration (`sound_key`)
 
 
 # How much one shared anchor of a kind says that two texts tell the same story.
 WEIGHTS = {Kind.SMALL: 0.5, Kind.YEAR: 0.5, Kind.NUMBER: 2.0, Kind.DATE: 1.5, Kind.MONTH: 0.5, Kind.LATIN: 1.0,
-           Kind.NAME: 1.5}
+           Kind.NAME: 1.5, Kind.SOUND: 1.0}
 
 _KIND_SHIFT = 29
 _HASH_MASK = (1 << _KIND_SHIFT) - 1
+_SOUND_LENGTH_MASK = 3
+_SOUND_KNOWN = 4
+_HEARD = 8  # a SOUND value kept with the anchors that is a word heard, not a name (see `CrossPrint.heard`)
+# The weight of a SOUND anchor by its consonant classes: 2 (Wales RS, Warren RN), 3, 4, 5 or more. The kind's
+# weight is that of a whole name.
+_SOUND_WEIGHTS = tuple(WEIGHTS[Kind.SOUND] * share for share in (0.5, 0.75, 1.0, 1.0))
 
 # --- numbers ---------------------------------------------------------------------------------------------------
 # Digits grouped by thousands (1,500 / 1.500 / 1 500 / 1'500) or not, then a decimal part. Not glued to a Latin
@@ -96,6 +116,7 @@ _LATIN_WORD = re.compile(rf"(?<![{_LATIN_LETTER}0-9'’])[{_LATIN_LETTER}](?:[{_
 _CAPITALISED_WORD = re.compile(rf"(?<![{_LATIN_LETTER}0-9'’])[A-Z\u00c0-\u00d6\u00d8-\u00de]"
                                rf"(?:[{_LATIN_LETTER}0-9'’.-]*[{_LATIN_LETTER}0-9])?")
 _LATIN_LETTERS = re.compile(rf"[{_LATIN_LETTER}]")
+_CYRILLIC_LETTERS = re.compile(r"[\u0400-\u04ff]")
 _OTHER_LETTERS = re.compile(rf"[^\W\d_{_LATIN_LETTER}]")
 _SENTENCE_OPENER = re.compile(r"(?:^|[.!?:;\"“”«»„(\[—–-]|\n)\s*$")
 # Capitalised words that open clauses or stand before names in the Latin-script languages: never anchors alone.
@@ -111,6 +132,51 @@ sabado domingo
 """
 _NOT_ANCHORS = frozenset(_NOT_ANCHOR_WORDS.split())
 
+# --- names by their sound ----------------------------------------------------------------------------------------
+MIN_SOUND = 2  # consonant classes a sound key needs: one (Toyota is T) is in too many words
+_NAME_RATIO = 30  # a German word printed this many times as often in German as in English is a German noun
+_CYRILLIC_CAPITALISED = re.compile(r"(?<![\w'’-])[А-ЯЁ][а-яё]+(?:-[А-ЯЁа-яё][а-яё]+)*")
+# Capitalised Russian words inside a sentence that are not names (after a quotation mark, an abbreviation...).
+_NOT_CYRILLIC_NAME_WORDS = """
+и в во не на с со что как а но к ко по из за от до для о об это он она они мы вы я его ее её их же ли бы
+"""
+_NOT_CYRILLIC_NAMES = frozenset(_NOT_CYRILLIC_NAME_WORDS.split())
+# Case endings with a consonant (the vowel ones go with the vowels): Путиным, Трампом, Лондоне.
+_CASE_ENDING = re.compile(r"(?:ом|ем|ым|им|ами|ями|ах|ях)$")
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30fa\u30fc]{2,}")  # a run of katakana (・ and ＝ part names)
+_NOT_ASCII_LETTER = re.compile(r"[^a-z]")
+MIN_HEARD = 3  # consonant classes of a word's sound before it is compared with names: two are heard by chance
+MAX_HEARD = 400  # word sounds heard of a text (a lookup compares them all)
+KEPT_HEARD = 64  # ... and kept by the index with its anchors
+_UNMARKED_WORD = re.compile(r"[\uac00-\ud7a3]{2,}|[\u0621-\u064a]{3,}")
+# Korean particles and endings after a noun, longest first (one is taken off).
+_KOREAN_PARTICLES = """
+으로부터 에서는 으로는 이라는 이라고 로부터 이었다 에게서 에서 에게 으로 까지 부터 처럼 보다 라는 라고 에는 과의
+와의 께서 이다 였다 이며 이고 에도 와도 과도 조차 마저 이나 이란 은 는 이 가 을 를 의 에 와 과 로 도 만 나 란
+"""
+_KOREAN_PARTICLE = re.compile("(?:" + "|".join(sorted(_KOREAN_PARTICLES.split(), key=len, reverse=True)) + ")$")
+# The commonest Han characters of Chinese transliteration tables (foreign names are spelt with a few hundred): a
+# run of two or more in a Chinese text is mostly a name (特朗普, 布里斯托尔, 弗里曼) and is heard as one word.
+_TRANSLITERATING_HAN = (
+    "阿埃艾爱安昂奥巴拜班邦保鲍贝本比彼毕宾波伯博布查策茨达戴丹道德迪蒂丁东杜敦多厄恩尔法范菲费芬丰弗福富盖甘冈戈格"
+    "根贡古瓜哈海汉豪赫亨洪胡华霍基吉加贾杰金卡凯坎康考科可克肯库夸奎昆拉莱赖兰朗劳勒雷蕾黎里利莉丽连林琳隆卢鲁路"
+    "伦罗洛马玛迈麦曼梅门蒙米密明莫默姆穆纳娜奈南内尼妮涅宁纽努诺欧帕潘佩彭皮珀普奇齐恰乔切钦琼丘萨塞赛桑瑟森沙莎"
+    "尚舍圣施什史舒斯松苏索塔泰坦汤唐特滕提廷图托瓦旺威韦维温文沃乌伍西希锡席夏谢辛休雅亚扬耶伊因英尤约泽扎詹兹卓"
+    "佐顿士翰逊夫娃琪丝娅柯葛茜芙黛瑞薇珊汀斐契柏佛嘉"
+)
+_HAN_NAME = re.compile(f"[{_TRANSLITERATING_HAN}]{{2,}}")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_ARABIC_PREFIX = re.compile(r"^(?:وال|بال|فال|كال|لل|ال|و|ف|ب|ل)")
+# Spellings of one consonant, longest first, rewritten to its class before the single letters are.
+_DIGRAPHS = (("tch", "S"), ("sch", "S"), ("ch", "S"), ("sh", "S"), ("zh", "S"), ("ts", "S"), ("tz", "S"),
+             ("dz", "S"), ("dj", "S"), ("th", "T"), ("ph", "P"), ("kh", "K"), ("gh", "K"), ("ck", "K"), ("qu", "K"),
+             ("ng", "N"), ("x", "KS"))
+_SOFT_C = re.compile(r"c(?=[eiy])")
+_SOUNDS = str.maketrans({**dict.fromkeys("kgqc", "K"), **dict.fromkeys("td", "T"), **dict.fromkeys("pbfv", "P"),
+                         **dict.fromkeys("szj", "S"), **dict.fromkeys("rl", "R"), **dict.fromkeys("mn", "N"),
+                         **dict.fromkeys("aeiouyhw", "")})
+_REPEAT = re.compile(r"(.)\1+")
+
 
 @dataclass(frozen=True, slots=True)
 class Anchor:
@@ -119,19 +185,33 @@ class Anchor:
 
     def value(self) -> int:
         digest = hashlib.blake2b(self.text.encode(), digest_size=4, person=b"nn-anchor").digest()
-        return (int(self.kind) << _KIND_SHIFT) | (int.from_bytes(digest, "little") & _HASH_MASK)
+        hashed = int.from_bytes(digest, "little") & _HASH_MASK
+        if self.kind is Kind.SOUND:  # its length in the low bits (a longer sound is a rarer one), and whether it
+            # sounds like a name of the names table (Kim, Jong: in every story of a day in Pyongyang)
+            known = _SOUND_KNOWN if self.text in table_sounds() else 0
+            hashed = (hashed & ~(_SOUND_LENGTH_MASK | _SOUND_KNOWN | _HEARD)) | known | (
+                min(len(self.text), MIN_SOUND + 3) - MIN_SOUND)
+        return (int(self.kind) << _KIND_SHIFT) | hashed
 
 
 def kind_of(value: int) -> Kind:
     return Kind(value >> _KIND_SHIFT)
 
 
-_SPECIFIC = frozenset({Kind.SMALL, Kind.NUMBER, Kind.DATE, Kind.LATIN})
+_SPECIFIC = frozenset({Kind.SMALL, Kind.NUMBER, Kind.DATE, Kind.LATIN, Kind.SOUND})
 _WEIGHT_OF_KIND = tuple(WEIGHTS[kind] for kind in Kind)  # by the kind's number: a lookup per anchor, no Enum call
 
 
 def weight(value: int) -> float:
-    return _WEIGHT_OF_KIND[value >> _KIND_SHIFT]
+    kind = value >> _KIND_SHIFT
+    if kind == Kind.SOUND:
+        return _SOUND_WEIGHTS[value & _SOUND_LENGTH_MASK]
+    return _WEIGHT_OF_KIND[kind]
+
+
+def sound_length(value: int) -> int:
+    """The consonant classes of a SOUND anchor (MIN_SOUND + 3 standing for that many or more)."""
+    return MIN_SOUND + (value & _SOUND_LENGTH_MASK)
 
 
 def _plain(word: str) -> str:
@@ -208,34 +288,159 @@ def _dates(text: str) -> Iterator[tuple[int, Anchor]]:
             yield match.start(), Anchor(Kind.MONTH, str(month))
 
 
-def _latin_share(text: str) -> float:
+class Script(Enum):
+    """The script most of a text's letters are in, which says how its names are found."""
+
+    LATIN = "latin"
+    CYRILLIC = "cyrillic"
+    OTHER = "other"
+
+
+def _script(text: str) -> Script:
     sample = text[:3000]
     latin = len(_LATIN_LETTERS.findall(sample))
     other = len(_OTHER_LETTERS.findall(sample)) if not sample.isascii() else 0
-    return latin / (latin + other) if latin + other else 0.0
+    if latin + other == 0:
+        return Script.OTHER
+    if latin / (latin + other) > 0.5:
+        return Script.LATIN
+    cyrillic = len(_CYRILLIC_LETTERS.findall(sample))
+    return Script.CYRILLIC if cyrillic / (latin + other) > 0.5 else Script.OTHER
 
 
-def _latin_tokens(text: str, latin_text: bool) -> Iterator[tuple[int, Anchor]]:
-    """In a Latin-script text, the capitalised words inside a sentence and the acronyms; in a text of another
-    script, every Latin-script word (a translator leaves those alone)."""
+@dataclass(frozen=True, slots=True)
+class Words:
+    """Word frequencies of German and English (the lexicons of language identification): which capitalised
+    words of a German text are nouns, not names."""
+
+    german: Mapping[str, int]
+    english: Mapping[str, int]
+
+
+@cache
+def table_sounds() -> frozenset[str]:
+    """The sounds of the words of the names table's Latin and Cyrillic spellings (Kim KN, Jong SN, Чен SN): such a
+    word is a NAME anchor where the table knows its spelling, and its sound alone does not say which story (every
+    story of a day in Pyongyang names its leader). Its SOUND anchor still links it in a script the table lacks."""
+    return frozenset(sound for alias in load_aliases() for spelling in (alias.canonical, *alias.variants)
+                     if _script(spelling) is not Script.OTHER for word in spelling.replace("-", " ").split()
+                     if len(sound := sound_key(word)) >= MIN_SOUND)
+
+
+@cache
+def german_words() -> Words:
+    """Loaded once per process, on the first German text (read-only after)."""
+
+    def words(language: str) -> Mapping[str, int]:
+        path = resources.files("scraper") / "data" / "lexicon" / f"{language}.json.gz"
+        found: dict[str, int] = json.loads(gzip.decompress(path.read_bytes()))["words"]
+        return MappingProxyType(found)
+
+    return Words(words("de"), words("en"))
+
+
+def _common_noun(plain: str, words: Words) -> bool:
+    """A German noun, capitalised as German prints every noun: a word of the German list that English does not
+    use as often (names are printed in both: Paris, Merkel, Trump), or a compound of German words."""
+    german = words.german.get(plain)
+    if german is not None:
+        return words.english.get(plain, 0) * _NAME_RATIO < german
+    return _compound(plain, words.german, 3)
+
+
+def _compound(word: str, german: Mapping[str, int], parts: int) -> bool:
+    """`word` is German words run together, `parts` of them at most ("Sonder|wirtschafts|zone", with a linking s)."""
+    for cut in range(3, len(word) - 2):
+        head, tail = word[:cut], word[cut:]
+        known_head = head in german or (head.endswith("s") and head[:-1] in german)
+        if known_head and (tail in german or (parts > 2 and _compound(tail, german, parts - 1))):
+            return True
+    return False
+
+
+def _name_tokens(text: str, script: Script, language: str | None) -> Iterator[tuple[int, Anchor]]:
+    """Acronyms and codes as they are spelt (LATIN), and names by their sound (SOUND): in a Latin-script text
+    the capitalised words inside a sentence, in a Cyrillic one the same, and in any other the Latin-script words
+    a translator left alone (the rest of such a text is `heard`)."""
+    latin_text = script is Script.LATIN
+    cyrillic = script is Script.CYRILLIC
+    german = language == "de"
     for match in (_CAPITALISED_WORD if latin_text else _LATIN_WORD).finditer(text):
         word = match.group()
         if word.endswith(("'s", "’s")):
             word = word[:-2]
         if len(word) < 2:
             continue
-        acronym = sum(1 for c in word if c.isupper()) >= 2 and not any(c.islower() for c in word[:-1])
+        acronym = (sum(1 for c in word if c.isupper()) >= 2 and not any(c.islower() for c in word[:-1])) or any(
+            c.isdigit() for c in word)
         if acronym and word.endswith("s") and len(word) > 2:
             word = word[:-1]  # "MWPs", "AMs"
         plain = _plain(word)
         if len(plain) < 2 or plain in _NOT_ANCHORS or plain in _MONTH_WORDS:
             continue
-        if latin_text and not acronym:
-            if not word[0].isupper() or len(plain) < 3:
+        if acronym:
+            yield match.start(), Anchor(Kind.LATIN, plain)
+            continue
+        if latin_text:
+            if len(plain) < 3 or _SENTENCE_OPENER.search(text, max(0, match.start() - 3), match.start()):
+                continue  # capitalised because it opens a sentence
+            if german and _common_noun(plain, german_words()):
+                continue
+        sound = sound_key(plain)
+        if len(sound) >= MIN_SOUND:
+            yield match.start(), Anchor(Kind.SOUND, sound)
+    if cyrillic:
+        for match in _CYRILLIC_CAPITALISED.finditer(text):
+            word = match.group().casefold()
+            if word in _NOT_CYRILLIC_NAMES:
                 continue
             if _SENTENCE_OPENER.search(text, max(0, match.start() - 3), match.start()):
-                continue  # capitalised because it opens a sentence
-        yield match.start(), Anchor(Kind.LATIN, plain)
+                continue
+            sound = sound_key(anyascii(_CASE_ENDING.sub("", word)))
+            if len(sound) >= MIN_SOUND:
+                yield match.start(), Anchor(Kind.SOUND, sound)
+
+
+def _heard_words(text: str) -> Iterator[str]:
+    """The words of a Hangul or Arabic text without the particles and prefixes glued to them: 스코틀랜드의 is
+    스코틀랜드, وبريطانيا is بريطانيا."""
+    for match in _UNMARKED_WORD.finditer(text):
+        word = match.group()
+        hangul = "\uac00" <= word[0] <= "\ud7a3"
+        word = (_KOREAN_PARTICLE.sub("", word) or word) if hangul else _ARABIC_PREFIX.sub("", word)
+        if len(word) >= 2:
+            yield word
+
+
+def heard(parts: Sequence[str], script: Script) -> bytes:
+    """Every word's sound (at least MIN_HEARD classes) with its paragraph's place, in a text of a script that
+    does not mark its names: the words of Hangul and Arabic, the katakana words of Japanese (foreign names, and as
+    many loanwords), every run of the characters Chinese transliterates names with; empty in any other."""
+    if script is not Script.OTHER:
+        return b""
+    chinese = not _KANA.search(" ".join(parts[:8]))
+    found: dict[tuple[int, int], None] = {}
+    for number, part in enumerate(parts):
+        at = min(255, int(256 * (number + 0.5) / len(parts)))
+        words = [*_heard_words(part), *(_HAN_NAME.findall(part) if chinese else _KATAKANA_WORD.findall(part))]
+        for word in words:
+            sound = sound_key(word)
+            if len(sound) >= MIN_HEARD:
+                found.setdefault((Anchor(Kind.SOUND, sound).value(), at))
+        if len(found) >= MAX_HEARD:
+            break
+    return b"".join(value.to_bytes(4, "little") + bytes([at]) for value, at in list(found)[:MAX_HEARD])
+
+
+def sound_key(word: str) -> str:
+    """How a name sounds, as the consonants every script's spelling of it keeps: one letter per class of
+    consonants that transliterations confuse (k/g, t/d, p/b/f/v, s/z/j/sh/ch, r/l, m/n), vowels and h, w, y
+    dropped, repeats once. Trump, Трамп, トランプ, 트럼프, ترامب are all TRNP; Wales, Уэльс, ウェールズ are RS."""
+    spelled = _NOT_ASCII_LETTER.sub("", anyascii(word).casefold() if not word.isascii() else word.casefold())
+    for digraph, sound in _DIGRAPHS:
+        spelled = spelled.replace(digraph, sound)
+    spelled = _SOFT_C.sub("s", spelled).translate(_SOUNDS)
+    return _REPEAT.sub(r"\1", spelled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,13 +449,33 @@ class CrossPrint:
 
     anchors: bytes = b""  # per anchor: its value (uint32 LE) and where it first appears (one byte, 0..255)
     shape: bytes = b""  # paragraphs (uint16 LE), then the share of the text before 10%, 20%.. 90% of them (9 bytes)
+    # In a script that does not mark names (Hangul, Arabic): the sound of every word, as SOUND values with their
+    # places (the same layout as `anchors`). Only a lookup uses them, against the names of the reports it finds.
+    heard: bytes = b""
 
     def values(self) -> tuple[int, ...]:
-        return tuple(int.from_bytes(self.anchors[i:i + 4], "little") for i in range(0, len(self.anchors) - 4, 5))
+        """The anchors, in order (not the word sounds kept with them)."""
+        return tuple(value for value, _ in self._records(self.anchors) if not _is_heard(value))
 
     def positions(self) -> dict[int, int]:
-        return {int.from_bytes(self.anchors[i:i + 4], "little"): self.anchors[i + 4]
-                for i in range(0, len(self.anchors) - 4, 5)}
+        return {value: at for value, at in self._records(self.anchors) if not _is_heard(value)}
+
+    def heard_at(self) -> dict[int, tuple[int, ...]]:
+        """Each word sound heard (those kept with the anchors, and all of `heard`), and every place it was heard at."""
+        places: dict[int, list[int]] = {}
+        kept = ((value & ~_HEARD, at) for value, at in self._records(self.anchors) if _is_heard(value))
+        for value, at in (*self._records(self.heard), *kept):
+            places.setdefault(value, []).append(at)
+        return {value: tuple(at) for value, at in places.items()}
+
+    @staticmethod
+    def _records(blob: bytes) -> Iterator[tuple[int, int]]:
+        for i in range(0, len(blob) - 4, 5):
+            yield int.from_bytes(blob[i:i + 4], "little"), blob[i + 4]
+
+
+def _is_heard(value: int) -> bool:
+    return value >> _KIND_SHIFT == Kind.SOUND and bool(value & _HEARD)
 
 
 _CJK_SIZE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -282,32 +507,61 @@ def shape(lines: Sequence[str]) -> bytes:
     return min(len(sizes), 65535).to_bytes(2, "little") + bytes(points)
 
 
-def cross_print(title: str, lines: Sequence[str], names: Iterable[str] = ()) -> CrossPrint:
+def placed_anchors(title: str, lines: Sequence[str], names: Iterable[str] = (), language: str | None = None
+                   ) -> list[tuple[Anchor, int]]:
     """The anchors of a report in order of first appearance (title, then text), at most MAX_ANCHORS, each with
-    its paragraph's place in the text; `names` are the canonical spellings of the names it mentions
+    its paragraph's place in the text (0..255); `names` are the canonical spellings of the names it mentions
     (`Record.names`), placed with the title's anchors (where a name first appears is not known)."""
-    found: dict[int, int] = {}
     parts = [title, *lines] if title else list(lines)
-    latin_text = _latin_share(" ".join(parts[:8])) > 0.5
+    return _placed(parts, _script(" ".join(parts[:8])), names, language)
+
+
+def _placed(parts: Sequence[str], script: Script, names: Iterable[str], language: str | None
+            ) -> list[tuple[Anchor, int]]:
+    found: dict[int, tuple[Anchor, int]] = {}
     for number, part in enumerate(parts):
         at = min(255, int(256 * (number + 0.5) / len(parts)))
         text = _digits(unicodedata.normalize("NFKC", part))
-        located = [*_numbers(text), *_dates(text), *_latin_tokens(text, latin_text)]
+        located = [*_numbers(text), *_dates(text), *_name_tokens(text, script, language)]
         located.sort(key=lambda item: item[0])
         for _, anchor in located:
-            found.setdefault(anchor.value(), at)
+            found.setdefault(anchor.value(), (anchor, at))
         if number == 0:
             for name in names:
-                found.setdefault(Anchor(Kind.NAME, " ".join(_plain(word) for word in name.split())).value(), at)
+                anchor = Anchor(Kind.NAME, " ".join(_plain(word) for word in name.split()))
+                found.setdefault(anchor.value(), (anchor, at))
         if len(found) >= MAX_ANCHORS:
             break
-    kept = list(found.items())[:MAX_ANCHORS]
-    return CrossPrint(b"".join(value.to_bytes(4, "little") + bytes([at]) for value, at in kept), shape(lines))
+    return list(found.values())[:MAX_ANCHORS]
 
 
-def anchors(title: str, lines: Sequence[str], names: Iterable[str] = ()) -> tuple[int, ...]:
+def cross_print(title: str, lines: Sequence[str], names: Iterable[str] = (), language: str | None = None
+                ) -> CrossPrint:
+    """`placed_anchors` packed as the index keeps them, the text's paragraph shape, and what it heard."""
+    parts = [title, *lines] if title else list(lines)
+    script = _script(" ".join(parts[:8]))
+    placed = _placed(parts, script, names, language)
+    everything = heard(parts, script)
+    kept = b"".join((value | _HEARD).to_bytes(4, "little") + bytes([at])
+                    for value, at in _kept_heard(CrossPrint._records(everything)))
+    return CrossPrint(b"".join(anchor.value().to_bytes(4, "little") + bytes([at]) for anchor, at in placed) + kept,
+                      shape(lines), everything)
+
+
+def _kept_heard(records: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The word sounds the index keeps of a text that marks no names, for reports in other scripts to find their
+    names among: the longest (the likeliest names) first, each at its first place, at most KEPT_HEARD."""
+    first: dict[int, int] = {}
+    for value, at in records:
+        first.setdefault(value, at)
+    ordered = sorted(first.items(), key=lambda item: -sound_length(item[0]))  # stable: text order within a length
+    return ordered[:KEPT_HEARD]
+
+
+def anchors(title: str, lines: Sequence[str], names: Iterable[str] = (), language: str | None = None
+            ) -> tuple[int, ...]:
     """The anchor values of `cross_print`, in order."""
-    return cross_print(title, lines, names).values()
+    return cross_print(title, lines, names, language).values()
 
 
 def keyed(values: Sequence[int], count: int) -> list[int]:
@@ -316,6 +570,13 @@ def keyed(values: Sequence[int], count: int) -> list[int]:
     specific = [value for value in values if kind_of(value) != Kind.MONTH]
     specific.sort(key=lambda value: -weight(value))  # stable: text order within a kind's weight
     return specific[:count]
+
+
+def heard_keys(cross: CrossPrint, count: int) -> list[int]:
+    """The `count` word sounds heard to look names up by: the longest (the rarest) first, then in text order."""
+    values = [value for value in dict.fromkeys(cross.heard_at()) if sound_length(value) >= MIN_HEARD + 1]
+    values.sort(key=lambda value: -sound_length(value))
+    return values[:count]
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +588,8 @@ class CrossMatch:
     share: float
     shaped: bool
     specific: int = 0  # aligned anchors that say which story (not the leader's name, a year or a month)
+    lighter: float = 0.0  # the weight of the lighter report's anchors
+    heard: float = 0.0  # of `aligned`, the weight of names heard among the words of a text that marks none
 
 
 def _shape_agrees(a: bytes, b: bytes, options: CrossOptions) -> bool:
@@ -349,27 +612,53 @@ class CrossOptions:
     shape_tolerance: int = 18  # of 256: the proportions of the text before each tenth of its paragraphs
     strong: float = 6.0  # aligned anchor weight that links on its own...
     supported: float = 1.5  # ... or when the paragraphs agree too
-    min_specific: int = 1  # ... with this many anchors that are neither a name, a year nor a month (every story of
-    # a day in Pyongyang names its leader, in the first paragraph, and the year)
+    min_specific: int = 2  # ... with this many anchors that are neither a name, a year nor a month (every story of
+    # a day in Pyongyang names its leader, in the first paragraph, and the year; one number is a coincidence)
     min_share: float = 0.3  # and always this share of the lighter report's anchors, aligned: two reports of one
     # event by two outlets share names and numbers, but not most of them at the same places
+    heard_share: float = 0.5  # the share of the other report's names a text that marks no names counts as its own
 
 
 def compare_cross(query: CrossPrint, stored: CrossPrint, options: CrossOptions) -> CrossMatch:
+    """How `query` agrees with `stored`: the anchors both have at the same place; and when the query heard its
+    words (a script that marks no names), the stored report's names heard at their place in it too."""
     mine, theirs = query.positions(), stored.positions()
     tolerance = options.position_tolerance
     found = [value for value, at in mine.items() if value in theirs and abs(theirs[value] - at) <= tolerance]
+    spelt = len(found)
+    heard_by_query = _names_heard(query, theirs, mine, tolerance, found)
+    heard_by_stored = _names_heard(stored, mine, theirs, tolerance, found)
+    lighter = min(sum(map(weight, mine)) + options.heard_share * heard_by_query,
+                  sum(map(weight, theirs)) + options.heard_share * heard_by_stored)
     if not found:
-        return CrossMatch(0.0, 0.0, False)
+        return CrossMatch(0.0, 0.0, False, 0, lighter)
     aligned = sum(map(weight, found))
-    lighter = min(sum(map(weight, mine)), sum(map(weight, theirs)))
-    specific = sum(1 for value in found if value >> _KIND_SHIFT in _SPECIFIC)
+    specific = sum(1 for value in found if value >> _KIND_SHIFT in _SPECIFIC and not (
+        value >> _KIND_SHIFT == Kind.SOUND and value & _SOUND_KNOWN))
     return CrossMatch(aligned, aligned / lighter if lighter else 0.0, _shape_agrees(query.shape, stored.shape, options),
-                      specific)
+                      specific, lighter, sum(map(weight, found[spelt:])))
+
+
+def _names_heard(hearer: CrossPrint, names: dict[int, int], own: dict[int, int], tolerance: int,
+                 found: list[int]) -> float:
+    """The weight of the other report's names (SOUND anchors) that `hearer`, a text that marks no names, could have
+    heard; those it did hear at their place are added to `found`."""
+    near = hearer.heard_at()
+    if not near:
+        return 0.0
+    could = 0.0
+    for value, at in names.items():
+        if value >> _KIND_SHIFT == Kind.SOUND and value not in own and sound_length(value) >= MIN_HEARD:
+            could += weight(value)
+            if any(abs(place - at) <= tolerance for place in near.get(value, ())):
+                found.append(value)
+    return could
 
 
 def is_translation(match: CrossMatch, options: CrossOptions) -> bool:
+    """Most of the lighter report's anchors at their places; and enough of them spelt alike to link on their own,
+    or the same paragraphs with a specific one (names heard among a text's words link only with its paragraphs)."""
     if match.share < options.min_share:
         return False
-    return match.aligned >= options.strong or (
+    return match.aligned - match.heard >= options.strong or (
         match.shaped and match.aligned >= options.supported and match.specific >= options.min_specific)

@@ -11,10 +11,16 @@ that came first and a reordered one, each of which missed the other) shows they 
 story survives; the report names the other in `story.merged`, and later records carry the surviving id.
 Two stories that a round-up or a longer local story merely contains side by side do not overlap, and stay apart.
 
-A report with no copy in the index may be a translation: its anchors (numbers, dates, names of the names
-table, Latin-script tokens: scraper/dedup/anchors.py) are looked up as keys too, and a report in another
-language within `xlang_window` whose anchors stand at the same places, heavily or together with the same
+A report with no copy in the index may be a translation: its anchors (numbers, dates, names of the names table,
+codes, names by their sound; in a script that marks no names, the sounds of its longest words:
+scraper/dedup/anchors.py) are looked up as keys too, the rarer in the index counting for more, and a report in
+another language within `xlang_window` whose anchors stand at the same places, heavily or together with the same
 paragraph shape, is the same story: the report joins it as a `translation`, never as anyone's duplicate.
+
+A passage in common counts only near the top of both texts (a wire brief inside a local story, after its opening
+paragraph): the stories a round-up quotes after its own are at its end, and it joins none of them. A report joined
+by a passage alone lends its text to no one; a report whose lead is such a passage merges its story with the query's
+(a local story that came before the wire's own copies).
 
 Short texts (under `min_words`: briefs, and feed-only records, an aggregator's title with no text) never join
 on shingles: only on the title (the same publisher's, or a headline of six words or more across outlets),
@@ -26,6 +32,7 @@ the index never claims a report whose segment is not on disk; a merge is staged 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -33,14 +40,17 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from scraper.dedup.anchors import (
+    CrossMatch,
     CrossOptions,
     CrossPrint,
     Kind,
     compare_cross,
     cross_print,
+    heard_keys,
     is_translation,
     keyed,
     kind_of,
+    weight,
 )
 from scraper.dedup.credits import outlet_wire, read_report
 from scraper.dedup.fingerprint import (
@@ -61,6 +71,7 @@ STORED_WINDOWS = 3  # windows indexed per report (chrome lines before the lead a
 MIN_TITLE_WORDS = 4  # shorter titles ("Photo", "Briefing") are not specific enough to decide
 MIN_XTITLE_WORDS = 6  # across outlets a title must say more: "North Korea fires ballistic missile" recurs
 ANCHOR_KEYS = 16  # anchors a print is filed under
+HEARD_KEYS = 8  # ... and word sounds, in a script that marks no names
 MIN_SAMPLE = 6  # sampled shingles a share is measured on before it is trusted
 # Wire desks' markers before a headline, which a republishing outlet drops: "(LEAD)", "(2nd LD)", "(URGENT)".
 _HEADLINE_TAG = re.compile(r"^\s*(?:[(\[](?:[^()\[\]]{1,20})[)\]]\s*)+")
@@ -82,6 +93,7 @@ class DedupOptions:
     anchored_share: float = 0.8  # this share of the lighter report's anchors (a reworded copy keeps them all)
     merge_overlap: float = 0.5  # two stories a report matched are one when their matched reports share this much
     passage_share: float = 0.5  # a report joined by a passage whose anchors agree less than this is not all story
+    passage_top: float = 1 / 3  # a passage in common starts within this share of both texts (not a round-up's tail)
     min_estimate_matches: int = 8  # signature values that must agree before the estimate is trusted
     update_growth: float = 1.3  # an update has this many times the words of the story's longest match
     update_min_words: int = 40  # ... and at least this many words more
@@ -91,7 +103,8 @@ class DedupOptions:
     cross: CrossOptions = field(default_factory=CrossOptions)
     anchor_keys: int = ANCHOR_KEYS
     query_anchor_keys: int = 24  # anchors a lookup reads
-    min_shared_anchors: int = 1  # anchor keys a candidate must share before it is verified
+    heard_keys: int = 16  # sounds of words a lookup reads, in a script that marks no names (Hangul, Arabic)
+    verify_anchored: int = 32  # candidates found by their anchors verified per lookup, the best scored first
     per_anchor_key: int = 24  # newest prints read per anchor key (a year or the leader's name is in every story)
     per_key: int = 50  # newest prints read per key: a boilerplate key cannot flood a lookup
     verify: int = 24  # candidates verified per lookup, those sharing most keys first
@@ -102,11 +115,14 @@ class DedupOptions:
 class Comparison:
     jaccard: float  # estimated from the signatures
     overlap: float  # share of the shorter text found in the longer
-    passage: int = 0  # the longest run of the stored report's lead found, shingle after shingle, in the query
+    # The longest run of the stored report's lead found, shingle after shingle, in the query's lead; 0 unless it
+    # starts near the top of both (a wire brief inside a local story; not a round-up's tail: `passage_top`)
+    passage: int = 0
 
     def verified(self, options: DedupOptions) -> bool:
-        """Most of the shorter text is in the other; or a passage of `min_shared` shingles in a row is in both and
-        makes a good part of the shorter (a wire brief inside a longer local story, with paragraphs of its own).
+        """Most of the shorter text is in the other; or a passage of `min_shared` shingles in a row is near the top
+        of both and makes a good part of the shorter (a wire brief inside a longer local story, with paragraphs of
+        its own).
         A run, not a count: lines of page chrome that two reports of one outlet share are short, and each
         report has its own between them."""
         return self.overlap >= options.min_overlap or (
@@ -155,7 +171,18 @@ def compare(query: Fingerprint, stored: StoredPrint, options: DedupOptions) -> C
         exact = in_lead / max(lead.size, 1)
         share, measured = (_found_in(theirs, mine) / theirs.size, int(theirs.size)) if theirs.size else (0.0, 0)
     estimate = share if measured >= MIN_SAMPLE else _estimate(agree, query.shingles, stored.shingles, options)
-    return Comparison(agree / PERMS, max(float(exact), estimate), _longest_run(_u16(stored.lead), mine))
+    return Comparison(agree / PERMS, max(float(exact), estimate), _passage(query, stored, options))
+
+
+def _passage(query: Fingerprint, stored: StoredPrint, options: DedupOptions) -> int:
+    """The longest run of the stored lead's shingles in the query's lead, when it starts within the top
+    `passage_top` of both texts: a passage in common near the top of both."""
+    theirs, lead = _u16(stored.lead), query.lead_values()
+    length, start = _longest_run(theirs, np.unique(lead))
+    if length == 0 or start > options.passage_top * stored.shingles:
+        return 0
+    _, start_in_query = _longest_run(lead, np.unique(theirs))
+    return length if start_in_query <= options.passage_top * query.shingles else 0
 
 
 def overlap_of_prints(a: StoredPrint, b: StoredPrint, options: DedupOptions) -> float:
@@ -172,14 +199,19 @@ def overlap_of_prints(a: StoredPrint, b: StoredPrint, options: DedupOptions) -> 
     return max(exact, _estimate(agree, a.shingles, b.shingles, options))
 
 
-def _longest_run(ordered: U16, whole: U16) -> int:
-    """The longest run of consecutive values of `ordered` that are all in `whole` (sorted, distinct)."""
+def _longest_run(ordered: U16, whole: U16) -> tuple[int, int]:
+    """The longest run of consecutive values of `ordered` that are all in `whole` (sorted, distinct): its length,
+    and where in `ordered` it starts."""
     if not ordered.size or not whole.size:
-        return 0
+        return 0, 0
     at = np.minimum(np.searchsorted(whole, ordered), whole.size - 1)
     found = np.concatenate(([False], whole[at] == ordered, [False]))
     edges = np.flatnonzero(found[1:] != found[:-1])
-    return int((edges[1::2] - edges[::2]).max()) if edges.size else 0
+    if not edges.size:
+        return 0, 0
+    lengths = edges[1::2] - edges[::2]
+    longest = int(lengths.argmax())
+    return int(lengths[longest]), int(edges[::2][longest])
 
 
 def _found_in(part: U16, whole: U16) -> int:
@@ -217,7 +249,10 @@ def print_keys(row: StoredPrint, min_words: int, anchor_keys: int = ANCHOR_KEYS)
     keys = [] if row.words < min_words else [*band_keys(row.signature),
                                               *window_keys(row.lead, row.starts, STORED_WINDOWS)]
     if row.words >= min_words and row.lang:
-        keys += [anchor_key(value) for value in keyed(CrossPrint(row.anchors, b"").values(), anchor_keys)]
+        cross = CrossPrint(row.anchors, b"")
+        keys += [anchor_key(value) for value in keyed(cross.values(), anchor_keys)]
+        # In a script that marks no names, its longest word sounds: the names of a report in another script find it.
+        keys += [anchor_key(value) for value in heard_keys(cross, HEARD_KEYS)]
     keys = keys if row.title_key is None else [*keys, row.title_key]
     return keys if row.xtitle_key is None else [*keys, row.xtitle_key]
 
@@ -242,7 +277,8 @@ def story_print(record: Record) -> StoryPrint:
     credit line, else the outlet's own when the outlet is a wire."""
     text = read_report(record.body, record.credit)
     language = record.language.code if record.language.code not in ("", "und") else None
-    cross = cross_print(_HEADLINE_TAG.sub("", record.title), text.lines, [name.canonical for name in record.names])
+    cross = cross_print(_HEADLINE_TAG.sub("", record.title), text.lines, [name.canonical for name in record.names],
+                        language)
     return StoryPrint(text.credit or outlet_wire(record.source_id), fingerprint(text.lines), language, cross)
 
 
@@ -288,7 +324,7 @@ class DuplicateIndex:
         row = StoredPrint(0, 0, at, print_.words, print_.shingles, print_.signature, print_.lead, print_.starts,
                           title_key(publisher, record.title), xtitle, print_.sample, printed.language,
                           printed.cross.anchors, printed.cross.shape)
-        match = self.best_match(print_, row)
+        match = self.best_match(print_, row, printed.cross.heard)
         # Pruning goes by when a print was filed, not by its article's dates: a backfill of last year's
         # archive must not see its own prints pruned as it files them.
         added = minutes(now or datetime.now(UTC))
@@ -303,7 +339,7 @@ class DuplicateIndex:
         if origin and not story.origin:
             self._state.stage_origin(story.story, origin)
         # Joined by a passage, and the rest of its numbers, dates and names are not the story's: a brief inside a
-        # longer text, or a round-up that came before its own story. Its whole text must not pull others in.
+        # longer text. Its whole text must not pull others in.
         by_passage = (not match.translation and match.comparison.overlap < options.anchored_overlap
                       and compare_cross(printed.cross, CrossPrint(match.best.anchors, match.best.shape),
                                         options.cross).share < options.passage_share)
@@ -323,9 +359,10 @@ class DuplicateIndex:
         return replace(record, duplicate_of=story.first_id,
                        story=Story(story.first_id, "copy", similarity, origin, merged))
 
-    def best_match(self, query: Fingerprint, row: StoredPrint) -> Match | None:
+    def best_match(self, query: Fingerprint, row: StoredPrint, heard: bytes = b"") -> Match | None:
         """The story of the verified print most like the query (with the stories it shows to be the same one);
-        failing any, the story of the report the query translates."""
+        failing any, the story of the report the query translates. `heard` is `CrossPrint.heard` of the query:
+        the sounds of its words, in a script that marks no names."""
         options = self.options
         short = query.words < options.min_words
         keys = [] if short else [*band_keys(query.signature), *window_keys(query.lead, query.starts, len(query.starts))]
@@ -338,19 +375,34 @@ class DuplicateIndex:
         verified = self._verified(query, row, self._state.prints(ranked))
         if verified:
             return self._same_story(verified)
-        if short or row.lang is None or not row.anchors:
+        if short or row.lang is None or not (row.anchors or heard):
             return None
-        # No copy found by its text: a heavily reworded copy, or a translation, found by its anchors.
-        cross = CrossPrint(row.anchors, row.shape)
-        keys = [anchor_key(value) for value in keyed(cross.values(), options.query_anchor_keys)]
-        hits = self._state.print_candidates(keys, options.per_anchor_key)
-        # A translation or a reworded copy shares several of its anchors: one in common is chance.
-        shared = [fp for fp in hits if hits[fp] >= options.min_shared_anchors]
-        candidates = self._state.prints(sorted(shared, key=lambda fp: (-hits[fp], -fp))[:options.verify])
+        # No copy found by its text: a heavily reworded copy, or a translation, found by its anchors (and names
+        # heard among its words), the rarer ones counting for more.
+        cross = CrossPrint(row.anchors, row.shape, heard)
+        values = keyed(cross.values(), options.query_anchor_keys)
+        values += [value for value in heard_keys(cross, options.heard_keys) if value not in values]
+        scores = self._anchor_candidates(values)
+        ranked = sorted(scores, key=lambda fp: (-scores[fp], -fp))[:options.verify_anchored]
+        candidates = self._state.prints(ranked)
         verified = self._verified(query, row, [c for c in candidates if c.lang is None or c.lang == row.lang])
         if verified:
             return self._same_story(verified)
-        return self._translated(row, [c for c in candidates if c.lang is not None and c.lang != row.lang])
+        return self._translated(cross, row, [c for c in candidates if c.lang is not None and c.lang != row.lang])
+
+    def _anchor_candidates(self, values: list[int]) -> dict[int, float]:
+        """Prints filed under any of the anchors `values`, scored by the anchors they share, each weighted by its
+        kind and by how rare it is in the index (a year or the leader's name fills its key's quota)."""
+        options = self.options
+        scores: dict[int, float] = {}
+        for value in values:
+            found = self._state.print_candidates([anchor_key(value)], options.per_anchor_key)
+            if not found:
+                continue
+            rarity = math.log(1 + options.per_anchor_key / len(found))
+            for fp in found:
+                scores[fp] = scores.get(fp, 0.0) + weight(value) * rarity
+        return scores
 
     def _verified(self, query: Fingerprint, row: StoredPrint, candidates: list[StoredPrint]
                   ) -> list[tuple[StoredPrint, Comparison]]:
@@ -366,9 +418,9 @@ class DuplicateIndex:
                 if self._joins_by_title(row, candidate):
                     verified.append((candidate, Comparison(1.0, 1.0)))
                 continue
+            if candidate.passage:
+                continue  # its text is mostly not its story's (a brief inside a longer text): nothing joins by it
             comparison = compare(query, candidate, options)
-            if candidate.passage and comparison.overlap >= options.min_overlap:
-                continue  # its text is not its story's (a round-up that came before its own story): not this one's
             if comparison.verified(options) or (comparison.overlap >= options.anchored_overlap
                                                 and self._anchors_agree(row, candidate)):
                 verified.append((candidate, comparison))
@@ -419,7 +471,15 @@ class DuplicateIndex:
         for story, members in by_story.values():
             if story.story == best_story.story:
                 continue
-            # Only whole-text matches merge: a passage in common (a brief inside a longer story) or a title does not.
+            # Whole-text matches merge when the two reports overlap each other too (a round-up or a longer story
+            # holding two stories side by side is matched whole by neither); and a report whose lead is a passage near
+            # the top of the query (a wire brief inside a local story that came before the wire's own copies) merges
+            # its story. A title alone never merges.
+            if best[1].overlap < options.min_overlap and best[1].passage < options.min_shared:
+                continue
+            if any(item[1].passage >= options.min_shared and item[0].words >= options.min_words for item in members):
+                joined.append(story)
+                continue
             whole = [item for item in members if item[1].overlap >= options.min_overlap]
             if not whole or best[1].overlap < options.min_overlap:
                 continue
@@ -432,25 +492,25 @@ class DuplicateIndex:
         longest = max(candidate.words for story in joined for candidate, _ in by_story[story.story][1])
         return Match(survivor, best[0], best[1], longest, merged)
 
-    def _translated(self, row: StoredPrint, candidates: list[StoredPrint]) -> Match | None:
-        """The story of a report in another language whose anchors and shape this one shares, if any."""
+    def _translated(self, cross: CrossPrint, row: StoredPrint, candidates: list[StoredPrint]) -> Match | None:
+        """The story of a report in another language whose anchors and shape this one shares, if any (never two:
+        a translation that matched two stories does not merge them, one of the two links is the weaker)."""
         options = self.options
-        cross = CrossPrint(row.anchors, row.shape)
         window = options.xlang_window.total_seconds() / 60
-        best: tuple[float, StoredPrint] | None = None
+        best: tuple[CrossMatch, StoredPrint] | None = None
         for candidate in candidates:
             if candidate.words < options.min_words or abs(candidate.at - row.at) > window:
                 continue
             found = compare_cross(cross, CrossPrint(candidate.anchors, candidate.shape), options.cross)
             if is_translation(found, options.cross) and (best is None or (found.aligned, -candidate.fp) > (
-                    best[0], -best[1].fp)):
-                best = (found.aligned, candidate)
+                    best[0].aligned, -best[1].fp)):
+                best = (found, candidate)
         if best is None:
             return None
-        story = self._state.resolve(best[1].story)
+        found, candidate = best
+        story = self._state.resolve(candidate.story)
         assert story is not None, "a print's story is pruned only with its last print"
-        share = compare_cross(cross, CrossPrint(best[1].anchors, best[1].shape), options.cross).share
-        return Match(story, best[1], Comparison(0.0, min(1.0, share)), best[1].words, translation=True)
+        return Match(story, candidate, Comparison(0.0, min(1.0, found.share)), candidate.words, translation=True)
 
     def prune(self, now: datetime | None = None, *, force: bool = False) -> int:
         """Forget prints filed more than `window` ago; at most once per `prune_every` unless forced."""
