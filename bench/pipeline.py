@@ -139,7 +139,7 @@ def stages(bodies: list[bytes]) -> None:
                 extract += time.process_time() - started
                 started = time.process_time()
                 # Extracts again (its own share is the rest): language, artefacts, names, the content hash.
-                record = analyse_page(page, source, analyser)
+                record, _ = analyse_page(page, source, analyser)
                 analyse += time.process_time() - started
                 started = time.process_time()
                 story_print(record)
@@ -226,8 +226,12 @@ def fleet(server: str, files: list[Path], workers: int, workdir: Path, records: 
                     time.sleep(0.2)
                 handed = db.execute("SELECT count(*) FROM fleet_handoff").fetchone()[0]
             print(f"  committer: {handed} calls handed, waiting")
+            holder.close()  # now one of the workers leads (within LEAD_EVERY) and writes them
+            with psycopg.connect(database, autocommit=True) as db:
+                # The clock starts when the committer takes its first rows, not while a worker waits to lead.
+                while db.execute("SELECT count(*) FROM fleet_handoff").fetchone()[0] >= handed:
+                    time.sleep(0.02)
             started = time.perf_counter()
-            holder.close()  # now one of the workers leads and writes them
         with psycopg.connect(database, autocommit=True) as db:
             while True:
                 row = db.execute("SELECT bool_and(current >= files), sum(written) FROM fleet_streams").fetchone()

@@ -416,8 +416,11 @@ class State:
             self._db.executemany("DELETE FROM pending WHERE url = ?", [(url,) for url in self._staged_aliases])
             self._write_prints()
             self._db.executemany(_upsert("progress", ("key", "value"), ("key",)), self._staged_progress.items())
-            for sql, params in self._staged_statements:
-                self._db.execute(sql, params)
+            grouped: dict[str, list[tuple[object, ...]]] = {}
+            for sql, params in self._staged_statements:  # (one batch a statement: they commute, see below)
+                grouped.setdefault(sql, []).append(params)
+            for sql, rows in grouped.items():
+                self._db.executemany(sql, rows)
             for changed in self._staged_changes:
                 if changed.revision is not None:
                     self._db.execute(
@@ -439,7 +442,9 @@ class State:
 
     def stage_statement(self, sql: str, params: tuple[object, ...] = ()) -> None:
         """A statement of the caller's to run inside the next commit's transaction (a fleet's committer: the
-        hand-off rows its records came from go with them)."""
+        hand-off rows its records came from go with them). Statements are run grouped by their text, each group
+        in one batch, in the order each text was first staged: callers stage statements whose order does not
+        matter (deletions of rows, increments)."""
         self._staged_statements.append((sql, params))
 
     def stage_change(self, record: Record) -> None:
@@ -555,14 +560,31 @@ class State:
     def print_candidates(self, keys: list[int], per_key: int) -> dict[int, int]:
         """Prints sharing any of `keys` (at most the newest `per_key` for each): print -> keys shared."""
         hits: dict[int, int] = {}
-        for key in dict.fromkeys(keys):
-            found = self._dedup.keys.get(key, [])[-per_key:]
-            rows = self._db.execute(
-                "SELECT fp FROM dedup_keys WHERE key = ? ORDER BY fp DESC LIMIT ?", (key, per_key - len(found))
-            ).fetchall() if len(found) < per_key else []
-            for fp in (*found, *(row[0] for row in rows)):
+        for fps in self.prints_by_key(keys, per_key).values():
+            for fp in fps:
                 hits[fp] = hits.get(fp, 0) + 1
         return hits
+
+    def prints_by_key(self, keys: list[int], per_key: int) -> dict[int, list[int]]:
+        """The newest `per_key` prints filed under each of `keys` (staged or committed), newest first."""
+        unique = list(dict.fromkeys(keys))
+        staged = {key: self._dedup.keys.get(key, [])[-per_key:][::-1] for key in unique}
+        wanted = [key for key in unique if len(staged[key]) < per_key]
+        stored: dict[int, list[int]] = {}
+        if self._db.dialect == "postgresql" and wanted:
+            # One round trip for every key (a lookup has a dozen): the newest `per_key` of each, by the index.
+            rows = self._db.execute(
+                "SELECT k.key, d.fp FROM unnest(?::bigint[]) AS k(key) CROSS JOIN LATERAL"
+                " (SELECT fp FROM dedup_keys WHERE key = k.key ORDER BY fp DESC LIMIT ?) AS d",
+                (wanted, per_key)).fetchall()
+            for key, fp in rows:
+                stored.setdefault(int(key), []).append(int(fp))
+        else:  # in-process: a query a key costs nothing more
+            for key in wanted:
+                stored[key] = [row[0] for row in self._db.execute(
+                    "SELECT fp FROM dedup_keys WHERE key = ? ORDER BY fp DESC LIMIT ?",
+                    (key, per_key - len(staged[key]))).fetchall()]
+        return {key: staged[key] + stored.get(key, [])[:per_key - len(staged[key])] for key in unique}
 
     def prints(self, fps: list[int]) -> list[StoredPrint]:
         staged = [self._dedup.prints[fp][0] for fp in fps if fp in self._dedup.prints]

@@ -395,8 +395,9 @@ class DuplicateIndex:
         kind and by how rare it is in the index (a year or the leader's name fills its key's quota)."""
         options = self.options
         scores: dict[int, float] = {}
+        filed = self._state.prints_by_key([anchor_key(value) for value in values], options.per_anchor_key)
         for value in values:
-            found = self._state.print_candidates([anchor_key(value)], options.per_anchor_key)
+            found = filed[anchor_key(value)]
             if not found:
                 continue
             rarity = math.log(1 + options.per_anchor_key / len(found))
