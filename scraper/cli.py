@@ -44,6 +44,7 @@ from scraper.pipeline import PAGE_TIMEOUT, STOP_GRACE, Pipeline
 from scraper.prepare import analyse_page
 from scraper.progress import BackfillProgress
 from scraper.records import Fetched, Settings, Source, iso_utc
+from scraper.runs.warc import read_warc
 from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
 from scraper.state import RuleCheck, State
@@ -356,7 +357,7 @@ async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline:
             if stop.is_set():
                 break
             try:
-                await pipeline.backfill_warc(path, source_for, summary, hosts=hosts, since=args.since,
+                await read_warc(pipeline, path, source_for, summary, hosts=hosts, since=args.since,
                                              until=args.until, stop=stop)
             except Skip as skip:
                 summary.skips[skip.reason] += 1
@@ -396,7 +397,7 @@ async def _backfill_ccnews(args: argparse.Namespace, settings: Settings, pipelin
             warc = ccnews.warc(url, stop=stop)
             summary.results[name] = ("ok", "")
             try:
-                await pipeline.backfill_warc(warc, source_for, summary, hosts=hosts, since=args.since,
+                await read_warc(pipeline, warc, source_for, summary, hosts=hosts, since=args.since,
                                              until=args.until, stop=stop)
             except Skip as skip:
                 if stop.is_set():

@@ -10,10 +10,8 @@ import asyncio
 import contextlib
 import hashlib
 import itertools
-import json
 import logging
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -28,7 +26,6 @@ from scraper.dedup import DedupOptions
 from scraper.discover import parse_feed, parse_sitemap
 from scraper.discover.feeds import keep_articles
 from scraper.discover.listings import listing_pages, page_urls, parse_listing, stop_reason
-from scraper.discover.warc import ArchivedPage, LocalWarc, WarcSkip, WarcSource
 from scraper.drift import DEFAULT_LIMIT, RuleWatch
 from scraper.errors import OutputError, ScraperError, Skip, StateError, WorkerError
 from scraper.fetch import Fetcher
@@ -54,12 +51,6 @@ _TRANSIENT = {"timeout", "fetch_error", "http_408", "http_429", "http_500", "htt
 # Failures that say more about our extractor (or a placeholder served that day) than about the page: they do
 # not close the listing page or sitemap that lists the article (see `_settled`).
 _EXTRACTION_FAILURES = {"empty", "extract_error", "extract_timeout", "worker_died"}
-# In an archive the page cannot change, but these say more about the run (a loaded machine, a worker killed
-# for memory) or about a bug than about the page: the next run over the same file tries it again, up to
-# ARCHIVE_ATTEMPTS times in all. ("empty" is not among them: the same page and the same extractor give the
-# same nothing.)
-_ARCHIVE_RETRIED = {"extract_error", "extract_timeout", "worker_died"}
-ARCHIVE_ATTEMPTS = 3
 MAX_SITEMAPS_PER_POLL = 50
 MAX_SITEMAPS_PER_BACKFILL = 5000
 # A discovered link waits in the state store until it is written or given up on; one still waiting this long
@@ -187,59 +178,11 @@ class Walked:
     links: tuple[Link, ...]
 
 
-def _retries(stored: str | None) -> dict[str, int]:
-    """The pages of a WARC file to try again: {offset: failed attempts}, as kept in the progress table."""
-    try:
-        found = json.loads(stored) if stored else {}
-    except json.JSONDecodeError:
-        return {}
-    if not isinstance(found, dict):
-        return {}
-    return {str(k): v for k, v in found.items() if str(k).isdigit() and isinstance(v, int)}
-
-
-def _reread(archive: WarcSource, hosts: Collection[str] | None, offsets: list[int]
-            ) -> list[ArchivedPage | WarcSkip] | None:
-    """The records that start at `offsets` in a WARC file (those still there); None if it cannot be read now."""
-    found: list[ArchivedPage | WarcSkip] = []
-    for offset in offsets:
-        try:
-            items = archive.read(hosts=hosts, start_offset=offset)
-            try:
-                item = next(items, None)
-            finally:
-                _close(items)
-        except Skip:
-            return None  # gone, or unreadable for now: the main read reports it, and the retries wait
-        if item is not None and item.offset == offset:
-            found.append(item)
-    return found
-
-
-def _close(items: Iterator[ArchivedPage | WarcSkip]) -> None:
-    """Close a WARC file's read (a generator; for a stream, its connection)."""
-    close = getattr(items, "close", None)
-    if close is not None:
-        close()
-
-
-def _batch(items: Iterator[ArchivedPage | WarcSkip], size: int) -> tuple[list[ArchivedPage | WarcSkip], Skip | None]:
-    """The next `size` items of a WARC file (fewer at its end), and the Skip that stopped its stream, if one did:
-    the items read before it are still handed on."""
-    batch: list[ArchivedPage | WarcSkip] = []
-    try:
-        for item in itertools.islice(items, size):
-            batch.append(item)
-    except Skip as skip:
-        return batch, skip
-    return batch, None
-
-
-def _range_mark(since: datetime | None, until: datetime | None) -> str:
+def range_mark(since: datetime | None, until: datetime | None) -> str:
     return f"{since.isoformat() if since else ''}..{until.isoformat() if until else ''}"
 
 
-def _digest(text: str) -> str:
+def digest(text: str) -> str:
     """A short, stable name for a setting in a progress key or mark (selectors, a host list)."""
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
@@ -417,7 +360,7 @@ class Pipeline:
         are a counted `sitemap_loop`), and no more than a poll's or a backfill's budget of them. `stop` ends the
         walk between two requests.
         """
-        mark = _range_mark(since, until)
+        mark = range_mark(since, until)
         found: list[Link] = []
         seen = _Seen()
 
@@ -444,7 +387,7 @@ class Pipeline:
                 break
             sitemap_url, done_mark = queue.pop(0)
             if sitemap_url in read:
-                self._count_skip(summary, source, "sitemap_loop")
+                self.count_skip(summary, source, "sitemap_loop")
                 log.warning("%s: %s is listed again by a sitemap index (a loop): read once", source.id, sitemap_url,
                             extra={"event": "skip", "outlet": source.id, "url": sitemap_url,
                                    "reason": "sitemap_loop"})
@@ -474,7 +417,7 @@ class Pipeline:
                          for url, lastmod in sitemap.children
                          if since is None or lastmod is None or lastmod >= since)
         if queue and not stopped():
-            self._count_skip(summary, source, "sitemap_budget")
+            self.count_skip(summary, source, "sitemap_budget")
             log.warning("%s: %d more sitemaps than a %s reads; they are read next time", source.id, len(queue),
                         "backfill" if backfill else "poll", extra={"event": "skip", "outlet": source.id,
                                                                    "reason": "sitemap_budget"})
@@ -511,7 +454,7 @@ class Pipeline:
                 continue
             if not _in_range(link.published_at, since, until):
                 skipped.add(key)
-                self._count_skip(summary, source, "out_of_range")
+                self.count_skip(summary, source, "out_of_range")
                 continue
             fresh[key] = link
         far_future = datetime.max.replace(tzinfo=UTC)
@@ -532,7 +475,7 @@ class Pipeline:
         # The mark holds how the pages were read: a corrected selector (or time zone) reads them again.
         reading = "\n".join((listing.links or "", listing.item or "", listing.dates or "", source.timezone,
                              source.article_url.pattern if source.article_url else ""))
-        done_mark = f"done {_range_mark(since, until)} {_digest(reading)}"
+        done_mark = f"done {range_mark(since, until)} {digest(reading)}"
         pages = listing_pages(listing, since, until, today, timezone=source.timezone)
         # A poll needs the newest pages only; walking a whole archive is a backfill's job.
         for page_url, day in pages if backfill else itertools.islice(pages, POLL_LISTING_PAGES):
@@ -551,7 +494,7 @@ class Pipeline:
                     break  # past the last page, or the outlet is down: either way the walk ends
                 continue  # one missing day of a date archive says nothing about the day before
             if fetched.final_url in pages_read:
-                self._count_skip(summary, source, "listing_loop")
+                self.count_skip(summary, source, "listing_loop")
                 log.warning("%s: %s leads back to a page already read (%s): the walk ends", source.id, page_url,
                             fetched.final_url, extra={"event": "skip", "outlet": source.id, "url": page_url,
                                                       "reason": "listing_loop"})
@@ -631,7 +574,7 @@ class Pipeline:
                 forget.append(key)
             elif now - found_at > PENDING_FOR:
                 forget.append(key)
-                self._count_skip(summary, source, "expired")
+                self.count_skip(summary, source, "expired")
             elif self.state.retry_due(key, now) and _in_range(link.published_at, since, until):
                 taken.append((found_at >= started, link.published_at or newest, link))
         if forget:
@@ -789,12 +732,12 @@ class Pipeline:
         summary.index_failures[skip.reason] += 1
         self._skipped(summary, source, url, skip, remember=False)
 
-    def _count_skip(self, summary: Summary, source: Source, reason: str) -> None:
+    def count_skip(self, summary: Summary, source: Source, reason: str) -> None:
         summary.skips[reason] += 1
         self.observer.skipped(source.id, reason)
 
     def _skipped(self, summary: Summary, source: Source, url: str, skip: Skip, remember: bool = True) -> None:
-        self._count_skip(summary, source, skip.reason)
+        self.count_skip(summary, source, skip.reason)
         # A host the network does not reach is named once by the fetcher, not once per URL.
         level = logging.INFO if skip.reason in UNREACHABLE else logging.WARNING
         log.log(level, "%s: skipped %s (%s)", source.id, url, skip,
@@ -892,168 +835,6 @@ class Pipeline:
         return summary
 
     # --- an archive file ------------------------------------------------------------------------------
-    async def backfill_warc(
-        self,
-        archive: str | WarcSource,
-        source_for: Callable[[str], Source],
-        summary: Summary,
-        *,
-        hosts: Collection[str] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        stop: asyncio.Event | None = None,
-    ) -> None:
-        """Run the HTML captures of a WARC file through the pipeline, resuming where an earlier run stopped.
-
-        The next offset to read is staged after each record, in file order, and committed with the
-        records it covers, so a killed run resumes exactly after what reached the output. Progress is kept
-        for the selection too (hosts, dates): a file read for some outlets or some days is read again, from
-        the start, for others; what is already written is not written twice. Pages an earlier run failed to
-        extract for a cause that may not recur (`_ARCHIVE_RETRIED`) are kept by offset and read first.
-
-        `archive` is a local file's path, or a WarcSource (a file on a server). A stream that fails for good
-        (Skip, after its retries) ends the reading: what was read before it is processed and committed, then the
-        Skip is raised, and the next run goes on from there. A file read to its end is marked so, with its size:
-        run again, it is not opened at all (a server's file, or a local one still of that size).
-        """
-        if isinstance(archive, str):
-            archive = LocalWarc(archive)
-        path = archive.name
-        key = f"warc:{archive.key}"
-        if hosts is not None or since is not None or until is not None:
-            chosen = "\n".join(sorted({host.lower() for host in hosts})) if hosts is not None else "*"
-            key += f"|hosts:{_digest(chosen)}|dates:{_range_mark(since, until)}"
-        start = int(self.state.progress(key) or 0)
-        retry_key = f"{key}|retry"
-        retries = _retries(self.state.progress(retry_key))
-        end_key, ended = f"{key}|end", self.state.progress(f"{key}|end")
-        done = ended is not None and ended.isdigit() and archive.unchanged(int(ended))
-        sized = done or archive.size() is not None  # a server's file says its size as it is read
-        if done and ended:
-            self.observer.archives({path: int(ended)})
-        self.observer.archive_read(path, int(ended) if done and ended else start)
-        counts: Counter[str] = Counter()
-        items = iter(()) if done else archive.read(hosts=hosts, start_offset=start, counts=counts)
-        broken: Skip | None = None  # why the stream of the file ended before its end
-        cut_short = False  # the file ends inside a record: the next run reads it again from there
-        turns = InOrder()
-        slots = asyncio.Semaphore(WORKERS_PER_POLL + 2 * self.workers)
-        tasks: set[asyncio.Task[None]] = set()
-        failure: list[ScraperError] = []
-        position = 0
-
-        async def one(item: ArchivedPage | WarcSkip, position: int, again: bool) -> None:
-            def settle(reason: str | None) -> None:
-                """In the item's turn: its retry kept, counted or forgotten, and (new items) progress past it."""
-                offset = str(item.offset)
-                tried = retries.pop(offset, 0)
-                if reason in _ARCHIVE_RETRIED:
-                    if tried + 1 < ARCHIVE_ATTEMPTS:
-                        retries[offset] = tried + 1
-                    else:
-                        log.warning("%s @%d: %s again, %d times in all: not tried again", path, item.offset,
-                                    reason, ARCHIVE_ATTEMPTS, extra={"event": "skip", "reason": reason})
-                if tried or offset in retries:
-                    self.writer.progress(retry_key, json.dumps(retries, sort_keys=True))
-                if not again:
-                    self.writer.progress(key, str(item.offset + 1))
-
-            try:
-                if isinstance(item, WarcSkip):
-                    await turns.wait(position)
-                    self._count_skip(summary, source_for(urlsplit(item.url).hostname or ""), item.reason)
-                    log.info("%s @%d: skipped (%s) %s", path, item.offset, item.reason, item.detail,
-                             extra={"event": "skip", "url": item.url, "reason": item.reason})
-                    if not item.at_end or again:  # a file that ends inside a record may be complete by the next run
-                        settle(item.reason)
-                    turns.done(position)
-                    return
-                source = source_for(urlsplit(item.fetched.url).hostname or "")
-                link = Link(url=item.fetched.url, source_id=source.id, found_in=f"warc:{path}")
-                if self.state.known_url(canonicalize(link.url, source.strip_query)):
-                    await turns.wait(position)  # a second capture of a page we have: nothing to do
-                    summary.already += 1
-                    settle(None)
-                    turns.done(position)
-                    return
-                await self.process(source, link, summary, since, until, fetched=item.fetched,
-                                   archive=Archive(str(path), item.offset), turns=turns, position=position,
-                                   on_turn=settle)
-            except (OutputError, WorkerError) as exc:
-                failure.append(exc)  # process() has stopped the turns; the reading loop stops
-            except Exception as exc:
-                # The state store failing, or a bug: the run stops, and nothing after this item records progress
-                # (the turns would otherwise wait for it for ever, or pass it by and lose it).
-                error = exc if isinstance(exc, ScraperError) else ScraperError(
-                    f"{path} @{item.offset}: {type(exc).__name__}: {exc}")
-                if not failure:
-                    log.error("%s", error, exc_info=error is not exc)
-                turns.stop(error)
-                failure.append(error)
-            finally:
-                slots.release()
-                self.observer.processed("warc")
-
-        async def start_task(item: ArchivedPage | WarcSkip, again: bool = False) -> bool:
-            nonlocal position
-            await slots.acquire()
-            if failure or (stop and stop.is_set()):
-                slots.release()
-                return False
-            task = asyncio.create_task(one(item, position, again))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            position += 1
-            return True
-
-        again = await asyncio.to_thread(_reread, archive, hosts, sorted(map(int, retries))) if retries else None
-        if again is not None:
-            log.info("%s: trying again %d pages an earlier run could not extract", path, len(retries),
-                     extra={"event": "warc_retry"})
-            self.observer.discovered("warc", len(again))
-            gone = retries.keys() - {str(item.offset) for item in again}
-            for offset in gone:  # the file was replaced or cut short: nothing there to try
-                log.warning("%s @%s: no longer holds the page to try again", path, offset,
-                            extra={"event": "warc_retry"})
-                del retries[offset]
-            if gone:
-                self.writer.progress(retry_key, json.dumps(retries, sort_keys=True))
-            for item in again:
-                if not await start_task(item, again=True):
-                    break
-        try:
-            while not failure and not broken and not (stop and stop.is_set()):
-                # Reading and inflating is synchronous work (and a stream's waits): off the event loop, a batch
-                # at a time.
-                batch, broken = await asyncio.to_thread(_batch, items, 32)
-                if not batch:
-                    break
-                cut_short = cut_short or any(isinstance(item, WarcSkip) and item.at_end for item in batch)
-                if not sized and (size := archive.size()) is not None:
-                    self.observer.archives({path: size})
-                    sized = True
-                self.observer.discovered("warc", len(batch))  # found so far: a WARC's count is known at its end
-                self.observer.archive_read(path, batch[-1].offset)
-                for item in batch:
-                    if not await start_task(item):
-                        break
-        finally:
-            # Closed in a thread: a stream's close waits for the event loop. The read is done with either way.
-            await asyncio.to_thread(_close, items)
-        await asyncio.gather(*tasks)
-        if failure:
-            raise failure[0]
-        if broken is not None and not (stop and stop.is_set()):
-            raise broken
-        size = int(ended) if done and ended else archive.size()
-        if not (stop and stop.is_set()) and size is not None:
-            self.observer.archive_read(path, size)
-            if not done and broken is None and not cut_short:
-                self.writer.progress(end_key, str(size))  # after every record's own progress
-        if counts:
-            log.info("%s: also passed over %s", path, ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())),
-                     extra={"event": "warc_done"})
-
     # --- a whole poll --------------------------------------------------------------------------------
     async def poll(
         self,

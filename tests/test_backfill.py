@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gzip
 import io
 import logging
 import os
@@ -20,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from articles import news_pages
 from conftest import read_records, run_cli, write_sources
 from localsite import LocalSite, Page
 from test_output_contract import article_page
@@ -30,12 +30,12 @@ from scraper.errors import ScraperError
 from scraper.fetch import Fetcher
 from scraper.pipeline import Pipeline
 from scraper.records import Source
+from scraper.runs.warc import read_warc
 from scraper.sink import JsonlSink
 from scraper.state import State
 from scraper.summary import Summary
 from scraper.verify import verify_output
 
-PAGES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extract" / "sh" / "pages"
 FIRST_DAY = date(2025, 9, 1)  # the listed articles spread over September and October
 
 
@@ -254,9 +254,7 @@ def test_a_sitemap_served_empty_is_read_again_by_the_next_backfill(tmp_path: Pat
 def _warc(path: Path, count: int, section: str = "story") -> list[str]:
     """A WARC.gz of `count` captures of eval pages (each its own URL, under /`section`/), plus a request
     record, a PDF response and a 404; returns the page URLs in file order."""
-    bodies = [gzip.decompress(p.read_bytes()) for p in sorted(PAGES.glob("*.html.gz"))[:count]]
-    if len(bodies) < count:
-        pytest.skip(f"no eval pages under {PAGES}")
+    bodies = news_pages(count)
     urls = []
     with path.open("wb") as stream:
         writer = WARCWriter(stream, gzip=True)
@@ -616,7 +614,7 @@ async def _backfill_in_process(workdir: Path, warc: Path, source_for: Callable[[
         async with Fetcher(robots=False) as fetcher:
             pipeline = Pipeline(fetcher, state, sink, None, **options)
             try:
-                await asyncio.wait_for(pipeline.backfill_warc(str(warc), source_for, summary), 120)
+                await asyncio.wait_for(read_warc(pipeline, str(warc), source_for, summary), 120)
             finally:
                 pipeline.flush()  # as the CLI does, whatever stopped the run
                 pipeline.close()

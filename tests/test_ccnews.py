@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from articles import news_pages
 from conftest import read_records, run_cli, write_sources
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -46,7 +47,6 @@ from scraper.fetch import Fetcher
 from scraper.fetch.ranged import RemoteFile
 from scraper.verify import verify_output
 
-PAGES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extract" / "sh" / "pages"
 HOST = "127.0.0.2"  # Common Crawl's stand-in: a loopback address of its own
 DELAY = 0.3  # [ccnews] delay in these tests
 SEPTEMBER_LAST = "crawl-data/CC-NEWS/2026/09/CC-NEWS-20260930231500-00099.warc.gz"
@@ -56,10 +56,7 @@ OCTOBER = ["crawl-data/CC-NEWS/2026/10/CC-NEWS-20261001004500-00100.warc.gz",
 
 
 def _bodies(count: int) -> list[bytes]:
-    files = sorted(PAGES.glob("*.html.gz"))[:count]
-    if len(files) < count:
-        pytest.skip(f"no eval pages under {PAGES}")
-    return [gzip.decompress(path.read_bytes()) for path in files]
+    return news_pages(count)
 
 
 def warc_file(captures: list[tuple[str, bytes]], date: str) -> bytes:

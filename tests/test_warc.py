@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from articles import news_pages
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -19,16 +20,12 @@ from scraper.discover.warc import ArchivedPage, WarcSkip, host_matches, read_war
 from scraper.errors import Skip
 from scraper.fetch.guard import decoded
 
-PAGES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extract" / "sh" / "pages"
 DATE = "2024-06-15T03:04:05Z"
 
 
 @pytest.fixture(scope="module")
 def bodies() -> list[bytes]:
-    files = sorted(PAGES.glob("*.html.gz"))[:3]
-    if len(files) < 3:
-        pytest.skip(f"no eval pages under {PAGES}")
-    return [gzip.decompress(path.read_bytes()) for path in files]
+    return news_pages(3)
 
 
 @dataclass

@@ -38,6 +38,7 @@ from scraper.fleet.health import CHECK_EVERY, fleet_problems, look
 from scraper.metrics import Metrics
 from scraper.pipeline import Pipeline
 from scraper.records import Settings
+from scraper.runs import warc as warc_run
 from scraper.service import StatusServer
 from scraper.state import State
 from scraper.summary import Summary
@@ -172,8 +173,8 @@ class Worker:
                 handoff = Handoff(db, job.stream, job.seq)
                 handoff.restart()  # what an interrupted run of this file handed and the committer has not taken
                 pipeline.writer = handoff
-                await pipeline.backfill_warc(
-                    self._warc(job.path, pipeline), source_for, summary, hosts=hosts,
+                await warc_run.read_warc(
+                    pipeline, self._warc(job.path, pipeline), source_for, summary, hosts=hosts,
                     since=datetime.fromisoformat(job.since) if job.since else None,
                     until=datetime.fromisoformat(job.until) if job.until else None, stop=self._stop)
                 if not self._stop.is_set():
