@@ -1,6 +1,6 @@
 """Politeness across machines: workers in separate processes, sharing one PostgreSQL, pace a host as one worker
 would. Checked from the server's side: every request starts at least `delay` after the previous answer, one at a
-time; a Retry-After and the breaker's pause hold for every worker; a dead worker's host is free after its lease."""
+time, and robots.txt is read once for all; a Retry-After and the breaker's pause hold for every worker; a dead worker's host is free after its lease."""
 
 from __future__ import annotations
 
@@ -28,11 +28,14 @@ class TimedSite(LocalSite):
     def answer(self, path: str, query: str = "") -> Page | None:
         time.sleep(ANSWER)
         self.answered.append(time.monotonic())
+        if path == "/robots.txt":
+            return Page(b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
         return Page(b"<html><body><p>ok</p></body></html>")
 
 
 WORKER = textwrap.dedent("""
     import asyncio, sys
+    from scraper.errors import Skip
     from scraper.fetch import Fetcher
     from scraper.fetch.shared import SharedHosts
     from scraper.records import Source
@@ -40,10 +43,14 @@ WORKER = textwrap.dedent("""
     async def main(database, base, outlet, count):
         source = Source(id=outlet, name=outlet, languages=("en",), homepage=base + "/", timezone="UTC",
                         delay={delay}, retries=0, allow_private=("127.0.0.0/8",))
-        async with Fetcher(robots=False) as fetcher:
+        async with Fetcher() as fetcher:
             fetcher.gate.shared = SharedHosts(database)
             for number in range(count):
                 await fetcher.get(f"{{base}}/{{outlet}}/{{number}}", source)
+            try:
+                await fetcher.get(f"{{base}}/private/{{outlet}}", source)
+            except Skip as skip:
+                print(skip.reason)
 
     asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
 """).format(delay=DELAY)
@@ -54,13 +61,16 @@ def test_three_workers_on_two_outlets_of_one_host_never_crowd_it(pg_database: st
     script.write_text(WORKER, encoding="utf-8")
     with TimedSite() as site:
         workers = [subprocess.Popen([sys.executable, str(script), pg_database, site.url(""), outlet, "5"],
-                                    stderr=subprocess.PIPE, text=True)
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                    for outlet in ("kcna-en", "kcna-en", "rodong-en")]
         for worker in workers:
-            _, errors = worker.communicate(timeout=120)
+            out, errors = worker.communicate(timeout=120)
             assert worker.returncode == 0, errors
+            assert out.split() == ["robots"]  # robots.txt obeyed by each, as the one that read it read it
+    # robots.txt read once for the fleet: the other workers took it from the database.
+    assert site.hits["/robots.txt"] == 1
     starts, answers = site.started, site.answered
-    assert len(starts) == 15 and site.max_in_flight == 1
+    assert len(starts) == 16 and site.max_in_flight == 1
     gaps = [start - answered for answered, start in zip(answers, starts[1:], strict=False)]
     assert min(gaps) >= DELAY - 0.02, gaps  # from the previous answer, in the whole fleet
 

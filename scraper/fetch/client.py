@@ -29,7 +29,7 @@ from scraper.fetch.guard import (
     read_capped,
 )
 from scraper.fetch.politeness import Clock, HostGate, Sleep
-from scraper.fetch.robots import MAX_ROBOTS_BYTES, RobotsAnswer, RobotsCache
+from scraper.fetch.robots import MAX_ROBOTS_BYTES, ROBOTS_TTL, RobotsAnswer, RobotsCache
 from scraper.observe import NullObserver, Observer
 from scraper.records import Fetched, Source
 
@@ -478,22 +478,38 @@ class Fetcher:
                        size=len(body))
 
     async def _fetch_robots(self, robots_url: str, source: Source) -> RobotsAnswer:
-        """robots.txt through the same host gate, without retries; cut at 500 KB, never refused for size."""
+        """robots.txt: in a fleet, as another worker read it within a day; else fetched (and then kept for the
+        fleet when it is an answer of the site's: its file, or none)."""
+        shared = self.gate.shared
+        if shared is not None and (kept := shared.robots(robots_url, ROBOTS_TTL)) is not None:
+            return RobotsAnswer(*kept)
+        answer, theirs = await self._read_robots(robots_url, source)
+        if not theirs and shared is not None and (200 <= answer.status < 300 or (400 <= answer.status < 500
+                                                                               and answer.status != 429)):
+            shared.keep_robots(robots_url, answer.status, answer.text)
+        return answer
+
+    async def _read_robots(self, robots_url: str, source: Source) -> tuple[RobotsAnswer, bool]:
+        """robots.txt through the same host gate, without retries; cut at 500 KB, never refused for size. True
+        with it when another worker of the fleet read it while this one waited for the host."""
         host = check_url(robots_url)
         chain = _Chain()
+        shared = self.gate.shared
         try:
             async with self.gate.slot(host, source.delay, source.max_concurrency_per_host), self._slots:
+                if shared is not None and (kept := shared.robots(robots_url, ROBOTS_TTL)) is not None:
+                    return RobotsAnswer(*kept), True
                 fetched = await self._attempt(robots_url, source, "feed", {}, chain, cut_at=MAX_ROBOTS_BYTES)
         except _Retry as problem:
             network = problem.reason in NETWORK_REASONS
             self._charge(chain, host, network=network, cause=problem.detail)
             status = int(problem.reason[5:]) if problem.reason.startswith("http_") else 0
             return RobotsAnswer(status, retry_after=problem.retry_after,
-                                cause=network_cause(problem.detail) if network else "")
+                                cause=network_cause(problem.detail) if network else ""), False
         except Skip as skip:
             if skip.reason.startswith("http_"):
-                return RobotsAnswer(int(skip.reason[5:]))
+                return RobotsAnswer(int(skip.reason[5:])), False
             if skip.reason in ("binary", "empty", "redirects"):
-                return RobotsAnswer(404)  # no usable robots.txt: treated as none, as crawlers do
+                return RobotsAnswer(404), False  # no usable robots.txt: treated as none, as crawlers do
             raise
-        return RobotsAnswer(fetched.status, fetched.text)
+        return RobotsAnswer(fetched.status, fetched.text), False

@@ -8,6 +8,8 @@ there, in one transaction on the database's own clock (the machines' clocks neve
 request does; a worker that dies holding one lets it go when the lease runs out (the request's time limit and a
 margin), and its hosts are free again.
 
+robots.txt is read once for the fleet: a worker takes it from `fleet_robots` when another read it within a day.
+
 Waiting is done locally: the database says how long (a start reserved in the future, or the earliest end of a lease
 in use), the worker sleeps that long (at most MAX_WAIT at a time) and asks again.
 """
@@ -39,6 +41,12 @@ CREATE TABLE IF NOT EXISTS fleet_host_slots (
     holder      TEXT,
     lease_until TIMESTAMPTZ,  -- NULL or past: free
     PRIMARY KEY (host, slot)
+);
+CREATE TABLE IF NOT EXISTS fleet_robots (  -- robots.txt as a worker read it: the others take it from here
+    url     TEXT PRIMARY KEY,
+    status  INTEGER NOT NULL,
+    body    TEXT NOT NULL,
+    read_at TIMESTAMPTZ NOT NULL
 );
 """
 MAX_WAIT = 0.25  # seconds a worker sleeps before asking again for a slot that another holds
@@ -139,6 +147,18 @@ class SharedHosts:
             " ELSE fleet_hosts.paused_until END RETURNING paused_until > clock_timestamp(), failures",
             (host, pause_after, pause)).fetchone()
         return bool(row and row[0] and row[1] == pause_after)
+
+    def robots(self, url: str, ttl: float) -> tuple[int, str] | None:
+        """robots.txt at `url` as a worker of the fleet read it less than `ttl` seconds ago: (status, text)."""
+        row = self._db.execute("SELECT status, body FROM fleet_robots WHERE url = %s AND read_at >"
+                               " clock_timestamp() - make_interval(secs => %s)", (url, ttl)).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def keep_robots(self, url: str, status: int, text: str) -> None:
+        """Keep what this worker read at `url` (the site's file, or its answer that there is none) for the fleet."""
+        self._db.execute("INSERT INTO fleet_robots (url, status, body, read_at) VALUES (%s, %s, %s,"
+                         " clock_timestamp()) ON CONFLICT (url) DO UPDATE SET status = excluded.status,"
+                         " body = excluded.body, read_at = excluded.read_at", (url, status, text.replace("\x00", "")))
 
     def succeeded(self, host: str) -> None:
         """The host answered: it is up for the whole fleet."""
