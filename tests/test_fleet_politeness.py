@@ -1,9 +1,11 @@
 """Politeness across machines: workers in separate processes, sharing one PostgreSQL, pace a host as one worker
 would. Checked from the server's side: every request starts at least `delay` after the previous answer, one at a
-time, and robots.txt is read once for all; a Retry-After and the breaker's pause hold for every worker; a dead worker's host is free after its lease."""
+time, and robots.txt is read once for all; a Retry-After and the breaker's pause hold for every worker; a lease is
+renewed while its request runs, and a dead worker's host is free after its lease."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -92,6 +94,26 @@ def test_retry_after_and_the_breaker_hold_for_every_worker_and_a_dead_holder_let
         assert other._try("busy.example", 0.0, 1, 1.0)[0] is None
         time.sleep(1.1)
         assert other._try("busy.example", 0.0, 1, 1.0)[0] is not None
+    finally:
+        one.close()
+        other.close()
+
+
+def test_a_lease_is_renewed_while_its_request_runs_and_runs_out_when_its_holder_stops(pg_database: str) -> None:
+    one = SharedHosts(pg_database, holder="one", margin=0.2)
+    other = SharedHosts(pg_database, holder="other", margin=0.2)
+
+    async def long_request() -> None:
+        lease = await one.acquire("files.example", 0.0, 1, 0.3)  # a 0.3 s term: renewed every 0.1 s
+        keeping = asyncio.create_task(one.keep(lease, 0.3))
+        await asyncio.sleep(1.5)  # a request three times longer than its lease and margin
+        assert other._try("files.example", 0.0, 1, 0.3)[0] is None  # still held: nobody else starts one
+        keeping.cancel()  # the holder stops renewing (dies): the slot is free after the term and the margin
+        await asyncio.sleep(0.7)
+        assert other._try("files.example", 0.0, 1, 0.3)[0] is not None
+
+    try:
+        asyncio.run(long_request())
     finally:
         one.close()
         other.close()

@@ -27,8 +27,8 @@ if TYPE_CHECKING:  # a fleet's gate only: the embedded default never loads the d
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-# A fleet's lease on a host slot lasts this long past its start (plus a margin), however long the request takes:
-# a worker that dies holding one frees its host after it.
+# A fleet's lease on a host slot lasts this long past its start or its last renewal (plus a margin); it is renewed
+# every third of it while the request runs, however long: a worker that dies holding one frees its host after it.
 SHARED_LEASE = 120.0
 NETWORK_PAUSE = 30.0  # the first pause of a host that does not answer at all; doubled each time, to pause_for
 Sleep = Callable[[float], Awaitable[None]]
@@ -164,11 +164,15 @@ class HostGate:
                 await self.sleep(start - now)
             self.check_open(host)
             lease = None
+            keeping: asyncio.Task[None] | None = None
             if self.shared is not None:
                 lease = await self.shared.acquire(host, max(delay, state.delay), concurrency, self.lease)
+                keeping = asyncio.create_task(self.shared.keep(lease, self.lease))
             try:
                 yield
             finally:
+                if keeping is not None:
+                    keeping.cancel()
                 if concurrency == 1:
                     # One request at a time: the delay also runs from the end of this one, so a slow
                     # answer never lets the next request arrive sooner than `delay` after it.

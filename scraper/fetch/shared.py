@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS fleet_robots (  -- robots.txt as a worker read it: th
 );
 """
 MAX_WAIT = 0.25  # seconds a worker sleeps before asking again for a slot that another holds
-LEASE_MARGIN = 30.0  # seconds a lease outlives its request's time limit
+LEASE_MARGIN = 30.0  # seconds a lease outlives its last renewal's term
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,8 @@ class Lease:
 class SharedHosts:
     """The fleet's per-host pacing, leases and breaker, on one PostgreSQL connection of this process."""
 
-    def __init__(self, url: str, *, holder: str | None = None) -> None:
+    def __init__(self, url: str, *, holder: str | None = None, margin: float = LEASE_MARGIN) -> None:
+        self.margin = margin
         self.where = public_address(url)
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
         self._db = psycopg.connect(url, autocommit=True, application_name="newsnorm-hosts")
@@ -78,7 +79,7 @@ class SharedHosts:
         """Wait until this process may start a request to `host`, and take a slot for it."""
         while True:
             async with self._lock:
-                got, wait = self._try(host, delay, concurrency, lease + LEASE_MARGIN)
+                got, wait = self._try(host, delay, concurrency, lease + self.margin)
             if got is not None:
                 if wait > 0:
                     await asyncio.sleep(wait)
@@ -111,6 +112,20 @@ class SharedHosts:
             self._db.execute("UPDATE fleet_host_slots SET holder = %s, lease_until = %s + make_interval(secs => %s)"
                              " WHERE host = %s AND slot = %s", (self.holder, start, lease, host, free[0]))
             return Lease(host, int(free[0])), (start - now).total_seconds()
+
+    async def keep(self, lease: Lease, seconds: float) -> None:
+        """Hold `lease` while its request runs, however long (a CC-NEWS file is one request of many minutes):
+        renewed every third of `seconds`; a holder that dies stops renewing, and the slot is free `seconds` and
+        the margin later. Runs until cancelled."""
+        while True:
+            await asyncio.sleep(max(0.05, seconds / 3))
+            try:
+                async with self._lock:
+                    self._db.execute("UPDATE fleet_host_slots SET lease_until = clock_timestamp()"
+                                     " + make_interval(secs => %s) WHERE host = %s AND slot = %s AND holder = %s",
+                                     (seconds + self.margin, lease.host, lease.slot, self.holder))
+            except psycopg.Error as exc:  # the database away for a moment: the lease runs on, renewed next time
+                log.warning("renewing the lease on %s failed: %s", lease.host, exc, extra={"event": "lease"})
 
     async def release(self, lease: Lease, delay: float, one_at_a_time: bool) -> None:
         """The request is over: free its slot; with one request at a time, the next starts `delay` after this
