@@ -374,17 +374,11 @@ async def _backfill_ccnews(args: argparse.Namespace, settings: Settings, pipelin
     hosts, source_for = _archive_selection(args, settings)
     period: Period = args.cc_news
     summary = Summary()
-    ccnews = CCNews(pipeline.fetcher, settings.ccnews_url, delay=settings.ccnews_delay,
-                    retries=settings.ccnews_retries, allow_private=settings.ccnews_allow_private)
+    ccnews = CCNews.of(pipeline.fetcher, settings)
     async with _interruptible(pipeline, settings) as stop:
-        try:
-            urls = await ccnews.files(period)
-        except Skip as skip:
-            summary.results["cc-news"] = ("unreachable" if skip.reason in UNREACHABLE else "error",
-                                          skip.detail or str(skip))
-            return summary
-        if not urls:
-            summary.results["cc-news"] = ("error", f"the CC-NEWS listings hold no file for {period}")
+        urls, failed = await ccnews.listed(period)
+        if failed is not None:
+            summary.results["cc-news"] = failed
             return summary
         log.info("CC-NEWS %s: %d files to read", period, len(urls), extra={"event": "ccnews_files"})
         # Progress by bytes: a file's size is known once its download starts; until then, 1 GB (their usual).

@@ -26,7 +26,8 @@ from scraper.discover.warc import ArchivedPage, WarcSkip, read_warc_stream
 from scraper.errors import Skip
 from scraper.fetch.client import Fetcher
 from scraper.fetch.ranged import RemoteFile
-from scraper.records import Source
+from scraper.records import Settings, Source
+from scraper.summary import UNREACHABLE, PollResult
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,23 @@ class CCNews:
             log.warning("%d paths in the CC-NEWS listings have no time in their name: not read", unnamed,
                         extra={"event": "ccnews_listing"})
         return [file_url(self.base, path) for path in select_files(paths, period)]
+
+    @classmethod
+    def of(cls, fetcher: Fetcher, settings: Settings) -> CCNews:
+        """As sources.toml's [ccnews] table says."""
+        return cls(fetcher, settings.ccnews_url, delay=settings.ccnews_delay, retries=settings.ccnews_retries,
+                   allow_private=settings.ccnews_allow_private)
+
+    async def listed(self, period: Period) -> tuple[list[str], tuple[PollResult, str] | None]:
+        """The period's files (`files`), or none and why: a result and its reason, as a backfill's summary keeps
+        an outlet's (`unreachable` or `error`)."""
+        try:
+            urls = await self.files(period)
+        except Skip as skip:
+            return [], ("unreachable" if skip.reason in UNREACHABLE else "error", skip.detail or str(skip))
+        if not urls:
+            return [], ("error", f"the CC-NEWS listings hold no file for {period}")
+        return urls, None
 
     def warc(self, url: str, *, stop: asyncio.Event | None = None) -> RemoteWarc:
         """One of the files, to read as a stream (on the event loop: the file is read from a worker thread)."""

@@ -12,12 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 from scraper.discover.ccnews import CCNews, Period
-from scraper.errors import Skip
 from scraper.fetch import Fetcher
 from scraper.fetch.shared import SharedHosts
 from scraper.fleet.worker import Worker, enqueue_warc, progress
 from scraper.records import Settings
-from scraper.summary import UNREACHABLE, Summary
+from scraper.summary import Summary
 
 log = logging.getLogger(__name__)
 
@@ -86,18 +85,12 @@ async def backfill_ccnews(database: str, settings: Settings, period: Period, *, 
     shared = SharedHosts(database)  # the listings are asked for in the fleet's pace of the host
     async with Fetcher(concurrency=settings.concurrency) as fetcher:
         fetcher.gate.shared = shared
-        ccnews = CCNews(fetcher, settings.ccnews_url, delay=settings.ccnews_delay, retries=settings.ccnews_retries,
-                        allow_private=settings.ccnews_allow_private)
         try:
-            urls = await ccnews.files(period)
-        except Skip as skip:
-            summary.results["cc-news"] = ("unreachable" if skip.reason in UNREACHABLE else "error",
-                                          skip.detail or str(skip))
-            return summary
+            urls, failed = await CCNews.of(fetcher, settings).listed(period)
         finally:
             shared.close()
-    if not urls:
-        summary.results["cc-news"] = ("error", f"the CC-NEWS listings hold no file for {period}")
+    if failed is not None:
+        summary.results["cc-news"] = failed
         return summary
     return await backfill_warc(database, urls, outlets=outlets, hosts=hosts, only_configured=only_configured,
                                since=since, until=until, wait=wait)

@@ -188,10 +188,7 @@ class Worker:
         """A job's file: a local path, or a CC-NEWS file on Common Crawl's server (its host's politeness shared)."""
         if not is_remote(path):
             return path
-        settings = self.settings
-        return CCNews(pipeline.fetcher, settings.ccnews_url, delay=settings.ccnews_delay,
-                      retries=settings.ccnews_retries, allow_private=settings.ccnews_allow_private
-                      ).warc(path, stop=self._stop)
+        return CCNews.of(pipeline.fetcher, self.settings).warc(path, stop=self._stop)
 
     # --- running ---------------------------------------------------------------------------------------------
     async def run(self, *, schedule: bool, stop: asyncio.Event | None = None) -> None:
