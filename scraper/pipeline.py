@@ -1,7 +1,10 @@
 """One poll of one outlet through every stage: discover → fetch → extract → analyse → dedup → sink.
 
 No scheduling and no argv here: the daemon calls `poll` on a timer, backfill calls it once, and
-`scraper extract` uses `analyse_page`, the pure part, on single pages.
+`scraper extract` uses `analyse_page`, the pure part, on single pages. Each article goes through `process`
+(fetch, prepare in a worker process, then the writer: the single-writer stage of commit.py, or a fleet's
+hand-off); a WARC file is read through the same `process` by runs/warc.py, and an outlet's captures in the web
+archive by `backfill_archive`.
 """
 
 from __future__ import annotations
@@ -834,7 +837,6 @@ class Pipeline:
             self.observer.processed(source.id)
         return summary
 
-    # --- an archive file ------------------------------------------------------------------------------
     # --- a whole poll --------------------------------------------------------------------------------
     async def poll(
         self,
