@@ -37,6 +37,7 @@ from scraper.fetch import Fetcher
 from scraper.fetch.guard import check_textual, decode_text
 from scraper.fetch.wayback import Wayback
 from scraper.fleet import commands as fleet
+from scraper.fleet.health import fleet_lines
 from scraper.logs import setup_logging
 from scraper.metrics import Metrics
 from scraper.observe import Observers
@@ -569,6 +570,9 @@ def _stats(args: argparse.Namespace) -> int:
                 if r["last_result"] not in (None, "ok")]
     for outlet, result, why in problems:
         print(f"{outlet}: last poll {result}: {why}")
+    if not isinstance(path, Path):  # a database: the fleet that may work on it
+        for said in fleet_lines(path):
+            print(said)
     return EXIT_OK
 
 

@@ -239,6 +239,20 @@ def test_a_fleet_worker_says_on_healthz_and_metrics_what_stops_collection(pg_ser
     assert 'scraper_polls_total{outlet="gone",result="unreachable"}' in metrics
     assert worker.returncode == 0  # stopped by SIGTERM, as asked
     assert len(read_records(tmp_path / "output")) == 3
+    # `scraper stats` on the database says it too: the outlet's last poll, and the fleet's committer and queue.
+    stats = run_cli("--database", database, "stats", cwd=tmp_path)
+    assert stats.returncode == 0, stats.stderr
+    assert "gone: last poll unreachable" in stats.stdout
+    (fleet,) = [line for line in stats.stdout.splitlines() if line.startswith("fleet: committer")]
+    assert "0 hand-offs waiting" in fleet and "jobs:" in fleet
+    # The committer dies with work handed to it: nothing is written any more, and stats says why.
+    import psycopg
+
+    with psycopg.connect(database, autocommit=True) as db:
+        db.execute("UPDATE fleet_committer SET beat = now() - interval '5 minutes'")
+        db.execute("INSERT INTO fleet_handoff (stream, seq, position, payload) VALUES ('poll:wire:x', 0, 0, '')")
+    stuck = run_cli("--database", database, "stats", cwd=tmp_path).stdout
+    assert "fleet: 1 hand-offs wait and nothing is written: the committer" in stuck, stuck
 
 
 def test_hand_offs_waiting_on_a_silent_committer_are_every_workers_problem() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -61,3 +61,26 @@ def fleet_problems(seen: FleetLook, now: datetime, *, started: datetime, outlets
             problems.append(f"{source.id}: no successful poll {when} (every {source.interval:g}s; last: "
                             f"{result or 'none yet'})")
     return problems
+
+
+def fleet_lines(database: str) -> list[str]:
+    """What `scraper stats` says of a fleet on `database` (nothing when no fleet ever ran there): the committer,
+    the hand-offs waiting, the queue's jobs by status, and what stops the fleet."""
+    with psycopg.connect(database, autocommit=True, connect_timeout=10) as db:
+        present = db.execute("SELECT to_regclass('fleet_handoff') IS NOT NULL, to_regclass('fleet_committer')"
+                             " IS NOT NULL, to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
+        if not present or not (present[0] and present[1]):
+            return []
+        seen = look(db)
+        jobs: dict[str, int] = {str(status): int(count) for status, count in db.execute(
+            "SELECT status::text, count(*) FROM procrastinate_jobs GROUP BY 1")} if present[2] else {}
+    committer = (f"{seen.committer}, last beat {seen.committer_silent:.0f} s ago" if seen.committer_silent is not None
+                 else "none yet")
+    queue = ", ".join(f"{status} {jobs[status]}" for status in sorted(jobs)) or "empty"
+    lines = [f"fleet: committer {committer}; {seen.waiting} hand-offs waiting; jobs: {queue}"]
+    lines += [f"fleet: {problem}" for problem in fleet_problems(seen, datetime.now(UTC), started=datetime.now(UTC),
+                                                                  outlets=(), grace=0)]
+    if jobs.get("failed"):
+        lines.append(f"fleet: {jobs['failed']} jobs failed (procrastinate_jobs, status 'failed'): see the workers'"
+                     " logs")
+    return lines
