@@ -147,6 +147,38 @@ def test_a_cc_news_month_over_two_workers_is_read_as_one_process_reads_it(pg_ser
     assert verify_output(tmp_path / "fleet").ok
 
 
+def test_a_missing_file_is_counted_and_a_worker_stopped_mid_file_gives_it_back(pg_server: str, tmp_path: Path) -> None:
+    import pgserver
+
+    database = pgserver.fresh_database(pg_server, "fleet_stopped")
+    paths = _batch(tmp_path / "crawl", files=6, per_file=15)
+    missing = tmp_path / "crawl" / "part-2b.warc.gz"  # listed, but gone by the time a worker gets to it
+    write_sources(tmp_path / "sources.toml", [{"id": "none", "name": "None", "homepage": "https://none.example/",
+                                               "feeds": ["https://none.example/feed"]}], revisit_every="off")
+    output = tmp_path / "output"
+    workers = [_worker(tmp_path, database, output, "--concurrency", "1") for _ in range(2)]
+    try:
+        waiting = subprocess.Popen([sys.executable, "-m", "scraper", "--database", database, "--output", str(output),
+                                    "backfill", "--wait", "--warc", *map(str, paths[:3]), str(missing),
+                                    *map(str, paths[3:])], cwd=tmp_path, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not read_records(output):
+            time.sleep(0.2)
+        workers[0].send_signal(signal.SIGTERM)  # stopped mid-file: its file goes back in the queue
+        workers.append(_worker(tmp_path, database, output, "--concurrency", "1"))
+        out, errors = waiting.communicate(timeout=300)
+    finally:
+        logs = _stop(workers)
+    assert waiting.returncode == 0, errors + "\n".join(logs)
+    line = out.strip().splitlines()[-1]
+    assert line.startswith("backfill: written=90 "), line  # every page of the six files, once
+    assert "skipped=1 " in line + " ", line  # the missing file
+    records = read_records(output)
+    assert len(records) == 90 and len({r["url"] for r in records}) == 90
+    assert verify_output(output).ok
+
+
 def test_a_fleet_polls_on_schedule_one_poll_per_outlet_at_a_time(pg_server: str, tmp_path: Path) -> None:
     import pgserver
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from scraper.discover.ccnews import CCNews, Period
+from scraper.errors import ScraperError
 from scraper.fetch import Fetcher
 from scraper.fetch.shared import SharedHosts
 from scraper.fleet.worker import Worker, enqueue_warc, progress
@@ -65,6 +66,9 @@ async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], 
         now = progress(database, stream)
         if now.done >= now.files:
             break
+        if now.failed:
+            raise ScraperError(f"{now.failed} files of {stream} failed in the fleet (the batch cannot go past them):"
+                               " see the workers' logs, and `scraper --database ... stats`")
         if time.monotonic() - shown >= 10:
             print(f"progress: {now.done}/{now.files} files committed, {now.written} written", file=sys.stderr)
             shown = time.monotonic()

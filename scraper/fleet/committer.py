@@ -129,6 +129,9 @@ class FleetCommitter:
             self._current[stream] = seq + 1
             self._state.stage_statement("UPDATE fleet_streams SET current = ? WHERE stream = ? AND current <= ?",
                                         (seq + 1, stream, seq))
+            if call.skipped:
+                self._state.stage_statement("UPDATE fleet_streams SET skipped = skipped + ? WHERE stream = ?",
+                                            (call.skipped, stream))
         after = (summary.written, summary.duplicates, summary.already, summary.skips.total())
         if after != before and stream.startswith("warc:"):
             written, duplicates, already, skipped = (b - a for a, b in zip(before, after, strict=True))

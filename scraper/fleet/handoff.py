@@ -80,7 +80,11 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class FileEnd:
-    """A WARC file of an ordered stream is done: the committer moves to the next."""
+    """A WARC file of an ordered stream is done: the committer moves to the next. `skipped` counts what the
+    worker skipped on its side (captures that are no page, pages that could not be read, the file itself when it
+    could not be read): the stream's count adds it."""
+
+    skipped: int = 0
 
 
 Call = Finish | Progress | Change | FileEnd
@@ -137,8 +141,8 @@ class Handoff:
         else:
             summary.deleted += 1
 
-    def end_file(self) -> None:
-        self._put(FileEnd())
+    def end_file(self, skipped: int = 0) -> None:
+        self._put(FileEnd(skipped))
 
     def flush(self) -> list[str]:
         return []  # every call is in the database as soon as it is handed

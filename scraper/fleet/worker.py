@@ -30,6 +30,7 @@ from scraper.daemon import output_problems
 from scraper.dedup import DedupOptions
 from scraper.discover.ccnews import CCNews, RemoteWarc
 from scraper.discover.selection import archive_selection
+from scraper.errors import Skip
 from scraper.fetch import Fetcher
 from scraper.fetch.shared import SharedHosts
 from scraper.fleet.committer import FleetCommitter
@@ -173,16 +174,32 @@ class Worker:
                 handoff = Handoff(db, job.stream, job.seq)
                 handoff.restart()  # what an interrupted run of this file handed and the committer has not taken
                 pipeline.writer = handoff
-                await warc_run.read_warc(
-                    pipeline, self._warc(job.path, pipeline), source_for, summary, hosts=hosts,
-                    since=datetime.fromisoformat(job.since) if job.since else None,
-                    until=datetime.fromisoformat(job.until) if job.until else None, stop=self._stop)
-                if not self._stop.is_set():
-                    handoff.end_file()
+                try:
+                    await warc_run.read_warc(
+                        pipeline, self._warc(job.path, pipeline), source_for, summary, hosts=hosts,
+                        since=datetime.fromisoformat(job.since) if job.since else None,
+                        until=datetime.fromisoformat(job.until) if job.until else None, stop=self._stop)
+                except Skip as skip:
+                    if not self._stop.is_set():  # as one process does: counted, and the batch goes on
+                        log.error("%s: %s; a later backfill of the same files goes on from there", job.path, skip,
+                                  extra={"event": "skip", "reason": skip.reason, "url": job.path})
+                        summary.skips["unreadable"] += 1
+                if self._stop.is_set():
+                    # Stopped mid-file: the file goes back in the queue, for any worker to go on from its
+                    # committed progress (returning would mark the job done and leave its batch waiting for ever).
+                    await self._defer(job)
+                else:
+                    handoff.end_file(skipped=summary.skips.total())
         finally:
             self._pipelines.put_nowait(pipeline)
         log.info(summary.line(f"{job.path}"), extra={"event": "warc_done"})
         return summary
+
+    async def _defer(self, job: WarcJob) -> None:
+        await self.app.configure_task("read_warc", queue=ARCHIVES).defer_async(
+            stream=job.stream, seq=job.seq, path=job.path, outlets=list[JSONValue](job.outlets),
+            hosts=list[JSONValue](job.hosts), only_configured=job.only_configured, since=job.since, until=job.until)
+        log.info("%s: stopped mid-file; queued again", job.path, extra={"event": "warc_requeued"})
 
     def _warc(self, path: str, pipeline: Pipeline) -> str | RemoteWarc:
         """A job's file: a local path, or a CC-NEWS file on Common Crawl's server (its host's politeness shared)."""
@@ -365,6 +382,7 @@ class StreamProgress:
     duplicates: int
     already: int
     skipped: int
+    failed: int = 0  # jobs of the stream that failed (a bug, the output or the state failing): the batch waits
 
 
 def _health_connection(database: str) -> psycopg.Connection[Any]:
@@ -379,6 +397,9 @@ def progress(database: str, stream: str) -> StreamProgress:
     with psycopg.connect(database, autocommit=True) as db:
         row = db.execute("SELECT files, current, written, duplicates, already, skipped FROM fleet_streams"
                          " WHERE stream = %s", (stream,)).fetchone()
+        failed = db.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'read_warc'"
+                            " AND args ->> 'stream' = %s AND status = 'failed'", (stream,)).fetchone()
     if row is None:
         raise KeyError(stream)
-    return StreamProgress(*(int(value) for value in row))
+    files, current, written, duplicates, already, skipped = (int(value) for value in row)
+    return StreamProgress(files, current, written, duplicates, already, skipped, int(failed[0]) if failed else 0)
