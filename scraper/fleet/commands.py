@@ -74,8 +74,7 @@ async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], 
             shown = time.monotonic()
         await asyncio.sleep(WAIT_EVERY)
     summary.written, summary.duplicates, summary.already = now.written, now.duplicates, now.already
-    if now.skipped:
-        summary.skips["skipped"] = now.skipped
+    summary.skips.update({reason: count for reason, count in now.skips.items() if count})
     return summary
 
 

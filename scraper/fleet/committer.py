@@ -117,7 +117,8 @@ class FleetCommitter:
         assert self._committer is not None and self._state is not None
         call = decode(payload)
         summary = self._summaries.setdefault(stream, Summary())
-        before = (summary.written, summary.duplicates, summary.already, summary.skips.total())
+        before = (summary.written, summary.duplicates, summary.already)
+        skips_before = dict(summary.skips)
         if isinstance(call, Finish):
             self._committer.finish(call.source, call.link, summary, call.since, call.until, call.final_url,
                                    call.prepared, call.archive)
@@ -129,18 +130,29 @@ class FleetCommitter:
             self._current[stream] = seq + 1
             self._state.stage_statement("UPDATE fleet_streams SET current = ? WHERE stream = ? AND current <= ?",
                                         (seq + 1, stream, seq))
-            if call.skipped:
-                self._state.stage_statement("UPDATE fleet_streams SET skipped = skipped + ? WHERE stream = ?",
-                                            (call.skipped, stream))
-        after = (summary.written, summary.duplicates, summary.already, summary.skips.total())
+            self._count_skips(stream, dict(call.skips))
+        after = (summary.written, summary.duplicates, summary.already)
         if after != before and stream.startswith("warc:"):
-            written, duplicates, already, skipped = (b - a for a, b in zip(before, after, strict=True))
+            written, duplicates, already = (b - a for a, b in zip(before, after, strict=True))
             self._state.stage_statement(
-                "UPDATE fleet_streams SET written = written + ?, duplicates = duplicates + ?, already = already + ?,"
-                " skipped = skipped + ? WHERE stream = ?", (written, duplicates, already, skipped, stream))
+                "UPDATE fleet_streams SET written = written + ?, duplicates = duplicates + ?, already = already + ?"
+                " WHERE stream = ?", (written, duplicates, already, stream))
+        if stream.startswith("warc:"):
+            self._count_skips(stream, {reason: count - skips_before.get(reason, 0)
+                                       for reason, count in summary.skips.items()})
         # The row goes with the commit that records what it did (a flush inside `finish` included).
         self._state.stage_statement("DELETE FROM fleet_handoff WHERE id = ?", (row_id,))
         self._done.append(row_id)
+
+    def _count_skips(self, stream: str, skips: dict[str, int]) -> None:
+        """Add skips, by reason, to an ordered stream's counts (with the commit of the row that made them)."""
+        assert self._state is not None
+        for reason, count in skips.items():
+            if count:
+                self._state.stage_statement(
+                    "UPDATE fleet_streams SET skipped = skipped + ?, skips = jsonb_set(skips, ARRAY[?::text],"
+                    " to_jsonb(coalesce((skips ->> ?)::bigint, 0) + ?)) WHERE stream = ?",
+                    (count, reason, reason, count, stream))
 
     def flush(self) -> None:
         """Publish the open segments and record them, with the replayed rows' deletion."""

@@ -15,6 +15,7 @@ order would make, however many workers read them and in whatever order they fini
 from __future__ import annotations
 
 import pickle
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,7 @@ CREATE TABLE IF NOT EXISTS fleet_streams (  -- ordered streams: a WARC batch's f
     duplicates BIGINT NOT NULL DEFAULT 0,
     already    BIGINT NOT NULL DEFAULT 0,
     skipped    BIGINT NOT NULL DEFAULT 0,
+    skips      JSONB NOT NULL DEFAULT '{}',  -- skipped, by reason
     created    TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE TABLE IF NOT EXISTS fleet_committer (  -- the committer's heartbeat: /healthz of every worker reads it
@@ -80,11 +82,11 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class FileEnd:
-    """A WARC file of an ordered stream is done: the committer moves to the next. `skipped` counts what the
-    worker skipped on its side (captures that are no page, pages that could not be read, the file itself when it
-    could not be read): the stream's count adds it."""
+    """A WARC file of an ordered stream is done: the committer moves to the next. `skips` counts, by reason, what
+    the worker skipped on its side (captures that are no page, pages that could not be read, the file itself when
+    it could not be read): the stream's counts add them."""
 
-    skipped: int = 0
+    skips: tuple[tuple[str, int], ...] = ()
 
 
 Call = Finish | Progress | Change | FileEnd
@@ -141,8 +143,8 @@ class Handoff:
         else:
             summary.deleted += 1
 
-    def end_file(self, skipped: int = 0) -> None:
-        self._put(FileEnd(skipped))
+    def end_file(self, skips: Mapping[str, int] | None = None) -> None:
+        self._put(FileEnd(tuple(sorted((skips or {}).items()))))
 
     def flush(self) -> list[str]:
         return []  # every call is in the database as soon as it is handed

@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -183,13 +183,14 @@ class Worker:
                     if not self._stop.is_set():  # as one process does: counted, and the batch goes on
                         log.error("%s: %s; a later backfill of the same files goes on from there", job.path, skip,
                                   extra={"event": "skip", "reason": skip.reason, "url": job.path})
-                        summary.skips["unreadable"] += 1
+                        # (counted as one process counts it: a local file by why, a CC-NEWS file as unreadable)
+                        summary.skips["unreadable" if is_remote(job.path) else skip.reason] += 1
                 if self._stop.is_set():
                     # Stopped mid-file: the file goes back in the queue, for any worker to go on from its
                     # committed progress (returning would mark the job done and leave its batch waiting for ever).
                     await self._defer(job)
                 else:
-                    handoff.end_file(skipped=summary.skips.total())
+                    handoff.end_file(summary.skips)
         finally:
             self._pipelines.put_nowait(pipeline)
         log.info(summary.line(f"{job.path}"), extra={"event": "warc_done"})
@@ -383,6 +384,7 @@ class StreamProgress:
     already: int
     skipped: int
     failed: int = 0  # jobs of the stream that failed (a bug, the output or the state failing): the batch waits
+    skips: dict[str, int] = field(default_factory=dict)  # skipped, by reason
 
 
 def _health_connection(database: str) -> psycopg.Connection[Any]:
@@ -395,11 +397,12 @@ def is_remote(path: str) -> bool:
 
 def progress(database: str, stream: str) -> StreamProgress:
     with psycopg.connect(database, autocommit=True) as db:
-        row = db.execute("SELECT files, current, written, duplicates, already, skipped FROM fleet_streams"
+        row = db.execute("SELECT files, current, written, duplicates, already, skipped, skips FROM fleet_streams"
                          " WHERE stream = %s", (stream,)).fetchone()
         failed = db.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'read_warc'"
                             " AND args ->> 'stream' = %s AND status = 'failed'", (stream,)).fetchone()
     if row is None:
         raise KeyError(stream)
-    files, current, written, duplicates, already, skipped = (int(value) for value in row)
-    return StreamProgress(files, current, written, duplicates, already, skipped, int(failed[0]) if failed else 0)
+    files, current, written, duplicates, already, skipped = (int(value) for value in row[:6])
+    return StreamProgress(files, current, written, duplicates, already, skipped, int(failed[0]) if failed else 0,
+                          {str(reason): int(count) for reason, count in (row[6] or {}).items()})
