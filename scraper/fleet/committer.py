@@ -66,7 +66,6 @@ class FleetCommitter:
         self._committer: Committer | None = None
         self._done: list[int] = []  # rows replayed and not yet committed
         self._current: dict[str, int] = {}  # ordered streams moved on since the last commit
-        self._summaries: dict[str, Summary] = {}
         self._beaten = 0.0
         self.error: str | None = None  # the last failure of the committer's loop, until a step goes through
 
@@ -116,9 +115,7 @@ class FleetCommitter:
     def _replay(self, row_id: int, stream: str, seq: int, payload: bytes) -> None:
         assert self._committer is not None and self._state is not None
         call = decode(payload)
-        summary = self._summaries.setdefault(stream, Summary())
-        before = (summary.written, summary.duplicates, summary.already)
-        skips_before = dict(summary.skips)
+        summary = Summary()  # what this call did (the stream's counts add it up in the database)
         if isinstance(call, Finish):
             self._committer.finish(call.source, call.link, summary, call.since, call.until, call.final_url,
                                    call.prepared, call.archive)
@@ -131,15 +128,13 @@ class FleetCommitter:
             self._state.stage_statement("UPDATE fleet_streams SET current = ? WHERE stream = ? AND current <= ?",
                                         (seq + 1, stream, seq))
             self._count_skips(stream, dict(call.skips))
-        after = (summary.written, summary.duplicates, summary.already)
-        if after != before and stream.startswith("warc:"):
-            written, duplicates, already = (b - a for a, b in zip(before, after, strict=True))
-            self._state.stage_statement(
-                "UPDATE fleet_streams SET written = written + ?, duplicates = duplicates + ?, already = already + ?"
-                " WHERE stream = ?", (written, duplicates, already, stream))
         if stream.startswith("warc:"):
-            self._count_skips(stream, {reason: count - skips_before.get(reason, 0)
-                                       for reason, count in summary.skips.items()})
+            if summary.written or summary.duplicates or summary.already:
+                self._state.stage_statement(
+                    "UPDATE fleet_streams SET written = written + ?, duplicates = duplicates + ?,"
+                    " already = already + ? WHERE stream = ?",
+                    (summary.written, summary.duplicates, summary.already, stream))
+            self._count_skips(stream, dict(summary.skips))
         # The row goes with the commit that records what it did (a flush inside `finish` included).
         self._state.stage_statement("DELETE FROM fleet_handoff WHERE id = ?", (row_id,))
         self._done.append(row_id)

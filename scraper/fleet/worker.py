@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,6 +59,8 @@ TICK = 0.5  # seconds between two looks at the schedule
 STALLED_EVERY = 15.0  # seconds between two looks for jobs of dead workers
 HEARTBEAT = 2.0  # seconds between a worker's heartbeats; one silent for STALLED_AFTER is dead
 STALLED_AFTER = 10.0
+SWEEP_EVERY = 3600.0  # seconds between two deletions of old finished jobs
+JOBS_KEPT_HOURS = 7 * 24  # finished jobs are kept this long (failed ones until someone deletes them)
 
 
 def outlet_lock(outlet: str) -> int:
@@ -338,7 +341,9 @@ class Worker:
                     await asyncio.wait_for(self._stop.wait(), timeout=TICK)
 
     async def _retry_stalled(self) -> None:
-        """Put the jobs of workers that stopped beating back in the queue (procrastinate leaves that to us)."""
+        """Put the jobs of workers that stopped beating back in the queue (procrastinate leaves that to us), and
+        delete the old jobs that are done."""
+        swept = 0.0
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=STALLED_EVERY)
@@ -348,6 +353,10 @@ class Worker:
                 for job in await self.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
                     log.warning("job %s of a worker that stopped: queued again", job.id, extra={"event": "stalled"})
                     await self.app.job_manager.retry_job(job)
+                if time.monotonic() - swept >= SWEEP_EVERY:
+                    # A poll every few minutes is a job: done ones older than JOBS_KEPT go (failed ones stay).
+                    await self.app.job_manager.delete_old_jobs(nb_hours=JOBS_KEPT_HOURS)
+                    swept = time.monotonic()
             except Exception as exc:  # the queue's database away for a moment: look again later
                 log.warning("looking for stalled jobs failed: %s", exc, extra={"event": "stalled"})
 
