@@ -670,13 +670,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "wait": args.wait}
             database = str(_state_path(args))
             try:
-                summary = asyncio.run(
+                handed = asyncio.run(
                     fleet.backfill_warc(database, _warc_files(args.warc, Summary()), **selection) if args.warc
                     else fleet.backfill_ccnews(database, settings, args.cc_news, **selection))
             except KeyboardInterrupt:  # Ctrl-C while waiting: the batch is the fleet's and goes on
                 print("scraper: no longer waiting; the fleet goes on with the batch (`scraper --database ... "
                       "stats`)", file=sys.stderr)
                 return EXIT_OK
+            if handed is None:  # queued, not waited for: the fleet does the rest
+                return EXIT_OK
+            summary = handed
         else:
             summary = asyncio.run(_with_pipeline(args, settings, args.verb))
         if args.verb == "backfill":

@@ -218,6 +218,7 @@ def test_killing_a_worker_or_the_committer_loses_and_duplicates_nothing(pg_serve
     queued = run_cli("--database", database, "--output", str(output), "backfill", "--warc", *map(str, paths),
                      cwd=tmp_path)
     assert queued.returncode == 0, queued.stderr
+    assert queued.stdout.startswith("backfill: queued=6 batch=warc:")  # queued and returned: the fleet reads them
     first.communicate(timeout=120)
     assert first.returncode != 0  # it died at its first published segment
     others = [_worker(tmp_path, database, output) for _ in range(2)]

@@ -53,14 +53,16 @@ async def work(database: str, settings: Settings, output: str | Path, *, schedul
 
 async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], hosts: list[str],
                         only_configured: bool, since: datetime | None, until: datetime | None,
-                        wait: bool) -> Summary:
-    """Hand one job per file to the fleet; with `wait`, follow the batch until every file is committed."""
+                        wait: bool) -> Summary | None:
+    """Hand one job per file to the fleet; with `wait`, follow the batch until every file is committed and return
+    its summary (without, None: the fleet does the rest)."""
     stream = await enqueue_warc(database, paths, outlets=outlets, hosts=hosts, only_configured=only_configured,
                                 since=since, until=until)
+    if not wait:
+        print(f"backfill: queued={len(paths)} batch={stream}")
+        return None
     print(f"backfill: {len(paths)} files queued as {stream}", file=sys.stderr)
     summary = Summary()
-    if not wait:
-        return summary
     shown = -1.0
     while True:
         now = progress(database, stream)
@@ -80,7 +82,7 @@ async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], 
 
 async def backfill_ccnews(database: str, settings: Settings, period: Period, *, outlets: list[str], hosts: list[str],
                           only_configured: bool, since: datetime | None, until: datetime | None,
-                          wait: bool) -> Summary:
+                          wait: bool) -> Summary | None:
     """The period's CC-NEWS files, listed here and handed to the fleet one job per file, oldest first: the
     workers stream each from Common Crawl's server as a one-machine `--cc-news` does. A listing that cannot be
     read, or that holds no file of the period, is the summary's `cc-news` result and nothing is queued."""
