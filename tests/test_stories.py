@@ -8,12 +8,13 @@ import shutil
 import sqlite3
 import subprocess
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import jsonschema
 import pytest
 from conftest import record_schema
+from test_dedup_index import STORY, T0, file
 
 from scraper.analyse import Analyser
 from scraper.dedup import DedupOptions, DuplicateIndex
@@ -23,30 +24,6 @@ from scraper.sink import JsonlSink
 from scraper.state import State
 from scraper.urls import record_id
 
-T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
-
-STORY = [
-    "North Korea fired two cruise missiles off its west coast on Saturday, the South's Joint Chiefs of Staff "
-    "said, in the latest of a series of weapons tests the North has staged since the start of the year.",
-    "The missiles were launched from an area near the port city of Nampo at around 8 a.m. and flew for about "
-    "two hours before falling into the Yellow Sea, according to the JCS, which did not give a range.",
-    "South Korean and U.S. intelligence authorities are analysing the details of the launch, the JCS said, "
-    "adding that the military had stepped up surveillance and maintained a full readiness posture.",
-    "The launch came two days after Pyongyang denounced a joint air exercise by Seoul and Washington as a "
-    "rehearsal for invasion and warned of what it called strong countermeasures against the allies.",
-    "Analysts in Seoul said the test appeared aimed at showing off the North's ability to strike naval "
-    "targets, and that more launches were likely ahead of the allies' springtime field training.",
-    "Cruise missiles fly at low altitude and can change course in flight, which makes them harder to "
-    "detect and intercept than ballistic missiles, whose launches are banned by United Nations resolutions.",
-    "The North's state media did not immediately report the launch. It usually carries accounts of weapons "
-    "tests the following morning, often with photographs of leader Kim Jong Un watching from a command post.",
-    "In January the North said it had tested a new type of strategic cruise missile designed to carry a "
-    "nuclear warhead, a claim that outside experts said could not be independently verified.",
-    "Japan's defence ministry said it was aware of reports of the launch and that no missile had fallen "
-    "inside its exclusive economic zone. Tokyo lodged no protest, officials told reporters in the afternoon.",
-    "Inter-Korean relations have been at their lowest point in years, with the North declaring the South "
-    "its principal enemy and cutting off the roads and railways that once crossed the heavily armed border.",
-]
 FLOOD = [
     "Heavy rain flooded large parts of the southern port city of Busan on Tuesday, cutting power to thousands of "
     "homes and forcing the closure of schools, roads and two subway lines, city officials said.",
@@ -179,13 +156,6 @@ def report(rid: str, paragraphs: list[str], *, source: str = "daily", at: dateti
         title=title, body="\n\n".join(paragraphs), authors=(), published_at=at, fetched_at=at,
         language=Language(language, 0.99), content_hash="sha256:" + "0" * 64, names=names,
     )
-
-
-def file(index: DuplicateIndex, state: State, record: Record) -> Record:
-    """What the pipeline does: assign a story, then stage the record beside its print (filed when fetched)."""
-    result = index.assign(record, now=record.fetched_at)
-    state.stage(result, (result.canonical_url,))
-    return result
 
 
 @pytest.fixture
