@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from conftest import record_schema
+from test_dedup_index import OTHER as DEFECTOR_AID
 from test_dedup_index import STORY, T0, file
 
 from scraper.analyse import Analyser
@@ -46,16 +47,7 @@ FLOOD = [
     "Scientists have warned that rainfall of this intensity is becoming more frequent in the region, and the "
     "city has been criticised for delaying work on new drains in its oldest districts.",
 ]
-OTHER = [
-    "South Korea's unification ministry said on Monday it would resume funding for civic groups that send "
-    "aid to North Korean defectors, reversing a cut made last year amid a row over budget priorities.",
-    "The ministry said about 40 groups would receive grants this year to run job training, counselling and "
-    "language classes for defectors, most of whom arrive in the South after years of living in China.",
-    "Officials said the number of defectors reaching the South had fallen sharply since the pandemic, when "
-    "the North sealed its border with China, and had recovered only slowly after travel resumed.",
-    "Civic groups welcomed the decision but said the money would not make up for two years of lost "
-    "support, during which several shelters closed and staff left for better-paid jobs in Seoul.",
-]
+OTHER = DEFECTOR_AID[:4]  # another story of the same day, in four paragraphs
 
 # One KCNA-style item in four of the languages KCNA publishes in (written for these tests), and another item of
 # the same day in Russian that names the same leader and year.
