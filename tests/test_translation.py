@@ -36,7 +36,7 @@ def kinds(analysis_signals: tuple[object, ...]) -> dict[str, list[str]]:
 def test_seed_002_is_flagged_with_names_calques_and_menu(analyser: Analyser) -> None:
     translation = analyser.analyse_text(SEED_002, ("en",)).translation
     assert translation.suspected
-    assert translation.score >= 0.9
+    assert translation.score >= 0.8  # statistics, two name groups, calques and a menu
     assert translation.likely_source_language == "zh"
     signals = kinds(translation.signals)
     assert "Reyzhenkov / Rezhenkov / Ryzhenkov" in signals["name_variants"]

@@ -75,7 +75,22 @@ def test_text_in_other_languages_is_judged_only_by_what_applies(analyser: Analys
 def test_features_fold_typography_and_numbers() -> None:
     found = features("He said “Hello” on 12 July.")
     assert {"he said", '" hello "', "on 0 july", "p:_\"", "p:\"_"} <= found
+    assert not any(term.startswith("s:") for term in found)  # no function words, no shapes
     assert features("") == set()
+
+
+def test_shape_ngrams_keep_function_words_and_reduce_the_rest_to_their_form() -> None:
+    found = features("The minister said on 12 July that talks were continuing quickly.\n\nThe end.",
+                     frozenset({"the", "said", "on", "that", "were"}))
+    assert {"s:the <word> said on", "s:on <0> <Name> that", "s:<-s> were <-ing> <-ly>"} <= found
+    assert "s:<-ly> . the" not in found  # shapes stay within a paragraph
+
+
+def test_the_shipped_model_says_what_it_was_fitted_on() -> None:
+    model = StatisticsModel.load()
+    assert "WMT21-23" in model.meta["trained_on"] and model.meta["part"] in {"all", "training"}
+    assert len(model.meta["documents"]) > 100  # the evaluation reads these to tell seen text from unseen
+    assert len(model.function_words) == 300 and {"the", "of", "said"} <= model.function_words
 
 
 ODD = {

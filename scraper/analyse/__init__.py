@@ -65,15 +65,15 @@ class Analysis:
 class Analyser:
     """Language, translation artefacts and names of article text; build once, use from one thread."""
 
-    def __init__(self, *, candidates: Iterable[str] = DEFAULT_CANDIDATES, alias_files: Sequence[str | Path] = ()
-                 ) -> None:
+    def __init__(self, *, candidates: Iterable[str] = DEFAULT_CANDIDATES, alias_files: Sequence[str | Path] = (),
+                 statistics_model: str | Path | None = None) -> None:
         self.detector = LanguageDetector(candidates=candidates)
         self._any_language: LanguageDetector | None = None  # the detector with every candidate, when first asked
         self.cleaner = ResidueCleaner.default()
         self.rules = Romanisation.load()
         self.names = NameFinder(load_aliases(alias_files), self.rules)
         self.calques = load_calques()
-        self.statistics = StatisticsModel.load()
+        self.statistics = StatisticsModel.load(statistics_model)  # None: the shipped model
 
     def warm_up(self) -> None:
         """Load the lexicons now rather than on the first short paragraph."""

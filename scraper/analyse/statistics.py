@@ -1,11 +1,15 @@
 """How much English text reads like machine translation, and from which language: a linear model over its words.
 
-`features(text)` turns a text into the strings the model knows: word 1- to 3-grams (lower case, typographic
-quotes and dashes folded to ASCII, every number "0"), how punctuation sits between spaces (`p:_"_` is a quote
-with a space on each side, as a detokeniser leaves it), and binned sentence length, its spread and the
-vocabulary's variety. The same function serves `bench/train_translation_model.py`, which fits the weights,
-and `StatisticsModel.judge`, which reads them from `scraper/data/translation/model.npz` (provenance in the
-README beside it).
+`features(text, function_words)` turns a text into the strings the model knows: word 1- to 3-grams (lower
+case, typographic quotes and dashes folded to ASCII, every number "0"); the same text's shape, 1- to 4-grams
+within a paragraph over its function words with every other word reduced to its form (`s:<Name> said on
+<0>`: a capitalised word, a number, a word ending in -ly, -ing, -ed, -tion or -s, any other word), which
+carries the word order and articles of a translation apart from what the text is about; how punctuation
+sits between spaces (`p:_"_` is a quote with a space on each side, as a detokeniser leaves it); and binned
+sentence length, its spread and the vocabulary's variety. The function words are the training texts' most
+widespread words, shipped with the weights. The same function serves `bench/train_translation_model.py`,
+which fits the weights, and `StatisticsModel.judge`, which reads them from
+`scraper/data/translation/model.npz` (provenance in the README beside it).
 
 Two models share those features. The source model (multinomial logistic regression) says which language an
 English text was translated from (zh, ru, ja). The machine-translation model (binary logistic regression)
@@ -38,6 +42,8 @@ _PUNCTUATION = re.compile(r"(\s?)([^\w\s])(\s?)")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _WORD = re.compile(r"[^\W\d_]+")
 NGRAMS = 3
+SHAPE_NGRAMS = 4
+_SUFFIXES = ("ly", "ing", "ed", "tion", "s")  # the forms of a word the shape keeps, first match wins
 # Bin edges of the dense measures, chosen once by eye on the training part; a text falls in bin i when it
 # exceeds i of the edges.
 _BINS: dict[str, tuple[float, ...]] = {
@@ -61,8 +67,24 @@ def _bin(name: str, value: float) -> str:
     return f"#{name}{sum(value > edge for edge in _BINS[name])}"
 
 
-def features(text: str) -> set[str]:
-    """The model's features present in `text` (the model counts presence, not frequency)."""
+def _shape(token: str, function_words: frozenset[str]) -> str:
+    """A token as the shape n-grams see it: a function word as itself, any other word as its form."""
+    lower = token.lower()
+    if lower in function_words:
+        return lower
+    first = token[0]
+    if first.isdigit():
+        return "<0>"
+    if not first.isalpha():
+        return token
+    if first.isupper():
+        return "<Name>"
+    return next((f"<-{suffix}>" for suffix in _SUFFIXES if lower.endswith(suffix)), "<word>")
+
+
+def features(text: str, function_words: frozenset[str] = frozenset()) -> set[str]:
+    """The model's features present in `text` (the model counts presence, not frequency); shape n-grams only
+    when `function_words` are given."""
     text = text[:_MAX_CHARACTERS]
     found: set[str] = set()
     words = tokens(text)
@@ -70,6 +92,12 @@ def features(text: str) -> set[str]:
         for i in range(len(words) - n + 1):
             found.add(" ".join(words[i:i + n]))
     folded = text.translate(_FOLD)
+    if function_words:
+        for paragraph in folded.split("\n\n"):
+            shapes = [_shape(token, function_words) for token in _TOKEN.findall(paragraph)]
+            for n in range(1, SHAPE_NGRAMS + 1):
+                for i in range(len(shapes) - n + 1):
+                    found.add("s:" + " ".join(shapes[i:i + n]))
     for match in _PUNCTUATION.finditer(folded):
         found.add(f"p:{'_' if match.group(1) else ''}{match.group(2)}{'_' if match.group(3) else ''}")
     lengths = [len(sentence.split()) for sentence in _SENTENCE.findall(folded) if len(sentence.split()) > 2]
@@ -103,6 +131,7 @@ class StatisticsModel:
 
     index: dict[str, int]
     vocabulary: tuple[str, ...]
+    function_words: frozenset[str]  # the words the shape n-grams keep as themselves
     languages: tuple[str, ...]  # source languages, the columns of `source_weights`
     source_weights: npt.NDArray[np.float32]  # (features, languages)
     source_bias: npt.NDArray[np.float32]  # (languages,)
@@ -122,12 +151,14 @@ class StatisticsModel:
             raise ConfigError(f"cannot read the translation model: {exc}", path=str(source)) from None
         meta = json.loads(bytes(arrays["meta"]).decode("utf-8"))
         vocabulary = tuple(bytes(arrays["vocabulary"]).decode("utf-8").split("\n"))
-        return cls({term: i for i, term in enumerate(vocabulary)}, vocabulary, tuple(meta["languages"]),
+        function_words = frozenset(meta.get("function_words", ()))
+        return cls({term: i for i, term in enumerate(vocabulary)}, vocabulary, function_words, tuple(meta["languages"]),
                    arrays["source_weights"].astype(np.float32), arrays["source_bias"].astype(np.float32),
                    arrays["mt_weights"].astype(np.float32), float(meta["mt_bias"]), float(meta["threshold"]), meta)
 
     def save(self, path: str | Path) -> None:
-        meta = {**self.meta, "languages": list(self.languages), "mt_bias": self.mt_bias, "threshold": self.threshold}
+        meta = {**self.meta, "languages": list(self.languages), "mt_bias": self.mt_bias, "threshold": self.threshold,
+                "function_words": sorted(self.function_words)}
         np.savez_compressed(
             path,
             vocabulary=np.frombuffer("\n".join(self.vocabulary).encode("utf-8"), dtype=np.uint8),
@@ -141,7 +172,7 @@ class StatisticsModel:
         return np.fromiter((i for term in found if (i := self.index.get(term)) is not None), dtype=np.intp)
 
     def judge(self, text: str) -> Judgement:
-        return self.judge_rows(self.rows(features(text)))
+        return self.judge_rows(self.rows(features(text, self.function_words)))
 
     def judge_rows(self, rows: npt.NDArray[np.intp]) -> Judgement:
         """Both models on a text given as the row numbers of its features."""
@@ -160,9 +191,11 @@ class StatisticsModel:
 
 
 def _readable(term: str, contribution: float) -> str:
-    """A feature as a reader can take it: `p:_"_` → `' " ' spacing`, bins named, n-grams quoted."""
+    """A feature as a reader can take it: `p:_"_` → `spacing ' " '`, bins and shapes named, n-grams quoted."""
     if term.startswith("p:"):
         return f"spacing '{term[2:].replace('_', ' ')}' (+{contribution:.2f})"
+    if term.startswith("s:"):
+        return f"shape '{term[2:]}' (+{contribution:.2f})"
     if term.startswith("#"):
         return f"{_BIN_NAMES[term[1:-1]]} band {term[-1]} (+{contribution:.2f})"
     return f'"{term}" (+{contribution:.2f})'
