@@ -18,9 +18,8 @@ from unseen text.
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
-import json
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -33,6 +32,10 @@ from scipy import sparse
 from scipy.optimize import minimize
 
 from scraper.analyse.statistics import StatisticsModel, features, mixed_design, tokens
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from wmt import load_documents, source_language
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "mt" / "dev.jsonl.gz"
@@ -50,28 +53,12 @@ Matrix = sparse.csr_matrix
 Vector = npt.NDArray[np.float64]
 
 
-def split_of(doc_id: str) -> str:
-    """`training` or `validation`, by the document's id alone (stable across runs and machines)."""
-    return "validation" if hashlib.sha256(doc_id.encode("utf-8")).digest()[0] % 2 else "training"
-
-
-def load_documents(path: Path, part: str | None = None) -> list[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    return [row for row in rows if part in (None, "all") or split_of(row["doc_id"]) == part]
-
-
 def function_words(documents: Sequence[dict[str, Any]], count: int = FUNCTION_WORDS) -> frozenset[str]:
     """The `count` words (lower case, letters only) that occur in the most texts."""
     spread: Counter[str] = Counter()
     for document in documents:
         spread.update({token for token in tokens(document["text"]) if token.isalpha()})
     return frozenset(word for word, _ in spread.most_common(count))
-
-
-def source_language(row: dict[str, Any]) -> str | None:
-    pair = str(row["lang_pair"])
-    return pair.split("-")[0] if pair.endswith("-en") else None
 
 
 def windows(text: str) -> list[str]:

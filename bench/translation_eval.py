@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_translation_model import load_documents, source_language
+from wmt import load_documents, source_language
 
 from scraper.analyse import Analyser
 
