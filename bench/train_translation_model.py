@@ -139,8 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
     parser.add_argument("--out", default=str(DEFAULT_OUT))
-    parser.add_argument("--part", choices=("training", "all"), default="training",
-                        help="fit on the training part (the validation part stays unseen) or on all the dev data")
+    parser.add_argument("--part", choices=("all", "training"), default="all",
+                        help="fit on all the dev data (as shipped) or on its training part only, to measure the "
+                        "recipe on the validation part")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     documents = load_documents(Path(args.data), args.part)
