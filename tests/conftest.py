@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -70,6 +72,21 @@ def run_cli(
         cwd=cwd, env=env, capture_output=True, timeout=timeout,
         input=stdin.decode() if stdin is not None else None, text=True,
     )
+
+
+def kill_once_written(args: list[str], cwd: Path, at_least: int, timeout: float = 60) -> None:
+    """Start `python -m scraper ARGS` in `cwd` (no SCRAPER_* variables) and kill -9 it once `cwd/output` holds
+    `at_least` records (or it ended, or `timeout` seconds passed)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+    process = subprocess.Popen([sys.executable, "-m", "scraper", *args], cwd=cwd, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(read_records(cwd / "output")) >= at_least:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
 
 
 @contextlib.contextmanager

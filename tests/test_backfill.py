@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from articles import news_pages
-from conftest import read_records, run_cli, write_sources
+from conftest import kill_once_written, read_records, run_cli, write_sources
 from localsite import LocalSite, Page
 from test_output_contract import article_page
 from warcio.statusandheaders import StatusAndHeaders
@@ -375,20 +375,12 @@ def _short_segments_outlet(workdir: Path) -> dict[str, str]:
 
 def test_a_killed_warc_backfill_resumes_and_writes_each_page_once(tmp_path: Path) -> None:
     urls = _warc(tmp_path / "crawl.warc.gz", 40)
-    env = _short_segments_outlet(tmp_path)
-    command = [sys.executable, "-m", "scraper", "backfill", "--workers", "1", "--warc", str(tmp_path / "crawl.warc.gz")]
+    _short_segments_outlet(tmp_path)
+    command = ["backfill", "--workers", "1", "--warc", str(tmp_path / "crawl.warc.gz")]
     rng = random.Random(9)
     for _ in range(3):
-        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        deadline = clock.monotonic() + 60
-        while clock.monotonic() < deadline and process.poll() is None:
-            if len(read_records(tmp_path / "output")) >= rng.randint(3, 30):
-                break
-            clock.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    final = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        kill_once_written(command, tmp_path, at_least=rng.randint(3, 30))
+    final = run_cli(*command, cwd=tmp_path, timeout=300)
     assert final.returncode == 0, final.stderr
     records = read_records(tmp_path / "output")
     assert sorted(r["url"] for r in records) == sorted(urls)  # every page exactly once

@@ -8,13 +8,9 @@ import contextlib
 import gzip
 import io
 import itertools
-import os
 import random
 import re
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +21,7 @@ from typing import Any
 
 import pytest
 from articles import news_pages
-from conftest import read_records, run_cli, write_sources
+from conftest import kill_once_written, read_records, run_cli, write_sources
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -437,22 +433,12 @@ def test_a_killed_cc_news_backfill_run_again_writes_nothing_twice(tmp_path: Path
     with FakeCommonCrawl(files) as server:
         server.slow = 0.01
         configure(tmp_path, server.base, segment_records=3)
-        command = [sys.executable, "-m", "scraper", "backfill", "--workers", "1", "--cc-news", "2026-10-03..2026-10-05"]
+        command = ["backfill", "--workers", "1", "--cc-news", "2026-10-03..2026-10-05"]
         wanted = sorted(set(urls[OCTOBER[0]] + urls[OCTOBER[1]] + urls[OCTOBER[2]]))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
         rng = random.Random(5)
         for _ in range(3):
-            process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 60
-            target = rng.randint(3, len(wanted) - 3)
-            while time.monotonic() < deadline and process.poll() is None:
-                if len(read_records(tmp_path / "output")) >= target:
-                    break
-                time.sleep(0.05)
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=30)
-        final = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+            kill_once_written(command, tmp_path, at_least=rng.randint(3, len(wanted) - 3))
+        final = run_cli(*command, cwd=tmp_path, timeout=300)
         assert final.returncode == 0, final.stderr
     records = read_records(tmp_path / "output")
     assert sorted(r["url"] for r in records) == wanted  # every page exactly once
