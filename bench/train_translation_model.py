@@ -75,6 +75,18 @@ def fold_of(doc_id: str) -> int:
     return hashlib.sha256(("fold:" + doc_id).encode("utf-8")).digest()[0] % FOLDS
 
 
+def known_to_folds(vocabulary: Sequence[str], seen: dict[str, set[str]]) -> npt.NDArray[np.bool_]:
+    """(fold, feature): whether the feature is in the vocabulary of a model fitted without that fold, that is
+    in texts of MIN_DOCUMENTS source documents of the other folds. A fold's models read only those features, as
+    a model meets a new text: else the out-of-fold scores, and the threshold read from them, come out optimistic
+    (a feature of the held-out documents and of one other would be read)."""
+    in_fold = np.zeros((FOLDS, len(vocabulary)), dtype=np.intp)
+    for i, term in enumerate(vocabulary):
+        for doc_id in seen[term]:
+            in_fold[fold_of(doc_id), i] += 1
+    return np.asarray((in_fold.sum(axis=0) - in_fold) >= MIN_DOCUMENTS)
+
+
 def fit_binary(x: Matrix, y: Vector, weights: Vector, lam: float) -> tuple[Vector, float]:
     """L2-regularised logistic regression, weighted examples; (weights, bias)."""
     size = x.shape[1]
@@ -159,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             seen[term].add(documents[number]["doc_id"])
     vocabulary = tuple(sorted(term for term, ids in seen.items() if len(ids) >= MIN_DOCUMENTS))
     index = {term: i for i, term in enumerate(vocabulary)}
+    folds = np.array([fold_of(d["doc_id"]) for d in documents])
+    known_without = known_to_folds(vocabulary, seen)
 
     def rows_of(all_terms: Sequence[set[str]]) -> list[npt.NDArray[np.intp]]:
         return [np.fromiter((index[t] for t in terms if t in index), dtype=np.intp) for terms in all_terms]
@@ -166,35 +180,42 @@ def main(argv: list[str] | None = None) -> int:
     unit_rows = rows_of(unit_terms)
     text_rows = rows_of([features(d["text"], common) for d in documents])
     size = len(vocabulary)
-    folds = np.array([fold_of(d["doc_id"]) for d in documents])
     labels = np.array([LANGUAGES.index(s) if (s := source_language(d)) else -1 for d in documents])
     is_mt = np.array([d["kind"] == "mt" for d in documents], dtype=float)
     natives = np.array([d["kind"] == "native_en" for d in documents])
     print(f"{len(units)} windows; vocabulary: {size} features")
 
+    def fold_rows(rows: Sequence[npt.NDArray[np.intp]], fold: int) -> list[npt.NDArray[np.intp]]:
+        return [one[known_without[fold, one]] for one in rows]
+
     # Source language: out-of-fold probabilities for every window and text (the MT model trains on those, as
     # it will meet them), then the model of the whole training part.
-    units_plain, texts_plain = plain_matrix(unit_rows, size), plain_matrix(text_rows, size)
     translated = labels[owner] >= 0
     unit_mixes = np.zeros((len(units), len(LANGUAGES)))
     text_mixes = np.zeros((len(documents), len(LANGUAGES)))
     for fold in range(FOLDS):
+        fold_units = plain_matrix(fold_rows(unit_rows, fold), size)
+        fold_texts = plain_matrix(fold_rows(text_rows, fold), size)
         train = translated & (folds[owner] != fold)
-        w, b = fit_softmax(units_plain[train], labels[owner][train], len(LANGUAGES), SOURCE_LAMBDA)
-        unit_mixes[folds[owner] == fold] = softmax(units_plain[folds[owner] == fold] @ w + b)
-        text_mixes[folds == fold] = softmax(texts_plain[folds == fold] @ w + b)
+        w, b = fit_softmax(fold_units[train], labels[owner][train], len(LANGUAGES), SOURCE_LAMBDA)
+        unit_mixes[folds[owner] == fold] = softmax(fold_units[folds[owner] == fold] @ w + b)
+        text_mixes[folds == fold] = softmax(fold_texts[folds == fold] @ w + b)
     accuracy = float((text_mixes.argmax(axis=1) == labels)[labels >= 0].mean())
     print(f"source language of whole texts, out of fold: accuracy {accuracy:.3f}")
-    source_w, source_b = fit_softmax(units_plain[translated], labels[owner][translated], len(LANGUAGES),
-                                     SOURCE_LAMBDA)
+    source_w, source_b = fit_softmax(plain_matrix(unit_rows, size)[translated], labels[owner][translated],
+                                     len(LANGUAGES), SOURCE_LAMBDA)
 
     # The MT model learns each language's weights from texts of that language (the source is known in
     # training); English originals, which have none, are mixed as the source model reads them.
     known = labels[owner] >= 0
     unit_mixes[known] = np.eye(len(LANGUAGES))[labels[owner][known]]
     columns = size * (1 + len(LANGUAGES))
-    units_design = sparse.csr_matrix(mixed_design(unit_rows, unit_mixes), shape=(len(units), columns))
-    texts_design = sparse.csr_matrix(mixed_design(text_rows, text_mixes), shape=(len(documents), columns))
+
+    def design(rows: Sequence[npt.NDArray[np.intp]], mixes: npt.NDArray[np.float64]) -> Matrix:
+        return sparse.csr_matrix(mixed_design(rows, mixes), shape=(len(rows), columns))
+
+    fold_designs = [(design(fold_rows(unit_rows, fold), unit_mixes), design(fold_rows(text_rows, fold), text_mixes))
+                    for fold in range(FOLDS)]
     unit_mt = is_mt[owner]
     weights = np.where(unit_mt == 1, 0.5 / unit_mt.sum(), 0.5 / (1 - unit_mt).sum())
     negatives = is_mt == 0
@@ -203,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         scores = np.zeros(len(documents))
         for fold in range(FOLDS):
             train = folds[owner] != fold
+            units_design, texts_design = fold_designs[fold]
             w, b = fit_binary(units_design[train], unit_mt[train], weights[train], lam)
             scores[folds == fold] = texts_design[folds == fold] @ w + b
         recalls = [float((scores[is_mt == 1] > threshold_at(scores, negatives, natives, rate)).mean())
@@ -214,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             best = (lam, recall, scores)
     assert best is not None
     lam, _, scores = best
-    mt_w, mt_b = fit_binary(units_design, unit_mt, weights, lam)
+    mt_w, mt_b = fit_binary(design(unit_rows, unit_mixes), unit_mt, weights, lam)
     # The threshold is read on out-of-fold scores: the final model is as unsure of a new text as the fold
     # models were of theirs, and more sure of its own training texts.
     threshold = threshold_at(scores, negatives, natives, REFERENCE_RATE)
