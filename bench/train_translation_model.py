@@ -11,7 +11,8 @@ every output of one source document (each system's translation and the human ref
 so does an English original. Everything comes from the documents fitted on: the function words (those in
 most texts), the vocabulary, the regularisation (chosen by 5-fold cross-validation over source documents)
 and the threshold (from the out-of-fold scores: at most 2% of the references and none of the English
-originals above it). The model lists the `doc_id`s it was fitted on, so that the evaluation can tell seen
+originals above it; each fold's models read only the features of their own training folds, as the final
+model reads a new text). The model lists the `doc_id`s it was fitted on, so that the evaluation can tell seen
 from unseen text.
 """
 
