@@ -215,19 +215,21 @@ def main(argv: list[str] | None = None) -> int:
     def design(rows: Sequence[npt.NDArray[np.intp]], mixes: npt.NDArray[np.float64]) -> Matrix:
         return sparse.csr_matrix(mixed_design(rows, mixes), shape=(len(rows), columns))
 
-    fold_designs = [(design(fold_rows(unit_rows, fold), unit_mixes), design(fold_rows(text_rows, fold), text_mixes))
-                    for fold in range(FOLDS)]
     unit_mt = is_mt[owner]
     weights = np.where(unit_mt == 1, 0.5 / unit_mt.sum(), 0.5 / (1 - unit_mt).sum())
     negatives = is_mt == 0
+    # One fold's matrices at a time (each holds every window), fitted with every lambda.
+    all_scores = {lam: np.zeros(len(documents)) for lam in MT_LAMBDAS}
+    for fold in range(FOLDS):
+        train = folds[owner] != fold
+        units_design = design(fold_rows(unit_rows, fold), unit_mixes)[train]
+        texts_design = design(fold_rows(text_rows, fold), text_mixes)[folds == fold]
+        for lam in MT_LAMBDAS:
+            w, b = fit_binary(units_design, unit_mt[train], weights[train], lam)
+            all_scores[lam][folds == fold] = texts_design @ w + b
+        del units_design, texts_design
     best: tuple[float, float, Vector] | None = None
-    for lam in MT_LAMBDAS:
-        scores = np.zeros(len(documents))
-        for fold in range(FOLDS):
-            train = folds[owner] != fold
-            units_design, texts_design = fold_designs[fold]
-            w, b = fit_binary(units_design[train], unit_mt[train], weights[train], lam)
-            scores[folds == fold] = texts_design[folds == fold] @ w + b
+    for lam, scores in all_scores.items():
         recalls = [float((scores[is_mt == 1] > threshold_at(scores, negatives, natives, rate)).mean())
                    for rate in SELECTION_RATES]
         recall = sum(recalls) / len(recalls)
