@@ -81,10 +81,11 @@ def known_to_folds(vocabulary: Sequence[str], seen: dict[str, set[str]]) -> npt.
     in texts of MIN_DOCUMENTS source documents of the other folds. A fold's models read only those features, as
     a model meets a new text: else the out-of-fold scores, and the threshold read from them, come out optimistic
     (a feature of the held-out documents and of one other would be read)."""
+    fold_by_document = {doc_id: fold_of(doc_id) for ids in seen.values() for doc_id in ids}
     in_fold = np.zeros((FOLDS, len(vocabulary)), dtype=np.intp)
     for i, term in enumerate(vocabulary):
         for doc_id in seen[term]:
-            in_fold[fold_of(doc_id), i] += 1
+            in_fold[fold_by_document[doc_id], i] += 1
     return np.asarray((in_fold.sum(axis=0) - in_fold) >= MIN_DOCUMENTS)
 
 
