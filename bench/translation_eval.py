@@ -13,8 +13,11 @@ recipe on the dev data itself, fit a model on its training part and pass it:
     python bench/translation_eval.py --model /tmp/half.npz
 
 Each part: flagged share of MT (by language pair and system tier), of human references and of English
-originals; a sweep of the score threshold; the source language named for flagged zh/ru/ja MT (right, wrong,
-or none). Then the English ground-truth bodies of the extraction sets (news written by people: the target is
+originals; a sweep of the score threshold; the share of MT above the score that a given share of the
+references exceed (1, 2, 3, 5%: how the two separate, whatever the threshold); 95% intervals of the flagged
+shares, drawn by resampling source documents (every translation of one document goes together, as the texts
+of one document are not independent); the source language named for flagged zh/ru/ja MT (right, wrong, or
+none). Then the English ground-truth bodies of the extraction sets (news written by people: the target is
 none flagged) and the two seeds. Last line, on the unseen part (on the in-sample part, saying so, when there
 is none): `translation: mt_detected=… human_flagged=… native_flagged=… source_lang_acc=…`.
 """
@@ -29,6 +32,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from wmt import load_documents, source_language
@@ -38,9 +44,47 @@ from scraper.analyse import Analyser
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SWEEP = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+REFERENCE_RATES = (0.01, 0.02, 0.03, 0.05)
+DRAWS = 1000  # resamples of the source documents behind each interval
+Results = list[tuple[dict[str, Any], float, str | None]]
 
 
-def judge_part(analyser: Analyser, documents: list[dict[str, Any]]) -> list[tuple[dict[str, Any], float, str | None]]:
+def mt_at_reference_rate(mt: npt.NDArray[np.float64], references: npt.NDArray[np.float64], rate: float) -> float:
+    """The share of `mt` scores above the highest score that at most `rate` of the `references` exceed."""
+    if not len(mt) or not len(references):
+        return float("nan")
+    ordered = np.sort(references)[::-1]
+    allowed = int(rate * len(ordered))
+    cut = ordered[allowed] if allowed < len(ordered) else -np.inf
+    return float((mt > cut).mean())
+
+
+def intervals(results: Results, draws: int = DRAWS, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """95% intervals of the MT and reference shares flagged at 0.5, and of the MT share above 3% of the
+    references, over `draws` resamples (with replacement) of the source documents; (nan, nan) for a share
+    without texts."""
+    by_document: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for document, score, _ in results:
+        by_document[document["doc_id"]].append((document["kind"], score))
+    groups = list(by_document.values())
+    generator = np.random.default_rng(seed)
+    values: dict[str, list[float]] = {"mt": [], "human": [], "mt_at_3%_references": []}
+    for _ in range(draws):
+        drawn = [text for number in generator.integers(0, len(groups), len(groups)) for text in groups[number]]
+        mt = np.array([score for kind, score in drawn if kind == "mt"])
+        references = np.array([score for kind, score in drawn if kind == "human_ref"])
+        values["mt"].append(float((mt >= 0.5).mean()) if len(mt) else float("nan"))
+        values["human"].append(float((references >= 0.5).mean()) if len(references) else float("nan"))
+        values["mt_at_3%_references"].append(mt_at_reference_rate(mt, references, 0.03))
+    bounds: dict[str, tuple[float, float]] = {}
+    for name, drawn_values in values.items():
+        finite = np.array([v for v in drawn_values if v == v])
+        bounds[name] = ((float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5))) if len(finite)
+                        else (float("nan"), float("nan")))
+    return bounds
+
+
+def judge_part(analyser: Analyser, documents: list[dict[str, Any]]) -> Results:
     results = []
     for document in documents:
         translation = analyser.analyse_text(document["text"], ("en",)).translation
@@ -48,7 +92,7 @@ def judge_part(analyser: Analyser, documents: list[dict[str, Any]]) -> list[tupl
     return results
 
 
-def report_part(name: str, results: list[tuple[dict[str, Any], float, str | None]]) -> dict[str, float]:
+def report_part(name: str, results: Results) -> dict[str, float]:
     flagged = [(d, score >= 0.5, source) for d, score, source in results]
     groups: dict[tuple[str, str], list[bool]] = defaultdict(list)
     for d, is_flagged, _ in flagged:
@@ -72,6 +116,15 @@ def report_part(name: str, results: list[tuple[dict[str, Any], float, str | None
     for threshold in SWEEP:
         print(f"  {threshold:<7}{rate('mt', threshold):>7.3f}{rate('human_ref', threshold):>8.3f}"
               f"{rate('native_en', threshold):>8.3f}")
+    mt_scores = np.array([score for d, score, _ in results if d["kind"] == "mt"])
+    reference_scores = np.array([score for d, score, _ in results if d["kind"] == "human_ref"])
+    print("MT above the score that at most this share of the references exceed: " + ", ".join(
+        f"{rate:.0%} → {mt_at_reference_rate(mt_scores, reference_scores, rate):.3f}" for rate in REFERENCE_RATES))
+    bounds = intervals(results)
+    print(f"95% intervals, resampling the {len({d['doc_id'] for d, _, _ in results})} source documents: "
+          f"MT flagged {bounds['mt'][0]:.3f}–{bounds['mt'][1]:.3f}, references flagged "
+          f"{bounds['human'][0]:.3f}–{bounds['human'][1]:.3f}, MT above 3% of the references "
+          f"{bounds['mt_at_3%_references'][0]:.3f}–{bounds['mt_at_3%_references'][1]:.3f}")
     named: Counter[str] = Counter()
     for d, is_flagged, source in flagged:
         if d["kind"] == "mt" and is_flagged and source_language(d):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
+import math
 import sys
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 from scraper.analyse.statistics import StatisticsModel
@@ -55,6 +57,8 @@ def test_fitted_documents_are_reported_apart_and_never_counted_as_unseen(
                           _row(fitted, "human_ref", SEED_002)], capsys)
     assert "== unseen part: 2 texts of 1 source documents" in out
     assert "== fitted (the model's own texts: in-sample) part: 1 texts of 1 source documents" in out
+    assert "95% intervals, resampling the 1 source documents: MT flagged 1.000–1.000, references flagged " \
+           "0.000–0.000, MT above 3% of the references 1.000–1.000" in out
     # The last line is the unseen part's: the fitted reference (an MT text, flagged) does not count.
     assert out[-1] == ("translation: mt_detected=1.0000 human_flagged=0.0000 native_flagged=0.0000 "
                        "source_lang_acc=1.0000")
@@ -66,3 +70,31 @@ def test_a_file_of_fitted_documents_only_says_its_figures_are_in_sample(
     out = _run(tmp_path, [_row(fitted, "mt", SEED_002)], capsys)
     assert not any(line.startswith("== unseen") for line in out)
     assert out[-1].endswith("(in-sample: every text's source document was fitted on)")
+
+
+def test_mt_share_above_a_share_of_the_references() -> None:
+    bench = _bench()
+    references = np.array([0.9] + [0.1] * 99)
+    mt = np.array([0.95, 0.5, 0.05])
+    # 1% of 100 references may lie above: the cut is the second highest reference, 0.1.
+    assert bench.mt_at_reference_rate(mt, references, 0.01) == pytest.approx(2 / 3)
+    assert bench.mt_at_reference_rate(mt, references, 0.0) == pytest.approx(1 / 3)
+    assert math.isnan(bench.mt_at_reference_rate(mt, np.array([]), 0.03))  # no references: no such score
+
+
+def test_intervals_resample_source_documents_not_texts() -> None:
+    bench = _bench()
+
+    def text(doc_id: str, kind: str, score: float) -> tuple[dict[str, str], float, None]:
+        return ({"doc_id": doc_id, "kind": kind}, score, None)
+
+    # Two documents: every MT of one flagged, none of the other. Drawn by text the share would stay near one
+    # half; drawn by document, a draw of the same document twice (one in two) gives 0 or 1.
+    results = ([text("a", "mt", 0.9) for _ in range(10)] + [text("b", "mt", 0.1) for _ in range(10)]
+               + [text("a", "human_ref", 0.2), text("b", "human_ref", 0.2)])
+    bounds = bench.intervals(results, draws=400)
+    assert bounds["mt"] == (0.0, 1.0)
+    assert bounds["human"] == (0.0, 0.0)
+    everything = [text(f"d{n}", "mt", 0.8) for n in range(20)] + [text(f"d{n}", "human_ref", 0.1) for n in range(20)]
+    bounds = bench.intervals(everything, draws=200)
+    assert bounds["mt"] == (1.0, 1.0) and bounds["human"] == (0.0, 0.0) and bounds["mt_at_3%_references"] == (1.0, 1.0)
