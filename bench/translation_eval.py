@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections import Counter, defaultdict
@@ -78,10 +79,14 @@ def intervals(results: Results, draws: int = DRAWS, seed: int = 0) -> dict[str, 
         values["mt_at_3%_references"].append(mt_at_reference_rate(mt, references, 0.03))
     bounds: dict[str, tuple[float, float]] = {}
     for name, drawn_values in values.items():
-        finite = np.array([v for v in drawn_values if v == v])
+        finite = np.array([v for v in drawn_values if not math.isnan(v)])
         bounds[name] = ((float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5))) if len(finite)
                         else (float("nan"), float("nan")))
     return bounds
+
+
+def _span(bounds: tuple[float, float]) -> str:
+    return "n/a" if math.isnan(bounds[0]) else f"{bounds[0]:.3f}–{bounds[1]:.3f}"
 
 
 def judge_part(analyser: Analyser, documents: list[dict[str, Any]]) -> Results:
@@ -122,9 +127,8 @@ def report_part(name: str, results: Results) -> dict[str, float]:
         f"{rate:.0%} → {mt_at_reference_rate(mt_scores, reference_scores, rate):.3f}" for rate in REFERENCE_RATES))
     bounds = intervals(results)
     print(f"95% intervals, resampling the {len({d['doc_id'] for d, _, _ in results})} source documents: "
-          f"MT flagged {bounds['mt'][0]:.3f}–{bounds['mt'][1]:.3f}, references flagged "
-          f"{bounds['human'][0]:.3f}–{bounds['human'][1]:.3f}, MT above 3% of the references "
-          f"{bounds['mt_at_3%_references'][0]:.3f}–{bounds['mt_at_3%_references'][1]:.3f}")
+          f"MT flagged {_span(bounds['mt'])}, references flagged {_span(bounds['human'])}, MT above 3% of the "
+          f"references {_span(bounds['mt_at_3%_references'])}")
     named: Counter[str] = Counter()
     for d, is_flagged, source in flagged:
         if d["kind"] == "mt" and is_flagged and source_language(d):

@@ -69,6 +69,8 @@ def test_a_file_of_fitted_documents_only_says_its_figures_are_in_sample(
     fitted = StatisticsModel.load().meta["documents"][0]
     out = _run(tmp_path, [_row(fitted, "mt", SEED_002)], capsys)
     assert not any(line.startswith("== unseen") for line in out)
+    assert "95% intervals, resampling the 1 source documents: MT flagged 1.000–1.000, references flagged n/a, " \
+           "MT above 3% of the references n/a" in out
     assert out[-1].endswith("(in-sample: every text's source document was fitted on)")
 
 
