@@ -36,7 +36,7 @@ from scraper.analyse.statistics import StatisticsModel, features, mixed_design, 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from wmt import load_documents, source_language
+from wmt import load_documents, reference_cut, source_language
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "mt" / "dev.jsonl.gz"
@@ -143,9 +143,7 @@ def plain_matrix(rows: Sequence[npt.NDArray[np.intp]], size: int) -> Matrix:
 def threshold_at(scores: Vector, negatives: npt.NDArray[np.bool_], natives: npt.NDArray[np.bool_],
                  rate: float) -> float:
     """The lowest score that at most `rate` of the references and none of the originals exceed."""
-    references = np.sort(scores[negatives & ~natives])[::-1]
-    allowed = int(rate * len(references))
-    cut = references[allowed] if allowed < len(references) else -np.inf
+    cut = reference_cut(scores[negatives & ~natives], rate)
     return float(max(cut, scores[natives].max() if natives.any() else -np.inf))
 
 

@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from wmt import load_documents, source_language
+from wmt import load_documents, reference_cut, source_language
 
 from scraper.analyse import Analyser
 
@@ -54,10 +54,7 @@ def mt_at_reference_rate(mt: npt.NDArray[np.float64], references: npt.NDArray[np
     """The share of `mt` scores above the highest score that at most `rate` of the `references` exceed."""
     if not len(mt) or not len(references):
         return float("nan")
-    ordered = np.sort(references)[::-1]
-    allowed = int(rate * len(ordered))
-    cut = ordered[allowed] if allowed < len(ordered) else -np.inf
-    return float((mt > cut).mean())
+    return float((mt > reference_cut(references, rate)).mean())
 
 
 def intervals(results: Results, draws: int = DRAWS, seed: int = 0) -> dict[str, tuple[float, float]]:

@@ -14,6 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 
 def split_of(doc_id: str) -> str:
     """`training` or `validation`, by the document's id alone (stable across runs and machines)."""
@@ -31,3 +34,10 @@ def source_language(row: dict[str, Any]) -> str | None:
     """The language a document was translated from (None for an English original)."""
     pair = str(row["lang_pair"])
     return pair.split("-")[0] if pair.endswith("-en") else None
+
+
+def reference_cut(references: npt.NDArray[np.float64], rate: float) -> float:
+    """The lowest score that at most `rate` of the `references` exceed (-inf when there are none)."""
+    ordered = np.sort(references)[::-1]
+    allowed = int(rate * len(ordered))
+    return float(ordered[allowed]) if allowed < len(ordered) else -np.inf
