@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from wmt import load_documents, reference_cut, source_language
 
 from scraper.analyse import Analyser
+from scraper.analyse.translation import THRESHOLD
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -58,7 +59,7 @@ def mt_at_reference_rate(mt: npt.NDArray[np.float64], references: npt.NDArray[np
 
 
 def intervals(results: Results, draws: int = DRAWS, seed: int = 0) -> dict[str, tuple[float, float]]:
-    """95% intervals of the MT and reference shares flagged at 0.5, and of the MT share above 3% of the
+    """95% intervals of the MT and reference shares flagged (at THRESHOLD), and of the MT share above 3% of the
     references, over `draws` resamples (with replacement) of the source documents; (nan, nan) for a share
     without texts."""
     by_document: dict[str, list[tuple[str, float]]] = defaultdict(list)
@@ -71,8 +72,8 @@ def intervals(results: Results, draws: int = DRAWS, seed: int = 0) -> dict[str, 
         drawn = [text for number in generator.integers(0, len(groups), len(groups)) for text in groups[number]]
         mt = np.array([score for kind, score in drawn if kind == "mt"])
         references = np.array([score for kind, score in drawn if kind == "human_ref"])
-        values["mt"].append(float((mt >= 0.5).mean()) if len(mt) else float("nan"))
-        values["human"].append(float((references >= 0.5).mean()) if len(references) else float("nan"))
+        values["mt"].append(float((mt >= THRESHOLD).mean()) if len(mt) else float("nan"))
+        values["human"].append(float((references >= THRESHOLD).mean()) if len(references) else float("nan"))
         values["mt_at_3%_references"].append(mt_at_reference_rate(mt, references, 0.03))
     bounds: dict[str, tuple[float, float]] = {}
     for name, drawn_values in values.items():
@@ -95,7 +96,7 @@ def judge_part(analyser: Analyser, documents: list[dict[str, Any]]) -> Results:
 
 
 def report_part(name: str, results: Results) -> dict[str, float]:
-    flagged = [(d, score >= 0.5, source) for d, score, source in results]
+    flagged = [(d, score >= THRESHOLD, source) for d, score, source in results]
     groups: dict[tuple[str, str], list[bool]] = defaultdict(list)
     for d, is_flagged, _ in flagged:
         groups[(d["lang_pair"], d["tier"])].append(is_flagged)
@@ -109,11 +110,11 @@ def report_part(name: str, results: Results) -> dict[str, float]:
         tiers[d["tier"] if d["kind"] == "mt" else d["kind"]].append(is_flagged)
     print("by tier: " + ", ".join(f"{tier} {sum(v) / len(v):.3f} ({len(v)})" for tier, v in sorted(tiers.items())))
 
-    def rate(kind: str, threshold: float = 0.5) -> float:
+    def rate(kind: str, threshold: float = THRESHOLD) -> float:
         scores = [score for d, score, _ in results if d["kind"] == kind]
         return sum(score >= threshold for score in scores) / max(1, len(scores))
 
-    print("threshold sweep (score from which a text is flagged; the record flags from 0.5):")
+    print(f"threshold sweep (score from which a text is flagged; the record flags from {THRESHOLD}):")
     print(f"  {'score':<7}{'mt':>7}{'human':>8}{'native':>8}")
     for threshold in SWEEP:
         print(f"  {threshold:<7}{rate('mt', threshold):>7.3f}{rate('human_ref', threshold):>8.3f}"
