@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +46,16 @@ def test_a_slightly_malformed_feed_still_yields_its_items() -> None:
               '<guid isPermaLink=false>1</guid></item></channel></rss>')
     links = parse_feed(broken, "https://kcnawatch.org/newstream/feed/", "kcna-watch")
     assert [link.url for link in links] == ["https://kcnawatch.org/newstream/1/a/"]
+
+
+def test_a_feed_cut_off_inside_an_item_keeps_the_items_before_it(caplog: pytest.LogCaptureFixture) -> None:
+    cut = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+           '<item><title>One</title><link>https://x.org/news/1</link></item>'
+           '<item><title>Two</title><link>https://x.org/news/2</li')
+    with caplog.at_level(logging.WARNING, logger="scraper.discover.feeds"):
+        links = parse_feed(cut, "https://x.org/feed", "x")
+    assert [link.url for link in links] == ["https://x.org/news/1"]
+    assert "using the 1 links in the 2 items recovered" in caplog.text
 
 
 def test_sitemap_index_and_news_sitemap() -> None:

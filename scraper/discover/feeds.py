@@ -100,9 +100,6 @@ def parse_feed(text: str, feed_url: str, source_id: str) -> list[Link]:
         raise Skip("bad_feed", f"{feed_url}: not an RSS or Atom feed")
     if not entries:
         log.info("feed %s is empty", feed_url)  # KCNA Watch's feed is empty now and then
-    if parsed.get("bozo"):
-        log.warning("feed %s is malformed (%s); using the %d items recovered",
-                    feed_url, parsed.get("bozo_exception"), len(entries))
     links: list[Link] = []
     seen: set[str] = set()
     for entry in entries:
@@ -125,4 +122,7 @@ def parse_feed(text: str, feed_url: str, source_id: str) -> list[Link]:
         content = next((c.get("value") for c in contents if c.get("value")), None)
         links.append(_aggregated(Link(url=url, source_id=source_id, found_in=feed_url, title=title,
                                       published_at=_entry_date(entry), content=content, publisher=publisher)))
+    if parsed.get("bozo"):
+        log.warning("feed %s is malformed (%s); using the %d links in the %d items recovered",
+                    feed_url, parsed.get("bozo_exception"), len(links), len(entries))
     return links
