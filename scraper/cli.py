@@ -58,6 +58,7 @@ log = logging.getLogger("scraper")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_NOTHING_READ = 3  # a backfill whose every outlet could not be read at all (unreachable, refused, error)
+EXIT_INTERRUPTED = 130  # a backfill stopped by SIGTERM or Ctrl-C before it was done (the shell's 128 + SIGINT)
 # Used by `scraper extract` for input that belongs to no configured outlet (a file, standard input, another site's
 # URL): any site's page, in any language.
 LOCAL_SOURCE = Source(id="local", name="local input", languages=(), homepage="http://localhost/", timezone="UTC",
@@ -331,7 +332,7 @@ async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipe
                 *(pipeline.poll(s, since=args.since, until=args.until, stop=stop, backfill=True,
                                 stop_grace=STOP_GRACE) for s in sources)
             )
-    total = Summary()
+    total = Summary(interrupted=stop.is_set())
     for source, result in zip(sources, results, strict=True):
         total.merge(result)
         total.results[source.id] = result.result()
@@ -364,6 +365,7 @@ async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline:
                 summary.skips[skip.reason] += 1
                 log.error("%s: %s", path, skip, extra={"event": "skip", "reason": skip.reason})
             pipeline.flush()
+    summary.interrupted = stop.is_set()
     return summary
 
 
@@ -403,6 +405,7 @@ async def _backfill_ccnews(args: argparse.Namespace, settings: Settings, pipelin
                     summary.results[name] = ("unreachable" if skip.reason in UNREACHABLE else "error", str(skip))
                 summary.skips["unreadable"] += 1
             pipeline.flush()
+    summary.interrupted = stop.is_set()
     return summary
 
 
@@ -687,6 +690,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             unread = {outlet: outcome for outlet, outcome in summary.results.items() if outcome[0] != "ok"}
             for outlet, (result, why) in sorted(unread.items()):
                 print(f"scraper: {outlet}: nothing could be read ({result}: {why})", file=sys.stderr)
+            if summary.interrupted:
+                print("scraper: backfill: interrupted before it was done; the same command continues where it "
+                      "stopped", file=sys.stderr)
+                return EXIT_INTERRUPTED
             if summary.results and len(unread) == len(summary.results):
                 read = "no CC-NEWS file" if args.cc_news is not None else "no outlet"
                 print(f"scraper: backfill: {read} could be read at all", file=sys.stderr)

@@ -40,6 +40,7 @@ class Summary:
     index_failures: Counter[str] = field(default_factory=Counter)
     # Per outlet, for a run over several: its poll's result and why (see `result`).
     results: dict[str, tuple[PollResult, str]] = field(default_factory=dict)
+    interrupted: bool = False  # a one-shot run stopped (SIGTERM, Ctrl-C) before it was done
 
     def merge(self, other: Summary) -> None:
         self.written += other.written
@@ -52,6 +53,7 @@ class Summary:
         self.indexes_read += other.indexes_read
         self.index_failures.update(other.index_failures)
         self.results.update(other.results)
+        self.interrupted = self.interrupted or other.interrupted
 
     def line(self, label: str) -> str:
         reasons = " ".join(f"{reason}={count}" for reason, count in sorted(self.skips.items()))
@@ -60,7 +62,8 @@ class Summary:
         text = f"{text} already={self.already}" if self.already else text
         text = f"{text} handed={self.handed}" if self.handed else text
         text = f"{text} revised={self.revised}" if self.revised else text
-        return f"{text} deleted={self.deleted}" if self.deleted else text
+        text = f"{text} deleted={self.deleted}" if self.deleted else text
+        return f"{text} interrupted" if self.interrupted else text
 
     def result(self) -> tuple[PollResult, str]:
         """The poll's result and, unless `ok`, why: its indexes' failures, most frequent first."""
