@@ -122,7 +122,7 @@ def report_part(name: str, results: Results) -> dict[str, float]:
     mt_scores = np.array([score for d, score, _ in results if d["kind"] == "mt"])
     reference_scores = np.array([score for d, score, _ in results if d["kind"] == "human_ref"])
     print("MT above the score that at most this share of the references exceed: " + ", ".join(
-        f"{rate:.0%} → {mt_at_reference_rate(mt_scores, reference_scores, rate):.3f}" for rate in REFERENCE_RATES))
+        f"{share:.0%} → {mt_at_reference_rate(mt_scores, reference_scores, share):.3f}" for share in REFERENCE_RATES))
     bounds = intervals(results)
     print(f"95% intervals, resampling the {len({d['doc_id'] for d, _, _ in results})} source documents: "
           f"MT flagged {_span(bounds['mt'])}, references flagged {_span(bounds['human'])}, MT above 3% of the "
