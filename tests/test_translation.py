@@ -14,7 +14,14 @@ import pytest
 from scraper.analyse import Analyser, ResidueCleaner, analyse_texts
 from scraper.analyse.patterns import phrase_alternation
 from scraper.analyse.residue import INTERFACE, MENU, read_list
-from scraper.analyse.translation import _ASCII_LOOKALIKES, find_calques, parse_calques, required_words, word_key
+from scraper.analyse.translation import (
+    _ASCII_LOOKALIKES,
+    find_calques,
+    mixed_script_sentences,
+    parse_calques,
+    required_words,
+    word_key,
+)
 from scraper.records import Language, Record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "analyse"
@@ -175,6 +182,41 @@ def test_a_look_alike_letter_or_a_domain_name_is_not_mixed_script(analyser: Anal
     assert "mixed_script" not in kinds(analyser.analyse_text(text).translation.signals)
     foreign = f"{text} Minister Рыженков arrived in Minsk."
     assert "mixed_script" in kinds(analyser.analyse_text(foreign).translation.signals)
+
+
+@pytest.mark.parametrize(("sentence", "marks"), [
+    ("The temperature in the city reached 35℃ on Monday afternoon.", "℃"),
+    ("○ The ministry said it would release the figures next week.", "○"),
+    ("The company sold 2,000㎡ of office space【Exclusive】this year.", "㎡【】"),
+    ("Prime Minister Mohammed·bin Salman received the delegation on Friday.", "·"),
+    ("The minister said （in a statement） that the talks would go on.", "（）"),
+    ("He said the ⁇ programme would be expanded next year.", "⁇"),
+])
+def test_east_asian_typesetting_left_in_english_is_mixed_script(analyser: Analyser, sentence: str,
+                                                                  marks: str) -> None:
+    translation = analyser.analyse_text(f"{FILLER} {sentence} {FILLER}").translation
+    evidence = kinds(translation.signals)["mixed_script"]
+    assert evidence == [f"{marks}: {sentence}"]
+    assert translation.likely_source_language is None  # marks shared by three languages name none of them
+    assert 0.15 < translation.score < 0.5  # one sentence is a hint, not a verdict
+
+
+@pytest.mark.parametrize("sentence", [
+    "Markets · Sport · Culture: the sections were redesigned last year, the editor said.",  # a separator
+    "The daytime temperature will be between 22°C and 24°C, forecasters said on Monday.",
+    "The report – published on Monday – said “exports rose” by 5% in the third quarter.",
+])
+def test_english_typography_is_not_mixed_script(analyser: Analyser, sentence: str) -> None:
+    translation = analyser.analyse_text(f"{FILLER} {sentence} {FILLER}").translation
+    assert "mixed_script" not in kinds(translation.signals)
+
+
+def test_east_asian_marks_are_native_in_chinese_japanese_and_korean() -> None:
+    for language, sentence in [("ja", "政府は、来週○日に発表する。"), ("zh", "会议于【北京】举行，气温35℃。"),
+                               ("ko", "남북·북미 회담이 열렸다 ※ 참고 바람.")]:
+        assert mixed_script_sentences([sentence], language) == []
+    assert mixed_script_sentences(["Он сказал：да, мы придём завтра."], "ru") == [
+        ("Он сказал：да, мы придём завтра.", "：")]
 
 
 def test_menu_is_removed_from_the_paragraph_and_returned() -> None:

@@ -8,7 +8,12 @@ Signals (each `TranslationSignal(kind, evidence)`):
   ui_residue     a language-selector menu or share/print strings inside the article (handed over by the
                  residue cleaner, which removed them from the body)
   mixed_script   letters of another script inside a sentence of a language that does not use them
-                 ("the 朝鲜 delegation"); text in brackets is a gloss and does not count
+                 ("the 朝鲜 delegation"); text in brackets is a gloss and does not count. In a language not
+                 written in Chinese characters, kana or hangul, also the marks of East Asian typesetting left
+                 in a sentence (full-width "（：）", "【】", "、。", "℃", "㎡", "○ ◆ ※" bullets, a middle dot
+                 between two letters as in "Mohammed·bin") and "⁇", which machine translation built on
+                 SentencePiece writes for a piece it cannot spell: a translator adapts them, a machine
+                 copies them from the source
   statistics     how much the wording reads like machine translation to a linear model of English news
                  (`scraper/analyse/statistics.py`), with the words that weighed most; or why the text was
                  not judged that way (too short, not English)
@@ -71,6 +76,13 @@ _DOMAIN = re.compile(r"[^\s/]*\w\.(?:рф|рус|укр|бел|срб|қаз|中
 # Cyrillic and Greek letters drawn like Latin ones: typed by mistake inside a Latin word ("WНO").
 _LOOKALIKES = frozenset("АВСЕНІЈКМОРЅТХУаеорсхуіјѕԁΑΒΕΗΙΚΜΝΟΡΤΥΧΖοαν")
 _WORD_CHARACTER = re.compile(r"\w")
+# Marks of Chinese, Japanese and Korean typesetting that English and other alphabetic languages do not use:
+# CJK symbols and punctuation, full- and half-width forms, CJK compatibility units and forms, the katakana
+# middle dot, ℃, the CJK bullets and reference mark, a middle dot joining two letters (a transliterated
+# name's parts); and SentencePiece's "⁇".
+_EAST_ASIAN_MARK = re.compile(r"[\u3000-\u303f\uff00-\uffef\u3300-\u33ff\ufe10-\ufe1f\ufe30-\ufe4f・℃‧※⁇"
+                              r"○●◎◆◇■□△▲▽▼]|(?<=[^\W\d_])·(?=[^\W\d_])")
+_EAST_ASIAN_SCRIPTS = frozenset({"han", "kana", "hangul"})
 _PLAIN_GROUP = re.compile(r"\(\?:([A-Za-z ]+(?:\|[A-Za-z ]+)*)\)")
 
 
@@ -269,20 +281,29 @@ def _first_match(calque: Calque, text: str) -> re.Match[str] | None:
 
 
 def mixed_script_sentences(paragraphs: Sequence[str], language: str) -> list[tuple[str, str]]:
-    """(sentence, foreign letters) for sentences carrying letters of a script their language does not
-    use, outside brackets and quotes. Latin-script languages use Latin only."""
+    """(sentence, what is foreign in it) for sentences carrying letters of a script their language does not
+    use, outside brackets and quotes, or (in a language not written in East Asian scripts) East Asian
+    typesetting marks anywhere. Latin-script languages use Latin only."""
     native = _NATIVE.get(language, {"latin"})
+    marks_foreign = not native & _EAST_ASIAN_SCRIPTS
     found: list[tuple[str, str]] = []
-    if not scripts_of("\n".join(paragraphs)).keys() - native - {"other"}:  # the usual case: nothing foreign
+    joined = "\n".join(paragraphs)
+    letters_foreign = bool(scripts_of(joined).keys() - native - {"other"})
+    if not letters_foreign and not (marks_foreign and _EAST_ASIAN_MARK.search(joined)):  # the usual case
         return found
     for paragraph in paragraphs:
-        if not scripts_of(paragraph).keys() - native - {"other"}:  # no foreign letter in any of its sentences
+        has_letters = letters_foreign and bool(scripts_of(paragraph).keys() - native - {"other"})
+        if not has_letters and not (marks_foreign and _EAST_ASIAN_MARK.search(paragraph)):
             continue
         for match in _SENTENCE.finditer(_DOMAIN.sub(" ", paragraph)):  # (a domain's dots are no full stops)
             sentence = match.group().strip()
             bare = _BRACKETED.sub(" ", sentence)
-            foreign = [ch for token in bare.split() for ch in _foreign_letters(token, native)]
-            if foreign and len(_WORD.findall(bare)) >= 3:
+            if len(_WORD.findall(bare)) < 3:
+                continue
+            foreign = [ch for token in bare.split() for ch in _foreign_letters(token, native)] if has_letters else []
+            if marks_foreign:
+                foreign += [m.group() for m in _EAST_ASIAN_MARK.finditer(sentence)]
+            if foreign:
                 found.append((sentence, "".join(foreign)))
     return found
 
@@ -378,8 +399,10 @@ def assess(
         evidence = tuple(f"{foreign}: {_evidence_sentence(sentence)}" for sentence, foreign in mixed)
         signals.append(TranslationSignal("mixed_script", evidence))
         weights.extend(WEIGHTS["mixed_sentence"] for _ in mixed[:_MAX_MIXED_SENTENCES])
-        for _, foreign in mixed:
-            scripts = Counter(script_of(ch) for ch in foreign)
+        for _, foreign in mixed:  # letters point to a language; typesetting marks, shared by three, do not
+            scripts = Counter(script_of(ch) for ch in foreign if ch.isalpha())
+            if not scripts:
+                continue
             pointed = "ja" if scripts["kana"] else _SCRIPT_LANGUAGE.get(scripts.most_common(1)[0][0])
             if pointed:
                 pointers[pointed] = pointers.get(pointed, 0.0) + 0.5
