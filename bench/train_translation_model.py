@@ -9,9 +9,10 @@ that `bench/translation_eval.py --model` can measure the recipe on the validatio
 a document is in `validation` when the first byte of SHA-256 of its `doc_id` is odd, else in `training`;
 every output of one source document (each system's translation and the human reference) goes with it, and
 so does an English original. Everything comes from the documents fitted on: the function words (those in
-most texts), the vocabulary, the regularisation (chosen by 5-fold cross-validation over source documents)
-and the threshold (from the out-of-fold scores: at most 2% of the references and none of the English
-originals above it; each fold's models read only the features of their own training folds, as the final
+most texts), the vocabulary, each feature's inverse document frequency over the windows (by which the MT model
+weighs it; each fold's from its own training folds), the regularisation (chosen by 5-fold cross-validation
+over source documents) and the threshold (from the out-of-fold scores: at most 2% of the references and none
+of the English originals above it; each fold's models read only the features of their own training folds, as the final
 model reads a new text). The model lists the `doc_id`s it was fitted on, so that the evaluation can tell seen
 from unseen text.
 """
@@ -140,6 +141,14 @@ def plain_matrix(rows: Sequence[npt.NDArray[np.intp]], size: int) -> Matrix:
     return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), size))
 
 
+def inverse_document_frequency(rows: Sequence[npt.NDArray[np.intp]], size: int) -> Vector:
+    """ln(windows / windows holding the feature) + 1 for each of `size` features over the windows given as
+    `rows`, rounded to float16 as the model file stores it, so that training reads what the package reads."""
+    counts = np.bincount(np.concatenate([*rows, np.zeros(0, dtype=np.intp)]), minlength=size)
+    idf = np.log(max(1, len(rows)) / np.maximum(counts, 1)) + 1.0
+    return idf.astype(np.float16).astype(np.float64)
+
+
 def threshold_at(scores: Vector, negatives: npt.NDArray[np.bool_], natives: npt.NDArray[np.bool_],
                  rate: float) -> float:
     """The lowest score that at most `rate` of the references and none of the originals exceed."""
@@ -158,7 +167,18 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     documents = load_documents(Path(args.data), args.part)
     print(f"{args.part} part: {len(documents)} texts of {len({d['doc_id'] for d in documents})} source documents")
+    model = fit(documents, f"WMT21-23 news test sets (eval/mt/dev.jsonl.gz), {args.part} part", args.part)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    print(f"lambda {model.meta['lambda']:g}, threshold {model.threshold:.3f}; wrote {out} "
+          f"({out.stat().st_size / 1e6:.2f} MB) in {time.perf_counter() - started:.0f} s")
+    return 0
 
+
+def fit(documents: Sequence[dict[str, Any]], trained_on: str, part: str) -> StatisticsModel:
+    """The whole recipe on `documents`: function words, vocabulary, idf, both models, the lambda and the
+    threshold chosen out of fold; progress printed."""
     # The models learn from windows of a few paragraphs (more, and more varied, examples than whole texts:
     # there are few references); they are judged, out of fold, on whole texts as they will meet them.
     common = function_words(documents)
@@ -211,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     unit_mixes[known] = np.eye(len(LANGUAGES))[labels[owner][known]]
     columns = size * (1 + len(LANGUAGES))
 
-    def design(rows: Sequence[npt.NDArray[np.intp]], mixes: npt.NDArray[np.float64]) -> Matrix:
-        return sparse.csr_matrix(mixed_design(rows, mixes), shape=(len(rows), columns))
+    def design(rows: Sequence[npt.NDArray[np.intp]], mixes: npt.NDArray[np.float64], idf: Vector) -> Matrix:
+        return sparse.csr_matrix(mixed_design(rows, mixes, idf), shape=(len(rows), columns))
 
     unit_mt = is_mt[owner]
     weights = np.where(unit_mt == 1, 0.5 / unit_mt.sum(), 0.5 / (1 - unit_mt).sum())
@@ -221,8 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     all_scores = {lam: np.zeros(len(documents)) for lam in MT_LAMBDAS}
     for fold in range(FOLDS):
         train = folds[owner] != fold
-        units_design = design(fold_rows(unit_rows, fold), unit_mixes)[train]
-        texts_design = design(fold_rows(text_rows, fold), text_mixes)[folds == fold]
+        rows_known = fold_rows(unit_rows, fold)
+        idf = inverse_document_frequency([one for one, fitted in zip(rows_known, train, strict=True) if fitted], size)
+        units_design = design(rows_known, unit_mixes, idf)[train]
+        texts_design = design(fold_rows(text_rows, fold), text_mixes, idf)[folds == fold]
         for lam in MT_LAMBDAS:
             w, b = fit_binary(units_design, unit_mt[train], weights[train], lam)
             all_scores[lam][folds == fold] = texts_design @ w + b
@@ -238,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             best = (lam, recall, scores)
     assert best is not None
     lam, _, scores = best
-    mt_w, mt_b = fit_binary(design(unit_rows, unit_mixes), unit_mt, weights, lam)
+    idf = inverse_document_frequency(unit_rows, size)
+    mt_w, mt_b = fit_binary(design(unit_rows, unit_mixes, idf), unit_mt, weights, lam)
     # The threshold is read on out-of-fold scores: the final model is as unsure of a new text as the fold
     # models were of theirs, and more sure of its own training texts.
     threshold = threshold_at(scores, negatives, natives, REFERENCE_RATE)
@@ -246,20 +269,13 @@ def main(argv: list[str] | None = None) -> int:
         cut = threshold_at(scores, negatives, natives, rate)
         print(f"out of fold, references <= {rate:.0%}: threshold {cut:.3f}, MT flagged "
               f"{float((scores[is_mt == 1] > cut).mean()):.3f}")
-    model = StatisticsModel(index, vocabulary, common, LANGUAGES, source_w.astype(np.float32),
-                            source_b.astype(np.float32), mt_w.reshape(size, 1 + len(LANGUAGES)).astype(np.float32),
-                            mt_b, threshold,
-                            {"trained_on": f"WMT21-23 news test sets (eval/mt/dev.jsonl.gz), {args.part} part",
-                             "part": args.part, "split": "sha256(doc_id)[0] even = training",
-                             "documents": sorted({d["doc_id"] for d in documents}), "lambda": lam,
-                             "reference_rate": REFERENCE_RATE, "min_documents": MIN_DOCUMENTS,
-                             "window": WINDOW, "texts": len(documents), "windows": len(units)})
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(out)
-    print(f"lambda {lam:g}, threshold {threshold:.3f}; wrote {out} ({out.stat().st_size / 1e6:.2f} MB) "
-          f"in {time.perf_counter() - started:.0f} s")
-    return 0
+    return StatisticsModel(index, vocabulary, common, LANGUAGES, source_w.astype(np.float32),
+                           source_b.astype(np.float32), mt_w.reshape(size, 1 + len(LANGUAGES)).astype(np.float32),
+                           idf.astype(np.float32), mt_b, threshold,
+                           {"trained_on": trained_on, "part": part, "split": "sha256(doc_id)[0] even = training",
+                            "documents": sorted({d["doc_id"] for d in documents}), "lambda": lam,
+                            "reference_rate": REFERENCE_RATE, "min_documents": MIN_DOCUMENTS,
+                            "window": WINDOW, "texts": len(documents), "windows": len(units)})
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 from scraper.analyse.statistics import StatisticsModel
@@ -59,6 +60,15 @@ def test_a_fold_reads_only_the_features_its_training_folds_hold_in_two_documents
     assert known[3, column["held out and one other"]] and known[3, column["held out twice"]]
 
 
+def test_a_feature_in_fewer_windows_weighs_more(trainer: ModuleType) -> None:
+    windows = [np.array([0, 1]), np.array([0]), np.array([0, 2]), np.array([0, 2]), np.array([], dtype=np.intp)]
+    idf = trainer.inverse_document_frequency(windows, 4)
+    assert idf[0] == pytest.approx(1 + np.log(5 / 4), abs=1e-3)  # in four windows of five
+    assert idf[1] > idf[2] > idf[0] >= 1.0  # one window, two windows, four
+    assert idf[3] == pytest.approx(1 + np.log(5), abs=1e-2)  # in none: as rare as can be
+    assert idf.dtype == np.float64 and np.array_equal(idf, idf.astype(np.float16))  # as the model file stores it
+
+
 _MT = ["It is reported that the reporter learned on the {n}th that the relevant departments will further "
        "strengthen the work of {topic}.", "It is understood that the {topic} work has achieved positive results.",
        "The reporter learned that the next step is to vigorously promote {topic}."]
@@ -75,20 +85,25 @@ def _text(sentences: list[str], rng: random.Random, topic: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def test_a_fit_on_a_small_file_writes_a_model_that_tells_the_two_apart(
-        trainer: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _small_file(path: Path, documents: int = 40) -> list[dict[str, str]]:
     rng = random.Random(7)
     rows = []
-    for number in range(40):
+    for number in range(documents):
         doc_id, pair, topic = f"d{number}", ("zh-en", "ru-en", "ja-en")[number % 3], _TOPICS[number % len(_TOPICS)]
         for system in ("a", "b"):
             rows.append({"doc_id": doc_id, "lang_pair": pair, "kind": "mt", "system": system, "tier": "online",
                          "text": _text(_MT, rng, topic)})
         rows.append({"doc_id": doc_id, "lang_pair": pair, "kind": "human_ref", "system": "ref", "tier": "human_ref",
                      "text": _text(_HUMAN, rng, topic)})
-    data, out = tmp_path / "dev.jsonl.gz", tmp_path / "model.npz"
-    with gzip.open(data, "wt", encoding="utf-8") as handle:
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
         handle.writelines(json.dumps(row) + "\n" for row in rows)
+    return rows
+
+
+def test_a_fit_on_a_small_file_writes_a_model_that_tells_the_two_apart(
+        trainer: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data, out = tmp_path / "dev.jsonl.gz", tmp_path / "model.npz"
+    rows = _small_file(data)
 
     assert trainer.main([str(data), "--out", str(out)]) == 0
     assert "out of fold, references <= 2%" in capsys.readouterr().out
@@ -98,3 +113,29 @@ def test_a_fit_on_a_small_file_writes_a_model_that_tells_the_two_apart(
     mt = _text(_MT, random.Random(99), "coal mines")
     human = _text(_HUMAN, random.Random(99), "coal mines")
     assert model.judge(mt).logit > 0 > model.judge(human).logit
+
+
+def test_nested_cross_validation_judges_each_part_by_a_model_made_without_it(
+        trainer: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("translation_nested", BENCH / "translation_nested.py")
+    assert spec is not None and spec.loader is not None
+    nested = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec.loader.exec_module(nested)
+    finally:
+        sys.path.remove(str(BENCH))
+    data = tmp_path / "dev.jsonl.gz"
+    rows = _small_file(data, documents=60)
+    parts = {nested.part_of(row["doc_id"], 3) for row in rows}
+    assert parts == {0, 1, 2}  # every part has documents to judge
+    for part in parts:  # the parts cut across the trainer's folds: each fit still has all five inside
+        fitted = {row["doc_id"] for row in rows if nested.part_of(row["doc_id"], 3) != part}
+        assert {trainer.fold_of(doc_id) for doc_id in fitted} == set(range(trainer.FOLDS))
+
+    assert nested.main([str(data), "--parts", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("fit on ") == 3 and "each judged by a model made without it" in out
+    figures = dict(item.split("=") for item in out.strip().splitlines()[-1].split(": ", 1)[1].split())
+    assert figures["parts"] == "3"
+    assert float(figures["mt_flagged"]) > 0.9 and float(figures["human_flagged"]) < 0.1

@@ -8,11 +8,13 @@ from importlib import resources
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 
 from scraper.analyse import Analyser
 from scraper.analyse.statistics import StatisticsModel, features
 from scraper.analyse.translation import STATISTICS_MIN_WORDS
+from scraper.errors import ConfigError
 from scraper.records import Record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "analyse"
@@ -35,6 +37,19 @@ def test_the_model_ships_small_and_loads() -> None:
     model = StatisticsModel.load()
     assert model.languages == ("zh", "ru", "ja")
     assert model.mt_weights.shape == (len(model.vocabulary), 4)
+    assert model.idf.shape == (len(model.vocabulary),) and float(model.idf.min()) >= 1.0
+
+
+def test_a_model_file_of_another_version_is_a_clear_error(tmp_path: Path) -> None:
+    with np.load(MODEL, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files if key != "idf"}
+    old = tmp_path / "old.npz"
+    np.savez(old, **arrays)
+    with pytest.raises(ConfigError, match="no idf; refit it"):
+        StatisticsModel.load(old)
+    (tmp_path / "junk.npz").write_bytes(b"not a model")
+    with pytest.raises(ConfigError, match="cannot read the translation model"):
+        StatisticsModel.load(tmp_path / "junk.npz")
 
 
 def test_seed_002_is_flagged_by_its_wording_too(analyser: Analyser) -> None:

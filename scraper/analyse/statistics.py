@@ -15,7 +15,11 @@ Two models share those features. The source model (multinomial logistic regressi
 English text was translated from (zh, ru, ja). The machine-translation model (binary logistic regression)
 has one weight per feature plus one per feature and source language; a text's source-language weights are
 mixed by the source model's probabilities, so that a text of no clear origin is judged on the shared weights
-alone. Training is on documents of WMT21-23 news test sets only: English only, and news only.
+alone. The source model reads every feature of a text alike (each 1/√n of n); the machine-translation model
+weighs each by its inverse document frequency in the training windows, ln(windows / windows holding it) + 1, the
+text's vector scaled to length 1: a feature few texts hold (a turn of phrase) counts for more than one nearly
+every text holds (a common word), and a long text weighs no more than a short one. Training is on documents of
+WMT21-23 news test sets only: English only, and news only.
 """
 
 from __future__ import annotations
@@ -136,6 +140,7 @@ class StatisticsModel:
     source_weights: npt.NDArray[np.float32]  # (features, languages)
     source_bias: npt.NDArray[np.float32]  # (languages,)
     mt_weights: npt.NDArray[np.float32]  # (features, 1 + languages): shared, then one column per language
+    idf: npt.NDArray[np.float32]  # (features,): each feature's inverse document frequency, as the MT model reads it
     mt_bias: float
     threshold: float  # the log-odds from which the statistics alone flag a text
     meta: dict[str, Any]
@@ -149,12 +154,20 @@ class StatisticsModel:
                 arrays = {key: data[key] for key in data.files}
         except (OSError, ValueError, KeyError) as exc:
             raise ConfigError(f"cannot read the translation model: {exc}", path=str(source)) from None
-        meta = json.loads(bytes(arrays["meta"]).decode("utf-8"))
-        vocabulary = tuple(bytes(arrays["vocabulary"]).decode("utf-8").split("\n"))
-        function_words = frozenset(meta.get("function_words", ()))
-        return cls({term: i for i, term in enumerate(vocabulary)}, vocabulary, function_words, tuple(meta["languages"]),
-                   arrays["source_weights"].astype(np.float32), arrays["source_bias"].astype(np.float32),
-                   arrays["mt_weights"].astype(np.float32), float(meta["mt_bias"]), float(meta["threshold"]), meta)
+        missing = sorted({"meta", "vocabulary", "source_weights", "source_bias", "mt_weights", "idf"} - arrays.keys())
+        if missing:  # e.g. a model fitted before the MT model weighed features by their idf
+            raise ConfigError(f"not a translation model of this version: no {', '.join(missing)}; refit it with "
+                              f"bench/train_translation_model.py", path=str(source))
+        try:
+            meta = json.loads(bytes(arrays["meta"]).decode("utf-8"))
+            vocabulary = tuple(bytes(arrays["vocabulary"]).decode("utf-8").split("\n"))
+            function_words = frozenset(meta.get("function_words", ()))
+            return cls({term: i for i, term in enumerate(vocabulary)}, vocabulary, function_words,
+                       tuple(meta["languages"]), arrays["source_weights"].astype(np.float32),
+                       arrays["source_bias"].astype(np.float32), arrays["mt_weights"].astype(np.float32),
+                       arrays["idf"].astype(np.float32), float(meta["mt_bias"]), float(meta["threshold"]), meta)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"cannot read the translation model: {exc!r}", path=str(source)) from None
 
     def save(self, path: str | Path) -> None:
         meta = {**self.meta, "languages": list(self.languages), "mt_bias": self.mt_bias, "threshold": self.threshold,
@@ -165,6 +178,7 @@ class StatisticsModel:
             source_weights=self.source_weights.astype(np.float16),
             source_bias=self.source_bias.astype(np.float32),
             mt_weights=self.mt_weights.astype(np.float16),
+            idf=self.idf.astype(np.float16),
             meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
         )
 
@@ -182,7 +196,9 @@ class StatisticsModel:
         probabilities = np.exp(source_logits)
         probabilities /= probabilities.sum()
         mix = np.concatenate(([1.0], probabilities))
-        contributions = self.mt_weights[rows].astype(np.float64) @ mix * scale
+        idf = self.idf[rows].astype(np.float64)
+        norm = math.sqrt(float(idf @ idf))
+        contributions = self.mt_weights[rows].astype(np.float64) @ mix * (idf / norm if norm else idf)
         logit = float(contributions.sum()) + self.mt_bias - self.threshold
         top = np.argsort(contributions)[::-1][:_EXPLAINED]
         reasons = tuple(_readable(self.vocabulary[rows[i]], contributions[i]) for i in top if contributions[i] > 0)
@@ -201,21 +217,26 @@ def _readable(term: str, contribution: float) -> str:
     return f'"{term}" (+{contribution:.2f})'
 
 
-def mixed_design(rows: Sequence[npt.NDArray[np.intp]], mixes: npt.NDArray[np.float64]
+def mixed_design(rows: Sequence[npt.NDArray[np.intp]], mixes: npt.NDArray[np.float64],
+                 idf: npt.NDArray[np.floating[Any]]
                  ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """(data, indices, indptr) of the training matrix of the machine-translation model: each text's features,
-    once shared and once per source language scaled by that language's probability (`mixes`, one row per
-    text). Shared with the trainer so that training and `judge_rows` read a text the same way."""
+    """(data, indices, indptr) of the training matrix of the machine-translation model: each text's features
+    weighted by `idf` and scaled to length 1, once shared and once per source language scaled by that
+    language's probability (`mixes`, one row per text). Shared with the trainer so that training and
+    `judge_rows` read a text the same way."""
     data: list[float] = []
     indices: list[int] = []
     indptr = [0]
     columns = 1 + mixes.shape[1]
     for text_rows, mix in zip(rows, mixes, strict=True):
-        scale = 1.0 / math.sqrt(len(text_rows)) if len(text_rows) else 0.0
+        values = idf[text_rows].astype(np.float64)
+        norm = math.sqrt(float(values @ values))
+        if norm:
+            values /= norm
         for column, weight in enumerate((1.0, *mix)):
             if column and weight < 1e-6:
                 continue
-            indices.extend(int(r) * columns + column for r in text_rows)
-            data.extend([scale * weight] * len(text_rows))
+            indices.extend((text_rows * columns + column).tolist())
+            data.extend((values * weight).tolist())
         indptr.append(len(indices))
     return np.asarray(data), np.asarray(indices, dtype=np.intp), np.asarray(indptr, dtype=np.intp)
