@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tracemalloc
 from pathlib import Path
@@ -240,3 +241,20 @@ def test_places_organisations_and_months_are_not_people(finder: NameFinder, text
     words = {word.lower() for f in found for s in f.spellings for word in re.findall(r"\w+", s.text)}
     assert not words & {"korea", "belarus", "minsk", "july", "wednesday", "march", "agency", "hotel", "board",
                         "nations", "council", "york", "kong", "commission", "ministry", "electronics", "pyongyang"}
+
+
+def test_a_korean_name_inside_a_longer_one_is_another_person() -> None:
+    # A real Rodong Sinmun article (tests/fixtures/real, provenance beside it): "Pae Rim Gwang" and "Rim Kwang"
+    # are two people, surnamed Pae and Rim, not one name spelt two ways.
+    real = Path(__file__).parent / "fixtures" / "real" / "rodong-en" / "oldlayout-2022-02-11-article-0008.expected.json"
+    body = json.loads(real.read_text(encoding="utf-8"))["expected"]["body"]
+    analysis = Analyser().analyse_text(body, ("en",))
+    people = {group.canonical for group in analysis.names}
+    assert {"Pae Rim Gwang", "Rim Kwang", "Maeng Kyong Chan", "Won Hyok Chol"} <= people
+    assert "name_variants" not in {signal.kind for signal in analysis.translation.signals}
+    # Behind a word that is no surname, the same words are one person spelt two ways.
+    text = ("Rim Gwang spoke at the meeting held on Monday in the capital city of the country. Later Rim Kwang "
+            "met the delegation from the south and the two sides signed the agreement on trade.")
+    evidence = [s.evidence for s in Analyser().analyse_text(text, ("en",)).translation.signals
+                if s.kind == "name_variants"]
+    assert evidence == [("Rim Gwang / Rim Kwang",)]

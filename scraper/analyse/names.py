@@ -556,6 +556,16 @@ class NameFinder:
         sure = titled or bool(spoken) or appositive
         return _Person(tuple(words), start, mention.end, sure or shaped, denied, sure)
 
+    def _another_surname(self, a: Mention, b: Mention) -> bool:
+        """Whether the shorter mention, led by an East Asian surname, is the end of the longer one behind
+        another such surname: "Rim Kwang" and "Pae Rim Gwang" are two people (Pae and Rim), where "Rim Kwang"
+        and "Comrade Rim Gwang" or "Later Rim Gwang" are one."""
+        shorter, longer = (a, b) if len(a.parts) < len(b.parts) else (b, a)
+        if len(shorter.parts) == len(longer.parts):  # (parts: "Choi Sun-hee" is as long as "Choe Sun Hui")
+            return False
+        surnames = self.people.surnames_first
+        return shorter.parts[0] in surnames and longer.parts[-len(shorter.parts) - 1] in surnames
+
     def _is_title(self, word: str) -> bool:
         """A title or role ("Minister"), or titles joined by hyphens ("Major-Gen", "Secretary-Treasurer")."""
         plain = _plain(word)
@@ -675,6 +685,8 @@ class NameFinder:
                 k = min(len(a.parts), len(b.parts))
                 if a.parts[-k:] == b.parts[-k:]:
                     continue  # the same spelling, one with a title in front
+                if self._another_surname(a, b):
+                    continue
                 if k == 1:
                     if lowered is None:
                         lowered = lowered_words()
