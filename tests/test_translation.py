@@ -215,6 +215,7 @@ def test_east_asian_marks_are_native_in_chinese_japanese_and_korean() -> None:
     for language, sentence in [("ja", "政府は、来週○日に発表する。"), ("zh", "会议于【北京】举行，气温35℃。"),
                                ("ko", "남북·북미 회담이 열렸다 ※ 참고 바람.")]:
         assert mixed_script_sentences([sentence], language) == []
+    assert mixed_script_sentences(["La col·lecció del museu és molt gran i bonica."], "ca") == []  # Catalan l·l
     assert mixed_script_sentences(["Он сказал：да, мы придём завтра."], "ru") == [
         ("Он сказал：да, мы придём завтра.", "：")]
 

@@ -79,9 +79,9 @@ _WORD_CHARACTER = re.compile(r"\w")
 # Marks of Chinese, Japanese and Korean typesetting that English and other alphabetic languages do not use:
 # CJK symbols and punctuation, full- and half-width forms, CJK compatibility units and forms, the katakana
 # middle dot, ℃, the CJK bullets and reference mark, a middle dot joining two letters (a transliterated
-# name's parts); and SentencePiece's "⁇".
+# name's parts) but not Catalan's "l·l"; and SentencePiece's "⁇".
 _EAST_ASIAN_MARK = re.compile(r"[\u3000-\u303f\uff00-\uffef\u3300-\u33ff\ufe10-\ufe1f\ufe30-\ufe4f・℃‧※⁇"
-                              r"○●◎◆◇■□△▲▽▼]|(?<=[^\W\d_])·(?=[^\W\d_])")
+                              r"○●◎◆◇■□△▲▽▼]|(?<=[^\W\d_])(?<![lL])·(?![lL])(?=[^\W\d_])")
 _EAST_ASIAN_SCRIPTS = frozenset({"han", "kana", "hangul"})
 _PLAIN_GROUP = re.compile(r"\(\?:([A-Za-z ]+(?:\|[A-Za-z ]+)*)\)")
 
