@@ -30,6 +30,7 @@ from translation_eval import Results, judge_part, report_part
 from wmt import load_documents
 
 from scraper.analyse import Analyser
+from scraper.analyse.translation import THRESHOLD
 
 
 def part_of(doc_id: str, parts: int) -> int:
@@ -59,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             model.save(path)
             analyser = Analyser(statistics_model=path)
             results = judge_part(analyser, judged)
-            references = [score >= 0.5 for d, score, _ in results if d["kind"] == "human_ref"]
-            mt = [score >= 0.5 for d, score, _ in results if d["kind"] == "mt"]
+            references = [score >= THRESHOLD for d, score, _ in results if d["kind"] == "human_ref"]
+            mt = [score >= THRESHOLD for d, score, _ in results if d["kind"] == "mt"]
             print(f"part {part + 1}: MT flagged {sum(mt)} of {len(mt)}, references {sum(references)} of "
                   f"{len(references)}", flush=True)
             pooled.extend(results)

@@ -196,9 +196,7 @@ class StatisticsModel:
         probabilities = np.exp(source_logits)
         probabilities /= probabilities.sum()
         mix = np.concatenate(([1.0], probabilities))
-        idf = self.idf[rows].astype(np.float64)
-        norm = math.sqrt(float(idf @ idf))
-        contributions = self.mt_weights[rows].astype(np.float64) @ mix * (idf / norm if norm else idf)
+        contributions = self.mt_weights[rows].astype(np.float64) @ mix * unit_idf(self.idf, rows)
         logit = float(contributions.sum()) + self.mt_bias - self.threshold
         top = np.argsort(contributions)[::-1][:_EXPLAINED]
         reasons = tuple(_readable(self.vocabulary[rows[i]], contributions[i]) for i in top if contributions[i] > 0)
@@ -217,6 +215,14 @@ def _readable(term: str, contribution: float) -> str:
     return f'"{term}" (+{contribution:.2f})'
 
 
+def unit_idf(idf: npt.NDArray[np.floating[Any]], rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+    """The values of a text's features (`rows`) as the machine-translation model reads them: each its idf, the
+    vector scaled to length 1 (all zero for a text of no known feature)."""
+    values = idf[rows].astype(np.float64)
+    norm = math.sqrt(float(values @ values))
+    return values / norm if norm else values
+
+
 def mixed_design(rows: Sequence[npt.NDArray[np.intp]], mixes: npt.NDArray[np.float64],
                  idf: npt.NDArray[np.floating[Any]]
                  ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -229,10 +235,7 @@ def mixed_design(rows: Sequence[npt.NDArray[np.intp]], mixes: npt.NDArray[np.flo
     indptr = [0]
     columns = 1 + mixes.shape[1]
     for text_rows, mix in zip(rows, mixes, strict=True):
-        values = idf[text_rows].astype(np.float64)
-        norm = math.sqrt(float(values @ values))
-        if norm:
-            values /= norm
+        values = unit_idf(idf, text_rows)
         for column, weight in enumerate((1.0, *mix)):
             if column and weight < 1e-6:
                 continue
