@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -130,3 +133,24 @@ def test_odd_unicode_never_crashes_and_fits_the_schema(analyser: Analyser, name:
     jsonschema.validate(line, schema)
     json.dumps(line, ensure_ascii=False).encode("utf-8", "surrogateescape")
     assert 0.0 <= analysis.translation.score <= 1.0
+
+
+_WEWORK = ("WeWork's parent company, The We Company, announced on Sept. 30 that it was withdrawing its S-1 "
+           'filing for an initial public offering, shortly after Neumann stepped down as CEO. In addition to '
+           "questions about the company's financial state, red flags for investors included that Neumann had "
+           'borrowed against his WeWork shares and leased properties he owned back to the company. An entity '
+           'Neumann controlled also sold the company the right to use the word for $5.9 million, though he later'
+           ' asked the company to unwind the agreement and returned the money after public criticism.')
+
+
+def test_a_judgement_is_the_same_in_every_process() -> None:
+    """Two processes (two string-hash seeds) give the same score and name the same reasons in the same order:
+    records written by two workers, or a rerun, must not differ in their evidence."""
+    script = ("import json, sys; from scraper.analyse.statistics import StatisticsModel; "
+              "j = StatisticsModel.load().judge(sys.stdin.read()); print(json.dumps([j.logit, list(j.reasons)]))")
+    outputs = {subprocess.run([sys.executable, "-c", script], input=_WEWORK, capture_output=True, text=True,
+                              check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+               for seed in range(6)}
+    assert len(outputs) == 1, outputs
+    _, reasons = json.loads(outputs.pop())
+    assert reasons and all("(+" in reason for reason in reasons)

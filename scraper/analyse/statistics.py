@@ -189,7 +189,11 @@ class StatisticsModel:
         return self.judge_rows(self.rows(features(text, self.function_words)))
 
     def judge_rows(self, rows: npt.NDArray[np.intp]) -> Judgement:
-        """Both models on a text given as the row numbers of its features."""
+        """Both models on a text given as the row numbers of its features.
+
+        The rows are sorted first: a text's features come as a set, whose order changes with the process's hash
+        seed, and neither the sums nor the reasons may depend on it."""
+        rows = np.sort(rows)
         scale = 1.0 / math.sqrt(len(rows)) if len(rows) else 0.0
         source_logits = self.source_weights[rows].sum(axis=0, dtype=np.float64) * scale + self.source_bias
         source_logits -= source_logits.max()
@@ -198,7 +202,7 @@ class StatisticsModel:
         mix = np.concatenate(([1.0], probabilities))
         contributions = self.mt_weights[rows].astype(np.float64) @ mix * unit_idf(self.idf, rows)
         logit = float(contributions.sum()) + self.mt_bias - self.threshold
-        top = np.argsort(contributions)[::-1][:_EXPLAINED]
+        top = np.lexsort((rows, -contributions))[:_EXPLAINED]  # ties: the earlier term in the vocabulary first
         reasons = tuple(_readable(self.vocabulary[rows[i]], contributions[i]) for i in top if contributions[i] > 0)
         return Judgement(logit, {lang: float(p) for lang, p in zip(self.languages, probabilities, strict=True)},
                          reasons)
