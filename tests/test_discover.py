@@ -104,7 +104,7 @@ def test_entity_bombs_and_external_entities_in_feeds_are_not_expanded(tmp_path: 
             links = parse_feed(text, "https://x.org/feed", "x")
         except Skip:
             links = []
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 10  # expanded, &l9; is 10^9 "lol"s: minutes and gigabytes
         assert all("TOP-SECRET" not in (link.title or "") and len(link.title or "") < 10_000 for link in links)
     sitemap_xxe = (f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY x SYSTEM "file://{secret}">]>'
                    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://x.org/&x;</loc>'
@@ -119,5 +119,5 @@ def test_entity_bombs_and_external_entities_in_feeds_are_not_expanded(tmp_path: 
         links = list(parse_sitemap(sitemap_bomb, "https://x.org/s.xml", "x").links)
     except Skip:
         links = []
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10
     assert all(len(link.url) < 10_000 for link in links)
