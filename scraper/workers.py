@@ -55,6 +55,10 @@ def hard_limit(page_timeout: float) -> float:
 
 def _init(alias_files: Sequence[str], parent: int, fault: str = "", page_timeout: float = 0.0) -> None:
     global _analyser, _fault, _page_timeout, _watchdog_output
+    # Ctrl-C in a terminal signals the whole foreground process group, workers too. The parent decides how to
+    # stop (finish the pages in flight, then end its workers); a KeyboardInterrupt raised in a worker would
+    # come back to it as the result of a page, and end it with a traceback instead.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _follow_parent(parent)
     if fault == "worker_start":
         os._exit(FAULT_EXIT)
