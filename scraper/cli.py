@@ -709,6 +709,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `scraper extract ... | head` closed the pipe: not an error worth a traceback.
         sys.stderr.close()
         return EXIT_OK
+    except KeyboardInterrupt:
+        # The first Ctrl-C (or SIGTERM) of a run or backfill asks it to stop and is handled where it runs; this
+        # is another one while it stops, or one before it started: stop at once. A segment is published and
+        # committed as one step, so nothing written is lost or written twice by stopping here. The process ends
+        # now: interpreter exit would wait for the extraction workers' pages in flight (up to --page-timeout); the
+        # workers end themselves within a second of their parent.
+        print("scraper: stopped at once; what was written is kept, and the same command continues where it "
+              "stopped", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -405,12 +405,13 @@ def test_a_killed_warc_backfill_resumes_and_writes_each_page_once(tmp_path: Path
     assert verify_output(tmp_path / "output").ok
 
 
-@pytest.mark.parametrize(("signum", "whole_group"), [(signal.SIGTERM, False), (signal.SIGINT, False),
-                                                     (signal.SIGINT, True)])
+@pytest.mark.parametrize(("signum", "whole_group", "presses"), [(signal.SIGTERM, False, 1), (signal.SIGINT, False, 1),
+                                                               (signal.SIGINT, True, 1), (signal.SIGINT, True, 3)])
 def test_an_interrupted_backfill_exits_130_and_the_same_command_finishes_it(tmp_path: Path, signum: int,
-                                                                             whole_group: bool) -> None:
+                                                                             whole_group: bool, presses: int) -> None:
     # whole_group: Ctrl-C in a terminal, which signals every process of the foreground group, the extraction
     # workers too; the others are `kill`, `docker stop` and a job runner, which signal the command alone.
+    # Three presses: an impatient user, whose later presses may come while the backfill stops.
     urls = _warc(tmp_path / "crawl.warc.gz", 150)
     env = _short_segments_outlet(tmp_path)
     command = [sys.executable, "-m", "scraper", "backfill", "--workers", "2", "--warc", str(tmp_path / "crawl.warc.gz")]
@@ -420,15 +421,20 @@ def test_an_interrupted_backfill_exits_130_and_the_same_command_finishes_it(tmp_
     while clock.monotonic() < deadline and process.poll() is None and not read_records(tmp_path / "output"):
         clock.sleep(0.05)
     assert process.poll() is None, "the backfill ended before it could be interrupted"
-    if whole_group:
-        os.killpg(process.pid, signum)
-    else:
-        process.send_signal(signum)
+    for _ in range(presses):
+        if whole_group:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+        clock.sleep(0.1)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err  # a script running `scraper backfill && next` does not go on
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err  # a clean stop, whoever got the signal
-    assert out.strip().splitlines()[-1].endswith(" interrupted")
-    assert "interrupted before it was done; the same command continues" in err
+    if presses == 1:
+        assert out.strip().splitlines()[-1].endswith(" interrupted")
+        assert "interrupted before it was done; the same command continues" in err
+    else:  # the first press stops it as one does; a later one, while it stops, at once
+        assert "the same command continues where it stopped" in err
     first = read_records(tmp_path / "output")
     assert 0 < len(first) < len(urls)
     again = run_cli(*command[3:], cwd=tmp_path, timeout=300)
