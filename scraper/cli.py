@@ -208,8 +208,13 @@ def _period_arg(text: str) -> Period | str:
 
 
 def _check_backfill(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """What argparse cannot check alone: --cc-news's company, and its period from --since/--until."""
-    if args.verb != "backfill" or args.cc_news is None:
+    """What argparse cannot check alone: a period that ends before it starts, --cc-news's company, and its period
+    from --since/--until."""
+    if args.verb != "backfill":
+        return
+    if args.since is not None and args.until is not None and args.until <= args.since:
+        parser.error("--until is before --since: the period holds nothing (a bare --until day counts to its end)")
+    if args.cc_news is None:
         return
     if args.warc or args.from_archive:
         parser.error("--cc-news reads Common Crawl's files: not with --warc or --from-archive")
@@ -346,6 +351,9 @@ def _archive_selection(args: argparse.Namespace, settings: Settings
 
 
 async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline: Pipeline) -> Summary:
+    """The WARC files given, in order. Each file's result is in the summary's `results` under its path: `error`
+    when it cannot be opened or holds no record that could be read (a file of anything but WARC records), so that
+    a run which could read none of them ends as a backfill that could read nothing does."""
     hosts, source_for = _archive_selection(args, settings)
     summary = Summary()
     paths = _warc_files(args.warc, summary)
@@ -358,12 +366,20 @@ async def _backfill_warc(args: argparse.Namespace, settings: Settings, pipeline:
         for path in paths:
             if stop.is_set():
                 break
+            before = summary.written, summary.already, summary.skips.copy()
+            summary.results[path] = ("ok", "")
             try:
                 await read_warc(pipeline, path, source_for, summary, hosts=hosts, since=args.since,
                                              until=args.until, stop=stop)
             except Skip as skip:
                 summary.skips[skip.reason] += 1
                 log.error("%s: %s", path, skip, extra={"event": "skip", "reason": skip.reason})
+                summary.results[path] = ("error", str(skip))
+            else:
+                damage = summary.skips - before[2]
+                if (summary.written, summary.already) == before[:2] and set(damage) == {"corrupt_warc"}:
+                    summary.results[path] = ("error", "no record could be read: not a WARC file, or damaged "
+                                                      "from its first record")
             pipeline.flush()
     summary.interrupted = stop.is_set()
     return summary
@@ -422,6 +438,7 @@ def _warc_files(given: Sequence[str], summary: Summary) -> list[str]:
                        and f.is_file())
         if not found:
             summary.skips["unreadable"] += 1
+            summary.results[item] = ("error", "no .warc or .warc.gz files in this directory")
             log.error("%s: no .warc or .warc.gz files in this directory", item,
                       extra={"event": "skip", "reason": "unreadable"})
         files.extend(found)
@@ -695,7 +712,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                       "stopped", file=sys.stderr)
                 return EXIT_INTERRUPTED
             if summary.results and len(unread) == len(summary.results):
-                read = "no CC-NEWS file" if args.cc_news is not None else "no outlet"
+                read = "no CC-NEWS file" if args.cc_news is not None else "no WARC file" if args.warc else "no outlet"
                 print(f"scraper: backfill: {read} could be read at all", file=sys.stderr)
                 return EXIT_NOTHING_READ
         return EXIT_OK

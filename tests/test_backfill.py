@@ -541,9 +541,32 @@ def test_a_directory_of_warc_files_is_read_file_by_file_at_any_depth(tmp_path: P
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("backfill: written=8 ")
     assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(first + second)
-    # A directory with no WARC files in it says so.
+    # A directory with no WARC files in it says so, and a backfill that had nothing else to read ends as one
+    # that could read nothing (a wrong path in a job runner's command fails the job).
     empty = run_cli("backfill", "--warc", str(crawl / "empty"), cwd=tmp_path, env=env, timeout=300)
     assert "unreadable=1" in empty.stdout and "no .warc or .warc.gz files" in empty.stderr
+    assert empty.returncode == 3, empty.stderr
+    assert "no WARC file could be read at all" in empty.stderr
+
+
+def test_a_backfill_whose_warc_files_are_missing_or_not_warc_exits_3_and_says_which(tmp_path: Path) -> None:
+    good = _warc(tmp_path / "good.warc.gz", 3)
+    (tmp_path / "junk.warc.gz").write_bytes(random.Random(5).randbytes(20_000))  # not WARC records at all
+    env = _short_segments_outlet(tmp_path)
+    for names in (["missing.warc.gz"], ["junk.warc.gz"], ["missing.warc.gz", "junk.warc.gz"]):
+        result = run_cli("backfill", "--workers", "1", *(f"--warc={tmp_path / n}" for n in names), cwd=tmp_path,
+                         env=env, timeout=300)
+        assert result.returncode == 3, result.stderr
+        for name in names:
+            assert f"{tmp_path / name}: nothing could be read (error: " in result.stderr
+        assert "no WARC file could be read at all" in result.stderr
+    both = run_cli("backfill", "--workers", "1", "--warc", str(tmp_path / "junk.warc.gz"), "--warc",
+                   str(tmp_path / "good.warc.gz"), cwd=tmp_path, env=env, timeout=300)
+    assert both.returncode == 0, both.stderr  # one of them could be read: named, not failed
+    assert f"{tmp_path / 'junk.warc.gz'}: nothing could be read" in both.stderr
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(good)
+    again = run_cli("backfill", "--workers", "1", "--warc", str(tmp_path / "good.warc.gz"), cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr  # read to its end before: nothing to do is no failure
 
 
 def test_every_page_read_is_counted_once_as_written_already_or_skipped(tmp_path: Path) -> None:
@@ -619,7 +642,7 @@ def test_a_warc_page_that_failed_extraction_is_tried_again_by_the_next_run(tmp_p
     assert "extract_timeout=1" in first.stdout
     warc.rename(tmp_path / "elsewhere.warc.gz")  # the archive unreadable for a while (a disk not mounted)
     missing = run_cli(*command, cwd=tmp_path, env=env)
-    assert "unreadable=1" in missing.stdout
+    assert "unreadable=1" in missing.stdout and missing.returncode == 3
     (tmp_path / "elsewhere.warc.gz").rename(warc)
     second = run_cli(*command, cwd=tmp_path, env=env)
     assert second.returncode == 0, second.stderr
