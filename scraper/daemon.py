@@ -99,6 +99,21 @@ class Daemon:
         problems += self._silent(datetime.now(UTC))
         return problems
 
+    def warnings(self) -> list[str]:
+        """The outlets whose last poll failed but which are not silent for long enough to be a problem yet: what
+        /healthz lists beside its problems, so that an outlet that cannot be reached shows from its first poll,
+        while a container does not turn unhealthy on one failed poll."""
+        now = datetime.now(UTC)
+        found = []
+        for source in self.settings.sources:
+            last = self._last_result.get(source.id, "ok")
+            since = self._last_ok.get(source.id) or self._started
+            deadline = since + timedelta(seconds=self.health_grace * source.interval)
+            if last != "ok" and now <= deadline:
+                found.append(f"{source.id}: last poll {last}; unhealthy from {iso_utc(deadline)} if no poll "
+                             f"succeeds before")
+        return found
+
     async def _poll(self, source: Source) -> None:
         if self._stop.is_set():
             return
@@ -205,7 +220,8 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop)
         if self.listen is not None:
-            self.server = StatusServer(*self.listen, metrics=self.metrics, health=self.health)
+            self.server = StatusServer(*self.listen, metrics=self.metrics, health=self.health,
+                                       warnings=self.warnings)
             await self.server.start()
         self._scheduler = scheduler = self._schedule()
         flusher = asyncio.create_task(self._close_segments(min(1.0, self.settings.segment_seconds / 4)))

@@ -14,6 +14,7 @@ from scraper.metrics import CONTENT_TYPE, Metrics
 log = logging.getLogger(__name__)
 
 Health = Callable[[], list[str]]  # what is wrong; an empty list means healthy
+Warnings = Callable[[], list[str]]  # what is going wrong but does not make it unhealthy (yet)
 _REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
 
 
@@ -26,10 +27,12 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 class StatusServer:
-    def __init__(self, host: str, port: int, metrics: Metrics, health: Health) -> None:
+    def __init__(self, host: str, port: int, metrics: Metrics, health: Health,
+                 warnings: Warnings | None = None) -> None:
         self.host, self.port = host, port
         self.metrics = metrics
         self.health = health
+        self.warnings = warnings or list
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -71,6 +74,7 @@ class StatusServer:
             return 200, CONTENT_TYPE, self.metrics.render()
         if path == "/healthz":
             problems = self.health()
-            body = {"status": "ok" if not problems else "unhealthy", "problems": problems}
+            body = {"status": "ok" if not problems else "unhealthy", "problems": problems,
+                    "warnings": self.warnings()}
             return (200 if not problems else 503), "application/json", json.dumps(body).encode() + b"\n"
         return 404, "text/plain", b"try /healthz or /metrics\n"

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import rss, run_cli, write_sources
 from localsite import LocalSite, Page
@@ -138,3 +139,36 @@ def test_a_backfill_that_can_read_nothing_exits_3_and_says_why(tmp_path: Path) -
     assert partial.returncode == 0, partial.stderr
     assert "scraper: gone: nothing could be read" in partial.stderr
     assert "scraper: here: nothing" not in partial.stderr
+
+
+async def test_healthz_names_an_outlet_that_failed_its_first_poll_before_it_turns_unhealthy(tmp_path: Path) -> None:
+    port = _free_port()  # nothing listens there: every poll of the outlet fails
+    base = f"http://127.0.0.1:{port}"
+    wire = Source(id="wire", name="Wire", languages=("en",), homepage=f"{base}/", timezone="UTC",
+                  feeds=(f"{base}/feed",), interval=0.3, delay=0.0, retries=0, allow_private=True)
+    settings = Settings(path="sources.toml", sources=(wire,))
+    state = State(tmp_path / "state.sqlite")
+    sink = JsonlSink(tmp_path / "out")
+    async with Fetcher(robots=False) as fetcher, httpx.AsyncClient() as client:
+        pipeline = Pipeline(fetcher, state, sink, Analyser())
+        daemon = Daemon(settings, pipeline, output_root=tmp_path / "out", listen=("127.0.0.1", 0),
+                        health_grace=1000)  # unhealthy only after 300 s without an ok poll
+        running = asyncio.ensure_future(daemon.run())
+        try:
+            body: dict[str, object] = {}
+            for _ in range(200):  # bounded: 20 s at most
+                if daemon.server is not None and daemon.server.port:
+                    answer = await client.get(f"http://127.0.0.1:{daemon.server.port}/healthz")
+                    body = answer.json()
+                    if body["warnings"]:
+                        break
+                await asyncio.sleep(0.1)
+        finally:
+            daemon.stop()
+            await running
+            pipeline.close()
+            sink.close()
+            state.close()
+    assert answer.status_code == 200 and body["status"] == "ok" and body["problems"] == []
+    [warning] = body["warnings"]  # type: ignore[misc]
+    assert warning.startswith("wire: last poll unreachable (") and "unhealthy from 2" in warning

@@ -72,7 +72,7 @@ def test_health_metrics_and_a_clean_stop(tmp_path: Path) -> None:
         try:
             assert _wait(lambda: _get_or_none(f"http://127.0.0.1:{port}/healthz") == 200, 30)
             status, body = _get(f"http://127.0.0.1:{port}/healthz")
-            assert json.loads(body) == {"status": "ok", "problems": []}
+            assert json.loads(body) == {"status": "ok", "problems": [], "warnings": []}
             assert _wait(lambda: _metric(_get(f"http://127.0.0.1:{port}/metrics")[1],
                                          "scraper_polls_total", outlet="wire", result="ok") == 1, 30)
             metrics = _get(f"http://127.0.0.1:{port}/metrics")[1]
