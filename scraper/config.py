@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import tomllib
@@ -219,7 +220,9 @@ def _selectors(value: object) -> Selectors:
     for name in value:
         if name not in _SELECTOR_KEYS:
             known = ", ".join(sorted(_SELECTOR_KEYS))
-            raise ValueError(f'unknown selector "{name}" (known selectors: {known})')
+            close = difflib.get_close_matches(name, _SELECTOR_KEYS, n=1)
+            hint = f'did you mean "{close[0]}"? ' if close else ""
+            raise ValueError(f'unknown selector "{name}" ({hint}known selectors: {known})')
     return Selectors(**{name: _css_selector(selector) for name, selector in value.items()})
 
 
@@ -304,7 +307,9 @@ def _parse_table(
     for key, value in table.items():
         if key not in allowed:
             known = ", ".join(sorted(allowed))
-            raise ConfigError(f"unknown key (known keys: {known})", path=path, outlet=outlet, key=key)
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f'did you mean "{close[0]}"? ' if close else ""
+            raise ConfigError(f"unknown key ({hint}known keys: {known})", path=path, outlet=outlet, key=key)
         parser, name = allowed[key]
         try:
             parsed[name] = parser(value)

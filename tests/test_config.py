@@ -95,7 +95,7 @@ def test_sources_check_lists_outlets_or_exits_2(tmp_path: Path) -> None:
     write_sources(tmp_path / "sources.toml", [{**GOOD, "intervall": "5m"}])
     bad = run_cli("sources", "check", cwd=tmp_path)
     assert bad.returncode == 2
-    assert 'sources.toml: outlet "yonhap-en": key "intervall": unknown key' in bad.stderr
+    assert 'sources.toml: outlet "yonhap-en": key "intervall": unknown key (did you mean "interval"?' in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
