@@ -141,9 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="allow URLs on private, loopback or link-local addresses")
 
     analyse = verbs.add_parser("analyse", help="print the language, translation and names of texts as JSON lines")
-    analyse.add_argument("input", nargs="?", default="-", metavar="FILE",
-                         help='JSON lines with a "text" field, or plain text (one document per blank-line block); '
-                              "- for stdin")
+    analyse.add_argument("inputs", nargs="*", default=["-"], metavar="FILE",
+                         help='JSON lines with a "text" field (one document each), or plain text (one document: '
+                              "an article's text, paragraphs at blank lines); - for stdin (the default)")
     analyse.add_argument("--languages", default="", metavar="CODES", help="comma-separated priors, e.g. en,ko")
     analyse.add_argument("--every-text", action="store_true",
                          help="give every text a language, a single word included (for langid evaluation); "
@@ -515,26 +515,27 @@ def _analyse(args: argparse.Namespace) -> int:
     analyser = Analyser(alias_files=settings.alias_files if settings else ())
     priors = tuple(code.strip() for code in args.languages.split(",") if code.strip())
     bad = 0
+    for item in args.inputs:
+        def on_error(line: int, reason: str, item: str = item) -> None:
+            nonlocal bad
+            bad += 1
+            where = f"{item}: line {line}" if line else item
+            print(f"scraper analyse: {where}: {reason}", file=sys.stderr)
 
-    def on_error(line: int, reason: str) -> None:
-        nonlocal bad
-        bad += 1
-        print(f"scraper analyse: line {line}: {reason}", file=sys.stderr)
-
-    try:
-        stream = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        print(f"scraper analyse: {args.input}: {exc.strerror}", file=sys.stderr)
-        return EXIT_FAILED
-    try:
-        for result in analyse_texts(stream, analyser, priors=priors, every_text=args.every_text, on_error=on_error):
-            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
-    except UnicodeDecodeError:
-        print(f"scraper analyse: {args.input}: not UTF-8 text", file=sys.stderr)
-        return EXIT_FAILED
-    finally:
-        if stream is not sys.stdin:
-            stream.close()
+        try:
+            stream = sys.stdin if item == "-" else open(item, encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            on_error(0, exc.strerror or str(exc))
+            continue
+        try:
+            for result in analyse_texts(stream, analyser, priors=priors, every_text=args.every_text,
+                                        on_error=on_error, name=None if item == "-" else item):
+                sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        except UnicodeDecodeError:
+            on_error(0, "not UTF-8 text")
+        finally:
+            if stream is not sys.stdin:
+                stream.close()
     return EXIT_FAILED if bad else EXIT_OK
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import run_cli
 
 from scraper.analyse import Analyser, ResidueCleaner, analyse_texts
 from scraper.analyse.patterns import phrase_alternation
@@ -267,9 +268,29 @@ def test_analyse_command_reads_json_lines_and_plain_text(analyser: Analyser) -> 
     assert results[0]["translation"]["suspected"] and results[1]["language"]["code"] == "und"
     every = list(analyse_texts(io.StringIO(json.dumps({"text": "hello"})), analyser, every_text=True))
     assert every[0]["language"]["code"] == "en"
-    plain = list(analyse_texts(io.StringIO("Der Minister kam am Dienstag an.\n\n\n북한 외무상이 도착했다.\n"),
-                               analyser))
-    assert [r["language"]["code"] for r in plain] == ["de", "ko"]
+    # Plain text is one document, however many paragraphs: an article saved as text.
+    plain = list(analyse_texts(io.StringIO(SEED_002), analyser, name="seed-002.txt"))
+    assert len(plain) == 1 and plain[0]["id"] == "seed-002.txt" and plain[0]["translation"]["suspected"]
+    assert list(analyse_texts(io.StringIO("\n\n"), analyser)) == []
+    too_long: list[str] = []
+    assert list(analyse_texts(io.StringIO("word " * 1_100_000), analyser,
+                              on_error=lambda _, reason: too_long.append(reason))) == []
+    assert too_long and "JSON lines" in too_long[0]
+
+
+def test_analyse_command_takes_files_of_either_kind_and_names_each(tmp_path: Path) -> None:
+    (tmp_path / "many.jsonl").write_text(json.dumps({"id": "de", "text": "Der Minister kam am Dienstag an."}) + "\n"
+                                         + json.dumps({"id": "ko", "text": "북한 외무상이 도착했다."}) + "\n")
+    result = run_cli("analyse", str(FIXTURES / "seed-002-machine-translated-zh.txt"), str(tmp_path / "many.jsonl"),
+                     str(tmp_path / "missing.txt"), str(FIXTURES / "seed-000-yonhap-en.txt"), cwd=tmp_path)
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [Path(r["id"]).name for r in rows] == ["seed-002-machine-translated-zh.txt", "de", "ko",
+                                                  "seed-000-yonhap-en.txt"]
+    assert [r["translation"]["suspected"] for r in rows] == [True, False, False, False]
+    assert rows[0]["translation"]["likely_source_language"] == "zh"
+    assert [r["language"]["code"] for r in rows[1:3]] == ["de", "ko"]
+    assert {"Krasnov", "Shestakov", "Aleinik"} <= {n["canonical"] for n in rows[0]["names"]}
+    assert result.returncode == 1 and "missing.txt: No such file or directory" in result.stderr  # and the rest read
 
 
 def test_record_with_analysis_matches_the_schema(analyser: Analyser) -> None:

@@ -120,6 +120,9 @@ class Analyser:
         return self.language_of(text).code
 
 
+MAX_PLAIN_TEXT = 5_000_000  # characters of one plain-text document: an article's body is far less
+
+
 def analyse_texts(
     lines: Iterable[str],
     analyser: Analyser,
@@ -127,14 +130,18 @@ def analyse_texts(
     priors: Sequence[str] = (),
     every_text: bool = False,
     on_error: Callable[[int, str], None] | None = None,
+    name: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The `scraper analyse` command: one result per input document, in order.
+    """The `scraper analyse` command on one input: one result per document, in order.
 
     Input is JSON lines with a `text` field (and optionally `id`, copied to the output, and `languages`,
-    priors for that text) when its first non-blank line starts with "{"; otherwise plain text, one
-    document per blank-line-separated block, one paragraph per line. `every_text=True` gives every text
-    a language, a single word included (the langid evaluation), instead of the record rule that a
-    one-word body is `und`. Malformed JSON lines are reported to `on_error(line_number, reason)`.
+    priors for that text) when its first non-blank line starts with "{"; otherwise it is plain text, and all
+    of it one document, read as a record's body is (paragraphs at blank lines): an article saved as text is
+    one article, whatever its paragraphs; its result's `id` is `name` (the file's), if given.
+    `every_text=True` gives every text a language, a single word included (the langid evaluation), instead
+    of the record rule that a one-word body is `und`. Malformed JSON lines, and plain text over
+    MAX_PLAIN_TEXT characters, are reported to `on_error(line_number, reason)` (0: the whole input) and not
+    analysed.
     """
     iterator = iter(lines)
     buffered: list[str] = []
@@ -146,26 +153,25 @@ def analyse_texts(
     chained = _chain(buffered, iterator)
     if first.lstrip().startswith("{"):
         yield from _json_lines(chained, analyser, priors, every_text, on_error)
-    else:
-        for block in _blocks(chained):
-            yield _result(analyser, block, priors, every_text)
+        return
+    text: list[str] = []
+    size = 0
+    for line in chained:
+        size += len(line)
+        if size > MAX_PLAIN_TEXT:
+            if on_error:
+                on_error(0, f"plain text over {MAX_PLAIN_TEXT:,} characters is not one article: give JSON lines "
+                            "with a \"text\" field for many documents")
+            return
+        text.append(line)
+    if first:
+        result = _result(analyser, split_paragraphs("".join(text)), priors, every_text)
+        yield {"id": name, **result} if name is not None else result
 
 
 def _chain(first: list[str], rest: Iterator[str]) -> Iterator[str]:
     yield from first
     yield from rest
-
-
-def _blocks(lines: Iterable[str]) -> Iterator[list[str]]:
-    block: list[str] = []
-    for line in lines:
-        if line.strip():
-            block.append(line.strip())
-        elif block:
-            yield block
-            block = []
-    if block:
-        yield block
 
 
 def _json_lines(lines: Iterable[str], analyser: Analyser, priors: Sequence[str], every_text: bool,
