@@ -432,7 +432,9 @@ def load_settings(path: str | Path) -> Settings:
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
-        raise ConfigError("file not found", path=name) from None
+        where = "" if Path(path).is_absolute() else f" in {Path.cwd()}"
+        raise ConfigError(f"file not found{where} (run from the directory that holds it, or give --config FILE "
+                          "or SCRAPER_CONFIG; README's quick start writes one)", path=name) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=name) from None
     try:
