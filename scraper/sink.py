@@ -20,6 +20,7 @@ from typing import IO, Protocol
 
 from scraper.errors import OutputError
 from scraper.records import Record
+from scraper.text import scrub
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,9 @@ class Sink(Protocol):
 
 
 def _dumps(record: Record) -> str:
-    return json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+    # Text is scrubbed where it enters (scraper/text.py); a lone surrogate that got past would make the line
+    # unwritable and stop the run, so the line is scrubbed again: in JSON it can only sit inside a string.
+    return scrub(json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))) + "\n"
 
 
 def encode(record: Record, max_bytes: int = MAX_LINE_BYTES) -> str:

@@ -24,6 +24,7 @@ from scraper.analyse.residue import Residue, ResidueCleaner
 from scraper.analyse.statistics import StatisticsModel
 from scraper.analyse.translation import assess, load_calques
 from scraper.records import Language, NameGroup, Translation
+from scraper.text import scrub_json
 
 __all__ = ["DEFAULT_CANDIDATES", "Analyser", "Analysis", "LanguageDetector", "Residue", "ResidueCleaner",
            "analyse_texts", "word_count"]
@@ -180,7 +181,7 @@ def _json_lines(lines: Iterable[str], analyser: Analyser, priors: Sequence[str],
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = scrub_json(json.loads(line))
             text = item["text"]
             if not isinstance(text, str):
                 raise TypeError("text is not a string")

@@ -49,6 +49,7 @@ from trafilatura.utils import DOCTYPE_TAG, load_html
 from scraper.extract.blocks import Block, from_trafilatura
 from scraper.extract.density import density_blocks, fragment_blocks
 from scraper.extract.depth import flattened
+from scraper.text import scrub_json
 
 # Two texts this similar (shingle F1) are taken to agree.
 AGREEMENT = 0.85
@@ -353,7 +354,7 @@ def _json_ld_body(tree: HTMLParser) -> list[Block]:
             continue
         for match in re.finditer(r'"articleBody"\s*:\s*"((?:[^"\\]|\\.)*)"', text):
             try:
-                body = json.loads(f'"{match.group(1)}"')
+                body = scrub_json(json.loads(f'"{match.group(1)}"'))
             except json.JSONDecodeError:
                 continue
             if isinstance(body, str) and len(body) > len(best):
@@ -374,7 +375,7 @@ def _script_html(tree: HTMLParser) -> list[Block]:
             continue
         for match in _JSON_STRING.finditer(text):
             try:
-                value = json.loads(f'"{match.group(1)}"')
+                value = scrub_json(json.loads(f'"{match.group(1)}"'))
             except json.JSONDecodeError:
                 continue
             if not isinstance(value, str) or len(_HTML_PARAGRAPH.findall(value)) < 2:

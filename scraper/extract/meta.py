@@ -12,6 +12,7 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from scraper.extract.clean import is_ui_line, is_web_address
+from scraper.text import scrub_json
 
 _PUBLISHED_META = (
     'meta[property="article:published_time"]',
@@ -74,7 +75,7 @@ def _attr(tree: HTMLParser, selector: str, attribute: str) -> str | None:
 def _json_ld(tree: HTMLParser) -> Iterator[dict[str, Any]]:
     for node in tree.css('script[type="application/ld+json"]'):
         try:
-            data = json.loads(node.text(deep=True) or "")
+            data = scrub_json(json.loads(node.text(deep=True) or ""))
         except (json.JSONDecodeError, RecursionError):
             continue
         stack = [data]

@@ -18,6 +18,7 @@ import httpx
 
 from scraper.errors import Skip
 from scraper.records import Fetched
+from scraper.text import scrub
 
 ALLOWED_SCHEMES = ("http", "https")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
@@ -386,7 +387,14 @@ def _nearly_utf8(body: bytes, *, lenient: bool) -> str | None:
 
 
 def decode_text(body: bytes, content_type: str) -> tuple[str, str]:
-    """Bytes → text: BOM, then valid UTF-8, then the declarations, checked against detection; never raises.
+    """Bytes → text (lone surrogates, which a few codecs a page may name make, as U+FFFD: scraper/text.py) and
+    the codec it was read in; never raises."""
+    text, codec = _decode(body, content_type)
+    return scrub(text), codec
+
+
+def _decode(body: bytes, content_type: str) -> tuple[str, str]:
+    """Bytes → text: BOM, then valid UTF-8, then the declarations, checked against detection.
 
     Valid UTF-8 is taken as UTF-8 whatever the header says: a legacy-encoded page is practically never
     valid UTF-8 by accident; so is UTF-8 with a few stray bytes (`_nearly_utf8`), read with U+FFFD for
