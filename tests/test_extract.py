@@ -299,6 +299,18 @@ def test_the_outlet_s_own_name_given_as_author_is_no_author() -> None:
     assert extract_article(fetched, source).authors == ("Jane Doe",)
 
 
+@pytest.mark.parametrize("href", ["http://[::1", "https://news.example.org:99999/a/1", "http://[bad]/x"])
+def test_a_canonical_link_that_is_no_url_leaves_the_page_its_own(href: str) -> None:
+    body = "<h1>Talks on trade</h1><article>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</article>"
+    url = "https://news.example.org/2026/01/06/trade-talks"
+    fetched = Fetched(url=url, final_url=url, status=200, content_type="text/html",
+                      text=_page(body, f'<title>Talks on trade</title><link rel="canonical" href="{href}">'),
+                      encoding="utf-8", fetched_at=datetime(2026, 11, 1, tzinfo=UTC))
+    source = Source(id="t", name="T", languages=("en",), homepage="https://news.example.org/", timezone="UTC")
+    article = extract_article(fetched, source)
+    assert article.canonical_url == url and article.paragraphs == tuple(PARAGRAPHS)
+
+
 def test_a_page_that_declares_no_usable_date_takes_the_one_in_its_url() -> None:
     # A placeholder date in the JSON-LD (rejected), and an older date printed on the page (another story's,
     # a photo's), which a page without a date in its address is guessed from.

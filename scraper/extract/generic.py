@@ -44,11 +44,14 @@ def _canonical(declared: str | None, final_url: str, source: Source) -> str:
     """
     fetched_online = final_url.startswith(("http://", "https://"))
     if declared:
-        candidate = urljoin(final_url, declared) if fetched_online else declared
-        path = urlsplit(candidate).path
-        if (candidate.startswith(("http://", "https://")) and path not in ("", "/")
-                and (not fetched_online or same_site(candidate, final_url))):
-            return canonicalize(candidate, source.strip_query)
+        try:
+            candidate = urljoin(final_url, declared) if fetched_online else declared
+            path = urlsplit(candidate).path
+            if (candidate.startswith(("http://", "https://")) and path not in ("", "/")
+                    and (not fetched_online or same_site(candidate, final_url))):
+                return canonicalize(candidate, source.strip_query)
+        except ValueError:  # not a URL ("http://[::1"): the page's own URL it is
+            pass
     return canonicalize(final_url, source.strip_query) if fetched_online else final_url
 
 
