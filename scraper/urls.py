@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 # Parameters that never change which article a URL points to.
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref_src"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def joined(base: str, href: str) -> str | None:
+    """`href` made absolute against `base`; None when the result is no URL urllib can take apart ("http://[::1",
+    a port out of range): a link to leave out, where one such link in a feed or on a page would otherwise fail
+    every link beside it."""
+    try:
+        url = urljoin(base, href.strip())
+        _ = urlsplit(url).port  # raises ValueError for a port out of range
+    except ValueError:
+        return None
+    return url
 
 
 def canonicalize(url: str, strip_query: Iterable[str] = ()) -> str:

@@ -55,6 +55,9 @@ def test_printed_forms_become_utc(text: str, zone: str, expected: datetime) -> N
     "주체116(2027)년 1월 1일",
     "2024-02-31",  # no such day
     "Page 5",  # no date at all
+    "9999-12-31T23:59:59-23:59",  # past datetime's range once in UTC
+    "Thu, 01 Jan 1970 00:00:00 +9999",  # an offset of days
+    "2026-01-01 10:00 +99:99",
     "",
     None,
 ])

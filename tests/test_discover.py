@@ -48,6 +48,29 @@ def test_a_slightly_malformed_feed_still_yields_its_items() -> None:
     assert [link.url for link in links] == ["https://kcnawatch.org/newstream/1/a/"]
 
 
+def test_one_bad_item_or_odd_markup_costs_that_item_not_the_feed() -> None:
+    items = ('<item><title>Bad</title><link>http://[::1</link></item>'  # no URL urllib can take apart
+             '<item><title>Port</title><link>https://x.org:99999/news/0</link></item>'
+             '<item><title>One</title><link>https://x.org/news/1</link></item>')
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    assert [link.url for link in parse_feed(feed, "https://x.org/feed", "x")] == ["https://x.org/news/1"]
+    with_nul = feed.replace("<title>One", "<title>O\x00ne")  # XML allows no NUL; some feeds carry one
+    assert [link.title for link in parse_feed(with_nul, "https://x.org/feed", "x")] == ["One"]
+    # A stray end tag in a malformed feed makes feedparser's lenient parser call int(None): the feed is a
+    # bad_feed skip, counted for the outlet, and the poll goes on with its other feeds.
+    stray = '<rss version="2.0"><channel><title>A & B</title></height><item><link>https://x.org/news/1</link>'
+    with pytest.raises(Skip) as caught:
+        parse_feed(stray + "</item></channel></rss>", "https://x.org/feed", "x")
+    assert caught.value.reason == "bad_feed" and "feed parser failed" in str(caught.value)
+
+
+def test_one_bad_sitemap_entry_costs_that_entry() -> None:
+    sitemap = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+               '<url><loc>http://[::1</loc></url><url><loc>https://x.org/news/1</loc></url></urlset>')
+    assert [link.url for link in parse_sitemap(sitemap, "https://x.org/sitemap.xml", "x").links] == [
+        "https://x.org/news/1"]
+
+
 def test_a_feed_cut_off_inside_an_item_keeps_the_items_before_it(caplog: pytest.LogCaptureFixture) -> None:
     cut = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
            '<item><title>One</title><link>https://x.org/news/1</link></item>'

@@ -126,6 +126,18 @@ def test_links_without_item_selector_are_undated_deduplicated_and_resolved_again
     ]
 
 
+def test_a_link_or_base_that_is_no_url_is_left_out_and_the_rest_is_read() -> None:
+    html = """<html><head><base href="http://[::1"></head><body><h3 class="t"><a href="http://[bad]/x">Bad</a></h3>
+    <h3 class="t"><a href="https://example.org:99999/a/0">Port</a></h3><h3 class="t"><a href="/a/1">One</a></h3>
+    <ul><li><a href="/a/2">Two</a><span>Thu, 01 Jan 1970 00:00:00 +9999</span></li></ul></body></html>"""
+    listing = Listing(url="https://example.org/list?p={page}", links="h3.t a")
+    links = parse_listing(html, "https://example.org/list?p=1", listing, "x", "UTC").links
+    assert [link.url for link in links] == ["https://example.org/a/1"]  # against the page's own URL
+    dated = Listing(url="https://example.org/list?p={page}", item="li", links="a", dates="span")
+    [two] = parse_listing(html, "https://example.org/list?p=1", dated, "x", "UTC").links
+    assert two.url == "https://example.org/a/2" and two.published_at is None  # a date out of range is no date
+
+
 def test_a_selected_heading_links_through_the_anchor_inside_it() -> None:
     html = '<div class="row"><h2 class="h"><a href="/n/9">Nine</a></h2><time datetime="2024-07-01T09:00:00+09:00">' \
            "1 July</time></div>"

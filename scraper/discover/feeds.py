@@ -13,13 +13,14 @@ import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import feedparser
 
 from scraper.discover.aggregators import aggregator_id, publisher_url
 from scraper.errors import Skip
 from scraper.records import Link, Publisher, RuleOutcome
+from scraper.urls import joined
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,11 @@ def keep_articles(links: list[Link], article_url: re.Pattern[str] | None,
 
 def parse_feed(text: str, feed_url: str, source_id: str) -> list[Link]:
     """Parse a feed; raise Skip("bad_feed") when nothing usable is in it."""
-    parsed = feedparser.parse(text, sanitize_html=False, resolve_relative_uris=False)
+    try:
+        # XML allows no NUL characters (feedparser fails on them); some feeds carry stray ones.
+        parsed = feedparser.parse(text.replace("\x00", ""), sanitize_html=False, resolve_relative_uris=False)
+    except Exception as exc:  # feedparser's own bugs on odd markup (an empty <height> is int(None))
+        raise Skip("bad_feed", f"{feed_url}: the feed parser failed: {type(exc).__name__}: {exc}") from None
     entries = parsed.get("entries") or []
     if parsed.get("bozo") and not entries:
         error = parsed.get("bozo_exception")
@@ -111,8 +116,8 @@ def parse_feed(text: str, feed_url: str, source_id: str) -> list[Link]:
                     break
         if not href:
             continue
-        url = urljoin(feed_url, href.strip())
-        if url in seen:
+        url = joined(feed_url, href)
+        if url is None or url in seen:
             continue
         seen.add(url)
         publisher = _publisher(entry)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urlsplit
 from zoneinfo import ZoneInfo
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
@@ -37,6 +37,7 @@ from scraper.errors import ConfigError
 from scraper.extract.dates import CLOCK_SKEW, parse_date, plausible, to_utc
 from scraper.extract.depth import flattened
 from scraper.records import Link, Listing, RuleOutcome, template_kind
+from scraper.urls import joined
 
 _LINKS = frozenset({"a"})  # what a listing page is read for: kept however deep it is nested
 StopReason = Literal["empty_page", "older_than_since", "no_new_links"]
@@ -188,7 +189,10 @@ def _absolute(href: str | None, base: str) -> str | None:
     href = href.strip()
     if not href or href.startswith("#"):
         return None
-    url = urldefrag(urljoin(base, href)).url
+    absolute = joined(base, href)
+    if absolute is None:
+        return None
+    url = urldefrag(absolute).url
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None  # javascript:, mailto:, tel:, data: ...
@@ -335,7 +339,7 @@ def parse_listing(
     tree = LexborHTMLParser(flattened(html, keep=_LINKS))
     base = page_url
     if (base_node := tree.css_first("base[href]")) is not None:
-        base = urljoin(page_url, (base_node.attributes.get("href") or "").strip())
+        base = joined(page_url, base_node.attributes.get("href") or "") or page_url
     entries: list[tuple[str, str | None, datetime | None]] = []
     rules: list[RuleOutcome] = []
     if listing.links is not None:

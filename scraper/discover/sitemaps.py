@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin
 
 from dateutil import parser as dateparser
 from lxml import etree
 
 from scraper.errors import Skip
 from scraper.records import Link
+from scraper.urls import joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,10 @@ class Sitemap:
 
 
 def _local(tag: object) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    try:
+        return etree.QName(tag).localname if isinstance(tag, str) else ""
+    except ValueError:  # a tag lxml's recovery let through that is no valid name ("rss:")
+        return ""
 
 
 def _date(text: str | None) -> datetime | None:
@@ -59,7 +62,9 @@ def parse_sitemap(text: str, sitemap_url: str, source_id: str) -> Sitemap:
         loc = _child_text(node, "loc")
         if not loc:
             continue
-        url = urljoin(sitemap_url, loc.strip())
+        url = joined(sitemap_url, loc)
+        if url is None:
+            continue
         if name == "sitemap":
             children.append((url, _date(_child_text(node, "lastmod"))))
         elif name == "url":

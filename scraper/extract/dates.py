@@ -127,13 +127,20 @@ def _by_pattern(text: str) -> datetime | None:
 
 
 def parse_date(text: str | None, zone: str = "UTC", now: datetime | None = None) -> datetime | None:
-    """Parse one date string in any form above; None if it is not a plausible date.
+    """Parse one date string in any form above; None if it is not a plausible date (never raises: a page or a
+    feed may print anything, "9999-12-31T23:59:59-23:59" and an offset of +99:99 included).
 
     `zone` is the outlet's IANA timezone, applied when the text carries no zone of its own.
     """
     if not text or not text.strip():
         return None
-    text = normalise_date_text(text)
+    try:
+        return _parse_date(normalise_date_text(text), zone, now)
+    except (ValueError, OverflowError):  # out of datetime's range once converted, an offset of a day or more
+        return None
+
+
+def _parse_date(text: str, zone: str, now: datetime | None) -> datetime | None:
     try:
         return plausible(to_utc(dateparser.isoparse(text), zone), now)
     except (ValueError, OverflowError):
