@@ -111,8 +111,8 @@ def check_timezone(value: object) -> str:
         raise ValueError(f'expected an IANA timezone like "Asia/Seoul", got {value!r}')
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f'unknown timezone "{value}" (expected an IANA name like "Asia/Seoul")') from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long to be a file's
+        raise ValueError(f'unknown timezone "{value[:100]}" (expected an IANA name like "Asia/Seoul")') from None
     return value
 
 

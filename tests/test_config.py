@@ -40,6 +40,7 @@ def test_defaults_are_inherited_and_overridable(tmp_path: Path) -> None:
         ({"interval": "15 minutes"}, "interval", "duration"),
         ({"interval": "-5m"}, "interval", "duration"),
         ({"timezone": "Asia/Pyongyangg"}, "timezone", "unknown timezone"),
+        ({"timezone": "Asia/" + "x" * 5000}, "timezone", "unknown timezone"),  # too long for a file name
         ({"feeds": ["ftp://x.org/feed"]}, "feeds", "http(s) URL"),
         ({"feeds": "https://x.org/feed"}, "feeds", "expected a list"),
         ({"homepage": "not a url"}, "homepage", "http(s) URL"),
