@@ -197,6 +197,22 @@ def test_a_damaged_record_header_in_an_uncompressed_file(tmp_path: Path, bodies:
                                  ("http_404", written.offsets["missing"])]
 
 
+def test_a_record_longer_than_its_length_writes_nothing_to_stderr(
+    tmp_path: Path, bodies: list[bytes], capfd: pytest.CaptureFixture[str]
+) -> None:
+    # warcio writes a warning of three plain-text lines straight to stderr for it, among the JSON log lines.
+    written = standard_archive(tmp_path, bodies, gzipped=False)
+    data = written.path.read_bytes()
+    start = written.offsets["yna"]
+    field = data.index(b"Content-Length: ", start)
+    end = data.index(b"\r\n", field)
+    length = int(data[field + 16:end])
+    written.path.write_bytes(data[:field + 16] + str(length - 10).encode() + data[end:])
+    results = list(read_warc(written.path))
+    assert written.offsets["en"] in [p.offset for p in pages_of(results)]  # the records after it are read
+    assert capfd.readouterr().err == ""
+
+
 def test_digest_check_catches_damaged_bytes_in_an_uncompressed_file(tmp_path: Path, bodies: list[bytes]) -> None:
     written = standard_archive(tmp_path, bodies, gzipped=False)
     data = bytearray(written.path.read_bytes())

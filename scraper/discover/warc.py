@@ -167,6 +167,9 @@ class _Records(WARCIterator):  # type: ignore[misc]
     """warcio's WARC iterator, its gzip members inflated by ISA-L (`_inflater`)."""
 
     reader: Any
+    # warcio writes this warning (a record longer or shorter than its Content-Length) straight to stderr, three
+    # lines of plain text among the JSON log lines; the damage shows as that record's own skip instead.
+    INC_RECORD = ""
 
     def __init__(self, handle: Handle, **options: Any) -> None:
         super().__init__(handle, **options)
