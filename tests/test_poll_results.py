@@ -58,14 +58,20 @@ def _metric(metrics: Metrics, name: str, **labels: str) -> float:
     return metrics.registry.get_sample_value(name, labels) or 0.0
 
 
-async def test_an_offline_daemon_is_unhealthy_and_recovers_when_the_network_returns(tmp_path: Path) -> None:
-    port = _free_port()  # nothing listens there yet: connections are refused, as with no route
+def _unreachable_outlet(tmp_path: Path) -> tuple[int, Settings, State, JsonlSink]:
+    """One outlet, polled every 0.3 s, on a port nothing listens on (yet): connections are refused, as with no
+    route; its settings, and a state store and output for a daemon."""
+    port = _free_port()
     base = f"http://127.0.0.1:{port}"
     wire = Source(id="wire", name="Wire", languages=("en",), homepage=f"{base}/", timezone="UTC",
                   feeds=(f"{base}/feed",), interval=0.3, delay=0.0, retries=0, allow_private=True)
-    settings = Settings(path="sources.toml", sources=(wire,))
-    state = State(tmp_path / "state.sqlite")
-    sink = JsonlSink(tmp_path / "out")
+    return port, Settings(path="sources.toml", sources=(wire,)), State(tmp_path / "state.sqlite"), \
+        JsonlSink(tmp_path / "out")
+
+
+async def test_an_offline_daemon_is_unhealthy_and_recovers_when_the_network_returns(tmp_path: Path) -> None:
+    port, settings, state, sink = _unreachable_outlet(tmp_path)
+    base = f"http://127.0.0.1:{port}"
     metrics = Metrics()
     routes = {"/feed": Page(rss([("One", f"{base}/a/1", "Mon, 02 Nov 2026 10:00:00 GMT")]), "application/rss+xml"),
               "/a/1": Page(article_page(1))}
@@ -142,13 +148,7 @@ def test_a_backfill_that_can_read_nothing_exits_3_and_says_why(tmp_path: Path) -
 
 
 async def test_healthz_names_an_outlet_that_failed_its_first_poll_before_it_turns_unhealthy(tmp_path: Path) -> None:
-    port = _free_port()  # nothing listens there: every poll of the outlet fails
-    base = f"http://127.0.0.1:{port}"
-    wire = Source(id="wire", name="Wire", languages=("en",), homepage=f"{base}/", timezone="UTC",
-                  feeds=(f"{base}/feed",), interval=0.3, delay=0.0, retries=0, allow_private=True)
-    settings = Settings(path="sources.toml", sources=(wire,))
-    state = State(tmp_path / "state.sqlite")
-    sink = JsonlSink(tmp_path / "out")
+    _, settings, state, sink = _unreachable_outlet(tmp_path)  # every poll of the outlet fails
     async with Fetcher(robots=False) as fetcher, httpx.AsyncClient() as client:
         pipeline = Pipeline(fetcher, state, sink, Analyser())
         daemon = Daemon(settings, pipeline, output_root=tmp_path / "out", listen=("127.0.0.1", 0),
