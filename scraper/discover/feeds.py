@@ -95,7 +95,7 @@ def parse_feed(text: str, feed_url: str, source_id: str) -> list[Link]:
     try:
         # XML allows no NUL characters (feedparser fails on them); some feeds carry stray ones.
         parsed = feedparser.parse(text.replace("\x00", ""), sanitize_html=False, resolve_relative_uris=False)
-    except Exception as exc:  # feedparser's own bugs on odd markup (an empty <height> is int(None))
+    except Exception as exc:  # feedparser's own bugs on odd markup (a stray </height> in a malformed feed: int(None))
         raise Skip("bad_feed", f"{feed_url}: the feed parser failed: {type(exc).__name__}: {exc}") from None
     entries = parsed.get("entries") or []
     if parsed.get("bozo") and not entries:
