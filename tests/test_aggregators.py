@@ -60,6 +60,8 @@ def test_real_new_style_ids_are_opaque(entry: dict[str, str]) -> None:
     "https://news.google.com/home?hl=en-US",  # not an item link
     "https://example.com/rss/articles/CBMiLmh0dHBzOi8vd3d3LmV4YW1wbGUuY29t",  # not the aggregator
     "http://[::1/rss/articles/x",  # not a URL at all
+    "https://news.google.com/rss/articles/CBMiFWh0dHBzOi8veC5jb206OTk5OTkvYQ",  # x.com:99999, no port
+    "https://news.google.com/rss/articles/CBMiEmh0dHBzOi8veC5jb206LTEvYQ",  # https://x.com:-1/a
 ])
 def test_anything_else_is_no_publisher_url_and_no_crash(link: str) -> None:
     assert publisher_url(link) is None

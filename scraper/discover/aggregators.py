@@ -91,7 +91,7 @@ def publisher_url(link: str) -> str | None:
         try:
             text = field.decode("utf-8")
             parts = urlsplit(text)
-            parts.hostname  # noqa: B018 (raises ValueError on a malformed host)
+            _ = parts.hostname, parts.port  # each raises ValueError: a malformed host, a port out of range
         except (UnicodeDecodeError, ValueError):
             continue
         if parts.scheme in ("http", "https") and parts.hostname and text.isprintable() and " " not in text:
