@@ -11,16 +11,24 @@ TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "m
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+def parsable(url: str) -> bool:
+    """Whether urllib can take `url` apart, its port included ("http://[::1" and "https://x.org:99999/" it
+    cannot): a URL every later stage can canonicalise. One that is not is left out where it enters, where it
+    would otherwise fail the feed, page or archive it came in with."""
+    try:
+        _ = urlsplit(url).port  # urlsplit raises for a malformed host, .port for a port out of range
+    except ValueError:
+        return False
+    return True
+
+
 def joined(base: str, href: str) -> str | None:
-    """`href` made absolute against `base`; None when the result is no URL urllib can take apart ("http://[::1",
-    a port out of range): a link to leave out, where one such link in a feed or on a page would otherwise fail
-    every link beside it."""
+    """`href` made absolute against `base`; None when that is no `parsable` URL."""
     try:
         url = urljoin(base, href.strip())
-        _ = urlsplit(url).port  # raises ValueError for a port out of range
     except ValueError:
         return None
-    return url
+    return url if parsable(url) else None
 
 
 def canonicalize(url: str, strip_query: Iterable[str] = ()) -> str:

@@ -549,6 +549,24 @@ def test_a_directory_of_warc_files_is_read_file_by_file_at_any_depth(tmp_path: P
     assert "no WARC file could be read at all" in empty.stderr
 
 
+def test_a_warc_record_whose_address_is_no_url_costs_that_record_not_the_backfill(tmp_path: Path) -> None:
+    with (tmp_path / "odd.warc.gz").open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for number, url in enumerate(("https://news.example/a/1", "https://news.example:99999/a/2",
+                                      "http://[::1/a/3", "https://news.example/a/4")):
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(url, "response", payload=io.BytesIO(article_page(number)),
+                                               http_headers=http,
+                                               warc_headers_dict={"WARC-Date": "2026-10-01T00:00:00Z"})
+            writer.write_record(record)
+            record.raw_stream.close()
+    env = _short_segments_outlet(tmp_path)
+    result = run_cli("backfill", "--workers", "1", "--warc", str(tmp_path / "odd.warc.gz"), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr  # it stopped the whole run (a port out of range: exit 1)
+    assert sorted(r["url"] for r in read_records(tmp_path / "output")) == [
+        "https://news.example/a/1", "https://news.example/a/4"]
+
+
 def test_a_backfill_whose_warc_files_are_missing_or_not_warc_exits_3_and_says_which(tmp_path: Path) -> None:
     good = _warc(tmp_path / "good.warc.gz", 3)
     (tmp_path / "junk.warc.gz").write_bytes(random.Random(5).randbytes(20_000))  # not WARC records at all

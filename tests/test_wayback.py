@@ -76,6 +76,7 @@ def test_cdx_answers_are_read_and_the_newest_capture_of_an_article_is_kept() -> 
     text = json.dumps([["timestamp", "original", "statuscode"], ["20261101000000", "http://x.kp/a/1", "200"],
                        ["20261103000000", "http://www.x.kp/a/1", "200"], ["20261102000000", "http://x.kp/a/2", "200"],
                        ["2026110", "http://x.kp/a/3", "200"], ["20261104000000", "javascript:x", "200"],
+                       ["20261104000000", "http://[x.kp/a/5", "200"], ["20261104000000", "http://x.kp:99999/", "200"],
                        ["20261105000000", "http://x.kp/a/4", "404"]])
     captures = parse_cdx(text)
     assert [c.url for c in captures] == ["http://x.kp/a/1", "http://www.x.kp/a/1", "http://x.kp/a/2", "http://x.kp/a/4"]

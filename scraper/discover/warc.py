@@ -46,6 +46,7 @@ from warcio.bufferedreaders import DecompressingBufferedReader  # type: ignore[i
 from scraper.errors import Skip
 from scraper.fetch.guard import check_textual
 from scraper.records import Fetched
+from scraper.urls import parsable
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _GZIP_MEMBER = b"\x1f\x8b\x08"  # gzip magic + deflate: where a record of a .warc.gz can start
@@ -238,10 +239,7 @@ class _Reader:
         if record.rec_type != "response":
             self.counts["not_response"] += 1
             return None, _drain(record)
-        try:
-            host = urlsplit(url).hostname if url.lower().startswith(("http://", "https://")) else None
-        except ValueError:  # "http://[::1" and other unparsable targets
-            host = None
+        host = urlsplit(url).hostname if url.lower().startswith(("http://", "https://")) and parsable(url) else None
         if not host:
             self.counts["not_http"] += 1
             return None, _drain(record)

@@ -22,6 +22,7 @@ from scraper.errors import Skip
 from scraper.fetch.client import Kind
 from scraper.fetch.robots import agent_token
 from scraper.records import Fetched, Source
+from scraper.urls import parsable
 
 DEFAULT_ARCHIVE = "https://web.archive.org"
 # How the archive is asked: (url, source, kind, check robots.txt) -> the answer; the fetcher's `get`.
@@ -90,7 +91,8 @@ def parse_cdx(text: str) -> list[Capture]:
         if not isinstance(row, list) or len(row) < len(header):
             continue
         timestamp, url = str(row[at_time]), str(row[at_url])
-        if len(timestamp) != 14 or not timestamp.isdigit() or not url.startswith(("http://", "https://")):
+        if (len(timestamp) != 14 or not timestamp.isdigit() or not url.startswith(("http://", "https://"))
+                or not parsable(url)):
             continue
         status = str(row[at_status]) if at_status is not None else "200"
         captures.append(Capture(url, timestamp, int(status) if status.isdigit() else 0))
