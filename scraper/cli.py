@@ -50,7 +50,7 @@ from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
 from scraper.state import RuleCheck, State
 from scraper.summary import UNREACHABLE, Summary
-from scraper.urls import same_site
+from scraper.urls import parsable, same_site
 from scraper.verify import verify_output
 from scraper.workers import available_cpus
 
@@ -452,7 +452,7 @@ def _read_input(item: str, source: Source) -> Fetched | None:
     (a .gz file is inflated only that far), so a file too large, or a small gzip bomb, is refused (too_large)
     without being read whole into memory.
     """
-    if item != "-" and urlsplit(item).scheme in ("http", "https"):
+    if item.lower().startswith(("http://", "https://")):  # a URL, even one the fetch guard will refuse as such
         return None
     cap = source.max_bytes
     if item == "-":
@@ -479,7 +479,7 @@ def _read_input(item: str, source: Source) -> Fetched | None:
 def _source_for(item: str, settings: Settings | None, chosen: Source | None) -> Source:
     if chosen is not None or settings is None:
         return chosen or LOCAL_SOURCE
-    if urlsplit(item).scheme in ("http", "https"):
+    if parsable(item) and urlsplit(item).scheme in ("http", "https"):
         for source in settings.sources:
             if any(same_site(item, url) for url in (source.homepage, *source.feeds, *source.sitemaps)):
                 return source
