@@ -1,4 +1,5 @@
-"""URL canonicalisation and record ids, shared by discovery (is this link new?) and extraction."""
+"""URL canonicalisation, record ids, and which URLs can be taken apart at all; shared by discovery (is this link
+new?) and extraction."""
 
 from __future__ import annotations
 
