@@ -15,6 +15,8 @@ import base64
 import binascii
 from urllib.parse import urlsplit
 
+from scraper.urls import parsable
+
 GOOGLE_NEWS_HOSTS = ("news.google.com",)
 _ARTICLE_PATHS = ("/rss/articles/", "/articles/", "/__i/rss/rd/articles/")
 MAX_ID = 4096  # characters of an id worth decoding; real ones are a few hundred
@@ -90,10 +92,11 @@ def publisher_url(link: str) -> str | None:
     for field in fields:
         try:
             text = field.decode("utf-8")
-            parts = urlsplit(text)
-            _ = parts.hostname, parts.port  # each raises ValueError: a malformed host, a port out of range
-        except (UnicodeDecodeError, ValueError):
+        except UnicodeDecodeError:
             continue
+        if not parsable(text):  # a malformed host, a port out of range
+            continue
+        parts = urlsplit(text)
         if parts.scheme in ("http", "https") and parts.hostname and text.isprintable() and " " not in text:
             return text
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from htmldate import find_date
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -25,7 +25,7 @@ from scraper.extract.override import Picked, pick
 from scraper.extract.sites import SiteRules, rules_for
 from scraper.extract.wire import agency, split_wire_lines
 from scraper.records import Article, Fetched, Link, RuleOutcome, Source
-from scraper.urls import canonicalize, same_site
+from scraper.urls import canonicalize, joined, parsable, same_site
 
 # Less than this many letters and digits is a menu, a "Home" link or an error stub, not an article
 # (the shortest real briefs, even in Korean or Chinese, run to a sentence of 30+ characters).
@@ -43,15 +43,13 @@ def _canonical(declared: str | None, final_url: str, source: Source) -> str:
     A page read from a file or stdin has no site of its own: its declared URL is the best we know.
     """
     fetched_online = final_url.startswith(("http://", "https://"))
-    if declared:
-        try:
-            candidate = urljoin(final_url, declared) if fetched_online else declared
-            path = urlsplit(candidate).path
-            if (candidate.startswith(("http://", "https://")) and path not in ("", "/")
-                    and (not fetched_online or same_site(candidate, final_url))):
-                return canonicalize(candidate, source.strip_query)
-        except ValueError:  # not a URL ("http://[::1"): the page's own URL it is
-            pass
+    # A declared URL that is no URL ("http://[::1") leaves the page its own.
+    candidate = (joined(final_url, declared) if fetched_online else declared) if declared else None
+    if candidate and parsable(candidate):
+        path = urlsplit(candidate).path
+        if (candidate.startswith(("http://", "https://")) and path not in ("", "/")
+                and (not fetched_online or same_site(candidate, final_url))):
+            return canonicalize(candidate, source.strip_query)
     return canonicalize(final_url, source.strip_query) if fetched_online else final_url
 
 
