@@ -369,9 +369,12 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
         table = {key: value for key, value in table.items() if key != "listings"}
         fields = {**defaults, **_parse_table(table, {**_INHERITED, **_OUTLET_ONLY}, path=path, outlet=label)}
         fields["listings"] = listings
-        for key in _REQUIRED:
-            if key not in fields:
-                raise ConfigError("missing (required)", path=path, outlet=label, key=key)
+        missing = [key for key in _REQUIRED if key not in fields]
+        if missing:
+            if len(missing) == 1:
+                raise ConfigError("missing (required)", path=path, outlet=label, key=missing[0])
+            names = ", ".join(f'"{key}"' for key in missing)
+            raise ConfigError(f"keys {names} missing (required)", path=path, outlet=label)
         if fields["id"] in seen:
             raise ConfigError("duplicate outlet id", path=path, outlet=label, key="id")
         seen.add(fields["id"])

@@ -131,6 +131,8 @@ class Daemon:
             # consumer gets the files `[output]` promises, and what is not yet on disk is still pending.
             await self.pipeline.poll(source, limit=source.max_articles, stop=self._stop, summary=summary)
             error = None
+            if summary.written or summary.revised or summary.deleted:
+                self._output_error = None  # the output took records again (a segment closed by count does too)
         except asyncio.CancelledError:
             # Only our own shutdown cancels a poll: what it had fetched is already in the sink.
             log.warning("%s: poll abandoned at shutdown; the rest waits for the next run", source.id,

@@ -254,7 +254,11 @@ class State:
                 self._db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
                                  (str(SCHEMA_VERSION),))
         except _OPEN_ERRORS as exc:
-            raise StateError(f"{self.where}: cannot open the state database: {exc}") from None
+            hint = ""
+            if self.path != Path() and any(words in str(exc) for words in ("malformed", "not a database")):
+                hint = ("; move it aside and start again: the store is rebuilt from the output directory "
+                        "(its records, their stories), not its poll history")
+            raise StateError(f"{self.where}: cannot open the state database: {exc}{hint}") from None
         self._lock: IO[str] | None = None  # held by claim()
         self._staged: dict[str, _Staged] = {}  # record_id -> staged report
         self._staged_urls: dict[str, str] = {}  # url -> record_id

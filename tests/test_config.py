@@ -70,6 +70,10 @@ def test_duplicate_ids_and_missing_keys_are_refused(tmp_path: Path) -> None:
     without_name = {k: v for k, v in GOOD.items() if k != "name"}
     with pytest.raises(ConfigError, match='key "name": missing'):
         load_settings(write_sources(tmp_path / "b.toml", [without_name]))
+    # A user writing their first outlet learns every required key at once, not one per attempt.
+    only_feeds = {"feeds": GOOD["feeds"]}
+    with pytest.raises(ConfigError, match='outlet "#1": keys "id", "name", "homepage" missing'):
+        load_settings(write_sources(tmp_path / "c.toml", [only_feeds]))
 
 
 def test_broken_toml_and_missing_file(tmp_path: Path) -> None:

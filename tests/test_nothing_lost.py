@@ -17,7 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import read_records, run_cli
+from articles import news_pages
+from conftest import read_records, rss, run_cli, write_sources
+from localsite import LocalSite, Page
 from pytest_httpx import HTTPXMock
 from test_output_contract import article_page
 
@@ -370,3 +372,33 @@ def test_stats_shows_a_poll_under_way_not_never(tmp_path: Path) -> None:
     table = run_cli("stats", "--json", cwd=tmp_path)
     (row,) = map(json.loads, table.stdout.splitlines())
     assert row["outlet"] == "kcna-en" and row["last_poll"] == "2026-11-01T08:00:00Z" and row["last_success"] is None
+
+
+def test_a_corrupt_state_store_says_what_to_do_and_the_output_rebuilds_it(tmp_path: Path) -> None:
+    """A state file cut short (a disk that failed, a careless copy) stops the run with a message that says how to go
+    on; doing that writes the new articles only: every record already in the output is read back, none twice."""
+    pages = news_pages(8)
+    with LocalSite() as site:
+        def serve(count: int) -> None:
+            items = [(f"Report {n}", site.url(f"/a/{n}"), "Mon, 30 Nov 2026 10:00:00 GMT") for n in range(count)]
+            site.routes["/feed"] = Page(rss(items), "application/rss+xml")
+            site.routes.update({f"/a/{n}": Page(pages[n]) for n in range(count)})
+
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                    "feeds": [site.url("/feed")]}])
+        serve(5)
+        assert run_cli("backfill", cwd=tmp_path).returncode == 0
+        store = tmp_path / "output.state.sqlite"
+        with store.open("r+b") as handle:
+            handle.truncate(store.stat().st_size // 2)
+        broken = run_cli("backfill", cwd=tmp_path)
+        assert broken.returncode == 1 and "Traceback" not in broken.stderr
+        assert "output.state.sqlite: cannot open the state database" in broken.stderr
+        assert "move it aside" in broken.stderr
+        store.rename(tmp_path / "broken.sqlite")
+        serve(8)
+        again = run_cli("backfill", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "backfill: written=3 duplicates=0" in again.stdout
+    urls = [record["url"] for record in read_records(tmp_path / "output")]
+    assert sorted(urls) == sorted(site.url(f"/a/{n}") for n in range(8))

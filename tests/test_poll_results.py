@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import rss, run_cli, write_sources
+from conftest import read_records, rss, run_cli, write_sources
 from localsite import LocalSite, Page
-from test_output_contract import article_page
+from test_output_contract import FlakyDisk, article_page
 
 from scraper.analyse import Analyser
 from scraper.daemon import Daemon
@@ -172,3 +172,42 @@ async def test_healthz_names_an_outlet_that_failed_its_first_poll_before_it_turn
     assert answer.status_code == 200 and body["status"] == "ok" and body["problems"] == []
     [warning] = body["warnings"]  # type: ignore[misc]
     assert warning.startswith("wire: last poll unreachable (") and "unhealthy from 2" in warning
+
+
+async def test_healthz_clears_a_write_failure_once_records_are_written_again(tmp_path: Path) -> None:
+    """A full disk turns /healthz unhealthy; once space is back and a poll writes, it is healthy again, also when
+    the segments close by count during the poll (no segment closes by age in this test)."""
+    with LocalSite() as site:
+        site.routes.update({f"/a/{n}": Page(article_page(n)) for n in range(3)})
+        site.routes["/feed"] = Page(rss([(f"R{n}", site.url(f"/a/{n}"), "Mon, 02 Nov 2026 10:00:00 GMT")
+                                         for n in range(3)]), "application/rss+xml")
+        wire = Source(id="wire", name="Wire", languages=("en",), homepage=site.url("/"), timezone="UTC",
+                      feeds=(site.url("/feed"),), interval=0.3, delay=0.0, retries=0, allow_private=True)
+        sink = FlakyDisk(tmp_path / "out", segment_records=2, segment_seconds=3600)
+        state = State(tmp_path / "state.sqlite")
+        async with Fetcher(robots=False) as fetcher:
+            pipeline = Pipeline(fetcher, state, sink, Analyser())
+            daemon = Daemon(Settings(path="sources.toml", sources=(wire,)), pipeline, output_root=tmp_path / "out")
+            running = asyncio.ensure_future(daemon.run())
+            try:
+                full: list[str] = []
+                for _ in range(200):  # bounded: 20 s at most
+                    full = daemon.health()
+                    if any(problem.startswith("the last write failed") for problem in full):
+                        break
+                    await asyncio.sleep(0.1)
+                sink.full = False  # space is back
+                for _ in range(200):
+                    if not daemon.health():
+                        break
+                    await asyncio.sleep(0.1)
+                after = daemon.health()
+            finally:
+                daemon.stop()
+                await running
+                pipeline.close()
+                sink.close()
+                state.close()
+    assert full == ["the last write failed: " + str(tmp_path / "out") + ": cannot write a record: ENOSPC"]
+    assert after == []
+    assert sorted(record["url"] for record in read_records(tmp_path / "out")) == [site.url(f"/a/{n}") for n in range(3)]
