@@ -315,3 +315,40 @@ def test_hand_offs_waiting_on_a_silent_committer_are_every_workers_problem() -> 
 def _no_stray_pages() -> None:
     """(The pages of these tests are built here; none is fetched from the network.)"""
     assert article_page(1) and Page and LocalSite
+
+
+def test_a_file_read_again_waits_until_the_committer_has_recorded_what_it_took(pg_server: str, tmp_path: Path) -> None:
+    """A worker that takes over a file an interrupted run left clears that run's rows and reads the file's
+    committed progress. Rows the committer has already replayed must not be cleared under it, and the progress read
+    must include them; else their records are handed again and the batch counts them twice (as `already`)."""
+    import threading
+
+    import pgserver
+    import psycopg
+
+    from scraper.fleet.committer import FleetCommitter
+    from scraper.fleet.handoff import Handoff
+    from scraper.records import Settings
+    from scraper.state import State
+
+    database = pgserver.fresh_database(pg_server, "fleet_restart")
+    committer = FleetCommitter(database, Settings(path="sources.toml", sources=()), tmp_path / "output")
+    cleared = threading.Event()
+    with psycopg.connect(database, autocommit=True) as first, psycopg.connect(database, autocommit=True) as second:
+        first.execute("INSERT INTO fleet_streams (stream, files) VALUES ('warc:batch', 1)")
+        Handoff(first, "warc:batch", 0).progress("warc:part-0", "4096")  # the interrupted run got this far
+        try:
+            assert committer.try_lead()
+            replayed = committer.step()  # taken, not yet committed
+            takeover = threading.Thread(target=lambda: (Handoff(second, "warc:batch", 0).restart(), cleared.set()))
+            takeover.start()
+            cleared_before_commit = cleared.wait(1.0)
+            idle = committer.step()  # nothing more to take: the commit
+            takeover.join(timeout=30)
+        finally:
+            committer.close()
+    assert replayed == 1 and idle == 0
+    assert not cleared_before_commit and cleared.is_set()
+    state = State(database)
+    assert state.progress("warc:part-0") == "4096"  # what the worker reads next: the committer's progress
+    state.close()

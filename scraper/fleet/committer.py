@@ -26,7 +26,7 @@ import psycopg
 from scraper.commit import Committer
 from scraper.dedup import DedupOptions
 from scraper.errors import OutputError, ScraperError, StateError
-from scraper.fleet.handoff import Change, FileEnd, Finish, Progress, create_schema, decode
+from scraper.fleet.handoff import TAKE_LOCK, Change, FileEnd, Finish, Progress, create_schema, decode
 from scraper.observe import NullObserver, Observer
 from scraper.records import Settings
 from scraper.sink import JsonlSink
@@ -67,6 +67,7 @@ class FleetCommitter:
         self._done: list[int] = []  # rows replayed and not yet committed
         self._current: dict[str, int] = {}  # ordered streams moved on since the last commit
         self._beaten = 0.0
+        self._taking = False  # TAKE_LOCK held on the reader: rows replayed since the last commit may be uncommitted
         self.error: str | None = None  # the last failure of the committer's loop, until a step goes through
 
     @property
@@ -104,6 +105,9 @@ class FleetCommitter:
                                  " ON CONFLICT (one) DO UPDATE SET holder = excluded.holder, beat = now()",
                                  (f"{socket.gethostname()}:{os.getpid()}",))
             self._beaten = time.monotonic()
+        if not self._taking:
+            self._reader.execute("SELECT pg_advisory_lock(%s)", (TAKE_LOCK,))  # (a restarting worker may hold it)
+            self._taking = True
         rows = self._reader.execute(_ROWS, {"current": json.dumps(self._current), "done": self._done,
                                             "limit": limit}).fetchall()
         for row_id, stream, seq, payload in rows:
@@ -157,8 +161,16 @@ class FleetCommitter:
         finally:
             # Committed, or dropped with the staged state (abort): either way the rows are to be read again
             # from the database as they now stand.
-            self._done.clear()
-            self._current.clear()
+            self._forget_replayed()
+
+    def _forget_replayed(self) -> None:
+        """After a commit or a failure: nothing replayed is pending, and a worker may clear its file's rows."""
+        self._done.clear()
+        self._current.clear()
+        if self._taking:
+            self._taking = False
+            with contextlib.suppress(psycopg.Error):  # (a connection that is gone has let go of it)
+                self._reader.execute("SELECT pg_advisory_unlock(%s)", (TAKE_LOCK,))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Lead when possible and replay until `stop`; then flush what was replayed."""
@@ -173,8 +185,7 @@ class FleetCommitter:
                     await _wait(stop, IDLE)
             except (ScraperError, psycopg.Error) as exc:
                 # What was replayed and not committed was dropped with the staged state: read it again.
-                self._done.clear()
-                self._current.clear()
+                self._forget_replayed()
                 self.error = str(exc)
                 if self._reader.broken or self._reader.closed:  # the server went away: a new connection when back
                     with contextlib.suppress(psycopg.Error):

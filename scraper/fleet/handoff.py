@@ -53,6 +53,10 @@ CREATE TABLE IF NOT EXISTS fleet_committer (  -- the committer's heartbeat: /hea
 );
 """
 SCHEMA_LOCK = 7326004
+# Held by the committer from the rows it reads to the commit that records them, and taken by a worker before it
+# clears an interrupted file's rows (`Handoff.restart`): rows the committer has replayed are never cleared under
+# it, and the progress the worker then reads includes them (else their records are handed again).
+TAKE_LOCK = 7326008
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +124,11 @@ class Handoff:
         self._position = 0
 
     def restart(self) -> None:
-        self._db.execute("DELETE FROM fleet_handoff WHERE stream = %s AND seq = %s", (self.stream, self.seq))
+        """Clear the rows an interrupted run of this file left, once the committer has recorded what it took of
+        them (it holds TAKE_LOCK until then): call before reading the file's committed progress."""
+        with self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (TAKE_LOCK,))
+            self._db.execute("DELETE FROM fleet_handoff WHERE stream = %s AND seq = %s", (self.stream, self.seq))
 
     def _put(self, call: Call) -> None:
         self._db.execute("INSERT INTO fleet_handoff (stream, seq, position, payload) VALUES (%s, %s, %s, %s)",

@@ -175,7 +175,9 @@ class Worker:
         try:
             with psycopg.connect(self.database, autocommit=True) as db:
                 handoff = Handoff(db, job.stream, job.seq)
-                handoff.restart()  # what an interrupted run of this file handed and the committer has not taken
+                # What an interrupted run of this file handed and the committer has not taken. In a thread: it may
+                # wait for the committer, which may be this worker's own loop.
+                await asyncio.to_thread(handoff.restart)
                 pipeline.writer = handoff
                 try:
                     await warc_run.read_warc(
