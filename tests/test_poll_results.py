@@ -4,9 +4,11 @@ outlets without one for too long, `stats` lists every outlet, and a backfill tha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,6 +60,29 @@ def _metric(metrics: Metrics, name: str, **labels: str) -> float:
     return metrics.registry.get_sample_value(name, labels) or 0.0
 
 
+@contextlib.asynccontextmanager
+async def _daemon_running(daemon: Daemon, *closed: Pipeline | JsonlSink | State) -> AsyncIterator[None]:
+    """The daemon running for the block; then stopped, and `closed` closed in order."""
+    running = asyncio.ensure_future(daemon.run())
+    try:
+        yield
+    finally:
+        daemon.stop()
+        await running
+        for thing in closed:
+            thing.close()
+
+
+async def _health_until(daemon: Daemon, done: Callable[[list[str]], bool]) -> list[str]:
+    """The daemon's health problems once `done` says so of them, or after 20 s (bounded)."""
+    for _ in range(200):
+        problems = daemon.health()
+        if done(problems):
+            break
+        await asyncio.sleep(0.1)
+    return daemon.health()
+
+
 def _unreachable_outlet(tmp_path: Path) -> tuple[int, Settings, State, JsonlSink]:
     """One outlet, polled every 0.3 s, on a port nothing listens on (yet): connections are refused, as with no
     route; its settings, and a state store and output for a daemon."""
@@ -78,27 +103,14 @@ async def test_an_offline_daemon_is_unhealthy_and_recovers_when_the_network_retu
     async with Fetcher(robots=False, observer=metrics) as fetcher:
         pipeline = Pipeline(fetcher, state, sink, Analyser(), observer=metrics)
         daemon = Daemon(settings, pipeline, metrics=metrics, output_root=tmp_path / "out", health_grace=3)
-        running = asyncio.ensure_future(daemon.run())
-        try:
-            for _ in range(200):  # bounded: 20 s at most
-                if any(problem.startswith("wire: no successful poll") for problem in daemon.health()):
-                    break
-                await asyncio.sleep(0.1)
-            offline = daemon.health()
+        async with _daemon_running(daemon, pipeline, sink):
+            offline = await _health_until(daemon, lambda problems: any(
+                problem.startswith("wire: no successful poll") for problem in problems))
             unreachable = _metric(metrics, "scraper_polls_total", outlet="wire", result="unreachable")
             ok_before = _metric(metrics, "scraper_polls_total", outlet="wire", result="ok")
             stats = {row["outlet"]: row for row in state.outlet_stats(daemon._started)}
             with LocalSite(routes, port=port):  # the network returns (a server binds the port only now)
-                for _ in range(200):
-                    if not daemon.health():
-                        break
-                    await asyncio.sleep(0.1)
-                online = daemon.health()
-        finally:
-            daemon.stop()
-            await running
-            pipeline.close()
-            sink.close()
+                online = await _health_until(daemon, lambda problems: not problems)
     assert any("wire: no successful poll since the daemon started" in p and "unreachable" in p for p in offline)
     assert unreachable >= 2 and ok_before == 0
     assert _metric(metrics, "scraper_last_successful_poll_timestamp_seconds", outlet="wire") > 0  # moved on ok only
@@ -153,8 +165,7 @@ async def test_healthz_names_an_outlet_that_failed_its_first_poll_before_it_turn
         pipeline = Pipeline(fetcher, state, sink, Analyser())
         daemon = Daemon(settings, pipeline, output_root=tmp_path / "out", listen=("127.0.0.1", 0),
                         health_grace=1000)  # unhealthy only after 300 s without an ok poll
-        running = asyncio.ensure_future(daemon.run())
-        try:
+        async with _daemon_running(daemon, pipeline, sink, state):
             body: dict[str, object] = {}
             for _ in range(200):  # bounded: 20 s at most
                 if daemon.server is not None and daemon.server.port:
@@ -163,12 +174,6 @@ async def test_healthz_names_an_outlet_that_failed_its_first_poll_before_it_turn
                     if body["warnings"]:
                         break
                 await asyncio.sleep(0.1)
-        finally:
-            daemon.stop()
-            await running
-            pipeline.close()
-            sink.close()
-            state.close()
     assert answer.status_code == 200 and body["status"] == "ok" and body["problems"] == []
     [warning] = body["warnings"]  # type: ignore[misc]
     assert warning.startswith("wire: last poll unreachable (") and "unhealthy from 2" in warning
@@ -188,26 +193,11 @@ async def test_healthz_clears_a_write_failure_once_records_are_written_again(tmp
         async with Fetcher(robots=False) as fetcher:
             pipeline = Pipeline(fetcher, state, sink, Analyser())
             daemon = Daemon(Settings(path="sources.toml", sources=(wire,)), pipeline, output_root=tmp_path / "out")
-            running = asyncio.ensure_future(daemon.run())
-            try:
-                full: list[str] = []
-                for _ in range(200):  # bounded: 20 s at most
-                    full = daemon.health()
-                    if any(problem.startswith("the last write failed") for problem in full):
-                        break
-                    await asyncio.sleep(0.1)
+            async with _daemon_running(daemon, pipeline, sink, state):
+                full = await _health_until(daemon, lambda problems: any(
+                    problem.startswith("the last write failed") for problem in problems))
                 sink.full = False  # space is back
-                for _ in range(200):
-                    if not daemon.health():
-                        break
-                    await asyncio.sleep(0.1)
-                after = daemon.health()
-            finally:
-                daemon.stop()
-                await running
-                pipeline.close()
-                sink.close()
-                state.close()
+                after = await _health_until(daemon, lambda problems: not problems)
     assert full == ["the last write failed: " + str(tmp_path / "out") + ": cannot write a record: ENOSPC"]
     assert after == []
     assert sorted(record["url"] for record in read_records(tmp_path / "out")) == [site.url(f"/a/{n}") for n in range(3)]
