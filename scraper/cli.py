@@ -9,7 +9,6 @@ import gzip
 import json
 import logging
 import os
-import signal
 import sys
 import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -22,7 +21,7 @@ from scraper import __version__
 from scraper.analyse import Analyser, analyse_texts
 from scraper.analyse.names import load_aliases
 from scraper.config import load_settings
-from scraper.daemon import DEFAULT_GRACE, DEFAULT_HEALTH_GRACE, Daemon, flush_while_running
+from scraper.daemon import DEFAULT_GRACE, DEFAULT_HEALTH_GRACE, STOP_SIGNALS, Daemon, flush_while_running
 from scraper.db import is_server_address
 from scraper.dedup import DedupOptions
 from scraper.discover.ccnews import PERIOD_HELP, CCNews, Period, parse_period, period_between
@@ -306,17 +305,17 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
 
 @contextlib.asynccontextmanager
 async def _interruptible(pipeline: Pipeline, settings: Settings) -> AsyncIterator[asyncio.Event]:
-    """A one-shot run: SIGTERM/SIGINT set the event it yields; segments close on their age meanwhile."""
+    """A one-shot run: SIGTERM/SIGINT/SIGHUP set the event it yields; segments close on their age meanwhile."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stop.set)
     flusher = asyncio.create_task(flush_while_running(pipeline, settings.segment_seconds / 4))
     try:
         yield stop
     finally:
         flusher.cancel()
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
     if stop.is_set():
         log.warning("interrupted: what was fetched is written; run the same command again to continue")

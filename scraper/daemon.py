@@ -24,6 +24,10 @@ from scraper.summary import PollResult, Summary
 
 log = logging.getLogger(__name__)
 
+# The signals that stop a run, a backfill or a worker cleanly (in-flight work finished, segments written): SIGHUP
+# too, which a closed terminal or SSH session sends (its default would end the process on the spot).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
 # Seconds in-flight work may take after SIGTERM. With the flush after it, the daemon exits within 10 s,
 # Docker's default stop timeout before SIGKILL.
 DEFAULT_GRACE = 7.0
@@ -219,7 +223,7 @@ class Daemon:
 
     async def run(self) -> Summary:
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOP_SIGNALS:
             loop.add_signal_handler(signum, self.stop)
         if self.listen is not None:
             self.server = StatusServer(*self.listen, metrics=self.metrics, health=self.health,
@@ -237,7 +241,7 @@ class Daemon:
             # Pause, not shutdown: shutting down APScheduler's asyncio executor cancels running jobs
             # at once, and in-flight fetches deserve their grace period.
             scheduler.pause()
-            for signum in (signal.SIGTERM, signal.SIGINT):
+            for signum in STOP_SIGNALS:
                 loop.remove_signal_handler(signum)
             await self._drain()
             scheduler.shutdown(wait=False)

@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import resource_tracker
 from pathlib import Path
 
 from scraper.analyse import Analyser
@@ -57,8 +58,10 @@ def _init(alias_files: Sequence[str], parent: int, fault: str = "", page_timeout
     global _analyser, _fault, _page_timeout, _watchdog_output
     # Ctrl-C in a terminal signals the whole foreground process group, workers too. The parent decides how to
     # stop (finish the pages in flight, then end its workers); a KeyboardInterrupt raised in a worker would
-    # come back to it as the result of a page, and end it with a traceback instead.
+    # come back to it as the result of a page, and end it with a traceback instead. The same for the SIGHUP of a
+    # closed terminal, which would otherwise kill the workers under the parent's clean stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     _follow_parent(parent)
     if fault == "worker_start":
         os._exit(FAULT_EXIT)
@@ -201,6 +204,7 @@ def make_executor(workers: int, alias_files: Sequence[str], fault: str = "", pag
     """
     if workers <= 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+    _start_resource_tracker()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init, initargs=(tuple(alias_files), os.getpid(), fault, page_timeout))
     # Start every worker now: each needs a second or two to import trafilatura and build its Analyser,
@@ -208,6 +212,19 @@ def make_executor(workers: int, alias_files: Sequence[str], fault: str = "", pag
     for _ in range(workers):
         pool.submit(worker_ready)
     return pool
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (a helper process of the pool's) with SIGHUP ignored, which it then
+    keeps: it ignores SIGINT and SIGTERM itself, not the SIGHUP of a closed terminal, which would kill it while the
+    pool stops cleanly and leave tracebacks behind. (Signal dispositions are the main thread's to change.)"""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 def stop_executor(executor: Executor, grace: float = 2.0) -> None:

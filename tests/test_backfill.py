@@ -406,12 +406,14 @@ def test_a_killed_warc_backfill_resumes_and_writes_each_page_once(tmp_path: Path
 
 
 @pytest.mark.parametrize(("signum", "whole_group", "presses"), [(signal.SIGTERM, False, 1), (signal.SIGINT, False, 1),
-                                                               (signal.SIGINT, True, 1), (signal.SIGINT, True, 3)])
+                                                               (signal.SIGINT, True, 1), (signal.SIGINT, True, 3),
+                                                               (signal.SIGHUP, True, 1)])
 def test_an_interrupted_backfill_exits_130_and_the_same_command_finishes_it(tmp_path: Path, signum: int,
                                                                              whole_group: bool, presses: int) -> None:
     # whole_group: Ctrl-C in a terminal, which signals every process of the foreground group, the extraction
     # workers too; the others are `kill`, `docker stop` and a job runner, which signal the command alone.
-    # Three presses: an impatient user, whose later presses may come while the backfill stops.
+    # Three presses: an impatient user, whose later presses may come while the backfill stops. SIGHUP to the whole
+    # group: the terminal or SSH session the backfill was started from closed.
     urls = _warc(tmp_path / "crawl.warc.gz", 150)
     env = _short_segments_outlet(tmp_path)
     command = [sys.executable, "-m", "scraper", "backfill", "--workers", "2", "--warc", str(tmp_path / "crawl.warc.gz")]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
+from scraper.daemon import STOP_SIGNALS
 from scraper.discover.ccnews import CCNews, Period
 from scraper.errors import ScraperError
 from scraper.fetch import Fetcher
@@ -39,14 +39,14 @@ async def work(database: str, settings: Settings, output: str | Path, *, schedul
         asked.set()
         stop.set()
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, ask_stop)
     log.info("worker %s: %d jobs at a time%s", worker.name, concurrency, ", keeping the schedule" if schedule else "",
              extra={"event": "worker_start"})
     try:
         await worker.run(schedule=schedule, stop=stop)
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
     return asked.is_set()
 
