@@ -375,12 +375,14 @@ class Pipeline:
                 return []
             try:
                 feed = await self._fetch_index(feed_url, source, conditional=not backfill)
-                summary.indexes_read += 1
                 if feed is not None:
                     items, outcome = keep_articles(parse_feed(feed.text, feed_url, source.id), source.article_url)
                     self.rules.note(source.id, [outcome] if outcome is not None else [])
                     self._remember(source, items, since, until, seen)
                     found.extend(items)
+                # Read once it parses (or is not modified): an HTML page served in the feed's place (a portal, a
+                # redesign that dropped the feed) is no success, whatever its status.
+                summary.indexes_read += 1
             except Skip as skip:
                 self._index_failed(summary, source, feed_url, skip)
         queue: list[tuple[str, str]] = [(url, "") for url in source.sitemaps]
@@ -401,11 +403,12 @@ class Pipeline:
                 continue
             try:
                 fetched = await self._fetch_index(sitemap_url, source, conditional=not backfill)
-                summary.indexes_read += 1
                 if fetched is None:
+                    summary.indexes_read += 1  # not modified since the last poll
                     continue
                 read.add(fetched.final_url)
                 sitemap = parse_sitemap(fetched.text, sitemap_url, source.id)
+                summary.indexes_read += 1  # read once it parses, as a feed
             except Skip as skip:
                 self._index_failed(summary, source, sitemap_url, skip)
                 continue

@@ -201,3 +201,24 @@ async def test_healthz_clears_a_write_failure_once_records_are_written_again(tmp
     assert full == ["the last write failed: " + str(tmp_path / "out") + ": cannot write a record: ENOSPC"]
     assert after == []
     assert sorted(record["url"] for record in read_records(tmp_path / "out")) == [site.url(f"/a/{n}") for n in range(3)]
+
+
+def test_a_web_page_served_for_the_feed_and_the_sitemap_is_no_successful_read(tmp_path: Path) -> None:
+    """A captive portal, or a redesign that dropped the feed and answers its address with a page, status 200:
+    nothing can be collected, and the run says so instead of reporting the outlet read."""
+    with LocalSite() as site:
+        site.routes["/feed"] = Page(article_page(1))
+        site.routes["/sitemap.xml"] = Page(b"<html><body><h1>Welcome</h1><p>Please sign in.</p></body></html>")
+        write_sources(tmp_path / "sources.toml", [
+            {"id": "portal", "name": "Portal", "homepage": site.url("/"), "feeds": [site.url("/feed")],
+             "sitemaps": [site.url("/sitemap.xml")]}])
+        backfill = run_cli("backfill", cwd=tmp_path)
+        site.routes["/feed"] = Page(rss([("One", site.url("/a/1"), "Mon, 02 Nov 2026 10:00:00 GMT")]),
+                                    "application/rss+xml")
+        site.routes["/a/1"] = Page(article_page(1))
+        repaired = run_cli("backfill", cwd=tmp_path)  # the feed is back; the sitemap still is a page
+    assert backfill.returncode == 3, backfill.stderr
+    assert "scraper: portal: nothing could be read (error: bad_feed=1, bad_sitemap=1)" in backfill.stderr
+    assert repaired.returncode == 0, repaired.stderr
+    assert "nothing could be read" not in repaired.stderr
+    assert "backfill: written=1 " in repaired.stdout
