@@ -77,7 +77,7 @@ PAGE_TIMEOUT = 120.0
 # thousands, all due on one day) is spread over the polls of the day.
 REVISITS_PER_POLL = 20
 # HTTP answers that say an article is gone for good, and the tombstone's `how`.
-_GONE = {"http_404": "http_404", "http_410": "http_410"}
+_GONE = {"http_404": "http_404", "http_410": "http_410", "not_found_page": "not_found_page"}
 # A {date} listing page this many days old no longer changes: a backfill that has every article it
 # lists marks it done and does not read it again for the same range.
 SETTLED_DAYS = 2

@@ -18,6 +18,7 @@ from scraper.extract.blocks import HEADING, ITEM, Block
 from scraper.extract.body import _parsed, encoded, main_text, without_scripts
 from scraper.extract.clean import clean_blocks, is_caption, is_language_menu, is_ui_line
 from scraper.extract.meta import choose_title, clean_authors, read_meta, strip_site_name
+from scraper.extract.notfound import not_found_page
 from scraper.extract.wire import split_wire_lines
 from scraper.extract.wordlists import one_of
 from scraper.records import Dateline, Fetched, Selectors, Source
@@ -457,3 +458,20 @@ def test_a_saved_page_takes_its_site_rules_from_the_outlet_homepage() -> None:
     belta = Source(id="belta-en", name="BelTA", languages=("en",), homepage="https://eng.belta.by/",
                    timezone="Europe/Minsk")
     assert _article(_page(body), url="file:///tmp/saved.html", source=belta) == PARAGRAPHS
+
+
+@pytest.mark.parametrize(("title", "paragraphs", "expected"), [
+    ("Page not found", ["The page you requested may have been moved or deleted."], True),
+    ("404 - Page Not Found", ["Return to the homepage."], True),
+    ("Daily News", ["Sorry, this page could not be found", "Try searching our site."], True),  # the h1 says it
+    ("페이지를 찾을 수 없습니다", ["요청하신 페이지가 삭제되었거나 주소가 잘못되었습니다."], True),
+    ("页面不存在", ["您访问的页面已被删除。"], True),
+    ("ページが見つかりません", ["お探しのページは削除された可能性があります。"], True),
+    ("Ошибка 404. Страница не найдена", ["Вернуться на главную."], True),
+    # A report whose headline has the words is no error page; nor is a long text under such a title.
+    ("Missing plane not found, officials say", ["Search teams found no trace of the aircraft on Tuesday."], False),
+    ("Not found: the lost city of the Khmer", ["Archaeologists searched the jungle for a month."], False),
+    ("Page not found", ["A long article about error pages. " * 20], False),
+])
+def test_a_not_found_page_is_told_from_an_article(title: str, paragraphs: list[str], expected: bool) -> None:
+    assert not_found_page(title, paragraphs) is expected

@@ -255,3 +255,43 @@ async def test_a_change_is_written_once_while_its_segment_is_still_open(tmp_path
         state.close()
     assert [(s.revised, s.deleted) for s in summaries] == [(1, 1), (0, 0), (0, 0)]
     assert verify_output(tmp_path / "out").ok
+
+
+SOFT_404 = (b"<html><head><title>Page not found | Wire</title></head><body><nav><a href='/'>Home</a></nav><main>"
+            b"<h1>Sorry, this page could not be found</h1><p>The page you requested may have been moved or deleted. "
+            b"Try searching our site or return to the homepage.</p></main><footer>(C) Wire</footer></body></html>")
+
+
+async def test_a_not_found_page_served_with_200_is_a_deletion_not_a_revision_nor_a_record(tmp_path: Path) -> None:
+    """Many sites answer a removed article with their "Page not found" page and status 200. Read again, the
+    article is gone (a tombstone), not revised into "Sorry, this page could not be found"; a new link that
+    answers so is skipped, not written as an article."""
+    site = LocalSite({"/list": Page(_listing([1, 2])), "/a/1": Page(_page("Talks open in the capital", PARAGRAPHS)),
+                      "/a/2": Page(article_page(2))})
+    with site:
+        base = site.url("")
+        config = _sources(tmp_path, base)
+        state = State(tmp_path / "state.sqlite")
+        sink = JsonlSink(tmp_path / "out")
+        async with Fetcher() as fetcher:
+            pipeline = Pipeline(fetcher, state, sink, Analyser())
+            first = await pipeline.poll(load_settings(config).sources[0])
+            pipeline.flush()
+            site.routes["/a/1"] = Page(SOFT_404)  # removed on the server, status 200
+            site.routes["/list"] = Page(_listing([1, 2, 3]))
+            site.routes["/a/3"] = Page(SOFT_404)  # listed, but not there (yet)
+            changed = await _poll(pipeline, config)
+            pipeline.close()
+        sink.close()
+        state.close()
+    assert first.written == 2
+    assert (changed.written, changed.revised, changed.deleted) == (0, 0, 1)
+    assert changed.skips["not_found_page"] == 1
+    by_url: dict[str, list[dict[str, Any]]] = {}
+    for record in read_records(tmp_path / "out"):
+        by_url.setdefault(record["url"].removeprefix(base), []).append(record)
+    assert set(by_url) == {"/a/1", "/a/2"}
+    [original, gone] = by_url["/a/1"]
+    assert gone["deleted"]["how"] == "not_found_page" and gone["id"] == original["id"] and gone["body"] == ""
+    for record in by_url["/a/1"]:
+        jsonschema.validate(record, record_schema())

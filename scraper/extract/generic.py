@@ -21,6 +21,7 @@ from scraper.extract.clean import clean, normalise_line, same_text
 from scraper.extract.dates import date_from_dateline, page_day, parse_date, url_date
 from scraper.extract.depth import flattened
 from scraper.extract.meta import choose_title, clean_authors, read_meta
+from scraper.extract.notfound import not_found_page
 from scraper.extract.override import Picked, pick
 from scraper.extract.sites import SiteRules, rules_for
 from scraper.extract.wire import agency, split_wire_lines
@@ -151,6 +152,8 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
     paragraphs = [p for p in wire.paragraphs if p.strip()]
     if not _has_text(paragraphs):
         raise Skip("empty", f"no article text found: {fetched.final_url}")
+    if not_found_page(title, paragraphs):
+        raise Skip("not_found_page", f"the page says it is not found (HTTP {fetched.status}): {fetched.final_url}")
 
     raw_authors = picked.authors or meta.authors
     credit = wire.credit
