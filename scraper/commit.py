@@ -238,7 +238,12 @@ class Committer:
             since = (newest - timedelta(days=1)).strftime("%Y/%m/%d")
         lost = [name for name in self.sink.segments(since) if name not in committed]
         for name in lost:
-            for number, line in enumerate(self.sink.read(name), start=1):
+            try:
+                lines = self.sink.read(name)
+            except OSError as exc:
+                log.error("%s cannot be read (%s); run `scraper verify-output`", name, exc.strerror or exc)
+                continue
+            for number, line in enumerate(lines, start=1):
                 try:
                     record = Record.from_dict(json.loads(line))
                 except (ValueError, KeyError, TypeError) as exc:

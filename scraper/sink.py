@@ -208,11 +208,15 @@ class JsonlSink:
         for folder in sorted(self.root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]")):
             day = folder.relative_to(self.root).as_posix()
             if day >= since_day:
-                found.extend(f"{day}/{p.name}" for p in sorted(folder.glob("*.jsonl")))
+                # Only files named as this sink names them: a consumer's copy or a directory named *.jsonl is
+                # not ours (`scraper verify-output` names them).
+                found.extend(f"{day}/{p.name}" for p in sorted(folder.glob("*.jsonl"))
+                             if SEGMENT_NAME.match(p.name) and p.is_file())
         return found
 
     def read(self, name: str) -> list[str]:
-        return (self.root / name).read_text(encoding="utf-8").splitlines()
+        """A segment's lines; bytes that are no UTF-8 (a damaged disk) become U+FFFD. OSError if unreadable."""
+        return (self.root / name).read_bytes().decode("utf-8", errors="replace").splitlines()
 
     def close(self) -> None:
         try:

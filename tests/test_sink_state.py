@@ -74,3 +74,30 @@ def test_failures_wait_for_their_retry_time(tmp_path: Path) -> None:
     assert state.retry_due("https://x.org/gone", datetime(2026, 1, 2, 0, 1, tzinfo=UTC))
     state.note_failure("https://x.org/gone", "wire", "http_404", datetime(2026, 1, 3, tzinfo=UTC))
     assert state.failures() == [("https://x.org/gone", "wire", "http_404", 2)]
+
+
+def test_a_lost_state_is_rebuilt_from_the_segments_whatever_else_the_output_holds(tmp_path: Path) -> None:
+    """A new state store reads the output's segments back (`reconcile`). What else a user or a consumer left in
+    the output is not a segment, and a damaged byte in one costs that line, not the start: no traceback, every
+    record readable is known again and none is taken for new."""
+    from scraper.commit import Committer
+
+    out = tmp_path / "out"
+    sink = JsonlSink(out)
+    for number in range(3):
+        sink.add(replace(RECORD, id=f"wire-{number}", url=f"https://x.org/{number}",
+                         canonical_url=f"https://x.org/{number}"))
+    [name] = sink.flush()
+    sink.close()
+    day = out / name[:10]
+    (day / "20251101T000000Z-0001.jsonl").mkdir()  # a directory named as a segment
+    (day / "copy-for-the-analysts.jsonl").write_text('{"x": 1}\n', encoding="utf-8")  # a consumer's file
+    damaged = (out / name).read_bytes().replace(b"Second.", b"Sec\xffnd.", 1)  # one byte the disk garbled
+    (out / name).write_bytes(damaged)
+    state = State(tmp_path / "new.sqlite")
+    committer = Committer(state, JsonlSink(out))
+    recovered = committer.reconcile({})
+    assert recovered == 1
+    assert [state.has_record(f"wire-{number}") for number in range(3)] == [True, True, True]
+    committer.sink.close()
+    state.close()
