@@ -54,9 +54,11 @@ def verify_output(root: str | Path) -> Report:
     validator = jsonschema.Draft202012Validator(record_schema())
     first_seen: dict[str, str] = {}
     for path in sorted(root.rglob("*")):
-        if not path.is_file():
-            continue
         name = path.relative_to(root).as_posix()
+        if not path.is_file():
+            if path.suffix == ".jsonl" and not path.name.startswith("."):  # a consumer globbing *.jsonl trips on it
+                report.problems.append(f"{name}: a directory named as a segment")
+            continue
         if path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX):
             report.notes.append(f"{name}: unfinished segment (a writer is running, or one crashed; "
                                 "the next start removes it)")

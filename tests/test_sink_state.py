@@ -13,6 +13,7 @@ from scraper.errors import OutputError
 from scraper.records import Language, Record
 from scraper.sink import JsonlSink
 from scraper.state import State
+from scraper.verify import verify_output
 
 RECORD = Record(
     id="wire-0123456789abcdef0123", url="https://x.org/a?input=rss", canonical_url="https://x.org/a",
@@ -101,3 +102,6 @@ def test_a_lost_state_is_rebuilt_from_the_segments_whatever_else_the_output_hold
     assert [state.has_record(f"wire-{number}") for number in range(3)] == [True, True, True]
     committer.sink.close()
     state.close()
+    problems = verify_output(out).problems  # what is there that is no segment, and the damaged line, are named
+    assert any("20251101T000000Z-0001.jsonl: a directory named as a segment" in p for p in problems)
+    assert any("copy-for-the-analysts.jsonl: not a segment name" in p for p in problems)
