@@ -30,6 +30,7 @@ class Selectors:
 
 TemplateKind = Literal["page", "date", "single"]
 _SAMPLE_DAY = date(2024, 7, 23)
+_OTHER_DAY = date(2019, 2, 11)  # another year, month, day of the month and of the week
 
 
 def template_kind(template: str) -> TemplateKind:
@@ -57,6 +58,9 @@ def template_kind(template: str) -> TemplateKind:
         if any(not spec or "%" not in spec for _, spec, _ in fields):
             raise ValueError(f'a date field needs a strftime format, like "{{date:%Y-%m-%d}}": "{template}"')
         sample = template.format(date=_SAMPLE_DAY)
+        if template.format(date=_OTHER_DAY) == sample:  # e.g. "%Q", which strftime copies as it is
+            raise ValueError(f'the date format gives the same URL for every day (no year, month or day in it): '
+                             f'"{template}"')
     else:
         try:
             sample = template.format(page=7)

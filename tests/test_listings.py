@@ -272,6 +272,7 @@ def test_a_listings_table_from_toml() -> None:
     ({"url": "https://x.org/{page}/{date:%Y}", "links": "a"}, "listings[0].url", "not both"),
     ({"url": "https://x.org/{date}", "links": "a"}, "listings[0].url", "strftime"),
     ({"url": "https://x.org/{date:Y-m-d}", "links": "a"}, "listings[0].url", "strftime"),
+    ({"url": "https://x.org/{date:%Q}", "links": "a"}, "listings[0].url", "same URL for every day"),
     ({"url": "https://x.org/{pge}", "links": "a"}, "listings[0].url", 'unknown field "{pge}"'),
     ({"url": "https://x.org/{page!r}", "links": "a"}, "listings[0].url", "conversions"),
     ({"url": "https://x.org/{page", "links": "a"}, "listings[0].url", "not a valid URL template"),
