@@ -75,11 +75,21 @@ url = "{base}/list"
     return path
 
 
-async def _poll(pipeline: Pipeline, settings_path: Path) -> Summary:
-    time.sleep(REVISIT_EVERY + 0.1)  # the articles written are due to be read again
+def _setup(tmp_path: Path, site: LocalSite) -> tuple[str, Path, State, JsonlSink]:
+    """The site's base URL, a sources.toml of one outlet on it, a state store and an output."""
+    base = site.url("")
+    return base, _sources(tmp_path, base), State(tmp_path / "state.sqlite"), JsonlSink(tmp_path / "out")
+
+
+async def _first_poll(pipeline: Pipeline, settings_path: Path) -> Summary:
     summary = await pipeline.poll(load_settings(settings_path).sources[0])
     pipeline.flush()
     return summary
+
+
+async def _poll(pipeline: Pipeline, settings_path: Path) -> Summary:
+    time.sleep(REVISIT_EVERY + 0.1)  # the articles written are due to be read again
+    return await _first_poll(pipeline, settings_path)
 
 
 async def test_an_edit_is_one_revision_a_deletion_one_tombstone_and_a_view_counter_nothing(tmp_path: Path) -> None:
@@ -94,14 +104,10 @@ async def test_an_edit_is_one_revision_a_deletion_one_tombstone_and_a_view_count
         "/a/6": Page(article_page(6)),
     })
     with site:
-        base = site.url("")
-        config = _sources(tmp_path, base)
-        state = State(tmp_path / "state.sqlite")
-        sink = JsonlSink(tmp_path / "out")
+        base, config, state, sink = _setup(tmp_path, site)
         async with Fetcher() as fetcher:
             pipeline = Pipeline(fetcher, state, sink, Analyser())
-            first = await pipeline.poll(load_settings(config).sources[0])
-            pipeline.flush()
+            first = await _first_poll(pipeline, config)
             assert first.written == 6
             unchanged = await _poll(pipeline, config)  # read again: nothing changed, nothing written
             assert (unchanged.written, unchanged.revised, unchanged.deleted) == (0, 0, 0)
@@ -269,14 +275,10 @@ async def test_a_not_found_page_served_with_200_is_a_deletion_not_a_revision_nor
     site = LocalSite({"/list": Page(_listing([1, 2])), "/a/1": Page(_page("Talks open in the capital", PARAGRAPHS)),
                       "/a/2": Page(article_page(2))})
     with site:
-        base = site.url("")
-        config = _sources(tmp_path, base)
-        state = State(tmp_path / "state.sqlite")
-        sink = JsonlSink(tmp_path / "out")
+        base, config, state, sink = _setup(tmp_path, site)
         async with Fetcher() as fetcher:
             pipeline = Pipeline(fetcher, state, sink, Analyser())
-            first = await pipeline.poll(load_settings(config).sources[0])
-            pipeline.flush()
+            first = await _first_poll(pipeline, config)
             site.routes["/a/1"] = Page(SOFT_404)  # removed on the server, status 200
             site.routes["/list"] = Page(_listing([1, 2, 3]))
             site.routes["/a/3"] = Page(SOFT_404)  # listed, but not there (yet)
