@@ -441,7 +441,8 @@ def load_settings(path: str | Path) -> Settings:
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=name) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        # utf-8-sig: the byte-order mark some Windows editors put first is no TOML statement
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8 text", path=name) from None
     except tomllib.TOMLDecodeError as exc:

@@ -85,6 +85,19 @@ def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml")
 
 
+def test_a_file_saved_by_a_windows_editor_loads(tmp_path: Path) -> None:
+    """A byte-order mark first and CRLF line ends (Notepad's "UTF-8 with BOM") are no error; bytes that are no
+    UTF-8 at all are named as such."""
+    good = write_sources(tmp_path / "unix.toml", [GOOD])
+    windows = tmp_path / "windows.toml"
+    windows.write_bytes(b"\xef\xbb\xbf" + good.read_bytes().replace(b"\n", b"\r\n"))
+    assert load_settings(windows).sources == load_settings(good).sources
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(good.read_bytes().replace(b'"Yonhap', b'"Yonh\xe4p', 1))
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        load_settings(latin1)
+
+
 def test_durations_and_sizes() -> None:
     assert parse_duration("1h30m") == 5400 and parse_duration("500ms") == 0.5 and parse_duration(20) == 20
     assert parse_size("8MB") == 8_000_000 and parse_size("1KiB") == 1024
