@@ -165,9 +165,18 @@ def test_a_broken_alias_file_is_a_config_error(tmp_path: Path, text: str, words:
     assert "mine.toml" in message and words in message, message
 
 
+def test_an_alias_file_in_a_legacy_charset_is_a_config_error_not_a_traceback(tmp_path: Path) -> None:
+    # Saved as Latin-1 (ö and ü one byte each), as an old editor on Windows would.
+    (tmp_path / "mine.toml").write_bytes(b"[[name]]\ncanonical = 'Choe Son-hui'\nvariants = ['Choe S\xf6n-h\xfci']\n")
+    path = _raw_sources(tmp_path / "sources.toml", tables='[analyse]\naliases = ["mine.toml"]')
+    assert "not UTF-8 text" in _refused(path, "analyse.aliases", outlet=None)
+    result = run_cli("sources", "check", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+
+
 def test_a_good_alias_file_loads(tmp_path: Path) -> None:
-    (tmp_path / "mine.toml").write_text(
-        "[[name]]\ncanonical = 'Choe Son-hui'\nvariants = ['Choe Son Hui', 'Choi Sun-hee']\n", encoding="utf-8")
+    (tmp_path / "mine.toml").write_text(  # with a byte-order mark first, as some Windows editors save
+        "[[name]]\ncanonical = 'Choe Son-hui'\nvariants = ['Choe Son Hui', 'Choi Sun-hee']\n", encoding="utf-8-sig")
     path = _raw_sources(tmp_path / "sources.toml", tables='[analyse]\naliases = ["mine.toml"]')
     assert load_settings(path).alias_files == (str(tmp_path / "mine.toml"),)
 

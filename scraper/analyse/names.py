@@ -226,9 +226,11 @@ def load_aliases(user_files: Sequence[str | Path] = ()) -> tuple[Alias, ...]:
     tables = [parse_aliases(shipped, "scraper/data/aliases.toml")]
     for path in user_files:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = Path(path).read_bytes().decode("utf-8-sig")  # (a byte-order mark first is no TOML statement)
         except OSError as exc:
             raise ConfigError(f"cannot read the alias file: {exc.strerror}", path=str(path)) from None
+        except UnicodeDecodeError:
+            raise ConfigError("the alias file is not UTF-8 text", path=str(path)) from None
         tables.append(parse_aliases(text, str(path)))
     return merge_aliases(*tables)
 
