@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
-    parser.add_argument("--log-format", choices=("json", "text"), default=os.environ.get("SCRAPER_LOG_FORMAT", "json"),
+    # A type, not choices: argparse checks choices on the command line only, and SCRAPER_LOG_FORMAT=xml would pass.
+    parser.add_argument("--log-format", type=_log_format_arg, metavar="{json,text}",
+                        default=os.environ.get("SCRAPER_LOG_FORMAT", "json"),
                         help="stderr logs: one JSON object per line (default) or plain text (env SCRAPER_LOG_FORMAT)")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
 
@@ -179,6 +181,12 @@ def _seconds_arg(text: str) -> float:
     if not 0 < seconds <= 86400:
         raise argparse.ArgumentTypeError(f'expected a number of seconds above 0 and at most 86400, got "{text}"')
     return seconds
+
+
+def _log_format_arg(text: str) -> str:
+    if text.strip().lower() not in ("json", "text"):
+        raise argparse.ArgumentTypeError(f'expected "json" or "text" (also in SCRAPER_LOG_FORMAT), got "{text}"')
+    return text.strip().lower()
 
 
 def _listen_arg(text: str) -> tuple[str, int] | None:

@@ -103,6 +103,13 @@ def test_global_options_come_from_the_environment(tmp_path: Path) -> None:
     assert result.stdout.strip() == "backfill: written=0 duplicates=0 skipped=0"
 
 
+def test_a_bad_value_in_the_environment_is_a_usage_error_as_on_the_command_line(tmp_path: Path) -> None:
+    typo = run_cli("stats", cwd=tmp_path, env={"SCRAPER_LOG_FORMAT": "xml"})
+    assert typo.returncode == 2 and 'expected "json" or "text" (also in SCRAPER_LOG_FORMAT), got "xml"' in typo.stderr
+    shouted = run_cli("stats", cwd=tmp_path, env={"SCRAPER_LOG_FORMAT": "TEXT"})
+    assert "usage" not in shouted.stderr
+
+
 def test_dockerfile_runs_a_command_that_exists() -> None:
     dockerfile = (FIXTURES.parent.parent / "Dockerfile").read_text()
     cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD"))
