@@ -67,13 +67,13 @@ LOCAL_SOURCE = Source(id="local", name="local input", languages=(), homepage="ht
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scraper", description="Multilingual news scraper and normaliser.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--config", default=os.environ.get("SCRAPER_CONFIG", "sources.toml"),
+    parser.add_argument("--config", default=_env("SCRAPER_CONFIG", "sources.toml"), type=_given,
                         help="outlets file (env SCRAPER_CONFIG; default: sources.toml)")
-    parser.add_argument("--output", default=os.environ.get("SCRAPER_OUTPUT", "output"),
+    parser.add_argument("--output", default=_env("SCRAPER_OUTPUT", "output"), type=_given,
                         help="output directory (env SCRAPER_OUTPUT; default: output/)")
-    parser.add_argument("--state", default=os.environ.get("SCRAPER_STATE"),
+    parser.add_argument("--state", default=_env("SCRAPER_STATE"), type=_given,
                         help="SQLite state file (env SCRAPER_STATE; default: <output>.state.sqlite beside it)")
-    parser.add_argument("--database", default=os.environ.get("SCRAPER_DATABASE"), metavar="URL",
+    parser.add_argument("--database", default=_env("SCRAPER_DATABASE"), metavar="URL",
                         help="keep the state in PostgreSQL instead, e.g. postgresql://user@host/newsnorm "
                              "(env SCRAPER_DATABASE)")
     verbosity = parser.add_mutually_exclusive_group()
@@ -81,12 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
     # A type, not choices: argparse checks choices on the command line only, and SCRAPER_LOG_FORMAT=xml would pass.
     parser.add_argument("--log-format", type=_log_format_arg, metavar="{json,text}",
-                        default=os.environ.get("SCRAPER_LOG_FORMAT", "json"),
+                        default=_env("SCRAPER_LOG_FORMAT", "json"),
                         help="stderr logs: one JSON object per line (default) or plain text (env SCRAPER_LOG_FORMAT)")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
 
     run = verbs.add_parser("run", help="start the daemon: poll every outlet at its interval until SIGTERM")
-    run.add_argument("--listen", default=os.environ.get("SCRAPER_LISTEN", "127.0.0.1:9108"), type=_listen_arg,
+    run.add_argument("--listen", default=_env("SCRAPER_LISTEN", "127.0.0.1:9108"), type=_listen_arg,
                      help="address of /healthz and /metrics (env SCRAPER_LISTEN; default 127.0.0.1:9108; "
                           "'off' for none)")
     run.add_argument("--grace", type=float, default=DEFAULT_GRACE, metavar="SECONDS",
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="jobs at a time in this worker (default 2)")
     worker.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
                         help=f"skip a page whose extraction takes longer (extract_timeout; default {PAGE_TIMEOUT:g})")
-    worker.add_argument("--listen", default=os.environ.get("SCRAPER_LISTEN", "off"), type=_listen_arg,
+    worker.add_argument("--listen", default=_env("SCRAPER_LISTEN", "off"), type=_listen_arg,
                         help="address of this worker's /healthz and /metrics (env SCRAPER_LISTEN; default off: "
                              "workers on one machine each need their own port)")
     run.add_argument("--concurrency", type=_positive_int_arg, default=2, metavar="N",
@@ -181,6 +181,20 @@ def _seconds_arg(text: str) -> float:
     if not 0 < seconds <= 86400:
         raise argparse.ArgumentTypeError(f'expected a number of seconds above 0 and at most 86400, got "{text}"')
     return seconds
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    """An environment variable's value, or `default` when it is unset or blank (`SCRAPER_OUTPUT=` in a compose
+    file means "not set", not "the current directory")."""
+    value = os.environ.get(name, "")
+    return value if value.strip() else default
+
+
+def _given(text: str) -> str:
+    """A file or directory given on the command line: `--output ""` would be the current directory."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty value")
+    return text
 
 
 def _log_format_arg(text: str) -> str:

@@ -110,6 +110,19 @@ def test_a_bad_value_in_the_environment_is_a_usage_error_as_on_the_command_line(
     assert "usage" not in shouted.stderr
 
 
+def test_a_blank_variable_means_unset_and_a_blank_path_is_refused(tmp_path: Path) -> None:
+    """`SCRAPER_OUTPUT=` in a compose file is "not set", not the current directory (which got the lock file and
+    would have got the segments); `--output ""` given on purpose is a usage error."""
+    write_sources(tmp_path / "sources.toml", [{"id": "a", "name": "A", "homepage": "http://127.0.0.1:9/",
+                                               "feeds": ["http://127.0.0.1:9/feed"], "retries": 0}])
+    blank = run_cli("backfill", cwd=tmp_path, env={"SCRAPER_OUTPUT": "", "SCRAPER_STATE": " ", "SCRAPER_CONFIG": ""})
+    assert blank.returncode == 3, blank.stderr  # the outlet is unreachable: read as configured, nothing else
+    assert (tmp_path / "output").is_dir() and (tmp_path / "output.state.sqlite").exists()
+    assert not (tmp_path / ".scraper.lock").exists()
+    given = run_cli("--output", "", "backfill", cwd=tmp_path)
+    assert given.returncode == 2 and "argument --output: expected a path, got an empty value" in given.stderr
+
+
 def test_dockerfile_runs_a_command_that_exists() -> None:
     dockerfile = (FIXTURES.parent.parent / "Dockerfile").read_text()
     cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD"))
