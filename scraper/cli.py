@@ -235,6 +235,9 @@ def _check_backfill(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         return
     if args.since is not None and args.until is not None and args.until <= args.since:
         parser.error("--until is before --since: the period holds nothing (a bare --until day counts to its end)")
+    if args.wait and not (args.database and (args.warc or args.cc_news is not None)):
+        parser.error("--wait is for a fleet's batch (--database with --warc or --cc-news); a backfill run here "
+                     "always waits for its end")
     if args.cc_news is None:
         return
     if args.warc or args.from_archive:

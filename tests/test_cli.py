@@ -84,6 +84,8 @@ def test_unknown_source_and_bad_dates_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2 and "--until is before --since" in result.stderr
     same_day = run_cli("backfill", "--since", "2026-01-01", "--until", "2026-01-01", "--source", "nope", cwd=tmp_path)
     assert "--until is before" not in same_day.stderr  # a bare --until day counts to its end: one day
+    result = run_cli("backfill", "--wait", cwd=tmp_path)  # a fleet's option, here without a fleet: not ignored
+    assert result.returncode == 2 and "--wait is for a fleet's batch" in result.stderr
     result = run_cli("--config", str(tmp_path / "none.toml"), "run", cwd=tmp_path)
     assert result.returncode == 2 and "file not found" in result.stderr
 
