@@ -235,7 +235,14 @@ def _check_backfill(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         return
     if args.since is not None and args.until is not None and args.until <= args.since:
         parser.error("--until is before --since: the period holds nothing (a bare --until day counts to its end)")
-    if args.wait and not (args.database and (args.warc or args.cc_news is not None)):
+    archives = bool(args.warc) or args.cc_news is not None
+    if (args.host or args.only_configured) and not archives:
+        option = "--host" if args.host else "--only-configured"
+        parser.error(f"{option} selects pages of --warc or --cc-news files; an outlet's own backfill reads its "
+                     "hosts only (--source picks outlets)")
+    if args.warc and args.from_archive:
+        parser.error("--from-archive reads the web archive's captures: not with --warc")
+    if args.wait and not (args.database and archives):
         parser.error("--wait is for a fleet's batch (--database with --warc or --cc-news); a backfill run here "
                      "always waits for its end")
     if args.cc_news is None:

@@ -86,6 +86,11 @@ def test_unknown_source_and_bad_dates_exit_2(tmp_path: Path) -> None:
     assert "--until is before" not in same_day.stderr  # a bare --until day counts to its end: one day
     result = run_cli("backfill", "--wait", cwd=tmp_path)  # a fleet's option, here without a fleet: not ignored
     assert result.returncode == 2 and "--wait is for a fleet's batch" in result.stderr
+    for options, words in ((["--host", "example.org"], "--host selects pages of --warc"),
+                           (["--only-configured"], "--only-configured selects pages of --warc"),
+                           (["--warc", "x.warc", "--from-archive"], "--from-archive reads the web archive")):
+        result = run_cli("backfill", *options, cwd=tmp_path)
+        assert result.returncode == 2 and words in result.stderr, (options, result.stderr)
     result = run_cli("--config", str(tmp_path / "none.toml"), "run", cwd=tmp_path)
     assert result.returncode == 2 and "file not found" in result.stderr
 
