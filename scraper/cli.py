@@ -57,6 +57,7 @@ log = logging.getLogger("scraper")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_NOTHING_READ = 3  # a backfill whose every outlet could not be read at all (unreachable, refused, error)
+FLEET_CONCURRENCY = 2  # jobs at a time in one worker of a fleet (`worker`, `run --database`)
 EXIT_INTERRUPTED = 130  # a backfill stopped by SIGTERM or Ctrl-C before it was done (the shell's 128 + SIGINT)
 # Used by `scraper extract` for input that belongs to no configured outlet (a file, standard input, another site's
 # URL): any site's page, in any language.
@@ -98,15 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
                           f"(default {DEFAULT_HEALTH_GRACE:g})")
 
     worker = verbs.add_parser("worker", help="with --database: run the fleet's jobs (polls, WARC files) until SIGTERM")
-    worker.add_argument("--concurrency", type=_positive_int_arg, default=2, metavar="N",
-                        help="jobs at a time in this worker (default 2)")
+    worker.add_argument("--concurrency", type=_positive_int_arg, default=FLEET_CONCURRENCY, metavar="N",
+                        help=f"jobs at a time in this worker (default {FLEET_CONCURRENCY})")
     worker.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
                         help=f"skip a page whose extraction takes longer (extract_timeout; default {PAGE_TIMEOUT:g})")
     worker.add_argument("--listen", default=_env("SCRAPER_LISTEN", "off"), type=_listen_arg,
                         help="address of this worker's /healthz and /metrics (env SCRAPER_LISTEN; default off: "
                              "workers on one machine each need their own port)")
-    run.add_argument("--concurrency", type=_positive_int_arg, default=2, metavar="N",
-                     help="with --database: jobs at a time in this worker (default 2)")
+    run.add_argument("--concurrency", type=_positive_int_arg, default=None, metavar="N",
+                     help=f"with --database: jobs at a time in this worker (default {FLEET_CONCURRENCY})")
 
     backfill = verbs.add_parser("backfill", help="poll the outlets once and exit with a summary")
     backfill.add_argument("--source", action="append", default=[], metavar="ID", help="only this outlet (repeatable)")
@@ -693,6 +694,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_backfill(parser, args)
+    if args.verb == "run" and args.concurrency is not None and not args.database:
+        parser.error("run --concurrency is for a fleet's worker (with --database); the daemon alone polls every "
+                     "outlet at its interval (see [defaults] concurrency for requests in flight)")
     setup_logging(args.log_format, args.verbose, args.quiet)
     os.environ["SCRAPER_LOG_FORMAT"] = args.log_format  # for worker processes, which start afresh
     try:
@@ -712,7 +716,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise ConfigError("worker: needs --database postgresql://... (the fleet's database)")
             healthy = asyncio.run(fleet.work(
                 str(_state_path(args)), settings, args.output, schedule=args.verb == "run",
-                concurrency=args.concurrency, page_timeout=args.page_timeout, listen=args.listen,
+                concurrency=args.concurrency or FLEET_CONCURRENCY, page_timeout=args.page_timeout, listen=args.listen,
                 health_grace=getattr(args, "health_grace", DEFAULT_HEALTH_GRACE),
                 fault=os.environ.get("SCRAPER_FAULT", "")))
             return EXIT_OK if healthy else EXIT_FAILED

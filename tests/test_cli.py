@@ -91,6 +91,8 @@ def test_unknown_source_and_bad_dates_exit_2(tmp_path: Path) -> None:
                            (["--warc", "x.warc", "--from-archive"], "--from-archive reads the web archive")):
         result = run_cli("backfill", *options, cwd=tmp_path)
         assert result.returncode == 2 and words in result.stderr, (options, result.stderr)
+    result = run_cli("run", "--concurrency", "4", cwd=tmp_path)  # a fleet worker's option, without a fleet
+    assert result.returncode == 2 and "run --concurrency is for a fleet's worker" in result.stderr
     result = run_cli("--config", str(tmp_path / "none.toml"), "run", cwd=tmp_path)
     assert result.returncode == 2 and "file not found" in result.stderr
 
