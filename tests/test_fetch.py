@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import time
 import tracemalloc
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -17,6 +18,7 @@ from scraper.errors import Skip
 from scraper.fetch import Fetcher
 from scraper.fetch.client import parse_retry_after
 from scraper.records import Fetched, Source
+from scraper.summary import Summary
 
 SOURCE = Source(id="t", name="T", languages=("ko", "en"), homepage="https://news.example/", timezone="Asia/Seoul",
                 delay=0.0, user_agent="newsnorm-test/1", max_bytes=100_000, retries=2)
@@ -105,6 +107,19 @@ async def test_gzip_pages_are_inflated(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(url=URL, content=gzip.compress(KOREAN.encode()),
                             headers={"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"})
     assert "탄도미사일" in (await _get()).text
+
+
+async def test_a_body_that_is_not_what_its_encoding_says_is_the_servers_fault_not_the_networks() -> None:
+    # Said gzip, sent plain (a misconfigured proxy); said a coding we never asked for: `bad_encoding`, which a poll
+    # reports as the outlet's error, not as a host that cannot be reached (`fetch_error`).
+    from localsite import LocalSite, Page
+
+    with LocalSite({"/plain": Page(KOREAN.encode(), "text/html", headers={"Content-Encoding": "gzip"}),
+                    "/compress": Page(KOREAN.encode(), "text/html", headers={"Content-Encoding": "compress"})}) as site:
+        for path in ("/plain", "/compress"):
+            assert await _reason(url=site.url(path), source=replace(SOURCE, allow_private=True)) == "bad_encoding"
+    result, why = Summary(index_failures=Counter({"bad_encoding": 1})).result()
+    assert (result, why) == ("error", "bad_encoding=1")
 
 
 async def test_random_bytes_are_binary(httpx_mock: HTTPXMock) -> None:

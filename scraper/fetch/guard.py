@@ -302,7 +302,7 @@ async def read_capped(
         # wbits 47 reads gzip and zlib headers alike; raw deflate (a common server bug) is retried below.
         inflater = zlib.decompressobj(47)
     elif encoding not in ("", "identity"):
-        raise Skip("fetch_error", f"unsupported Content-Encoding {encoding}")
+        raise Skip("bad_encoding", f"unsupported Content-Encoding {encoding}")
     else:
         inflater = None
     body = bytearray()
@@ -318,7 +318,7 @@ async def read_capped(
                     if encoding == "deflate" and not body:
                         inflater, data = zlib.decompressobj(-zlib.MAX_WBITS), chunk
                         continue
-                    raise Skip("fetch_error", "corrupt compressed body") from None
+                    raise Skip("bad_encoding", "corrupt compressed body") from None
                 if len(body) > max_bytes:
                     break
                 data = inflater.unconsumed_tail
