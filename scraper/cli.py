@@ -57,8 +57,8 @@ log = logging.getLogger("scraper")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_NOTHING_READ = 3  # a backfill whose every outlet could not be read at all (unreachable, refused, error)
-FLEET_CONCURRENCY = 2  # jobs at a time in one worker of a fleet (`worker`, `run --database`)
 EXIT_INTERRUPTED = 130  # a backfill stopped by SIGTERM or Ctrl-C before it was done (the shell's 128 + SIGINT)
+FLEET_CONCURRENCY = 2  # jobs at a time in one worker of a fleet (`worker`, `run --database`)
 # Used by `scraper extract` for input that belongs to no configured outlet (a file, standard input, another site's
 # URL): any site's page, in any language.
 LOCAL_SOURCE = Source(id="local", name="local input", languages=(), homepage="http://localhost/", timezone="UTC",
