@@ -20,8 +20,8 @@ _PHRASE = (
     r"|(?:error\s*:?\s*)?(?:the\s+)?(?:page|article|story|content)\s+(?:was\s+)?not\s+found"
     r"|not\s+found"
     r"|(?:sorry,?\s+|oops!?,?\s+)?(?:this|the)\s+(?:page|article|story)\s+(?:you\s+(?:requested|are\s+looking\s+for)\s+)?"
-    r"(?:could\s+not|cannot|can't|can.t|does\s+not|doesn't|doesn.t)\s+(?:be\s+found|exist)"
-    r"|(?:sorry,?\s+)?we\s+(?:could\s+not|couldn't|couldn.t|can't|can.t|cannot)\s+find\s+(?:that|this|the)\s+page"
+    r"(?:could\s+not|cannot|can.t|does\s+not|doesn.t)\s+(?:be\s+found|exist)"  # (. for ' and ’)
+    r"|(?:sorry,?\s+)?we\s+(?:could\s+not|couldn.t|can.t|cannot)\s+find\s+(?:that|this|the)\s+page"
     r"|(?:요청하신\s*)?페이지를\s*찾을\s*수\s*없습니다|페이지가\s*존재하지\s*않습니다|존재하지\s*않는\s*(?:페이지|기사)입니다"
     r"|(?:您访问的)?页面(?:不存在|未找到|找不到了?)|找不到(?:该|此|您要的)?页面|文章不存在"
     r"|(?:お探しの)?ページ(?:は|が)見つかりません(?:でした)?|ページが存在しません"
