@@ -408,7 +408,6 @@ class Pipeline:
                     continue
                 read.add(fetched.final_url)
                 sitemap = parse_sitemap(fetched.text, sitemap_url, source.id)
-                summary.indexes_read += 1  # read once it parses, as a feed
             except Skip as skip:
                 self._index_failed(summary, source, sitemap_url, skip)
                 continue
@@ -419,9 +418,14 @@ class Pipeline:
                 walked.append(Walked(f"sitemap:{sitemap_url}", done_mark, tuple(sitemap.links)))
             # A child sitemap last modified before `since` holds nothing new for this range. One with a
             # `lastmod` can be marked done by a backfill (for its range, at that `lastmod`).
-            queue.extend((url, f"{lastmod.isoformat()} {mark}" if backfill and lastmod else "")
-                         for url, lastmod in sitemap.children
-                         if since is None or lastmod is None or lastmod >= since)
+            children = [(url, f"{lastmod.isoformat()} {mark}" if backfill and lastmod else "")
+                        for url, lastmod in sitemap.children
+                        if since is None or lastmod is None or lastmod >= since]
+            queue.extend(children)
+            # Read once it parses, as a feed; an index that lists sitemaps to read is read once one of them is:
+            # an index whose every sitemap fails (gone, no sitemap, refused) has given nothing.
+            if sitemap.links or not children:
+                summary.indexes_read += 1
         if queue and not stopped():
             self.count_skip(summary, source, "sitemap_budget")
             log.warning("%s: %d more sitemaps than a %s reads; they are read next time", source.id, len(queue),

@@ -122,6 +122,37 @@ async def test_a_body_that_is_not_what_its_encoding_says_is_the_servers_fault_no
     assert (result, why) == ("error", "bad_encoding=1")
 
 
+SITEMAP = (b'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+           b"<url><loc>https://news.example/view/1</loc></url></urlset>")
+
+
+@pytest.mark.parametrize("headers", [
+    {"Content-Type": "application/x-gzip"},  # sitemap.xml.gz as stored
+    {"Content-Type": "application/octet-stream", "Content-Encoding": "gzip"},  # ...and gzipped again on the wire
+])
+async def test_a_gzip_sitemap_file_is_read_bounded_like_a_compressed_body(httpx_mock: HTTPXMock,
+                                                                          headers: dict[str, str]) -> None:
+    url = "https://news.example/sitemap.xml.gz"
+    stored = gzip.compress(SITEMAP)
+    sent = gzip.compress(stored) if "Content-Encoding" in headers else stored
+    httpx_mock.add_response(url=url, content=sent, headers=headers)
+    assert (await _get(url, kind="feed")).text == SITEMAP.decode()
+    # A bomb in the file is stopped at max_bytes of output; a file cut off, or not gzip past its magic, is
+    # the server's fault.
+    for body, reason in ((gzip.compress(b"<urlset>" + b" " * 50_000_000), "too_large"),
+                         (stored[: len(stored) // 2], "bad_encoding"),
+                         (b"\x1f\x8b" + b"not gzip at all" * 10, "bad_encoding")):
+        httpx_mock.add_response(url=url, content=body, headers={"Content-Type": "application/x-gzip"})
+        assert await _reason(url=url, kind="feed") == reason
+    # Two members, as `cat a.gz b.gz` makes: both read.
+    httpx_mock.add_response(url=url, content=gzip.compress(SITEMAP[:40]) + gzip.compress(SITEMAP[40:]),
+                            headers={"Content-Type": "application/x-gzip"})
+    assert (await _get(url, kind="feed")).text == SITEMAP.decode()
+    # An article page is never unpacked: a page that is a gzip file is no page.
+    httpx_mock.add_response(url=URL, content=gzip.compress(KOREAN.encode()), headers={"Content-Type": "text/html"})
+    assert await _reason() == "binary"
+
+
 async def test_random_bytes_are_binary(httpx_mock: HTTPXMock) -> None:
     noise = bytes(range(256)) * 100
     httpx_mock.add_response(url=URL, content=noise, headers={"Content-Type": "text/html"})

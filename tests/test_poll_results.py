@@ -222,3 +222,26 @@ def test_a_web_page_served_for_the_feed_and_the_sitemap_is_no_successful_read(tm
     assert repaired.returncode == 0, repaired.stderr
     assert "nothing could be read" not in repaired.stderr
     assert "backfill: written=1 " in repaired.stdout
+
+
+def test_a_sitemap_index_whose_every_sitemap_fails_is_no_successful_read(tmp_path: Path) -> None:
+    """The index parses but lists only sitemaps that are gone: no article can be found, and the run says so.
+    One sitemap of the index read is enough for the outlet to have been read."""
+    with LocalSite() as site:
+        index = "".join(f"<sitemap><loc>{site.url(f'/sitemap-{n}.xml')}</loc></sitemap>" for n in (1, 2))
+        site.routes["/index.xml"] = Page(
+            f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{index}'
+            "</sitemapindex>".encode(), "application/xml")
+        write_sources(tmp_path / "sources.toml", [
+            {"id": "gone", "name": "Gone", "homepage": site.url("/"), "sitemaps": [site.url("/index.xml")]}])
+        broken = run_cli("backfill", cwd=tmp_path)
+        site.routes["/sitemap-2.xml"] = Page(
+            f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>'
+            f'{site.url("/a/1")}</loc></url></urlset>'.encode(), "application/xml")
+        site.routes["/a/1"] = Page(article_page(1))
+        half = run_cli("backfill", cwd=tmp_path)
+    assert broken.returncode == 3, broken.stderr
+    assert "scraper: gone: nothing could be read (refused: http_404=2)" in broken.stderr
+    assert half.returncode == 0, half.stderr
+    assert "nothing could be read" not in half.stderr
+    assert "backfill: written=1 " in half.stdout

@@ -19,6 +19,7 @@ import httpx
 from scraper.errors import Skip
 from scraper.fetch.guard import (
     ALLOWED_SCHEMES,
+    GZIP_MAGIC,
     GuardedBackend,
     PrivateAddress,
     PrivateAllowance,
@@ -26,6 +27,7 @@ from scraper.fetch.guard import (
     check_textual,
     check_url,
     decode_text,
+    gunzipped,
     read_capped,
 )
 from scraper.fetch.politeness import Clock, HostGate, Sleep
@@ -471,6 +473,8 @@ class Fetcher:
             )
             final_url = str(response.url)
             etag, last_modified = response.headers.get("etag"), response.headers.get("last-modified")
+        if kind == "feed" and body.startswith(GZIP_MAGIC):
+            body = gunzipped(body, cut_at or source.max_bytes, cut=cut_at is not None)  # sitemap.xml.gz
         check_textual(body, url)
         text, encoding = decode_text(body, content_type)
         return Fetched(url=url, final_url=final_url, status=status, content_type=content_type, text=text,

@@ -329,6 +329,33 @@ async def read_capped(
     return bytes(body)
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def gunzipped(body: bytes, max_bytes: int, *, cut: bool = False) -> bytes:
+    """The content of a gzip file served as it is stored (a `sitemap.xml.gz` sent as application/x-gzip, or
+    gzipped once more on the wire), bounded as `read_capped` bounds a compressed body: refused past
+    `max_bytes` of output (or, with `cut`, cut there); several members are read one after another."""
+    out = bytearray()
+    data = body
+    while data:
+        inflater = zlib.decompressobj(31)
+        try:
+            out += inflater.decompress(data, max_bytes + 1 - len(out))
+            while inflater.unconsumed_tail and len(out) <= max_bytes:
+                out += inflater.decompress(inflater.unconsumed_tail, max_bytes + 1 - len(out))
+        except zlib.error:
+            raise Skip("bad_encoding", "corrupt gzip file") from None
+        if len(out) > max_bytes:
+            if cut:
+                return bytes(out[:max_bytes])
+            raise Skip("too_large", f"gzip file passed {max_bytes} bytes unpacked")
+        if not inflater.eof:
+            raise Skip("bad_encoding", "gzip file cut off")
+        data = inflater.unused_data if inflater.unused_data.startswith(GZIP_MAGIC) else b""
+    return bytes(out)
+
+
 def _codec(label: str | None) -> str | None:
     if not label:
         return None
