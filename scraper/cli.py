@@ -9,6 +9,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import sys
 import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -486,6 +487,8 @@ def _read_input(item: str, source: Source) -> Fetched | None:
     """
     if item.lower().startswith(("http://", "https://")):  # a URL, even one the fetch guard will refuse as such
         return None
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", item) and not Path(item).exists():
+        raise Skip("bad_url", f"{item}: only http and https URLs are fetched (or name a local file)")
     cap = source.max_bytes
     if item == "-":
         body, url = sys.stdin.buffer.read(cap + 1), "stdin:"
@@ -535,7 +538,8 @@ async def _extract(args: argparse.Namespace) -> int:
                 record, _ = analyse_page(fetched, source, analyser)
             except Skip as skip:
                 failed += 1
-                print(f"scraper extract: {item}: skipped: {skip}", file=sys.stderr)
+                hint = "; pass --allow-private to fetch it" if skip.reason == "private_address" else ""
+                print(f"scraper extract: {item}: skipped: {skip}{hint}", file=sys.stderr)
                 continue
             sys.stdout.write(encode(record))
             sys.stdout.flush()

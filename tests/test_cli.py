@@ -66,10 +66,13 @@ def test_extract_reads_a_page_of_no_outlet_in_its_own_language(tmp_path: Path) -
 def test_extract_reports_a_bad_input_and_goes_on(tmp_path: Path) -> None:
     good = tmp_path / "good.html"
     good.write_bytes(fixture_page("wire-2.html"))
-    result = run_cli("extract", str(tmp_path / "missing.html"), "http://[::1", str(good), cwd=tmp_path)
+    result = run_cli("extract", str(tmp_path / "missing.html"), "http://[::1", "ftp://example.org/a.html",
+                     "http://127.0.0.1:9/a.html", str(good), cwd=tmp_path)
     assert result.returncode == 1
     assert "missing.html: skipped: unreadable" in result.stderr
     assert "http://[::1: skipped: bad_url" in result.stderr and "Traceback" not in result.stderr
+    assert "ftp://example.org/a.html: skipped: bad_url: ftp://example.org/a.html: only http and https" in result.stderr
+    assert "127.0.0.1:9/robots.txt; pass --allow-private to fetch it" in result.stderr  # no outlet to configure
     assert len(result.stdout.splitlines()) == 1
 
 
