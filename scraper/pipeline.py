@@ -243,6 +243,7 @@ class Pipeline:
         self._quarantine = Quarantine()
         self._pool_failed = ""  # why the worker pools were given up on, once they were
         self._bodies_pruned: dict[str, datetime] = {}  # outlet -> when its kept texts were last pruned
+        self._loops_told: set[str] = set()  # sitemaps found listed in a loop, warned of once (then counted)
 
     @property
     def worker_problem(self) -> str:
@@ -393,9 +394,11 @@ class Pipeline:
             sitemap_url, done_mark = queue.pop(0)
             if sitemap_url in read:
                 self.count_skip(summary, source, "sitemap_loop")
-                log.warning("%s: %s is listed again by a sitemap index (a loop): read once", source.id, sitemap_url,
-                            extra={"event": "skip", "outlet": source.id, "url": sitemap_url,
-                                   "reason": "sitemap_loop"})
+                told = f"{source.id} {sitemap_url}" in self._loops_told
+                self._loops_told.add(f"{source.id} {sitemap_url}")
+                log.log(logging.DEBUG if told else logging.WARNING,
+                        "%s: %s is listed again by a sitemap index (a loop): read once", source.id, sitemap_url,
+                        extra={"event": "skip", "outlet": source.id, "url": sitemap_url, "reason": "sitemap_loop"})
                 continue
             read.add(sitemap_url)
             if done_mark and self.state.progress(f"sitemap:{sitemap_url}") == done_mark:

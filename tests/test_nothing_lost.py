@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import subprocess
@@ -302,21 +303,29 @@ def _urlset(*urls: str) -> bytes:
 
 @pytest.mark.parametrize("backfill", [False, True])
 async def test_a_sitemap_index_that_lists_itself_or_a_cycle_is_read_once(tmp_path: Path, httpx_mock: HTTPXMock,
-                                                                         backfill: bool) -> None:
+                                                                         backfill: bool,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
     other = "https://wire.example/sitemap-b.xml"
     child = "https://wire.example/sitemap-1.xml"
     httpx_mock.add_response(url=INDEX, content=_index(INDEX, other, child), is_reusable=True)
     httpx_mock.add_response(url=other, content=_index(INDEX, other), is_reusable=True)  # b lists a, and itself
     httpx_mock.add_response(url=child, content=_urlset("https://wire.example/a/1"), is_reusable=True)
     source = _source(feeds=(), sitemaps=(INDEX,))
-    summary = Summary()
+    summary, again = Summary(), Summary()
     async with Fetcher(robots=False) as fetcher:
         with _pipeline(tmp_path, fetcher) as pipeline:
             links = await pipeline.discover(source, summary, backfill=backfill)
-    hits = [str(request.url) for request in httpx_mock.get_requests()]
+            hits = [str(request.url) for request in httpx_mock.get_requests()]
+            warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+            caplog.clear()
+            await pipeline.discover(source, again, backfill=backfill)  # the next poll: same site, same loop
     assert sorted(hits) == sorted([INDEX, other, child])  # each once
     assert [link.url for link in links] == ["https://wire.example/a/1"]
     assert summary.skips["sitemap_loop"] == 3  # the index twice, b once
+    assert sorted(warned) == sorted(f"{source.id}: {url} is listed again by a sitemap index (a loop): read once"
+                                    for url in (INDEX, other))  # once per sitemap...
+    assert again.skips["sitemap_loop"] == 3  # ...then only counted, not warned of at every poll
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 async def test_a_stop_signal_ends_discovery_without_waiting_for_a_slow_server(tmp_path: Path,
