@@ -534,7 +534,7 @@ async def _extract(args: argparse.Namespace) -> int:
             if args.allow_private:
                 source = replace(source, allow_private=True)
             try:
-                fetched = _read_input(item, source) or await fetcher.get(item, source)
+                fetched = _read_input(item, source) or await fetcher.page(item, source)
                 record, _ = analyse_page(fetched, source, analyser)
             except Skip as skip:
                 failed += 1

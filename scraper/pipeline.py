@@ -658,7 +658,7 @@ class Pipeline:
                 if via_archive:
                     fetched, captured = await self._from_archive(link.url, source)
                 else:
-                    fetched = await self.fetcher.get(link.url, source)
+                    fetched = await self.fetcher.page(link.url, source)
             prepared = await self._analyse(fetched, source, link)
             self.rules.note(source.id, prepared.rules)
             return fetched, prepared, captured
@@ -701,7 +701,7 @@ class Pipeline:
                           self.state.body(item.record_id))
         now = datetime.now(UTC)
         try:
-            fetched = await self.fetcher.get(item.canonical_url, source)
+            fetched = await self.fetcher.page(item.canonical_url, source)
             if gone_to_front_page(fetched.final_url, item.canonical_url, source.homepage):
                 self.writer.change(source, summary, tombstone(earlier, source, item.canonical_url,
                                                               "redirect_home", now))

@@ -144,3 +144,23 @@ def test_an_outlet_read_from_its_feed_needs_no_article_pages(workdir: Path) -> N
     assert record["body"].split("\n\n") == paragraphs  # the full text, without the "appeared first" line
     assert record["published_at"] == "2025-11-03T15:00:00Z"
     assert site.hits["/2025/11/yongbyon-reactor/"] == 0  # the (blocked) page was never asked for
+
+
+def test_an_article_address_that_only_refreshes_to_the_article_gives_the_article(workdir: Path) -> None:
+    """An old address answered with `<meta http-equiv="refresh" content="0; url=...">` (a site that moved its
+    articles, a mirror): the record is the article it points to, at that address."""
+    with _news_site() as site:
+        old = "/old/AEN20251031001200315"
+        site.routes[old] = Page(f'<html><head><meta http-equiv="refresh" content="0;URL=\'{WIRE_1}\'"></head>'
+                                f'<body><p>Moved.</p></body></html>'.encode())
+        site.routes["/rss/old.xml"] = Page(rss([("N. Korea's top diplomat agrees", site.url(old),
+                                                 "Fri, 31 Oct 2025 00:12:00 GMT")]), "application/rss+xml")
+        write_sources(workdir / "sources.toml", [{
+            "id": "test-wire", "name": "Test Wire", "languages": ["en"], "homepage": site.url("/"),
+            "timezone": "Asia/Seoul", "feeds": [site.url("/rss/old.xml")]}])
+        result = run_cli("backfill", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    (record,) = read_records(workdir / "output")
+    assert record["url"] == site.url(old)
+    assert record["canonical_url"] == site.url(WIRE_1)
+    assert record["title"].startswith("N. Korea") and len(record["body"]) > 500

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import time
 import tracemalloc
 from collections import Counter
@@ -151,6 +152,64 @@ async def test_a_gzip_sitemap_file_is_read_bounded_like_a_compressed_body(httpx_
     # An article page is never unpacked: a page that is a gzip file is no page.
     httpx_mock.add_response(url=URL, content=gzip.compress(KOREAN.encode()), headers={"Content-Type": "text/html"})
     assert await _reason() == "binary"
+
+
+def _refreshing(target: str, delay: str = "0") -> bytes:
+    return (f'<html><head><meta http-equiv="refresh" content="{delay}; url={target}"><title>Moved</title></head>'
+            f'<body><p>This page has moved to <a href="{target}">its new address</a>.</p></body></html>').encode()
+
+
+async def test_a_page_that_is_only_a_meta_refresh_is_followed_as_a_redirect(httpx_mock: HTTPXMock) -> None:
+    moved, old = "https://news.example/view/2", "https://news.example/old/2"
+    httpx_mock.add_response(url=old, content=_refreshing("/view/2"), headers={"Content-Type": "text/html"})
+    httpx_mock.add_response(url=moved, content=KOREAN.encode(), headers={"Content-Type": "text/html"})
+    async with fetcher() as client:
+        page = await client.page(old, SOURCE)
+    assert (page.url, page.final_url) == (old, moved)
+    assert "탄도미사일" in page.text
+
+
+@pytest.mark.parametrize("head", [
+    '<meta http-equiv="refresh" content="900">',  # reload every quarter of an hour (a real Spanish daily's)
+    '<meta http-equiv="refresh" content="60; url=/">',  # back to the front page after a minute
+    '<noscript><meta http-equiv="refresh" content="0; url=/nojs"></noscript>',  # for browsers without JavaScript
+    '<!--[if lte IE 9]><meta http-equiv="refresh" content="1;url=/unsupp.html" /><![endif]-->',  # a real CNN page's
+    '<meta http-equiv="refresh" content="0; url=javascript:void(0)">',
+    '<meta http-equiv="refresh" content="0; url=/view/1#top">',  # the page itself
+])
+async def test_a_meta_refresh_that_is_no_redirect_is_not_followed(httpx_mock: HTTPXMock, head: str) -> None:
+    page = KOREAN.replace("<head>", f"<head>{head}")
+    httpx_mock.add_response(url=URL, content=page.encode(), headers={"Content-Type": "text/html"})
+    async with fetcher() as client:
+        fetched = await client.page(URL, SOURCE)
+    assert fetched.final_url == URL and "탄도미사일" in fetched.text
+    assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_meta_refreshes_in_a_loop_or_a_long_chain_end(httpx_mock: HTTPXMock) -> None:
+    a, b = "https://news.example/a", "https://news.example/b"
+    httpx_mock.add_response(url=a, content=_refreshing(b), headers={"Content-Type": "text/html"}, is_reusable=True)
+    httpx_mock.add_response(url=b, content=_refreshing(a), headers={"Content-Type": "text/html"}, is_reusable=True)
+    async with fetcher() as client:
+        looped = await client.page(a, SOURCE)
+    assert looped.final_url == b and len(httpx_mock.get_requests()) == 2  # each once
+    chain = [f"https://news.example/c/{n}" for n in range(5)]
+    for here, there in itertools.pairwise(chain):
+        httpx_mock.add_response(url=here, content=_refreshing(there), headers={"Content-Type": "text/html"})
+    async with fetcher() as client:
+        ended = await client.page(chain[0], SOURCE)
+    assert ended.final_url == chain[3]  # three refreshes followed, then the page is what it is
+
+
+async def test_a_meta_refresh_is_fetched_under_the_same_rules(httpx_mock: HTTPXMock) -> None:
+    # robots.txt is asked about the refresh's target as about any URL.
+    httpx_mock.add_response(url="https://news.example/robots.txt", content=b"User-agent: *\nDisallow: /private/\n",
+                            headers={"Content-Type": "text/plain"})
+    httpx_mock.add_response(url=URL, content=_refreshing("/private/1"), headers={"Content-Type": "text/html"})
+    async with fetcher(robots=True) as client:
+        with pytest.raises(Skip) as caught:
+            await client.page(URL, SOURCE)
+    assert caught.value.reason == "robots"
 
 
 async def test_random_bytes_are_binary(httpx_mock: HTTPXMock) -> None:

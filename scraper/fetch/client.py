@@ -9,7 +9,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -31,9 +31,11 @@ from scraper.fetch.guard import (
     read_capped,
 )
 from scraper.fetch.politeness import Clock, HostGate, Sleep
+from scraper.fetch.refresh import MAX_REFRESHES, refresh_target
 from scraper.fetch.robots import MAX_ROBOTS_BYTES, ROBOTS_TTL, RobotsAnswer, RobotsCache
 from scraper.observe import NullObserver, Observer
 from scraper.records import Fetched, Source
+from scraper.urls import canonicalize
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +292,21 @@ class Fetcher:
         finally:
             if retrying is not None:  # cancelled, or skipped (a paused host) before its slot
                 self.gate.end_retry(retrying)
+
+    async def page(self, url: str, source: Source) -> Fetched:
+        """An HTML page: `get`, then a meta refresh that stands in for a redirect (`refresh.refresh_target`), up
+        to MAX_REFRESHES in a row, each request as polite and guarded as the first (robots.txt, private
+        addresses). The Fetched keeps `url`; its `final_url` is where the refreshes led."""
+        fetched = await self.get(url, source)
+        seen = {canonicalize(url), canonicalize(fetched.final_url)}
+        for _ in range(MAX_REFRESHES):
+            target = refresh_target(fetched.text, fetched.final_url)
+            if target is None or canonicalize(target) in seen:
+                break
+            log.debug("%s: following its meta refresh to %s", fetched.final_url, target)
+            fetched = await self.get(target, source)
+            seen.update((canonicalize(target), canonicalize(fetched.final_url)))
+        return replace(fetched, url=url) if fetched.url != url else fetched
 
     def _after_failure(self, problem: _Retry, attempt: int, url: str, source: Source, failed: str,
                        chain: _Chain) -> float:
