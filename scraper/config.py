@@ -20,6 +20,7 @@ from scraper.discover.listings import page_urls, parse_listing_tables
 from scraper.errors import ConfigError
 from scraper.fetch.guard import parse_allowance, url_problem
 from scraper.records import Selectors, Settings, Source
+from scraper.urls import canonicalize
 
 OUTLET_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -363,6 +364,7 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
 
     sources: list[Source] = []
     seen: set[str] = set()
+    indexes: dict[str, tuple[str, str]] = {}  # a feed's or sitemap's address -> the outlet and key listing it
     for number, table in enumerate(outlets, start=1):
         label = str(table.get("id") or f"#{number}")
         listings = parse_listing_tables(table.get("listings", []), path=path, outlet=label)
@@ -381,6 +383,15 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
         if not fields.get("feeds") and not fields.get("sitemaps") and not listings:
             raise ConfigError("an outlet needs at least one of feeds, sitemaps or listings", path=path,
                               outlet=label, key="feeds")
+        for key in ("feeds", "sitemaps"):
+            for url in fields.get(key, ()):
+                other = indexes.get(canonicalize(url))
+                if other is not None:
+                    where = "listed twice" if other[0] == fields["id"] else f'also in outlet "{other[0]}"'
+                    raise ConfigError(f"{url} is {where} ({other[1]}): an article is written once, for one outlet, "
+                                      "so a second listing of the same address collects nothing; keep one",
+                                      path=path, outlet=label, key=key)
+                indexes[canonicalize(url)] = (fields["id"], key)
         for index, listing in enumerate(listings):
             _check_listing_url(page_urls(listing, None, None, date(2000, 1, 1)), path=path, outlet=label,
                                key=f"listings[{index}].url")

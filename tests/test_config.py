@@ -25,7 +25,8 @@ def test_the_shipped_sources_file_is_valid() -> None:
 
 
 def test_defaults_are_inherited_and_overridable(tmp_path: Path) -> None:
-    path = write_sources(tmp_path / "s.toml", [GOOD, {**GOOD, "id": "other", "interval": "1h30m"}],
+    path = write_sources(tmp_path / "s.toml", [GOOD, {**GOOD, "id": "other", "interval": "1h30m",
+                                                             "feeds": ["https://en.yna.co.kr/RSS/politics.xml"]}],
                          interval="15m", user_agent="ua/1")
     first, second = load_settings(path).sources
     assert first.interval == 900 and second.interval == 5400

@@ -77,6 +77,19 @@ def test_a_listing_url_is_checked_like_any_other(tmp_path: Path) -> None:
     assert "U+202E" in _refused(path, "listings[0].url")
 
 
+def test_a_feed_or_sitemap_given_twice_is_refused_naming_both_places(tmp_path: Path) -> None:
+    # An article is written once, for the outlet that read it first: the second outlet would collect nothing
+    # and look healthy. The address is compared as deduplication compares article URLs (case of the host,
+    # default port, tracking parameters).
+    copy = {**GOOD, "id": "yonhap-copy", "feeds": ["https://EN.yna.co.kr:443/RSS/news.xml?utm_source=x"]}
+    message = _refused(write_sources(tmp_path / "a.toml", [GOOD, copy]), "feeds", outlet="yonhap-copy")
+    assert 'is also in outlet "yonhap-en" (feeds)' in message, message
+    twice = {**GOOD, "sitemaps": ["https://en.yna.co.kr/sitemap.xml", "https://en.yna.co.kr/sitemap.xml"]}
+    assert "is listed twice (sitemaps)" in _refused(write_sources(tmp_path / "b.toml", [twice]), "sitemaps")
+    other = {**GOOD, "id": "yonhap-ko", "feeds": ["https://www.yna.co.kr/rss/news.xml"]}
+    assert len(load_settings(write_sources(tmp_path / "c.toml", [GOOD, other])).sources) == 2
+
+
 def test_sources_check_refuses_a_nul_in_a_feed_url_with_exit_2(tmp_path: Path) -> None:
     write_sources(tmp_path / "sources.toml", [{**GOOD, "feeds": ["https://en.yna.co.kr/RSS/n\x00ews.xml"]}])
     result = run_cli("sources", "check", cwd=tmp_path)
