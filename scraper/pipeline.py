@@ -243,6 +243,7 @@ class Pipeline:
         self._quarantine = Quarantine()
         self._pool_failed = ""  # why the worker pools were given up on, once they were
         self._bodies_pruned: dict[str, datetime] = {}  # outlet -> when its kept texts were last pruned
+        self._failures_pruned: dict[str, datetime] = {}  # outlet -> when its old failed URLs were last pruned
         self._loops_told: set[str] = set()  # sitemaps found listed in a loop, warned of once (then counted)
 
     @property
@@ -936,6 +937,10 @@ class Pipeline:
         if failure:
             raise failure[0]
         self._mark_walked(source, walked, since, until)
+        if not backfill and started - self._failures_pruned.get(source.id, _EPOCH) > timedelta(days=1):
+            # URLs that failed and that no index has listed since: `stats` counts what is failing now.
+            self.state.prune_failures(source.id, started - PENDING_FOR)
+            self._failures_pruned[source.id] = started
         if (not backfill and since is None and until is None and not via_archive and result == "ok"
                 and source.revisit_every is not None):
             await self._revisit(source, summary, started, stop)

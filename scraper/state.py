@@ -889,6 +889,16 @@ class State:
         except DRIVER_ERRORS as exc:
             raise StateError(f"{self.where}: cannot record a failure: {exc}") from None
 
+    def prune_failures(self, source_id: str, before: datetime) -> int:
+        """Forget an outlet's failed URLs last tried before a time whose retry is due: no index lists them any
+        more (one that does has them tried again each day), so they are no longer failing, only gone."""
+        try:
+            return self._db.execute(
+                "DELETE FROM failures WHERE source_id = ? AND last_at < ? AND retry_at < ?",
+                (source_id, iso_utc(before), iso_utc(datetime.now(UTC)))).rowcount
+        except DRIVER_ERRORS as exc:
+            raise StateError(f"{self.where}: cannot prune failed URLs: {exc}") from None
+
     def retry_due(self, url: str, now: datetime) -> bool:
         """False while a URL that failed is waiting for its retry time."""
         row = self._db.execute("SELECT retry_at FROM failures WHERE url = ?", (url,)).fetchone()

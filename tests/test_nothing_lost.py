@@ -28,7 +28,7 @@ from scraper.analyse import Analyser
 from scraper.errors import OutputError, StateError
 from scraper.fetch import Fetcher
 from scraper.observe import NullObserver, Observer
-from scraper.pipeline import Pipeline
+from scraper.pipeline import PENDING_FOR, Pipeline
 from scraper.records import Source
 from scraper.sink import JsonlSink
 from scraper.state import State
@@ -411,3 +411,25 @@ def test_a_corrupt_state_store_says_what_to_do_and_the_output_rebuilds_it(tmp_pa
     assert "backfill: written=3 duplicates=0" in again.stdout
     urls = [record["url"] for record in read_records(tmp_path / "output")]
     assert sorted(urls) == sorted(site.url(f"/a/{n}") for n in range(8))
+
+
+async def test_a_failed_url_no_index_lists_any_more_stops_counting_as_failing(tmp_path: Path,
+                                                                             httpx_mock: HTTPXMock) -> None:
+    """`stats` shows the URLs failing now. A 404 still listed is tried again each day and stays; one that no
+    feed has listed for PENDING_FOR is gone from the site, not failing, and is forgotten."""
+    httpx_mock.add_response(url=FEED, content=_feed(1), is_reusable=True,
+                            headers={"Content-Type": "application/rss+xml"})
+    httpx_mock.add_response(url="https://wire.example/a/0", status_code=404, is_reusable=True)
+    async with Fetcher(robots=False) as fetcher:
+        with _pipeline(tmp_path, fetcher) as pipeline:
+            pipeline.state.note_failure("https://wire.example/a/old", "wire", "http_404",
+                                        datetime.now(UTC) - timedelta(days=1))
+            pipeline.state.note_failure("https://other.example/a/old", "other", "http_404",
+                                        datetime.now(UTC) - timedelta(days=1))
+            old = (datetime.now(UTC) - PENDING_FOR - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            pipeline.state._db.execute("UPDATE failures SET last_at = ?", (old,))  # as if tried 15 days ago
+            await pipeline.poll(_source())
+            failing = [(url, reason) for url, _, reason, _ in pipeline.state.failures()]
+            await pipeline.poll(_source())  # the same day: not pruned again, the 404 waits for its retry
+            again = [(url, reason) for url, _, reason, _ in pipeline.state.failures()]
+    assert failing == again == [("https://other.example/a/old", "http_404"), ("https://wire.example/a/0", "http_404")]
