@@ -236,7 +236,15 @@ class Committer:
             # A segment opened just after midnight may hold records fetched the day before.
             newest = datetime.strptime(max(committed)[:10], "%Y/%m/%d")
             since = (newest - timedelta(days=1)).strftime("%Y/%m/%d")
-        lost = [name for name in self.sink.segments(since) if name not in committed]
+        on_disk = self.sink.segments(since)
+        if committed and max(committed) not in on_disk:
+            # Taken by a consumer, or deleted to start over: either way, what the store recorded is not written again.
+            log.warning("the output directory no longer holds %s, the newest segment the state store recorded "
+                        "(moved or deleted since): the %d reports the store holds are not written again; to collect "
+                        "everything again, start with a new state store (not %s)", max(committed),
+                        self.state.count_reports(), self.state.where,
+                        extra={"event": "segments_gone", "reason": "segments_gone"})
+        lost = [name for name in on_disk if name not in committed]
         for name in lost:
             try:
                 lines = self.sink.read(name)

@@ -142,6 +142,28 @@ def test_overlapping_backfills_add_nothing_twice(tmp_path: Path) -> None:
     assert verify_output(tmp_path / "output").ok
 
 
+def test_segments_taken_from_the_output_are_not_written_again_and_the_start_says_so(tmp_path: Path) -> None:
+    """A consumer may take segments it has read (or a user empties the directory to start over): the state store,
+    not the directory, says what was written. Nothing is written twice, and the start says how to start over."""
+    with numbered_site(4) as site:
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "feeds": [site.url("/feed")]}])
+        first = run_cli("backfill", cwd=tmp_path)
+        kept = run_cli("backfill", cwd=tmp_path)
+        for segment in (tmp_path / "output").glob("*/*/*/*.jsonl"):
+            segment.unlink()  # taken by a consumer
+        taken = run_cli("backfill", cwd=tmp_path)
+        (tmp_path / "output.state.sqlite").rename(tmp_path / "old.sqlite")
+        again = run_cli("backfill", cwd=tmp_path)
+    assert first.stdout.startswith("backfill: written=4 ")
+    assert "no longer holds" not in kept.stderr
+    assert taken.returncode == 0 and taken.stdout.startswith("backfill: written=0 ")
+    assert "the 4 reports the store holds are not written again" in taken.stderr
+    assert "start with a new state store" in taken.stderr
+    assert again.stdout.startswith("backfill: written=4 ")  # the new store's start over
+    assert len(read_records(tmp_path / "output")) == 4
+
+
 class FlakyDisk(JsonlSink):
     """A sink on a disk that is full until `full` is cleared."""
 
