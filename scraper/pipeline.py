@@ -378,7 +378,8 @@ class Pipeline:
             try:
                 feed = await self._fetch_index(feed_url, source, conditional=not backfill)
                 if feed is not None:
-                    items, outcome = keep_articles(parse_feed(feed.text, feed_url, source.id), source.article_url)
+                    items, outcome = keep_articles(parse_feed(feed.text, feed_url, source.id, source.timezone),
+                                                   source.article_url)
                     self.rules.note(source.id, [outcome] if outcome is not None else [])
                     self._remember(source, items, since, until, seen)
                     found.extend(items)
@@ -411,7 +412,7 @@ class Pipeline:
                     summary.indexes_read += 1  # not modified since the last poll
                     continue
                 read.add(fetched.final_url)
-                sitemap = parse_sitemap(fetched.text, sitemap_url, source.id)
+                sitemap = parse_sitemap(fetched.text, sitemap_url, source.id, source.timezone)
             except Skip as skip:
                 self._index_failed(summary, source, sitemap_url, skip)
                 continue
@@ -800,7 +801,8 @@ class Pipeline:
             read += 1
             if kind == "feed":
                 try:
-                    links, _ = keep_articles(parse_feed(fetched.text, url, source.id), source.article_url)
+                    links, _ = keep_articles(parse_feed(fetched.text, url, source.id, source.timezone),
+                                             source.article_url)
                 except Skip:
                     continue
             else:

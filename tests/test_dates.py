@@ -44,6 +44,9 @@ NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     ("2025-10-31T09:12:00+09:00", "UTC", datetime(2025, 10, 31, 0, 12, tzinfo=UTC)),
     ("2024.07.23 14:05 +09:00", "UTC", datetime(2024, 7, 23, 5, 5, tzinfo=UTC)),
     ("July 23, 2024 2:05 p.m. EDT", "UTC", datetime(2024, 7, 23, 18, 5, tzinfo=UTC)),
+    # A real feed's pubDate with no space before its offset (acnnewswire.net, in chardet's test feeds), which
+    # feedparser does not read.
+    ("Tue, 27 Dec 2005 13:08:54+0900", "UTC", datetime(2005, 12, 27, 4, 8, 54, tzinfo=UTC)),
 ])
 def test_printed_forms_become_utc(text: str, zone: str, expected: datetime) -> None:
     assert parse_date(text, zone, now=NOW) == expected
@@ -58,6 +61,10 @@ def test_printed_forms_become_utc(text: str, zone: str, expected: datetime) -> N
     "9999-12-31T23:59:59-23:59",  # past datetime's range once in UTC
     "Thu, 01 Jan 1970 00:00:00 +9999",  # an offset of days
     "2026-01-01 10:00 +99:99",
+    # A month name the parser cannot read (Thai, a real feed's pubDate: trickspot.boxchart.com in chardet's test
+    # feeds): "03 ... 2005" is no date; it was taken for March, with the day of reading filled in.
+    "พฤ., 03 พ.ย. 2005 21:24:18 +0000",
+    "Mon, 30 Foo 2025 10:00:00 GMT",
     "",
     None,
 ])

@@ -23,6 +23,25 @@ def test_rss_items_become_links_with_utc_dates() -> None:
     assert links[0].title == "A" and links[0].found_in.endswith("news.xml")
 
 
+def test_feed_and_sitemap_dates_without_an_offset_are_in_the_outlets_zone() -> None:
+    # feedparser reads "Mon, 30 Nov 2026 10:00:00" and "2026-11-30 10:00" as UTC, and "KST" not at all: for a
+    # Korean feed, nine hours off or no date. An offset or zone the feed prints is kept.
+    feed = rss([("A", "https://x.kr/1", "Mon, 30 Nov 2026 10:00:00"), ("B", "https://x.kr/2", "2026-11-30 10:00"),
+                ("C", "https://x.kr/3", "30 Nov 2026 10:00 KST"), ("D", "https://x.kr/4", "2026-11-30T10:00:00"),
+                ("E", "https://x.kr/5", "Mon, 30 Nov 2026 10:00:00 GMT"), ("F", "https://x.kr/6", "tomorrow")])
+    dates = [link.published_at for link in parse_feed(feed.decode(), "https://x.kr/rss", "x", "Asia/Seoul")]
+    seoul_ten = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+    assert dates == [seoul_ten] * 4 + [datetime(2026, 11, 30, 10, 0, tzinfo=UTC), None]
+    news = """<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+      xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+      <url><loc>https://x.kr/1</loc><news:news><news:publication_date>2026-11-30T10:00:00</news:publication_date>
+      </news:news></url><url><loc>https://x.kr/2</loc><lastmod>2026-11-30</lastmod></url>
+      <url><loc>https://x.kr/3</loc><lastmod>2026-11-30T10:00:00+00:00</lastmod></url></urlset>"""
+    links = parse_sitemap(news, "https://x.kr/sitemap.xml", "x", "Asia/Seoul").links
+    assert [link.published_at for link in links] == [seoul_ten, datetime(2026, 11, 29, 15, 0, tzinfo=UTC),
+                                                     datetime(2026, 11, 30, 10, 0, tzinfo=UTC)]
+
+
 def test_atom_feed() -> None:
     atom = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
     <entry><title>KCNA item</title><link rel="alternate" href="https://kcnawatch.org/newstream/1-2/x/"/>

@@ -19,21 +19,30 @@ import feedparser
 
 from scraper.discover.aggregators import aggregator_id, publisher_url
 from scraper.errors import Skip
+from scraper.extract.dates import parse_date, plausible
 from scraper.records import Link, Publisher, RuleOutcome
 from scraper.urls import joined
 
 log = logging.getLogger(__name__)
 
 
-def _entry_date(entry: Any) -> datetime | None:
-    # feedparser normalises every date format it knows to a UTC struct_time.
+def _entry_date(entry: Any, zone: str) -> datetime | None:
+    """An item's date as the feed prints it, read by our date parser: a date without an offset ("Mon, 30 Nov
+    2026 10:00:00", "2026-11-30 10:00") is in the outlet's zone, and "KST" is +09:00 (feedparser takes both for
+    UTC, nine hours off for a Korean feed); then, for a form only feedparser knows, its UTC reading."""
+    # dict.get: the item's own keys (feedparser's get() answers "updated" with "published", and warns).
+    for key in ("published", "updated", "created"):
+        if isinstance(text := dict.get(entry, key), str) and (moment := parse_date(text, zone)) is not None:
+            return moment
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+        parsed = dict.get(entry, key)
         if parsed:
             try:
-                return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+                moment = plausible(datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC))
             except (OverflowError, ValueError, OSError):
                 continue
+            if moment is not None:
+                return moment
     return None
 
 
@@ -90,8 +99,9 @@ def keep_articles(links: list[Link], article_url: re.Pattern[str] | None,
     return kept, RuleOutcome(rule, True)
 
 
-def parse_feed(text: str, feed_url: str, source_id: str) -> list[Link]:
-    """Parse a feed; raise Skip("bad_feed") when nothing usable is in it."""
+def parse_feed(text: str, feed_url: str, source_id: str, zone: str = "UTC") -> list[Link]:
+    """Parse a feed, its dates without an offset in `zone` (the outlet's); raise Skip("bad_feed") when nothing
+    usable is in it."""
     try:
         # XML allows no NUL characters (feedparser fails on them); some feeds carry stray ones.
         parsed = feedparser.parse(text.replace("\x00", ""), sanitize_html=False, resolve_relative_uris=False)
@@ -126,7 +136,7 @@ def parse_feed(text: str, feed_url: str, source_id: str) -> list[Link]:
         contents = entry.get("content") or []
         content = next((c.get("value") for c in contents if c.get("value")), None)
         links.append(_aggregated(Link(url=url, source_id=source_id, found_in=feed_url, title=title,
-                                      published_at=_entry_date(entry), content=content, publisher=publisher)))
+                                      published_at=_entry_date(entry, zone), content=content, publisher=publisher)))
     if parsed.get("bozo"):
         log.warning("feed %s is malformed (%s); using the %d links in the %d items recovered",
                     feed_url, parsed.get("bozo_exception"), len(links), len(entries))

@@ -68,7 +68,8 @@ async def probe_outlet(source: Source, get: Get, now: datetime) -> list[Probe]:
     for url in source.feeds:
         try:
             fetched = await get(url, source, "feed")
-            links, outcome = keep_articles(parse_feed(fetched.text, url, source.id), source.article_url)
+            links, outcome = keep_articles(parse_feed(fetched.text, url, source.id, source.timezone),
+                                           source.article_url)
             probes.append(_found(source.id, "feed", url, links, [outcome] if outcome else []))
             found.extend(links)
         except Skip as skip:
@@ -101,13 +102,13 @@ async def _article(source: Source, link: Link, get: Get) -> Probe:
 
 async def _sitemap(source: Source, url: str, get: Get) -> tuple[Probe, list[Link]]:
     try:
-        sitemap = parse_sitemap((await get(url, source, "feed")).text, url, source.id)
+        sitemap = parse_sitemap((await get(url, source, "feed")).text, url, source.id, source.timezone)
         if not sitemap.children:
             return _found(source.id, "sitemap", url, sitemap.links), list(sitemap.links)
         # An index: its newest child (by lastmod, else the last listed) says whether articles come out of it.
         dated = [(when, number, child) for number, (child, when) in enumerate(sitemap.children) if when]
         url = max(dated)[2] if dated else sitemap.children[-1][0]
-        links = parse_sitemap((await get(url, source, "feed")).text, url, source.id).links
+        links = parse_sitemap((await get(url, source, "feed")).text, url, source.id, source.timezone).links
         return _found(source.id, "sitemap", url, links), list(links)
     except Skip as skip:
         return Probe(source.id, "sitemap", url, problem=skip.reason), []

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from dateutil import parser as dateparser
 from lxml import etree
 
 from scraper.errors import Skip
+from scraper.extract.dates import to_utc
 from scraper.records import Link
 from scraper.urls import joined
 
@@ -28,14 +29,14 @@ def _local(tag: object) -> str:
         return ""
 
 
-def _date(text: str | None) -> datetime | None:
+def _date(text: str | None, zone: str) -> datetime | None:
+    """A W3C date of a sitemap; one without an offset ("2026-11-30", "2026-11-30T10:00") is in the outlet's zone."""
     if not text or not text.strip():
         return None
     try:
-        moment = dateparser.isoparse(text.strip())
+        return to_utc(dateparser.isoparse(text.strip()), zone)
     except (ValueError, OverflowError):
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _child_text(node: etree._Element, name: str) -> str | None:
@@ -45,8 +46,9 @@ def _child_text(node: etree._Element, name: str) -> str | None:
     return None
 
 
-def parse_sitemap(text: str, sitemap_url: str, source_id: str) -> Sitemap:
-    """Parse a sitemap or sitemap index; raise Skip("bad_sitemap") if it is neither."""
+def parse_sitemap(text: str, sitemap_url: str, source_id: str, zone: str = "UTC") -> Sitemap:
+    """Parse a sitemap or sitemap index, its dates without an offset in `zone` (the outlet's); raise
+    Skip("bad_sitemap") if it is neither."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False,
                              encoding="utf-8")
     try:
@@ -66,10 +68,11 @@ def parse_sitemap(text: str, sitemap_url: str, source_id: str) -> Sitemap:
         if url is None:
             continue
         if name == "sitemap":
-            children.append((url, _date(_child_text(node, "lastmod"))))
+            children.append((url, _date(_child_text(node, "lastmod"), zone)))
         elif name == "url":
             # A Google News sitemap's publication date is the article's; lastmod may be a later edit.
-            published = _date(_child_text(node, "publication_date")) or _date(_child_text(node, "lastmod"))
+            published = (_date(_child_text(node, "publication_date"), zone)
+                         or _date(_child_text(node, "lastmod"), zone))
             title = _child_text(node, "title")
             links.append(Link(url=url, source_id=source_id, found_in=sitemap_url,
                               title=title.strip() if title else None, published_at=published))

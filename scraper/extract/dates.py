@@ -140,6 +140,9 @@ def parse_date(text: str | None, zone: str = "UTC", now: datetime | None = None)
         return None
 
 
+_DEFAULTS = (datetime(2001, 1, 1), datetime(2002, 2, 2))  # no year, month or day in common
+
+
 def _parse_date(text: str, zone: str, now: datetime | None) -> datetime | None:
     try:
         return plausible(to_utc(dateparser.isoparse(text), zone), now)
@@ -156,8 +159,15 @@ def _parse_date(text: str, zone: str, now: datetime | None) -> datetime | None:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", dateparser.UnknownTimezoneWarning)
-                moment = dateparser.parse(text, fuzzy=True, tzinfos={k: int(v * 3600) for k, v in ZONES.items()})
+                # Read twice, with different defaults: dateutil fills what the text lacks from the default (the
+                # date of today, else), so "03 พ.ย. 2005" (a month it cannot read) would become March, the 6th.
+                # A date whose year, month or day depends on the default is no date.
+                moment, other = (dateparser.parse(text, fuzzy=True, default=default,
+                                                  tzinfos={k: int(v * 3600) for k, v in ZONES.items()})
+                                 for default in _DEFAULTS)
         except (ValueError, OverflowError, TypeError, dateparser.ParserError):
+            return None
+        if moment.date() != other.date():
             return None
         if moment.tzinfo is not None:
             printed_zone = moment.tzinfo
