@@ -47,6 +47,9 @@ NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     # A real feed's pubDate with no space before its offset (acnnewswire.net, in chardet's test feeds), which
     # feedparser does not read.
     ("Tue, 27 Dec 2005 13:08:54+0900", "UTC", datetime(2005, 12, 27, 4, 8, 54, tzinfo=UTC)),
+    # The Korean Ministry of the Interior's press-release feed (a sample kept in a public repository): upper case,
+    # KST, which feedparser reads as UTC.
+    ("FRI, 26 JUL 2019 10:00:00 KST", "UTC", datetime(2019, 7, 26, 1, 0, tzinfo=UTC)),
 ])
 def test_printed_forms_become_utc(text: str, zone: str, expected: datetime) -> None:
     assert parse_date(text, zone, now=NOW) == expected
