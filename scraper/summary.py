@@ -2,8 +2,8 @@
 
 A poll's result says whether the outlet could be read at all, which counts of written articles cannot: a poll
 that wrote nothing because nothing was new is `ok`; one that reached none of the outlet's feeds, sitemaps or
-listings is `unreachable` (DNS, connect, TLS, timeouts, a host paused for them), `refused` (robots.txt, a 4xx on
-every one of them) or `error` (anything else: a 5xx, a feed that is no feed).
+listings is `unreachable` (DNS, connect, TLS, timeouts, a host paused for them, a robots.txt answering 429 or
+5xx), `refused` (robots.txt, a 4xx on every one of them) or `error` (anything else: a 5xx, a feed that is no feed).
 """
 
 from __future__ import annotations
