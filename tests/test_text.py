@@ -80,3 +80,18 @@ def test_analyse_reads_json_lines_with_half_characters(tmp_path: Path) -> None:
     [row] = [json.loads(text) for text in result.stdout.splitlines()]
     assert row["id"] == "x\ufffd" and row["language"]["code"] == "en"
     assert [name["canonical"] for name in row["names"]] == ["Kim Jong Un"]
+
+
+def test_analyse_reports_each_bad_json_line_and_reads_the_rest(tmp_path: Path) -> None:
+    good = json.dumps({"id": "good", "text": "\n\n".join(PARAGRAPHS), "languages": "en,ko"})
+    lines = ['{"text": "hello world", "languages": 5}', '{"text": "hello", "languages": [1, null]}', '{"id": 1}',
+             '{"text": 5}', "[1, 2]", "{not json", good]
+    result = run_cli("analyse", cwd=tmp_path, stdin="\n".join(lines).encode())
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    errors = result.stderr.splitlines()
+    assert [line.split(": ", 3)[2] for line in errors] == ["line 1", "line 2", "line 3", "line 4", "line 5", "line 6"]
+    assert '"languages" must be a list of language codes' in errors[0]
+    assert errors[3].endswith('a string "text", got int') and errors[4].endswith('a string "text", got list')
+    assert "not JSON" in errors[5]
+    [row] = [json.loads(text) for text in result.stdout.splitlines()]
+    assert row["id"] == "good" and row["language"]["code"] == "en"

@@ -182,18 +182,36 @@ def _json_lines(lines: Iterable[str], analyser: Analyser, priors: Sequence[str],
             continue
         try:
             item = scrub_json(json.loads(line))
-            text = item["text"]
-            if not isinstance(text, str):
-                raise TypeError("text is not a string")
-            languages = item.get("languages", priors)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except ValueError as exc:
             if on_error:
-                on_error(number, f"expected a JSON object with a string \"text\": {exc}")
+                on_error(number, f"not JSON: {exc}")
             continue
+        problem = _document_problem(item)
+        if problem:
+            if on_error:
+                on_error(number, problem)
+            continue
+        text, languages = item["text"], item.get("languages", priors)
+        if isinstance(languages, str):  # "ko,en", as --languages takes them
+            languages = [code.strip() for code in languages.split(",") if code.strip()]
         result = _result(analyser, split_paragraphs(text), tuple(languages), every_text)
         if "id" in item:
             result = {"id": item["id"], **result}
         yield result
+
+
+def _document_problem(item: object) -> str:
+    """What is wrong with one JSON line as a document, or "" if nothing."""
+    if not isinstance(item, dict):
+        return f"expected a JSON object with a string \"text\", got {type(item).__name__}"
+    if not isinstance(item.get("text"), str):
+        return "expected a JSON object with a string \"text\"" + (
+            f", got {type(item['text']).__name__}" if "text" in item else "")
+    languages = item.get("languages", [])
+    if not isinstance(languages, str) and not (
+            isinstance(languages, list) and all(isinstance(code, str) for code in languages)):
+        return "\"languages\" must be a list of language codes, e.g. [\"ko\", \"en\"]"
+    return ""
 
 
 def _result(analyser: Analyser, paragraphs: list[str], priors: Sequence[str], every_text: bool) -> dict[str, Any]:
