@@ -126,3 +126,20 @@ async def test_a_feed_whose_etag_never_changes_shows_its_new_items_within_six_po
     assert conditional == [False, True, True, True, True, True, False, False]
     assert written == [1, 0, 0, 0, 0, 0, 1, 0]  # the new item, then: the lie is caught, no validators for a day
     state.close()
+
+
+async def test_a_304_to_a_request_without_validators_is_no_answer(tmp_path: Path, httpx_mock: HTTPXMock) -> None:
+    # A broken cache in front of the feed answers 304 to everything: "not modified" since nothing is a lie, and the
+    # poll is an error, not a read that found nothing new.
+    httpx_mock.add_response(url=FEED, status_code=304, is_reusable=True)
+    state = State(tmp_path / "s.sqlite")
+    sink = JsonlSink(tmp_path / "out")
+    async with Fetcher(robots=False) as fetcher:
+        pipeline = Pipeline(fetcher, state, sink, Analyser())
+        summary = await pipeline.poll(SOURCE)
+        backfill = await pipeline.poll(SOURCE, backfill=True)
+        pipeline.close()
+    sink.close()
+    state.close()
+    assert summary.result() == ("error", "http_304=1")
+    assert backfill.result() == ("error", "http_304=1")

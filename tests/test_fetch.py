@@ -212,6 +212,14 @@ async def test_a_meta_refresh_is_fetched_under_the_same_rules(httpx_mock: HTTPXM
     assert caught.value.reason == "robots"
 
 
+async def test_a_304_answers_only_a_conditional_request(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=URL, status_code=304, is_reusable=True)  # a broken cache: 304 to anything
+    assert await _reason() == "http_304"  # an article page, or a listing page: no text, and no answer
+    async with fetcher() as client:
+        asked = await client.get(URL, SOURCE, "feed", headers={"If-None-Match": '"v1"'})
+    assert asked.status == 304
+
+
 async def test_random_bytes_are_binary(httpx_mock: HTTPXMock) -> None:
     noise = bytes(range(256)) * 100
     httpx_mock.add_response(url=URL, content=noise, headers={"Content-Type": "text/html"})

@@ -43,6 +43,7 @@ Kind = Literal["page", "feed"]
 _PAGE_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "")
 RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
+_CONDITIONAL = frozenset({"if-none-match", "if-modified-since"})  # request headers a 304 answers
 BACKOFF_BASE = 1.0  # seconds before the first retry; doubled each time, plus jitter
 BACKOFF_CAP = 60.0
 # Attempts that failed without an answer: the network (DNS, connect, TLS) or a timeout.
@@ -473,6 +474,10 @@ class Fetcher:
             status = response.status_code
             if status in RETRIED_STATUSES:
                 raise _Retry(f"http_{status}", f"HTTP {status}", parse_retry_after(response.headers.get("retry-after")))
+            if status == 304 and not _CONDITIONAL.intersection(name.lower() for name in extra):
+                # "Not modified" since nothing: a broken cache or server. Taken for an answer, it would hide a feed
+                # or a listing for good behind polls that look read.
+                raise Skip("http_304", f"304 Not Modified to a request that sent no validators: {url}")
             if status == 304:
                 return Fetched(url=url, final_url=str(response.url), status=304, content_type="", text="",
                                encoding="", fetched_at=datetime.now(UTC))
