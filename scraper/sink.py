@@ -56,13 +56,44 @@ def _dumps(record: Record) -> str:
     return scrub(json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))) + "\n"
 
 
+def _size(record: Record) -> int:
+    return len(_dumps(record).encode("utf-8"))
+
+
+def _json_size(value: object) -> int:
+    """Bytes of `value` as a line writes it."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _fewer_names(record: Record, budget: int) -> Record:
+    """The record with the people it names cut to the most mentioned whose entries fit in `budget` bytes, in
+    their order (a page naming thousands of people: a list of deputies, of delegates)."""
+    sizes = [_json_size(group.to_dict()) + 1 for group in record.names]
+    kept: set[int] = set()
+    used = 0
+    for number in sorted(range(len(sizes)), key=lambda n: -record.names[n].count):
+        if used + sizes[number] > budget:
+            break
+        kept.add(number)
+        used += sizes[number]
+    return replace(record, names=tuple(group for n, group in enumerate(record.names) if n in kept))
+
+
 def encode(record: Record, max_bytes: int = MAX_LINE_BYTES) -> str:
-    """One record as one JSONL line under `max_bytes`: a longer body loses paragraphs from its end."""
+    """One record as one JSONL line under `max_bytes`: a longer body loses paragraphs from its end (and, when the
+    people it names alone would take more than half the line, the least mentioned of them go first)."""
     line = _dumps(record)
     if len(line.encode("utf-8")) <= max_bytes:
         return line
-    # Everything but the body is small; cut the body at a paragraph boundary to what fits.
-    overhead = len(_dumps(replace(record, body="", truncated=True, title=record.title[:1000])).encode("utf-8"))
+    record = replace(record, truncated=True, title=record.title[:1000])
+    overhead = _size(replace(record, body=""))
+    if overhead > max_bytes // 2 and record.names:
+        names = _json_size([group.to_dict() for group in record.names])
+        record = _fewer_names(record, max_bytes // 2 - (overhead - names))
+        overhead = _size(replace(record, body=""))
+    if overhead > max_bytes:  # no field is that long once evidence and names are bounded; the line limit holds
+        record = replace(record, names=(), editor_notes=(), subtitle=None, authors=record.authors[:10])
+        overhead = _size(replace(record, body=""))
     budget = max_bytes - overhead
     kept: list[str] = []
     used = 0
@@ -78,8 +109,7 @@ def encode(record: Record, max_bytes: int = MAX_LINE_BYTES) -> str:
         while text and len(json.dumps(text, ensure_ascii=False).encode("utf-8")) > budget:
             text = text[: len(text) * 3 // 4]
         kept = [text]
-    cut = replace(record, body="\n\n".join(kept), truncated=True, title=record.title[:1000])
-    return _dumps(cut)
+    return _dumps(replace(record, body="\n\n".join(kept)))
 
 
 

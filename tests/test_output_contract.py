@@ -20,7 +20,7 @@ from scraper.analyse import Analyser
 from scraper.errors import OutputError
 from scraper.fetch import Fetcher
 from scraper.pipeline import Pipeline
-from scraper.records import Language, Record, Source
+from scraper.records import Language, NameGroup, Record, Source
 from scraper.sink import MAX_LINE_BYTES, JsonlSink, encode
 from scraper.state import State
 from scraper.verify import verify_output
@@ -69,6 +69,35 @@ def test_a_huge_body_is_cut_at_a_paragraph_boundary_and_marked() -> None:
     kept = record["body"].split("\n\n")
     assert kept == paragraphs[: len(kept)] and len(kept) >= 10
     assert json.loads(encode(RECORD))["truncated"] is False
+
+
+def test_a_page_naming_thousands_of_people_keeps_its_line_its_body_and_its_most_named() -> None:
+    # A list of deputies or delegates: 4,000 people, each entry ~80 bytes. The line stays under the limit, the
+    # body keeps half of it at least, and the people kept are the most mentioned, in their order.
+    people = tuple(NameGroup(f"Person Number {n}", (f"Person Number {n}", f"Person No. {n}"), 1 + (n % 7 == 0))
+                   for n in range(4000))
+    paragraphs = [f"Paragraph {i}: " + "words of the report " * 40 for i in range(200)]
+    line = encode(replace(RECORD, body="\n\n".join(paragraphs), names=people))
+    assert len(line.encode("utf-8")) <= MAX_LINE_BYTES
+    record = json.loads(line)
+    jsonschema.validate(record, record_schema())
+    assert record["truncated"] is True and len(record["body"]) > MAX_LINE_BYTES // 3
+    counts = [group["count"] for group in record["names"]]
+    assert 100 < len(counts) < 4000 and all(count == 2 for count in counts)  # every twice-named one fits first
+    numbers = [int(group["canonical"].split()[-1]) for group in record["names"]]
+    assert numbers == sorted(numbers)
+    few = replace(RECORD, names=people[:3])
+    assert json.loads(encode(few))["names"] == [group.to_dict() for group in people[:3]]
+
+
+def test_evidence_of_a_page_with_a_foreign_word_in_every_sentence_is_counted_not_listed() -> None:
+    sentences = [f"The minister visited factory number {n} and said the output of 钢铁 steel had risen sharply "
+                 "compared with the year before." for n in range(1500)]
+    (signal,) = [s for s in Analyser().analyse(sentences, ("en",)).translation.signals if s.kind == "mixed_script"]
+    assert len(signal.evidence) == 11 and signal.evidence[-1] == "… and 1490 more"
+    line = encode(replace(RECORD, body="\n\n".join(sentences),
+                          translation=Analyser().analyse(sentences, ("en",)).translation))
+    assert len(line.encode("utf-8")) <= MAX_LINE_BYTES and len(json.loads(line)["body"]) > MAX_LINE_BYTES // 2
 
 
 def test_verify_output_finds_each_kind_of_problem(tmp_path: Path) -> None:

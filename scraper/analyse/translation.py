@@ -55,6 +55,9 @@ WEIGHTS = {
     "mixed_sentence": 0.2,  # each sentence, at most two
 }
 _MAX_MIXED_SENTENCES = 2
+# Evidence listed per signal: enough to judge a flag by; a page with a foreign word in every one of its 1,500
+# sentences says the rest in a count (and its record stays under the output's line limit).
+MAX_EVIDENCE = 10
 # How strongly a confident model points to a source language, against calques (each weighs 0.5 or 1.0 for
 # its language): the model's reading of a whole text outweighs a phrase or two that human writers use too.
 _MODEL_POINTER = 2.0
@@ -322,6 +325,13 @@ def _foreign_letters(token: str, native: set[str]) -> list[str]:
     return foreign
 
 
+def _shown(evidence: Sequence[str]) -> tuple[str, ...]:
+    """Evidence as a signal lists it: the first MAX_EVIDENCE items, then how many more there are."""
+    if len(evidence) <= MAX_EVIDENCE:
+        return tuple(evidence)
+    return (*evidence[:MAX_EVIDENCE], f"… and {len(evidence) - MAX_EVIDENCE} more")
+
+
 def _evidence_sentence(sentence: str, limit: int = 160) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 
@@ -372,7 +382,7 @@ def assess(
         return Translation(signals=tuple(signals))
 
     if name_variants:
-        signals.append(TranslationSignal("name_variants", tuple(name_variants)))
+        signals.append(TranslationSignal("name_variants", _shown(name_variants)))
         weights.extend(WEIGHTS["name_group"] for _ in name_variants)
 
     found = find_calques(text, language, calques, words=words)
@@ -384,20 +394,20 @@ def assess(
             by_language[calque.language] = by_language.get(calque.language, 0.0) + calque.weight
         for source, weight in by_language.items():
             printed_here = tuple(printed for calque, printed in found if calque.language == source)
-            signals.append(TranslationSignal("calque", printed_here, source))
+            signals.append(TranslationSignal("calque", _shown(printed_here), source))
             pointers[source] = pointers.get(source, 0.0) + weight
 
     menus = [r.text for r in residue if r.kind == MENU]
     interface = [r.text for r in residue if r.kind != MENU]
     if menus or interface:
-        signals.append(TranslationSignal("ui_residue", tuple(menus + interface)))
+        signals.append(TranslationSignal("ui_residue", _shown(menus + interface)))
         weights.extend(WEIGHTS["menu"] for _ in menus[:1])
         weights.extend(WEIGHTS["interface"] for _ in interface[:1])
 
     mixed = mixed_script_sentences(paragraphs, language)
     if mixed:
-        evidence = tuple(f"{foreign}: {_evidence_sentence(sentence)}" for sentence, foreign in mixed)
-        signals.append(TranslationSignal("mixed_script", evidence))
+        evidence = [f"{foreign}: {_evidence_sentence(sentence)}" for sentence, foreign in mixed]
+        signals.append(TranslationSignal("mixed_script", _shown(evidence)))
         weights.extend(WEIGHTS["mixed_sentence"] for _ in mixed[:_MAX_MIXED_SENTENCES])
         for _, foreign in mixed:  # letters point to a language; typesetting marks, shared by three, do not
             scripts = Counter(script_of(ch) for ch in foreign if ch.isalpha())
