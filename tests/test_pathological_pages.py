@@ -40,6 +40,7 @@ from scraper.extract.body import MAX_TAGS, main_text
 from scraper.extract.clean import cut_recommendations, is_breadcrumb
 from scraper.extract.density import density_blocks
 from scraper.extract.depth import MAX_DEPTH, MAX_TABLES, depth, flattened
+from scraper.extract.generic import MAX_TITLE
 from scraper.records import Article, Fetched, Source
 
 SOURCE = Source(id="t", name="T", languages=(), homepage="https://news.example.org/", timezone="UTC",
@@ -371,3 +372,12 @@ def test_a_listing_page_nested_deep_gives_its_links() -> None:
     page = parse_listing(html, "https://x.example/list", Listing("https://x.example/list"), "x", "UTC",
                          article_url=re.compile(r"/a/\d+$"))
     assert [link.url for link in page.links] == [f"https://x.example/a/{n}" for n in range(3)]
+
+
+def test_a_title_of_fifty_thousand_characters_is_cut_at_a_word() -> None:
+    keywords = "Headline keywords " * 3000  # a <title> stuffed with keywords, and the same in the h1
+    article = _extract(f"<html><head><title>{keywords}</title></head><body><article><h1>{keywords}</h1>"
+                       f"<p>{_words(120)}</p></article></body></html>")
+    assert len(article.title) <= MAX_TITLE and article.title.endswith("…")
+    assert article.title[:-1].split()[-1] in ("Headline", "keywords")  # a whole word
+    assert _extract(_page(f"<p>{SENTENCE}</p>")).title == "Trade talks"

@@ -31,6 +31,8 @@ from scraper.urls import canonicalize, joined, parsable, same_site
 # Less than this many letters and digits is a menu, a "Home" link or an error stub, not an article
 # (the shortest real briefs, even in Korean or Chinese, run to a sentence of 30+ characters).
 MIN_BODY_CHARS = 25
+MAX_TITLE = 1000  # characters; no headline is longer, a page's <title> of keywords can be
+MAX_SUBTITLE = 2000
 _NOT_ALNUM = re.compile(r"[\W_]+")  # \w less "_" is exactly str.isalnum
 # Full-width digits and Latin letters (０-９, Ａ-Ｚ, ａ-ｚ) as ASCII; not NFKC, which would also turn a Chinese page's
 # full-width punctuation (，。：) into ASCII.
@@ -62,6 +64,15 @@ def _has_text(paragraphs: list[str] | tuple[str, ...]) -> bool:
         if letters >= MIN_BODY_CHARS:
             return True
     return False
+
+
+def _bounded(line: str, limit: int) -> str:
+    """A title or subtitle no longer than `limit` characters: a longer one (a page whose <title> is 50 KB of
+    keywords) cut at a space, marked with an ellipsis."""
+    if len(line) <= limit:
+        return line
+    cut = line[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut).rstrip() + "…"
 
 
 def _without_subtitle(blocks: list[Block], subtitle: str | None) -> list[Block]:
@@ -139,8 +150,9 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
     body_by_rule = _has_text([b.text for b in blocks])
     if not body_by_rule:
         blocks = list(main_text(html, tree, markup=markup).blocks)
-    title = normalise_line(picked.title or choose_title(meta, link.title if link and link.title else ""))
-    subtitle = normalise_line(picked.subtitle or meta.subtitle or "") or None
+    title = _bounded(normalise_line(picked.title or choose_title(meta, link.title if link and link.title else "")),
+                     MAX_TITLE)
+    subtitle = _bounded(normalise_line(picked.subtitle or meta.subtitle or ""), MAX_SUBTITLE) or None
     if subtitle and same_text(subtitle, title):
         subtitle = None
     cleaned, residue = clean(_without_subtitle(blocks, subtitle), title)
