@@ -15,7 +15,7 @@ from scraper.analyse import Analyser
 from scraper.dedup import StoryPrint, content_hash, story_print
 from scraper.errors import Skip
 from scraper.extract import extract_article
-from scraper.extract.clean import normalise_line
+from scraper.extract.clean import MAX_TITLE, bounded, normalise_line
 from scraper.fetch.guard import decoded
 from scraper.records import Fetched, Link, Record, RuleOutcome, Source
 from scraper.urls import canonicalize, record_id
@@ -82,7 +82,7 @@ def prepare_feed_only(link: Link, source: Source, analyser: Analyser, now: datet
     """The record of an aggregator's item whose publisher page cannot be located: title, publisher, date, the
     aggregator's link, an empty body. Its language is the title's; its content hash the title's, so that two
     feeds listing one headline agree."""
-    title = normalise_line(link.title or "")
+    title = bounded(normalise_line(link.title or ""), MAX_TITLE)
     if not title:
         raise Skip("empty", f"a feed item with neither a readable link nor a title: {link.url}")
     canonical = canonicalize(link.url, AGGREGATOR_QUERY)

@@ -32,16 +32,17 @@ from lxml.html import fromstring
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 import scraper.extract.clean as clean_module
+from scraper.analyse import Analyser
 from scraper.cli import LOCAL_SOURCE, _read_input
 from scraper.errors import Skip
 from scraper.extract import extract_article
 from scraper.extract.blocks import HEADING, Block
 from scraper.extract.body import MAX_TAGS, main_text
-from scraper.extract.clean import cut_recommendations, is_breadcrumb
+from scraper.extract.clean import MAX_TITLE, cut_recommendations, is_breadcrumb
 from scraper.extract.density import density_blocks
 from scraper.extract.depth import MAX_DEPTH, MAX_TABLES, depth, flattened
-from scraper.extract.generic import MAX_TITLE
-from scraper.records import Article, Fetched, Source
+from scraper.prepare import prepare_feed_only
+from scraper.records import Article, Fetched, Link, Source
 
 SOURCE = Source(id="t", name="T", languages=(), homepage="https://news.example.org/", timezone="UTC",
                 any_language=True)
@@ -381,3 +382,10 @@ def test_a_title_of_fifty_thousand_characters_is_cut_at_a_word() -> None:
     assert len(article.title) <= MAX_TITLE and article.title.endswith("…")
     assert article.title[:-1].split()[-1] in ("Headline", "keywords")  # a whole word
     assert _extract(_page(f"<p>{SENTENCE}</p>")).title == "Trade talks"
+
+
+def test_a_feed_only_record_bounds_its_title_too() -> None:
+    link = Link(url="https://news.google.com/rss/articles/x", source_id="t", found_in="https://news.google.com/rss",
+                title="Breaking news " * 500)
+    record = prepare_feed_only(link, SOURCE, Analyser()).record
+    assert len(record.title) <= MAX_TITLE and record.title.endswith("…")

@@ -216,6 +216,19 @@ def _might_credit(line: str) -> bool:
     return any(name in lowered for name in _CREDIT_NAMES)
 
 
+MAX_TITLE = 1000  # characters; no headline is longer, a page's <title> of keywords can be
+MAX_SUBTITLE = 2000
+
+
+def bounded(line: str, limit: int) -> str:
+    """A title or subtitle no longer than `limit` characters: a longer one (a page whose <title> is 50 KB of
+    keywords) cut at a space, marked with an ellipsis."""
+    if len(line) <= limit:
+        return line
+    cut = line[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut).rstrip() + "…"
+
+
 def normalise_line(line: str) -> str:
     # The publisher's own Unicode form is kept (decomposed accents included): the body is the text as
     # printed, and dedup normalises harder on its own.

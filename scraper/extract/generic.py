@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from scraper.errors import Skip
 from scraper.extract.blocks import Block
 from scraper.extract.body import encoded, main_text, without_scripts
-from scraper.extract.clean import clean, normalise_line, same_text
+from scraper.extract.clean import MAX_SUBTITLE, MAX_TITLE, bounded, clean, normalise_line, same_text
 from scraper.extract.dates import date_from_dateline, page_day, parse_date, url_date
 from scraper.extract.depth import flattened
 from scraper.extract.meta import choose_title, clean_authors, read_meta
@@ -31,8 +31,6 @@ from scraper.urls import canonicalize, joined, parsable, same_site
 # Less than this many letters and digits is a menu, a "Home" link or an error stub, not an article
 # (the shortest real briefs, even in Korean or Chinese, run to a sentence of 30+ characters).
 MIN_BODY_CHARS = 25
-MAX_TITLE = 1000  # characters; no headline is longer, a page's <title> of keywords can be
-MAX_SUBTITLE = 2000
 _NOT_ALNUM = re.compile(r"[\W_]+")  # \w less "_" is exactly str.isalnum
 # Full-width digits and Latin letters (０-９, Ａ-Ｚ, ａ-ｚ) as ASCII; not NFKC, which would also turn a Chinese page's
 # full-width punctuation (，。：) into ASCII.
@@ -64,15 +62,6 @@ def _has_text(paragraphs: list[str] | tuple[str, ...]) -> bool:
         if letters >= MIN_BODY_CHARS:
             return True
     return False
-
-
-def _bounded(line: str, limit: int) -> str:
-    """A title or subtitle no longer than `limit` characters: a longer one (a page whose <title> is 50 KB of
-    keywords) cut at a space, marked with an ellipsis."""
-    if len(line) <= limit:
-        return line
-    cut = line[:limit - 1]
-    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut).rstrip() + "…"
 
 
 def _without_subtitle(blocks: list[Block], subtitle: str | None) -> list[Block]:
@@ -150,9 +139,9 @@ def extract_article(fetched: Fetched, source: Source, link: Link | None = None) 
     body_by_rule = _has_text([b.text for b in blocks])
     if not body_by_rule:
         blocks = list(main_text(html, tree, markup=markup).blocks)
-    title = _bounded(normalise_line(picked.title or choose_title(meta, link.title if link and link.title else "")),
+    title = bounded(normalise_line(picked.title or choose_title(meta, link.title if link and link.title else "")),
                      MAX_TITLE)
-    subtitle = _bounded(normalise_line(picked.subtitle or meta.subtitle or ""), MAX_SUBTITLE) or None
+    subtitle = bounded(normalise_line(picked.subtitle or meta.subtitle or ""), MAX_SUBTITLE) or None
     if subtitle and same_text(subtitle, title):
         subtitle = None
     cleaned, residue = clean(_without_subtitle(blocks, subtitle), title)
