@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import itertools
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
@@ -59,6 +60,9 @@ MAX_SITEMAPS_PER_BACKFILL = 5000
 # A discovered link waits in the state store until it is written or given up on; one still waiting this long
 # (its host down for weeks) is given up on, counted as `expired`.
 PENDING_FOR = timedelta(days=14)
+# Articles in a row that could not be read (their indexes answering) before the outlet's polls are errors: it
+# collects nothing. A feed listing a few deleted articles stays well under it.
+ARTICLES_IN_ROW = 10
 # After a stop signal, articles in flight get this long before a one-shot run drops them (they stay pending).
 STOP_GRACE = 1.0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -753,6 +757,8 @@ class Pipeline:
 
     def _skipped(self, summary: Summary, source: Source, url: str, skip: Skip, remember: bool = True) -> None:
         self.count_skip(summary, source, skip.reason)
+        if remember:  # an article's, not an index's
+            summary.article_failures[skip.reason] += 1
         # A host the network does not reach is named once by the fetcher, not once per URL.
         level = logging.INFO if skip.reason in UNREACHABLE else logging.WARNING
         log.log(level, "%s: skipped %s (%s)", source.id, url, skip,
@@ -939,6 +945,7 @@ class Pipeline:
         if failure:
             raise failure[0]
         self._mark_walked(source, walked, since, until)
+        self._count_articles(source, summary, backfill)
         if not backfill and started - self._failures_pruned.get(source.id, _EPOCH) > timedelta(days=1):
             # URLs that failed and that no index has listed since: `stats` counts what is failing now.
             self.state.prune_failures(source.id, started - PENDING_FOR)
@@ -949,6 +956,19 @@ class Pipeline:
         self.rules.save()
         log.info(summary.line(source.id), extra={"event": "poll", "outlet": source.id})
         return summary
+
+    def _count_articles(self, source: Source, summary: Summary, backfill: bool) -> None:
+        """Keep the outlet's streak of articles that could not be read; when it reaches ARTICLES_IN_ROW (or, in a
+        backfill, when none of the articles tried could be read), the poll is an `error` that says why."""
+        collected = summary.written + summary.duplicates + summary.already + summary.handed
+        failed = summary.article_failures
+        in_row, reasons = self.state.note_articles(source.id, collected, failed, datetime.now(UTC))
+        if in_row >= ARTICLES_IN_ROW:
+            why = ", ".join(f"{reason}={count}" for reason, count in Counter(reasons).most_common())
+            summary.failing_articles = f"its last {in_row} articles could not be read ({why})"
+        elif backfill and failed and not collected:
+            why = ", ".join(f"{reason}={count}" for reason, count in failed.most_common())
+            summary.failing_articles = f"none of the {failed.total()} articles tried could be read ({why})"
 
     def _mark_walked(self, source: Source, walked: list[Walked], since: datetime | None,
                      until: datetime | None) -> None:

@@ -12,7 +12,7 @@ import fcntl
 import json
 import os
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,6 +86,12 @@ CREATE TABLE IF NOT EXISTS rule_checks (  -- how each outlet's own selectors far
     last_miss     TEXT,
     last_match    TEXT,
     PRIMARY KEY (outlet, rule)
+);
+CREATE TABLE IF NOT EXISTS article_streaks (  -- an outlet's articles that could not be read, in a row
+    outlet  TEXT PRIMARY KEY,
+    in_row  INTEGER NOT NULL,  -- articles tried since the last one collected, all failed
+    reasons TEXT NOT NULL,     -- why, as JSON {"http_403": 12}
+    since   TEXT NOT NULL      -- when the first of them failed
 );
 CREATE TABLE IF NOT EXISTS validators (  -- conditional GET of feeds and sitemaps
     url           TEXT PRIMARY KEY,
@@ -796,6 +802,31 @@ class State:
             if self._db.in_transaction:
                 self._db.rollback()
             raise StateError(f"{self.where}: cannot record rule checks: {exc}") from None
+
+    # --- articles that keep failing ----------------------------------------------------------------------
+    def note_articles(self, outlet: str, collected: int, failed: Mapping[str, int], at: datetime
+                      ) -> tuple[int, dict[str, int]]:
+        """Count a poll's articles for an outlet: one collected ends the streak of failed ones, failures add to
+        it. The streak after this poll: (articles in a row that failed, why)."""
+        try:
+            if collected:
+                self._db.execute("DELETE FROM article_streaks WHERE outlet = ?", (outlet,))
+                return 0, {}
+            row = self._db.execute("SELECT in_row, reasons FROM article_streaks WHERE outlet = ?",
+                                   (outlet,)).fetchone()
+            in_row, reasons = (int(row[0]), dict(json.loads(row[1]))) if row else (0, {})
+            if not failed:
+                return in_row, reasons
+            for reason, count in failed.items():
+                reasons[reason] = reasons.get(reason, 0) + count
+            in_row += sum(failed.values())
+            self._db.execute(
+                "INSERT INTO article_streaks VALUES (?, ?, ?, ?) ON CONFLICT (outlet) DO UPDATE SET"
+                " in_row = excluded.in_row, reasons = excluded.reasons",
+                (outlet, in_row, json.dumps(reasons, sort_keys=True), iso_utc(at)))
+            return in_row, reasons
+        except DRIVER_ERRORS as exc:
+            raise StateError(f"{self.where}: cannot count an outlet's failed articles: {exc}") from None
 
     # --- conditional GET ---------------------------------------------------------------------------------
     def validators(self, url: str) -> Validators | None:

@@ -4,6 +4,8 @@ A poll's result says whether the outlet could be read at all, which counts of wr
 that wrote nothing because nothing was new is `ok`; one that reached none of the outlet's feeds, sitemaps or
 listings is `unreachable` (DNS, connect, TLS, timeouts, a host paused for them, a robots.txt answering 429 or
 5xx), `refused` (robots.txt, a 4xx on every one of them) or `error` (anything else: a 5xx, a feed that is no feed).
+One whose indexes answer while the articles they list keep failing (a bot wall, pages that need JavaScript) is
+`error` too: it collects nothing (see `Pipeline.poll`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ class Summary:
     # Feeds, sitemaps and listing pages that answered (a 304 included), and why the others did not.
     indexes_read: int = 0
     index_failures: Counter[str] = field(default_factory=Counter)
+    # Articles that could not be read (the reasons of `skips` that are an article's, not an index's).
+    article_failures: Counter[str] = field(default_factory=Counter)
+    # Set by the poll when the outlet's articles keep failing although its indexes answer: how many in a row, and
+    # why. The poll is then an `error`: an outlet that lists articles nobody can read collects nothing.
+    failing_articles: str = ""
     # Per outlet, for a run over several: its poll's result and why (see `result`).
     results: dict[str, tuple[PollResult, str]] = field(default_factory=dict)
     interrupted: bool = False  # a one-shot run stopped (SIGTERM, Ctrl-C) before it was done
@@ -52,6 +59,7 @@ class Summary:
         self.deleted += other.deleted
         self.indexes_read += other.indexes_read
         self.index_failures.update(other.index_failures)
+        self.article_failures.update(other.article_failures)
         self.results.update(other.results)
         self.interrupted = self.interrupted or other.interrupted
 
@@ -66,9 +74,9 @@ class Summary:
         return f"{text} interrupted" if self.interrupted else text
 
     def result(self) -> tuple[PollResult, str]:
-        """The poll's result and, unless `ok`, why: its indexes' failures, most frequent first."""
+        """The poll's result and, unless `ok`, why: its indexes' failures, most frequent first, or its articles'."""
         if self.indexes_read or not self.index_failures:
-            return "ok", ""
+            return ("error", self.failing_articles) if self.failing_articles else ("ok", "")
         reasons = set(self.index_failures)
         why = ", ".join(f"{reason}={count}" for reason, count in self.index_failures.most_common())
         if reasons <= UNREACHABLE:

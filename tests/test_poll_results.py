@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -245,3 +246,68 @@ def test_a_sitemap_index_whose_every_sitemap_fails_is_no_successful_read(tmp_pat
     assert half.returncode == 0, half.stderr
     assert "nothing could be read" not in half.stderr
     assert "backfill: written=1 " in half.stdout
+
+
+def _walled_site(articles: int) -> LocalSite:
+    """A feed that answers, and articles behind a bot wall (403 with a challenge page, as Cloudflare sends)."""
+    site = LocalSite()
+    challenge = (b"<html><head><title>Just a moment...</title></head><body>Enable JavaScript and cookies to "
+                 b"continue</body></html>")
+    for number in range(articles):
+        site.routes[f"/a/{number}"] = Page(challenge, status=403, headers={"cf-mitigated": "challenge"})
+    site.routes["/feed"] = Page(rss([(f"Report {n}", site.url(f"/a/{n}"), "Mon, 02 Nov 2026 10:00:00 GMT")
+                                     for n in range(articles)]), "application/rss+xml")
+    return site
+
+
+async def test_an_outlet_whose_articles_all_fail_is_an_error_until_one_is_collected(tmp_path: Path) -> None:
+    """The feed answers, every article it lists is refused: nothing is collected, and polls say so from the tenth
+    article in a row (a few deleted articles in a feed stay under that); across a restart too, on the quiet polls
+    that follow; the first article collected ends it."""
+    with _walled_site(12) as site:
+        source = Source(id="walled", name="Walled", languages=("en",), homepage=site.url("/"), timezone="UTC",
+                        feeds=(site.url("/feed"),), delay=0.0, retries=0, allow_private=True)
+        results = []
+        for _ in range(2):  # a poll, then (another process) a quiet poll: the failed articles wait for a day
+            async with Fetcher(robots=False) as fetcher:
+                state, sink = State(tmp_path / "s.sqlite"), JsonlSink(tmp_path / "out")
+                pipeline = Pipeline(fetcher, state, sink, Analyser())
+                results.append((await pipeline.poll(source)).result())
+                pipeline.close()
+                sink.close()
+                state.close()
+        site.routes["/a/12"] = Page(article_page(12))
+        site.routes["/feed"] = Page(rss([("Report 12", site.url("/a/12"), "Mon, 02 Nov 2026 11:00:00 GMT")]),
+                                    "application/rss+xml")
+        async with Fetcher(robots=False) as fetcher:
+            state, sink = State(tmp_path / "s.sqlite"), JsonlSink(tmp_path / "out")
+            pipeline = Pipeline(fetcher, state, sink, Analyser())
+            after = await pipeline.poll(source)
+            pipeline.close()
+            sink.close()
+            state.close()
+    expected = ("error", "its last 12 articles could not be read (http_403=12)")
+    assert results == [expected, expected]
+    assert after.result() == ("ok", "") and after.written == 1
+
+
+def test_a_backfill_that_can_read_no_article_says_so_and_exits_3(tmp_path: Path) -> None:
+    with _walled_site(3) as walled, LocalSite() as fine:
+        fine.routes["/a/1"] = Page(article_page(1))
+        fine.routes["/feed"] = Page(rss([("One", fine.url("/a/1"), "Mon, 02 Nov 2026 10:00:00 GMT")]),
+                                    "application/rss+xml")
+        write_sources(tmp_path / "sources.toml", [
+            {"id": "walled", "name": "Walled", "homepage": walled.url("/"), "feeds": [walled.url("/feed")]}])
+        alone = run_cli("backfill", cwd=tmp_path)
+        write_sources(tmp_path / "sources.toml", [
+            {"id": "walled", "name": "Walled", "homepage": walled.url("/"), "feeds": [walled.url("/feed")]},
+            {"id": "fine", "name": "Fine", "homepage": fine.url("/"), "feeds": [fine.url("/feed")]}])
+        (tmp_path / "output.state.sqlite").unlink()
+        for leftover in tmp_path.glob("output.state.sqlite*"):
+            leftover.unlink()
+        shutil.rmtree(tmp_path / "output")
+        both = run_cli("backfill", cwd=tmp_path)
+    message = "scraper: walled: nothing could be read (error: none of the 3 articles tried could be read (http_403=3))"
+    assert alone.returncode == 3 and message in alone.stderr, alone.stderr
+    assert both.returncode == 0 and message in both.stderr, both.stderr
+    assert "backfill: written=1 " in both.stdout
