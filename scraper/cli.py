@@ -34,6 +34,7 @@ from scraper.errors import ConfigError, ScraperError, Skip, StateError
 from scraper.evidence import load_captures, verdict
 from scraper.extract.dates import parse_date
 from scraper.fetch import Fetcher
+from scraper.fetch.client import Kind
 from scraper.fetch.guard import check_textual, decode_text
 from scraper.fetch.wayback import Wayback
 from scraper.fleet import commands as fleet
@@ -690,7 +691,12 @@ async def _probe_sources(settings: Settings, sources: Sequence[Source]) -> list[
     async with Fetcher(concurrency=settings.concurrency, pause_after_failures=settings.pause_after_failures,
                        pause_for=settings.pause_for) as fetcher:
         now = datetime.now(UTC)
-        found = await asyncio.gather(*(probe_outlet(source, fetcher.get, now) for source in sources))
+
+        async def get(url: str, source: Source, kind: Kind) -> Fetched:
+            # An article page as the pipeline reads it (a meta refresh followed); indexes as they are.
+            return await (fetcher.page(url, source) if kind == "page" else fetcher.get(url, source, kind))
+
+        found = await asyncio.gather(*(probe_outlet(source, get, now) for source in sources))
     return [probe for probes in found for probe in probes]
 
 

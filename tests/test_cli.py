@@ -176,6 +176,27 @@ def test_sources_check_live_extracts_one_listed_article_and_names_the_page_rules
     assert live[-1] == "1 of 1 feeds, sitemaps and listings give article links; 1 read with a rule that fell back"
 
 
+def test_sources_check_live_reads_an_article_behind_a_meta_refresh_as_the_pipeline_does(tmp_path: Path) -> None:
+    site = LocalSite()
+    body = "".join(f"<p>{sentence} The ministry said so on Friday in a statement carried by the agency.</p>"
+                   for sentence in ("Talks went on.", "Both sides met.", "No date was set."))
+    site.routes["/feed"] = Page(rss([("Talks", site.url("/news/1"), "Mon, 02 Nov 2026 10:00:00 GMT")]),
+                                "application/rss+xml")
+    site.routes["/news/1"] = Page(b'<html><head><meta http-equiv="refresh" content="0; url=/story/1"></head>'
+                                  b"<body>Moved.</body></html>")
+    site.routes["/story/1"] = Page(f"<html><head><title>Talks</title></head><body><h1 class='headline'>Talks</h1>"
+                                   f"<div class='story'>{body}</div></body></html>".encode())
+    with site:
+        write_sources(tmp_path / "sources.toml", [
+            {"id": "example", "name": "Example", "homepage": site.url("/"), "feeds": [site.url("/feed")]}])
+        with (tmp_path / "sources.toml").open("a") as handle:
+            handle.write('selectors = { title = "h1.headline", body = "div.story p" }\n')
+        checked = run_cli("sources", "check", "--live", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    live = checked.stdout.split("live:\n")[1].splitlines()
+    assert live[1].split()[:3] == ["example", "article", "extracted"] and "rules matched: title, body" in live[1]
+
+
 def test_sources_check_live_says_what_each_feed_sitemap_and_listing_gives_now(tmp_path: Path) -> None:
     """Before a long backfill: one request per feed, sitemap and listing, and how many article links each
     gives; a selector with a typo or a dead feed is named, and the exit code says so."""
