@@ -665,6 +665,10 @@ class Pipeline:
                     fetched, captured = await self._from_archive(link.url, source)
                 else:
                     fetched = await self.fetcher.page(link.url, source)
+                    if gone_to_front_page(fetched.final_url, link.url, source.homepage):
+                        # Not an article: its front page would be taken for one (a removed article, or a link
+                        # that never led to one).
+                        raise Skip("redirect_home", f"redirected to the front page {fetched.final_url}")
             prepared = await self._analyse(fetched, source, link)
             self.rules.note(source.id, prepared.rules)
             return fetched, prepared, captured

@@ -80,7 +80,9 @@ def gone_to_front_page(final_url: str, article_url: str, homepage: str) -> bool:
     if final_url.rstrip("/") == article_url.rstrip("/"):
         return False
     home = urlsplit(homepage)
-    return final.path in ("", "/") or (final.netloc == home.netloc and final.path.rstrip("/") == home.path.rstrip("/"))
+    # A root with a query is a page of its own ("/?p=123", WordPress's plain permalinks), not the front page.
+    return (final.path in ("", "/") and not final.query) or (
+        final.netloc == home.netloc and final.path.rstrip("/") == home.path.rstrip("/") and final.query == home.query)
 
 
 @dataclass(frozen=True, slots=True)

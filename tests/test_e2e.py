@@ -164,3 +164,24 @@ def test_an_article_address_that_only_refreshes_to_the_article_gives_the_article
     assert record["url"] == site.url(old)
     assert record["canonical_url"] == site.url(WIRE_1)
     assert record["title"].startswith("N. Korea") and len(record["body"]) > 500
+
+
+def test_an_article_link_that_redirects_to_the_front_page_is_no_article(workdir: Path) -> None:
+    """A removed article answered with a redirect to the front page (as many sites do), or a link that never led to
+    one: the front page is not written as if it were the article. A root with a query ("/?p=7", WordPress's plain
+    permalinks) is an article's address, not the front page."""
+    with _news_site() as site:
+        site.routes["/"] = Page(fixture_page("wire-2.html", site.url("")))  # a front page with much text on it
+        site.routes["/gone/1"] = Page(b"", status=301, headers={"Location": site.url("/")})
+        site.routes["/old/7"] = Page(b"", status=301, headers={"Location": site.url("/?p=7")})
+        site.routes["/rss/gone.xml"] = Page(rss([
+            ("Gone", site.url("/gone/1"), "Fri, 31 Oct 2025 00:12:00 GMT"),
+            ("Seven", site.url("/old/7"), "Fri, 31 Oct 2025 00:13:00 GMT")]), "application/rss+xml")
+        write_sources(workdir / "sources.toml", [{
+            "id": "test-wire", "name": "Test Wire", "languages": ["en"], "homepage": site.url("/"),
+            "timezone": "Asia/Seoul", "feeds": [site.url("/rss/gone.xml")]}])
+        result = run_cli("backfill", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "redirect_home=1" in result.stdout
+    (record,) = read_records(workdir / "output")  # "/?p=7": the page there (the same test page) is an article
+    assert record["url"] == site.url("/old/7")

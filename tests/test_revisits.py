@@ -234,6 +234,9 @@ def test_what_counts_as_a_change() -> None:
     assert gone_to_front_page("https://x.kp/en/index.php", "https://x.kp/a/1", "https://x.kp/en/index.php")
     assert not gone_to_front_page("https://x.kp/a/1/", "https://x.kp/a/1", "https://x.kp/")
     assert not gone_to_front_page("https://x.kp/a/2", "https://x.kp/a/1", "https://x.kp/")
+    assert not gone_to_front_page("https://x.kp/?p=7", "https://x.kp/a/7", "https://x.kp/")  # WordPress's plain links
+    assert gone_to_front_page("https://x.kp/en/index.php", "https://x.kp/a/1", "https://x.kp/en/index.php")
+    assert not gone_to_front_page("https://x.kp/en/index.php?MTJA", "https://x.kp/a/1", "https://x.kp/en/index.php")
 
 
 async def test_a_change_is_written_once_while_its_segment_is_still_open(tmp_path: Path) -> None:
