@@ -149,18 +149,23 @@ def test_dockerfile_runs_a_command_that_exists() -> None:
     compile(json.loads(check.strip().removeprefix("CMD "))[2], "HEALTHCHECK", "exec")
 
 
-def test_sources_check_live_extracts_one_listed_article_and_names_the_page_rules_that_fell_back(
-        tmp_path: Path) -> None:
-    """An outlet with page selectors of its own: one article it lists now is extracted, and the selector that no
-    longer matches (the date, after a redesign) is named; the exit code says so."""
+def _talks_site(path: str, extra: str = "") -> LocalSite:
+    """A feed listing /news/1, and at `path` an article with a headline and a story of three paragraphs."""
     site = LocalSite()
     body = "".join(f"<p>{sentence} The ministry said so on Friday in a statement carried by the agency.</p>"
                    for sentence in ("Talks went on.", "Both sides met.", "No date was set."))
     site.routes["/feed"] = Page(rss([("Talks", site.url("/news/1"), "Mon, 02 Nov 2026 10:00:00 GMT")]),
                                 "application/rss+xml")
-    site.routes["/news/1"] = Page(f"<html><head><title>Talks | Example</title></head><body><h1 class='headline'>Talks"
-                                  f"</h1><time class='published-on'>2026-11-02 10:00</time><div class='story'>{body}"
-                                  "</div></body></html>".encode())
+    site.routes[path] = Page(f"<html><head><title>Talks | Example</title></head><body><h1 class='headline'>Talks</h1>"
+                             f"{extra}<div class='story'>{body}</div></body></html>".encode())
+    return site
+
+
+def test_sources_check_live_extracts_one_listed_article_and_names_the_page_rules_that_fell_back(
+        tmp_path: Path) -> None:
+    """An outlet with page selectors of its own: one article it lists now is extracted, and the selector that no
+    longer matches (the date, after a redesign) is named; the exit code says so."""
+    site = _talks_site("/news/1", "<time class='published-on'>2026-11-02 10:00</time>")
     with site:
         write_sources(tmp_path / "sources.toml", [
             {"id": "example", "name": "Example", "homepage": site.url("/"), "feeds": [site.url("/feed")],
@@ -177,15 +182,9 @@ def test_sources_check_live_extracts_one_listed_article_and_names_the_page_rules
 
 
 def test_sources_check_live_reads_an_article_behind_a_meta_refresh_as_the_pipeline_does(tmp_path: Path) -> None:
-    site = LocalSite()
-    body = "".join(f"<p>{sentence} The ministry said so on Friday in a statement carried by the agency.</p>"
-                   for sentence in ("Talks went on.", "Both sides met.", "No date was set."))
-    site.routes["/feed"] = Page(rss([("Talks", site.url("/news/1"), "Mon, 02 Nov 2026 10:00:00 GMT")]),
-                                "application/rss+xml")
+    site = _talks_site("/story/1")
     site.routes["/news/1"] = Page(b'<html><head><meta http-equiv="refresh" content="0; url=/story/1"></head>'
                                   b"<body>Moved.</body></html>")
-    site.routes["/story/1"] = Page(f"<html><head><title>Talks</title></head><body><h1 class='headline'>Talks</h1>"
-                                   f"<div class='story'>{body}</div></body></html>".encode())
     with site:
         write_sources(tmp_path / "sources.toml", [
             {"id": "example", "name": "Example", "homepage": site.url("/"), "feeds": [site.url("/feed")]}])
