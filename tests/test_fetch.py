@@ -176,6 +176,7 @@ async def test_a_page_that_is_only_a_meta_refresh_is_followed_as_a_redirect(http
     '<!--[if lte IE 9]><meta http-equiv="refresh" content="1;url=/unsupp.html" /><![endif]-->',  # a real CNN page's
     '<meta http-equiv="refresh" content="0; url=javascript:void(0)">',
     '<meta http-equiv="refresh" content="0; url=/view/1#top">',  # the page itself
+    '<meta http-equiv="refresh" content="' + "9" * 5000 + '; url=/view/2">',  # past what int() reads
 ])
 async def test_a_meta_refresh_that_is_no_redirect_is_not_followed(httpx_mock: HTTPXMock, head: str) -> None:
     page = KOREAN.replace("<head>", f"<head>{head}")

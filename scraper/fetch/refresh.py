@@ -38,7 +38,8 @@ def refresh_target(html: str, base_url: str) -> str | None:
         if match is None:
             continue
         delay, target = match.group(1), match.group(2).strip().strip("\"'").strip()
-        if not target or int(delay) > MAX_REFRESH_DELAY:
+        seconds = delay.lstrip("0") or "0"  # a page may print 5,000 digits, past what int() reads
+        if not target or len(seconds) > 3 or int(seconds) > MAX_REFRESH_DELAY:
             continue
         url = joined(base_url, target)
         if url is None or not url.lower().startswith(("http://", "https://")):
