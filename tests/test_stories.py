@@ -507,3 +507,11 @@ def test_pruning_keeps_a_story_while_stories_merged_into_it_have_reports(state: 
     assert index.prune(T0 + timedelta(days=45), force=True) == 2
     with sqlite3.connect(state.path) as db:
         assert db.execute("SELECT count(*) FROM dedup_stories").fetchone()[0] == 0
+
+
+def test_a_run_of_thousands_of_digits_is_no_amount_and_no_crash() -> None:
+    # A page printing a hash or a code of 5,000 digits: int() refuses past 4,300 (the article was lost as an
+    # extraction error); such a run is not an amount a story is told by.
+    lines = ["The code was " + "7" * 5000 + " and 1.5 million won changed hands.", "Pi is 3." + "1" * 400]
+    found = [anchor for anchor, _ in placed_anchors("Codes", lines)]
+    assert [anchor.text for anchor in found if anchor.kind == Kind.NUMBER] == ["1500000"]

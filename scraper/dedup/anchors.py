@@ -229,7 +229,12 @@ def _digits(text: str) -> str:
     return text if text.isascii() else text.translate(_OTHER_DIGITS)
 
 
+_MAX_DIGITS = 30  # a longer run of digits is a code or a hash, not an amount (and past what int() and float read)
+
+
 def _number(whole: str, fraction: str | None, scale: int) -> Anchor | None:
+    if len(whole) > _MAX_DIGITS or (fraction is not None and len(fraction) > _MAX_DIGITS):
+        return None
     integer = int(re.sub(r"\D", "", whole))
     if fraction is not None and scale == 1 and len(fraction) == 3 and not re.search(r"\D", whole):
         # "2.500" / "2,500": a thousands group, whichever separator the language uses.

@@ -37,7 +37,7 @@ _T = TypeVar("_T")
 CHUNK = 256 << 10  # bytes handed to the reading thread at a time
 AHEAD = 16  # chunks the download may be ahead of the reader (4 MB)
 PROGRESS = 1 << 20  # bytes read since the last cut that count as progress: the count of cuts in a row starts again
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d{1,20})-(\d{1,20})/(\d{1,20}|\*)\s*$", re.IGNORECASE)
 
 
 class RemoteFile:
