@@ -50,8 +50,8 @@ log = logging.getLogger(__name__)
 
 # Failures that will not mend by the next poll wait a day before the URL is tried again.
 PERMANENT_RETRY = timedelta(days=1)
-_TRANSIENT = {"timeout", "fetch_error", "bad_encoding", "http_408", "http_429", "http_500", "http_502", "http_503",
-              "http_504", "robots_unavailable", "host_paused", "unreachable", "not_archived"}
+_TRANSIENT = {"timeout", "fetch_error", "bad_encoding", "bad_response", "http_408", "http_429", "http_500", "http_502",
+              "http_503", "http_504", "robots_unavailable", "host_paused", "unreachable", "not_archived"}
 # Failures that say more about our extractor (or a placeholder served that day) than about the page: they do
 # not close the listing page or sitemap that lists the article (see `_settled`).
 _EXTRACTION_FAILURES = {"empty", "extract_error", "extract_timeout", "worker_died"}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import itertools
+import socket
+import threading
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -219,6 +223,41 @@ async def test_a_304_answers_only_a_conditional_request(httpx_mock: HTTPXMock) -
     async with fetcher() as client:
         asked = await client.get(URL, SOURCE, "feed", headers={"If-None-Match": '"v1"'})
     assert asked.status == 304
+
+
+@contextlib.contextmanager
+def _raw_server(answer: bytes) -> Iterator[str]:
+    """A server on 127.0.0.1 that answers every connection with `answer`, bytes as they are (no HTTP library
+    between), then closes it; yields its base URL."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(10)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = server.accept()
+                with client:
+                    client.recv(65536)
+                    client.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(("answer", "reason"), [
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n<p>x</p>",
+     "bad_response"),  # no HTTP: the server's fault
+    (b"HTTP/1.1 200 OK\r\nContent-Type text/html\r\n\r\n<p>x</p>", "bad_response"),  # an illegal header line
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n<p>cut</p>", "fetch_error"),
+    (b"", "fetch_error"),  # closed without a word: the network's, or a crash's
+])
+async def test_an_answer_that_is_no_http_is_the_servers_fault_not_the_networks(answer: bytes, reason: str) -> None:
+    with _raw_server(answer) as base:
+        assert await _reason(url=base + "/a", source=replace(SOURCE, allow_private=True, retries=0)) == reason
 
 
 async def test_random_bytes_are_binary(httpx_mock: HTTPXMock) -> None:

@@ -7,6 +7,7 @@ import contextlib
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,8 @@ BACKOFF_BASE = 1.0  # seconds before the first retry; doubled each time, plus ji
 BACKOFF_CAP = 60.0
 # Attempts that failed without an answer: the network (DNS, connect, TLS) or a timeout.
 NETWORK_REASONS = frozenset({"fetch_error", "timeout"})
+# What h11 says when the connection ends under a response: the network's (or a server's crash), tried again.
+_DROPPED = re.compile(r"disconnected|peer closed|closed connection|connection reset", re.IGNORECASE)
 
 
 def _explain(exc: BaseException) -> str:
@@ -105,6 +108,10 @@ def _problem(exc: httpx.HTTPError | httpx.InvalidURL, url: str) -> _Retry | Skip
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         # Our own checks come first (check_url, the hooks); this is the net under them.
         return Skip("bad_url", f"{type(exc).__name__}: {exc}: {url!r}")
+    if isinstance(exc, httpx.RemoteProtocolError) and not _DROPPED.search(str(exc)):
+        # An answer that is no HTTP (a Content-Length of 5,000 digits, an illegal header line): the server's fault,
+        # as a body that is not what its Content-Encoding says is; not a network that does not reach it.
+        return Skip("bad_response", f"the answer is no valid HTTP ({exc}): {url}")
     if isinstance(exc, httpx.TransportError):
         if isinstance(refused := exc.__cause__, PrivateAddress):
             hint = f' (to fetch it, add "{refused.address}" or its network to the outlet\'s allow_private)'
