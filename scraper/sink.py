@@ -112,8 +112,6 @@ def encode(record: Record, max_bytes: int = MAX_LINE_BYTES) -> str:
     return _dumps(replace(record, body="\n\n".join(kept)))
 
 
-
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -141,6 +141,17 @@ def parse_date(text: str | None, zone: str = "UTC", now: datetime | None = None)
 
 
 _DEFAULTS = (datetime(2001, 1, 1), datetime(2002, 2, 2))  # no year, month or day in common
+_TZINFOS = {name: int(hours * 3600) for name, hours in ZONES.items()}
+
+
+def _fuzzy(text: str, default: datetime) -> datetime | None:
+    """dateutil's lenient reading of `text`, the parts it lacks taken from `default`; None if it finds no date."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dateparser.UnknownTimezoneWarning)
+            return dateparser.parse(text, fuzzy=True, default=default, tzinfos=_TZINFOS)
+    except (ValueError, OverflowError, TypeError, dateparser.ParserError):
+        return None
 
 
 def _parse_date(text: str, zone: str, now: datetime | None) -> datetime | None:
@@ -156,19 +167,17 @@ def _parse_date(text: str, zone: str, now: datetime | None) -> datetime | None:
     if moment is None:
         if not _WORDY_DATE.search(text):
             return None  # dateutil would read "Page 5" as the fifth of this month
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", dateparser.UnknownTimezoneWarning)
-                # Read twice, with different defaults: dateutil fills what the text lacks from the default (the
-                # date of today, else), so "03 พ.ย. 2005" (a month it cannot read) would become March, the 6th.
-                # A date whose year, month or day depends on the default is no date.
-                moment, other = (dateparser.parse(text, fuzzy=True, default=default,
-                                                  tzinfos={k: int(v * 3600) for k, v in ZONES.items()})
-                                 for default in _DEFAULTS)
-        except (ValueError, OverflowError, TypeError, dateparser.ParserError):
+        # dateutil fills what the text lacks from its default (the date of today, else), so "03 พ.ย. 2005" (a
+        # month it cannot read) would become March, the 6th. A date whose year, month or day depends on the
+        # default is no date: one that shares a part with the first default is read again with the second.
+        first, second = _DEFAULTS
+        moment = _fuzzy(text, first)
+        if moment is None:
             return None
-        if moment.date() != other.date():
-            return None
+        if moment.year == first.year or moment.month == first.month or moment.day == first.day:
+            again = _fuzzy(text, second)
+            if again is None or again.date() != moment.date():
+                return None
         if moment.tzinfo is not None:
             printed_zone = moment.tzinfo
         moment = moment.replace(tzinfo=None)
