@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,39 @@ def test_atom_feed() -> None:
     (link,) = parse_feed(atom, "https://kcnawatch.org/newstream/atom/", "kcna-watch")
     assert link.url == "https://kcnawatch.org/newstream/1-2/x/"
     assert link.published_at == datetime(2026, 7, 23, 1, 0, tzinfo=UTC)
+
+
+def test_json_feed() -> None:
+    # The shape jsonfeed.org's own feed and WordPress's JSON feed plug-ins give (version 1 and 1.1).
+    feed = json.dumps({
+        "version": "https://jsonfeed.org/version/1.1", "title": "Wire", "home_page_url": "https://wire.example/",
+        "items": [
+            {"id": "1", "url": "https://wire.example/a/1", "title": "First  report", "content_html": "<p>One.</p>",
+             "date_published": "2026-12-01T10:00:00+09:00", "authors": [{"name": "Kim"}]},
+            {"id": "2", "external_url": "/a/2", "content_text": "Para one.\n\nPara <two>.",
+             "date_modified": "2026-12-01 10:00"},  # no url: its external_url; no offset: the outlet's zone
+            "not an item", {"id": "3", "url": 5}, {"id": "4"},  # cost their item only
+            {"id": "1b", "url": "https://wire.example/a/1", "title": "listed twice"},
+        ]})
+    links = parse_feed("\ufeff" + feed, "https://wire.example/feed.json", "wire", "Asia/Seoul")
+    assert [(link.url, link.title) for link in links] == [("https://wire.example/a/1", "First report"),
+                                                          ("https://wire.example/a/2", None)]
+    assert [link.published_at for link in links] == [datetime(2026, 12, 1, 1, 0, tzinfo=UTC)] * 2
+    assert links[0].content == "<p>One.</p>" and links[1].content == "<p>Para one.</p><p>Para &lt;two&gt;.</p>"
+    empty = json.dumps({"version": "https://jsonfeed.org/version/1", "title": "Wire", "items": []})
+    assert parse_feed(empty, "https://wire.example/feed.json", "wire") == []
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ('{"json": true}', "JSON, but no JSON Feed"),
+    ('{"version": "https://jsonfeed.org/version/1.1", "items": {}}', "JSON, but no JSON Feed"),
+    ("{broken", "not valid JSON"),
+    ('{"a": ' + "[" * 100_000, "not valid JSON (RecursionError"),  # nested past any parser's stack
+])
+def test_json_that_is_no_json_feed_is_a_skip_that_says_so(text: str, says: str) -> None:
+    with pytest.raises(Skip) as caught:
+        parse_feed(text, "https://x.org/feed.json", "x")
+    assert caught.value.reason == "bad_feed" and says in str(caught.value)
 
 
 def test_not_a_feed_is_a_skip() -> None:

@@ -1,4 +1,5 @@
-"""RSS and Atom feeds → Links, with feedparser (lenient: a feed with small XML errors still yields items).
+"""RSS and Atom feeds → Links, with feedparser (lenient: a feed with small XML errors still yields items); a JSON
+Feed by scraper/discover/jsonfeed.py.
 
 An aggregator's item (Google News) names its publisher in `<source url="…">Name</source>` and appends
 " - Name" to its title: the Link carries the publisher and the bare title. Its own link is the aggregator's;
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 import feedparser
 
 from scraper.discover.aggregators import aggregator_id, publisher_url
+from scraper.discover.jsonfeed import looks_like_json, parse_json_feed
 from scraper.errors import Skip
 from scraper.extract.dates import parse_date, plausible
 from scraper.records import Link, Publisher, RuleOutcome
@@ -100,8 +102,13 @@ def keep_articles(links: list[Link], article_url: re.Pattern[str] | None,
 
 
 def parse_feed(text: str, feed_url: str, source_id: str, zone: str = "UTC") -> list[Link]:
-    """Parse a feed, its dates without an offset in `zone` (the outlet's); raise Skip("bad_feed") when nothing
-    usable is in it."""
+    """Parse a feed (RSS, Atom or JSON Feed), its dates without an offset in `zone` (the outlet's); raise
+    Skip("bad_feed") when nothing usable is in it."""
+    if looks_like_json(text):
+        items = parse_json_feed(text, feed_url, source_id, zone)
+        if not items:
+            log.info("feed %s is empty", feed_url)
+        return [_aggregated(link) for link in items]
     try:
         # XML allows no NUL characters (feedparser fails on them); some feeds carry stray ones.
         parsed = feedparser.parse(text.replace("\x00", ""), sanitize_html=False, resolve_relative_uris=False)
