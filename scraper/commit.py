@@ -265,8 +265,9 @@ class Committer:
                     continue
                 self.index.assign(record)  # files its print; the line on disk keeps the story it has
                 strip = strip_query.get(record.source_id, ())
-                self.state.stage(record, tuple(dict.fromkeys((canonicalize(record.url, strip),
-                                                              record.canonical_url))))
+                # (record.canonical_url as written, and as spelled now: scraper/urls.py)
+                self.state.stage(record, tuple(dict.fromkeys((canonicalize(record.url, strip), record.canonical_url,
+                                                              canonicalize(record.canonical_url, strip)))))
             self.state.commit([name], recovered=True)
             log.warning("recovered %s: its records were on disk but not in the state store", name)
         return len(lost)

@@ -38,12 +38,12 @@ from scraper.fetch.conditional import UNCONDITIONAL_EVERY, after_fetch, not_modi
 from scraper.fetch.wayback import SERVICE, Capture, Wayback, capture_url, newest_captures
 from scraper.observe import NullObserver, Observer
 from scraper.prepare import Prepared, from_feed, prepare
-from scraper.records import Archive, Fetched, Link, Listing, Source
+from scraper.records import Archive, Fetched, Link, Listing, RuleOutcome, Source
 from scraper.revisit import UNREACHABLE_READS, Earlier, gone_to_front_page, revised, tombstone
 from scraper.sink import Sink
 from scraper.state import Due, State
 from scraper.summary import REFUSED, UNREACHABLE, Summary
-from scraper.urls import canonicalize
+from scraper.urls import canonicalize, front_page
 from scraper.workers import hard_limit, make_executor, prepare_in_worker, stop_executor, worker_ready
 
 log = logging.getLogger(__name__)
@@ -385,8 +385,7 @@ class Pipeline:
                     items, outcome = keep_articles(parse_feed(feed.text, feed_url, source.id, source.timezone),
                                                    source.article_url)
                     self.rules.note(source.id, [outcome] if outcome is not None else [])
-                    self._remember(source, items, since, until, seen)
-                    found.extend(items)
+                    found.extend(self._remember(source, items, since, until, seen))
                 # Read once it parses (or is not modified): an HTML page served in the feed's place (a portal, a
                 # redesign that dropped the feed) is no success, whatever its status.
                 summary.indexes_read += 1
@@ -394,6 +393,10 @@ class Pipeline:
                 self._index_failed(summary, source, feed_url, skip)
         queue: list[tuple[str, str]] = [(url, "") for url in source.sitemaps]
         read: set[str] = set()
+        # Sitemaps list sections, tags and authors beside articles: with the outlet's `article_url`, what it does not
+        # match waits here, taken only when it matches nothing in any sitemap (a stale pattern, as with feeds).
+        unmatched: dict[str, list[Link]] = {}
+        matched = False
         for _ in range(MAX_SITEMAPS_PER_BACKFILL if backfill else MAX_SITEMAPS_PER_POLL):
             if not queue or stopped():
                 break
@@ -420,11 +423,17 @@ class Pipeline:
             except Skip as skip:
                 self._index_failed(summary, source, sitemap_url, skip)
                 continue
-            self._remember(source, sitemap.links, since, until, seen)
-            found.extend(sitemap.links)
+            links = list(sitemap.links)
+            if source.article_url is not None and links:
+                pattern = source.article_url
+                unmatched[sitemap_url] = [link for link in links if not pattern.search(link.url)]
+                links = [link for link in links if pattern.search(link.url)]
+                matched = matched or bool(links)
+            links = self._remember(source, links, since, until, seen)
+            found.extend(links)
             # An index is never marked itself; nor is a sitemap that lists nothing (served empty that day).
             if done_mark and walked is not None and not sitemap.children and sitemap.links:
-                walked.append(Walked(f"sitemap:{sitemap_url}", done_mark, tuple(sitemap.links)))
+                walked.append(Walked(f"sitemap:{sitemap_url}", done_mark, tuple(links)))
             # A child sitemap last modified before `since` holds nothing new for this range. One with a
             # `lastmod` can be marked done by a backfill (for its range, at that `lastmod`).
             children = [(url, f"{lastmod.isoformat()} {mark}" if backfill and lastmod else "")
@@ -435,6 +444,18 @@ class Pipeline:
             # an index whose every sitemap fails (gone, no sitemap, refused) has given nothing.
             if sitemap.links or not children:
                 summary.indexes_read += 1
+        if any(unmatched.values()) and not stopped():
+            self.rules.note(source.id, [RuleOutcome("sitemap.article_url", matched)])
+            if not matched:
+                log.debug("%s: article_url matches none of the sitemaps' %d links: taking them all", source.id,
+                          sum(map(len, unmatched.values())))
+                for sitemap_url, links in unmatched.items():
+                    links = self._remember(source, links, since, until, seen)
+                    found.extend(links)
+                    key = f"sitemap:{sitemap_url}"
+                    if walked is not None:
+                        walked[:] = [replace(item, links=item.links + tuple(links)) if item.key == key else item
+                                     for item in walked]
         if queue and not stopped():
             self.count_skip(summary, source, "sitemap_budget")
             log.warning("%s: %d more sitemaps than a %s reads; they are read next time", source.id, len(queue),
@@ -525,8 +546,7 @@ class Pipeline:
             if page.fallback:
                 log.info("%s: %s: the listing's selectors found nothing; took %d links by article_url", source.id,
                          page_url, len(page.links), extra={"event": "listing_fallback", "outlet": source.id})
-            links = list(page.links)
-            self._remember(source, links, since, until, seen)
+            links = self._remember(source, page.links, since, until, seen)
             found.extend(links)
             if settled and marks is not None and links:
                 # (A page that lists nothing is no proof of a day without news: a selector that matches
@@ -552,14 +572,19 @@ class Pipeline:
         return found
 
     def _remember(self, source: Source, links: Sequence[Link], since: datetime | None, until: datetime | None,
-                  seen: _Seen) -> None:
-        """Record the links not yet known (and in the range, if one is given) as pending.
+                  seen: _Seen) -> list[Link]:
+        """Record the links not yet known (and in the range, if one is given) as pending; return the links that
+        may be articles: all but a site's root or the outlet's homepage (`front_page`), which a sitemap or feed
+        may list and which would be taken for an article.
 
         One article found twice in a discovery (an undated listing entry, a dated sitemap entry) is as old as
         the dated finding says, whichever came first: a link recorded undated is forgotten again when a later
         finding dates it out of the range."""
         keyed, out = [], []
-        for link in links:
+        articles = [link for link in links if not front_page(link.url, source.homepage)]
+        if len(articles) < len(links):
+            log.debug("%s: %s lists the front page; not an article", source.id, links[0].found_in)
+        for link in articles:
             key = canonicalize(link.url, source.strip_query)
             if link.published_at is not None:
                 seen.dates.setdefault(key, link.published_at)
@@ -575,6 +600,7 @@ class Pipeline:
         self.state.add_pending(source.id, keyed, datetime.now(UTC))
         if out:
             self.state.drop_pending(out)
+        return articles
 
     def _waiting(self, source: Source, summary: Summary, since: datetime | None, until: datetime | None,
                  started: datetime, limit: int | None) -> list[Link]:

@@ -14,9 +14,9 @@ import difflib
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from scraper.records import Deletion, Language, Record, Revision, Source
+from scraper.urls import front_page
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _NUMBER = re.compile(r"^\d[\d,.:/-]*$")
@@ -76,13 +76,7 @@ def trivial(old: str, new: str) -> bool:
 def gone_to_front_page(final_url: str, article_url: str, homepage: str) -> bool:
     """A redirect from an article to the outlet's front page (or a site root): how many sites answer for a
     removed article."""
-    final = urlsplit(final_url)
-    if final_url.rstrip("/") == article_url.rstrip("/"):
-        return False
-    home = urlsplit(homepage)
-    # A root with a query is a page of its own ("/?p=123", WordPress's plain permalinks), not the front page.
-    return (final.path in ("", "/") and not final.query) or (
-        final.netloc == home.netloc and final.path.rstrip("/") == home.path.rstrip("/") and final.query == home.query)
+    return final_url.rstrip("/") != article_url.rstrip("/") and front_page(final_url, homepage)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +24,9 @@ from scraper.db import DRIVER_ERRORS, Database, is_server_address, open_database
 from scraper.errors import StateError
 from scraper.fetch.conditional import Validators
 from scraper.records import Link, Publisher, Record, iso_utc
+from scraper.urls import canonicalize
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
@@ -154,6 +159,9 @@ CREATE INDEX IF NOT EXISTS reports_recent ON reports (source_id, coalesce(publis
     WHERE deleted_at IS NULL AND feed_only = 0;
 """
 SCHEMA_VERSION = 1
+# A stored URL whose canonical spelling may have changed since (scraper/urls.py): an escape, a character outside
+# printable ASCII, a dot segment, or a character a request never carries raw.
+_MAY_RESPELL = re.compile(r'[^!-~]|[%"<>`{}]|/\.')
 STORE_LOCK = 7326002  # the advisory lock a process holds on a PostgreSQL store it writes (`claim`)
 _OPEN_ERRORS: tuple[type[Exception], ...] = (*DRIVER_ERRORS, OSError)  # a database that cannot be reached or made
 
@@ -259,6 +267,7 @@ class State:
                     raise StateError(f"{self.where}: written by a newer scraper (state schema {row[0]})")
                 self._db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
                                  (str(SCHEMA_VERSION),))
+            self._respell_urls()
         except _OPEN_ERRORS as exc:
             hint = ""
             if self.path != Path() and any(words in str(exc) for words in ("malformed", "not a database")):
@@ -312,6 +321,39 @@ class State:
             self._db.execute("ALTER TABLE validators ADD COLUMN distrust_until TEXT")
         self._db.create(INDEXES)  # (on columns the migrations above may just have added)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _respell_urls(self) -> None:
+        """Give the addresses a store of an earlier version keeps the spelling `canonicalize` gives them now.
+
+        Since 2026-12 one address spelled two ways ("%ea%b8%b0" and "%EA%B8%B0", a raw Korean path and its escapes,
+        "/a/./b", a Unicode host) is one canonical URL. A report stored under the old spelling gets the new one
+        as another of its URLs (its record id stays: it is not written again when a feed lists it), and the
+        waiting and failing URLs are filed under the new spelling. Done once per store (marked in `meta`);
+        safe to run twice (workers of a fleet opening one store at once)."""
+        if self._db.execute("SELECT 1 FROM meta WHERE key = 'url_spelling'").fetchone() is not None:
+            return
+        changed: dict[str, list[tuple[str, str]]] = {}
+        for table in ("urls", "pending", "failures"):
+            changed[table] = [(url, respelled) for (url,) in self._db.execute(f"SELECT url FROM {table}")
+                              if _MAY_RESPELL.search(url) and (respelled := canonicalize(url)) != url]
+        self._db.begin()
+        try:
+            self._db.executemany("INSERT INTO urls SELECT ?, record_id FROM urls WHERE url = ?"
+                                 " ON CONFLICT (url) DO NOTHING", [(new, old) for old, new in changed["urls"]])
+            for table, columns in (("pending", "source_id, link, published, found_at, seq"),
+                                   ("failures", "source_id, reason, attempts, last_at, retry_at")):
+                self._db.executemany(f"INSERT INTO {table} SELECT ?, {columns} FROM {table} WHERE url = ?"
+                                     " ON CONFLICT (url) DO NOTHING", [(new, old) for old, new in changed[table]])
+                self._db.executemany(f"DELETE FROM {table} WHERE url = ?", [(old,) for old, _ in changed[table]])
+            self._db.execute("INSERT INTO meta VALUES ('url_spelling', '2') ON CONFLICT (key) DO NOTHING")
+            self._db.commit()
+        except BaseException:
+            self._db.rollback()
+            raise
+        if any(changed.values()):
+            log.info("%s: %d stored addresses respelled (%d reports', %d waiting, %d failing)", self.where,
+                     sum(map(len, changed.values())), len(changed["urls"]), len(changed["pending"]),
+                     len(changed["failures"]))
 
     def close(self) -> None:
         self._db.close()

@@ -4,12 +4,69 @@ new?) and extraction."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+import idna
 
 # Parameters that never change which article a URL points to.
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref_src"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# Spellings of one address, made one (RFC 3986, section 6.2.2; what httpx sends is the yardstick): characters a
+# request never carries raw (non-ASCII letters, spaces, quotes, ...) percent-encoded as UTF-8, as httpx sends
+# them; an escape's hex digits upper-case; an escaped letter, digit or "-._~" unescaped; "." and ".." path
+# segments resolved; a non-ASCII host in its ASCII (IDNA) form. Every other character is kept as the site
+# wrote it: "=" and "%3D" are not one (a reserved character escaped is data), and Rodong Sinmun's base64 key
+# "?MTJA...==" must stay as it is to open the page.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_RAW_IN_PATH = frozenset(chr(i) for i in range(0x21, 0x7F)) - set('"#<>?`{}')  # httpx's path set (WHATWG's)
+_RAW_IN_QUERY = frozenset(chr(i) for i in range(0x21, 0x7F)) - set('"#<>')
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+# Nothing to normalise: no escape, no character httpx would encode in a path or a query.
+_PLAIN = re.compile("[" + re.escape("".join(sorted((_RAW_IN_PATH & _RAW_IN_QUERY) - {"%"}))) + "]*")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = chr(int(match.group(0)[1:], 16))
+    return char if char in _UNRESERVED else match.group(0).upper()
+
+
+def _encoded(part: str, raw: frozenset[str]) -> str:
+    """`part` (a path or a query) as a request carries it, its escapes in one spelling."""
+    if _PLAIN.fullmatch(part):
+        return part
+    quoted = "".join(char if char in raw else "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "replace"))
+                     for char in part)
+    return _ESCAPE.sub(_escape, quoted)
+
+
+def _without_dot_segments(path: str) -> str:
+    """RFC 3986's remove_dot_segments, as a client resolves "/a/./b/../c" before sending it ("/a/c")."""
+    segments = path.split("/")
+    if "." not in segments and ".." not in segments:
+        return path
+    kept: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            if len(kept) > 1:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    if segments[-1] in (".", ".."):
+        kept.append("")  # "/a/b/.." is the directory "/a/"
+    return "/".join(kept) or "/"
+
+
+def _ascii_host(host: str) -> str:
+    """A host name in the form it is looked up by (IDNA, as httpx does); as it is when it has none."""
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return host
 
 
 def parsable(url: str) -> bool:
@@ -33,10 +90,12 @@ def joined(base: str, href: str) -> str | None:
 
 
 def canonicalize(url: str, strip_query: Iterable[str] = ()) -> str:
-    """Lower-case scheme and host, drop the default port, the fragment and tracking parameters."""
+    """Lower-case scheme and host, drop the default port, the fragment and tracking parameters; spellings of
+    one address (an escape's case, an escaped letter, a raw non-ASCII path, dot segments, a Unicode host) are
+    made one, so that a feed and a sitemap that spell one article differently give one record."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
+    host = _ascii_host((parts.hostname or "").lower())
     if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{parts.port}"
     drop = set(strip_query)
@@ -46,8 +105,9 @@ def canonicalize(url: str, strip_query: Iterable[str] = ()) -> str:
     for segment in parts.query.split("&"):
         key = unquote_plus(segment.split("=", 1)[0])
         if segment and key not in drop and key not in TRACKING_PARAMS and not key.startswith("utm_"):
-            kept.append(segment)
-    return urlunsplit((scheme, host, parts.path or "/", "&".join(kept), ""))
+            kept.append(_encoded(segment, _RAW_IN_QUERY))
+    path = _without_dot_segments(_encoded(parts.path, _RAW_IN_PATH)) if parts.path else "/"
+    return urlunsplit((scheme, host, path, "&".join(kept), ""))
 
 
 def record_id(source_id: str, canonical_url: str) -> str:
@@ -66,3 +126,13 @@ def _site(host: str) -> str:
 def same_site(a: str, b: str) -> bool:
     """True when two URLs are on one site (ignoring www./m./amp. host prefixes)."""
     return _site((urlsplit(a).hostname or "").lower()) == _site((urlsplit(b).hostname or "").lower())
+
+
+def front_page(url: str, homepage: str) -> bool:
+    """Whether `url` is a site's root ("/", no query) or the outlet's homepage: never an article, though sitemaps
+    list it (WordPress's page sitemap starts with it) and feeds now and then link an item to it. A root with a
+    query is a page of its own ("/?p=123", WordPress's plain permalinks)."""
+    parts, home = urlsplit(url), urlsplit(homepage)
+    return (parts.path in ("", "/") and not parts.query) or (
+        parts.netloc.lower() == home.netloc.lower() and parts.path.rstrip("/") == home.path.rstrip("/")
+        and parts.query == home.query)

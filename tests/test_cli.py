@@ -203,7 +203,8 @@ def test_sources_check_live_says_what_each_feed_sitemap_and_listing_gives_now(tm
     yesterday = today - timedelta(days=1)
     site = LocalSite()
     site.routes["/feed"] = Page(rss([("One", site.url("/a/1"), "Mon, 02 Nov 2026 10:00:00 GMT"),
-                                     ("Two", site.url("/a/2"), "Mon, 02 Nov 2026 11:00:00 GMT")]),
+                                     ("Two", site.url("/a/2"), "Mon, 02 Nov 2026 11:00:00 GMT"),
+                                     ("Good", site.url("/"), "Mon, 02 Nov 2026 11:00:00 GMT")]),
                                 "application/rss+xml")
     index = "".join(f"<sitemap><loc>{site.url(f'/sitemap-{n}.xml')}</loc><lastmod>2026-10-0{n}</lastmod></sitemap>"
                     for n in (1, 2))
@@ -211,7 +212,9 @@ def test_sources_check_live_says_what_each_feed_sitemap_and_listing_gives_now(tm
         f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{index}'
         "</sitemapindex>".encode(), "application/xml")
     for n, count in ((1, 1), (2, 3)):
-        urls = "".join(f"<url><loc>{site.url(f'/s/{n}/{i}')}</loc></url>" for i in range(count))
+        # (the front page listed first, as WordPress's page sitemap does: it is no article link)
+        urls = "".join(f"<url><loc>{url}</loc></url>" for url in [site.url("/")] + [site.url(f"/s/{n}/{i}")
+                                                                                     for i in range(count)])
         site.routes[f"/sitemap-{n}.xml"] = Page(
             f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
             .encode(), "application/xml")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import pytest
@@ -346,6 +347,74 @@ async def test_a_stop_signal_ends_discovery_without_waiting_for_a_slow_server(tm
             # A generous bound, not a measurement: without the stop this poll would wait an hour.
             summary = await asyncio.wait_for(pipeline.poll(source, stop=stop, stop_grace=1.0), timeout=30)
     assert summary.written == 0
+
+
+# --- 5. one article, spelled two ways -----------------------------------------------------------------------------
+async def test_one_article_spelled_differently_by_feed_and_sitemap_is_one_record_fetched_once(
+        tmp_path: Path, httpx_mock: HTTPXMock) -> None:
+    # A Korean path raw in the feed and escaped, in either case, in the sitemap; a digit escaped; a dot segment.
+    items = [("기사 하나", "https://wire.example/기사/1", format_datetime(T0)),
+             ("Two", "https://wire.example/a/%32", format_datetime(T0))]
+    httpx_mock.add_response(url=FEED, content=rss(items), is_reusable=True)
+    httpx_mock.add_response(url=INDEX, content=_urlset(
+        "https://wire.example/%ea%b8%b0%ec%82%ac/1", "https://wire.example/%EA%B8%B0%EC%82%AC/1",
+        "https://wire.example/a/2", "https://wire.example/a/./2"), is_reusable=True)
+    pages = {"/기사/1": article_page(1), "/a/2": article_page(2)}
+    httpx_mock.add_callback(lambda request: httpx.Response(200, content=pages[unquote(request.url.path)],
+                                                           headers={"Content-Type": "text/html"}),
+                            url=re.compile(r"https://wire\.example/(?!feed|sitemap).+"), is_reusable=True)
+    source = _source(sitemaps=(INDEX,))
+    async with Fetcher(robots=False) as fetcher:
+        with _pipeline(tmp_path, fetcher) as pipeline:
+            first = await pipeline.poll(source)
+            pipeline.flush()
+            second = await pipeline.poll(source)
+            pipeline.flush()
+    fetched = [unquote(r.url.path) for r in httpx_mock.get_requests() if r.url.path not in ("/feed", "/sitemap.xml")]
+    records = read_records(tmp_path / "out")
+    assert sorted(fetched) == ["/a/2", "/기사/1"]  # each page once
+    assert sorted(record["title"] for record in records) == ["Report 1", "Report 2"]
+    assert sorted(record["canonical_url"] for record in records) == ["https://wire.example/%EA%B8%B0%EC%82%AC/1",
+                                                                     "https://wire.example/a/2"]
+    assert first.written == 2 and first.duplicates == 0 and second.written == 0
+    assert verify_output(tmp_path / "out").ok
+
+
+@pytest.mark.parametrize("pattern", [r"/a/\d+$", r"/story/\d+$", None])
+async def test_a_sitemap_of_sections_and_the_front_page_gives_only_articles(tmp_path: Path, httpx_mock: HTTPXMock,
+                                                                            pattern: str | None) -> None:
+    # As a WordPress sitemap index does: the front page, a section page and a tag page beside the articles; a feed
+    # whose item links to the front page. The outlet's article_url keeps only articles (and when it matches none of
+    # them, it is out of date: every link but the front page is taken, and the rule's miss counted).
+    httpx_mock.add_response(url=FEED, content=rss([("Wire", "https://wire.example/", format_datetime(T0))]),
+                            is_reusable=True)
+    httpx_mock.add_response(url=INDEX, content=_index("https://wire.example/page-sitemap.xml",
+                                                      "https://wire.example/post-sitemap.xml"), is_reusable=True)
+    httpx_mock.add_response(url="https://wire.example/page-sitemap.xml", is_reusable=True, content=_urlset(
+        "https://wire.example/", "https://wire.example/section/politics/", "https://wire.example/tag/trade"))
+    httpx_mock.add_response(url="https://wire.example/post-sitemap.xml", is_reusable=True,
+                            content=_urlset("https://wire.example/a/1", "https://wire.example/a/2"))
+    number = {"/a/1": 1, "/a/2": 2, "/section/politics/": 3, "/tag/trade": 4}
+    httpx_mock.add_callback(lambda request: httpx.Response(200, content=article_page(number[request.url.path]),
+                                                           headers={"Content-Type": "text/html"}),
+                            url=re.compile(r"https://wire\.example/(?:a|section|tag)/.+"), is_reusable=True,
+                            is_optional=True)
+    source = _source(sitemaps=(INDEX,), article_url=re.compile(pattern) if pattern else None)
+    async with Fetcher(robots=False) as fetcher:
+        with _pipeline(tmp_path, fetcher) as pipeline:
+            summary = await pipeline.poll(source)
+            pipeline.flush()
+            checks = {check.rule: check for check in pipeline.state.rule_checks()}
+    written = sorted(urlsplit(record["url"]).path for record in read_records(tmp_path / "out"))
+    fetched = sorted(r.url.path for r in httpx_mock.get_requests() if r.url.path not in ("/feed", "/sitemap.xml"))
+    articles = ["/a/1", "/a/2"] if pattern == r"/a/\d+$" else ["/a/1", "/a/2", "/section/politics/", "/tag/trade"]
+    assert written == articles and summary.written == len(articles)
+    assert "/" not in fetched  # the front page is never fetched as an article
+    if pattern is None:
+        assert "sitemap.article_url" not in checks
+    else:
+        check = checks["sitemap.article_url"]
+        assert (check.pages, check.misses) == ((1, 0) if pattern == r"/a/\d+$" else (1, 1))
 
 
 # --- 7. one state store per output, and a poll under way ---------------------------------------------------------

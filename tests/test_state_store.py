@@ -84,6 +84,30 @@ def test_failures_wait_for_their_retry_time(store: State) -> None:
     assert store.failure_reason("https://x.org/gone") == "http_410"
 
 
+def test_a_store_of_an_earlier_version_files_its_urls_under_their_one_spelling(address: str, store: State) -> None:
+    # What a store written before spellings of one address were made one (scraper/urls.py) holds: a report, a
+    # waiting link and a failing URL under spellings canonicalize() no longer gives.
+    old, new = "https://x.org/%ea%b8%b0%ec%82%ac/1", "https://x.org/%EA%B8%B0%EC%82%AC/1"
+    store.stage(replace(RECORD, canonical_url=old), (old, "https://x.org/기사/1", "https://x.org/a"))
+    store.commit(["2026/12/05/a.jsonl"])
+    store.add_pending("wire", [("https://x.org/%7ewait", Link("https://x.org/~wait", "wire", "https://x.org/feed"))],
+                      NOW)
+    store.note_failure("https://x.org/./gone", "wire", "http_503", NOW + timedelta(days=1))
+    store._db.execute("DELETE FROM meta WHERE key = 'url_spelling'")
+    store.close()
+    for _ in range(2):  # (and opening it again changes nothing)
+        again = State(address)
+        try:
+            assert again.known_url(new) == RECORD.id  # the report is not written again under its new spelling
+            assert again.known_url(old) == RECORD.id and again.known_url("https://x.org/a") == RECORD.id
+            assert [url for url, _, _ in again.pending("wire")] == ["https://x.org/~wait"]
+            assert again.failures() == [("https://x.org/gone", "wire", "http_503", 1)]
+            assert not again.retry_due("https://x.org/gone", NOW)
+            assert again.count_reports() == 1 and again.integrity_ok()
+        finally:
+            again.close()
+
+
 def test_validators_polls_and_rules(store: State) -> None:
     validators = Validators("https://x.org/feed", '"e1"', "Sat, 05 Dec 2026 10:00:00 GMT", "abc", NOW, 2, None)
     store.save_validators(validators, validators.url)

@@ -16,6 +16,34 @@ def test_rodong_base64_keys_survive() -> None:
     assert canonicalize(url) == url
 
 
+def test_spellings_of_one_address_are_one_canonical_url() -> None:
+    korean = "https://news.example/%EA%B8%B0%EC%82%AC/1"  # /기사/1 as a request carries it
+    for spelling in ("https://news.example/기사/1", "https://news.example/%ea%b8%b0%ec%82%ac/1",
+                     "https://news.example/%EA%B8%B0%ec%82%ac/1", "https://news.example/x/../%EA%B8%B0%EC%82%AC/./1"):
+        assert canonicalize(spelling) == korean
+    assert canonicalize("https://x.org/%61rticle-%32%7e?q=%7E&r=%2d") == "https://x.org/article-2~?q=~&r=-"
+    assert canonicalize("https://x.org/a b/?q=한 글") == "https://x.org/a%20b/?q=%ED%95%9C%20%EA%B8%80"
+    assert canonicalize("http://стопкоронавирус.рф/news") == "http://xn--80aesfpebagmfblc0a.xn--p1ai/news"
+    assert canonicalize("https://x.org/a/b/..") == "https://x.org/a/" and canonicalize("https://x.org/..") == "https://x.org/"
+
+
+def test_what_is_data_stays_as_the_site_wrote_it() -> None:
+    # An escaped reserved character is not that character ("%2F" in a path is no "/"); only its hex case goes.
+    assert canonicalize("https://x.org/a%2fb?k=%3d%26") == "https://x.org/a%2Fb?k=%3D%26"
+    assert canonicalize("https://x.org/a%2Fb") != canonicalize("https://x.org/a/b")
+    assert canonicalize("https://x.org/?k=a+b") != canonicalize("https://x.org/?k=a%20b")
+    assert canonicalize("https://x.org/100%/sale%zz") == "https://x.org/100%/sale%zz"  # no escape: kept
+    plain = "https://x.org/a|b^c~d[e]@f:g;h=i!j$k&l'm(n)o*p+q,r.html?x=1&y=(2)"
+    assert canonicalize(plain) == plain
+
+
+def test_a_canonical_url_is_its_own_canonical_url() -> None:
+    for url in ("https://news.example/기사/1?q=한글&utm_source=x", "https://x.org/%7e/a/./b/../%2f%zz",
+                "http://стопкоронавирус.рф/a b", "https://x.org/?MTJA==&a=%3d", "https://x.org"):
+        once = canonicalize(url)
+        assert canonicalize(once) == once
+
+
 def test_record_ids_are_stable_and_per_outlet() -> None:
     first = record_id("yonhap-en", "https://en.yna.co.kr/view/A")
     assert first == record_id("yonhap-en", "https://en.yna.co.kr/view/A")

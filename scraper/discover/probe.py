@@ -25,6 +25,7 @@ from scraper.extract.sites import rules_for
 from scraper.fetch.client import Kind
 from scraper.fetch.guard import decoded
 from scraper.records import Fetched, Link, Listing, RuleOutcome, Source
+from scraper.urls import front_page
 
 Get = Callable[[str, Source, Kind], Awaitable[Fetched]]
 
@@ -68,7 +69,8 @@ async def probe_outlet(source: Source, get: Get, now: datetime) -> list[Probe]:
     for url in source.feeds:
         try:
             fetched = await get(url, source, "feed")
-            links, outcome = keep_articles(parse_feed(fetched.text, url, source.id, source.timezone),
+            items = parse_feed(fetched.text, url, source.id, source.timezone)
+            links, outcome = keep_articles([link for link in items if not front_page(link.url, source.homepage)],
                                            source.article_url)
             probes.append(_found(source.id, "feed", url, links, [outcome] if outcome else []))
             found.extend(links)
@@ -103,13 +105,15 @@ async def _article(source: Source, link: Link, get: Get) -> Probe:
 async def _sitemap(source: Source, url: str, get: Get) -> tuple[Probe, list[Link]]:
     try:
         sitemap = parse_sitemap((await get(url, source, "feed")).text, url, source.id, source.timezone)
-        if not sitemap.children:
-            return _found(source.id, "sitemap", url, sitemap.links), list(sitemap.links)
-        # An index: its newest child (by lastmod, else the last listed) says whether articles come out of it.
-        dated = [(when, number, child) for number, (child, when) in enumerate(sitemap.children) if when]
-        url = max(dated)[2] if dated else sitemap.children[-1][0]
-        links = parse_sitemap((await get(url, source, "feed")).text, url, source.id, source.timezone).links
-        return _found(source.id, "sitemap", url, links), list(links)
+        if sitemap.children:
+            # An index: its newest child (by lastmod, else the last listed) says whether articles come out of it.
+            dated = [(when, number, child) for number, (child, when) in enumerate(sitemap.children) if when]
+            url = max(dated)[2] if dated else sitemap.children[-1][0]
+            sitemap = parse_sitemap((await get(url, source, "feed")).text, url, source.id, source.timezone)
+        # As discovery takes them: not the front page, and what the outlet's article_url matches.
+        links, outcome = keep_articles([link for link in sitemap.links if not front_page(link.url, source.homepage)],
+                                       source.article_url, rule="sitemap.article_url")
+        return _found(source.id, "sitemap", url, links, [outcome] if outcome else []), links
     except Skip as skip:
         return Probe(source.id, "sitemap", url, problem=skip.reason), []
 
