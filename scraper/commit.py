@@ -109,10 +109,16 @@ class Committer:
             canonicalize(link.url, source.strip_query),
             canonicalize(final_url, source.strip_query),
             record.canonical_url,
+            # and with all their parameters, where `known_article` looks after a change of strip_query
+            *((canonicalize(link.url), canonicalize(final_url)) if source.strip_query else ()),
         )))
-        if self.state.has_record(record.id):
+        earlier = record.id if self.state.has_record(record.id) else None
+        if earlier is None and source.strip_query:
+            earlier = self.state.known_article(link.url, source.strip_query) or self.state.known_article(
+                final_url, source.strip_query)
+        if earlier is not None:
             # Another URL (a redirect, a feed variant, a second capture) of a report we already have.
-            self.state.stage_aliases(urls, record.id)
+            self.state.stage_aliases(urls, earlier)
             summary.already += 1
             return
         if archive is not None:

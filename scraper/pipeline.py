@@ -485,12 +485,14 @@ class Pipeline:
                                                    for link in item.links)) for item in walked]
         if source.revisit_every is not None and not backfill:
             # What the outlet lists now: an article no index lists any more, and gone from its URL, is deleted.
-            self.state.note_listed([known for key, _ in keyed if (known := self.state.known_url(key))], now)
+            self.state.note_listed([known for _, link in keyed
+                                    if (known := self.state.known_article(link.url, source.strip_query))], now)
         fresh: dict[str, Link] = {}
         skipped: set[str] = set()
         for key, link in keyed:
             link = with_date(link, key)
-            if key in fresh or key in skipped or self.state.known_url(key) or not self.state.retry_due(key, now):
+            if (key in fresh or key in skipped or self.state.known_article(link.url, source.strip_query)
+                    or not self.state.retry_due(key, now)):
                 continue
             if not _in_range(link.published_at, since, until):
                 skipped.add(key)
@@ -561,7 +563,7 @@ class Pipeline:
                 # backfill must not stop there: it would end at page 1.)
                 if backfill:
                     return url in walked
-                return self.state.known_url(canonicalize(url, source.strip_query)) is not None
+                return self.state.known_article(url, source.strip_query) is not None
 
             reason = stop_reason(links, known, since)
             walked.update(link.url for link in links)
@@ -594,7 +596,7 @@ class Pipeline:
                     seen.recorded.discard(key)
                     out.append(key)
                 continue
-            if self.state.known_url(key) is None:
+            if self.state.known_article(link.url, source.strip_query) is None:
                 keyed.append((key, link if link.published_at or when is None else replace(link, published_at=when)))
                 seen.recorded.add(key)
         self.state.add_pending(source.id, keyed, datetime.now(UTC))
@@ -615,7 +617,7 @@ class Pipeline:
         forget: list[str] = []
         taken: list[tuple[bool, datetime, Link]] = []
         for key, link, found_at in self.state.pending(source.id):
-            if self.state.known_url(key) is not None:
+            if self.state.known_url(key) is not None or self.state.known_article(link.url, source.strip_query):
                 forget.append(key)
             elif now - found_at > PENDING_FOR:
                 forget.append(key)
@@ -866,7 +868,7 @@ class Pipeline:
         captures = newest_captures(captures)
         wanted = [capture for capture in captures
                   if (source.article_url is None or source.article_url.search(capture.url))
-                  and self.state.known_url(canonicalize(capture.url, source.strip_query)) is None]
+                  and self.state.known_article(capture.url, source.strip_query) is None]
         log.info("%s: %d captures in the archive, %d articles to read", source.id, len(captures), len(wanted),
                  extra={"event": "archive_backfill", "outlet": source.id})
         self.observer.discovered(source.id, len(wanted))
@@ -1013,7 +1015,7 @@ class Pipeline:
         if not _in_range(link.published_at, since, until):
             return True  # the mark is for this range only
         url = canonicalize(link.url, source.strip_query)
-        if self.state.known_url(url):
+        if self.state.known_article(link.url, source.strip_query):
             return True
         reason = self.state.failure_reason(url)
         return reason is not None and reason not in _TRANSIENT and reason not in _EXTRACTION_FAILURES

@@ -408,6 +408,17 @@ class State:
         row = self._db.execute("SELECT record_id FROM urls WHERE url = ?", (url,)).fetchone()
         return str(row[0]) if row else None
 
+    def known_article(self, url: str, strip_query: Iterable[str] = ()) -> str | None:
+        """The record id an article's URL (as listed or fetched) already became: under its canonical URL or, for an
+        outlet that strips query parameters, under the URL with all its parameters, which every report is filed
+        under too (`commit`): so a parameter added to or removed from `strip_query` does not write its articles
+        again. (Reports written before 2026-12-07 have that form only when `strip_query` was empty then.)"""
+        strip = tuple(strip_query)
+        known = self.known_url(canonicalize(url, strip))
+        if known is None and strip:
+            known = self.known_url(canonicalize(url))
+        return known
+
     def has_record(self, record_id: str) -> bool:
         if record_id in self._staged:
             return True

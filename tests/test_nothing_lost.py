@@ -380,6 +380,28 @@ async def test_one_article_spelled_differently_by_feed_and_sitemap_is_one_record
     assert verify_output(tmp_path / "out").ok
 
 
+@pytest.mark.parametrize(("before", "after"), [((), ("input",)), (("input",), ()), (("input",), ("input", "section"))])
+async def test_a_change_of_strip_query_writes_no_article_again(tmp_path: Path, httpx_mock: HTTPXMock,
+                                                               before: tuple[str, ...], after: tuple[str, ...]) -> None:
+    # The feed's links carry ?section=news&input=rss, the pages declare no canonical URL: a parameter named in
+    # strip_query, or no longer named, changes every link's canonical URL and the record id it would get.
+    items = [(f"Report {n}", f"https://wire.example/a/{n}?section=news&input=rss", format_datetime(T0)) for n in (1, 2)]
+    httpx_mock.add_response(url=FEED, content=rss(items), is_reusable=True)
+    httpx_mock.add_callback(lambda request: httpx.Response(200, content=article_page(int(request.url.path[3:])),
+                                                           headers={"Content-Type": "text/html"}),
+                            url=re.compile(r"https://wire\.example/a/\d.*"), is_reusable=True)
+    async with Fetcher(robots=False) as fetcher:
+        with _pipeline(tmp_path, fetcher) as pipeline:
+            first = await pipeline.poll(_source(strip_query=before))
+            pipeline.flush()
+            fetched = len(httpx_mock.get_requests()) - 1
+            second = await pipeline.poll(_source(strip_query=after))
+            pipeline.flush()
+    assert first.written == 2 and fetched == 2
+    assert second.written == 0 and len(httpx_mock.get_requests()) - 1 == fetched + 1  # the feed only
+    assert len(read_records(tmp_path / "out")) == 2
+
+
 @pytest.mark.parametrize("pattern", [r"/a/\d+$", r"/story/\d+$", None])
 async def test_a_sitemap_of_sections_and_the_front_page_gives_only_articles(tmp_path: Path, httpx_mock: HTTPXMock,
                                                                             pattern: str | None) -> None:

@@ -21,7 +21,6 @@ from scraper.errors import OutputError, ScraperError, Skip, WorkerError
 from scraper.pipeline import WORKERS_PER_POLL, InOrder, Pipeline, digest, range_mark
 from scraper.records import Archive, Link, Source
 from scraper.summary import Summary
-from scraper.urls import canonicalize
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ async def read_warc(
                 return
             source = source_for(urlsplit(item.fetched.url).hostname or "")
             link = Link(url=item.fetched.url, source_id=source.id, found_in=f"warc:{path}")
-            if pipeline.state.known_url(canonicalize(link.url, source.strip_query)):
+            if pipeline.state.known_article(link.url, source.strip_query):
                 await turns.wait(position)  # a second capture of a page we have: nothing to do
                 summary.already += 1
                 settle(None)
