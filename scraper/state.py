@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from scraper.db import DRIVER_ERRORS, Database, is_server_address, open_database, public_address
 from scraper.errors import StateError
@@ -248,6 +249,18 @@ class _StagedPrints:
         self.next_fp = None
 
 
+def _moved(canonical: str) -> list[str]:
+    """A canonical URL on its site's other scheme (http, https) and host name (with or without "www."): where one
+    article is listed after a move."""
+    parts = urlsplit(canonical)
+    scheme = {"http": "https", "https": "http"}.get(parts.scheme)
+    if scheme is None or not parts.hostname:
+        return []
+    host = parts.netloc[4:] if parts.netloc.startswith("www.") else f"www.{parts.netloc}"
+    return [urlunsplit(parts._replace(scheme=scheme)), urlunsplit(parts._replace(netloc=host)),
+            urlunsplit(parts._replace(scheme=scheme, netloc=host))]
+
+
 class State:
     """One open state database. Use from one thread (the event loop's)."""
 
@@ -409,15 +422,18 @@ class State:
         return str(row[0]) if row else None
 
     def known_article(self, url: str, strip_query: Iterable[str] = ()) -> str | None:
-        """The record id an article's URL (as listed or fetched) already became: under its canonical URL or, for an
+        """The record id an article's URL (as listed or fetched) already became: under its canonical URL; for an
         outlet that strips query parameters, under the URL with all its parameters, which every report is filed
-        under too (`commit`): so a parameter added to or removed from `strip_query` does not write its articles
-        again. (Reports written before 2026-12-07 have that form only when `strip_query` was empty then.)"""
+        under too (`commit`), so that a parameter added to or removed from `strip_query` does not write its
+        articles again (reports written before 2026-12-07 have that form only when `strip_query` was empty then);
+        or on the site's other scheme or host name: an outlet that moves to https, or drops or adds "www.", lists
+        the articles it listed before under new addresses."""
         strip = tuple(strip_query)
-        known = self.known_url(canonicalize(url, strip))
-        if known is None and strip:
-            known = self.known_url(canonicalize(url))
-        return known
+        canonical = canonicalize(url, strip)
+        for form in (canonical, *((canonicalize(url),) if strip else ()), *_moved(canonical)):
+            if (known := self.known_url(form)) is not None:
+                return known
+        return None
 
     def has_record(self, record_id: str) -> bool:
         if record_id in self._staged:
