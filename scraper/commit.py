@@ -113,9 +113,11 @@ class Committer:
             *((canonicalize(link.url), canonicalize(final_url)) if source.strip_query else ()),
         )))
         earlier = record.id if self.state.has_record(record.id) else None
+        if earlier is None:
+            # (one article listed at two addresses in one poll, http and https: the first is staged by now)
+            earlier = self.state.known_article(link.url, source.strip_query)
         if earlier is None and source.strip_query:
-            earlier = self.state.known_article(link.url, source.strip_query) or self.state.known_article(
-                final_url, source.strip_query)
+            earlier = self.state.known_article(final_url, source.strip_query)
         if earlier is not None:
             # Another URL (a redirect, a feed variant, a second capture) of a report we already have.
             self.state.stage_aliases(urls, earlier)

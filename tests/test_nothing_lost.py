@@ -420,11 +420,17 @@ async def test_an_outlet_that_moves_to_https_or_www_lists_no_article_written_bef
                 summary = await pipeline.poll(_source(feeds=(feed_url,)))
                 pipeline.flush()
                 written.append(summary.written)
-    pages = [str(r.url) for r in httpx_mock.get_requests() if "/a/" in r.url.path]
-    assert written == [2, 1, 1]
+            # One poll listing one article at two addresses writes it once.
+            both = rss([("Report 5", f"{prefix}/a/5", format_datetime(T0)) for prefix in ("http://wire.example",
+                                                                                         "https://www.wire.example")])
+            httpx_mock.add_response(url=FEED, content=both)
+            written.append((await pipeline.poll(_source())).written)
+            pipeline.flush()
+    pages = [str(r.url) for r in httpx_mock.get_requests() if "/a/" in r.url.path and "/a/5" not in r.url.path]
+    assert written == [2, 1, 1, 1]
     assert sorted(pages) == ["http://wire.example/a/1", "http://wire.example/a/2", "https://wire.example/a/4",
                              "https://www.wire.example/a/3"]  # each once, at the address that listed it first
-    assert len(read_records(tmp_path / "out")) == 4
+    assert len(read_records(tmp_path / "out")) == 5
 
 
 @pytest.mark.parametrize("pattern", [r"/a/\d+$", r"/story/\d+$", None])
