@@ -250,15 +250,15 @@ class _StagedPrints:
 
 
 def _moved(canonical: str) -> list[str]:
-    """A canonical URL on its site's other scheme (http, https) and host name (with or without "www."): where one
-    article is listed after a move."""
+    """A canonical URL on its site's other scheme (http, https) and host names (bare, "www.", the mobile "m."):
+    where one article is listed after a move, or by a mobile page (Yonhap's m.yna.co.kr)."""
     parts = urlsplit(canonical)
-    scheme = {"http": "https", "https": "http"}.get(parts.scheme)
-    if scheme is None or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         return []
-    host = parts.netloc[4:] if parts.netloc.startswith("www.") else f"www.{parts.netloc}"
-    return [urlunsplit(parts._replace(scheme=scheme)), urlunsplit(parts._replace(netloc=host)),
-            urlunsplit(parts._replace(scheme=scheme, netloc=host))]
+    bare = parts.netloc.removeprefix("www.") if parts.netloc.startswith("www.") else parts.netloc.removeprefix("m.")
+    forms = [urlunsplit(parts._replace(scheme=scheme, netloc=host)) for scheme in ("https", "http")
+             for host in (bare, f"www.{bare}", f"m.{bare}")]
+    return [form for form in forms if form != canonical]
 
 
 class State:
@@ -427,7 +427,7 @@ class State:
         under too (`commit`), so that a parameter added to or removed from `strip_query` does not write its
         articles again (reports written before 2026-12-07 have that form only when `strip_query` was empty then);
         or on the site's other scheme or host name: an outlet that moves to https, or drops or adds "www.", lists
-        the articles it listed before under new addresses."""
+        the articles it listed before under new addresses, and mobile pages ("m.") are the same articles."""
         strip = tuple(strip_query)
         canonical = canonicalize(url, strip)
         for form in (canonical, *((canonicalize(url),) if strip else ()), *_moved(canonical)):

@@ -402,20 +402,20 @@ async def test_a_change_of_strip_query_writes_no_article_again(tmp_path: Path, h
     assert len(read_records(tmp_path / "out")) == 2
 
 
-async def test_an_outlet_that_moves_to_https_or_www_lists_no_article_written_before_as_new(
+async def test_an_outlet_that_moves_to_https_or_www_or_lists_mobile_pages_lists_no_article_written_before_as_new(
         tmp_path: Path, httpx_mock: HTTPXMock) -> None:
     def feed(prefix: str, numbers: range) -> bytes:
         return rss([(f"Report {n}", f"{prefix}/a/{n}", format_datetime(T0 + timedelta(hours=n))) for n in numbers])
 
     httpx_mock.add_callback(lambda request: httpx.Response(200, content=article_page(int(request.url.path[3:])),
                                                            headers={"Content-Type": "text/html"}),
-                            url=re.compile(r"https?://(?:www\.)?wire\.example/a/\d+"), is_reusable=True)
+                            url=re.compile(r"https?://(?:www\.|m\.)?wire\.example/a/\d+"), is_reusable=True)
     async with Fetcher(robots=False) as fetcher:
         with _pipeline(tmp_path, fetcher) as pipeline:
             written = []
             for feed_url, prefix, numbers in (("http://wire.example/feed", "http://wire.example", range(1, 3)),
                                               (FEED, "https://www.wire.example", range(1, 4)),
-                                              (FEED, "https://wire.example", range(1, 5))):
+                                              (FEED, "https://m.wire.example", range(1, 5))):  # mobile
                 httpx_mock.add_response(url=feed_url, content=feed(prefix, numbers))
                 summary = await pipeline.poll(_source(feeds=(feed_url,)))
                 pipeline.flush()
@@ -428,7 +428,7 @@ async def test_an_outlet_that_moves_to_https_or_www_lists_no_article_written_bef
             pipeline.flush()
     pages = [str(r.url) for r in httpx_mock.get_requests() if "/a/" in r.url.path and "/a/5" not in r.url.path]
     assert written == [2, 1, 1, 1]
-    assert sorted(pages) == ["http://wire.example/a/1", "http://wire.example/a/2", "https://wire.example/a/4",
+    assert sorted(pages) == ["http://wire.example/a/1", "http://wire.example/a/2", "https://m.wire.example/a/4",
                              "https://www.wire.example/a/3"]  # each once, at the address that listed it first
     assert len(read_records(tmp_path / "out")) == 5
 
