@@ -444,7 +444,7 @@ class Pipeline:
             # an index whose every sitemap fails (gone, no sitemap, refused) has given nothing.
             if sitemap.links or not children:
                 summary.indexes_read += 1
-        if any(unmatched.values()) and not stopped():
+        if unmatched and not stopped():  # (some sitemap listed links: the pattern was judged)
             self.rules.note(source.id, [RuleOutcome("sitemap.article_url", matched)])
             if not matched:
                 log.debug("%s: article_url matches none of the sitemaps' %d links: taking them all", source.id,

@@ -364,9 +364,8 @@ class State:
             self._db.rollback()
             raise
         if any(changed.values()):
-            log.info("%s: %d stored addresses respelled (%d reports', %d waiting, %d failing)", self.where,
-                     sum(map(len, changed.values())), len(changed["urls"]), len(changed["pending"]),
-                     len(changed["failures"]))
+            log.info("%s: URLs filed under their present spelling: %d of reports, %d waiting, %d failing", self.where,
+                     len(changed["urls"]), len(changed["pending"]), len(changed["failures"]))
 
     def close(self) -> None:
         self._db.close()
@@ -425,9 +424,9 @@ class State:
         """The record id an article's URL (as listed or fetched) already became: under its canonical URL; for an
         outlet that strips query parameters, under the URL with all its parameters, which every report is filed
         under too (`commit`), so that a parameter added to or removed from `strip_query` does not write its
-        articles again (reports written before 2026-12-07 have that form only when `strip_query` was empty then);
-        or on the site's other scheme or host name: an outlet that moves to https, or drops or adds "www.", lists
-        the articles it listed before under new addresses, and mobile pages ("m.") are the same articles."""
+        articles again (reports written before this, in December 2026, have that form only when `strip_query` was
+        empty then); or on the site's other scheme or host name: an outlet that moves to https, or drops or adds
+        "www.", lists the articles it listed before under new addresses, and mobile pages ("m.") are the same."""
         strip = tuple(strip_query)
         canonical = canonicalize(url, strip)
         for form in (canonical, *((canonicalize(url),) if strip else ()), *_moved(canonical)):

@@ -470,6 +470,23 @@ async def test_a_sitemap_of_sections_and_the_front_page_gives_only_articles(tmp_
         assert (check.pages, check.misses) == ((1, 0) if pattern == r"/a/\d+$" else (1, 1))
 
 
+async def test_a_sitemap_pattern_that_matches_every_link_again_is_no_longer_drifting(tmp_path: Path,
+                                                                                    httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=INDEX, content=_urlset("https://wire.example/a/1"), is_reusable=True)
+    httpx_mock.add_callback(lambda request: httpx.Response(200, content=article_page(1),
+                                                           headers={"Content-Type": "text/html"}),
+                            url="https://wire.example/a/1")
+    async with Fetcher(robots=False) as fetcher:
+        with _pipeline(tmp_path, fetcher) as pipeline:
+            misses = []
+            for pattern in (r"/story/\d+$", r"/a/\d+$"):  # out of date, then fixed
+                await pipeline.poll(_source(feeds=(), sitemaps=(INDEX,), article_url=re.compile(pattern)))
+                pipeline.flush()
+                (check,) = pipeline.state.rule_checks()
+                misses.append(check.misses_in_row)
+    assert misses == [1, 0]
+
+
 # --- 7. one state store per output, and a poll under way ---------------------------------------------------------
 def test_two_outputs_cannot_share_one_state_store(tmp_path: Path) -> None:
     state = State(tmp_path / "shared.sqlite")
