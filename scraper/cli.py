@@ -519,7 +519,7 @@ def _source_for(item: str, settings: Settings | None, chosen: Source | None) -> 
         for source in settings.sources:
             if any(same_site(item, url) for url in (source.homepage, *source.feeds, *source.sitemaps)):
                 return source
-    return LOCAL_SOURCE
+    return replace(LOCAL_SOURCE, proxy=settings.proxy)  # (another site: through [defaults]' proxy, if any)
 
 
 async def _extract(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
@@ -190,6 +191,26 @@ def _fallback(value: object) -> str | None:
     return None if value == "none" else str(value)
 
 
+def _proxy(value: object) -> str | None:
+    """An HTTP proxy to fetch through: "http://[user:password@]host:port" (or https:// for a proxy spoken to over
+    TLS), or "none" (directly: the default)."""
+    if value == "none":
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f'expected a proxy URL like "http://proxy.example:3128", or "none", got {value!r}')
+    try:
+        parts = urlsplit(value.strip())
+        _ = parts.port  # ValueError for a port out of range
+    except ValueError as exc:
+        raise ValueError(f"expected a proxy URL like \"http://proxy.example:3128\", got {value!a}: {exc}") from None
+    if parts.scheme.startswith("socks"):
+        raise ValueError(f"{parts.scheme} proxies are not supported, got {value!a}: give an HTTP proxy (http://...)")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ValueError(f'expected a proxy URL like "http://proxy.example:3128" (http or https, a host, an optional '
+                         f"port, no path), got {value!a}")
+    return value.strip()
+
+
 def _revisit_every(value: object) -> float | None:
     """How often an article written is read again for edits and deletions: a duration, or "off"."""
     if value == "off":
@@ -251,6 +272,7 @@ _INHERITED: dict[str, tuple[Callable[[object], Any], str]] = {
     "max_retry_after": (_duration(MAX_HOLD), "max_retry_after"),
     "max_crawl_delay": (_duration(MAX_DELAY), "max_crawl_delay"),
     "allow_private": (parse_allowance, "allow_private"),
+    "proxy": (_proxy, "proxy"),
     "revisit_every": (_revisit_every, "revisit_every"),
     "revisit_for": (_duration(MAX_DURATION), "revisit_for"),
 }
@@ -402,7 +424,8 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
         fields.setdefault("languages", ())
         fields.setdefault("timezone", "UTC")
         sources.append(Source(**fields))
-    return Settings(path=path, sources=tuple(sources), alias_files=alias_files, **globals_, **output)
+    return Settings(path=path, sources=tuple(sources), alias_files=alias_files, proxy=defaults.get("proxy"),
+                    **globals_, **output)
 
 
 def _check_listing_url(urls: Iterator[str], *, path: str, outlet: str, key: str) -> None:

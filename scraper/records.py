@@ -129,6 +129,9 @@ class Source:
     # networks ("10.0.0.0/8") and host names, as scraper/fetch/guard.py's PrivateAllowance reads them;
     # True: any address (logged as a warning), False: none.
     allow_private: bool | tuple[str, ...] = False
+    # An HTTP proxy every request of this outlet goes through ("http://user:password@host:port"); None: directly.
+    # The proxy itself may be on a private address; the addresses it is asked for are checked as without one.
+    proxy: str | None = None
     strip_query: tuple[str, ...] = ()  # query parameters dropped from article URLs (tracking, feed markers)
     max_articles: int = 200  # articles fetched per poll at most; the rest wait for the next poll
     listings: tuple[Listing, ...] = ()  # paginated listing/archive pages (scraper/discover/listings.py)
@@ -171,6 +174,7 @@ class Settings:
     ccnews_delay: float = 1.0  # seconds between two requests to it (a file is one long request)
     ccnews_retries: int = 3  # tries again of a request, and reconnections of a file cut off in a row
     ccnews_allow_private: bool | tuple[str, ...] = False  # (a local mirror of Common Crawl; tests)
+    proxy: str | None = None  # [defaults] proxy: also the web archive's, Common Crawl's and `extract`'s of other sites
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:

@@ -159,13 +159,13 @@ class CCNews:
     """Reads CC-NEWS from its server (or a mirror with the same layout) through the polite fetcher."""
 
     def __init__(self, fetcher: Fetcher, base: str = DEFAULT_BASE, *, delay: float = 1.0, retries: int = 3,
-                 allow_private: bool | tuple[str, ...] = False) -> None:
+                 allow_private: bool | tuple[str, ...] = False, proxy: str | None = None) -> None:
         self.fetcher = fetcher
         self.base = base
         # The server's own politeness: one request at a time, `delay` apart (each file is one long request).
         self.source = Source(id="cc-news", name="Common Crawl CC-NEWS", languages=(), homepage=file_url(base, ""),
                              timezone="UTC", delay=delay, retries=retries, max_concurrency_per_host=1,
-                             allow_private=allow_private, any_language=True)
+                             allow_private=allow_private, proxy=proxy, any_language=True)
 
     async def listing(self, year: int, month: int) -> list[str]:
         """The paths of a month's files; Skip("not_published") when the server has no listing for it."""
@@ -210,7 +210,7 @@ class CCNews:
     def of(cls, fetcher: Fetcher, settings: Settings) -> CCNews:
         """As sources.toml's [ccnews] table says."""
         return cls(fetcher, settings.ccnews_url, delay=settings.ccnews_delay, retries=settings.ccnews_retries,
-                   allow_private=settings.ccnews_allow_private)
+                   allow_private=settings.ccnews_allow_private, proxy=settings.proxy)
 
     async def listed(self, period: Period) -> tuple[list[str], tuple[PollResult, str] | None]:
         """The period's files (`files`), or none and why: a result and its reason, as a backfill's summary keeps

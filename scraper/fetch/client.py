@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
 import logging
+import os
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -89,6 +91,10 @@ def network_cause(detail: str) -> str:
     return "the connection fails"
 
 
+# What other programs take a proxy from; the scraper does not (sources.toml's `proxy` does), and says so.
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
 class _Retry(Exception):
     """An attempt failed in a way worth another try."""
 
@@ -99,8 +105,19 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
-def _problem(exc: httpx.HTTPError | httpx.InvalidURL, url: str) -> _Retry | Skip:
-    """What an exception of httpx means for one attempt: worth another try, or a Skip."""
+def _problem(exc: httpx.HTTPError | httpx.InvalidURL, url: str, proxy: str | None = None) -> _Retry | Skip:
+    """What an exception of httpx means for one attempt: worth another try, or a Skip. Through a proxy, a
+    connection that fails is the proxy's (the only host connected to), and the detail says so."""
+    problem = _bare_problem(exc, url)
+    if proxy is not None and isinstance(problem, _Retry) and isinstance(exc, httpx.ConnectError | httpx.ProxyError):
+        where = httpx.URL(proxy)
+        port = where.port or (443 if where.scheme == "https" else 80)
+        problem = _Retry(problem.reason, f"through the proxy {where.host}:{port}: {problem.detail}",
+                         problem.retry_after)
+    return problem
+
+
+def _bare_problem(exc: httpx.HTTPError | httpx.InvalidURL, url: str) -> _Retry | Skip:
     if isinstance(exc, httpx.TimeoutException):
         return _Retry("timeout", type(exc).__name__)
     if isinstance(exc, httpx.TooManyRedirects):
@@ -175,7 +192,8 @@ class Fetcher:
         self._transport = transport
         self._network = network
         self._resolver = resolver
-        self._clients: dict[bool | tuple[str, ...], httpx.AsyncClient] = {}
+        self._clients: dict[tuple[bool | tuple[str, ...], str | None], httpx.AsyncClient] = {}
+        self._told_of_proxy_variables = False  # (HTTPS_PROXY and the like, which are not read: warned of once)
         self._slots = asyncio.Semaphore(concurrency)
         self.gate = HostGate(pause_after=pause_after_failures, pause_for=pause_for, clock=clock, sleep=sleep)
         self._robots = RobotsCache(self._fetch_robots, clock=clock) if robots else None
@@ -188,34 +206,68 @@ class Fetcher:
         self._ssl = httpx.create_ssl_context()
         self._client(False, "")
 
-    def _client(self, allow_private: bool | tuple[str, ...], outlet: str) -> httpx.AsyncClient:
-        """The client for one `allow_private` value. Each has its own connection pool: a connection opened
-        to an address one outlet may reach must never be reused for an outlet that may not."""
-        key = allow_private or False
+    def _client(self, allow_private: bool | tuple[str, ...], outlet: str,
+                proxy: str | None = None) -> httpx.AsyncClient:
+        """The client for one `allow_private` value and proxy. Each has its own connection pool: a connection
+        opened to an address one outlet may reach must never be reused for an outlet that may not."""
+        key = (allow_private or False, proxy)
         if key not in self._clients:
-            allowance = PrivateAllowance.of(key)
+            allowance = PrivateAllowance.of(allow_private or False)
             if allowance.anything:
                 log.warning("outlet %s has allow_private = true: it and every redirect it follows may reach any "
                             "private, loopback or link-local address (cloud metadata included); list the "
                             'networks or hosts it needs instead, e.g. allow_private = ["10.1.0.0/16"]',
                             outlet or "(command line)")
+            if proxy is None and outlet and not self._told_of_proxy_variables:
+                named = [name for name in _PROXY_VARIABLES if os.environ.get(name)]
+                if named:
+                    self._told_of_proxy_variables = True
+                    log.warning("%s is set, but outlet %s connects directly: the scraper reads no proxy from the "
+                                'environment; name it in sources.toml ([defaults] proxy = "http://host:port")',
+                                " and ".join(named), outlet)
             transport = self._transport
+            hooks: list[Callable[[httpx.Request], Awaitable[None]]] = [self._check_hop]
             if transport is None:
                 transport = httpx.AsyncHTTPTransport(verify=self._ssl, retries=0)
                 # httpx has no public hook for the network backend; the pool is where it lives. The limits
                 # are httpx's defaults, as the transport's own pool would have them.
                 limits = httpx.Limits()
-                transport._pool = httpcore.AsyncConnectionPool(
-                    ssl_context=self._ssl, max_connections=limits.max_connections,
-                    max_keepalive_connections=limits.max_keepalive_connections,
-                    keepalive_expiry=limits.keepalive_expiry, retries=0,
-                    network_backend=GuardedBackend(self._network, self._resolver, allowance),
-                )
+                if proxy is None:
+                    transport._pool = httpcore.AsyncConnectionPool(
+                        ssl_context=self._ssl, network_backend=GuardedBackend(self._network, self._resolver, allowance),
+                        max_connections=limits.max_connections, keepalive_expiry=limits.keepalive_expiry,
+                        max_keepalive_connections=limits.max_keepalive_connections, retries=0)
+                else:
+                    # Only the proxy is connected to, whatever its address (the operator named it); the hosts
+                    # it is asked for are checked by this client's request hook instead (`_check_target`).
+                    through = httpx.Proxy(proxy)
+                    transport._pool = httpcore.AsyncHTTPProxy(
+                        proxy_url=httpcore.URL(scheme=through.url.raw_scheme, host=through.url.raw_host,
+                                               port=through.url.port, target=b"/"),
+                        proxy_auth=through.raw_auth, ssl_context=self._ssl,
+                        proxy_ssl_context=self._ssl if through.url.scheme == "https" else None,
+                        network_backend=GuardedBackend(self._network, self._resolver, PrivateAllowance(anything=True)),
+                        max_connections=limits.max_connections, keepalive_expiry=limits.keepalive_expiry,
+                        max_keepalive_connections=limits.max_keepalive_connections, retries=0)
+                    hooks.append(functools.partial(self._check_target,
+                                                   GuardedBackend(self._network, self._resolver, allowance)))
             self._clients[key] = httpx.AsyncClient(
                 transport=transport, follow_redirects=True, max_redirects=MAX_REDIRECTS, trust_env=False,
-                event_hooks={"request": [self._check_hop], "response": [self._check_answer]},
+                event_hooks={"request": hooks, "response": [self._check_answer]},
             )
         return self._clients[key]
+
+    @staticmethod
+    async def _check_target(guard: GuardedBackend, request: httpx.Request) -> None:
+        """Through a proxy, the address guard sees only the proxy: each host asked for (every redirect hop) is
+        resolved here and refused as the guard refuses it. A name that does not resolve here is left to the
+        proxy, which may see a DNS this machine does not (a network whose only way out is the proxy)."""
+        try:
+            await guard.check(request.url.host, request.url.port or (443 if request.url.scheme == "https" else 80))
+        except PrivateAddress as refused:
+            raise httpx.ConnectError(str(refused), request=request) from refused
+        except httpcore.ConnectError:
+            return  # (no name here; the proxy resolves it)
 
     async def _check_hop(self, request: httpx.Request) -> None:
         """Every request of a redirect chain passes here before it is sent, not just the first URL."""
@@ -391,7 +443,7 @@ class Fetcher:
         """One request of `stream`, up to its status and headers; the response stays open in `opened`."""
         headers = {"User-Agent": source.user_agent, "Accept-Encoding": "identity", **extra}
         timeout = httpx.Timeout(source.timeout, connect=source.connect_timeout, read=source.read_timeout)
-        client = self._client(source.allow_private, source.id)
+        client = self._client(source.allow_private, source.id, source.proxy)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(source.timeout):
@@ -402,7 +454,7 @@ class Fetcher:
             raise _Retry("timeout", f"no answer within {source.timeout:g}s") from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             self._observer.fetched(source.id, 0, time.perf_counter() - started, 0)
-            raise _problem(exc, url) from None
+            raise _problem(exc, url, source.proxy) from None
         status = response.status_code
         if status in RETRIED_STATUSES or status >= 300:
             self._observer.fetched(source.id, status, time.perf_counter() - started, 0)
@@ -464,7 +516,7 @@ class Fetcher:
         except TimeoutError:
             raise _Retry("timeout", f"no complete answer within {source.timeout:g}s") from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise _problem(exc, url) from None
+            raise _problem(exc, url, source.proxy) from None
 
     async def _request(
         self, url: str, source: Source, kind: Kind, extra: Mapping[str, str], chain: _Chain, cut_at: int | None
@@ -476,7 +528,7 @@ class Fetcher:
             **extra,
         }
         timeout = httpx.Timeout(source.timeout, connect=source.connect_timeout, read=source.read_timeout)
-        client = self._client(source.allow_private, source.id)
+        client = self._client(source.allow_private, source.id, source.proxy)
         async with client.stream("GET", url, headers=headers, timeout=timeout, extensions={_CHAIN: chain}) as response:
             status = response.status_code
             if status in RETRIED_STATUSES:

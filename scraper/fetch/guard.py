@@ -261,6 +261,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        addresses = await self.check(host, port)
+        return await self._inner.connect_tcp(addresses[0], port, timeout=timeout, local_address=local_address,
+                                             socket_options=socket_options)
+
+    async def check(self, host: str, port: int) -> list[str]:
+        """The addresses `host` resolves to, all allowed; PrivateAddress when one is not, httpcore.ConnectError
+        when it resolves to none."""
         try:
             addresses = [str(_ip(host))]
         except ValueError:
@@ -274,8 +281,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         if refused:
             what = "is" if addresses == [host] else f"resolves to {refused[0]},"
             raise PrivateAddress(f"{host} {what} a non-public address", refused[0])
-        return await self._inner.connect_tcp(addresses[0], port, timeout=timeout, local_address=local_address,
-                                             socket_options=socket_options)
+        return addresses
 
     async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
         raise PrivateAddress("unix sockets are never fetched")
