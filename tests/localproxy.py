@@ -5,14 +5,14 @@ for, and can require credentials (407 without them)."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from localsite import QuietHandler, Serving
 
-class LocalProxy:
+
+class LocalProxy(Serving):
     """Start with `with LocalProxy() as proxy:`; `proxy.url` is its address, `proxy.asked` what it forwarded."""
 
     def __init__(self, host: str = "127.0.0.1", credentials: tuple[str, str] | None = None) -> None:
@@ -23,19 +23,19 @@ class LocalProxy:
                     if credentials is not None else None)
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 if expected is not None and self.headers.get("Proxy-Authorization") != expected:
                     with proxy._lock:
                         proxy.refused += 1
-                    self._send(407, b"proxy authentication required",
+                    self.reply(407, b"proxy authentication required",
                                {"Proxy-Authenticate": 'Basic realm="test"'})
                     return
                 with proxy._lock:
                     proxy.asked.append(self.path)
                 target = urlsplit(self.path)
                 if target.scheme != "http" or not target.hostname:
-                    self._send(400, b"absolute http URL expected")
+                    self.reply(400, b"absolute http URL expected")
                     return
                 connection = http.client.HTTPConnection(target.hostname, target.port or 80, timeout=10)
                 try:
@@ -47,36 +47,14 @@ class LocalProxy:
                     body = answer.read()
                     kept = {name: value for name, value in answer.getheaders()
                             if name.lower() not in ("transfer-encoding", "connection", "content-length")}
-                    self._send(answer.status, body, kept)
+                    self.reply(answer.status, body, kept)
                 except OSError:
-                    self._send(502, b"bad gateway")
+                    self.reply(502, b"bad gateway")
                 finally:
                     connection.close()
 
             def do_CONNECT(self) -> None:
-                self._send(405, b"no tunnels here")
+                self.reply(405, b"no tunnels here")
 
-            def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((host, 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(Handler, host)
         self.url = f"http://{host}:{self.server.server_port}"
-
-    def __enter__(self) -> LocalProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import urlsplit
 
 
@@ -20,7 +21,44 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class LocalSite:
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers plainly."""
+
+    def reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        # The client may give up (e.g. a daemon shutting down): fine.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class Serving:
+    """A ThreadingHTTPServer on a thread of its own, started and stopped by `with`."""
+
+    server: ThreadingHTTPServer
+    thread: threading.Thread
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler], host: str, port: int = 0) -> None:
+        self.server = ThreadingHTTPServer((host, port), handler)
+        self.server.daemon_threads = True  # a slow handler must not hold up the test's exit
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class LocalSite(Serving):
     """Start with `with LocalSite(routes) as site:`; `site.url("/x")` is the address of a route."""
 
     def __init__(self, routes: dict[str, Page] | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -34,7 +72,7 @@ class LocalSite:
         self._lock = threading.Lock()
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 path = parts.path  # routes ignore the query, as most sites do
@@ -54,22 +92,9 @@ class LocalSite:
                 page = site.answer(path, query) or site.routes.get(path) or Page(b"not found", "text/plain", 404)
                 if page.delay:
                     time.sleep(page.delay)
-                self.send_response(page.status)
-                self.send_header("Content-Type", page.content_type)
-                self.send_header("Content-Length", str(len(page.body)))
-                for name, value in page.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                # The client may give up (e.g. a daemon shutting down): fine.
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(page.body)
+                self.reply(page.status, page.body, {"Content-Type": page.content_type, **page.headers})
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True  # a slow handler must not hold up the test's exit
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(Handler, host, port)
 
     def answer(self, path: str, query: str = "") -> Page | None:
         """An answer decided per request (a subclass's: a flaky server, a search API); None for the route's page."""
@@ -77,11 +102,3 @@ class LocalSite:
 
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.server.server_port}{path}"
-
-    def __enter__(self) -> LocalSite:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -15,13 +15,13 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from articles import news_pages
 from conftest import kill_once_written, read_records, run_cli, write_sources
+from localsite import QuietHandler, Serving
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -100,7 +100,7 @@ def crawl(per_file: int) -> tuple[dict[str, bytes], dict[str, list[str]]]:
     return files, urls
 
 
-class FakeCommonCrawl:
+class FakeCommonCrawl(Serving):
     """Common Crawl's layout on a loopback address: listings and WARC files, Range answered (or ignored), and on
     cue an answer cut after some bytes, a 429, a slow download. Every request is noted: (time, path, Range)."""
 
@@ -114,7 +114,7 @@ class FakeCommonCrawl:
         self._lock = threading.Lock()
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
@@ -127,16 +127,16 @@ class FakeCommonCrawl:
                         site.busy[path] = busy - 1
                     cut = site.cuts[path].pop(0) if site.cuts.get(path) else None
                 if busy:
-                    return self._plain(429, b"slow down", {"Retry-After": "1"})
+                    return self.reply(429, b"slow down", {"Retry-After": "1"})
                 data = site.files.get(path)
                 if data is None:
-                    return self._plain(404, b"<Error><Code>NoSuchKey</Code></Error>", {})
+                    return self.reply(404, b"<Error><Code>NoSuchKey</Code></Error>", {})
                 start = 0
                 found = re.fullmatch(r"bytes=(\d+)-", asked)
                 if found and not site.ignore_range:
                     start = int(found.group(1))
                     if start >= len(data):
-                        return self._plain(416, b"", {"Content-Range": f"bytes */{len(data)}"})
+                        return self.reply(416, b"", {"Content-Range": f"bytes */{len(data)}"})
                     self.send_response(206)
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 else:
@@ -156,32 +156,11 @@ class FakeCommonCrawl:
                         self.connection.shutdown(socket.SHUT_RDWR)
                         self.close_connection = True
 
-            def _plain(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((host, 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(Handler, host)
         self.base = f"http://{host}:{self.server.server_port}/"
 
     def asked(self, suffix: str = ".warc.gz") -> list[str]:
         return [path for _, path, _ in self.requests if path.endswith(suffix)]
-
-    def __enter__(self) -> FakeCommonCrawl:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
