@@ -80,6 +80,8 @@ async def test_a_proxy_that_refuses_or_is_down_is_a_failure_that_says_so() -> No
 
 async def test_proxy_variables_of_the_environment_are_named_not_read(monkeypatch: pytest.MonkeyPatch,
                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.9:3128")  # nothing listens there: it must not be used
     with _site() as site:
         source = replace(SOURCE, allow_private=("127.0.0.1",))

@@ -222,9 +222,9 @@ class Fetcher:
                 named = [name for name in _PROXY_VARIABLES if os.environ.get(name)]
                 if named:
                     self._told_of_proxy_variables = True
-                    log.warning("%s is set, but outlet %s connects directly: the scraper reads no proxy from the "
+                    log.warning("%s %s set, but outlet %s connects directly: the scraper reads no proxy from the "
                                 'environment; name it in sources.toml ([defaults] proxy = "http://host:port")',
-                                " and ".join(named), outlet)
+                                " and ".join(named), "is" if len(named) == 1 else "are", outlet)
             transport = self._transport
             hooks: list[Callable[[httpx.Request], Awaitable[None]]] = [self._check_hop]
             if transport is None:
