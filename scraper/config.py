@@ -198,16 +198,18 @@ def _proxy(value: object) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f'expected a proxy URL like "http://proxy.example:3128", or "none", got {value!r}')
+    # (an error message shows the URL without its password)
+    shown = ascii(re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", value.strip()))
     try:
         parts = urlsplit(value.strip())
         _ = parts.port  # ValueError for a port out of range
     except ValueError as exc:
-        raise ValueError(f"expected a proxy URL like \"http://proxy.example:3128\", got {value!a}: {exc}") from None
+        raise ValueError(f'expected a proxy URL like "http://proxy.example:3128", got {shown}: {exc}') from None
     if parts.scheme.startswith("socks"):
-        raise ValueError(f"{parts.scheme} proxies are not supported, got {value!a}: give an HTTP proxy (http://...)")
+        raise ValueError(f"{parts.scheme} proxies are not supported, got {shown}: give an HTTP proxy (http://...)")
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
         raise ValueError(f'expected a proxy URL like "http://proxy.example:3128" (http or https, a host, an optional '
-                         f"port, no path), got {value!a}")
+                         f"port, no path), got {shown}")
     return value.strip()
 
 

@@ -98,6 +98,7 @@ async def test_proxy_variables_of_the_environment_are_named_not_read(monkeypatch
     ("proxy.example:3128", "expected a proxy URL"),
     ("http://proxy.example:3128/path", "no path"),
     ("http://proxy.example:99999", "expected a proxy URL"),
+    ("http://analyst:s3cret@proxy.example:3128/path", "got 'http://analyst:***@proxy.example:3128/path'"),
     (3128, "expected a proxy URL"),
 ])
 def test_a_proxy_that_cannot_be_one_stops_start_up(tmp_path: Path, value: object, says: str) -> None:
@@ -106,7 +107,7 @@ def test_a_proxy_that_cannot_be_one_stops_start_up(tmp_path: Path, value: object
          "proxy": value}])
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
-    assert says in str(caught.value) and 'key "proxy"' in str(caught.value)
+    assert says in str(caught.value) and 'key "proxy"' in str(caught.value) and "s3cret" not in str(caught.value)
 
 
 def test_proxy_is_inherited_and_none_connects_directly(tmp_path: Path) -> None:
