@@ -1,11 +1,13 @@
 """A real forwarding HTTP proxy on 127.0.0.x for end-to-end tests: absolute-form requests (GET http://host/path)
-are forwarded and answered; CONNECT is refused (the tests' sites speak plain HTTP). It records what it was asked
-for, and can require credentials (407 without them)."""
+are forwarded and answered, CONNECT host:port opens a tunnel (an https site). It records what it was asked for,
+and can require credentials (407 without them)."""
 
 from __future__ import annotations
 
 import base64
 import http.client
+import select
+import socket
 import threading
 from urllib.parse import urlsplit
 
@@ -24,12 +26,16 @@ class LocalProxy(Serving):
         proxy = self
 
         class Handler(QuietHandler):
+            def _authorised(self) -> bool:
+                if expected is None or self.headers.get("Proxy-Authorization") == expected:
+                    return True
+                with proxy._lock:
+                    proxy.refused += 1
+                self.reply(407, b"proxy authentication required", {"Proxy-Authenticate": 'Basic realm="test"'})
+                return False
+
             def do_GET(self) -> None:
-                if expected is not None and self.headers.get("Proxy-Authorization") != expected:
-                    with proxy._lock:
-                        proxy.refused += 1
-                    self.reply(407, b"proxy authentication required",
-                               {"Proxy-Authenticate": 'Basic realm="test"'})
+                if not self._authorised():
                     return
                 with proxy._lock:
                     proxy.asked.append(self.path)
@@ -54,7 +60,34 @@ class LocalProxy(Serving):
                     connection.close()
 
             def do_CONNECT(self) -> None:
-                self.reply(405, b"no tunnels here")
+                """A tunnel to host:port (how a client reaches an https site through a proxy)."""
+                if not self._authorised():
+                    return
+                with proxy._lock:
+                    proxy.asked.append(f"CONNECT {self.path}")
+                host, _, port = self.path.rpartition(":")
+                try:
+                    upstream = socket.create_connection((host, int(port)), timeout=10)
+                except (OSError, ValueError):
+                    self.reply(502, b"bad gateway")
+                    return
+                self.send_response(200, "Connection Established")
+                self.end_headers()
+                self.close_connection = True
+                ends = [self.connection, upstream]
+                with upstream:
+                    for _ in range(100_000):  # (bounded: a test's exchange is a few dozen pieces)
+                        ready, _, _ = select.select(ends, [], [], 10)
+                        if not ready:
+                            break
+                        try:
+                            pieces = [(end, end.recv(65536)) for end in ready]
+                        except OSError:
+                            break
+                        if any(not piece for _, piece in pieces):
+                            break
+                        for end, piece in pieces:
+                            (upstream if end is self.connection else self.connection).sendall(piece)
 
         self._serve(Handler, host)
         self.url = f"http://{host}:{self.server.server_port}"

@@ -6,6 +6,8 @@ the environment, which are not read, are named in a warning."""
 from __future__ import annotations
 
 import logging
+import ssl
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,6 +62,30 @@ async def test_the_address_guard_still_judges_the_sites_asked_for_through_a_prox
     assert refused.value.reason == "private_address"
     assert proxy.asked == [site.url("/a/1")]  # the refused request never reached the proxy
     assert allowed.status == 200 and "Report 1" in allowed.text
+
+
+async def test_an_https_site_is_reached_through_a_tunnel_of_the_proxy(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # A certificate for 127.0.0.1 that the client trusts (SSL_CERT_FILE, which httpx's TLS context reads).
+    certificate, key = tmp_path / "site.pem", tmp_path / "site.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(certificate)],
+                   check=True, capture_output=True, timeout=60)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(certificate, key)
+    with _site() as site, LocalProxy("127.0.0.2", credentials=("analyst", "s3cret")) as proxy:
+        site.server.socket = tls.wrap_socket(site.server.socket, server_side=True)
+        address = site.url("/a/1").replace("http://", "https://")
+        port = proxy.url.rsplit(":", 1)[1]
+        source = replace(SOURCE, allow_private=("127.0.0.1",), proxy=f"http://analyst:s3cret@127.0.0.2:{port}")
+        async with Fetcher(robots=False) as fetcher:
+            fetched = await fetcher.get(address, source)
+            with pytest.raises(Skip) as refused:  # the guard holds for https too
+                await fetcher.get(address, replace(source, allow_private=False))
+    assert fetched.status == 200 and "Report 1" in fetched.text
+    assert proxy.asked == [f"CONNECT 127.0.0.1:{site.server.server_port}"] and proxy.refused == 0
+    assert refused.value.reason == "private_address"
 
 
 async def test_a_proxy_that_refuses_or_is_down_is_a_failure_that_says_so() -> None:
