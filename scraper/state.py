@@ -19,13 +19,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from scraper.db import DRIVER_ERRORS, Database, is_server_address, open_database, public_address
 from scraper.errors import StateError
 from scraper.fetch.conditional import Validators
 from scraper.records import Link, Publisher, Record, iso_utc
-from scraper.urls import canonicalize
+from scraper.urls import canonicalize, other_addresses
 
 log = logging.getLogger(__name__)
 
@@ -249,18 +248,6 @@ class _StagedPrints:
         self.next_fp = None
 
 
-def _moved(canonical: str) -> list[str]:
-    """A canonical URL on its site's other scheme (http, https) and host names (bare, "www.", the mobile "m."):
-    where one article is listed after a move, or by a mobile page (Yonhap's m.yna.co.kr)."""
-    parts = urlsplit(canonical)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return []
-    bare = parts.netloc.removeprefix("www.") if parts.netloc.startswith("www.") else parts.netloc.removeprefix("m.")
-    forms = [urlunsplit(parts._replace(scheme=scheme, netloc=host)) for scheme in ("https", "http")
-             for host in (bare, f"www.{bare}", f"m.{bare}")]
-    return [form for form in forms if form != canonical]
-
-
 class State:
     """One open state database. Use from one thread (the event loop's)."""
 
@@ -429,7 +416,7 @@ class State:
         "www.", lists the articles it listed before under new addresses, and mobile pages ("m.") are the same."""
         strip = tuple(strip_query)
         canonical = canonicalize(url, strip)
-        for form in (canonical, *((canonicalize(url),) if strip else ()), *_moved(canonical)):
+        for form in (canonical, *((canonicalize(url),) if strip else ()), *other_addresses(canonical)):
             if (known := self.known_url(form)) is not None:
                 return known
         return None

@@ -123,6 +123,19 @@ def _site(host: str) -> str:
     return host
 
 
+def other_addresses(canonical: str) -> list[str]:
+    """A canonical URL on its site's other scheme (http, https) and host names (bare, "www.", the mobile "m."; an
+    "amp." host is the site's too): where one article is listed after a move, or by a mobile page (Yonhap's
+    m.yna.co.kr)."""
+    parts = urlsplit(canonical)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return []
+    bare = _site(parts.netloc)
+    forms = [urlunsplit(parts._replace(scheme=scheme, netloc=host)) for scheme in ("https", "http")
+             for host in (bare, f"www.{bare}", f"m.{bare}")]
+    return [form for form in forms if form != canonical]
+
+
 def same_site(a: str, b: str) -> bool:
     """True when two URLs are on one site (ignoring www./m./amp. host prefixes)."""
     return _site((urlsplit(a).hostname or "").lower()) == _site((urlsplit(b).hostname or "").lower())

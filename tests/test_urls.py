@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scraper.urls import canonicalize, record_id, same_site
+from scraper.urls import canonicalize, other_addresses, record_id, same_site
 
 
 def test_tracking_and_configured_parameters_go_the_rest_stays_as_written() -> None:
@@ -54,3 +54,11 @@ def test_record_ids_are_stable_and_per_outlet() -> None:
 def test_same_site_ignores_www_and_mobile_prefixes() -> None:
     assert same_site("https://www.koreaherald.com/a", "https://m.koreaherald.com/b")
     assert not same_site("https://koreaherald.com/a", "https://koreatimes.co.kr/a")
+
+
+def test_an_articles_other_addresses_are_its_sites_other_schemes_and_host_names() -> None:
+    assert sorted(other_addresses("http://www.kcna.kp/en/a")) == [
+        "http://kcna.kp/en/a", "http://m.kcna.kp/en/a", "https://kcna.kp/en/a", "https://m.kcna.kp/en/a",
+        "https://www.kcna.kp/en/a"]
+    assert "https://www.x.org/a?b=1" in other_addresses("https://amp.x.org/a?b=1")  # the same site's page
+    assert other_addresses("ftp://x.org/a") == []
