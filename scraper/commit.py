@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from scraper.dedup import DedupOptions, DuplicateIndex
+from scraper.dedup import DedupOptions, DuplicateIndex, StoryPrint, samples_agree, story_print, text_sample
 from scraper.errors import OutputError, StateError
 from scraper.observe import NullObserver, Observer
 from scraper.prepare import Prepared
@@ -28,7 +28,7 @@ from scraper.records import Archive, Link, Record, Source
 from scraper.sink import Sink
 from scraper.state import State
 from scraper.summary import Summary
-from scraper.urls import canonicalize
+from scraper.urls import canonicalize, record_id
 from scraper.workers import FAULT_EXIT
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,7 @@ class Committer:
         # are, nothing new is written: they are read back from disk and recorded first.
         self._unrecorded = ""
         self._strip_query: Mapping[str, tuple[str, ...]] = {}
+        self._shared_canonicals: set[tuple[str, str]] = set()  # (outlet, URL) warned about
 
     def problems(self) -> list[str]:
         if self._unrecorded:
@@ -105,6 +106,7 @@ class Committer:
             self.observer.skipped(source.id, "out_of_range")
             self.state.drop_pending([canonicalize(link.url, source.strip_query)])
             return
+        record = self._own_identity(source, link, final_url, record, printed)
         urls = tuple(dict.fromkeys((
             canonicalize(link.url, source.strip_query),
             canonicalize(final_url, source.strip_query),
@@ -136,7 +138,8 @@ class Committer:
         except OutputError:
             self.abort()
             raise
-        self.state.stage(record, urls, keep_body=read_again_later(source, record))
+        self.state.stage(record, urls, keep_body=read_again_later(source, record),
+                         text_sample=text_sample(printed.fingerprint))
         summary.written += 1
         self.observer.written(source.id, duplicate_of is not None)
         role = record.story.role if record.story else "first"
@@ -149,6 +152,35 @@ class Committer:
                      extra={"event": "merge", "outlet": source.id, "url": record.canonical_url})
         if self.sink.due():
             self.flush()
+
+    def _own_identity(self, source: Source, link: Link, final_url: str, record: Record,
+                      printed: StoryPrint) -> Record:
+        """The record under its page's own address when the canonical URL the page declares is another article's.
+
+        A site whose pages all declare one canonical URL (a section, a placeholder left by a template, a cached
+        page's) would make every article after the first one "already written". A report under the declared URL,
+        whose text (`text_sample`) the page does not share, is another article: this page is filed under the
+        address it was fetched at, and the earlier report is read again (revisits) at an address of its own.
+        """
+        declared = record.canonical_url
+        if not self.state.has_record(record.id):
+            return record
+        strip = source.strip_query
+        if record.id in (self.state.known_article(link.url, strip), self.state.known_article(final_url, strip)):
+            return record  # a page of that report: read before under this address
+        earlier, mine = self.state.text_sample(record.id), text_sample(printed.fingerprint)
+        if not earlier or not mine or samples_agree(earlier, mine):
+            return record  # its text, edited or not (or nothing to tell by: the declared URL is believed)
+        own = canonicalize(final_url, strip)
+        if own == declared:
+            return record
+        if (source.id, declared) not in self._shared_canonicals:
+            self._shared_canonicals.add((source.id, declared))
+            log.warning("%s: pages with different articles declare one canonical URL, %s; each is filed under "
+                        "its own address", source.id, declared,
+                        extra={"event": "shared_canonical", "outlet": source.id, "url": declared})
+        self.state.stage_readdress(record.id, declared)
+        return replace(record, id=record_id(source.id, own), canonical_url=own)
 
     def progress(self, key: str, value: str) -> None:
         """A run's progress (a WARC offset, a listing page done), committed with the records before it."""
@@ -271,11 +303,13 @@ class Committer:
                     continue
                 if self.state.has_record(record.id):
                     continue
-                self.index.assign(record)  # files its print; the line on disk keeps the story it has
+                printed = story_print(record)
+                self.index.assign(record, printed=printed)  # files its print; the line on disk keeps its story
                 strip = strip_query.get(record.source_id, ())
                 # (record.canonical_url as written, and as spelled now: scraper/urls.py)
                 self.state.stage(record, tuple(dict.fromkeys((canonicalize(record.url, strip), record.canonical_url,
-                                                              canonicalize(record.canonical_url, strip)))))
+                                                              canonicalize(record.canonical_url, strip)))),
+                                 text_sample=text_sample(printed.fingerprint))
             self.state.commit([name], recovered=True)
             log.warning("recovered %s: its records were on disk but not in the state store", name)
         return len(lost)

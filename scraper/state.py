@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS bodies (  -- the text last written of recent reports,
     at        TEXT NOT NULL,  -- when it was written (pruning goes by it)
     body      BLOB NOT NULL   -- zlib-compressed UTF-8
 );
+CREATE TABLE IF NOT EXISTS report_texts (  -- a sample of each report's text: is another page declaring its
+    record_id TEXT PRIMARY KEY,             -- canonical URL the same article? (scraper/commit.py, `_own_identity`)
+    sample    BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS urls (
     url       TEXT PRIMARY KEY,
     record_id TEXT NOT NULL
@@ -171,6 +175,7 @@ class _Staged:
     record: Record
     urls: tuple[str, ...]
     keep_body: bool = False
+    text_sample: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,10 +432,12 @@ class State:
         row = self._db.execute("SELECT 1 FROM reports WHERE record_id = ?", (record_id,)).fetchone()
         return row is not None
 
-    def stage(self, record: Record, urls: tuple[str, ...], *, keep_body: bool = False) -> None:
+    def stage(self, record: Record, urls: tuple[str, ...], *, keep_body: bool = False,
+              text_sample: bytes = b"") -> None:
         """Remember a report until `commit()`; it is visible to lookups at once. `keep_body`: keep its text
-        too, for an outlet whose articles are read again (revisits)."""
-        self._staged[record.id] = _Staged(record, urls, keep_body)
+        too, for an outlet whose articles are read again (revisits). `text_sample`: what is kept of its text to
+        tell another page that declares the same canonical URL from it (`text_sample`, scraper/dedup)."""
+        self._staged[record.id] = _Staged(record, urls, keep_body, text_sample)
         for url in urls:
             self._staged_urls.setdefault(url, record.id)
 
@@ -473,6 +480,9 @@ class State:
                                      [(url, record.id) for url in item.urls])
                 self._db.executemany("DELETE FROM failures WHERE url = ?", [(url,) for url in item.urls])
                 self._db.executemany("DELETE FROM pending WHERE url = ?", [(url,) for url in item.urls])
+                if item.text_sample:
+                    self._db.execute("INSERT INTO report_texts VALUES (?, ?) ON CONFLICT (record_id) DO NOTHING",
+                                     (record.id, item.text_sample))
                 if item.keep_body and record.body:
                     self._db.execute(_REPLACE_BODY,
                                      (record.id, iso_utc(record.fetched_at), zlib.compress(record.body.encode())))
@@ -543,6 +553,29 @@ class State:
                                  [(iso_utc(at), record_id) for record_id in ids])
         except DRIVER_ERRORS as exc:
             raise StateError(f"{self.where}: cannot record listed articles: {exc}") from None
+
+    def text_sample(self, record_id: str) -> bytes | None:
+        """The sample kept of a report's text (staged or committed), if any."""
+        if (staged := self._staged.get(record_id)) is not None:
+            return staged.text_sample or None
+        row = self._db.execute("SELECT sample FROM report_texts WHERE record_id = ?", (record_id,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def own_address(self, record_id: str, declared: str) -> str | None:
+        """An address a report was listed or fetched at other than the canonical URL its page `declared`."""
+        if (staged := self._staged.get(record_id)) is not None:
+            return next((url for url in staged.urls if url != declared), None)
+        row = self._db.execute("SELECT min(url) FROM urls WHERE record_id = ? AND url <> ?",
+                               (record_id, declared)).fetchone()
+        return str(row[0]) if row and row[0] is not None else None
+
+    def stage_readdress(self, record_id: str, declared: str) -> None:
+        """A report's page declared a canonical URL that other articles declare too: it is read again (revisits)
+        at an address of its own, with the next commit."""
+        own = self.own_address(record_id, declared)
+        if own is not None:
+            self.stage_statement("UPDATE reports SET canonical_url = ? WHERE record_id = ? AND canonical_url = ?",
+                                 (own, record_id, declared))
 
     def body(self, record_id: str) -> str | None:
         """The text last written of a report, if it was kept."""

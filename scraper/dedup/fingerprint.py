@@ -34,6 +34,12 @@ SAMPLE = 192  # sampled shingles kept at most (the smallest values: a longer tex
 # Changing any of the numbers above (or the hashing) changes what a fingerprint means: bump this, and
 # fingerprints written by an older version stop matching (they age out with the index window).
 FINGERPRINT_VERSION = 1
+# What the state store keeps of every report's text (`text_sample`): the first values of its signature. Two texts
+# are one article's (an edit, its AMP or print page) when this many of them agree; two articles share none, or one
+# by chance, in 1,350 pairs of different NTREX stories of one language (while a text with a line replaced and one
+# dropped, or with 30% of its lines dropped, keeps at least 6 and 4; measured with 32 values).
+TEXT_SAMPLE = 32
+SAME_TEXT_VALUES = 4
 
 U64 = npt.NDArray[np.uint64]
 U16 = npt.NDArray[np.uint16]
@@ -189,6 +195,21 @@ def fingerprint(lines: Sequence[str]) -> Fingerprint:
         sample=sampled(distinct).astype("<u2").tobytes(),
         shingle_set=np.unique(short16(distinct)).astype("<u2").tobytes(),
     )
+
+
+def text_sample(print_: Fingerprint) -> bytes:
+    """What is kept of a report's text to recognise it on another page: empty for a text without words."""
+    return print_.signature[:TEXT_SAMPLE * 2] if print_.words else b""
+
+
+def samples_agree(a: bytes, b: bytes) -> bool:
+    """Whether two text samples (`text_sample`) are of one article's text, an edit of it or a shorter form."""
+    count = min(len(a), len(b)) // 2
+    if count == 0:
+        return False
+    left = np.frombuffer(a[:count * 2], dtype="<u2")
+    right = np.frombuffer(b[:count * 2], dtype="<u2")
+    return int((left == right).sum()) >= SAME_TEXT_VALUES * count / TEXT_SAMPLE
 
 
 def key64(tag: bytes, payload: bytes) -> int:
