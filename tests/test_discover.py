@@ -101,6 +101,18 @@ def test_a_slightly_malformed_feed_still_yields_its_items() -> None:
     assert [link.url for link in links] == ["https://kcnawatch.org/newstream/1/a/"]
 
 
+def test_blank_lines_or_a_byte_order_mark_before_the_xml_declaration_are_no_malformed_feed(
+        caplog: pytest.LogCaptureFixture) -> None:
+    feed = ('<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+            '<channel><title>t</title><item><title>One</title><link>https://x.org/news/1</link>'
+            '<content:encoded><![CDATA[<p>Whole text.</p>]]></content:encoded></item></channel></rss>')
+    for text in ("\n\n  " + feed, "\ufeff" + feed, "\ufeff\r\n" + feed):
+        caplog.clear()
+        links = parse_feed(text, "https://x.org/feed", "x")
+        assert [(link.url, link.content) for link in links] == [("https://x.org/news/1", "<p>Whole text.</p>")]
+        assert not [record for record in caplog.records if "malformed" in record.getMessage()]
+
+
 def test_one_bad_item_or_odd_markup_costs_that_item_not_the_feed() -> None:
     items = ('<item><title>Bad</title><link>http://[::1</link></item>'  # no URL urllib can take apart
              '<item><title>Port</title><link>https://x.org:99999/news/0</link></item>'

@@ -110,8 +110,10 @@ def parse_feed(text: str, feed_url: str, source_id: str, zone: str = "UTC") -> l
             log.info("feed %s is empty", feed_url)
         return [_aggregated(link) for link in items]
     try:
-        # XML allows no NUL characters (feedparser fails on them); some feeds carry stray ones.
-        parsed = feedparser.parse(text.replace("\x00", ""), sanitize_html=False, resolve_relative_uris=False)
+        # XML allows no NUL characters (feedparser fails on them); some feeds carry stray ones. Blank lines before
+        # the XML declaration (a PHP include's) break the strict parser too: the loose one, and a warning, each poll.
+        parsed = feedparser.parse(text.replace("\x00", "").lstrip("\ufeff \t\r\n"), sanitize_html=False,
+                                  resolve_relative_uris=False)
     except Exception as exc:  # feedparser's own bugs on odd markup (a stray </height> in a malformed feed: int(None))
         raise Skip("bad_feed", f"{feed_url}: the feed parser failed: {type(exc).__name__}: {exc}") from None
     entries = parsed.get("entries") or []
