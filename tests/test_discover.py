@@ -167,6 +167,20 @@ def test_sitemap_index_and_news_sitemap() -> None:
     assert second.published_at is None
 
 
+def test_a_text_sitemap_lists_one_url_a_line(caplog: pytest.LogCaptureFixture) -> None:
+    text = "\ufeffhttps://x.org/news/1\r\n\n  https://x.org/news/2  \nhttps://x.org/news/1\n"
+    assert [link.url for link in parse_sitemap(text, "https://x.org/sitemap.txt", "x").links] == [
+        "https://x.org/news/1", "https://x.org/news/2", "https://x.org/news/1"]
+    assert not caplog.records
+    mixed = "https://x.org/news/3\n# comment\nftp://x.org/file\nhttps://x.org/a b\n"
+    assert [link.url for link in parse_sitemap(mixed, "https://x.org/sitemap.txt", "x").links] == [
+        "https://x.org/news/3"]
+    assert "has 3 lines that are no URL; using its 1 URLs" in caplog.text
+    for junk in ("Service temporarily unavailable", "", "\n \n", "\x00\x01binary"):
+        with pytest.raises(Skip, match="not a sitemap"):
+            parse_sitemap(junk, "https://x.org/sitemap.txt", "x")
+
+
 def test_sitemap_refuses_html_and_does_not_expand_entities(tmp_path: object) -> None:
     with pytest.raises(Skip, match="bad_sitemap"):
         parse_sitemap("<html><body>hi</body></html>", "https://x.org/sitemap.xml", "x")

@@ -329,6 +329,23 @@ async def test_a_sitemap_index_that_lists_itself_or_a_cycle_is_read_once(tmp_pat
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
+async def test_a_text_sitemap_is_read_served_alone_or_from_an_index(tmp_path: Path, httpx_mock: HTTPXMock) -> None:
+    text = "https://wire.example/sitemap.txt"
+    httpx_mock.add_response(url=INDEX, content=_index(text), is_reusable=True)
+    httpx_mock.add_response(url=text, content=b"https://wire.example/a/1\nhttps://wire.example/a/2\n",
+                            headers={"Content-Type": "text/plain; charset=utf-8"}, is_reusable=True)
+    httpx_mock.add_callback(lambda request: httpx.Response(
+        200, content=article_page(int(request.url.path.rsplit("/", 1)[1])), headers={"Content-Type": "text/html"}),
+        url=re.compile(r"https://wire\.example/a/\d+"), is_reusable=True)
+    async with Fetcher(robots=False) as fetcher:
+        with _pipeline(tmp_path, fetcher) as pipeline:
+            alone = await pipeline.discover(_source(feeds=(), sitemaps=(text,)), Summary(), backfill=False)
+            summary = await pipeline.poll(_source(feeds=(), sitemaps=(INDEX,)))
+            pipeline.flush()
+    assert [link.url for link in alone] == ["https://wire.example/a/1", "https://wire.example/a/2"]
+    assert summary.written == 2 and _numbers(tmp_path / "out") == [1, 2]
+
+
 async def test_a_stop_signal_ends_discovery_without_waiting_for_a_slow_server(tmp_path: Path,
                                                                              httpx_mock: HTTPXMock) -> None:
     stop = asyncio.Event()

@@ -1,7 +1,8 @@
-"""XML sitemaps, sitemap indexes and Google News sitemaps → Links and child sitemap URLs."""
+"""XML sitemaps, sitemap indexes, Google News sitemaps and text sitemaps → Links and child sitemap URLs."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from scraper.extract.dates import to_utc
 from scraper.records import Link
 from scraper.urls import joined
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Sitemap:
@@ -46,9 +48,33 @@ def _child_text(node: etree._Element, name: str) -> str | None:
     return None
 
 
+def _text_sitemap(text: str, sitemap_url: str, source_id: str) -> Sitemap:
+    """A text sitemap (sitemaps.org): one absolute URL a line, nothing else. Lines that are no URL are left out
+    with a warning; a file with none (a page of prose, an error message) is no sitemap."""
+    links: list[Link] = []
+    others = 0
+    for line in text.lstrip("\ufeff").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        url = joined(sitemap_url, line) if line.startswith(("http://", "https://")) and " " not in line else None
+        if url is None:
+            others += 1
+            continue
+        links.append(Link(url=url, source_id=source_id, found_in=sitemap_url))
+    if not links:
+        raise Skip("bad_sitemap", f"{sitemap_url}: not a sitemap (neither XML nor one URL a line)")
+    if others:
+        log.warning("text sitemap %s has %d lines that are no URL; using its %d URLs", sitemap_url, others,
+                    len(links))
+    return Sitemap(links=tuple(links), children=())
+
+
 def parse_sitemap(text: str, sitemap_url: str, source_id: str, zone: str = "UTC") -> Sitemap:
-    """Parse a sitemap or sitemap index, its dates without an offset in `zone` (the outlet's); raise
-    Skip("bad_sitemap") if it is neither."""
+    """Parse a sitemap or sitemap index (XML), or a text sitemap, its dates without an offset in `zone` (the
+    outlet's); raise Skip("bad_sitemap") if it is none of them."""
+    if not text.lstrip("\ufeff \t\r\n").startswith("<"):
+        return _text_sitemap(text, sitemap_url, source_id)
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False,
                              encoding="utf-8")
     try:
