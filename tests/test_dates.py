@@ -50,6 +50,10 @@ NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     # The Korean Ministry of the Interior's press-release feed (a sample kept in a public repository): upper case,
     # KST, which feedparser reads as UTC.
     ("FRI, 26 JUL 2019 10:00:00 KST", "UTC", datetime(2019, 7, 26, 1, 0, tzinfo=UTC)),
+    # "GMT+9" as pages and feeds print it (and JavaScript's Date): nine hours ahead, not dateutil's POSIX reading.
+    ("Sat, 06 Dec 2025 09:00:00 GMT+9", "UTC", datetime(2025, 12, 6, 0, 0, tzinfo=UTC)),
+    ("Sat Dec 06 2025 09:00:00 GMT+0900 (Korean Standard Time)", "UTC", datetime(2025, 12, 6, 0, 0, tzinfo=UTC)),
+    ("Dec 6, 2025 09:00 GMT-3", "Asia/Seoul", datetime(2025, 12, 6, 12, 0, tzinfo=UTC)),
 ])
 def test_printed_forms_become_utc(text: str, zone: str, expected: datetime) -> None:
     assert parse_date(text, zone, now=NOW) == expected

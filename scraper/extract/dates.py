@@ -178,7 +178,9 @@ def _parse_date(text: str, zone: str, now: datetime | None) -> datetime | None:
             again = _fuzzy(text, second)
             if again is None or again.date() != moment.date():
                 return None
-        if moment.tzinfo is not None:
+        if moment.tzinfo is not None and printed_zone is None:
+            # (ours first: dateutil reads "GMT+9" the POSIX way, as nine hours behind, where a page or feed that
+            # prints it, as JavaScript's Date does, means nine hours ahead)
             printed_zone = moment.tzinfo
         moment = moment.replace(tzinfo=None)
     return plausible(to_utc(moment, printed_zone or zone), now)
