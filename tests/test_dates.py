@@ -54,6 +54,16 @@ NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     ("Sat, 06 Dec 2025 09:00:00 GMT+9", "UTC", datetime(2025, 12, 6, 0, 0, tzinfo=UTC)),
     ("Sat Dec 06 2025 09:00:00 GMT+0900 (Korean Standard Time)", "UTC", datetime(2025, 12, 6, 0, 0, tzinfo=UTC)),
     ("Dec 6, 2025 09:00 GMT-3", "Asia/Seoul", datetime(2025, 12, 6, 12, 0, tzinfo=UTC)),
+    # The year last: dotted, the day first, as Russian and Belarusian pages print it (dateutil took 06.12 for
+    # June 12); with slashes or dashes, the day first too, but the month first for an outlet in the Americas.
+    ("06.12.2025 09:00", "Europe/Moscow", datetime(2025, 12, 6, 6, 0, tzinfo=UTC)),
+    ("Опубликовано: 6.12.2025 в 9:05", "Europe/Minsk", datetime(2025, 12, 6, 6, 5, tzinfo=UTC)),
+    ("06.12.2025", "America/New_York", datetime(2025, 12, 6, 5, 0, tzinfo=UTC)),
+    ("06/12/2025", "Europe/London", datetime(2025, 12, 6, 0, 0, tzinfo=UTC)),
+    ("06-12-2025", "Europe/Moscow", datetime(2025, 12, 5, 21, 0, tzinfo=UTC)),  # "-2025" is no offset
+    ("12/06/2025", "America/New_York", datetime(2025, 12, 6, 5, 0, tzinfo=UTC)),
+    ("11/25/2025 2:05 PM", "Europe/London", datetime(2025, 11, 25, 14, 5, tzinfo=UTC)),  # 25 is no month
+    ("25/11/2025 14:05", "America/Chicago", datetime(2025, 11, 25, 20, 5, tzinfo=UTC)),  # nor here
 ])
 def test_printed_forms_become_utc(text: str, zone: str, expected: datetime) -> None:
     assert parse_date(text, zone, now=NOW) == expected

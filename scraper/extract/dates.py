@@ -37,6 +37,11 @@ _JUCHE_ONLY = re.compile(r"(?:주체|主体|主體|チュチェ|Juche|Чучхе
 _NUMERIC = re.compile(r"(\d{4})\s*[.\-/]\s*(\d{1,2})\s*[.\-/]\s*(\d{1,2})\.?"
                       r"(?:[T\s,]+(오전|오후|午前|午後|AM|PM)?\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(AM|PM|a\.m\.|p\.m\.)?)?",
                       re.IGNORECASE)
+# "06.12.2026", "6.12.2026, 9:00", "25/11/2026 14:05", "12-06-2026": the year last. Dotted, the day comes first
+# wherever such dates are printed (Russia, Belarus, Europe); with slashes or dashes too, except in the Americas.
+_YEAR_LAST = re.compile(r"(?<![\d.])(\d{1,2})\s*([./-])\s*(\d{1,2})\s*\2\s*(\d{4})(?!\d)"
+                        r"(?:[T\s,]+(?:в\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(AM|PM|a\.m\.|p\.m\.)?)?", re.IGNORECASE)
+_DAY_FIRST_ZONES = ("Europe/", "Asia/", "Africa/", "Australia/", "Indian/", "Atlantic/")
 # "2024년 7월 23일 오후 2시 5분", "2024年7月23日 14時05分", "2024年7月23日 14:05"
 _CJK = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?"
                   r"(?:[\s,]*(?:\([^)]*\)|（[^）]*）)?\s*(오전|오후|午前|午後)?\s*(\d{1,2})\s*(?:[:시時点])\s*(\d{1,2})?)?")
@@ -87,7 +92,10 @@ def _hour(hour: str | None, marker: str | None) -> int:
 
 
 def _zone_in(text: str) -> tzinfo | None:
-    match = _ZONE.search(text)
+    # (the "-2026" of "06-12-2026" is a year, not an offset of -20:26)
+    days = [(day.start(1), day.end(4)) for day in _YEAR_LAST.finditer(text)]
+    match = next((found for found in _ZONE.finditer(text)
+                  if found[1] or not any(start <= found.start() < end for start, end in days)), None)
     if not match:
         return None
     name, sign, hours, minutes, sign2, hours2, minutes2 = match.groups()
@@ -109,7 +117,15 @@ def normalise_date_text(text: str) -> str:
     return _JUCHE_ONLY.sub(lambda m: str(int(m.group(1)) + JUCHE_OFFSET), text)
 
 
-def _by_pattern(text: str) -> datetime | None:
+def _year_last(match: re.Match[str], zone: str) -> datetime:
+    first, separator, second, year, hour, minute, seconds, marker = match.groups()
+    day, month = int(first), int(second)
+    if month > 12 or (day <= 12 and separator != "." and not zone.startswith(_DAY_FIRST_ZONES)):
+        day, month = month, day  # 12/25/2026, or 12/06/2026 on an outlet in the Americas (or of no known zone)
+    return datetime(int(year), month, day, _hour(hour, marker), int(minute or 0), int(seconds or 0))
+
+
+def _by_pattern(text: str, zone: str) -> datetime | None:
     if match := _NUMERIC.search(text):
         year, month, day, marker, hour, minute, second, marker2 = match.groups()
         return datetime(int(year), int(month), int(day), _hour(hour, marker or marker2), int(minute or 0),
@@ -117,6 +133,8 @@ def _by_pattern(text: str) -> datetime | None:
     if match := _CJK.search(text):
         year, month, day, marker, hour, minute = match.groups()
         return datetime(int(year), int(month), int(day), _hour(hour, marker), int(minute or 0))
+    if match := _YEAR_LAST.search(text):
+        return _year_last(match, zone)
     if match := _ROMANCE.search(text):
         day, month, year, hour, minute = match.groups()
         return datetime(int(year), _ROMANCE_MONTHS[month.casefold()], int(day), int(hour or 0), int(minute or 0))
@@ -161,7 +179,7 @@ def _parse_date(text: str, zone: str, now: datetime | None) -> datetime | None:
         pass
     printed_zone = _zone_in(text)
     try:
-        moment = _by_pattern(text)
+        moment = _by_pattern(text, zone)
     except ValueError:  # 2024-02-31 and the like
         return None
     if moment is None:
