@@ -3,7 +3,8 @@
 A poll's result says whether the outlet could be read at all, which counts of written articles cannot: a poll
 that wrote nothing because nothing was new is `ok`; one that reached none of the outlet's feeds, sitemaps or
 listings is `unreachable` (DNS, connect, TLS, timeouts, a host paused for them, a robots.txt answering 429 or
-5xx), `refused` (robots.txt, a 4xx on every one of them) or `error` (anything else: a 5xx, a feed that is no feed).
+5xx), `refused` (robots.txt, a 4xx on every one of them, a consent or login page instead) or `error` (anything
+else: a 5xx, a feed that is no feed).
 One whose indexes answer while the articles they list keep failing (a bot wall, pages that need JavaScript) is
 `error` too: it collects nothing (see `Pipeline.poll`).
 """
@@ -20,7 +21,7 @@ RESULTS: tuple[PollResult, ...] = ("ok", "unreachable", "refused", "error")
 UNREACHABLE = frozenset({"fetch_error", "timeout", "unreachable", "dns_error", "connect_error", "tls_error",
                          "robots_unavailable", "host_paused"})
 # ...and those that say the outlet (or its robots.txt, or our guard) refused us.
-REFUSED = frozenset({"robots", "crawl_delay", "private_address", "bad_url"})
+REFUSED = frozenset({"robots", "crawl_delay", "private_address", "bad_url", "gated"})
 
 
 @dataclass

@@ -149,3 +149,32 @@ def front_page(url: str, homepage: str) -> bool:
     return (parts.path in ("", "/") and not parts.query) or (
         parts.netloc.lower() == home.netloc.lower() and parts.path.rstrip("/") == home.path.rstrip("/")
         and parts.query == home.query)
+
+
+def leads_back(url: str, final_url: str) -> bool:
+    """Whether `final_url`, where a request for `url` ended up, is a page standing in the way of it that offers to
+    lead back: a consent wall, a login or a paywall page ("consent.example/?continue=<url>", "/login?next=/news/1").
+    Such a page's text is never the article's. Told by a parameter of its query naming the address asked for (in
+    full, with or without its scheme, or by its path), when that address is more than a site's root."""
+    if not parsable(url) or not parsable(final_url):
+        return False
+    asked, final = urlsplit(url), urlsplit(final_url)
+    if asked.path in ("", "/"):
+        return False
+    if final.netloc.lower() == asked.netloc.lower() and final.path.startswith(asked.path.rstrip("/")):
+        return False  # the page itself, or a form of it (a slash, "/amp"), a parameter added or dropped
+    whole = f"{asked.netloc.lower()}{asked.path}"
+    for part in final.query.split("&"):
+        value = part.partition("=")[2]
+        for _ in range(3):  # escaped once, or more when it went through other redirects
+            if "%" not in value:
+                break
+            value = unquote_plus(value)
+        if value == asked.path or value.startswith(f"{asked.path}?"):
+            return True
+        address = value.split("://", 1)[1] if "://" in value else value.removeprefix("//")
+        host, slash, rest = address.partition("/")
+        named = f"{host.lower()}{slash}{rest}"
+        if named.startswith(whole) and named[len(whole):len(whole) + 1] in ("", "?", "#"):
+            return True
+    return False

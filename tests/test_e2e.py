@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 import jsonschema
 from conftest import fixture_page, read_records, record_schema, rss, run_cli, write_sources
@@ -185,3 +186,30 @@ def test_an_article_link_that_redirects_to_the_front_page_is_no_article(workdir:
     assert "redirect_home=1" in result.stdout
     (record,) = read_records(workdir / "output")  # "/?p=7": the page there (the same test page) is an article
     assert record["url"] == site.url("/old/7")
+
+
+def test_articles_sent_to_a_consent_or_login_page_are_not_written_and_the_run_says_so(workdir: Path) -> None:
+    """A consent wall (another host) or a login page that offers to lead back to the article: its text (cookie
+    notices, a form) is never written as the article's, each is a counted skip, and a backfill that read nothing
+    else ends in error with the reason."""
+    with _news_site() as site, LocalSite() as wall:
+        consent = ("<html><head><title>Before you continue</title></head><body><main><h1>Before you continue</h1>"
+                   + "<p>We use cookies and data to deliver and maintain our services and measure audiences. If you "
+                   "choose to accept all, we will also use cookies to show personalised content and ads.</p>" * 6
+                   + "</main></body></html>").encode()
+        wall.routes["/consent"] = Page(consent)
+        site.routes["/login"] = Page(consent.replace(b"Before you continue", b"Sign in"))
+        site.routes["/news/1"] = Page(b"", status=302, headers={
+            "Location": wall.url("/consent?continue=") + quote(site.url("/news/1"), safe="")})
+        site.routes["/news/2"] = Page(b"", status=302, headers={"Location": site.url("/login?next=/news/2")})
+        site.routes["/rss/gated.xml"] = Page(rss([
+            ("One", site.url("/news/1"), "Fri, 31 Oct 2025 00:12:00 GMT"),
+            ("Two", site.url("/news/2"), "Fri, 31 Oct 2025 00:13:00 GMT")]), "application/rss+xml")
+        write_sources(workdir / "sources.toml", [{
+            "id": "test-wire", "name": "Test Wire", "languages": ["en"], "homepage": site.url("/"),
+            "timezone": "Asia/Seoul", "feeds": [site.url("/rss/gated.xml")]}])
+        result = run_cli("backfill", cwd=workdir)
+    assert result.returncode == 3, result.stderr
+    assert "skipped=2 (gated=2)" in result.stdout
+    assert "none of the 2 articles tried could be read (gated=2)" in result.stderr
+    assert read_records(workdir / "output") == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scraper.urls import canonicalize, other_addresses, record_id, same_site
+from scraper.urls import canonicalize, leads_back, other_addresses, record_id, same_site
 
 
 def test_tracking_and_configured_parameters_go_the_rest_stays_as_written() -> None:
@@ -62,3 +62,20 @@ def test_an_articles_other_addresses_are_its_sites_other_schemes_and_host_names(
         "https://www.kcna.kp/en/a"]
     assert "https://www.x.org/a?b=1" in other_addresses("https://amp.x.org/a?b=1")  # the same site's page
     assert other_addresses("ftp://x.org/a") == []
+
+
+def test_a_page_that_offers_to_lead_back_to_the_article_stands_in_its_way() -> None:
+    article = "https://news.example/view/123"
+    for final in ("https://consent.example/?continue=https://news.example/view/123",
+                  "https://consent.example/ml?continue=https%3A%2F%2Fnews.example%2Fview%2F123%3Fref%3Drss&hl=fr",
+                  "https://news.example/login?next=/view/123",
+                  "https://news.example/wp-login.php?redirect_to=https%253A%252F%252Fnews.example%252Fview%252F123"):
+        assert leads_back(article, final), final
+    for final in ("https://www.news.example/view/123",  # a move, not a gate
+                  "https://news.example/view/123/?utm_source=x",  # the page itself
+                  "https://news.example/view/123/amp?from=https://news.example/view/123",
+                  "https://news.example/view/1234?ref=/view/123x",
+                  "https://consent.example/?continue=https://news.example/view/1234",  # another page's gate
+                  "https://web.archive.org/web/2026/https://news.example/view/123"):  # named in the path, not a query
+        assert not leads_back(article, final), final
+    assert not leads_back("https://news.example/", "https://news.example/login?next=/")  # a root: no article

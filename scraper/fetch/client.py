@@ -38,7 +38,7 @@ from scraper.fetch.refresh import MAX_REFRESHES, refresh_target
 from scraper.fetch.robots import MAX_ROBOTS_BYTES, ROBOTS_TTL, RobotsAnswer, RobotsCache
 from scraper.observe import NullObserver, Observer
 from scraper.records import Fetched, Source
-from scraper.urls import canonicalize
+from scraper.urls import canonicalize, leads_back
 
 log = logging.getLogger(__name__)
 
@@ -347,6 +347,9 @@ class Fetcher:
                     raise
                 else:
                     self._credit(chain)
+                    if fetched.final_url != url and leads_back(url, fetched.final_url):
+                        raise Skip("gated", f"{url} was sent to {fetched.final_url}, a consent, login or paywall "
+                                            "page that offers to lead back to it, not the page asked for")
                     return fetched
             raise AssertionError("unreachable")
         finally:
