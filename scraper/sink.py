@@ -155,9 +155,13 @@ class JsonlSink:
             raise OutputError(f"{self.root}: cannot write the output directory: {exc.strerror}") from None
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        except OSError as exc:
             self._lock.close()
-            raise OutputError(f"{self.root}: another scraper process is writing here") from None
+            if isinstance(exc, BlockingIOError):
+                raise OutputError(f"{self.root}: another scraper process is writing here") from None
+            # (a network filesystem without a lock service: ENOLCK)
+            raise OutputError(f"{self.root}: cannot lock the output directory: {exc.strerror}; use a directory "
+                              "on a filesystem that has locks") from None
         self._open: dict[date, _Segment] = {}
         self._sequence = 0
         self._remove_leftovers()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +51,16 @@ def test_one_writer_per_directory_and_leftovers_are_removed(tmp_path: Path) -> N
     assert len(leftovers) == 1
     JsonlSink(tmp_path).close()
     assert list(tmp_path.rglob(".*.tmp")) == [] and list(tmp_path.rglob("*.jsonl")) == []
+
+
+def test_an_output_directory_on_a_filesystem_without_locks_is_a_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_locks(handle: object, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr("scraper.sink.fcntl.flock", no_locks)
+    with pytest.raises(OutputError, match="cannot lock the output directory: No locks available"):
+        JsonlSink(tmp_path)
 
 
 def test_state_commits_staged_reports_and_survives_reopening(tmp_path: Path) -> None:
