@@ -113,6 +113,26 @@ def test_blank_lines_or_a_byte_order_mark_before_the_xml_declaration_are_no_malf
         assert not [record for record in caplog.records if "malformed" in record.getMessage()]
 
 
+def test_items_that_all_link_to_the_site_are_read_at_their_guid() -> None:
+    """A CMS feed whose items link to the front page (or all to one section) and name their article in the guid:
+    the guid is the item's address. A guid that is no address on the site (a tag: URI) changes nothing, nor does
+    a guid beside an item's own distinct link."""
+    items = [("https://news.example/", "https://news.example/view/1"),
+             ("https://news.example/", "https://news.example/view/2"),
+             ("https://news.example/politics", "https://news.example/view/3"),
+             ("https://news.example/politics", "https://news.example/view/4"),
+             ("https://news.example/view/5", "https://news.example/?p=5"),
+             ("https://news.example/", "tag:news.example,2026:6"),
+             ("https://news.example/", "https://elsewhere.example/view/7")]
+    feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            + "".join(f"<item><title>Item {n}</title><link>{link}</link><guid isPermaLink=\"false\">{guid}</guid>"
+                      "</item>" for n, (link, guid) in enumerate(items, start=1))
+            + "</channel></rss>")
+    links = parse_feed(feed, "https://feeds.example.net/news", "x")
+    assert [link.url for link in links] == [f"https://news.example/view/{n}" for n in range(1, 6)] + [
+        "https://news.example/"]
+
+
 def test_one_bad_item_or_odd_markup_costs_that_item_not_the_feed() -> None:
     items = ('<item><title>Bad</title><link>http://[::1</link></item>'  # no URL urllib can take apart
              '<item><title>Port</title><link>https://x.org:99999/news/0</link></item>'

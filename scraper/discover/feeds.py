@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import logging
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from scraper.discover.jsonfeed import looks_like_json, parse_json_feed
 from scraper.errors import Skip
 from scraper.extract.dates import parse_date, plausible
 from scraper.records import Link, Publisher, RuleOutcome
-from scraper.urls import joined
+from scraper.urls import joined, same_site
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,30 @@ def keep_articles(links: list[Link], article_url: re.Pattern[str] | None,
     return kept, RuleOutcome(rule, True)
 
 
+def _item_link(entry: Any) -> str:
+    """An item's link, or its first alternate link."""
+    href = entry.get("link") or ""
+    if not href:
+        for alt in entry.get("links") or []:
+            if alt.get("rel", "alternate") == "alternate" and alt.get("href"):
+                return str(alt["href"])
+    return str(href)
+
+
+def _root(url: str | None) -> bool:
+    parts = urlsplit(url or "")
+    return parts.path in ("", "/") and not parts.query
+
+
+def _guid_address(entry: Any, feed_url: str, link: str | None) -> str | None:
+    """The item's guid when it is an address on the site its link is on (not the site's root)."""
+    guid = dict.get(entry, "id")
+    if not isinstance(guid, str) or not guid.startswith(("http://", "https://")):
+        return None
+    url = joined(feed_url, guid.strip())
+    return url if url is not None and link is not None and not _root(url) and same_site(url, link) else None
+
+
 def parse_feed(text: str, feed_url: str, source_id: str, zone: str = "UTC") -> list[Link]:
     """Parse a feed (RSS, Atom or JSON Feed), its dates without an offset in `zone` (the outlet's); raise
     Skip("bad_feed") when nothing usable is in it."""
@@ -126,13 +151,13 @@ def parse_feed(text: str, feed_url: str, source_id: str, zone: str = "UTC") -> l
         log.info("feed %s is empty", feed_url)  # KCNA Watch's feed is empty now and then
     links: list[Link] = []
     seen: set[str] = set()
-    for entry in entries:
-        href = entry.get("link") or ""
-        if not href:
-            for alt in entry.get("links") or []:
-                if alt.get("rel", "alternate") == "alternate" and alt.get("href"):
-                    href = alt["href"]
-                    break
+    hrefs = [_item_link(entry) for entry in entries]
+    shared = {href for href, count in Counter(hrefs).items() if count > 1}
+    for entry, href in zip(entries, hrefs, strict=True):
+        if href and (href in shared or _root(joined(feed_url, href))):
+            # Items that all link to the site (or one page) and name their article in the guid, as some CMS
+            # feeds do: the guid is the item's address.
+            href = _guid_address(entry, feed_url, joined(feed_url, href)) or href
         if not href:
             continue
         url = joined(feed_url, href)
