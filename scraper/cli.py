@@ -50,7 +50,7 @@ from scraper.runs.warc import read_warc
 from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
 from scraper.state import RuleCheck, State
-from scraper.summary import UNREACHABLE, Summary
+from scraper.summary import UNREACHABLE, Summary, quiet
 from scraper.urls import parsable, same_site
 from scraper.verify import verify_output
 from scraper.workers import available_cpus
@@ -596,7 +596,8 @@ def _stats(args: argparse.Namespace) -> int:
     known = {str(row["outlet"]) for row in rows}
     for source in settings.sources if settings is not None else ():
         if source.id not in known:
-            rows.append({"outlet": source.id, "last_poll": None, "last_success": None, "last_result": None,
+            rows.append({"outlet": source.id, "last_poll": None, "last_success": None, "last_new": None,
+                         "last_result": None,
                          "last_error": None, "paused_hosts": [], "articles_today": 0, "articles_7d": 0,
                          "articles_total": 0, "duplicates_7d": 0, "failing_urls": 0, "revisions": 0, "deleted": 0})
     rows.sort(key=lambda row: str(row["outlet"]))
@@ -611,10 +612,11 @@ def _stats(args: argparse.Namespace) -> int:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
         return EXIT_OK
-    header = ["outlet", "last poll", "last success", "result", "today", "7 days", "in all", "dups 7d", "revised",
-              "deleted", "failing", "paused", "drifting rules"]
+    header = ["outlet", "last poll", "last success", "last new", "result", "today", "7 days", "in all", "dups 7d",
+              "revised", "deleted", "failing", "paused", "drifting rules"]
     table = [header] + [
-        [str(r["outlet"]), _short_time(r["last_poll"]), _short_time(r["last_success"]), str(r["last_result"] or "-"),
+        [str(r["outlet"]), _short_time(r["last_poll"]), _short_time(r["last_success"]), _short_time(r["last_new"]),
+         str(r["last_result"] or "-"),
          str(r["articles_today"]), str(r["articles_7d"]), str(r["articles_total"]), str(r["duplicates_7d"]),
          str(r["revisions"]), str(r["deleted"]), str(r["failing_urls"]),
          ",".join(map(str, r["paused_hosts"])) if r["paused_hosts"] else "-",  # type: ignore[call-overload]
@@ -628,6 +630,12 @@ def _stats(args: argparse.Namespace) -> int:
                 if r["last_result"] not in (None, "ok")]
     for outlet, result, why in problems:
         print(f"{outlet}: last poll {result}: {why}")
+    now = datetime.now(UTC)
+    for source in settings.sources if settings is not None else ():
+        row = next(r for r in rows if r["outlet"] == source.id)
+        last_new = datetime.fromisoformat(str(row["last_new"])) if row["last_new"] else None
+        if row["last_result"] == "ok" and (said := quiet(source.id, source.quiet_after, last_new, now, now)):
+            print(said)
     if not isinstance(path, Path):  # a database: the fleet that may work on it
         for said in fleet_lines(path):
             print(said)

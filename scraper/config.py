@@ -220,6 +220,13 @@ def _revisit_every(value: object) -> float | None:
     return _duration(MAX_INTERVAL)(value)
 
 
+def _quiet_after(value: object) -> float | None:
+    """How long an outlet may go without a new article before /healthz says so: a duration, or "off"."""
+    if value == "off":
+        return None
+    return _duration(MAX_DURATION)(value)
+
+
 def _archive_prefix(value: object) -> str:
     """Where an outlet's articles sit, for the archive's prefix search: "www.kcna.kp/en/article/detail/"."""
     if not isinstance(value, str) or not value.strip() or any(ch.isspace() for ch in value.strip()):
@@ -277,6 +284,7 @@ _INHERITED: dict[str, tuple[Callable[[object], Any], str]] = {
     "proxy": (_proxy, "proxy"),
     "revisit_every": (_revisit_every, "revisit_every"),
     "revisit_for": (_duration(MAX_DURATION), "revisit_for"),
+    "quiet_after": (_quiet_after, "quiet_after"),
 }
 _OUTLET_ONLY: dict[str, tuple[Callable[[object], Any], str]] = {
     "id": (_outlet_id, "id"),

@@ -20,7 +20,7 @@ from scraper.metrics import Metrics
 from scraper.pipeline import Pipeline
 from scraper.records import Settings, Source, iso_utc
 from scraper.service import StatusServer
-from scraper.summary import PollResult, Summary
+from scraper.summary import PollResult, Summary, found_new, quiet
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,10 @@ class Daemon:
             str(row["outlet"]): datetime.fromisoformat(str(row["last_success"]))
             for row in pipeline.state.outlet_stats(self._started) if row["last_success"]}
         self._last_result: dict[str, str] = {}
+        # The last poll of each outlet that found an article not written before (state store too).
+        self._last_new: dict[str, datetime] = pipeline.state.last_new()
+        for outlet, when in self._last_new.items():
+            self.metrics.found_new(outlet, when.timestamp())
 
     def stop(self) -> None:
         self._stop.set()
@@ -100,7 +104,11 @@ class Daemon:
         if self._output_error:
             problems.append(f"the last write failed: {self._output_error}")
         problems += self.pipeline.problems()
-        problems += self._silent(datetime.now(UTC))
+        now = datetime.now(UTC)
+        problems += self._silent(now)
+        problems += [said for source in self.settings.sources if self._last_result.get(source.id) == "ok"
+                     and (said := quiet(source.id, source.quiet_after, self._last_new.get(source.id), self._started,
+                                        now))]
         return problems
 
     def warnings(self) -> list[str]:
@@ -155,11 +163,14 @@ class Daemon:
             self.total.merge(summary)
             self._running.discard(task)
             outcome: tuple[PollResult, str] = ("error", error) if error is not None else summary.result()
-            self._record_poll(source, *outcome)
+            self._record_poll(source, *outcome, new=found_new(summary))
 
-    def _record_poll(self, source: Source, result: PollResult, why: str) -> None:
+    def _record_poll(self, source: Source, result: PollResult, why: str, *, new: bool = False) -> None:
         now = datetime.now(UTC)
         self._last_result[source.id] = f"{result} ({why})" if why else result
+        if new:
+            self._last_new[source.id] = now
+            self.metrics.found_new(source.id, now.timestamp())
         if result == "ok":
             self._last_ok[source.id] = now
         else:
@@ -169,7 +180,7 @@ class Daemon:
         self.metrics.polled(source.id, result, now.timestamp())
         self.metrics.hosts_paused(len(paused))
         try:
-            self.pipeline.state.record_poll(source.id, now, result, why, paused)
+            self.pipeline.state.record_poll(source.id, now, result, why, paused, found_new=new)
         except ScraperError as exc:
             log.error("%s: %s", source.id, exc)
 

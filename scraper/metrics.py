@@ -37,6 +37,9 @@ class Metrics(NullObserver):
                                   "Unix time of the outlet's last poll that read one of its feeds, sitemaps, listings "
                                   "(result ok)", ["outlet"],
                                   registry=r)
+        self.last_new = Gauge("scraper_last_new_article_timestamp_seconds",
+                              "Unix time of the outlet's last poll that found an article not written before",
+                              ["outlet"], registry=r)
         self.polls = Counter("scraper_polls", "Polls by outlet and result (ok, unreachable, refused, error)",
                              ["outlet", "result"], registry=r)
         self.paused = Gauge("scraper_hosts_paused", "Hosts paused by the circuit breaker", registry=r)
@@ -70,6 +73,9 @@ class Metrics(NullObserver):
 
     def revisited(self, outlet: str, kind: str) -> None:
         self.changes.labels(outlet, kind).inc()
+
+    def found_new(self, outlet: str, at: float) -> None:
+        self.last_new.labels(outlet).set(at)
 
     def polled(self, outlet: str, result: str, at: float) -> None:
         self.polls.labels(outlet, result).inc()

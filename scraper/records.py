@@ -150,6 +150,9 @@ class Source:
     # edits (a revision record) and deletions (a tombstone).
     revisit_every: float | None = 86400.0
     revisit_for: float = 30 * 86400.0
+    # An outlet whose polls succeed and have found no article not written before for this long (None: never told)
+    # is a problem in /healthz: a feed frozen on an old copy, a site that moved its news, a filter that drops it all.
+    quiet_after: float | None = 3 * 86400.0
 
 
 @dataclass(frozen=True, slots=True)

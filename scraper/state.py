@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS polls (  -- for `scraper stats`: how each outlet's po
     last_success TEXT,
     last_error   TEXT,
     paused_hosts TEXT NOT NULL DEFAULT '',
-    last_result  TEXT  -- ok, unreachable, refused, error
+    last_result  TEXT, -- ok, unreachable, refused, error
+    last_new     TEXT  -- the last poll that found an article not written before
 );
 CREATE TABLE IF NOT EXISTS pending (  -- links discovered and not yet written or given up on: the next poll's first
     url        TEXT PRIMARY KEY,         -- canonical
@@ -267,6 +268,12 @@ class State:
                 self._open_sqlite()
             else:
                 self._db.create(SCHEMA + INDEXES)
+                # A column a store made by an earlier version lacks (looked up first: the ALTER would wait for
+                # every other worker's transaction on the table, even with nothing to add).
+                if not self._db.execute("SELECT 1 FROM information_schema.columns WHERE table_name = 'polls'"
+                                        " AND column_name = 'last_new' AND table_schema = current_schema()"
+                                        ).fetchone():
+                    self._db.execute("ALTER TABLE polls ADD COLUMN IF NOT EXISTS last_new TEXT")
                 row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
                 if row is not None and int(row[0]) > SCHEMA_VERSION:
                     raise StateError(f"{self.where}: written by a newer scraper (state schema {row[0]})")
@@ -318,8 +325,11 @@ class State:
                 self._db.execute(f"ALTER TABLE reports ADD COLUMN {column} {kind}")
         if "seq" not in {row[1] for row in self._db.execute("PRAGMA table_info(pending)")}:
             self._db.execute("ALTER TABLE pending ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
-        if "last_result" not in {row[1] for row in self._db.execute("PRAGMA table_info(polls)")}:
+        poll_columns = {row[1] for row in self._db.execute("PRAGMA table_info(polls)")}
+        if "last_result" not in poll_columns:
             self._db.execute("ALTER TABLE polls ADD COLUMN last_result TEXT")
+        if "last_new" not in poll_columns:
+            self._db.execute("ALTER TABLE polls ADD COLUMN last_new TEXT")
         validator_columns = {row[1] for row in self._db.execute("PRAGMA table_info(validators)")}
         if "conditional" not in validator_columns:
             self._db.execute("ALTER TABLE validators ADD COLUMN conditional INTEGER NOT NULL DEFAULT 0")
@@ -805,18 +815,19 @@ class State:
         return int(self._db.execute("SELECT count(*) FROM dedup_prints").fetchone()[0])
 
     # --- polls and stats -----------------------------------------------------------------------------
-    def record_poll(self, outlet: str, at: datetime, result: str, why: str, paused_hosts: list[str]) -> None:
-        """Note a finished poll and its result (`ok` moves the last success); written at once, it concerns no
-        output."""
+    def record_poll(self, outlet: str, at: datetime, result: str, why: str, paused_hosts: list[str],
+                    found_new: bool = False) -> None:
+        """Note a finished poll and its result (`ok` moves the last success; `found_new`, an article not written
+        before, the last time one was found); written at once, it concerns no output."""
         try:
             self._db.execute(
-                "INSERT INTO polls (outlet, last_poll, last_success, last_error, paused_hosts, last_result)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (outlet) DO UPDATE SET"
+                "INSERT INTO polls (outlet, last_poll, last_success, last_error, paused_hosts, last_result, last_new)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (outlet) DO UPDATE SET"
                 " last_poll = excluded.last_poll, last_success = coalesce(excluded.last_success, polls.last_success),"
                 " last_error = excluded.last_error, paused_hosts = excluded.paused_hosts,"
-                " last_result = excluded.last_result",
+                " last_result = excluded.last_result, last_new = coalesce(excluded.last_new, polls.last_new)",
                 (outlet, iso_utc(at), iso_utc(at) if result == "ok" else None, why or None, " ".join(paused_hosts),
-                 result),
+                 result, iso_utc(at) if found_new else None),
             )
         except DRIVER_ERRORS as exc:
             raise StateError(f"{self.where}: cannot record a poll: {exc}") from None
@@ -829,6 +840,11 @@ class State:
                 " last_poll = excluded.last_poll", (outlet, iso_utc(at)))
         except DRIVER_ERRORS as exc:
             raise StateError(f"{self.where}: cannot record a poll: {exc}") from None
+
+    def last_new(self) -> dict[str, datetime]:
+        """Per outlet, the last poll that found an article not written before (outlets that had one)."""
+        rows = self._db.execute("SELECT outlet, last_new FROM polls WHERE last_new IS NOT NULL").fetchall()
+        return {str(outlet): datetime.fromisoformat(str(when)) for outlet, when in rows}
 
     def outlet_stats(self, now: datetime) -> list[dict[str, object]]:
         """One row per outlet seen in the store: polls, articles today, in 7 days and in all (a backfill of last
@@ -848,7 +864,8 @@ class State:
                  failing AS (SELECT source_id AS id, count(*) AS urls FROM failures GROUP BY source_id),
                  outlets AS (SELECT outlet AS id FROM polls UNION SELECT id FROM counts UNION SELECT id FROM failing
                              UNION SELECT outlet FROM rule_checks)
-            SELECT o.id, p.last_poll, p.last_success, p.last_result, p.last_error, coalesce(p.paused_hosts, ''),
+            SELECT o.id, p.last_poll, p.last_success, p.last_new, p.last_result, p.last_error,
+                   coalesce(p.paused_hosts, ''),
                    coalesce(c.today, 0), coalesce(c.week, 0), coalesce(c.total, 0), coalesce(c.duplicates, 0),
                    coalesce(f.urls, 0), coalesce(c.revisions, 0), coalesce(c.deleted, 0)
             FROM outlets o LEFT JOIN polls p ON p.outlet = o.id LEFT JOIN counts c ON c.id = o.id
@@ -857,12 +874,13 @@ class State:
             """,
             {"today": today, "week": week},
         )
-        keys = ("outlet", "last_poll", "last_success", "last_result", "last_error", "paused_hosts", "articles_today",
-                "articles_7d", "articles_total", "duplicates_7d", "failing_urls", "revisions", "deleted")
+        keys = ("outlet", "last_poll", "last_success", "last_new", "last_result", "last_error", "paused_hosts",
+                "articles_today", "articles_7d", "articles_total", "duplicates_7d", "failing_urls", "revisions",
+                "deleted")
         stats = [dict(zip(keys, row, strict=True)) for row in rows]
         for row in stats:
             row["paused_hosts"] = str(row["paused_hosts"]).split()
-            for key in keys[6:]:  # (PostgreSQL sums are decimals)
+            for key in keys[7:]:  # (PostgreSQL sums are decimals)
                 row[key] = int(str(row[key]))
         return stats
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
+
+from scraper.records import iso_utc
 
 PollResult = Literal["ok", "unreachable", "refused", "error"]
 RESULTS: tuple[PollResult, ...] = ("ok", "unreachable", "refused", "error")
@@ -85,3 +88,25 @@ class Summary:
         if all(reason in REFUSED or (reason.startswith("http_4") and reason != "http_429") for reason in reasons):
             return "refused", why
         return "error", why
+
+
+def found_new(summary: Summary) -> bool:
+    """Whether a poll found an article not written before (written, as a copy too, or handed to a fleet's
+    committer)."""
+    return bool(summary.written or summary.duplicates or summary.handed)
+
+
+def quiet(source_id: str, quiet_after: float | None, last_new: datetime | None, started: datetime,
+          now: datetime) -> str | None:
+    """What /healthz says of an outlet whose polls succeed and have found nothing new for `quiet_after` seconds
+    (from `started` when it never found anything: an outlet new to the store); None if not. The caller asks only
+    after a poll that succeeded: a restart after days away does not alarm before its first poll looked."""
+    if quiet_after is None:
+        return None
+    since = last_new or started
+    if (now - since).total_seconds() <= quiet_after:
+        return None
+    when = f"since {iso_utc(last_new)}" if last_new is not None else "yet"
+    return (f"{source_id}: no new article {when} ({quiet_after / 86400:g} days without one while its polls succeed): "
+            "a feed frozen on an old copy, a site that moved its news, or a filter (article_url, strip_query) that "
+            f"drops its links? check it: scraper sources check --live --source {source_id}")

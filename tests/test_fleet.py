@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -309,6 +310,17 @@ def test_hand_offs_waiting_on_a_silent_committer_are_every_workers_problem() -> 
                       polls={"wire": (now - timedelta(seconds=200), "unreachable")})
     (silent,) = fleet_problems(stale, now, started=now - timedelta(hours=1), outlets=[source], grace=3)
     assert silent.startswith("wire: no successful poll since 2026-12-06T11:56:40") and "unreachable" in silent
+    # ...and outlets whose polls succeed and have found nothing new for their `quiet_after` (three days by default).
+    frozen = FleetLook(waiting=0, committer_silent=1.0, committer="a:1", polls=fresh,
+                       last_new={"wire": now - timedelta(days=4)})
+    (quiet,) = fleet_problems(frozen, now, started=now - timedelta(hours=1), outlets=[source], grace=3)
+    assert quiet.startswith("wire: no new article since 2026-12-02T12:00:00Z (3 days without one")
+    lively = FleetLook(waiting=0, committer_silent=1.0, committer="a:1", polls=fresh,
+                       last_new={"wire": now - timedelta(days=2)})
+    assert fleet_problems(lively, now, started=now - timedelta(days=9), outlets=[source], grace=3) == []
+    weekly = replace(source, quiet_after=14 * 86400.0)
+    assert fleet_problems(frozen, now, started=now, outlets=[weekly], grace=3) == []
+    assert fleet_problems(frozen, now, started=now, outlets=[replace(source, quiet_after=None)], grace=3) == []
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import socket
 import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -125,19 +125,30 @@ async def test_an_offline_daemon_is_unhealthy_and_recovers_when_the_network_retu
 def test_stats_lists_every_configured_outlet_with_its_last_result(tmp_path: Path) -> None:
     write_sources(tmp_path / "sources.toml", [
         {"id": "polled", "name": "P", "homepage": "https://p.example/", "feeds": ["https://p.example/feed"]},
-        {"id": "never", "name": "N", "homepage": "https://n.example/", "feeds": ["https://n.example/feed"]}])
+        {"id": "never", "name": "N", "homepage": "https://n.example/", "feeds": ["https://n.example/feed"]},
+        {"id": "frozen", "name": "F", "homepage": "https://f.example/", "feeds": ["https://f.example/feed"],
+         "quiet_after": "2d"},
+        {"id": "weekly", "name": "W", "homepage": "https://w.example/", "feeds": ["https://w.example/feed"],
+         "quiet_after": "8d"}])
     state = State(tmp_path / "output.state.sqlite")
     state.record_poll("polled", datetime(2026, 11, 1, tzinfo=UTC), "refused", "robots=1", [])
+    now = datetime.now(UTC)
+    for outlet in ("frozen", "weekly"):  # something new five days ago, nothing since, though every poll succeeds
+        state.record_poll(outlet, now - timedelta(days=5), "ok", "", [], found_new=True)
+        state.record_poll(outlet, now - timedelta(hours=1), "ok", "", [])
     state.close()
     table = run_cli("stats", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[0].split()[:6] == ["outlet", "last", "poll", "last", "success", "result"]
+    assert lines[0].split()[:8] == ["outlet", "last", "poll", "last", "success", "last", "new", "result"]
+    assert any(line.startswith("frozen: no new article since ") for line in lines)
+    assert not any(line.startswith("weekly: no new article") for line in lines)
     assert next(line for line in lines if line.startswith("never")).split()[1:3] == ["never", "never"]
     assert "refused" in next(line for line in lines if line.startswith("polled"))
     assert "polled: last poll refused: robots=1" in lines
     rows = {row["outlet"]: row for row in map(json.loads, run_cli("stats", "--json", cwd=tmp_path).stdout.splitlines())}
-    assert set(rows) == {"polled", "never"} and rows["polled"]["last_result"] == "refused"
+    assert set(rows) == {"polled", "never", "frozen", "weekly"} and rows["polled"]["last_result"] == "refused"
+    assert rows["frozen"]["last_new"].startswith(str((now - timedelta(days=5)).date()))
 
 
 def test_a_backfill_that_can_read_nothing_exits_3_and_says_why(tmp_path: Path) -> None:
@@ -203,6 +214,36 @@ async def test_healthz_clears_a_write_failure_once_records_are_written_again(tmp
     assert full == ["the last write failed: " + str(tmp_path / "out") + ": cannot write a record: ENOSPC"]
     assert after == []
     assert sorted(record["url"] for record in read_records(tmp_path / "out")) == [site.url(f"/a/{n}") for n in range(3)]
+
+
+async def test_healthz_names_an_outlet_whose_feed_answers_and_lists_nothing_new(tmp_path: Path) -> None:
+    """A feed frozen on an old copy (a CDN serving it stale, a CMS that stopped updating it): every poll is `ok`
+    and nothing is collected. After `quiet_after` without a new article /healthz says so, the metric and `stats`
+    show when the last one came; a new article clears it."""
+    with LocalSite() as site:
+        site.routes.update({f"/a/{n}": Page(article_page(n)) for n in range(4)})
+        items = [(f"R{n}", site.url(f"/a/{n}"), "Mon, 02 Nov 2026 10:00:00 GMT") for n in range(3)]
+        site.routes["/feed"] = Page(rss(items), "application/rss+xml")
+        wire = Source(id="wire", name="Wire", languages=("en",), homepage=site.url("/"), timezone="UTC",
+                      feeds=(site.url("/feed"),), interval=0.2, delay=0.0, retries=0, allow_private=True,
+                      quiet_after=1.0)
+        sink = JsonlSink(tmp_path / "out", segment_records=1)
+        state = State(tmp_path / "state.sqlite")
+        async with Fetcher(robots=False) as fetcher:
+            pipeline = Pipeline(fetcher, state, sink, Analyser())
+            daemon = Daemon(Settings(path="sources.toml", sources=(wire,)), pipeline, output_root=tmp_path / "out")
+            async with _daemon_running(daemon, pipeline, sink, state):
+                frozen = await _health_until(daemon, lambda problems: any(
+                    problem.startswith("wire: no new article") for problem in problems))
+                metrics = daemon.metrics.render().decode()
+                site.routes["/feed"] = Page(rss([("R3", site.url("/a/3"), "Mon, 02 Nov 2026 11:00:00 GMT"),
+                                                 *items]), "application/rss+xml")
+                lively = await _health_until(daemon, lambda problems: not problems)
+    [problem] = frozen
+    assert problem.startswith("wire: no new article since 20") and "while its polls succeed" in problem
+    assert 'scraper_last_new_article_timestamp_seconds{outlet="wire"}' in metrics
+    assert lively == []
+    assert len(read_records(tmp_path / "out")) == 4
 
 
 def test_a_web_page_served_for_the_feed_and_the_sitemap_is_no_successful_read(tmp_path: Path) -> None:

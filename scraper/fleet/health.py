@@ -5,20 +5,22 @@ files, the database does not answer, its pipelines report a problem (an extracti
 that drifted), or it is the committer and its last step failed. Some problems stop the whole fleet and every
 worker reports them: hand-offs waiting while no committer has beaten for STALE_COMMITTER seconds (nothing is
 being written), and, on the workers that keep the schedule (`run`), outlets with no successful poll for
-`grace` times their interval, as the one-process daemon reports them. The database is read every CHECK_EVERY
+`grace` times their interval, and outlets whose polls succeed and have found nothing new for their `quiet_after`,
+as the one-process daemon reports them. The database is read every CHECK_EVERY
 seconds, off the request: /healthz answers from the last look.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
 from scraper.records import Source
+from scraper.summary import quiet
 
 STALE_COMMITTER = 60.0  # seconds without a committer's heartbeat while hand-offs wait
 CHECK_EVERY = 5.0  # seconds between two looks at the database
@@ -32,6 +34,8 @@ class FleetLook:
     committer_silent: float | None  # seconds since the committer's last heartbeat (None: never beat)
     committer: str  # who beat last
     polls: dict[str, tuple[datetime | None, str]]  # outlet -> last successful poll, last result
+    # outlet -> the last poll that found an article not written before
+    last_new: dict[str, datetime] = field(default_factory=dict)
 
 
 def look(db: psycopg.Connection[Any]) -> FleetLook:
@@ -39,10 +43,14 @@ def look(db: psycopg.Connection[Any]) -> FleetLook:
     beat = db.execute("SELECT extract(epoch FROM now() - beat), holder FROM fleet_committer").fetchone()
     present = db.execute("SELECT to_regclass('polls') IS NOT NULL").fetchone()
     polls: dict[str, tuple[datetime | None, str]] = {}
+    last_new: dict[str, datetime] = {}
     if present and present[0]:
-        for outlet, success, result in db.execute("SELECT outlet, last_success, last_result FROM polls"):
+        for outlet, success, result, new in db.execute(
+                "SELECT outlet, last_success, last_result, last_new FROM polls"):
             polls[str(outlet)] = (datetime.fromisoformat(success) if success else None, str(result or ""))
-    return FleetLook(int(waiting), float(beat[0]) if beat else None, str(beat[1]) if beat else "", polls)
+            if new:
+                last_new[str(outlet)] = datetime.fromisoformat(new)
+    return FleetLook(int(waiting), float(beat[0]) if beat else None, str(beat[1]) if beat else "", polls, last_new)
 
 
 def fleet_problems(seen: FleetLook, now: datetime, *, started: datetime, outlets: Sequence[Source],
@@ -60,6 +68,9 @@ def fleet_problems(seen: FleetLook, now: datetime, *, started: datetime, outlets
             when = f"since {last.isoformat()}" if last else "since this worker started"
             problems.append(f"{source.id}: no successful poll {when} (every {source.interval:g}s; last: "
                             f"{result or 'none yet'})")
+        elif result == "ok" and (said := quiet(source.id, source.quiet_after, seen.last_new.get(source.id),
+                                                started, now)):
+            problems.append(said)
     return problems
 
 

@@ -43,7 +43,7 @@ from scraper.records import Settings
 from scraper.runs import warc as warc_run
 from scraper.service import StatusServer
 from scraper.state import State
-from scraper.summary import Summary
+from scraper.summary import Summary, found_new
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class Worker:
                     summary = await pipeline.poll(source, limit=source.max_articles, stop=self._stop)
                     result, why = summary.result()
                     pipeline.state.record_poll(outlet, datetime.now(UTC), result, why,
-                                               sorted(pipeline.fetcher.paused_hosts()))
+                                               sorted(pipeline.fetcher.paused_hosts()), found_new=found_new(summary))
                     self.metrics.polled(outlet, result, datetime.now().timestamp())
                     return summary
                 finally:
