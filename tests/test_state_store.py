@@ -12,7 +12,7 @@ import pytest
 
 from scraper.errors import StateError
 from scraper.fetch.conditional import Validators
-from scraper.records import Deletion, Language, Link, Record, Revision
+from scraper.records import Deletion, Language, Link, Record, Revision, iso_utc
 from scraper.state import RuleCheck, State, StoredPrint
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -235,3 +235,25 @@ def test_links_found_at_once_wait_in_page_order(store: State) -> None:
     store.add_pending("wire", [("https://x.org/beta", Link("https://x.org/beta", "wire", "l"))], NOW)
     assert [url for url, _, _ in store.pending("wire")] == [
         "https://x.org/zeta", "https://x.org/alpha", "https://x.org/mu", "https://x.org/beta"]
+
+
+def test_a_store_of_an_earlier_version_gains_the_last_new_article_of_its_polls(address: str) -> None:
+    """Stores made before `polls.last_new` existed (2026-12) get the column when opened, on SQLite and PostgreSQL;
+    a poll that found nothing new keeps the last one that did."""
+    state = State(address)
+    state._db.execute("DROP TABLE polls")
+    state._db.execute("CREATE TABLE polls (outlet TEXT PRIMARY KEY, last_poll TEXT NOT NULL, last_success TEXT,"
+                      " last_error TEXT, paused_hosts TEXT NOT NULL DEFAULT '', last_result TEXT)")
+    state._db.execute("INSERT INTO polls (outlet, last_poll, last_success, last_result) VALUES (?, ?, ?, 'ok')",
+                      ("old", iso_utc(NOW - timedelta(days=9)), iso_utc(NOW - timedelta(days=9))))
+    state.close()
+    again = State(address)
+    try:
+        again.record_poll("wire", NOW - timedelta(days=2), "ok", "", [], found_new=True)
+        again.record_poll("wire", NOW - timedelta(days=1), "ok", "", [])
+        again.record_poll("wire", NOW, "unreachable", "timeout=1", [])
+        assert again.last_new() == {"wire": NOW - timedelta(days=2)}
+        rows = {row["outlet"]: row for row in again.outlet_stats(NOW)}
+        assert rows["wire"]["last_new"] == iso_utc(NOW - timedelta(days=2)) and rows["old"]["last_new"] is None
+    finally:
+        again.close()
