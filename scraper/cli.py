@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import gzip
-import json
 import logging
 import os
 import re
@@ -51,6 +50,7 @@ from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
 from scraper.state import RuleCheck, State
 from scraper.summary import UNREACHABLE, Summary, quiet
+from scraper.text import json_line
 from scraper.urls import parsable, same_site
 from scraper.verify import verify_output
 from scraper.workers import available_cpus
@@ -567,7 +567,7 @@ def _analyse(args: argparse.Namespace) -> int:
         try:
             for result in analyse_texts(stream, analyser, priors=priors, every_text=args.every_text,
                                         on_error=on_error, name=None if item == "-" else item):
-                sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+                sys.stdout.write(json_line(result) + "\n")
         except UnicodeDecodeError:
             on_error(0, "not UTF-8 text")
         finally:
@@ -610,7 +610,7 @@ def _stats(args: argparse.Namespace) -> int:
                                  for c in drifting.get(str(row["outlet"]), [])]
     if args.json:
         for row in rows:
-            print(json.dumps(row, ensure_ascii=False))
+            print(json_line(row))
         return EXIT_OK
     header = ["outlet", "last poll", "last success", "last new", "result", "today", "7 days", "in all", "dups 7d",
               "revised", "deleted", "failing", "paused", "drifting rules"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 from datetime import UTC, datetime
+
+from scraper.text import json_line
 
 FIELDS = ("event", "outlet", "url", "reason")
 _USERINFO = re.compile(r"(?<=://)[^/@\s:]+(:[^/@\s]*)?@")
@@ -38,7 +39,7 @@ class JsonFormatter(logging.Formatter):
                 entry[name] = redact(str(value))
         if record.exc_info:
             entry["error"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False)
+        return json_line(entry)
 
 
 class TextFormatter(logging.Formatter):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import logging
 import os
 import re
@@ -20,7 +19,7 @@ from typing import IO, Protocol
 
 from scraper.errors import OutputError
 from scraper.records import Record
-from scraper.text import scrub
+from scraper.text import json_line, scrub
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ class Sink(Protocol):
 def _dumps(record: Record) -> str:
     # Text is scrubbed where it enters (scraper/text.py); a lone surrogate that got past would make the line
     # unwritable and stop the run, so the line is scrubbed again: in JSON it can only sit inside a string.
-    return scrub(json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))) + "\n"
+    return scrub(json_line(record.to_dict())) + "\n"
 
 
 def _size(record: Record) -> int:
@@ -62,7 +61,7 @@ def _size(record: Record) -> int:
 
 def _json_size(value: object) -> int:
     """Bytes of `value` as a line writes it."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return len(json_line(value).encode("utf-8"))
 
 
 def _fewer_names(record: Record, budget: int) -> Record:
@@ -99,14 +98,14 @@ def encode(record: Record, max_bytes: int = MAX_LINE_BYTES) -> str:
     used = 0
     for paragraph in record.body.split("\n\n"):
         # JSON escaping can grow a character to 6 bytes ("\u2028"); count what will be written.
-        size = len(json.dumps(paragraph, ensure_ascii=False).encode("utf-8")) + 4
+        size = _json_size(paragraph) + 4
         if used + size > budget:
             break
         kept.append(paragraph)
         used += size
     if not kept:  # a single giant paragraph: cut it at a character boundary instead
         text = record.body
-        while text and len(json.dumps(text, ensure_ascii=False).encode("utf-8")) > budget:
+        while text and _json_size(text) > budget:
             text = text[: len(text) * 3 // 4]
         kept = [text]
     return _dumps(replace(record, body="\n\n".join(kept)))
@@ -247,8 +246,10 @@ class JsonlSink:
         return found
 
     def read(self, name: str) -> list[str]:
-        """A segment's lines; bytes that are no UTF-8 (a damaged disk) become U+FFFD. OSError if unreadable."""
-        return (self.root / name).read_bytes().decode("utf-8", errors="replace").splitlines()
+        """A segment's lines (split at "\n" only, as written); bytes that are no UTF-8 (a damaged disk) become
+        U+FFFD. OSError if unreadable."""
+        text = (self.root / name).read_bytes().decode("utf-8", errors="replace")
+        return text.removesuffix("\n").split("\n") if text else []
 
     def close(self) -> None:
         try:

@@ -9,6 +9,7 @@ U+FFFD, as an invalid byte does when a page is decoded; a valid pair is already 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -19,6 +20,17 @@ REPLACEMENT = "\ufffd"
 def scrub(text: str) -> str:
     """`text` with each lone surrogate replaced by U+FFFD (the same object when it has none)."""
     return _SURROGATE.sub(REPLACEMENT, text) if _SURROGATE.search(text) else text
+
+
+# Characters that end a line for some readers though JSON leaves them raw in a string (U+0085 NEL, which a page
+# decoded as Latin-1 carries for "…"; U+2028 and U+2029, which JavaScript-made text carries): Python's
+# str.splitlines() and others would cut a JSON line in two. Escaped, a line is one line for every reader.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def json_line(value: Any) -> str:
+    """`value` as one line of JSON (compact, UTF-8 text, without its newline) that every line reader reads as one."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_LINE_BREAKS)
 
 
 def scrub_json(value: Any) -> Any:

@@ -117,3 +117,31 @@ def test_a_lost_state_is_rebuilt_from_the_segments_whatever_else_the_output_hold
     problems = verify_output(out).problems  # what is there that is no segment, and the damaged line, are named
     assert any("20251101T000000Z-0001.jsonl: a directory named as a segment" in p for p in problems)
     assert any("copy-for-the-analysts.jsonl: not a segment name" in p for p in problems)
+
+
+def test_line_separators_in_text_keep_a_record_one_line_for_every_reader(tmp_path: Path) -> None:
+    """U+2028 and U+2029 (JavaScript-made text) and U+0085 (a page decoded as Latin-1 that meant "…") are left raw
+    by JSON, and Python's str.splitlines() ends a line at each: a record carrying one was cut in two for such a
+    reader, and for the read-back of segments whose commit was lost (a crash), which then lost the record from the
+    state store and wrote it again. Escaped, each record is one line; the text reads back the same."""
+    from scraper.commit import Committer
+
+    out = tmp_path / "out"
+    sink = JsonlSink(out)
+    body = "First\u2028line of a paragraph\x85with NEL.\n\nSecond\u2029paragraph."
+    ids = [f"wire-{str(number) * 20}" for number in range(2)]
+    sink.add(replace(RECORD, id=ids[0], body=body, title="A title\u2028cut"))
+    sink.add(replace(RECORD, id=ids[1], url="https://x.org/1", canonical_url="https://x.org/1"))
+    [name] = sink.flush()
+    sink.close()
+    text = (out / name).read_text(encoding="utf-8")
+    assert len(text.splitlines()) == 2
+    first = json.loads(text.splitlines()[0])
+    assert first["body"] == body and first["title"] == "A title\u2028cut"
+    state = State(tmp_path / "new.sqlite")  # the commit was lost: the segment is read back
+    committer = Committer(state, JsonlSink(out))
+    assert committer.reconcile({}) == 1
+    assert state.has_record(ids[0]) and state.has_record(ids[1])
+    committer.sink.close()
+    state.close()
+    assert verify_output(out).ok

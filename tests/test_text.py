@@ -10,7 +10,7 @@ from conftest import read_records, rss, run_cli, write_sources
 from localsite import LocalSite, Page
 from test_output_contract import article_page
 
-from scraper.text import scrub, scrub_json
+from scraper.text import json_line, scrub, scrub_json
 from scraper.verify import verify_output
 
 PARAGRAPHS = ["The delegation toured a factory and a school before returning to the capital in the evening.",
@@ -95,3 +95,10 @@ def test_analyse_reports_each_bad_json_line_and_reads_the_rest(tmp_path: Path) -
     assert "not JSON" in errors[5]
     [row] = [json.loads(text) for text in result.stdout.splitlines()]
     assert row["id"] == "good" and row["language"]["code"] == "en"
+
+
+def test_a_json_line_is_one_line_for_every_reader() -> None:
+    value = {"message": "a\u2028b\x85c\u2029d\ne", "title": "Kim\u2028Jong Un"}
+    line = json_line(value)
+    assert len(line.splitlines()) == 1 and "\u2028" not in line and "\x85" not in line
+    assert json.loads(line) == value
