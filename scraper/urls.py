@@ -151,16 +151,31 @@ def front_page(url: str, homepage: str) -> bool:
         and parts.query == home.query)
 
 
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "or", "ne", "go", "ac", "gov", "edu", "re", "pe", "mil"})
+
+
+def _organisation(host: str) -> str:
+    """The part of a host name an organisation registers, near enough: "consent.google.com" → "google.com",
+    "m.yna.co.kr" → "yna.co.kr" (no public-suffix list: the common second levels of country domains); an address
+    stays whole."""
+    labels = host.lower().rstrip(".").split(".")
+    if len(labels) < 3 or labels[-1].isdigit() or ":" in host:
+        return host.lower()
+    keep = 3 if len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
 def leads_back(url: str, final_url: str) -> bool:
     """Whether `final_url`, where a request for `url` ended up, is a page standing in the way of it that offers to
     lead back: a consent wall, a login or a paywall page ("consent.example/?continue=<url>", "/login?next=/news/1").
     Such a page's text is never the article's. Told by a parameter of its query naming the address asked for (in
-    full, with or without its scheme, or by its path), when that address is more than a site's root."""
+    full, with or without its scheme, or by its path), when that address is more than a site's root and the page
+    is the same organisation's (consent.google.com for news.google.com)."""
     if not parsable(url) or not parsable(final_url):
         return False
     asked, final = urlsplit(url), urlsplit(final_url)
-    if asked.path in ("", "/"):
-        return False
+    if asked.path in ("", "/") or _organisation(asked.hostname or "") != _organisation(final.hostname or ""):
+        return False  # (a redirector, t.co or a feed proxy, that names where it came from is no gate)
     if final.netloc.lower() == asked.netloc.lower() and final.path.startswith(asked.path.rstrip("/")):
         return False  # the page itself, or a form of it (a slash, "/amp"), a parameter added or dropped
     whole = f"{asked.netloc.lower()}{asked.path}"

@@ -66,8 +66,8 @@ def test_an_articles_other_addresses_are_its_sites_other_schemes_and_host_names(
 
 def test_a_page_that_offers_to_lead_back_to_the_article_stands_in_its_way() -> None:
     article = "https://news.example/view/123"
-    for final in ("https://consent.example/?continue=https://news.example/view/123",
-                  "https://consent.example/ml?continue=https%3A%2F%2Fnews.example%2Fview%2F123%3Fref%3Drss&hl=fr",
+    for final in ("https://consent.news.example/?continue=https://news.example/view/123",
+                  "https://consent.news.example/ml?continue=https%3A%2F%2Fnews.example%2Fview%2F123%3Fref%3Drss&hl=fr",
                   "https://news.example/login?next=/view/123",
                   "https://news.example/wp-login.php?redirect_to=https%253A%252F%252Fnews.example%252Fview%252F123"):
         assert leads_back(article, final), final
@@ -75,7 +75,13 @@ def test_a_page_that_offers_to_lead_back_to_the_article_stands_in_its_way() -> N
                   "https://news.example/view/123/?utm_source=x",  # the page itself
                   "https://news.example/view/123/amp?from=https://news.example/view/123",
                   "https://news.example/view/1234?ref=/view/123x",
-                  "https://consent.example/?continue=https://news.example/view/1234",  # another page's gate
+                  "https://consent.news.example/?continue=https://news.example/view/1234",  # another page's gate
+                  "https://consent.other.example/?continue=https://news.example/view/123",  # no gate of this site's
                   "https://web.archive.org/web/2026/https://news.example/view/123"):  # named in the path, not a query
         assert not leads_back(article, final), final
     assert not leads_back("https://news.example/", "https://news.example/login?next=/")  # a root: no article
+    # A redirector that names where the reader came from is no gate; Google's consent wall for its news is.
+    assert not leads_back("https://t.co/abc", "https://news.example/view/9?ref=https://t.co/abc")
+    assert leads_back("https://news.google.com/rss/articles/CBMi?oc=5",
+                      "https://consent.google.com/ml?continue=https://news.google.com/rss/articles/CBMi?oc%3D5&gl=FR")
+    assert leads_back("https://m.yna.co.kr/view/AKR1", "https://login.yna.co.kr/?returnUrl=%2Fview%2FAKR1")
