@@ -38,7 +38,7 @@ from scraper.fetch.conditional import UNCONDITIONAL_EVERY, after_fetch, not_modi
 from scraper.fetch.wayback import SERVICE, Capture, Wayback, capture_url, newest_captures
 from scraper.observe import NullObserver, Observer
 from scraper.prepare import Prepared, from_feed, prepare
-from scraper.records import Archive, Fetched, Link, Listing, RuleOutcome, Source
+from scraper.records import Archive, Fetched, Link, Listing, Record, RuleOutcome, Source
 from scraper.revisit import UNREACHABLE_READS, Earlier, gone_to_front_page, revised, tombstone
 from scraper.sink import Sink
 from scraper.state import Due, State
@@ -80,6 +80,10 @@ PAGE_TIMEOUT = 120.0
 # Articles read again (for edits and deletions) at the end of one poll at most: a backlog (a backfill's
 # thousands, all due on one day) is spread over the polls of the day.
 REVISITS_PER_POLL = 20
+# A revisit batch in which this many articles, and this share of those whose page said anything, are gone at once
+# is a site that moved its pages or fails, not deletions: no tombstone is written (`Pipeline._bury`).
+MASS_GONE = 5
+MASS_GONE_SHARE = 0.8
 # HTTP answers that say an article is gone for good, and the tombstone's `how`.
 _GONE = {"http_404": "http_404", "http_410": "http_410", "not_found_page": "not_found_page"}
 # A {date} listing page this many days old no longer changes: a backfill that has every article it
@@ -249,6 +253,7 @@ class Pipeline:
         self._bodies_pruned: dict[str, datetime] = {}  # outlet -> when its kept texts were last pruned
         self._failures_pruned: dict[str, datetime] = {}  # outlet -> when its old failed URLs were last pruned
         self._loops_told: set[str] = set()  # sitemaps found listed in a loop, warned of once (then counted)
+        self._mass_gone: dict[str, str] = {}  # outlet -> its last revisit batch in which nearly all were gone
 
     @property
     def worker_problem(self) -> str:
@@ -258,7 +263,7 @@ class Pipeline:
     def problems(self) -> list[str]:
         """What keeps the pipeline from collecting as it should, for /healthz."""
         problems = [self._pool_failed] if self._pool_failed else []
-        return problems + self.writer.problems() + self.rules.problems()
+        return problems + self.writer.problems() + self.rules.problems() + list(self._mass_gone.values())
 
     def close(self) -> None:
         """Stop the extraction workers. A page one of them is still reading (a stop came mid-run) is dropped
@@ -728,47 +733,73 @@ class Pipeline:
                                          min(REVISITS_PER_POLL, source.max_articles))
         # Every index of the outlet answered in this poll: one that lists an article no longer is evidence.
         indexes_whole = summary.indexes_read > 0 and not summary.index_failures
+        gone: list[Record] = []  # tombstones, written once the batch shows they are not a mass disappearance
+        read = 0  # articles whose page said something of them (read, or gone)
         for item in due:
             if stop is not None and stop.is_set():
-                return
+                break
             unlisted = indexes_whole and item.last_listed is not None and item.last_listed < started
-            await self._read_again(source, summary, item, unlisted)
+            read += await self._read_again(source, summary, item, unlisted, gone)
+        self._bury(source, summary, gone, read)
 
-    async def _read_again(self, source: Source, summary: Summary, item: Due, unlisted: bool) -> None:
+    def _bury(self, source: Source, summary: Summary, gone: list[Record], read: int) -> None:
+        """Write the tombstones of a revisit batch, unless nearly every article read is gone at once: a site that
+        moved its pages or fails (404 for everything), whose articles were not deleted. Those are read again next
+        time, and the pipeline reports the outlet until a batch reads normally again."""
+        if len(gone) >= MASS_GONE and len(gone) >= MASS_GONE_SHARE * read:
+            why = ", ".join(f"{how}={count}" for how, count in Counter(
+                t.deleted.how for t in gone if t.deleted is not None).most_common())
+            self._mass_gone[source.id] = (f"{source.id}: {len(gone)} of the {read} articles read again are gone at "
+                                          f"once ({why}): a site that moved its pages or fails, not deletions; none "
+                                          "is marked deleted, they are read again next time")
+            log.error("%s", self._mass_gone[source.id], extra={"event": "mass_gone", "outlet": source.id})
+            now = datetime.now(UTC)
+            for held in gone:
+                self.state.read_again(held.id, now, found=None)
+            return
+        if read:
+            self._mass_gone.pop(source.id, None)
+        for record in gone:
+            self.writer.change(source, summary, record)
+
+    async def _read_again(self, source: Source, summary: Summary, item: Due, unlisted: bool,
+                          gone: list[Record]) -> int:
+        """Read one article again: a revision written, a tombstone added to `gone`, or the visit noted. 1 when the
+        page said something of the article (its text, or that it is gone), else 0."""
         earlier = Earlier(item.record_id, item.canonical_url, item.content_hash, item.revisions, item.published_at,
                           self.state.body(item.record_id))
         now = datetime.now(UTC)
         try:
             fetched = await self.fetcher.page(item.canonical_url, source)
             if gone_to_front_page(fetched.final_url, item.canonical_url, source.homepage):
-                self.writer.change(source, summary, tombstone(earlier, source, item.canonical_url,
-                                                              "redirect_home", now))
-                return
+                gone.append(tombstone(earlier, source, item.canonical_url, "redirect_home", now))
+                return 1
             prepared = await self._analyse(fetched, source, None)
         except Skip as skip:
+            said = 0
             if skip.reason in _GONE:
-                self.writer.change(source, summary, tombstone(earlier, source, item.canonical_url,
-                                                              _GONE[skip.reason], now))
+                gone.append(tombstone(earlier, source, item.canonical_url, _GONE[skip.reason], now))
+                said = 1
             elif (skip.reason in _TRANSIENT or skip.reason in UNREACHABLE or skip.reason in REFUSED
                   or skip.reason in _EXTRACTION_FAILURES - {"empty"}):
                 # Says nothing of the article (the network, our rules, our extractor): read it again next time.
                 self.state.read_again(item.record_id, now, found=None)
             elif unlisted and item.read_failures + 1 >= UNREACHABLE_READS:
-                self.writer.change(source, summary, tombstone(earlier, source, item.canonical_url,
-                                                              "unlisted_unreachable", now))
+                gone.append(tombstone(earlier, source, item.canonical_url, "unlisted_unreachable", now))
+                said = 1
             else:
                 self.state.read_again(item.record_id, now, found=False)
             log.info("%s: reading %s again: %s", source.id, item.canonical_url, skip,
                      extra={"event": "revisit", "outlet": source.id, "url": item.canonical_url,
                             "reason": skip.reason})
-            return
+            return said
         except WorkerError:
             raise
         except Exception:
             # A bug or a pathological page costs this revisit, never the daemon.
             log.exception("%s: extracting %s again failed", source.id, item.canonical_url)
             self.state.read_again(item.record_id, now, found=None)
-            return
+            return 0
         record = prepared.record
         change = revised(earlier, record, now)
         if change is not None:
@@ -777,6 +808,7 @@ class Pipeline:
             self.state.rebase(item.record_id, record.content_hash, record.body, now)
         else:
             self.state.read_again(item.record_id, now)
+        return 1
 
     def _index_failed(self, summary: Summary, source: Source, url: str, skip: Skip) -> None:
         """A feed, sitemap or listing page that could not be read: a skip, and evidence for the poll's result."""

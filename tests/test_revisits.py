@@ -209,6 +209,37 @@ async def test_an_article_read_again_after_a_crash_is_not_revised_twice(tmp_path
     assert len(revisions) == 1 and verify_output(tmp_path / "out").ok
 
 
+async def test_a_site_whose_every_article_is_gone_at_once_has_moved_or_fails_and_deletes_nothing(
+        tmp_path: Path) -> None:
+    """A redesign that moved every article without redirects, or a CDN answering 404 for everything for an hour:
+    each article read again is "gone". Tombstones are for ever (a deleted report is never read again), so a batch
+    in which nearly all are gone at once writes none: the outlet is reported (`problems`, /healthz) and the
+    articles are read again next time. When the pages are back, the report clears and nothing was written."""
+    numbers = list(range(1, 9))
+    site = LocalSite({"/list": Page(_listing(numbers)), **{f"/a/{n}": Page(article_page(n)) for n in numbers}})
+    with site:
+        _, config, state, sink = _setup(tmp_path, site)
+        async with Fetcher() as fetcher:
+            pipeline = Pipeline(fetcher, state, sink, Analyser())
+            assert (await _first_poll(pipeline, config)).written == 8
+            for n in numbers:  # the site moved its pages; the listing still answers (with the old links, cached)
+                site.routes[f"/a/{n}"] = Page(b"<html><body><h1>404</h1></body></html>", status=404)
+            moved = await _poll(pipeline, config)
+            problems = pipeline.problems()
+            for n in numbers:
+                site.routes[f"/a/{n}"] = Page(article_page(n))
+            back = await _poll(pipeline, config)
+            after = pipeline.problems()
+            pipeline.close()
+        sink.close()
+        state.close()
+    assert (moved.deleted, moved.written) == (0, 0)
+    [problem] = problems
+    assert problem.startswith("wire: 8 of the 8 articles read again are gone at once (http_404=8)")
+    assert (back.deleted, back.revised, back.written) == (0, 0, 0) and after == []
+    assert all(record["deleted"] is None for record in read_records(tmp_path / "out"))
+
+
 def test_revisits_can_be_turned_off_and_bad_values_are_named(tmp_path: Path) -> None:
     with LocalSite() as site:
         off = load_settings(_sources(tmp_path, site.url(""), revisit_for="7d").parent / "sources.toml")
