@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from scraper.analyse import Analyser
 from scraper.commit import Committer, Writer, in_range
-from scraper.dedup import DedupOptions
+from scraper.dedup import DedupOptions, samples_agree, text_sample
 from scraper.discover import parse_feed, parse_sitemap
 from scraper.discover.feeds import keep_articles
 from scraper.discover.listings import listing_pages, page_urls, parse_listing, stop_reason
@@ -43,7 +43,7 @@ from scraper.revisit import UNREACHABLE_READS, Earlier, gone_to_front_page, revi
 from scraper.sink import Sink
 from scraper.state import Due, State
 from scraper.summary import REFUSED, UNREACHABLE, Summary
-from scraper.urls import canonicalize, front_page
+from scraper.urls import canonicalize, front_page, other_addresses
 from scraper.workers import hard_limit, make_executor, prepare_in_worker, stop_executor, worker_ready
 
 log = logging.getLogger(__name__)
@@ -801,6 +801,11 @@ class Pipeline:
             self.state.read_again(item.record_id, now, found=None)
             return 0
         record = prepared.record
+        if self._elsewhere(item, fetched.final_url, prepared, source):
+            # Sent to another page (a related article, a section) whose text is not the article's: it is gone,
+            # and that page's text is no revision of it.
+            gone.append(tombstone(earlier, source, item.canonical_url, "redirect_elsewhere", now))
+            return 1
         change = revised(earlier, record, now)
         if change is not None:
             self.writer.change(source, summary, replace(change, fetched_at=now))
@@ -809,6 +814,18 @@ class Pipeline:
         else:
             self.state.read_again(item.record_id, now)
         return 1
+
+    def _elsewhere(self, item: Due, final_url: str, prepared: Prepared, source: Source) -> bool:
+        """Whether an article read again was redirected to another page: another address (not one of its own:
+        https, www.) whose text does not share the article's (the samples `report_texts` keeps)."""
+        strip = source.strip_query
+        here = canonicalize(final_url, strip)
+        if here in (canonicalize(item.canonical_url, strip), *other_addresses(canonicalize(item.canonical_url, strip))):
+            return False
+        if self.state.known_article(final_url, strip) == item.record_id:
+            return False  # an address the article was found at before
+        earlier, now = self.state.text_sample(item.record_id), text_sample(prepared.printed.fingerprint)
+        return bool(earlier and now and not samples_agree(earlier, now))
 
     def _index_failed(self, summary: Summary, source: Source, url: str, skip: Skip) -> None:
         """A feed, sitemap or listing page that could not be read: a skip, and evidence for the poll's result."""

@@ -454,7 +454,8 @@ class Revision:
 @dataclass(frozen=True, slots=True)
 class Deletion:
     """An article already written that its outlet no longer serves: when that was seen, and how (`http_404`,
-    `http_410`, `redirect_home`, `not_found_page`: a "not found" page served with status 200,
+    `http_410`, `redirect_home`, `redirect_elsewhere`: to a page whose text is not the article's, `not_found_page`:
+    a "not found" page served with status 200,
     `unlisted_unreachable`: gone from the outlet's indexes and no article under its
     URL on two revisits in a row)."""
 

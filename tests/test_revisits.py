@@ -240,6 +240,33 @@ async def test_a_site_whose_every_article_is_gone_at_once_has_moved_or_fails_and
     assert all(record["deleted"] is None for record in read_records(tmp_path / "out"))
 
 
+async def test_an_article_redirected_to_another_page_is_gone_not_revised_into_that_page(tmp_path: Path) -> None:
+    """A removed article whose URL now sends to a related article or to its section: that page's text is no
+    revision of it (read daily, a section would be a new "revision" every day); the article is gone. A redirect to
+    its own page at another address (https, a new slug) with its text is no change at all."""
+    site = LocalSite({"/list": Page(_listing([1, 2, 3])), "/a/1": Page(article_page(1)),
+                      "/a/2": Page(article_page(2)), "/a/3": Page(article_page(3)),
+                      "/politics": Page(_listing([7, 8, 9]) + article_page(9))})
+    with site:
+        base, config, state, sink = _setup(tmp_path, site)
+        async with Fetcher() as fetcher:
+            pipeline = Pipeline(fetcher, state, sink, Analyser())
+            assert (await _first_poll(pipeline, config)).written == 3
+            site.routes["/a/1"] = Page(b"", status=301, headers={"Location": "/politics"})  # to its section
+            site.routes["/a/2"] = Page(b"", status=301, headers={"Location": "/a/3"})  # to a related article
+            site.routes["/a/3"] = Page(b"", status=301, headers={"Location": "/a/3-new-slug"})  # itself, moved
+            site.routes["/a/3-new-slug"] = Page(article_page(3))
+            moved = await _poll(pipeline, config)
+            again = await _poll(pipeline, config)
+            pipeline.close()
+        sink.close()
+        state.close()
+    assert (moved.deleted, moved.revised) == (2, 0) and (again.deleted, again.revised) == (0, 0)
+    deleted = {record["url"].removeprefix(base): record["deleted"]["how"]
+               for record in read_records(tmp_path / "out") if record["deleted"]}
+    assert deleted == {"/a/1": "redirect_elsewhere", "/a/2": "redirect_elsewhere"}
+
+
 def test_revisits_can_be_turned_off_and_bad_values_are_named(tmp_path: Path) -> None:
     with LocalSite() as site:
         off = load_settings(_sources(tmp_path, site.url(""), revisit_for="7d").parent / "sources.toml")
