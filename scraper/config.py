@@ -213,18 +213,29 @@ def _proxy(value: object) -> str | None:
     return value.strip()
 
 
+def _duration_or_off(maximum: float) -> Callable[[object], float | None]:
+    """A duration, or "off" (None)."""
+    def parse(value: object) -> float | None:
+        if value == "off":
+            return None
+        try:
+            return parse_duration(value, maximum)
+        except ValueError as exc:
+            if str(exc).startswith("expected a duration"):  # (not a duration at all: say what else is allowed)
+                raise ValueError(f'expected a duration like "1d" or "12h", or "off", got {value!r}') from None
+            raise
+
+    return parse
+
+
 def _revisit_every(value: object) -> float | None:
     """How often an article written is read again for edits and deletions: a duration, or "off"."""
-    if value == "off":
-        return None
-    return _duration(MAX_INTERVAL)(value)
+    return _duration_or_off(MAX_INTERVAL)(value)
 
 
 def _quiet_after(value: object) -> float | None:
     """How long an outlet may go without a new article before /healthz says so: a duration, or "off"."""
-    if value == "off":
-        return None
-    return _duration(MAX_DURATION)(value)
+    return _duration_or_off(MAX_DURATION)(value)
 
 
 def _archive_prefix(value: object) -> str:
@@ -433,7 +444,12 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
                                   key=f"listings[{index}].links")
         fields.setdefault("languages", ())
         fields.setdefault("timezone", "UTC")
-        sources.append(Source(**fields))
+        source = Source(**fields)
+        if source.quiet_after is not None and source.quiet_after < 2 * source.interval:
+            # (every poll that found nothing new would be an alarm)
+            raise ConfigError(f"quiet_after ({source.quiet_after:g}s) must be at least two polls long (interval "
+                              f'{source.interval:g}s), or "off"', path=path, outlet=label, key="quiet_after")
+        sources.append(source)
     return Settings(path=path, sources=tuple(sources), alias_files=alias_files, proxy=defaults.get("proxy"),
                     **globals_, **output)
 

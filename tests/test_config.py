@@ -53,6 +53,9 @@ def test_defaults_are_inherited_and_overridable(tmp_path: Path) -> None:
         ({"article_url": "^https://x.org/(news"}, "article_url", "not a valid regular expression"),
         ({"article_url": ".*"}, "article_url", "matches any URL"),
         ({"article_url": ["^https://x.org/"]}, "article_url", "regular expression"),
+        ({"quiet_after": "never"}, "quiet_after", 'or "off"'),
+        ({"quiet_after": "20m", "interval": "15m"}, "quiet_after", "at least two polls long"),
+        ({"revisit_every": "daily"}, "revisit_every", 'or "off"'),
     ],
 )
 def test_a_mistake_names_file_outlet_and_key(tmp_path: Path, change: dict[str, object], key: str,
@@ -97,6 +100,14 @@ def test_a_file_saved_by_a_windows_editor_loads(tmp_path: Path) -> None:
     latin1.write_bytes(good.read_bytes().replace(b'"Yonhap', b'"Yonh\xe4p', 1))
     with pytest.raises(ConfigError, match="not UTF-8 text"):
         load_settings(latin1)
+
+
+def test_quiet_after_is_a_duration_or_off(tmp_path: Path) -> None:
+    path = write_sources(tmp_path / "s.toml", [{**GOOD, "id": "weekly", "quiet_after": "21d"},
+                                               {**GOOD, "id": "never", "quiet_after": "off", "feeds": ["https://y.org/f"]},
+                                               {**GOOD, "id": "default", "feeds": ["https://z.org/f"]}])
+    quiet = {source.id: source.quiet_after for source in load_settings(path).sources}
+    assert quiet == {"weekly": 21 * 86400.0, "never": None, "default": 3 * 86400.0}
 
 
 def test_durations_and_sizes() -> None:
