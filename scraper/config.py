@@ -8,6 +8,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -445,6 +446,9 @@ def parse_settings(data: Mapping[str, object], path: str = "sources.toml") -> Se
         fields.setdefault("languages", ())
         fields.setdefault("timezone", "UTC")
         source = Source(**fields)
+        if "quiet_after" not in fields and source.quiet_after is not None:
+            # Not set: the default, or two polls of an outlet polled less often than that.
+            source = replace(source, quiet_after=max(source.quiet_after, 2 * source.interval))
         if source.quiet_after is not None and source.quiet_after < 2 * source.interval:
             # (every poll that found nothing new would be an alarm)
             raise ConfigError(f"quiet_after ({source.quiet_after:g}s) must be at least two polls long (interval "
