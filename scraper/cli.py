@@ -567,7 +567,7 @@ def _analyse(args: argparse.Namespace) -> int:
         try:
             for result in analyse_texts(stream, analyser, priors=priors, every_text=args.every_text,
                                         on_error=on_error, name=None if item == "-" else item):
-                sys.stdout.write(json_line(result) + "\n")
+                sys.stdout.write(json_line(result, compact=False) + "\n")
         except UnicodeDecodeError:
             on_error(0, "not UTF-8 text")
         finally:
@@ -610,7 +610,7 @@ def _stats(args: argparse.Namespace) -> int:
                                  for c in drifting.get(str(row["outlet"]), [])]
     if args.json:
         for row in rows:
-            print(json_line(row))
+            print(json_line(row, compact=False))
         return EXIT_OK
     header = ["outlet", "last poll", "last success", "last new", "result", "today", "7 days", "in all", "dups 7d",
               "revised", "deleted", "failing", "paused", "drifting rules"]

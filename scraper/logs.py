@@ -39,7 +39,7 @@ class JsonFormatter(logging.Formatter):
                 entry[name] = redact(str(value))
         if record.exc_info:
             entry["error"] = redact(self.formatException(record.exc_info))
-        return json_line(entry)
+        return json_line(entry, compact=False)
 
 
 class TextFormatter(logging.Formatter):

@@ -28,9 +28,11 @@ def scrub(text: str) -> str:
 _LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
-def json_line(value: Any) -> str:
-    """`value` as one line of JSON (compact, UTF-8 text, without its newline) that every line reader reads as one."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_LINE_BREAKS)
+def json_line(value: Any, *, compact: bool = True) -> str:
+    """`value` as one line of JSON (UTF-8 text, without its newline) that every line reader reads as one; compact
+    (the output's records), or spaced after "," and ":" (what `stats --json`, `analyse` and the logs always printed)."""
+    separators = (",", ":") if compact else (", ", ": ")
+    return json.dumps(value, ensure_ascii=False, separators=separators).translate(_LINE_BREAKS)
 
 
 def scrub_json(value: Any) -> Any:
