@@ -84,6 +84,9 @@ REVISITS_PER_POLL = 20
 # is a site that moved its pages or fails, not deletions: no tombstone is written (`Pipeline._bury`).
 MASS_GONE = 5
 MASS_GONE_SHARE = 0.8
+# ...unless they are still gone on this many readings in a row (a day apart by default): then they are (a site that
+# moved its pages without redirects has lost them at these addresses; KCNA has wiped its archive before).
+MASS_GONE_READINGS = 3
 # HTTP answers that say an article is gone for good, and the tombstone's `how`.
 _GONE = {"http_404": "http_404", "http_410": "http_410", "not_found_page": "not_found_page"}
 # A {date} listing page this many days old no longer changes: a backfill that has every article it
@@ -733,7 +736,9 @@ class Pipeline:
                                          min(REVISITS_PER_POLL, source.max_articles))
         # Every index of the outlet answered in this poll: one that lists an article no longer is evidence.
         indexes_whole = summary.indexes_read > 0 and not summary.index_failures
-        gone: list[Record] = []  # tombstones, written once the batch shows they are not a mass disappearance
+        # Tombstones (with the readings in a row that found no article before this one), written once the batch
+        # shows they are not a mass disappearance.
+        gone: list[tuple[Record, int]] = []
         read = 0  # articles whose page said something of them (read, or gone)
         for item in due:
             if stop is not None and stop.is_set():
@@ -742,50 +747,55 @@ class Pipeline:
             read += await self._read_again(source, summary, item, unlisted, gone)
         self._bury(source, summary, gone, read)
 
-    def _bury(self, source: Source, summary: Summary, gone: list[Record], read: int) -> None:
+    def _bury(self, source: Source, summary: Summary, gone: list[tuple[Record, int]], read: int) -> None:
         """Write the tombstones of a revisit batch, unless nearly every article read is gone at once: a site that
         moved its pages or fails (404 for everything), whose articles were not deleted. Those are read again next
-        time, and the pipeline reports the outlet until a batch reads normally again."""
+        time (and the pipeline reports the outlet until a batch reads normally again); one still gone on its
+        MASS_GONE_READINGS-th reading in a row is written all the same."""
+        written = gone
         if len(gone) >= MASS_GONE and len(gone) >= MASS_GONE_SHARE * read:
             why = ", ".join(f"{how}={count}" for how, count in Counter(
-                t.deleted.how for t in gone if t.deleted is not None).most_common())
+                t.deleted.how for t, _ in gone if t.deleted is not None).most_common())
             self._mass_gone[source.id] = (f"{source.id}: {len(gone)} of the {read} articles read again are gone at "
                                           f"once ({why}): a site that moved its pages or fails, not deletions; none "
-                                          "is marked deleted, they are read again next time")
+                                          f"is marked deleted before its {MASS_GONE_READINGS}th such reading in a "
+                                          "row")
             log.error("%s", self._mass_gone[source.id], extra={"event": "mass_gone", "outlet": source.id})
             now = datetime.now(UTC)
-            for held in gone:
-                self.state.read_again(held.id, now, found=None)
-            return
-        if read:
+            written = [(record, before) for record, before in gone if before + 1 >= MASS_GONE_READINGS]
+            for record, before in gone:
+                if before + 1 < MASS_GONE_READINGS:
+                    self.state.read_again(record.id, now, found=False)
+        elif read:
             self._mass_gone.pop(source.id, None)
-        for record in gone:
+        for record, _ in written:
             self.writer.change(source, summary, record)
 
     async def _read_again(self, source: Source, summary: Summary, item: Due, unlisted: bool,
-                          gone: list[Record]) -> int:
+                          gone: list[tuple[Record, int]]) -> int:
         """Read one article again: a revision written, a tombstone added to `gone`, or the visit noted. 1 when the
         page said something of the article (its text, or that it is gone), else 0."""
         earlier = Earlier(item.record_id, item.canonical_url, item.content_hash, item.revisions, item.published_at,
                           self.state.body(item.record_id))
         now = datetime.now(UTC)
+        before = item.read_failures
         try:
             fetched = await self.fetcher.page(item.canonical_url, source)
             if gone_to_front_page(fetched.final_url, item.canonical_url, source.homepage):
-                gone.append(tombstone(earlier, source, item.canonical_url, "redirect_home", now))
+                gone.append((tombstone(earlier, source, item.canonical_url, "redirect_home", now), before))
                 return 1
             prepared = await self._analyse(fetched, source, None)
         except Skip as skip:
             said = 0
             if skip.reason in _GONE:
-                gone.append(tombstone(earlier, source, item.canonical_url, _GONE[skip.reason], now))
+                gone.append((tombstone(earlier, source, item.canonical_url, _GONE[skip.reason], now), before))
                 said = 1
             elif (skip.reason in _TRANSIENT or skip.reason in UNREACHABLE or skip.reason in REFUSED
                   or skip.reason in _EXTRACTION_FAILURES - {"empty"}):
                 # Says nothing of the article (the network, our rules, our extractor): read it again next time.
                 self.state.read_again(item.record_id, now, found=None)
             elif unlisted and item.read_failures + 1 >= UNREACHABLE_READS:
-                gone.append(tombstone(earlier, source, item.canonical_url, "unlisted_unreachable", now))
+                gone.append((tombstone(earlier, source, item.canonical_url, "unlisted_unreachable", now), before))
                 said = 1
             else:
                 self.state.read_again(item.record_id, now, found=False)
@@ -804,7 +814,7 @@ class Pipeline:
         if self._elsewhere(item, fetched.final_url, prepared, source):
             # Sent to another page (a related article, a section) whose text is not the article's: it is gone,
             # and that page's text is no revision of it.
-            gone.append(tombstone(earlier, source, item.canonical_url, "redirect_elsewhere", now))
+            gone.append((tombstone(earlier, source, item.canonical_url, "redirect_elsewhere", now), before))
             return 1
         change = revised(earlier, record, now)
         if change is not None:

@@ -214,7 +214,8 @@ async def test_a_site_whose_every_article_is_gone_at_once_has_moved_or_fails_and
     """A redesign that moved every article without redirects, or a CDN answering 404 for everything for an hour:
     each article read again is "gone". Tombstones are for ever (a deleted report is never read again), so a batch
     in which nearly all are gone at once writes none: the outlet is reported (`problems`, /healthz) and the
-    articles are read again next time. When the pages are back, the report clears and nothing was written."""
+    articles are read again next time. When the pages are back, the report clears and nothing was written; when
+    they stay gone, the third reading in a row writes their tombstones."""
     numbers = list(range(1, 9))
     site = LocalSite({"/list": Page(_listing(numbers)), **{f"/a/{n}": Page(article_page(n)) for n in numbers}})
     with site:
@@ -230,6 +231,11 @@ async def test_a_site_whose_every_article_is_gone_at_once_has_moved_or_fails_and
                 site.routes[f"/a/{n}"] = Page(article_page(n))
             back = await _poll(pipeline, config)
             after = pipeline.problems()
+            assert all(record["deleted"] is None for record in read_records(tmp_path / "out"))
+            # Gone for good (an archive wiped, a move that lost them): held twice, written on the third reading.
+            for n in numbers:
+                site.routes[f"/a/{n}"] = Page(b"", status=410)
+            readings = [(await _poll(pipeline, config)).deleted for _ in range(4)]
             pipeline.close()
         sink.close()
         state.close()
@@ -237,7 +243,9 @@ async def test_a_site_whose_every_article_is_gone_at_once_has_moved_or_fails_and
     [problem] = problems
     assert problem.startswith("wire: 8 of the 8 articles read again are gone at once (http_404=8)")
     assert (back.deleted, back.revised, back.written) == (0, 0, 0) and after == []
-    assert all(record["deleted"] is None for record in read_records(tmp_path / "out"))
+    assert readings == [0, 0, 8, 0]
+    tombstones = [record for record in read_records(tmp_path / "out") if record["deleted"]]
+    assert len(tombstones) == 8 and {record["deleted"]["how"] for record in tombstones} == {"http_410"}
 
 
 async def test_an_article_redirected_to_another_page_is_gone_not_revised_into_that_page(tmp_path: Path) -> None:
