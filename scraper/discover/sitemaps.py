@@ -16,6 +16,7 @@ from scraper.urls import joined
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True, slots=True)
 class Sitemap:
     """What one sitemap file holds: article links, and (for an index) further sitemaps with their lastmod."""
