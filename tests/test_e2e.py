@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
@@ -167,6 +168,16 @@ def test_an_article_address_that_only_refreshes_to_the_article_gives_the_article
     assert record["title"].startswith("N. Korea") and len(record["body"]) > 500
 
 
+def _backfill_feed(site: LocalSite, workdir: Path, items: list[tuple[str, str]]) -> subprocess.CompletedProcess[str]:
+    """`scraper backfill` of one outlet on `site` whose feed lists `items` (title, path), a minute apart."""
+    site.routes["/rss/items.xml"] = Page(rss([(title, site.url(path), f"Fri, 31 Oct 2025 00:{12 + n:02d}:00 GMT")
+                                              for n, (title, path) in enumerate(items)]), "application/rss+xml")
+    write_sources(workdir / "sources.toml", [{
+        "id": "test-wire", "name": "Test Wire", "languages": ["en"], "homepage": site.url("/"),
+        "timezone": "Asia/Seoul", "feeds": [site.url("/rss/items.xml")]}])
+    return run_cli("backfill", cwd=workdir)
+
+
 def test_an_article_link_that_redirects_to_the_front_page_is_no_article(workdir: Path) -> None:
     """A removed article answered with a redirect to the front page (as many sites do), or a link that never led to
     one: the front page is not written as if it were the article. A root with a query ("/?p=7", WordPress's plain
@@ -175,13 +186,7 @@ def test_an_article_link_that_redirects_to_the_front_page_is_no_article(workdir:
         site.routes["/"] = Page(fixture_page("wire-2.html", site.url("")))  # a front page with much text on it
         site.routes["/gone/1"] = Page(b"", status=301, headers={"Location": site.url("/")})
         site.routes["/old/7"] = Page(b"", status=301, headers={"Location": site.url("/?p=7")})
-        site.routes["/rss/gone.xml"] = Page(rss([
-            ("Gone", site.url("/gone/1"), "Fri, 31 Oct 2025 00:12:00 GMT"),
-            ("Seven", site.url("/old/7"), "Fri, 31 Oct 2025 00:13:00 GMT")]), "application/rss+xml")
-        write_sources(workdir / "sources.toml", [{
-            "id": "test-wire", "name": "Test Wire", "languages": ["en"], "homepage": site.url("/"),
-            "timezone": "Asia/Seoul", "feeds": [site.url("/rss/gone.xml")]}])
-        result = run_cli("backfill", cwd=workdir)
+        result = _backfill_feed(site, workdir, [("Gone", "/gone/1"), ("Seven", "/old/7")])
     assert result.returncode == 0, result.stderr
     assert "redirect_home=1" in result.stdout
     (record,) = read_records(workdir / "output")  # "/?p=7": the page there (the same test page) is an article
@@ -202,13 +207,7 @@ def test_articles_sent_to_a_consent_or_login_page_are_not_written_and_the_run_sa
         site.routes["/news/1"] = Page(b"", status=302, headers={
             "Location": wall.url("/consent?continue=") + quote(site.url("/news/1"), safe="")})
         site.routes["/news/2"] = Page(b"", status=302, headers={"Location": site.url("/login?next=/news/2")})
-        site.routes["/rss/gated.xml"] = Page(rss([
-            ("One", site.url("/news/1"), "Fri, 31 Oct 2025 00:12:00 GMT"),
-            ("Two", site.url("/news/2"), "Fri, 31 Oct 2025 00:13:00 GMT")]), "application/rss+xml")
-        write_sources(workdir / "sources.toml", [{
-            "id": "test-wire", "name": "Test Wire", "languages": ["en"], "homepage": site.url("/"),
-            "timezone": "Asia/Seoul", "feeds": [site.url("/rss/gated.xml")]}])
-        result = run_cli("backfill", cwd=workdir)
+        result = _backfill_feed(site, workdir, [("One", "/news/1"), ("Two", "/news/2")])
     assert result.returncode == 3, result.stderr
     assert "skipped=2 (gated=2)" in result.stdout
     assert "none of the 2 articles tried could be read (gated=2)" in result.stderr

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -73,6 +74,21 @@ async def _daemon_running(daemon: Daemon, *closed: Pipeline | JsonlSink | State)
         await running
         for thing in closed:
             thing.close()
+
+
+@contextlib.asynccontextmanager
+async def _daemon_on_site(site: LocalSite, sink: JsonlSink, state: State, **changes: Any) -> AsyncIterator[Daemon]:
+    """A daemon running for the block over one outlet "wire" reading the feed at /feed of `site` (polled every
+    0.3 s, no retries; `changes` to its Source); then stopped, and its pipeline, `sink` and `state` closed."""
+    fields: dict[str, Any] = {"id": "wire", "name": "Wire", "languages": ("en",), "homepage": site.url("/"),
+                              "timezone": "UTC", "feeds": (site.url("/feed"),), "interval": 0.3, "delay": 0.0,
+                              "retries": 0, "allow_private": True, **changes}
+    async with Fetcher(robots=False) as fetcher:
+        pipeline = Pipeline(fetcher, state, sink, Analyser())
+        daemon = Daemon(Settings(path="sources.toml", sources=(Source(**fields),)), pipeline,
+                        output_root=sink.root)
+        async with _daemon_running(daemon, pipeline, sink, state):
+            yield daemon
 
 
 async def _health_until(daemon: Daemon, done: Callable[[list[str]], bool]) -> list[str]:
@@ -199,18 +215,12 @@ async def test_healthz_clears_a_write_failure_once_records_are_written_again(tmp
         site.routes.update({f"/a/{n}": Page(article_page(n)) for n in range(3)})
         site.routes["/feed"] = Page(rss([(f"R{n}", site.url(f"/a/{n}"), "Mon, 02 Nov 2026 10:00:00 GMT")
                                          for n in range(3)]), "application/rss+xml")
-        wire = Source(id="wire", name="Wire", languages=("en",), homepage=site.url("/"), timezone="UTC",
-                      feeds=(site.url("/feed"),), interval=0.3, delay=0.0, retries=0, allow_private=True)
         sink = FlakyDisk(tmp_path / "out", segment_records=2, segment_seconds=3600)
-        state = State(tmp_path / "state.sqlite")
-        async with Fetcher(robots=False) as fetcher:
-            pipeline = Pipeline(fetcher, state, sink, Analyser())
-            daemon = Daemon(Settings(path="sources.toml", sources=(wire,)), pipeline, output_root=tmp_path / "out")
-            async with _daemon_running(daemon, pipeline, sink, state):
-                full = await _health_until(daemon, lambda problems: any(
-                    problem.startswith("the last write failed") for problem in problems))
-                sink.full = False  # space is back
-                after = await _health_until(daemon, lambda problems: not problems)
+        async with _daemon_on_site(site, sink, State(tmp_path / "state.sqlite")) as daemon:
+            full = await _health_until(daemon, lambda problems: any(
+                problem.startswith("the last write failed") for problem in problems))
+            sink.full = False  # space is back
+            after = await _health_until(daemon, lambda problems: not problems)
     assert full == ["the last write failed: " + str(tmp_path / "out") + ": cannot write a record: ENOSPC"]
     assert after == []
     assert sorted(record["url"] for record in read_records(tmp_path / "out")) == [site.url(f"/a/{n}") for n in range(3)]
@@ -224,21 +234,15 @@ async def test_healthz_names_an_outlet_whose_feed_answers_and_lists_nothing_new(
         site.routes.update({f"/a/{n}": Page(article_page(n)) for n in range(4)})
         items = [(f"R{n}", site.url(f"/a/{n}"), "Mon, 02 Nov 2026 10:00:00 GMT") for n in range(3)]
         site.routes["/feed"] = Page(rss(items), "application/rss+xml")
-        wire = Source(id="wire", name="Wire", languages=("en",), homepage=site.url("/"), timezone="UTC",
-                      feeds=(site.url("/feed"),), interval=0.2, delay=0.0, retries=0, allow_private=True,
-                      quiet_after=1.0)
         sink = JsonlSink(tmp_path / "out", segment_records=1)
-        state = State(tmp_path / "state.sqlite")
-        async with Fetcher(robots=False) as fetcher:
-            pipeline = Pipeline(fetcher, state, sink, Analyser())
-            daemon = Daemon(Settings(path="sources.toml", sources=(wire,)), pipeline, output_root=tmp_path / "out")
-            async with _daemon_running(daemon, pipeline, sink, state):
-                frozen = await _health_until(daemon, lambda problems: any(
-                    problem.startswith("wire: no new article") for problem in problems))
-                metrics = daemon.metrics.render().decode()
-                site.routes["/feed"] = Page(rss([("R3", site.url("/a/3"), "Mon, 02 Nov 2026 11:00:00 GMT"),
-                                                 *items]), "application/rss+xml")
-                lively = await _health_until(daemon, lambda problems: not problems)
+        async with _daemon_on_site(site, sink, State(tmp_path / "state.sqlite"), interval=0.2,
+                                   quiet_after=1.0) as daemon:
+            frozen = await _health_until(daemon, lambda problems: any(
+                problem.startswith("wire: no new article") for problem in problems))
+            metrics = daemon.metrics.render().decode()
+            site.routes["/feed"] = Page(rss([("R3", site.url("/a/3"), "Mon, 02 Nov 2026 11:00:00 GMT"), *items]),
+                                        "application/rss+xml")
+            lively = await _health_until(daemon, lambda problems: not problems)
     [problem] = frozen
     assert problem.startswith("wire: no new article since 20") and "while its polls succeed" in problem
     assert 'scraper_last_new_article_timestamp_seconds{outlet="wire"}' in metrics
