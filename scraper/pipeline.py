@@ -709,6 +709,14 @@ class Pipeline:
             self.rules.note(source.id, prepared.rules)
             return fetched, prepared, captured
         except Skip as skip:
+            if (link.aggregator_url is not None and not link.feed_only and not via_archive
+                    and skip.reason not in _TRANSIENT and skip.reason not in UNREACHABLE):
+                # An aggregator's item whose publisher page cannot be had (a consent wall, a 403, no article on
+                # it): the item itself (headline, publisher, date) is the report, as for an opaque link.
+                log.info("%s: the publisher's page %s cannot be had (%s): the feed item is the record", source.id,
+                         link.url, skip, extra={"event": "feed_only", "outlet": source.id, "url": link.url,
+                                                "reason": skip.reason})
+                return await self._prepare(source, replace(link, feed_only=True), summary, None)
             self._skipped(summary, source, link.url, skip)
             return skip.reason
         except WorkerError:

@@ -4,6 +4,7 @@ kept as feed-only records that join the story of the report they copy; nothing f
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ import jsonschema
 import pytest
 from conftest import record_schema
 from pytest_httpx import HTTPXMock
+from test_output_contract import article_page
 
 from scraper.analyse import Analyser
 from scraper.dedup import DuplicateIndex
@@ -30,6 +32,9 @@ SEARCH = "https://news.google.com/rss/search?q=breaking+OR+crisis+OR+emergency&h
 GNEWS = Source(id="gnews", name="Google News", languages=("en",), homepage="https://news.google.com/",
                timezone="UTC", feeds=(SEARCH,), delay=0.001, strip_query=("oc",))
 SEED = Path(__file__).parent.parent / "tests" / "fixtures" / "seeds" / "000.json"
+GNEWS_2020 = REAL / "topstories-fr-BE-2020-03-08-oldstyle-ids.xml"
+RTBF = ("https://www.rtbf.be/info/societe/detail_coronavirus-en-belgique-200-cas-detectes-au-total-la-circulation-du-"
+        "virus-reste-limitee?id=10450793")
 
 
 # --- item ids -------------------------------------------------------------------------------------------------
@@ -204,3 +209,48 @@ def parse_title(title: str) -> str:
     (link,) = parse_feed(feed, SEARCH, "joongang-daily")
     assert link.title is not None
     return link.title
+
+
+@pytest.mark.parametrize(("status", "headers", "written"), [
+    (200, {"Content-Type": "text/html"}, "page"),  # the publisher's page is the record
+    (403, {}, "feed_only"),  # the publisher refuses us: the item is the report
+    (302, {"Location": "https://connexion.rtbf.be/?continue=" + RTBF.replace("&", "%26")}, "feed_only"),  # gated
+    (302, {"Location": "https://www.rtbf.be/login"}, "feed_only"),  # a page with no article on it
+    (503, {}, "skipped"),  # a passing failure: tried again later, no record meanwhile
+])
+async def test_an_aggregated_item_whose_publisher_page_cannot_be_had_is_a_feed_only_record(
+        tmp_path: Path, httpx_mock: HTTPXMock, status: int, headers: dict[str, str], written: str) -> None:
+    """A real 2020 Google News feed (old-style id: the RTBF page is known without a request). When that page cannot
+    be had for good (403, a consent or login wall), the item's headline, publisher and date are the record, as for
+    an opaque link; a 503 is tried again at the next poll."""
+    feed = "https://news.google.com/rss?hl=fr&gl=BE&ceid=BE:fr"
+    httpx_mock.add_response(url=feed, content=GNEWS_2020.read_bytes(), headers={"Content-Type": "application/rss+xml"})
+    httpx_mock.add_response(url=RTBF, status_code=status, headers=headers,
+                            content=article_page(7, paragraphs=5) if status == 200 else b"")
+    httpx_mock.add_response(url=re.compile(r"https://(www|connexion)\.rtbf\.be/(login)?\?*.*"), is_optional=True,
+                            content=b"<html><body><h1>Connexion</h1><form><input name=login></form></body></html>")
+    source = Source(id="gnews-be", name="Google News BE", languages=("fr",), homepage="https://news.google.com/",
+                    timezone="UTC", feeds=(feed,), delay=0.001, retries=0)
+    state = State(tmp_path / "s.sqlite")
+    sink = JsonlSink(tmp_path / "out")
+    async with Fetcher(robots=False) as fetcher:
+        pipeline = Pipeline(fetcher, state, sink, Analyser())
+        summary = await pipeline.poll(source)
+        pipeline.flush()
+        pipeline.close()
+    sink.close()
+    state.close()
+    records = [json.loads(line) for f in sorted((tmp_path / "out").glob("*/*/*/*.jsonl"))
+               for line in f.read_text().splitlines()]
+    if written == "skipped":
+        assert records == [] and summary.skips.total() == 1
+        return
+    [record] = records
+    assert summary.written == 1 and summary.skips.total() == 0 and record["url"] == RTBF
+    if written == "page":
+        assert record["feed_only"] is False and "(item 7.4)" in record["body"]
+        return
+    assert record["feed_only"] is True and record["body"] == ""
+    assert record["publisher"]["name"] == "RTBF" and record["aggregator_url"].startswith("https://news.google.com/")
+    assert record["title"] and not record["title"].endswith("RTBF")
+    jsonschema.validate(record, record_schema())
