@@ -166,7 +166,10 @@ CREATE INDEX IF NOT EXISTS reports_recent ON reports (source_id, coalesce(publis
 SCHEMA_VERSION = 1
 # A stored URL whose canonical spelling may have changed since (scraper/urls.py): an escape, a character outside
 # printable ASCII, a dot segment, or a character a request never carries raw.
-_MAY_RESPELL = re.compile(r'[^!-~]|[%"<>`{}]|/\.')
+_MAY_RESPELL = re.compile(r'[^!-~]|[%"<>`{}]|/\.|(?i:sessionid|sessid|cfid|cftoken)')
+# The version of `canonicalize` a store's URLs are spelled by: 2, spellings of one address made one; 3, session ids
+# dropped (2026-12).
+URL_SPELLING = 3
 STORE_LOCK = 7326002  # the advisory lock a process holds on a PostgreSQL store it writes (`claim`)
 _OPEN_ERRORS: tuple[type[Exception], ...] = (*DRIVER_ERRORS, OSError)  # a database that cannot be reached or made
 
@@ -345,7 +348,8 @@ class State:
         as another of its URLs (its record id stays: it is not written again when a feed lists it), and the
         waiting and failing URLs are filed under the new spelling. Done once per store (marked in `meta`);
         safe to run twice (workers of a fleet opening one store at once)."""
-        if self._db.execute("SELECT 1 FROM meta WHERE key = 'url_spelling'").fetchone() is not None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'url_spelling'").fetchone()
+        if row is not None and int(row[0]) >= URL_SPELLING:
             return
         changed: dict[str, list[tuple[str, str]]] = {}
         for table in ("urls", "pending", "failures"):
@@ -360,7 +364,7 @@ class State:
                 self._db.executemany(f"INSERT INTO {table} SELECT ?, {columns} FROM {table} WHERE url = ?"
                                      " ON CONFLICT (url) DO NOTHING", [(new, old) for old, new in changed[table]])
                 self._db.executemany(f"DELETE FROM {table} WHERE url = ?", [(old,) for old, _ in changed[table]])
-            self._db.execute("INSERT INTO meta VALUES ('url_spelling', '2') ON CONFLICT (key) DO NOTHING")
+            self._db.execute(_upsert("meta", ("key", "value"), ("key",)), ("url_spelling", str(URL_SPELLING)))
             self._db.commit()
         except BaseException:
             self._db.rollback()

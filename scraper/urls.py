@@ -12,6 +12,10 @@ import idna
 
 # Parameters that never change which article a URL points to.
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref_src"})
+# Session ids a server writes into its links for a reader without cookies (Java's ";jsessionid=" path parameter,
+# PHP's, ASP's, ColdFusion's): a new one each visit, so each poll would list every article at a new address.
+SESSION_PARAMS = frozenset({"jsessionid", "phpsessid", "cfid", "cftoken", "sessionid"})
+_SESSION_IN_PATH = re.compile(r";jsessionid=[^/;?#]*", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Spellings of one address, made one (RFC 3986, section 6.2.2; what httpx sends is the yardstick): characters a
@@ -90,9 +94,9 @@ def joined(base: str, href: str) -> str | None:
 
 
 def canonicalize(url: str, strip_query: Iterable[str] = ()) -> str:
-    """Lower-case scheme and host, drop the default port, the fragment and tracking parameters; spellings of
-    one address (an escape's case, an escaped letter, a raw non-ASCII path, dot segments, a Unicode host) are
-    made one, so that a feed and a sitemap that spell one article differently give one record."""
+    """Lower-case scheme and host, drop the default port, the fragment, tracking parameters and session ids;
+    spellings of one address (an escape's case, an escaped letter, a raw non-ASCII path, dot segments, a Unicode
+    host) are made one, so that a feed and a sitemap that spell one article differently give one record."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = _ascii_host((parts.hostname or "").lower())
@@ -104,9 +108,12 @@ def canonicalize(url: str, strip_query: Iterable[str] = ()) -> str:
     kept = []
     for segment in parts.query.split("&"):
         key = unquote_plus(segment.split("=", 1)[0])
-        if segment and key not in drop and key not in TRACKING_PARAMS and not key.startswith("utm_"):
+        folded = key.lower()
+        if (segment and key not in drop and key not in TRACKING_PARAMS and not key.startswith("utm_")
+                and folded not in SESSION_PARAMS and not folded.startswith("aspsessionid")):
             kept.append(_encoded(segment, _RAW_IN_QUERY))
-    path = _without_dot_segments(_encoded(parts.path, _RAW_IN_PATH)) if parts.path else "/"
+    path = _SESSION_IN_PATH.sub("", parts.path)
+    path = _without_dot_segments(_encoded(path, _RAW_IN_PATH)) if path else "/"
     return urlunsplit((scheme, host, path, "&".join(kept), ""))
 
 

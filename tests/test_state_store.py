@@ -93,6 +93,9 @@ def test_a_store_of_an_earlier_version_files_its_urls_under_their_one_spelling(a
     store.add_pending("wire", [("https://x.org/%7ewait", Link("https://x.org/~wait", "wire", "https://x.org/feed"))],
                       NOW)
     store.note_failure("https://x.org/./gone", "wire", "http_503", NOW + timedelta(days=1))
+    session = replace(RECORD, id="wire-" + "1" * 20, canonical_url="https://x.org/b.do;jsessionid=A1?id=2")
+    store.stage(session, ("https://x.org/b.do;jsessionid=A1?id=2",))  # (spelled so before session ids went)
+    store.commit(["2026/12/05/b.jsonl"])
     store._db.execute("DELETE FROM meta WHERE key = 'url_spelling'")
     store.close()
     for _ in range(2):  # (and opening it again changes nothing)
@@ -103,9 +106,24 @@ def test_a_store_of_an_earlier_version_files_its_urls_under_their_one_spelling(a
             assert [url for url, _, _ in again.pending("wire")] == ["https://x.org/~wait"]
             assert again.failures() == [("https://x.org/gone", "wire", "http_503", 1)]
             assert not again.retry_due("https://x.org/gone", NOW)
-            assert again.count_reports() == 1 and again.integrity_ok()
+            assert again.known_article("https://x.org/b.do;jsessionid=Z9?id=2") == session.id  # another session
+            assert again.count_reports() == 2 and again.integrity_ok()
         finally:
             again.close()
+
+
+def test_a_store_spelled_before_session_ids_went_is_respelled_once_more(address: str, store: State) -> None:
+    """A store marked with the spelling of early December 2026 (2) is looked over again for session ids."""
+    store.stage(RECORD, ("https://x.org/news/1;jsessionid=OLD",))
+    store.commit(["2026/12/05/a.jsonl"])
+    store._db.execute("UPDATE meta SET value = '2' WHERE key = 'url_spelling'")
+    store.close()
+    again = State(address)
+    try:
+        assert again.known_article("https://x.org/news/1;jsessionid=NEW") == RECORD.id
+        assert again._db.execute("SELECT value FROM meta WHERE key = 'url_spelling'").fetchone()[0] == "3"
+    finally:
+        again.close()
 
 
 def test_validators_polls_and_rules(store: State) -> None:

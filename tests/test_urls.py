@@ -11,6 +11,15 @@ def test_tracking_and_configured_parameters_go_the_rest_stays_as_written() -> No
     assert canonicalize("http://x.org:8080/a?b=1&c=%20d") == "http://x.org:8080/a?b=1&c=%20d"
 
 
+def test_session_ids_are_no_part_of_an_address() -> None:
+    """A server that writes its session id into links for a reader without cookies (Java's ";jsessionid=", PHP's,
+    ASP's) lists every article at a new address each poll."""
+    for url in ("https://x.org/news/view.do;jsessionid=0A1B2C3D?id=5", "https://x.org/news/view.do;JSESSIONID=9?id=5",
+                "https://x.org/news/view.do?PHPSESSID=abc&id=5", "https://x.org/news/view.do?id=5&ASPSESSIONIDQACT=x"):
+        assert canonicalize(url) == "https://x.org/news/view.do?id=5"
+    assert canonicalize("https://x.org/a?sid=123&id=5") == "https://x.org/a?sid=123&id=5"  # may be a section's id
+
+
 def test_rodong_base64_keys_survive() -> None:
     url = "http://www.rodong.rep.kp/en/index.php?MTJAMjAyNi0wMi0xOS0wMDNAMUAxQEAwQDhA=="
     assert canonicalize(url) == url
