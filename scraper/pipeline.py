@@ -766,8 +766,8 @@ class Pipeline:
                 t.deleted.how for t, _ in gone if t.deleted is not None).most_common())
             self._mass_gone[source.id] = (f"{source.id}: {len(gone)} of the {read} articles read again are gone at "
                                           f"once ({why}): a site that moved its pages or fails, not deletions; none "
-                                          f"is marked deleted before its {MASS_GONE_READINGS}th such reading in a "
-                                          "row")
+                                          f"is marked deleted unless still gone on {MASS_GONE_READINGS} readings in "
+                                          "a row")
             log.error("%s", self._mass_gone[source.id], extra={"event": "mass_gone", "outlet": source.id})
             now = datetime.now(UTC)
             written = [(record, before) for record, before in gone if before + 1 >= MASS_GONE_READINGS]
