@@ -171,7 +171,9 @@ async def test_a_page_at_its_declared_address_is_that_report(tmp_path: Path, htt
     _serve(httpx_mock, pages)
     async with Fetcher(robots=False) as fetcher:
         with _pipeline(tmp_path, fetcher) as pipeline:
-            await pipeline.poll(_source())
+            summary = await pipeline.poll(_source())
             pipeline.flush()
-    ids = [record["id"] for record in read_records(tmp_path / "out")]
-    assert len(ids) == len(set(ids))
+    written = _written(tmp_path)
+    assert (summary.written, summary.already) == (2, 1)
+    assert sorted(written) == [f"{SITE}/news/0.html", f"{SITE}/news/1.html"]
+    assert len({record["id"] for record in written.values()}) == 2
