@@ -8,6 +8,7 @@ import re
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -25,6 +26,7 @@ from scraper.prepare import prepare_feed_only
 from scraper.records import Language, Link, Publisher, Record, Source
 from scraper.sink import JsonlSink
 from scraper.state import State
+from scraper.summary import Summary
 from scraper.urls import record_id
 
 REAL = Path(__file__).parent / "fixtures" / "real" / "gnews"
@@ -73,24 +75,31 @@ def test_anything_else_is_no_publisher_url_and_no_crash(link: str) -> None:
 
 
 # --- the real feed through the pipeline -----------------------------------------------------------------------
-async def test_a_real_google_news_feed_writes_feed_only_records_and_fetches_nothing_from_google(
-        tmp_path: Path, httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(url=SEARCH, content=(REAL / "search-breaking-crisis-emergency-2026-09-25.trimmed.xml")
-                            .read_bytes(), headers={"Content-Type": "application/rss+xml"}, is_reusable=True)
+async def _polls(tmp_path: Path, source: Source, times: int = 1) -> tuple[list[Summary], list[dict[str, Any]]]:
+    """`times` polls of `source` into a new output: their summaries and the records written."""
     state = State(tmp_path / "s.sqlite")
     sink = JsonlSink(tmp_path / "out")
     async with Fetcher(robots=False) as fetcher:
         pipeline = Pipeline(fetcher, state, sink, Analyser())
-        summary = await pipeline.poll(GNEWS)
-        pipeline.flush()
-        again = await pipeline.poll(GNEWS)  # the same items: nothing new, nothing fetched
+        summaries = []
+        for _ in range(times):
+            summaries.append(await pipeline.poll(source))
+            pipeline.flush()
         pipeline.close()
     sink.close()
+    state.close()
+    return summaries, [json.loads(line) for f in sorted((tmp_path / "out").glob("*/*/*/*.jsonl"))
+                       for line in f.read_text().splitlines()]
+
+
+async def test_a_real_google_news_feed_writes_feed_only_records_and_fetches_nothing_from_google(
+        tmp_path: Path, httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=SEARCH, content=(REAL / "search-breaking-crisis-emergency-2026-09-25.trimmed.xml")
+                            .read_bytes(), headers={"Content-Type": "application/rss+xml"}, is_reusable=True)
+    (summary, again), records = await _polls(tmp_path, GNEWS, times=2)  # again: the same items, nothing fetched
     # Only the feed was requested (pytest-httpx fails the test on any other request, news.google.com included).
     assert [str(r.url) for r in httpx_mock.get_requests()] == [SEARCH, SEARCH]
     assert summary.written == 2 and again.written == 0 and again.skips.total() == 0
-    records = [json.loads(line) for f in sorted((tmp_path / "out").glob("*/*/*/*.jsonl"))
-               for line in f.read_text().splitlines()]
     schema = record_schema()
     for record in records:
         jsonschema.validate(record, schema)
@@ -101,7 +110,6 @@ async def test_a_real_google_news_feed_writes_feed_only_records_and_fetches_noth
     guardian = next(r for r in records if r["publisher"]["name"] == "The Guardian")
     assert guardian["publisher"] == {"name": "The Guardian", "url": "https://www.theguardian.com"}
     assert not guardian["title"].endswith("The Guardian")
-    state.close()
 
 
 def test_the_schema_refuses_an_empty_body_unless_the_record_is_feed_only() -> None:
@@ -231,17 +239,7 @@ async def test_an_aggregated_item_whose_publisher_page_cannot_be_had_is_a_feed_o
                             content=b"<html><body><h1>Connexion</h1><form><input name=login></form></body></html>")
     source = Source(id="gnews-be", name="Google News BE", languages=("fr",), homepage="https://news.google.com/",
                     timezone="UTC", feeds=(feed,), delay=0.001, retries=0)
-    state = State(tmp_path / "s.sqlite")
-    sink = JsonlSink(tmp_path / "out")
-    async with Fetcher(robots=False) as fetcher:
-        pipeline = Pipeline(fetcher, state, sink, Analyser())
-        summary = await pipeline.poll(source)
-        pipeline.flush()
-        pipeline.close()
-    sink.close()
-    state.close()
-    records = [json.loads(line) for f in sorted((tmp_path / "out").glob("*/*/*/*.jsonl"))
-               for line in f.read_text().splitlines()]
+    (summary,), records = await _polls(tmp_path, source)
     if written == "skipped":
         assert records == [] and summary.skips.total() == 1
         return

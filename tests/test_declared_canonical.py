@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import read_records
@@ -27,6 +28,7 @@ from scraper.pipeline import Pipeline
 from scraper.records import Source
 from scraper.sink import JsonlSink
 from scraper.state import State
+from scraper.summary import Summary
 
 SITE = "https://wire.example"
 FEED = f"{SITE}/feed"
@@ -87,6 +89,16 @@ def _written(tmp_path: Path) -> dict[str, dict[str, object]]:
     return {str(record["url"]): record for record in read_records(tmp_path / "out")}
 
 
+async def _one_poll(tmp_path: Path, httpx_mock: HTTPXMock, pages: dict[str, bytes]) -> tuple[Summary, dict[str, Any]]:
+    """One poll of a feed listing `pages` (path -> page): its summary, and the records by the URL fetched at."""
+    _serve(httpx_mock, pages)
+    async with Fetcher(robots=False) as fetcher:
+        with _pipeline(tmp_path, fetcher) as pipeline:
+            summary = await pipeline.poll(_source())
+            pipeline.flush()
+    return summary, _written(tmp_path)
+
+
 @pytest.mark.parametrize("declared", ["/news/", f"{SITE}/article/undefined"])
 @pytest.mark.parametrize("og", [False, True])
 async def test_articles_that_all_declare_one_canonical_url_are_each_written(
@@ -140,12 +152,7 @@ async def test_other_pages_of_one_article_are_still_one_report(tmp_path: Path, h
     article = "/news/7.html"
     pages = {article: _page(7, None), "/amp/news/7.html": _page(7, article),
              "/news/7.html/print": _page(7, article, edited=True)}
-    _serve(httpx_mock, pages)
-    async with Fetcher(robots=False) as fetcher:
-        with _pipeline(tmp_path, fetcher) as pipeline:
-            summary = await pipeline.poll(_source())
-            pipeline.flush()
-    written = _written(tmp_path)
+    summary, written = await _one_poll(tmp_path, httpx_mock, pages)
     assert summary.written == 1 and summary.already == 2
     assert list(written) == [f"{SITE}{article}"]
 
@@ -168,12 +175,7 @@ async def test_a_page_at_its_declared_address_is_that_report(tmp_path: Path, htt
     first one written under that address), never a second record with the same id."""
     declared = "/news/"
     pages = {"/news/0.html": _page(0, declared), "/news/1.html": _page(1, declared), "/news/": _page(2, declared)}
-    _serve(httpx_mock, pages)
-    async with Fetcher(robots=False) as fetcher:
-        with _pipeline(tmp_path, fetcher) as pipeline:
-            summary = await pipeline.poll(_source())
-            pipeline.flush()
-    written = _written(tmp_path)
+    summary, written = await _one_poll(tmp_path, httpx_mock, pages)
     assert (summary.written, summary.already) == (2, 1)
     assert sorted(written) == [f"{SITE}/news/0.html", f"{SITE}/news/1.html"]
     assert len({record["id"] for record in written.values()}) == 2
