@@ -229,16 +229,6 @@ def _duration_or_off(maximum: float) -> Callable[[object], float | None]:
     return parse
 
 
-def _revisit_every(value: object) -> float | None:
-    """How often an article written is read again for edits and deletions: a duration, or "off"."""
-    return _duration_or_off(MAX_INTERVAL)(value)
-
-
-def _quiet_after(value: object) -> float | None:
-    """How long an outlet may go without a new article before /healthz says so: a duration, or "off"."""
-    return _duration_or_off(MAX_DURATION)(value)
-
-
 def _archive_prefix(value: object) -> str:
     """Where an outlet's articles sit, for the archive's prefix search: "www.kcna.kp/en/article/detail/"."""
     if not isinstance(value, str) or not value.strip() or any(ch.isspace() for ch in value.strip()):
@@ -294,9 +284,9 @@ _INHERITED: dict[str, tuple[Callable[[object], Any], str]] = {
     "max_crawl_delay": (_duration(MAX_DELAY), "max_crawl_delay"),
     "allow_private": (parse_allowance, "allow_private"),
     "proxy": (_proxy, "proxy"),
-    "revisit_every": (_revisit_every, "revisit_every"),
+    "revisit_every": (_duration_or_off(MAX_INTERVAL), "revisit_every"),
     "revisit_for": (_duration(MAX_DURATION), "revisit_for"),
-    "quiet_after": (_quiet_after, "quiet_after"),
+    "quiet_after": (_duration_or_off(MAX_DURATION), "quiet_after"),
 }
 _OUTLET_ONLY: dict[str, tuple[Callable[[object], Any], str]] = {
     "id": (_outlet_id, "id"),
