@@ -11,6 +11,7 @@ commits by itself.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 Params = Sequence[Any] | Mapping[str, Any]
+log = logging.getLogger(__name__)
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 # What either driver raises: a state store catches these and says what it could not do.
@@ -60,6 +62,8 @@ class Database(Protocol):
     def in_transaction(self) -> bool: ...
 
     def create(self, schema: str) -> None: ...
+
+    def ping(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -110,6 +114,9 @@ class SqliteDatabase:
     def create(self, schema: str) -> None:
         self._db.executescript(schema)
 
+    def ping(self) -> None:
+        self._db.execute("SELECT 1")
+
     def close(self) -> None:
         self._db.close()
 
@@ -147,15 +154,65 @@ def postgres_schema(schema: str) -> str:
 
 class PostgresDatabase:
     """A PostgreSQL server, shared by any number of processes (psycopg 3, one connection, autocommit outside
-    `begin`/`commit`)."""
+    `begin`/`commit`).
+
+    A connection the server dropped (a restart, a failover, an idle timeout) is replaced at the next statement
+    outside a transaction: the statement that met the loss fails, the ones after it run on a new connection. Session
+    locks taken with `hold_lock` are taken again on it; when another process took one meanwhile, the database is
+    `lost` for good: every statement fails, saying so, for its owner to close it and start again."""
 
     dialect = "postgresql"
 
     def __init__(self, url: str, *, application: str = "newsnorm") -> None:
         self.where = public_address(url)
         self.errors: tuple[type[Exception], ...] = (psycopg.Error,)
-        self._db = psycopg.connect(url, autocommit=True, application_name=application)
+        self._url, self._application = url, application
+        self._db = self._connect()
         self._sql: dict[str, str] = {}
+        self._locks: list[int] = []  # session locks held (hold_lock), taken again on a new connection
+        self._began = False  # inside begin() ... commit()/rollback(): never reconnected there
+        self.lost: str | None = None  # why the session's locks could not be taken again
+        self.reconnections = 0
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self._url, autocommit=True, application_name=self._application, connect_timeout=10)
+
+    def _live(self) -> psycopg.Connection[Any]:
+        """The connection, a new one when the server dropped the last (outside a transaction)."""
+        if self.lost is not None:
+            raise psycopg.OperationalError(self.lost)
+        if (self._db.closed or self._db.broken) and not self._began:
+            self._db.close()
+            self._db = self._connect()
+            self.reconnections += 1
+            log.warning("%s: the connection was lost; connected again", self.where,
+                        extra={"event": "database_reconnected"})
+            for key in self._locks:
+                held = self._db.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+                if not held or not held[0]:
+                    self.lost = (f"the connection was lost and lock {key}, which this process held, is another "
+                                 "process's now")
+                    self._db.close()
+                    raise psycopg.OperationalError(self.lost)
+        return self._db
+
+    def ping(self) -> None:
+        """One round trip, outside a transaction: a connection the server dropped since is replaced now rather than
+        failing the next statement (a poll's first)."""
+        try:
+            self._live().execute("SELECT 1")
+        except psycopg.OperationalError:
+            if self.lost is not None or self._began or not (self._db.closed or self._db.broken):
+                raise
+            self._live().execute("SELECT 1")
+
+    def hold_lock(self, key: int) -> bool:
+        """Take a session advisory lock if it is free (True), held until close(), and again after a reconnection."""
+        held = self._live().execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        if held and held[0]:
+            self._locks.append(key)
+            return True
+        return False
 
     def _translate(self, sql: str) -> str:
         translated = self._sql.get(sql)
@@ -164,28 +221,33 @@ class PostgresDatabase:
         return translated
 
     def execute(self, sql: str, params: Params = ()) -> Rows:
-        return self._db.execute(self._translate(sql), params or None)
+        return self._live().execute(self._translate(sql), params or None)
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         batch = list(rows)
         if not batch:
             return 0
-        with self._db.cursor() as cursor:
+        with self._live().cursor() as cursor:
             cursor.executemany(self._translate(sql), batch)
             return cursor.rowcount
 
     def begin(self) -> None:
-        self._db.execute("BEGIN")
+        self._live().execute("BEGIN")
+        self._began = True
 
     def commit(self) -> None:
         self._db.execute("COMMIT")
+        self._began = False
 
     def rollback(self) -> None:
+        self._began = False
+        if self._db.closed or self._db.broken:
+            return  # the server ended the transaction with the connection
         self._db.execute("ROLLBACK")
 
     @property
     def in_transaction(self) -> bool:
-        return self._db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        return self._began or self._db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     def create(self, schema: str) -> None:
         """Create what is missing, in one transaction, one server-wide lock held: two processes starting at once

@@ -20,7 +20,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from scraper.db import DRIVER_ERRORS, Database, is_server_address, open_database, public_address
+from scraper.db import (
+    DRIVER_ERRORS,
+    Database,
+    PostgresDatabase,
+    is_server_address,
+    open_database,
+    public_address,
+)
 from scraper.errors import StateError
 from scraper.fetch.conditional import Validators
 from scraper.records import Link, Publisher, Record, iso_utc
@@ -379,6 +386,20 @@ class State:
             self._lock.close()
             self._lock = None
 
+    @property
+    def lost(self) -> str | None:
+        """Why this store can no longer be written by this process (a server that dropped the connection holding
+        the store's lock, which another process took meanwhile), or None."""
+        return self._db.lost if isinstance(self._db, PostgresDatabase) else None
+
+    def ping(self) -> None:
+        """Ask the database something: a server connection lost since is made again now (the store's lock taken
+        again with it, or `lost`), not at the next statement. StateError when it cannot be."""
+        try:
+            self._db.ping()
+        except DRIVER_ERRORS as exc:
+            raise StateError(f"{self.where}: {exc}") from None
+
     def claim(self, output: str | os.PathLike[str]) -> None:
         """Make this store the record of one output directory, used by one process at a time.
 
@@ -390,8 +411,8 @@ class State:
             self._lock_file()
         else:
             # One process at a time on a server too (held by this connection: a process that dies lets go).
-            held = self._db.execute("SELECT pg_try_advisory_lock(?)", (STORE_LOCK,)).fetchone()[0]
-            if not held:
+            assert isinstance(self._db, PostgresDatabase)
+            if not self._db.hold_lock(STORE_LOCK):
                 raise StateError(f"{self.where}: another scraper process is using this state store")
         row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
         if row is not None and row[0] != owner:

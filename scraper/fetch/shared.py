@@ -21,6 +21,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -66,7 +67,8 @@ class SharedHosts:
         self.margin = margin
         self.where = public_address(url)
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
-        self._db = psycopg.connect(url, autocommit=True, application_name="newsnorm-hosts")
+        self._url = url
+        self._db = self._connect()
         with self._db.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(7326003)")
             self._db.execute(SCHEMA)
@@ -74,6 +76,29 @@ class SharedHosts:
 
     def close(self) -> None:
         self._db.close()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self._url, autocommit=True, application_name="newsnorm-hosts", connect_timeout=10)
+
+    def _live(self) -> psycopg.Connection[Any]:
+        """The connection; a new one when the server dropped the last (the statement that met the loss failed,
+        and what it was for fails with it: a fetch, a poll)."""
+        if self._db.closed or self._db.broken:
+            self._db.close()
+            self._db = self._connect()
+            log.warning("%s: the connection for hosts' pacing was lost; connected again", self.where,
+                        extra={"event": "database_reconnected"})
+        return self._db
+
+    async def ping(self) -> None:
+        """One round trip: a connection the server dropped since is replaced now, not at the next request's lease."""
+        async with self._lock:
+            try:
+                self._live().execute("SELECT 1")
+            except psycopg.OperationalError:
+                if not (self._db.closed or self._db.broken):
+                    raise
+                self._live().execute("SELECT 1")
 
     async def acquire(self, host: str, delay: float, concurrency: int, lease: float) -> Lease:
         """Wait until this process may start a request to `host`, and take a slot for it."""
@@ -89,28 +114,29 @@ class SharedHosts:
     def _try(self, host: str, delay: float, concurrency: int, lease: float) -> tuple[Lease | None, float]:
         """One attempt, in one transaction: a free slot and the start reserved for it (how long to wait), or
         None and how long until a slot may be free."""
-        with self._db.transaction():
-            self._db.execute("INSERT INTO fleet_hosts (host) VALUES (%s) ON CONFLICT (host) DO NOTHING", (host,))
-            self._db.execute("INSERT INTO fleet_host_slots (host, slot) SELECT %s, generate_series(0, %s - 1)"
-                             " ON CONFLICT (host, slot) DO NOTHING", (host, concurrency))
-            row = self._db.execute(
+        db = self._live()
+        with db.transaction():
+            db.execute("INSERT INTO fleet_hosts (host) VALUES (%s) ON CONFLICT (host) DO NOTHING", (host,))
+            db.execute("INSERT INTO fleet_host_slots (host, slot) SELECT %s, generate_series(0, %s - 1)"
+                       " ON CONFLICT (host, slot) DO NOTHING", (host, concurrency))
+            row = db.execute(
                 "SELECT greatest(next_start, clock_timestamp()), clock_timestamp() FROM fleet_hosts WHERE host = %s"
                 " FOR UPDATE", (host,)).fetchone()
             assert row is not None
             start, now = row
-            free = self._db.execute(
+            free = db.execute(
                 "SELECT slot FROM fleet_host_slots WHERE host = %s AND slot < %s"
                 " AND (lease_until IS NULL OR lease_until < clock_timestamp()) ORDER BY slot LIMIT 1",
                 (host, concurrency)).fetchone()
             if free is None:
-                soonest = self._db.execute(
+                soonest = db.execute(
                     "SELECT extract(epoch FROM min(lease_until) - clock_timestamp()) FROM fleet_host_slots"
                     " WHERE host = %s AND slot < %s", (host, concurrency)).fetchone()
                 return None, float(soonest[0]) if soonest and soonest[0] is not None else MAX_WAIT
-            self._db.execute("UPDATE fleet_hosts SET next_start = %s + make_interval(secs => %s) WHERE host = %s",
-                             (start, delay, host))
-            self._db.execute("UPDATE fleet_host_slots SET holder = %s, lease_until = %s + make_interval(secs => %s)"
-                             " WHERE host = %s AND slot = %s", (self.holder, start, lease, host, free[0]))
+            db.execute("UPDATE fleet_hosts SET next_start = %s + make_interval(secs => %s) WHERE host = %s",
+                       (start, delay, host))
+            db.execute("UPDATE fleet_host_slots SET holder = %s, lease_until = %s + make_interval(secs => %s)"
+                       " WHERE host = %s AND slot = %s", (self.holder, start, lease, host, free[0]))
             return Lease(host, int(free[0])), (start - now).total_seconds()
 
     async def keep(self, lease: Lease, seconds: float) -> None:
@@ -121,9 +147,9 @@ class SharedHosts:
             await asyncio.sleep(max(0.05, seconds / 3))
             try:
                 async with self._lock:
-                    self._db.execute("UPDATE fleet_host_slots SET lease_until = clock_timestamp()"
-                                     " + make_interval(secs => %s) WHERE host = %s AND slot = %s AND holder = %s",
-                                     (seconds + self.margin, lease.host, lease.slot, self.holder))
+                    self._live().execute("UPDATE fleet_host_slots SET lease_until = clock_timestamp()"
+                                         " + make_interval(secs => %s) WHERE host = %s AND slot = %s AND holder = %s",
+                                         (seconds + self.margin, lease.host, lease.slot, self.holder))
             except psycopg.Error as exc:  # the database away for a moment: the lease runs on, renewed next time
                 log.warning("renewing the lease on %s failed: %s", lease.host, exc, extra={"event": "lease"})
 
@@ -131,30 +157,34 @@ class SharedHosts:
         """The request is over: free its slot; with one request at a time, the next starts `delay` after this
         answer at the earliest."""
         async with self._lock:
-            with self._db.transaction():
+            db = self._live()
+            with db.transaction():
                 if one_at_a_time:
-                    self._db.execute("UPDATE fleet_hosts SET next_start = greatest(next_start, clock_timestamp()"
-                                     " + make_interval(secs => %s)) WHERE host = %s", (delay, lease.host))
-                self._db.execute("UPDATE fleet_host_slots SET holder = NULL, lease_until = NULL"
-                                 " WHERE host = %s AND slot = %s AND holder = %s",
-                                 (lease.host, lease.slot, self.holder))
+                    db.execute("UPDATE fleet_hosts SET next_start = greatest(next_start, clock_timestamp()"
+                               " + make_interval(secs => %s)) WHERE host = %s", (delay, lease.host))
+                db.execute("UPDATE fleet_host_slots SET holder = NULL, lease_until = NULL"
+                           " WHERE host = %s AND slot = %s AND holder = %s",
+                           (lease.host, lease.slot, self.holder))
 
     def hold(self, host: str, seconds: float) -> None:
         """Start nothing on `host` for `seconds`, in the whole fleet (Retry-After)."""
-        self._db.execute("INSERT INTO fleet_hosts (host, next_start) VALUES (%s, clock_timestamp()"
-                         " + make_interval(secs => %s)) ON CONFLICT (host) DO UPDATE SET"
-                         " next_start = greatest(fleet_hosts.next_start, excluded.next_start)", (host, seconds))
+        db = self._live()
+        db.execute("INSERT INTO fleet_hosts (host, next_start) VALUES (%s, clock_timestamp()"
+                   " + make_interval(secs => %s)) ON CONFLICT (host) DO UPDATE SET"
+                   " next_start = greatest(fleet_hosts.next_start, excluded.next_start)", (host, seconds))
 
     def paused_for(self, host: str) -> float:
         """Seconds the fleet's breaker still holds `host` paused (0 when open)."""
-        row = self._db.execute("SELECT extract(epoch FROM paused_until - clock_timestamp()) FROM fleet_hosts"
-                               " WHERE host = %s", (host,)).fetchone()
+        db = self._live()
+        row = db.execute("SELECT extract(epoch FROM paused_until - clock_timestamp()) FROM fleet_hosts"
+                         " WHERE host = %s", (host,)).fetchone()
         return max(0.0, float(row[0])) if row and row[0] is not None else 0.0
 
     def failed(self, host: str, pause_after: int, pause: float) -> bool:
         """Count a failed request; pause the host for the fleet when it is the `pause_after`th in a row.
         True when this call paused it."""
-        row = self._db.execute(
+        db = self._live()
+        row = db.execute(
             "INSERT INTO fleet_hosts (host, failures) VALUES (%s, 1) ON CONFLICT (host) DO UPDATE SET"
             " failures = fleet_hosts.failures + 1,"
             " paused_until = CASE WHEN fleet_hosts.failures + 1 >= %s AND fleet_hosts.paused_until"
@@ -165,17 +195,20 @@ class SharedHosts:
 
     def robots(self, url: str, ttl: float) -> tuple[int, str] | None:
         """robots.txt at `url` as a worker of the fleet read it less than `ttl` seconds ago: (status, text)."""
-        row = self._db.execute("SELECT status, body FROM fleet_robots WHERE url = %s AND read_at >"
-                               " clock_timestamp() - make_interval(secs => %s)", (url, ttl)).fetchone()
+        db = self._live()
+        row = db.execute("SELECT status, body FROM fleet_robots WHERE url = %s AND read_at >"
+                         " clock_timestamp() - make_interval(secs => %s)", (url, ttl)).fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
     def keep_robots(self, url: str, status: int, text: str) -> None:
         """Keep what this worker read at `url` (the site's file, or its answer that there is none) for the fleet."""
-        self._db.execute("INSERT INTO fleet_robots (url, status, body, read_at) VALUES (%s, %s, %s,"
-                         " clock_timestamp()) ON CONFLICT (url) DO UPDATE SET status = excluded.status,"
-                         " body = excluded.body, read_at = excluded.read_at", (url, status, text.replace("\x00", "")))
+        db = self._live()
+        db.execute("INSERT INTO fleet_robots (url, status, body, read_at) VALUES (%s, %s, %s,"
+                   " clock_timestamp()) ON CONFLICT (url) DO UPDATE SET status = excluded.status,"
+                   " body = excluded.body, read_at = excluded.read_at", (url, status, text.replace("\x00", "")))
 
     def succeeded(self, host: str) -> None:
         """The host answered: it is up for the whole fleet."""
-        self._db.execute("UPDATE fleet_hosts SET failures = 0, paused_until = 'epoch' WHERE host = %s"
-                         " AND (failures > 0 OR paused_until > 'epoch')", (host,))
+        db = self._live()
+        db.execute("UPDATE fleet_hosts SET failures = 0, paused_until = 'epoch' WHERE host = %s"
+                   " AND (failures > 0 OR paused_until > 'epoch')", (host,))

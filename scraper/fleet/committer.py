@@ -6,7 +6,8 @@ Committer (scraper/commit.py), exactly as a single process would have written th
 is deleted in the transaction that records its reports. When the holder dies, another takes the lock within
 LEAD_EVERY seconds, first commits the segments the dead one published but could not record (`reconcile`), then
 goes on from the first row not deleted. A call replayed twice (its segment was written, its commit lost) finds its
-report written and writes nothing.
+report written and writes nothing. When the server drops the holder's connection (a restart), the store's
+connection is made again with the lock (scraper/db.py); if another worker took the lock first, this one steps down.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from scraper.summary import Summary
 log = logging.getLogger(__name__)
 
 BEAT_EVERY = 5.0  # seconds between two heartbeats of the committer (`fleet_committer`)
+REPEAT_EVERY = 60.0  # seconds between two log lines of the same failure (the database away)
 LEAD_EVERY = 2.0  # seconds between two tries of a worker that is not the committer to become it
 IDLE = 0.2  # seconds the committer waits when nothing is handed
 BATCH = 500  # rows read at a time
@@ -101,6 +103,7 @@ class FleetCommitter:
         """Replay the handed calls that may go now, in order; commit them when idle or due. How many replayed."""
         assert self._committer is not None and self._state is not None
         if time.monotonic() - self._beaten >= BEAT_EVERY:
+            self._state.ping()  # still the store's lock holder after a lost connection? (else `lost`: step down)
             self._reader.execute("INSERT INTO fleet_committer (one, holder, beat) VALUES (1, %s, now())"
                                  " ON CONFLICT (one) DO UPDATE SET holder = excluded.holder, beat = now()",
                                  (f"{socket.gethostname()}:{os.getpid()}",))
@@ -174,24 +177,32 @@ class FleetCommitter:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Lead when possible and replay until `stop`; then flush what was replayed."""
+        repeated, said = "", 0.0  # the last error logged, and when: the same one again only every REPEAT_EVERY
         while not stop.is_set():
             try:
                 if not self.try_lead():
                     await _wait(stop, LEAD_EVERY)
                     continue
                 replayed = await asyncio.to_thread(self.step)
-                self.error = None
+                self.error, repeated = None, ""
                 if replayed == 0:
                     await _wait(stop, IDLE)
             except (ScraperError, psycopg.Error) as exc:
-                # What was replayed and not committed was dropped with the staged state: read it again.
+                # What was replayed and not committed is dropped with the staged state (a step cut short by the
+                # database may have staged half a record) and read again.
+                if self._committer is not None:
+                    self._committer.abort()
                 self._forget_replayed()
                 self.error = str(exc)
                 if self._reader.broken or self._reader.closed:  # the server went away: a new connection when back
                     with contextlib.suppress(psycopg.Error):
                         self._reader = psycopg.connect(self.database, autocommit=True,
                                                        application_name="newsnorm-committer")
-                log.error("committer: %s", exc, extra={"event": "committer_error"})
+                if self.error != repeated or time.monotonic() - said >= REPEAT_EVERY:  # (not every LEAD_EVERY)
+                    log.error("committer: %s", exc, extra={"event": "committer_error"})
+                    repeated, said = self.error, time.monotonic()
+                if self._state is not None and self._state.lost:
+                    self._step_down()
                 await _wait(stop, LEAD_EVERY)
         if self._committer is not None:
             with_error = None
@@ -201,6 +212,16 @@ class FleetCommitter:
                 with_error = exc
             if with_error is not None:
                 log.error("committer: %s", with_error, extra={"event": "committer_error"})
+
+    def _step_down(self) -> None:
+        """The store's lock went with a lost connection and another worker leads now: what this one replayed and
+        has not published is dropped (its rows stay handed, for the new committer), and it leads no more."""
+        assert self._committer is not None and self._state is not None
+        log.warning("committer: no longer the committer (%s)", self._state.lost, extra={"event": "committer"})
+        self._committer.abort()
+        self._committer.sink.close()
+        self._state.close()
+        self._state, self._committer = None, None
 
     def close(self) -> None:
         if self._committer is not None:

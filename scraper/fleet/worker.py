@@ -56,6 +56,12 @@ CREATE TABLE IF NOT EXISTS fleet_schedule (
 );
 """
 TICK = 0.5  # seconds between two looks at the schedule
+SCHEDULE_RETRY = 2.0  # seconds between two tries to keep the schedule while the database is away
+SCHEDULE_WARN_EVERY = 60.0  # ...and between two warnings that it is
+POOL_WAIT = 10.0  # seconds the task queue's calls wait for a connection from its pool
+STOP_WAIT = 20.0  # seconds the job loop is given to stop: 5 for jobs in flight, POOL_WAIT to unregister
+RESTARTS_AT_MOST = 5  # restarts of the job loop (its database away) within RESTARTS_WITHIN seconds, before
+RESTARTS_WITHIN = 600.0  # the worker gives up and exits (code 1)
 STALLED_EVERY = 15.0  # seconds between two looks for jobs of dead workers
 HEARTBEAT = 2.0  # seconds between a worker's heartbeats; one silent for STALLED_AFTER is dead
 STALLED_AFTER = 10.0
@@ -70,7 +76,9 @@ def outlet_lock(outlet: str) -> int:
 
 def make_app(database: str) -> procrastinate.App:
     """The task queue: procrastinate on the fleet's database (its tables made on first use)."""
-    return procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=database))
+    # A job waits at most POOL_WAIT for a connection: with the database away, the job loop stops that soon (and
+    # `_run_jobs` starts it again), and a worker stopped then exits in seconds, not in the pool's default 30.
+    return procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=database, timeout=POOL_WAIT))
 
 
 async def apply_queue_schema(app: procrastinate.App, database: str) -> None:
@@ -120,6 +128,7 @@ class Worker:
         self.port: int | None = None  # where /healthz is served, once it is
         self._all: list[Pipeline] = []
         self._committer: FleetCommitter | None = None
+        self._shared: SharedHosts | None = None  # the hosts' pacing shared with the fleet, while running
         self._running = False
         self._schedule = False
         self._started = datetime.now(UTC)
@@ -156,6 +165,7 @@ class Worker:
             with psycopg.connect(self.database, autocommit=True) as handoff:
                 pipeline.writer = Handoff(handoff, f"poll:{outlet}:{uuid.uuid4().hex}")
                 try:
+                    await self._fresh_connections(pipeline)
                     pipeline.state.record_poll_start(outlet, started)
                     summary = await pipeline.poll(source, limit=source.max_articles, stop=self._stop)
                     result, why = summary.result()
@@ -173,6 +183,7 @@ class Worker:
         pipeline = await self._pipelines.get()
         summary = Summary()
         try:
+            await self._fresh_connections(pipeline)
             with psycopg.connect(self.database, autocommit=True) as db:
                 handoff = Handoff(db, job.stream, job.seq)
                 # What an interrupted run of this file handed and the committer has not taken. In a thread: it may
@@ -201,6 +212,13 @@ class Worker:
         log.info(summary.line(f"{job.path}"), extra={"event": "warc_done"})
         return summary
 
+    async def _fresh_connections(self, pipeline: Pipeline) -> None:
+        """Before a job: the long-lived connections it uses made again if the server dropped them since (a restart),
+        so that the job does not fail on the first statement of each."""
+        pipeline.state.ping()
+        if self._shared is not None:
+            await self._shared.ping()
+
     async def _defer(self, job: WarcJob) -> None:
         await self.app.configure_task("read_warc", queue=ARCHIVES).defer_async(
             stream=job.stream, seq=job.seq, path=job.path, outlets=list[JSONValue](job.outlets),
@@ -224,7 +242,7 @@ class Worker:
                 db.execute("SELECT pg_advisory_xact_lock(7326006)")
                 db.execute(SCHEDULE)
         state = State(self.database)  # this worker's reads and its at-once writes; the committer writes the rest
-        shared = SharedHosts(self.database, holder=self.name)
+        shared = self._shared = SharedHosts(self.database, holder=self.name)
         fetcher = Fetcher(concurrency=self.settings.concurrency, observer=self.metrics,
                           pause_after_failures=self.settings.pause_after_failures, pause_for=self.settings.pause_for)
         fetcher.gate.shared = shared
@@ -253,16 +271,7 @@ class Worker:
                          asyncio.create_task(self._retry_stalled()), asyncio.create_task(self._watch())]
                 if schedule:
                     tasks.append(asyncio.create_task(self._keep_schedule()))
-                worker = asyncio.create_task(self.app.run_worker_async(
-                    queues=[POLLS, ARCHIVES], name=self.name, concurrency=self.concurrency, wait=True,
-                    install_signal_handlers=False, update_heartbeat_interval=HEARTBEAT,
-                    stalled_worker_timeout=STALLED_AFTER, shutdown_graceful_timeout=5.0))
-                self._running = True
-                worker.add_done_callback(self._ended)
-                await self._stop.wait()
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                await self._run_jobs()
                 await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             self._running = False
@@ -289,12 +298,61 @@ class Worker:
             problems += [p for p in pipeline.problems() if p not in problems]
         return problems + self._fleet
 
-    def _ended(self, task: asyncio.Task[None]) -> None:
-        """The job loop ended before a stop (procrastinate gave up): unhealthy, and the process stops."""
-        self._running = False
-        if not task.cancelled() and task.exception() is not None:
-            log.error("the job loop stopped: %s", task.exception(), extra={"event": "worker_failed"})
-        self._stop.set()
+    async def _run_jobs(self) -> None:
+        """procrastinate's job loop, until `stop`. The loop stops by itself when its database fails it (its
+        heartbeat waited POOL_WAIT seconds for a connection): it is started again once the database answers,
+        /healthz saying meanwhile that it is not running. A loop that ends with another error, or stops for the
+        RESTARTS_AT_MOSTth time within RESTARTS_WITHIN seconds, stops the worker, which exits with code 1."""
+        restarts: list[float] = []
+        while not self._stop.is_set():
+            jobs = asyncio.create_task(self.app.run_worker_async(
+                queues=[POLLS, ARCHIVES], name=self.name, concurrency=self.concurrency, wait=True,
+                install_signal_handlers=False, update_heartbeat_interval=HEARTBEAT,
+                stalled_worker_timeout=STALLED_AFTER, shutdown_graceful_timeout=5.0))
+            stopping = asyncio.create_task(self._stop.wait())
+            self._running = True
+            await asyncio.wait({jobs, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if self._stop.is_set():
+                jobs.cancel()  # jobs in flight get procrastinate's graceful time, then are left for another worker
+                await asyncio.wait({jobs}, timeout=STOP_WAIT)
+                if not jobs.done():  # (its database away: it would wait for a connection to unregister itself)
+                    jobs.cancel()
+                    await asyncio.wait({jobs}, timeout=1.0)
+                if jobs.done() and not jobs.cancelled() and jobs.exception() is not None:
+                    log.info("the job loop could not unregister this worker (%s): its jobs are taken up by others",
+                             _why(jobs.exception()), extra={"event": "worker_stop"})
+                return
+            stopping.cancel()
+            self._running = False
+            error = None if jobs.cancelled() else jobs.exception()
+            now = time.monotonic()
+            restarts = [at for at in restarts if now - at < RESTARTS_WITHIN]
+            if (error is not None and not isinstance(error, procrastinate.exceptions.ConnectorException)) or (
+                    len(restarts) >= RESTARTS_AT_MOST):
+                log.error("the job loop stopped: %s", _why(error) or "it ended", extra={"event": "worker_failed"})
+                self._stop.set()
+                return
+            restarts.append(now)
+            log.error("the job loop stopped: its database did not answer (%s); it starts again when it does",
+                      _why(error) or "its heartbeat failed", extra={"event": "worker_paused"})
+            await self._until_database_answers()
+
+    async def _until_database_answers(self) -> None:
+        """Return once the fleet's database takes a connection (or at `stop`)."""
+        while not self._stop.is_set():
+            try:
+                await asyncio.to_thread(lambda: _health_connection(self.database).close())
+                # A new pool for the task queue: the old one's tries to connect again have backed off to half a
+                # minute and more by the end of an outage. (Its other users meanwhile meet AppNotOpen, and try again.)
+                with contextlib.suppress(psycopg.Error, procrastinate.exceptions.ProcrastinateException):
+                    await self.app.connector.close_async()
+                await self.app.connector.open_async()
+            except (psycopg.Error, procrastinate.exceptions.ProcrastinateException):  # (PoolTimeout is one)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=SCHEDULE_RETRY)
+                continue
+            log.info("the fleet's database answers again: the job loop starts again", extra={"event": "worker_resumed"})
+            return
 
     async def _watch(self) -> None:
         """Look at the fleet's tables every CHECK_EVERY seconds: /healthz and the gauges answer from the last look."""
@@ -323,24 +381,59 @@ class Worker:
                 db.close()
 
     async def _keep_schedule(self) -> None:
-        """Defer each outlet's poll when it is due: every worker looks, the database lets one update move it."""
-        with psycopg.connect(self.database, autocommit=True) as db:
+        """Defer each outlet's poll when it is due: every worker looks, the database lets one update move it. When
+        the database is away (a restart, a failover), again once it answers; each failure is a warning."""
+        task = self.app.tasks["poll_outlet"]
+        db: psycopg.Connection[Any] | None = None
+        failing_since: float | None = None  # monotonic time of the first failure of an outage
+        warned = 0.0
+        try:
+            while not self._stop.is_set():
+                wait = TICK
+                try:
+                    if db is None or db.closed or db.broken:
+                        if db is not None:
+                            db.close()
+                        db = None
+                        db = await asyncio.to_thread(self._schedule_connection)
+                    for source in self.settings.sources:
+                        # Missed periods are coalesced: the next is one interval from now, never a backlog.
+                        due = db.execute(
+                            "UPDATE fleet_schedule SET next_at = next_at + make_interval(secs => %(every)s"
+                            " * (floor(extract(epoch FROM now() - next_at) / %(every)s) + 1))"
+                            " WHERE outlet = %(outlet)s AND next_at <= now() RETURNING outlet",
+                            {"every": source.interval, "outlet": source.id}).fetchone()
+                        if due is not None:
+                            await task.defer_async(outlet=source.id)
+                    if failing_since is not None:
+                        log.info("the schedule is kept again (the database was away for %.0f s)",
+                                 time.monotonic() - failing_since, extra={"event": "schedule_recovered"})
+                        failing_since = None
+                except (psycopg.Error, procrastinate.exceptions.ProcrastinateException) as exc:
+                    now, wait = time.monotonic(), SCHEDULE_RETRY
+                    if failing_since is None or now - warned >= SCHEDULE_WARN_EVERY:  # (not one line per try)
+                        log.warning("keeping the schedule failed: %s; trying again every %g s", _why(exc),
+                                    SCHEDULE_RETRY, extra={"event": "schedule_error"})
+                        warned = now
+                    if failing_since is None:
+                        failing_since = now
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=wait)
+        finally:
+            if db is not None:
+                db.close()
+
+    def _schedule_connection(self) -> psycopg.Connection[Any]:
+        """A connection for the schedule, every configured outlet in it (a new outlet due at once)."""
+        db = psycopg.connect(self.database, autocommit=True, connect_timeout=10, application_name="newsnorm-schedule")
+        try:
             with db.cursor() as cursor:
                 cursor.executemany("INSERT INTO fleet_schedule (outlet, next_at) VALUES (%s, now())"
                                    " ON CONFLICT DO NOTHING", [(s.id,) for s in self.settings.sources])
-            task = self.app.tasks["poll_outlet"]
-            while not self._stop.is_set():
-                for source in self.settings.sources:
-                    # Missed periods are coalesced: the next is one interval from now, never a backlog.
-                    due = db.execute(
-                        "UPDATE fleet_schedule SET next_at = next_at + make_interval(secs => %(every)s"
-                        " * (floor(extract(epoch FROM now() - next_at) / %(every)s) + 1))"
-                        " WHERE outlet = %(outlet)s AND next_at <= now() RETURNING outlet",
-                        {"every": source.interval, "outlet": source.id}).fetchone()
-                    if due is not None:
-                        await task.defer_async(outlet=source.id)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), timeout=TICK)
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     async def _retry_stalled(self) -> None:
         """Put the jobs of workers that stopped beating back in the queue (procrastinate leaves that to us), and
@@ -360,7 +453,7 @@ class Worker:
                     await self.app.job_manager.delete_old_jobs(nb_hours=JOBS_KEPT_HOURS)
                     swept = time.monotonic()
             except Exception as exc:  # the queue's database away for a moment: look again later
-                log.warning("looking for stalled jobs failed: %s", exc, extra={"event": "stalled"})
+                log.warning("looking for stalled jobs failed: %s", _why(exc), extra={"event": "stalled"})
 
     def stop(self) -> None:
         self._stop.set()
@@ -396,6 +489,13 @@ class StreamProgress:
     skipped: int
     failed: int = 0  # jobs of the stream that failed (a bug, the output or the state failing): the batch waits
     skips: dict[str, int] = field(default_factory=dict)  # skipped, by reason
+
+
+def _why(error: BaseException | None) -> str:
+    """What went wrong, in one line: procrastinate's ConnectorException says only "Database error", its cause what."""
+    if error is None:
+        return ""
+    return " ".join(str(error.__cause__ or error).split()) or type(error).__name__
 
 
 def _health_connection(database: str) -> psycopg.Connection[Any]:

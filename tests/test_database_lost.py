@@ -1,0 +1,244 @@
+"""The PostgreSQL server restarting under a fleet (an upgrade, a failover, an idle timeout cutting connections):
+every connection a worker holds is dropped at once. The worker must go on once the server answers, with nothing
+lost or written twice, and a committer whose lock another worker took meanwhile must stop committing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import read_records, rss, write_sources
+from localsite import LocalSite, Page
+from test_fleet import _stop, _worker
+from test_output_contract import article_page
+from test_service import _free_port, _get
+
+from scraper.db import PostgresDatabase
+from scraper.errors import StateError
+from scraper.state import STORE_LOCK, State
+from scraper.verify import verify_output
+
+LOCK = 424242
+
+
+def _drop_connections(database: str) -> int:
+    """What a server restart does to the clients of `database`: every other connection is ended."""
+    with psycopg.connect(database, autocommit=True) as admin:
+        rows = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
+                             " current_database() AND pid <> pg_backend_pid()").fetchall()
+    return len(rows)
+
+
+def _lock_holder(database: str, key: int) -> int | None:
+    with psycopg.connect(database, autocommit=True) as admin:
+        row = admin.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted",
+                            (key,)).fetchone()
+    return int(row[0]) if row else None
+
+
+def _backend(db: PostgresDatabase) -> int:
+    return int(db.execute("SELECT pg_backend_pid()").fetchone()[0])
+
+
+def test_a_dropped_connection_costs_one_statement_and_its_locks_are_taken_again(pg_database: str) -> None:
+    db = PostgresDatabase(pg_database)
+    try:
+        assert db.hold_lock(LOCK)
+        first = _backend(db)
+        assert _drop_connections(pg_database) >= 1
+        with pytest.raises(psycopg.OperationalError):
+            db.execute("SELECT 1")  # the statement that meets the loss fails...
+        assert _backend(db) != first  # ...the next runs on a new connection
+        assert _lock_holder(pg_database, LOCK) == _backend(db)  # holding the lock again
+        assert db.reconnections == 1 and db.lost is None
+        _drop_connections(pg_database)
+        db.ping()  # a round trip that replaces a dropped connection at once: the next statement does not fail
+        assert db.execute("SELECT 2").fetchone()[0] == 2 and db.reconnections == 2
+        # Inside a transaction nothing is run on a new connection (its statements would commit one by one).
+        db.begin()
+        db.execute("CREATE TABLE t (x INTEGER)")
+        _drop_connections(pg_database)
+        with pytest.raises(psycopg.OperationalError):
+            db.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(psycopg.OperationalError):
+            db.execute("INSERT INTO t VALUES (2)")
+        assert db.in_transaction
+        db.rollback()  # the server rolled it back already: no error
+        assert db.execute("SELECT to_regclass('t') IS NULL").fetchone()[0]  # nothing of it was kept
+    finally:
+        db.close()
+
+
+def test_a_lock_another_process_took_meanwhile_makes_the_database_lost_for_good(pg_database: str) -> None:
+    db = PostgresDatabase(pg_database)
+    try:
+        assert db.hold_lock(LOCK)
+        _drop_connections(pg_database)
+        with psycopg.connect(pg_database, autocommit=True) as other:
+            assert other.execute("SELECT pg_try_advisory_lock(%s)", (LOCK,)).fetchone()[0]
+            with pytest.raises(psycopg.OperationalError):
+                db.execute("SELECT 1")  # the loss
+            with pytest.raises(psycopg.OperationalError, match="another process"):
+                db.execute("SELECT 1")  # the lock, gone to `other`
+            assert db.lost is not None
+        with pytest.raises(psycopg.OperationalError, match="another process"):
+            db.execute("SELECT 1")  # for good, even once the other let go: its owner must start again
+    finally:
+        db.close()
+
+
+def test_a_state_store_goes_on_after_the_server_dropped_it(pg_database: str, tmp_path: Path) -> None:
+    state = State(pg_database)
+    try:
+        state.claim(tmp_path / "output")
+        state.record_poll_start("wire", datetime(2026, 12, 7, 1, tzinfo=UTC))
+        before = _lock_holder(pg_database, STORE_LOCK)
+        _drop_connections(pg_database)
+        state.ping()  # (what a fleet's job does first) connected again at once, the store's lock with it
+        assert state.lost is None
+        assert _lock_holder(pg_database, STORE_LOCK) not in (None, before)
+        assert _lock_holder(pg_database, STORE_LOCK) is not None
+        state.record_poll("wire", datetime(2026, 12, 7, 1, 1, tzinfo=UTC), "ok", "", [], found_new=True)
+        assert state.last_new() == {"wire": datetime(2026, 12, 7, 1, 1, tzinfo=UTC)}
+        # Dropped again, and another process claims the store first: this one may not write it any more.
+        _drop_connections(pg_database)
+        other = State(pg_database)
+        try:
+            other.claim(tmp_path / "output")
+            with pytest.raises(StateError, match="another process"):
+                state.ping()
+            assert state.lost is not None
+        finally:
+            other.close()
+    finally:
+        state.close()
+
+
+def test_a_committer_whose_store_lock_went_to_another_worker_stops_committing(pg_database: str,
+                                                                             tmp_path: Path) -> None:
+    from scraper.fleet.committer import FleetCommitter
+    from scraper.records import Settings
+
+    committer = FleetCommitter(pg_database, Settings(path="sources.toml", sources=()), tmp_path / "output")
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        stop = asyncio.Event()
+        running = asyncio.create_task(committer.run(stop))
+        try:
+            led = await _until(lambda: committer.leading)
+            _drop_connections(pg_database)
+            # Another worker takes the store's lock while this one's connection is gone.
+            with psycopg.connect(pg_database, autocommit=True) as other:
+                assert other.execute("SELECT pg_try_advisory_lock(%s)", (STORE_LOCK,)).fetchone()[0]
+                stepped_down = await _until(lambda: not committer.leading)
+            # The other worker lets go (it stopped): this one leads again.
+            leads_again = await _until(lambda: committer.leading)
+        finally:
+            stop.set()
+            await running
+        return led, stepped_down, leads_again
+
+    try:
+        led, stepped_down, leads_again = asyncio.run(scenario())
+    finally:
+        committer.close()
+    assert led and stepped_down and leads_again
+
+
+async def _until(condition: object, seconds: float = 30.0) -> bool:
+    assert callable(condition)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.1)
+    return bool(condition())
+
+
+class GrowingSite(LocalSite):
+    """A site whose feed lists the articles published so far."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.published = 0
+        self.publish(0)
+
+    def publish(self, count: int) -> None:
+        for number in range(self.published, self.published + count):
+            self.routes[f"/a/{number}"] = Page(article_page(number))
+        self.published += count
+        items = [(f"Report {n}", self.url(f"/a/{n}"), f"{1 + n % 28:02d} Nov 2026 08:00:00 GMT")
+                 for n in range(self.published)]
+        self.routes["/feed"] = Page(rss(items), "application/rss+xml")
+
+
+def _away(server: str, database: str, away: bool) -> None:
+    """The database refuses connections (and ends those it has), as a server that is down; or takes them again."""
+    name = database.split("?", 1)[0].rsplit("/", 1)[1]
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"false" if away else "true"}')
+        if away:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+
+def test_a_fleet_goes_on_collecting_when_the_database_drops_every_connection_or_is_away(
+        pg_server: str, pg_database: str, tmp_path: Path) -> None:
+    port = _free_port()
+    output = tmp_path / "output"
+
+    def health() -> tuple[int, str]:
+        try:
+            return _get(f"http://127.0.0.1:{port}/healthz")
+        except OSError:
+            return 0, ""
+
+    def until_written(count: int) -> None:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(read_records(output)) < count:
+            time.sleep(0.25)
+
+    with GrowingSite() as site:
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "feeds": [site.url("/feed")], "interval": "1s"}],
+                      revisit_every="off")
+        worker = _worker(tmp_path, pg_database, output, "--listen", f"127.0.0.1:{port}", verb="run")
+        written: list[int] = []
+        try:
+            for _ in range(2):
+                site.publish(3)
+                until_written(site.published)
+                written.append(len(read_records(output)))
+                _drop_connections(pg_database)  # a restart: every connection ended, new ones taken at once
+            site.publish(3)
+            until_written(site.published)
+            written.append(len(read_records(output)))
+            # Away for longer than the task queue waits for a connection: its job loop stops and starts again.
+            _away(pg_server, pg_database, True)
+            try:
+                site.publish(2)
+                deadline, during = time.monotonic() + 60, (0, "")
+                while time.monotonic() < deadline and "job loop is not running" not in during[1]:
+                    time.sleep(0.5)
+                    during = health()
+            finally:
+                _away(pg_server, pg_database, False)
+            deadline, after = time.monotonic() + 120, (0, "")
+            while time.monotonic() < deadline and (len(read_records(output)) < site.published or after[0] != 200):
+                time.sleep(0.5)
+                after = health()
+            running = worker.poll() is None
+        finally:
+            (log,) = _stop([worker])
+    assert written == [3, 6, 9], log
+    assert during[0] == 503 and "the fleet's database does not answer" in during[1], (during, log)
+    assert running, log  # it waited for the database: no exit, no restart needed
+    records = read_records(output)
+    assert sorted(r["url"] for r in records) == sorted(site.url(f"/a/{n}") for n in range(11)), log
+    assert after[0] == 200, (after, log)  # healthy again
+    assert "connected again" in log and "the job loop starts again" in log
+    assert worker.returncode == 0
+    assert verify_output(output).ok
