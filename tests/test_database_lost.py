@@ -1,6 +1,7 @@
 """The PostgreSQL server restarting under a fleet (an upgrade, a failover, an idle timeout cutting connections):
 every connection a worker holds is dropped at once. The worker must go on once the server answers, with nothing
-lost or written twice, and a committer whose lock another worker took meanwhile must stop committing."""
+lost or written twice, and a committer whose lock another worker took meanwhile must stop committing. A worker
+started before its database waits for it; one given a role the server refuses says so in one line."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import asyncio
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from conftest import read_records, rss, write_sources
+from conftest import read_records, rss, run_cli, write_sources
 from localsite import LocalSite, Page
 from test_fleet import _stop, _worker
 from test_output_contract import article_page
@@ -242,3 +244,45 @@ def test_a_fleet_goes_on_collecting_when_the_database_drops_every_connection_or_
     assert "connected again" in log and "the job loop starts again" in log
     assert worker.returncode == 0
     assert verify_output(output).ok
+
+
+def _as_role(url: str, role: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=f"{role}@{parts.netloc.rpartition('@')[2]}").geturl()
+
+
+def test_a_worker_started_before_its_database_waits_for_it_and_a_wrong_role_is_one_line(
+        pg_server: str, pg_database: str, tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    with GrowingSite() as site:
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "feeds": [site.url("/feed")], "interval": "1s"}],
+                      revisit_every="off")
+        site.publish(2)
+        # A role the server does not know: refused at once, in one line (not after the wait, not a traceback).
+        refused = run_cli("--database", _as_role(pg_database, "no_such_role"), "--output", str(output), "worker",
+                          cwd=tmp_path, timeout=60)
+        assert refused.returncode == 1
+        assert refused.stderr.strip().splitlines()[-1].startswith("scraper: cannot connect to the fleet's database")
+        assert "no_such_role" in refused.stderr and "Traceback" not in refused.stderr
+        queued = run_cli("--database", _as_role(pg_database, "no_such_role"), "--output", str(output), "backfill",
+                         "--warc", str(tmp_path / "crawl.warc.gz"), cwd=tmp_path, timeout=60)
+        assert queued.returncode == 1 and "Traceback" not in queued.stderr, queued.stderr
+        # The database is not up yet when the worker starts (one compose file starting both): it waits for it.
+        _away(pg_server, pg_database, True)
+        try:
+            worker = _worker(tmp_path, pg_database, output, verb="run")
+            time.sleep(3)
+            waiting = worker.poll() is None
+        finally:
+            _away(pg_server, pg_database, False)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(read_records(output)) < 2:
+                time.sleep(0.25)
+        finally:
+            (log,) = _stop([worker])
+    assert waiting, log
+    assert "does not answer yet" in log
+    assert sorted(r["url"] for r in read_records(output)) == [site.url("/a/0"), site.url("/a/1")], log
+    assert worker.returncode == 0

@@ -4,15 +4,19 @@ WARC backfill handed to the fleet (`backfill --warc`, `backfill --cc-news`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
+import psycopg
+
 from scraper.daemon import STOP_SIGNALS
+from scraper.db import public_address
 from scraper.discover.ccnews import CCNews, Period
-from scraper.errors import ScraperError
+from scraper.errors import ScraperError, StateError
 from scraper.fetch import Fetcher
 from scraper.fetch.shared import SharedHosts
 from scraper.fleet.worker import Worker, enqueue_warc, progress
@@ -22,6 +26,7 @@ from scraper.summary import Summary
 log = logging.getLogger(__name__)
 
 WAIT_EVERY = 1.0  # seconds between two looks at a batch's progress
+START_WAIT = 60.0  # seconds a worker waits at start for its database to answer
 
 
 async def work(database: str, settings: Settings, output: str | Path, *, schedule: bool, concurrency: int,
@@ -41,14 +46,56 @@ async def work(database: str, settings: Settings, output: str | Path, *, schedul
 
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, ask_stop)
-    log.info("worker %s: %d jobs at a time%s", worker.name, concurrency, ", keeping the schedule" if schedule else "",
-             extra={"event": "worker_start"})
     try:
+        if not await _database_answers(database, stop):
+            return True  # stopped while waiting for it
+        log.info("worker %s: %d jobs at a time%s", worker.name, concurrency,
+                 ", keeping the schedule" if schedule else "", extra={"event": "worker_start"})
         await worker.run(schedule=schedule, stop=stop)
+    except psycopg.Error as exc:  # (away again while the worker started)
+        raise unreachable(database, exc) from None
     finally:
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
     return asked.is_set()
+
+
+async def _database_answers(database: str, stop: asyncio.Event) -> bool:
+    """Wait up to START_WAIT for the fleet's database to take a connection (a worker started with its database, in
+    one compose file, usually starts first); at once a StateError when the server refuses us (a wrong role,
+    password or database name). False when stopped while waiting."""
+    deadline, said = time.monotonic() + START_WAIT, 0.0
+    while True:
+        try:
+            await asyncio.to_thread(lambda: psycopg.connect(database, connect_timeout=5).close())
+            return True
+        except psycopg.Error as exc:
+            if _refused(exc) or time.monotonic() >= deadline:
+                raise unreachable(database, exc) from None
+            if time.monotonic() - said >= 10:
+                log.warning("the fleet's database does not answer yet (%s); waiting up to %g s", _first_line(exc),
+                            START_WAIT, extra={"event": "database_wait"})
+                said = time.monotonic()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+        if stop.is_set():
+            return False
+
+
+def _refused(exc: psycopg.Error) -> bool:
+    """The server answered and refused the connection for good (libpq's "FATAL:"), not while it starts or stops."""
+    message = str(exc)
+    return "FATAL:" in message and not any(word in message for word in (
+        "starting up", "shutting down", "not yet accepting", "not currently accepting", "recovery", "too many"))
+
+
+def _first_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split("\n", 1)[0].split()) or type(exc).__name__
+
+
+def unreachable(database: str, exc: psycopg.Error) -> StateError:
+    """A database that cannot be reached or refuses us, as one line for the user."""
+    return StateError(f"cannot connect to the fleet's database {public_address(database)}: {_first_line(exc)}")
 
 
 async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], hosts: list[str],
@@ -56,8 +103,11 @@ async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], 
                         wait: bool) -> Summary | None:
     """Hand one job per file to the fleet; with `wait`, follow the batch until every file is committed and return
     its summary (without, None: the fleet does the rest)."""
-    stream = await enqueue_warc(database, paths, outlets=outlets, hosts=hosts, only_configured=only_configured,
-                                since=since, until=until)
+    try:
+        stream = await enqueue_warc(database, paths, outlets=outlets, hosts=hosts, only_configured=only_configured,
+                                    since=since, until=until)
+    except psycopg.Error as exc:
+        raise unreachable(database, exc) from None
     if not wait:
         print(f"backfill: queued={len(paths)} batch={stream}")
         return None
@@ -65,7 +115,11 @@ async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], 
     summary = Summary()
     shown = -1.0
     while True:
-        now = progress(database, stream)
+        try:
+            now = progress(database, stream)
+        except psycopg.Error as exc:  # the batch is the fleet's and goes on; only the waiting ends
+            raise StateError(f"{unreachable(database, exc)}; the fleet goes on with {stream} when it answers"
+                             " (`scraper --database ... stats`)") from None
         if now.done >= now.files:
             break
         if now.failed:
@@ -87,7 +141,10 @@ async def backfill_ccnews(database: str, settings: Settings, period: Period, *, 
     workers stream each from Common Crawl's server as a one-machine `--cc-news` does. A listing that cannot be
     read, or that holds no file of the period, is the summary's `cc-news` result and nothing is queued."""
     summary = Summary()
-    shared = SharedHosts(database)  # the listings are asked for in the fleet's pace of the host
+    try:
+        shared = SharedHosts(database)  # the listings are asked for in the fleet's pace of the host
+    except psycopg.Error as exc:
+        raise unreachable(database, exc) from None
     async with Fetcher(concurrency=settings.concurrency) as fetcher:
         fetcher.gate.shared = shared
         try:
