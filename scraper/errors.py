@@ -35,6 +35,10 @@ class StateError(ScraperError):
     """The state store is unusable (unreadable file, locked, corrupt)."""
 
 
+class StoreInUse(StateError):
+    """Another process holds the state store (its lock): a fleet worker waits its turn to be the committer."""
+
+
 class OutputError(ScraperError):
     """The output directory is not writable. `published` names the segments that did reach the disk before
     it failed (their records are out, whatever the state store says)."""

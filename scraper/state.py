@@ -28,7 +28,7 @@ from scraper.db import (
     open_database,
     public_address,
 )
-from scraper.errors import StateError
+from scraper.errors import StateError, StoreInUse
 from scraper.fetch.conditional import Validators
 from scraper.records import Link, Publisher, Record, iso_utc
 from scraper.urls import canonicalize, other_addresses
@@ -413,7 +413,7 @@ class State:
             # One process at a time on a server too (held by this connection: a process that dies lets go).
             assert isinstance(self._db, PostgresDatabase)
             if not self._db.hold_lock(STORE_LOCK):
-                raise StateError(f"{self.where}: another scraper process is using this state store")
+                raise StoreInUse(f"{self.where}: another scraper process is using this state store")
         row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
         if row is not None and row[0] != owner:
             raise StateError(f"{self.where} is the state store of the output directory {row[0]}, not of {owner}: "
@@ -435,7 +435,7 @@ class State:
         except OSError as exc:
             lock.close()
             if isinstance(exc, BlockingIOError):
-                raise StateError(f"{self.where}: another scraper process is using this state store") from None
+                raise StoreInUse(f"{self.where}: another scraper process is using this state store") from None
             raise StateError(f"{self.where}: cannot lock the state store: {exc.strerror}") from None
         self._lock = lock
 

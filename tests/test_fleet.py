@@ -364,3 +364,32 @@ def test_a_file_read_again_waits_until_the_committer_has_recorded_what_it_took(p
     state = State(database)
     assert state.progress("warc:part-0") == "4096"  # what the worker reads next: the committer's progress
     state.close()
+
+
+def test_a_worker_given_another_output_directory_says_why_it_cannot_be_the_committer(
+        pg_database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The store records its output directory; a worker started with another path (a mount elsewhere, a relative
+    path from another directory) is refused as committer. It used to be refused in silence: when the committer
+    died, it never took over, and nothing said why."""
+    import logging
+
+    from scraper.fleet.committer import FleetCommitter
+    from scraper.records import Settings
+
+    settings = Settings(path="sources.toml", sources=())
+    first = FleetCommitter(pg_database, settings, tmp_path / "output")
+    elsewhere = FleetCommitter(pg_database, settings, tmp_path / "elsewhere")
+    later = FleetCommitter(pg_database, settings, tmp_path / "output")
+    try:
+        assert first.try_lead()
+        assert not elsewhere.try_lead() and elsewhere.cannot_lead is None  # the committer's turn: nothing wrong
+        first.close()
+        with caplog.at_level(logging.ERROR, logger="scraper.fleet.committer"):
+            assert not elsewhere.try_lead() and not elsewhere.try_lead()
+        assert elsewhere.cannot_lead is not None and str(tmp_path / "output") in elsewhere.cannot_lead
+        said = [r.getMessage() for r in caplog.records if "cannot be the fleet's committer" in r.getMessage()]
+        assert len(said) == 1  # once, not at every try
+        assert later.try_lead() and later.cannot_lead is None  # a worker with the store's directory takes over
+    finally:
+        elsewhere.close()
+        later.close()

@@ -26,7 +26,7 @@ import psycopg
 
 from scraper.commit import Committer
 from scraper.dedup import DedupOptions
-from scraper.errors import OutputError, ScraperError, StateError
+from scraper.errors import OutputError, ScraperError, StateError, StoreInUse
 from scraper.fleet.handoff import TAKE_LOCK, Change, FileEnd, Finish, Progress, create_schema, decode
 from scraper.observe import NullObserver, Observer
 from scraper.records import Settings
@@ -71,6 +71,7 @@ class FleetCommitter:
         self._beaten = 0.0
         self._taking = False  # TAKE_LOCK held on the reader: rows replayed since the last commit may be uncommitted
         self.error: str | None = None  # the last failure of the committer's loop, until a step goes through
+        self.cannot_lead: str | None = None  # why this worker may not be the committer (another output directory)
 
     @property
     def leading(self) -> bool:
@@ -83,9 +84,17 @@ class FleetCommitter:
         state = State(self.database)
         try:
             state.claim(self.output)
-        except StateError:
+        except StoreInUse:  # another worker is the committer
             state.close()
+            self.cannot_lead = None
             return False
+        except StateError as exc:  # it never could be: say so, once (it is tried again every LEAD_EVERY)
+            state.close()
+            if str(exc) != self.cannot_lead:
+                log.error("this worker cannot be the fleet's committer: %s", exc, extra={"event": "committer_error"})
+            self.cannot_lead = str(exc)
+            return False
+        self.cannot_lead = None
         try:
             sink = JsonlSink(self.output, segment_records=self.settings.segment_records,
                              segment_seconds=self.settings.segment_seconds)

@@ -294,6 +294,8 @@ class Worker:
         problems += output_problems(self.output)
         if self._committer is not None and self._committer.leading and self._committer.error:
             problems.append(f"the committer's last step failed: {self._committer.error}")
+        if self._committer is not None and self._committer.cannot_lead:
+            problems.append(f"this worker cannot be the fleet's committer: {self._committer.cannot_lead}")
         for pipeline in self._all:
             problems += [p for p in pipeline.problems() if p not in problems]
         return problems + self._fleet
