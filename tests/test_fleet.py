@@ -393,3 +393,39 @@ def test_a_worker_given_another_output_directory_says_why_it_cannot_be_the_commi
     finally:
         elsewhere.close()
         later.close()
+
+
+def test_failed_polls_are_swept_with_old_jobs_and_a_failed_warc_file_is_kept(pg_database: str,
+                                                                            tmp_path: Path) -> None:
+    """A poll that failed (the database restarting under it) is history once the next poll has run: kept for ever
+    it made `stats` say "jobs failed" for ever. A failed WARC file holds its batch and stays until someone looks."""
+    import asyncio
+
+    import psycopg
+
+    from scraper.fleet.worker import ARCHIVES, POLLS, apply_queue_schema, make_app
+
+    async def queue_two_jobs() -> None:
+        app = make_app(pg_database)
+        async with app.open_async():
+            await apply_queue_schema(app, pg_database)
+            await app.configure_task("poll_outlet", queue=POLLS).defer_async(outlet="wire")
+            await app.configure_task("read_warc", queue=ARCHIVES).defer_async(stream="warc:x", seq=0, path="/x")
+
+    asyncio.run(queue_two_jobs())
+    with psycopg.connect(pg_database, autocommit=True) as db:
+        db.execute("UPDATE procrastinate_jobs SET status = 'doing'")
+        db.execute("UPDATE procrastinate_jobs SET status = 'failed'")
+        db.execute("UPDATE procrastinate_events SET at = now() - interval '8 days'")
+    write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": "https://wire.example/",
+                                               "feeds": ["https://wire.example/feed"]}], revisit_every="off")
+    worker = _worker(tmp_path, pg_database, tmp_path / "output")
+    try:
+        deadline, left = time.monotonic() + 60, ["poll_outlet", "read_warc"]
+        while time.monotonic() < deadline and "poll_outlet" in left:
+            time.sleep(1)
+            with psycopg.connect(pg_database, autocommit=True) as db:
+                left = [str(row[0]) for row in db.execute("SELECT task_name FROM procrastinate_jobs")]
+    finally:
+        (log,) = _stop([worker])
+    assert left == ["read_warc"], log

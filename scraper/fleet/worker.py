@@ -451,8 +451,12 @@ class Worker:
                     log.warning("job %s of a worker that stopped: queued again", job.id, extra={"event": "stalled"})
                     await self.app.job_manager.retry_job(job)
                 if time.monotonic() - swept >= SWEEP_EVERY:
-                    # A poll every few minutes is a job: done ones older than JOBS_KEPT go (failed ones stay).
+                    # A poll every few minutes is a job: done ones older than JOBS_KEPT go. A failed poll (the
+                    # database restarting under it) goes too, as the next poll did its work; a failed WARC file
+                    # stays, for its batch cannot go past it until someone looks.
                     await self.app.job_manager.delete_old_jobs(nb_hours=JOBS_KEPT_HOURS)
+                    await self.app.job_manager.delete_old_jobs(nb_hours=JOBS_KEPT_HOURS, queue=POLLS,
+                                                               include_failed=True)
                     swept = time.monotonic()
             except Exception as exc:  # the queue's database away for a moment: look again later
                 log.warning("looking for stalled jobs failed: %s", _why(exc), extra={"event": "stalled"})
