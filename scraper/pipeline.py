@@ -255,7 +255,7 @@ class Pipeline:
         self._pool_failed = ""  # why the worker pools were given up on, once they were
         self._bodies_pruned: dict[str, datetime] = {}  # outlet -> when its kept texts were last pruned
         self._failures_pruned: dict[str, datetime] = {}  # outlet -> when its old failed URLs were last pruned
-        self._loops_told: set[str] = set()  # sitemaps found listed in a loop, warned of once (then counted)
+        self._loops_told: set[str] = set()  # sitemaps listed in a loop, outlets over the poll budget: warned once
         self._mass_gone: dict[str, str] = {}  # outlet -> its last revisit batch in which nearly all were gone
 
     @property
@@ -444,8 +444,13 @@ class Pipeline:
                 walked.append(Walked(f"sitemap:{sitemap_url}", done_mark, tuple(links)))
             # A child sitemap last modified before `since` holds nothing new for this range. One with a
             # `lastmod` can be marked done by a backfill (for its range, at that `lastmod`).
+            listed = sitemap.children
+            if not backfill:
+                # A poll wants the news, and reads at most MAX_SITEMAPS_PER_POLL sitemaps: those changed last come
+                # first (an index lists a growing series oldest first, as WordPress's do), undated ones after them.
+                listed = tuple(sorted(listed, key=lambda child: (child[1] is None, -(child[1] or _EPOCH).timestamp())))
             children = [(url, f"{lastmod.isoformat()} {mark}" if backfill and lastmod else "")
-                        for url, lastmod in sitemap.children
+                        for url, lastmod in listed
                         if since is None or lastmod is None or lastmod >= since]
             queue.extend(children)
             # Read once it parses, as a feed; an index that lists sitemaps to read is read once one of them is:
@@ -466,9 +471,17 @@ class Pipeline:
                                      for item in walked]
         if queue and not stopped():
             self.count_skip(summary, source, "sitemap_budget")
-            log.warning("%s: %d more sitemaps than a %s reads; they are read next time", source.id, len(queue),
-                        "backfill" if backfill else "poll", extra={"event": "skip", "outlet": source.id,
-                                                                   "reason": "sitemap_budget"})
+            if backfill:
+                log.warning("%s: %d more sitemaps than a backfill reads; the next backfill goes on with them",
+                            source.id, len(queue), extra={"event": "skip", "outlet": source.id,
+                                                          "reason": "sitemap_budget"})
+            else:  # (at every poll: said once)
+                told = f"{source.id} sitemap_budget" in self._loops_told
+                self._loops_told.add(f"{source.id} sitemap_budget")
+                log.log(logging.DEBUG if told else logging.WARNING,
+                        "%s: its sitemaps list %d more than a poll reads (%d): a poll reads those changed last, a "
+                        "backfill all of them", source.id, len(queue), MAX_SITEMAPS_PER_POLL,
+                        extra={"event": "skip", "outlet": source.id, "reason": "sitemap_budget"})
         for number, listing in enumerate(source.listings):
             if stopped():
                 return []

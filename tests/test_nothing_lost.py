@@ -329,6 +329,31 @@ async def test_a_sitemap_index_that_lists_itself_or_a_cycle_is_read_once(tmp_pat
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
+async def test_a_poll_of_a_long_sitemap_index_reads_the_sitemaps_changed_last_first(tmp_path: Path,
+                                                                                     httpx_mock: HTTPXMock) -> None:
+    """An index lists a growing series oldest first (WordPress: post-sitemap1.xml ... post-sitemap60.xml), and a
+    poll reads at most 50 sitemaps: in the index's order it read the 50 oldest at every poll and never the one where
+    new articles appear. It now reads them newest `lastmod` first; a backfill still walks them all in order."""
+    children = [f"https://wire.example/post-sitemap{n}.xml" for n in range(1, 61)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    entries = "".join(f"<sitemap><loc>{url}</loc><lastmod>{(start + timedelta(days=n)).isoformat()}</lastmod>"
+                      "</sitemap>" for n, url in enumerate(children, start=1))
+    httpx_mock.add_response(url=INDEX, is_reusable=True, content=(
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{entries}</sitemapindex>").encode())
+    for n, url in enumerate(children, start=1):
+        httpx_mock.add_response(url=url, content=_urlset(f"https://wire.example/a/{n}"), is_reusable=True)
+    source = _source(feeds=(), sitemaps=(INDEX,))
+    async with Fetcher(robots=False) as fetcher:
+        with _pipeline(tmp_path, fetcher) as pipeline:
+            polled = await pipeline.discover(source, Summary())
+            backfilled = await pipeline.discover(source, Summary(), backfill=True)
+    found = {link.url for link in polled}
+    assert "https://wire.example/a/60" in found  # the newest sitemap's article
+    assert found == {f"https://wire.example/a/{n}" for n in range(12, 61)}  # the index and the 49 changed last
+    assert len({link.url for link in backfilled}) == 60
+
+
 async def test_a_text_sitemap_is_read_served_alone_or_from_an_index(tmp_path: Path, httpx_mock: HTTPXMock) -> None:
     text = "https://wire.example/sitemap.txt"
     httpx_mock.add_response(url=INDEX, content=_index(text), is_reusable=True)
