@@ -10,7 +10,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
@@ -88,6 +88,8 @@ class Daemon:
             str(row["outlet"]): datetime.fromisoformat(str(row["last_success"]))
             for row in pipeline.state.outlet_stats(self._started) if row["last_success"]}
         self._last_result: dict[str, str] = {}
+        self._overrunning: dict[str, datetime] = {}  # outlet -> start of a poll still running past its interval
+        self._poll_started: dict[str, datetime] = {}  # outlet -> start of its running poll
         # The last poll of each outlet that found an article not written before (state store too).
         self._last_new: dict[str, datetime] = pipeline.state.last_new()
         for outlet, when in self._last_new.items():
@@ -132,6 +134,7 @@ class Daemon:
         task = asyncio.current_task()
         assert task is not None
         self._running.add(task)
+        self._poll_started[source.id] = datetime.now(UTC)
         try:
             self.pipeline.state.record_poll_start(source.id, datetime.now(UTC))
         except ScraperError as exc:
@@ -162,6 +165,11 @@ class Daemon:
         finally:
             self.total.merge(summary)
             self._running.discard(task)
+            self._poll_started.pop(source.id, None)
+            if (overran := self._overrunning.pop(source.id, None)) is not None:
+                log.info("%s: the poll that overran its interval ended after %.0f s", source.id,
+                         (datetime.now(UTC) - overran).total_seconds(), extra={"event": "poll_overran",
+                                                                               "outlet": source.id})
             outcome: tuple[PollResult, str] = ("error", error) if error is not None else summary.result()
             self._record_poll(source, *outcome, new=found_new(summary))
 
@@ -214,9 +222,22 @@ class Daemon:
         log.warning("%s: a scheduled poll was missed (the loop was blocked or the machine slept); "
                     "polling once now", event.job_id, extra={"event": "poll_missed", "outlet": event.job_id})
 
+    def _still_running(self, event: JobEvent) -> None:
+        """A poll came due while the last is still running (APScheduler skips it): said once per long poll."""
+        started = self._poll_started.get(event.job_id)
+        if started is None or event.job_id in self._overrunning:
+            return
+        self._overrunning[event.job_id] = started
+        interval = next((s.interval for s in self.settings.sources if s.id == event.job_id), 0.0)
+        log.warning("%s: the poll started at %s is still running after its interval (%gs): the next starts at the "
+                    "first interval after it ends (fewer max_articles, or a longer interval, keep polls shorter)",
+                    event.job_id, iso_utc(started), interval,
+                    extra={"event": "poll_overran", "outlet": event.job_id})
+
     def _schedule(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
+        scheduler.add_listener(self._still_running, EVENT_JOB_MAX_INSTANCES)
         now = datetime.now(UTC)
         for source in self.settings.sources:
             scheduler.add_job(

@@ -59,7 +59,8 @@ def setup_logging(fmt: str = "json", verbose: bool = False, quiet: bool = False)
     root.setLevel(level)
     if not verbose:
         # Libraries' chatter (one line per request or job run) drowns what an operator needs.
-        for noisy, at in (("httpx", logging.WARNING), ("apscheduler", logging.WARNING),
+        # (APScheduler's warnings of a missed or still running poll are said by the daemon itself, once.)
+        for noisy, at in (("httpx", logging.WARNING), ("apscheduler", logging.ERROR),
                           ("trafilatura", logging.ERROR), ("htmldate", logging.ERROR),
                           ("charset_normalizer", logging.ERROR)):
             logging.getLogger(noisy).setLevel(at)

@@ -98,3 +98,23 @@ def test_a_page_that_crashes_its_worker_costs_the_daemon_that_page_only(tmp_path
     assert daemon.returncode == 0, result["stderr"]
     assert sorted(r["url"] for r in read_records(output)) == [site.url("/a/1"), site.url("/a/3")]
     assert "worker_died" in result["stderr"] and "pool_restart" in result["stderr"]
+
+
+def test_a_poll_longer_than_its_interval_is_said_once_in_our_words(tmp_path: Path) -> None:
+    """A poll that outlasts its interval (slow pages, many of them) makes APScheduler skip the runs that come due
+    meanwhile. It used to log its own warning at every interval ('Execution of job "Wire (trigger: interval[...
+    ]...)" skipped: maximum number of running instances reached (1)'); the daemon says it once, and when it ended."""
+    with LocalSite() as site:
+        site.routes["/a/slow"] = Page(BRIEF, delay=4)
+        _wire_outlet(site, tmp_path, [("slow", site.url("/a/slow"), "Mon, 03 Nov 2025 02:00:00 GMT")])
+        output = tmp_path / "output"
+        with running_daemon(tmp_path) as (daemon, result):
+            assert _wait(lambda: len(read_records(output)) == 1, 60), "the slow article was never written"
+            time.sleep(1.5)  # the poll's end is logged
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=15)
+    log = result["stderr"]
+    assert "maximum number of running instances" not in log
+    overran = [line for line in log.splitlines() if '"poll_overran"' in line]
+    assert len(overran) == 2, log  # one warning while it ran past 1 s, one line when it ended
+    assert "is still running after its interval (1s)" in overran[0] and "ended after" in overran[1]
