@@ -29,7 +29,7 @@ from scraper.discover.probe import Probe, probe_outlet
 from scraper.discover.selection import archive_selection
 from scraper.drift import DEFAULT_LIMIT as DEFAULT_DRIFT_LIMIT
 from scraper.drift import drifted
-from scraper.errors import ConfigError, ScraperError, Skip, StateError
+from scraper.errors import ConfigError, ScraperError, Skip, StateError, StoreInUse
 from scraper.evidence import load_captures, verdict
 from scraper.extract.dates import parse_date
 from scraper.fetch import Fetcher
@@ -292,6 +292,14 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     state = State(_state_path(args))
     try:
         state.claim(args.output)  # one output per store, one process at a time
+    except StoreInUse as exc:
+        state.close()
+        if not args.database:
+            raise
+        # Most likely a fleet's committer: say what can be done with the fleet running.
+        raise StoreInUse(f"{exc} (a fleet's committer?): a {verb} from the outlets' feeds, sitemaps, listings or "
+                         "web archive runs in one process, with the fleet stopped; `backfill --warc` and "
+                         "`--cc-news` are handed to the running fleet") from None
     except StateError:
         state.close()
         raise

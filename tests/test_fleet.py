@@ -429,3 +429,22 @@ def test_failed_polls_are_swept_with_old_jobs_and_a_failed_warc_file_is_kept(pg_
     finally:
         (log,) = _stop([worker])
     assert left == ["read_warc"], log
+
+
+def test_a_backfill_from_the_outlets_beside_a_running_fleet_says_what_can_be_done(pg_database: str,
+                                                                                   tmp_path: Path) -> None:
+    write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": "https://wire.example/",
+                                               "feeds": ["https://wire.example/feed"]}], revisit_every="off")
+    output = tmp_path / "output"
+    worker = _worker(tmp_path, pg_database, output)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not output.exists():  # the committer has the store and the output
+            time.sleep(0.25)
+        backfill = run_cli("--database", pg_database, "--output", str(output), "backfill", cwd=tmp_path)
+    finally:
+        (log,) = _stop([worker])
+    assert backfill.returncode == 1, log
+    (said,) = backfill.stderr.strip().splitlines()[-1:]
+    assert "another scraper process is using this state store" in said
+    assert "with the fleet stopped" in said and "`backfill --warc`" in said
