@@ -286,3 +286,38 @@ def test_a_worker_started_before_its_database_waits_for_it_and_a_wrong_role_is_o
     assert "does not answer yet" in log
     assert sorted(r["url"] for r in read_records(output)) == [site.url("/a/0"), site.url("/a/1")], log
     assert worker.returncode == 0
+
+
+def test_waiting_for_a_batch_outlasts_the_database_going_away_for_a_moment(pg_server: str, pg_database: str,
+                                                                           tmp_path: Path) -> None:
+    """`backfill --warc FILES --wait` follows the batch through a restart of the database (as the workers do) and
+    prints its summary, rather than ending at the first read that fails."""
+    import os
+    import subprocess
+    import sys
+
+    from test_fleet import _batch
+
+    paths = _batch(tmp_path / "crawl", files=3, per_file=8)
+    write_sources(tmp_path / "sources.toml", [{"id": "none", "name": "None", "homepage": "https://none.example/",
+                                               "feeds": ["https://none.example/feed"]}], revisit_every="off")
+    output = tmp_path / "output"
+    worker = _worker(tmp_path, pg_database, output)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+    waiting = subprocess.Popen([sys.executable, "-m", "scraper", "--database", pg_database, "--output", str(output),
+                                "backfill", "--wait", "--warc", *map(str, paths)], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4)  # queued, and being followed
+        _away(pg_server, pg_database, True)
+        time.sleep(6)
+        _away(pg_server, pg_database, False)
+        out, err = waiting.communicate(timeout=150)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+        (log,) = _stop([worker])
+    assert waiting.returncode == 0, (err, log)
+    assert out.startswith("backfill: written=24"), (out, err, log)
+    assert "does not answer" in err  # it said why it was waiting
+    assert len(read_records(output)) == 24

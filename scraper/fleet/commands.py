@@ -113,13 +113,22 @@ async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], 
         return None
     print(f"backfill: {len(paths)} files queued as {stream}", file=sys.stderr)
     summary = Summary()
-    shown = -1.0
+    shown, away = -1.0, None  # (when the database stopped answering)
     while True:
         try:
             now = progress(database, stream)
-        except psycopg.Error as exc:  # the batch is the fleet's and goes on; only the waiting ends
-            raise StateError(f"{unreachable(database, exc)}; the fleet goes on with {stream} when it answers"
-                             " (`scraper --database ... stats`)") from None
+            away = None
+        except psycopg.Error as exc:  # a restart: waited out like a worker's start; the batch is the fleet's anyway
+            began, away = away is None, away if away is not None else time.monotonic()
+            if _refused(exc) or time.monotonic() - away >= START_WAIT:
+                raise StateError(f"{unreachable(database, exc)}; the fleet goes on with {stream} when it answers"
+                                 " (`scraper --database ... stats`)") from None
+            if began or time.monotonic() - shown >= 10:
+                print(f"progress: the fleet's database does not answer ({_first_line(exc)}); waiting up to "
+                      f"{START_WAIT:g} s", file=sys.stderr)
+                shown = time.monotonic()
+            await asyncio.sleep(WAIT_EVERY)
+            continue
         if now.done >= now.files:
             break
         if now.failed:
