@@ -31,7 +31,7 @@ from scraper.daemon import output_problems
 from scraper.dedup import DedupOptions
 from scraper.discover.ccnews import CCNews, RemoteWarc
 from scraper.discover.selection import archive_selection
-from scraper.errors import Skip
+from scraper.errors import Skip, StateError
 from scraper.fetch import Fetcher
 from scraper.fetch.shared import SharedHosts
 from scraper.fleet.committer import FleetCommitter
@@ -141,7 +141,11 @@ class Worker:
         async def poll_outlet(outlet: str) -> None:
             await self.poll(outlet)
 
-        @self.app.task(name="read_warc", queue=ARCHIVES)
+        # A file whose job met the database away (a restart) is tried again, from its committed progress, rather
+        # than failed: a failed file holds its whole batch.
+        @self.app.task(name="read_warc", queue=ARCHIVES, retry=procrastinate.RetryStrategy(
+            max_attempts=12, wait=5, linear_wait=5, retry_exceptions={psycopg.Error, StateError,
+                                                                      procrastinate.exceptions.ConnectorException}))
         async def read_warc(stream: str, seq: int, path: str, outlets: list[str], hosts: list[str],
                             only_configured: bool, since: str | None, until: str | None) -> None:
             await self.read_warc(WarcJob(stream, seq, path, outlets, hosts, only_configured, since, until))
