@@ -308,7 +308,14 @@ def test_waiting_for_a_batch_outlasts_the_database_going_away_for_a_moment(pg_se
                                 "backfill", "--wait", "--warc", *map(str, paths)], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(4)  # queued, and being followed
+        deadline, queued = time.monotonic() + 60, 0
+        while time.monotonic() < deadline and queued < 3:  # queued, and being followed
+            time.sleep(0.25)
+            with psycopg.connect(pg_database, autocommit=True) as db:
+                present = db.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
+                if present and present[0]:
+                    queued = int(db.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'read_warc'"
+                                            ).fetchone()[0])
         _away(pg_server, pg_database, True)
         time.sleep(6)
         _away(pg_server, pg_database, False)

@@ -11,6 +11,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import procrastinate
 import psycopg
 
 from scraper.daemon import STOP_SIGNALS
@@ -19,7 +20,7 @@ from scraper.discover.ccnews import CCNews, Period
 from scraper.errors import ScraperError, StateError
 from scraper.fetch import Fetcher
 from scraper.fetch.shared import SharedHosts
-from scraper.fleet.worker import Worker, enqueue_warc, progress
+from scraper.fleet.worker import Worker, enqueue_warc, one_line, progress
 from scraper.records import Settings
 from scraper.summary import Summary
 
@@ -73,7 +74,7 @@ async def _database_answers(database: str, stop: asyncio.Event) -> bool:
             if _refused(exc) or time.monotonic() >= deadline:
                 raise unreachable(database, exc) from None
             if time.monotonic() - said >= 10:
-                log.warning("the fleet's database does not answer yet (%s); waiting up to %g s", _first_line(exc),
+                log.warning("the fleet's database does not answer yet (%s); waiting up to %g s", one_line(exc),
                             START_WAIT, extra={"event": "database_wait"})
                 said = time.monotonic()
         with contextlib.suppress(TimeoutError):
@@ -89,13 +90,9 @@ def _refused(exc: psycopg.Error) -> bool:
         "starting up", "shutting down", "not yet accepting", "not currently accepting", "recovery", "too many"))
 
 
-def _first_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split("\n", 1)[0].split()) or type(exc).__name__
-
-
-def unreachable(database: str, exc: psycopg.Error) -> StateError:
+def unreachable(database: str, exc: Exception) -> StateError:
     """A database that cannot be reached or refuses us, as one line for the user."""
-    return StateError(f"cannot connect to the fleet's database {public_address(database)}: {_first_line(exc)}")
+    return StateError(f"cannot connect to the fleet's database {public_address(database)}: {one_line(exc)}")
 
 
 async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], hosts: list[str],
@@ -106,7 +103,7 @@ async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], 
     try:
         stream = await enqueue_warc(database, paths, outlets=outlets, hosts=hosts, only_configured=only_configured,
                                     since=since, until=until)
-    except psycopg.Error as exc:
+    except (psycopg.Error, procrastinate.exceptions.ConnectorException) as exc:  # (the queue's: its pool)
         raise unreachable(database, exc) from None
     if not wait:
         print(f"backfill: queued={len(paths)} batch={stream}")
@@ -124,7 +121,7 @@ async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], 
                 raise StateError(f"{unreachable(database, exc)}; the fleet goes on with {stream} when it answers"
                                  " (`scraper --database ... stats`)") from None
             if began or time.monotonic() - shown >= 10:
-                print(f"progress: the fleet's database does not answer ({_first_line(exc)}); waiting up to "
+                print(f"progress: the fleet's database does not answer ({one_line(exc)}); waiting up to "
                       f"{START_WAIT:g} s", file=sys.stderr)
                 shown = time.monotonic()
             await asyncio.sleep(WAIT_EVERY)

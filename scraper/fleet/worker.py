@@ -326,7 +326,7 @@ class Worker:
                     await asyncio.wait({jobs}, timeout=1.0)
                 if jobs.done() and not jobs.cancelled() and jobs.exception() is not None:
                     log.info("the job loop could not unregister this worker (%s): its jobs are taken up by others",
-                             _why(jobs.exception()), extra={"event": "worker_stop"})
+                             one_line(jobs.exception()), extra={"event": "worker_stop"})
                 return
             stopping.cancel()
             self._running = False
@@ -335,12 +335,12 @@ class Worker:
             restarts = [at for at in restarts if now - at < RESTARTS_WITHIN]
             if (error is not None and not isinstance(error, procrastinate.exceptions.ConnectorException)) or (
                     len(restarts) >= RESTARTS_AT_MOST):
-                log.error("the job loop stopped: %s", _why(error) or "it ended", extra={"event": "worker_failed"})
+                log.error("the job loop stopped: %s", one_line(error) or "it ended", extra={"event": "worker_failed"})
                 self._stop.set()
                 return
             restarts.append(now)
             log.error("the job loop stopped: its database did not answer (%s); it starts again when it does",
-                      _why(error) or "its heartbeat failed", extra={"event": "worker_paused"})
+                      one_line(error) or "its heartbeat failed", extra={"event": "worker_paused"})
             await self._until_database_answers()
 
     async def _until_database_answers(self) -> None:
@@ -418,7 +418,7 @@ class Worker:
                 except (psycopg.Error, procrastinate.exceptions.ProcrastinateException) as exc:
                     now, wait = time.monotonic(), SCHEDULE_RETRY
                     if failing_since is None or now - warned >= SCHEDULE_WARN_EVERY:  # (not one line per try)
-                        log.warning("keeping the schedule failed: %s; trying again every %g s", _why(exc),
+                        log.warning("keeping the schedule failed: %s; trying again every %g s", one_line(exc),
                                     SCHEDULE_RETRY, extra={"event": "schedule_error"})
                         warned = now
                     if failing_since is None:
@@ -444,17 +444,13 @@ class Worker:
     async def _retry_stalled(self) -> None:
         """Put the jobs of workers that stopped beating back in the queue (procrastinate leaves that to us), and
         delete the old jobs that are done."""
-        swept = 0.0
+        swept: float | None = None  # (monotonic time: since boot on Linux, so no "0 = long ago")
         while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=STALLED_EVERY)
-            if self._stop.is_set():
-                return
             try:
                 for job in await self.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
                     log.warning("job %s of a worker that stopped: queued again", job.id, extra={"event": "stalled"})
                     await self.app.job_manager.retry_job(job)
-                if time.monotonic() - swept >= SWEEP_EVERY:
+                if swept is None or time.monotonic() - swept >= SWEEP_EVERY:
                     # A poll every few minutes is a job: done ones older than JOBS_KEPT go. A failed poll (the
                     # database restarting under it) goes too, as the next poll did its work; a failed WARC file
                     # stays, for its batch cannot go past it until someone looks.
@@ -463,7 +459,9 @@ class Worker:
                                                                include_failed=True)
                     swept = time.monotonic()
             except Exception as exc:  # the queue's database away for a moment: look again later
-                log.warning("looking for stalled jobs failed: %s", _why(exc), extra={"event": "stalled"})
+                log.warning("looking for stalled jobs failed: %s", one_line(exc), extra={"event": "stalled"})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=STALLED_EVERY)
 
     def stop(self) -> None:
         self._stop.set()
@@ -501,11 +499,14 @@ class StreamProgress:
     skips: dict[str, int] = field(default_factory=dict)  # skipped, by reason
 
 
-def _why(error: BaseException | None) -> str:
-    """What went wrong, in one line: procrastinate's ConnectorException says only "Database error", its cause what."""
+def one_line(error: BaseException | None) -> str:
+    """An error in one line (its first); procrastinate's ConnectorException says only "Database error": its cause
+    says what."""
     if error is None:
         return ""
-    return " ".join(str(error.__cause__ or error).split()) or type(error).__name__
+    if isinstance(error, procrastinate.exceptions.ConnectorException) and error.__cause__ is not None:
+        error = error.__cause__
+    return " ".join(str(error).strip().split("\n", 1)[0].split()) or type(error).__name__
 
 
 def _health_connection(database: str) -> psycopg.Connection[Any]:

@@ -16,8 +16,9 @@ from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from scraper.db import DRIVER_ERRORS
 from scraper.discover.warc import ArchivedPage, LocalWarc, WarcSkip, WarcSource
-from scraper.errors import OutputError, ScraperError, Skip, WorkerError
+from scraper.errors import OutputError, ScraperError, Skip, StateError, WorkerError
 from scraper.pipeline import WORKERS_PER_POLL, InOrder, Pipeline, digest, range_mark
 from scraper.records import Archive, Link, Source
 from scraper.summary import Summary
@@ -125,8 +126,13 @@ async def read_warc(
         except Exception as exc:
             # The state store failing, or a bug: the run stops, and nothing after this item records progress
             # (the turns would otherwise wait for it for ever, or pass it by and lose it).
-            error = exc if isinstance(exc, ScraperError) else ScraperError(
-                f"{path} @{item.offset}: {type(exc).__name__}: {exc}")
+            error: ScraperError
+            if isinstance(exc, ScraperError):
+                error = exc
+            elif isinstance(exc, DRIVER_ERRORS):  # the state store's database (a fleet's restarting: tried again)
+                error = StateError(f"{path} @{item.offset}: {type(exc).__name__}: {exc}")
+            else:
+                error = ScraperError(f"{path} @{item.offset}: {type(exc).__name__}: {exc}")
             if not failure:
                 log.error("%s", error, exc_info=error is not exc)
             turns.stop(error)
