@@ -53,7 +53,7 @@ async def work(database: str, settings: Settings, output: str | Path, *, schedul
         log.info("worker %s: %d jobs at a time%s", worker.name, concurrency,
                  ", keeping the schedule" if schedule else "", extra={"event": "worker_start"})
         await worker.run(schedule=schedule, stop=stop)
-    except psycopg.Error as exc:  # (away again while the worker started)
+    except (psycopg.Error, procrastinate.exceptions.ConnectorException) as exc:  # (away again as it started)
         raise unreachable(database, exc) from None
     finally:
         for signum in STOP_SIGNALS:
@@ -65,7 +65,7 @@ async def _database_answers(database: str, stop: asyncio.Event) -> bool:
     """Wait up to START_WAIT for the fleet's database to take a connection (a worker started with its database, in
     one compose file, usually starts first); at once a StateError when the server refuses us (a wrong role,
     password or database name). False when stopped while waiting."""
-    deadline, said = time.monotonic() + START_WAIT, 0.0
+    deadline, said = time.monotonic() + START_WAIT, None
     while True:
         try:
             await asyncio.to_thread(lambda: psycopg.connect(database, connect_timeout=5).close())
@@ -73,7 +73,7 @@ async def _database_answers(database: str, stop: asyncio.Event) -> bool:
         except psycopg.Error as exc:
             if _refused(exc) or time.monotonic() >= deadline:
                 raise unreachable(database, exc) from None
-            if time.monotonic() - said >= 10:
+            if said is None or time.monotonic() - said >= 10:
                 log.warning("the fleet's database does not answer yet (%s); waiting up to %g s", one_line(exc),
                             START_WAIT, extra={"event": "database_wait"})
                 said = time.monotonic()
