@@ -303,6 +303,12 @@ def test_waiting_for_a_batch_outlasts_the_database_going_away_for_a_moment(pg_se
                                                "feeds": ["https://none.example/feed"]}], revisit_every="off")
     output = tmp_path / "output"
     worker = _worker(tmp_path, pg_database, output)
+    deadline, started = time.monotonic() + 90, False
+    while time.monotonic() < deadline and not started:  # its job loop runs (a loaded machine starts it slowly)
+        time.sleep(0.25)
+        with psycopg.connect(pg_database, autocommit=True) as db:
+            if db.execute("SELECT to_regclass('procrastinate_workers') IS NOT NULL").fetchone()[0]:
+                started = bool(db.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0])
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
     waiting = subprocess.Popen([sys.executable, "-m", "scraper", "--database", pg_database, "--output", str(output),
                                 "backfill", "--wait", "--warc", *map(str, paths)], cwd=tmp_path, env=env,
@@ -323,6 +329,7 @@ def test_waiting_for_a_batch_outlasts_the_database_going_away_for_a_moment(pg_se
     finally:
         if waiting.poll() is None:
             waiting.kill()
+            out, err = waiting.communicate()
         (log,) = _stop([worker])
     assert waiting.returncode == 0, (err, log)
     assert out.startswith("backfill: written=24"), (out, err, log)
