@@ -255,7 +255,7 @@ class Pipeline:
         self._pool_failed = ""  # why the worker pools were given up on, once they were
         self._bodies_pruned: dict[str, datetime] = {}  # outlet -> when its kept texts were last pruned
         self._failures_pruned: dict[str, datetime] = {}  # outlet -> when its old failed URLs were last pruned
-        self._loops_told: set[str] = set()  # sitemaps listed in a loop, outlets over the poll budget: warned once
+        self._said_once: set[str] = set()  # sitemaps listed in a loop, outlets over the poll budget: warned once
         self._mass_gone: dict[str, str] = {}  # outlet -> its last revisit batch in which nearly all were gone
 
     @property
@@ -411,8 +411,8 @@ class Pipeline:
             sitemap_url, done_mark = queue.pop(0)
             if sitemap_url in read:
                 self.count_skip(summary, source, "sitemap_loop")
-                told = f"{source.id} {sitemap_url}" in self._loops_told
-                self._loops_told.add(f"{source.id} {sitemap_url}")
+                told = f"{source.id} {sitemap_url}" in self._said_once
+                self._said_once.add(f"{source.id} {sitemap_url}")
                 log.log(logging.DEBUG if told else logging.WARNING,
                         "%s: %s is listed again by a sitemap index (a loop): read once", source.id, sitemap_url,
                         extra={"event": "skip", "outlet": source.id, "url": sitemap_url, "reason": "sitemap_loop"})
@@ -476,8 +476,8 @@ class Pipeline:
                             source.id, len(queue), extra={"event": "skip", "outlet": source.id,
                                                           "reason": "sitemap_budget"})
             else:  # (at every poll: said once)
-                told = f"{source.id} sitemap_budget" in self._loops_told
-                self._loops_told.add(f"{source.id} sitemap_budget")
+                told = f"{source.id} sitemap_budget" in self._said_once
+                self._said_once.add(f"{source.id} sitemap_budget")
                 log.log(logging.DEBUG if told else logging.WARNING,
                         "%s: its sitemaps list %d more than a poll reads (%d): a poll reads those changed last, a "
                         "backfill all of them", source.id, len(queue), MAX_SITEMAPS_PER_POLL,

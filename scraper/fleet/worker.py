@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS fleet_schedule (
 );
 """
 TICK = 0.5  # seconds between two looks at the schedule
-SCHEDULE_RETRY = 2.0  # seconds between two tries to keep the schedule while the database is away
+DATABASE_RETRY = 2.0  # seconds between two tries (the schedule, the job loop) while the database is away
 SCHEDULE_WARN_EVERY = 60.0  # ...and between two warnings that it is
 POOL_WAIT = 10.0  # seconds the task queue's calls wait for a connection from its pool
 STOP_WAIT = 20.0  # seconds the job loop is given to stop: 5 for jobs in flight, POOL_WAIT to unregister
@@ -355,7 +355,7 @@ class Worker:
                 await self.app.connector.open_async()
             except (psycopg.Error, procrastinate.exceptions.ProcrastinateException):  # (PoolTimeout is one)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), timeout=SCHEDULE_RETRY)
+                    await asyncio.wait_for(self._stop.wait(), timeout=DATABASE_RETRY)
                 continue
             log.info("the fleet's database answers again: the job loop starts again", extra={"event": "worker_resumed"})
             return
@@ -416,10 +416,10 @@ class Worker:
                                  time.monotonic() - failing_since, extra={"event": "schedule_recovered"})
                         failing_since = None
                 except (psycopg.Error, procrastinate.exceptions.ProcrastinateException) as exc:
-                    now, wait = time.monotonic(), SCHEDULE_RETRY
+                    now, wait = time.monotonic(), DATABASE_RETRY
                     if failing_since is None or now - warned >= SCHEDULE_WARN_EVERY:  # (not one line per try)
                         log.warning("keeping the schedule failed: %s; trying again every %g s", one_line(exc),
-                                    SCHEDULE_RETRY, extra={"event": "schedule_error"})
+                                    DATABASE_RETRY, extra={"event": "schedule_error"})
                         warned = now
                     if failing_since is None:
                         failing_since = now
