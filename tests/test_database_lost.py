@@ -120,6 +120,54 @@ def test_a_state_store_goes_on_after_the_server_dropped_it(pg_database: str, tmp
         state.close()
 
 
+def _slot_holder(database: str, host: str) -> str | None:
+    with psycopg.connect(database, autocommit=True) as admin:
+        row = admin.execute("SELECT holder FROM fleet_host_slots WHERE host = %s AND slot = 0 AND lease_until >"
+                            " clock_timestamp()", (host,)).fetchone()
+    return str(row[0]) if row and row[0] is not None else None
+
+
+def test_a_host_lease_whose_release_met_the_database_away_is_let_go_once_it_answers(
+        pg_server: str, pg_database: str) -> None:
+    """A request that ends while the database is away cannot free its slot there: the host stayed held for the
+    whole fleet until the lease ran out (its time limit and a margin: two minutes), so every poll of the outlet
+    waited that long after a restart. It is let go as soon as the worker is connected again, and only it: a lease
+    of a request still in flight is kept."""
+    from scraper.fetch.shared import SharedHosts
+
+    one = SharedHosts(pg_database, holder="one")
+    other = SharedHosts(pg_database, holder="other")
+
+    async def requests() -> None:
+        # The server restarts (every connection ended, new ones taken at once) as a request ends.
+        lease = await one.acquire("wire.example", 0.0, 1, 60.0)
+        _drop_connections(pg_database)
+        await one.release(lease, 0.0, one_at_a_time=True)  # no error: the request's outcome stands
+        assert _slot_holder(pg_database, "wire.example") is None
+        # The database away for a while: let go once it answers, and a request in flight keeps its lease.
+        lease = await one.acquire("wire.example", 0.0, 1, 60.0)
+        running = await one.acquire("files.example", 0.0, 1, 60.0)
+        _away(pg_server, pg_database, True)
+        try:
+            await one.release(lease, 0.0, one_at_a_time=True)
+        finally:
+            _away(pg_server, pg_database, False)
+        assert _slot_holder(pg_database, "wire.example") == "one"  # (the worker has not connected again yet)
+        await one.ping()  # what a worker does at every look at the fleet, and before each job
+        assert _slot_holder(pg_database, "wire.example") is None
+        assert _slot_holder(pg_database, "files.example") == "one"
+        await other.ping()
+        assert other._try("wire.example", 0.0, 1, 60.0)[0] is not None  # another worker's request goes at once
+        await one.release(running, 0.0, one_at_a_time=True)
+        assert _slot_holder(pg_database, "files.example") is None
+
+    try:
+        asyncio.run(requests())
+    finally:
+        one.close()
+        other.close()
+
+
 def test_a_committer_whose_store_lock_went_to_another_worker_stops_committing(pg_database: str,
                                                                              tmp_path: Path) -> None:
     from scraper.fleet.committer import FleetCommitter

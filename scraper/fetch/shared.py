@@ -68,6 +68,7 @@ class SharedHosts:
         self.where = public_address(url)
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
         self._url = url
+        self._out: set[Lease] = set()  # leases of this process's requests in flight
         self._db = self._connect()
         with self._db.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(7326003)")
@@ -88,7 +89,20 @@ class SharedHosts:
             self._db = self._connect()
             log.warning("%s: the connection for hosts' pacing was lost; connected again", self.where,
                         extra={"event": "database_reconnected"})
+            self._let_go_of_stale_leases()
         return self._db
+
+    def _let_go_of_stale_leases(self) -> None:
+        """Free the slots this holder has in the database with no request in flight: leases whose release met the
+        connection lost, or taken by a transaction whose commit did (the client cannot know whether it counted)."""
+        out = sorted(self._out, key=lambda lease: (lease.host, lease.slot))
+        freed = self._db.execute(
+            "UPDATE fleet_host_slots SET holder = NULL, lease_until = NULL WHERE holder = %s"
+            " AND (host, slot) NOT IN (SELECT h, s FROM unnest(%s::text[], %s::integer[]) AS u(h, s))"
+            " RETURNING host", (self.holder, [lease.host for lease in out], [lease.slot for lease in out])).fetchall()
+        if freed:
+            log.info("%s: let go of %d lease(s) whose release the database did not get (%s)", self.where,
+                     len(freed), ", ".join(sorted({str(row[0]) for row in freed})), extra={"event": "lease"})
 
     async def ping(self) -> None:
         """One round trip: a connection the server dropped since is replaced now, not at the next request's lease."""
@@ -106,8 +120,13 @@ class SharedHosts:
             async with self._lock:
                 got, wait = self._try(host, delay, concurrency, lease + self.margin)
             if got is not None:
+                self._out.add(got)
                 if wait > 0:
-                    await asyncio.sleep(wait)
+                    try:
+                        await asyncio.sleep(wait)
+                    except BaseException:  # cancelled before its start: the slot is let go at once
+                        await self.release(got, 0.0, one_at_a_time=False)
+                        raise
                 return got
             await asyncio.sleep(min(MAX_WAIT, max(wait, 0.01)))
 
@@ -155,16 +174,27 @@ class SharedHosts:
 
     async def release(self, lease: Lease, delay: float, one_at_a_time: bool) -> None:
         """The request is over: free its slot; with one request at a time, the next starts `delay` after this
-        answer at the earliest."""
+        answer at the earliest. The request's outcome stands whatever the database says: with the connection lost, the
+        slot is freed once connected again (at once if the server takes a new connection)."""
+        self._out.discard(lease)
         async with self._lock:
-            db = self._live()
-            with db.transaction():
-                if one_at_a_time:
-                    db.execute("UPDATE fleet_hosts SET next_start = greatest(next_start, clock_timestamp()"
-                               " + make_interval(secs => %s)) WHERE host = %s", (delay, lease.host))
-                db.execute("UPDATE fleet_host_slots SET holder = NULL, lease_until = NULL"
-                           " WHERE host = %s AND slot = %s AND holder = %s",
-                           (lease.host, lease.slot, self.holder))
+            try:
+                db = self._live()
+                with db.transaction():
+                    if one_at_a_time:
+                        db.execute("UPDATE fleet_hosts SET next_start = greatest(next_start, clock_timestamp()"
+                                   " + make_interval(secs => %s)) WHERE host = %s", (delay, lease.host))
+                    db.execute("UPDATE fleet_host_slots SET holder = NULL, lease_until = NULL"
+                               " WHERE host = %s AND slot = %s AND holder = %s",
+                               (lease.host, lease.slot, self.holder))
+            except psycopg.OperationalError as exc:
+                if not (self._db.closed or self._db.broken):
+                    raise
+                try:
+                    self._live()  # (connected again: the lease is let go with any other left behind)
+                except psycopg.OperationalError:
+                    log.warning("%s: the lease on %s could not be let go (%s); it is when the database answers",
+                                self.where, lease.host, " ".join(str(exc).split()), extra={"event": "lease"})
 
     def hold(self, host: str, seconds: float) -> None:
         """Start nothing on `host` for `seconds`, in the whole fleet (Retry-After)."""

@@ -370,6 +370,8 @@ class Worker:
                         db = None
                         db = await asyncio.to_thread(_health_connection, self.database)
                     seen = await asyncio.to_thread(look, db)
+                    if self._shared is not None:  # (connected again: leases left behind by an outage let go)
+                        await self._shared.ping()
                     sources = self.settings.sources if self._schedule else ()
                     self._fleet = fleet_problems(seen, datetime.now(UTC), started=self._started, outlets=sources,
                                                  grace=self.health_grace)
