@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="/healthz answers 503 for an outlet with no successful poll for this many times its interval "
                           f"(default {DEFAULT_HEALTH_GRACE:g})")
 
-    worker = verbs.add_parser("worker", help="with --database: run the fleet's jobs (polls, WARC files) until SIGTERM")
+    worker = verbs.add_parser("worker", help="with --database: run the fleet's jobs (polls, files, outlets to "
+                                             "backfill) until SIGTERM")
     worker.add_argument("--concurrency", type=_positive_int_arg, default=FLEET_CONCURRENCY, metavar="N",
                         help=f"jobs at a time in this worker (default {FLEET_CONCURRENCY})")
     worker.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
@@ -134,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
                           help=f"skip a page whose extraction takes longer (extract_timeout; default {PAGE_TIMEOUT:g})")
     backfill.add_argument("--wait", action="store_true",
-                          help="with --database and --warc or --cc-news: wait until the fleet has committed every file")
+                          help="with --database, a backfill handed to the fleet: wait until it has committed all of it")
     backfill.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
                           help="when stderr is not a terminal, a progress line this often (default 10)")
 
@@ -245,9 +246,9 @@ def _check_backfill(parser: argparse.ArgumentParser, args: argparse.Namespace) -
                      "hosts only (--source picks outlets)")
     if args.warc and args.from_archive:
         parser.error("--from-archive reads the web archive's captures: not with --warc")
-    if args.wait and not (args.database and archives):
-        parser.error("--wait is for a fleet's batch (--database with --warc or --cc-news); a backfill run here "
-                     "always waits for its end")
+    if args.wait and not args.database:
+        parser.error("--wait is for a backfill handed to a fleet (--database); a backfill run here always waits for "
+                     "its end")
     if args.cc_news is None:
         return
     if args.warc or args.from_archive:
@@ -291,15 +292,7 @@ def _select(settings: Settings, ids: Sequence[str]) -> tuple[Source, ...]:
 async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str) -> Summary:
     state = State(_state_path(args))
     try:
-        state.claim(args.output)  # one output per store, one process at a time
-    except StoreInUse as exc:
-        state.close()
-        if not args.database:
-            raise
-        # Most likely a fleet's committer: say what can be done with the fleet running.
-        raise StoreInUse(f"{exc} (a fleet's committer?): a {verb} from the outlets' feeds, sitemaps, listings or "
-                         "web archive runs in one process, with the fleet stopped; `backfill --warc` and "
-                         "`--cc-news` are handed to the running fleet") from None
+        state.claim(args.output)  # one output per store, one process at a time (a running fleet's: see main)
     except StateError:
         state.close()
         raise
@@ -319,10 +312,7 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     # Each worker process builds its own Analyser and the parent never analyses: it only checks the alias files,
     # so that a mistake in one still stops start-up.
     load_aliases(settings.alias_files)
-    wayback = Wayback(lambda url, source, kind, robots: fetcher.get(url, source, kind, check_robots=robots),
-                      settings.archive_url, delay=settings.archive_delay,
-                      max_age=timedelta(seconds=settings.archive_max_age),
-                      allow_private=settings.archive_allow_private)
+    wayback = Wayback.of(fetcher, settings)
     pipeline = Pipeline(fetcher, state, sink, None, observer=observer, wayback=wayback,
                         dedup=dedup, workers=workers, alias_files=settings.alias_files,
                         fault=os.environ.get("SCRAPER_FAULT", ""),
@@ -763,7 +753,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return EXIT_OK
             summary = handed
         else:
-            summary = asyncio.run(_with_pipeline(args, settings, args.verb))
+            try:
+                summary = asyncio.run(_with_pipeline(args, settings, args.verb))
+            except StoreInUse:
+                # The store is a running fleet's (its committer holds it): the outlets are handed to the fleet.
+                if not (args.database and args.verb == "backfill" and fleet.committer_running(args.database)):
+                    raise
+                try:
+                    handed = asyncio.run(fleet.backfill_outlets(
+                        args.database, [s.id for s in _select(settings, args.source)], since=args.since,
+                        until=args.until, from_archive=args.from_archive, wait=args.wait))
+                except KeyboardInterrupt:
+                    print("scraper: no longer waiting; the fleet goes on with the batch (`scraper --database ... "
+                          "stats`)", file=sys.stderr)
+                    return EXIT_OK
+                if handed is None:
+                    return EXIT_OK
+                summary = handed
         if args.verb == "backfill":
             print(summary.line("backfill"))
             unread = {outlet: outcome for outlet, outcome in summary.results.items() if outcome[0] != "ok"}

@@ -88,7 +88,7 @@ def test_unknown_source_and_bad_dates_exit_2(tmp_path: Path) -> None:
     same_day = run_cli("backfill", "--since", "2026-01-01", "--until", "2026-01-01", "--source", "nope", cwd=tmp_path)
     assert "--until is before" not in same_day.stderr  # a bare --until day counts to its end: one day
     result = run_cli("backfill", "--wait", cwd=tmp_path)  # a fleet's option, here without a fleet: not ignored
-    assert result.returncode == 2 and "--wait is for a fleet's batch" in result.stderr
+    assert result.returncode == 2 and "--wait is for a backfill handed to a fleet" in result.stderr
     for options, words in ((["--host", "example.org"], "--host selects pages of --warc"),
                            (["--only-configured"], "--only-configured selects pages of --warc"),
                            (["--warc", "x.warc", "--from-archive"], "--from-archive reads the web archive")):

@@ -431,20 +431,75 @@ def test_failed_polls_are_swept_with_old_jobs_and_a_failed_warc_file_is_kept(pg_
     assert left == ["read_warc"], log
 
 
-def test_a_backfill_from_the_outlets_beside_a_running_fleet_says_what_can_be_done(pg_database: str,
-                                                                                   tmp_path: Path) -> None:
-    write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": "https://wire.example/",
-                                               "feeds": ["https://wire.example/feed"]}], revisit_every="off")
-    output = tmp_path / "output"
-    worker = _worker(tmp_path, pg_database, output)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not output.exists():  # the committer has the store and the output
-            time.sleep(0.25)
-        backfill = run_cli("--database", pg_database, "--output", str(output), "backfill", cwd=tmp_path)
-    finally:
-        (log,) = _stop([worker])
-    assert backfill.returncode == 1, log
-    (said,) = backfill.stderr.strip().splitlines()[-1:]
-    assert "another scraper process is using this state store" in said
-    assert "with the fleet stopped" in said and "`backfill --warc`" in said
+def test_a_backfill_of_outlets_beside_a_running_fleet_is_handed_to_it(pg_database: str, tmp_path: Path) -> None:
+    """The fleet's committer holds the state store, so a backfill of the outlets cannot run in its own process (it
+    exited 1, "stop the fleet first"): it is handed to the running fleet, one job per outlet, followed with --wait
+    as a one-process backfill would end — its summary line, each outlet that could not be read named, exit 3 when
+    none could — or queued without."""
+    with numbered_site(12) as site:
+        write_sources(tmp_path / "sources.toml", [
+            {"id": "wire", "name": "Wire", "homepage": site.url("/"), "feeds": [site.url("/feed")]},
+            {"id": "gone", "name": "Gone", "homepage": site.url("/"), "feeds": [site.url("/no-feed")], "retries": 0}],
+            revisit_every="off")
+        output = tmp_path / "output"
+        worker = _worker(tmp_path, pg_database, output)  # (no schedule: nothing is polled but what is handed)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not output.exists():  # the committer has the store and the output
+                time.sleep(0.25)
+            fleet = ["--database", pg_database, "--output", str(output), "backfill"]
+            both = run_cli(*fleet, "--wait", cwd=tmp_path, timeout=120)
+            alone = run_cli(*fleet, "--source", "gone", "--wait", cwd=tmp_path, timeout=120)
+            queued = run_cli(*fleet, "--source", "wire", cwd=tmp_path, timeout=120)
+            again = run_cli(*fleet, "--source", "wire", "--wait", cwd=tmp_path, timeout=120)
+        finally:
+            (log,) = _stop([worker])
+    assert both.returncode == 0, (both.stderr, log)
+    assert "handed to the running fleet" in both.stderr
+    assert both.stdout.strip().splitlines()[-1].startswith("backfill: written=12 duplicates=0"), both.stdout
+    assert "scraper: gone: nothing could be read (refused: http_404=1)" in both.stderr, both.stderr
+    assert sorted(r["url"] for r in read_records(output)) == sorted(site.url(f"/a/{n}") for n in range(12))
+    assert alone.returncode == 3, alone.stderr  # nothing could be read at all, as a one-process backfill ends
+    assert "no outlet could be read at all" in alone.stderr
+    assert queued.returncode == 0 and queued.stdout.startswith("backfill: queued=1 batch=outlets:"), queued.stdout
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().splitlines()[-1].startswith("backfill: written=0 duplicates=0"), again.stdout
+    assert len(read_records(output)) == 12  # nothing twice
+    assert verify_output(output).ok
+
+
+def test_an_outlet_backfill_whose_worker_stops_mid_way_is_finished_by_another(pg_database: str,
+                                                                             tmp_path: Path) -> None:
+    """A worker stopped (a deploy) while it backfills an outlet queues the outlet again; another worker goes on
+    from what was committed, and the batch ends with every article written once."""
+    with numbered_site(16) as site:
+        for number in range(16):
+            site.routes[f"/a/{number}"] = replace(site.routes[f"/a/{number}"], delay=0.3)  # a slow server
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "feeds": [site.url("/feed")]}], revisit_every="off")
+        output = tmp_path / "output"
+        first = _worker(tmp_path, pg_database, output)
+        second = None
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not output.exists():
+                time.sleep(0.25)
+            backfill = subprocess.Popen([sys.executable, "-m", "scraper", "--database", pg_database, "--output",
+                                         str(output), "backfill", "--wait"], cwd=tmp_path, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(read_records(output)) < 3:
+                time.sleep(0.1)
+            stopped_at = len(read_records(output))
+            (first_log,) = _stop([first])
+            second = _worker(tmp_path, pg_database, output)
+            out, err = backfill.communicate(timeout=120)
+        finally:
+            (second_log,) = _stop([second]) if second is not None else ("",)
+            _stop([first])
+    assert 3 <= stopped_at < 16, first_log
+    assert "stopped mid-way; queued again" in first_log, first_log
+    assert backfill.returncode == 0, (err, first_log, second_log)
+    assert out.strip().splitlines()[-1].startswith("backfill: written=16 duplicates=0"), out
+    assert sorted(r["url"] for r in read_records(output)) == sorted(site.url(f"/a/{n}") for n in range(16))
+    assert verify_output(output).ok

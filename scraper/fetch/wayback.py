@@ -19,9 +19,9 @@ from urllib.parse import urlencode, urlsplit
 from protego import Protego
 
 from scraper.errors import Skip
-from scraper.fetch.client import Kind
+from scraper.fetch.client import Fetcher, Kind
 from scraper.fetch.robots import agent_token
-from scraper.records import Fetched, Source
+from scraper.records import Fetched, Settings, Source
 from scraper.urls import parsable
 
 DEFAULT_ARCHIVE = "https://web.archive.org"
@@ -147,6 +147,13 @@ class Wayback:
         self.max_age = max_age
         self.allow_private = allow_private
         self._robots: dict[str, Protego | None] = {}  # origin -> its rules as last captured (None: none)
+
+    @classmethod
+    def of(cls, fetcher: Fetcher, settings: Settings) -> Wayback:
+        """The web archive `settings` name, read through `fetcher` (its politeness, guards and robots.txt)."""
+        return cls(lambda url, source, kind, robots: fetcher.get(url, source, kind, check_robots=robots),
+                   settings.archive_url, delay=settings.archive_delay,
+                   max_age=timedelta(seconds=settings.archive_max_age), allow_private=settings.archive_allow_private)
 
     def _source(self, source: Source) -> Source:
         return replace(source, delay=self.delay, max_concurrency_per_host=1, allow_private=self.allow_private)

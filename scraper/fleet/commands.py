@@ -1,5 +1,5 @@
 """The fleet's commands, called by scraper/cli.py when a database URL is given: a worker (`worker`, `run`), and a
-WARC backfill handed to the fleet (`backfill --warc`, `backfill --cc-news`)."""
+backfill handed to the fleet (`backfill --warc`, `backfill --cc-news`; a backfill of outlets while the fleet runs)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import procrastinate
 import psycopg
@@ -20,9 +21,10 @@ from scraper.discover.ccnews import CCNews, Period
 from scraper.errors import ScraperError, StateError
 from scraper.fetch import Fetcher
 from scraper.fetch.shared import SharedHosts
-from scraper.fleet.worker import Worker, enqueue_warc, one_line, progress
+from scraper.fleet.health import STALE_COMMITTER
+from scraper.fleet.worker import Worker, enqueue_outlets, enqueue_warc, one_line, progress
 from scraper.records import Settings
-from scraper.summary import Summary
+from scraper.summary import PollResult, Summary
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,18 @@ def _refused(exc: psycopg.Error) -> bool:
         "starting up", "shutting down", "not yet accepting", "not currently accepting", "recovery", "too many"))
 
 
+def committer_running(database: str) -> bool:
+    """Whether a fleet runs on `database`: its committer (which holds the state store) beat lately."""
+    try:
+        with psycopg.connect(database, autocommit=True, connect_timeout=5) as db:
+            if db.execute("SELECT to_regclass('fleet_committer') IS NULL").fetchone() == (True,):
+                return False
+            beat = db.execute("SELECT extract(epoch FROM now() - beat) FROM fleet_committer").fetchone()
+    except psycopg.Error as exc:
+        raise unreachable(database, exc) from None
+    return beat is not None and float(beat[0]) < STALE_COMMITTER
+
+
 def unreachable(database: str, exc: Exception) -> StateError:
     """A database that cannot be reached or refuses us, as one line for the user."""
     return StateError(f"cannot connect to the fleet's database {public_address(database)}: {one_line(exc)}")
@@ -105,10 +119,29 @@ async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], 
                                     since=since, until=until)
     except (psycopg.Error, procrastinate.exceptions.ConnectorException) as exc:  # (the queue's: its pool)
         raise unreachable(database, exc) from None
+    return await _follow(database, stream, len(paths), "files", wait=wait)
+
+
+async def backfill_outlets(database: str, outlets: list[str], *, since: datetime | None, until: datetime | None,
+                           from_archive: bool, wait: bool) -> Summary | None:
+    """Hand one job per outlet to the running fleet (its committer holds the state store, so no other process may
+    write it); with `wait`, follow the batch as `backfill_warc` does, each outlet's result in the summary."""
+    try:
+        stream = await enqueue_outlets(database, outlets, since=since, until=until, from_archive=from_archive)
+    except (psycopg.Error, procrastinate.exceptions.ConnectorException) as exc:
+        raise unreachable(database, exc) from None
+    print(f"backfill: the fleet's committer holds the state store: {len(outlets)} outlets handed to the running "
+          f"fleet as {stream}", file=sys.stderr)
+    return await _follow(database, stream, len(outlets), "outlets", wait=wait)
+
+
+async def _follow(database: str, stream: str, parts: int, what: str, *, wait: bool) -> Summary | None:
+    """A batch just queued: without `wait`, its line (None: the fleet does the rest); with, its progress until
+    every file or outlet of it is committed, and its summary."""
     if not wait:
-        print(f"backfill: queued={len(paths)} batch={stream}")
+        print(f"backfill: queued={parts} batch={stream}")
         return None
-    print(f"backfill: {len(paths)} files queued as {stream}", file=sys.stderr)
+    print(f"backfill: {parts} {what} queued as {stream}", file=sys.stderr)
     summary = Summary()
     shown, away = -1.0, None  # (when the database stopped answering)
     while True:
@@ -129,14 +162,15 @@ async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], 
         if now.done >= now.files:
             break
         if now.failed:
-            raise ScraperError(f"{now.failed} files of {stream} failed in the fleet (the batch cannot go past them):"
+            raise ScraperError(f"{now.failed} {what} of {stream} failed in the fleet (the batch cannot go past them):"
                                " see the workers' logs, and `scraper --database ... stats`")
         if time.monotonic() - shown >= 10:
-            print(f"progress: {now.done}/{now.files} files committed, {now.written} written", file=sys.stderr)
+            print(f"progress: {now.done}/{now.files} {what} committed, {now.written} written", file=sys.stderr)
             shown = time.monotonic()
         await asyncio.sleep(WAIT_EVERY)
     summary.written, summary.duplicates, summary.already = now.written, now.duplicates, now.already
     summary.skips.update({reason: count for reason, count in now.skips.items() if count})
+    summary.results.update({outlet: (cast(PollResult, result), why) for outlet, (result, why) in now.results.items()})
     return summary
 
 

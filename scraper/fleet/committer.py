@@ -144,7 +144,11 @@ class FleetCommitter:
             self._state.stage_statement("UPDATE fleet_streams SET current = ? WHERE stream = ? AND current <= ?",
                                         (seq + 1, stream, seq))
             self._count_skips(stream, dict(call.skips))
-        if stream.startswith("warc:"):
+            if call.result is not None:
+                outlet, result, why = call.result
+                self._state.stage_statement("UPDATE fleet_streams SET results = jsonb_set(results, ARRAY[?::text],"
+                                            " ?::jsonb) WHERE stream = ?", (outlet, json.dumps([result, why]), stream))
+        if not stream.startswith("poll:"):  # (an ordered stream: its counts are kept)
             if summary.written or summary.duplicates or summary.already:
                 self._state.stage_statement(
                     "UPDATE fleet_streams SET written = written + ?, duplicates = duplicates + ?,"

@@ -9,7 +9,9 @@ or, after a crash between publishing and recording, found already written.
 Rows belong to streams. A poll's stream is its own; the committer takes poll rows as they come. A WARC backfill
 is one ordered stream of files (`fleet_streams`): the committer takes the rows of file `current` only, and moves
 on when that file's end row is replayed, so the story decisions are those a single process reading the files in
-order would make, however many workers read them and in whatever order they finish.
+order would make, however many workers read them and in whatever order they finish. A backfill of outlets (their
+feeds, sitemaps and listings, or the web archive) is such a stream too, one outlet for each "file", in the order
+given, each end row carrying the outlet's result (`results`: what a one-process backfill says of each outlet).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from scraper.summary import Summary
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS fleet_handoff (
     id       BIGSERIAL PRIMARY KEY,  -- the order of arrival
-    stream   TEXT NOT NULL,          -- "poll:<outlet>:<run>" or "warc:<batch>"
+    stream   TEXT NOT NULL,          -- "poll:<outlet>:<run>", "warc:<batch>" or "outlets:<batch>"
     seq      BIGINT NOT NULL,        -- a batch's file number (0 for a poll)
     position BIGINT NOT NULL,        -- the call's order in its file or poll
     payload  BYTEA NOT NULL,         -- the call (pickled: written and read by this program only)
@@ -46,6 +48,7 @@ CREATE TABLE IF NOT EXISTS fleet_streams (  -- ordered streams: a WARC batch's f
     skips      JSONB NOT NULL DEFAULT '{}',  -- skipped, by reason
     created    TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+ALTER TABLE fleet_streams ADD COLUMN IF NOT EXISTS results JSONB NOT NULL DEFAULT '{}';  -- outlet: [result, why]
 CREATE TABLE IF NOT EXISTS fleet_committer (  -- the committer's heartbeat: /healthz of every worker reads it
     one    INTEGER PRIMARY KEY CHECK (one = 1),
     holder TEXT NOT NULL,
@@ -86,11 +89,13 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class FileEnd:
-    """A WARC file of an ordered stream is done: the committer moves to the next. `skips` counts, by reason, what
-    the worker skipped on its side (captures that are no page, pages that could not be read, the file itself when
-    it could not be read): the stream's counts add them."""
+    """A WARC file (or an outlet) of an ordered stream is done: the committer moves to the next. `skips` counts, by
+    reason, what the worker skipped on its side (captures that are no page, pages that could not be read, the file
+    itself when it could not be read): the stream's counts add them. `result`, for an outlet: its id, the result
+    of reading it (ok, unreachable, refused, error) and why."""
 
     skips: tuple[tuple[str, int], ...] = ()
+    result: tuple[str, str, str] | None = None
 
 
 Call = Finish | Progress | Change | FileEnd
@@ -151,8 +156,8 @@ class Handoff:
         else:
             summary.deleted += 1
 
-    def end_file(self, skips: Mapping[str, int] | None = None) -> None:
-        self._put(FileEnd(tuple(sorted((skips or {}).items()))))
+    def end_file(self, skips: Mapping[str, int] | None = None, result: tuple[str, str, str] | None = None) -> None:
+        self._put(FileEnd(tuple(sorted((skips or {}).items())), result))
 
     def flush(self) -> list[str]:
         return []  # every call is in the database as soon as it is handed

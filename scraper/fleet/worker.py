@@ -1,11 +1,12 @@
-"""A fleet worker: procrastinate jobs (polls, WARC files) over the pipeline's stages, the schedule, the committer.
+"""A fleet worker: procrastinate jobs (polls, WARC files, outlets to backfill) over the pipeline's stages, the
+schedule, the committer.
 
 `scraper --database URL worker` runs jobs; `scraper --database URL run` also keeps the schedule. Every worker also
 tries to be the fleet's committer (scraper/fleet/committer.py). Jobs are idempotent and guarded by advisory locks
 rather than procrastinate's own locks: a poll takes its outlet's lock (held by its own connection, so it dies with
-its worker) and returns at once when another worker is polling that outlet; a WARC file's job clears what an
-interrupted run of it handed and reads on from its committed progress. Jobs of a worker that died (no heartbeat)
-are put back in the queue by the others (`retry_stalled`).
+its worker) and returns at once when another worker is polling that outlet; a WARC file's job, or an outlet's in a
+backfill handed to the fleet, clears what an interrupted run of it handed and reads on from its committed progress.
+Jobs of a worker that died (no heartbeat) are put back in the queue by the others (`retry_stalled`).
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from scraper.discover.selection import archive_selection
 from scraper.errors import Skip, StateError
 from scraper.fetch import Fetcher
 from scraper.fetch.shared import SharedHosts
+from scraper.fetch.wayback import Wayback
 from scraper.fleet.committer import FleetCommitter
 from scraper.fleet.handoff import Handoff, create_schema
 from scraper.fleet.health import CHECK_EVERY, fleet_problems, look
 from scraper.metrics import Metrics
-from scraper.pipeline import Pipeline
+from scraper.pipeline import STOP_GRACE, Pipeline
 from scraper.records import Settings
 from scraper.runs import warc as warc_run
 from scraper.service import StatusServer
@@ -65,6 +67,10 @@ RESTARTS_WITHIN = 600.0  # the worker gives up and exits (code 1)
 STALLED_EVERY = 15.0  # seconds between two looks for jobs of dead workers
 HEARTBEAT = 2.0  # seconds between a worker's heartbeats; one silent for STALLED_AFTER is dead
 STALLED_AFTER = 10.0
+# A WARC file's or an outlet's job that met the database away (a restart) is tried again, from its committed
+# progress, rather than failed: a failed job holds its whole batch.
+DATABASE_AWAY = procrastinate.RetryStrategy(max_attempts=12, wait=5, linear_wait=5, retry_exceptions={
+    psycopg.Error, StateError, procrastinate.exceptions.ConnectorException})
 SWEEP_EVERY = 3600.0  # seconds between two deletions of old finished jobs
 JOBS_KEPT_HOURS = 7 * 24  # finished jobs are kept this long (failed ones until someone deletes them)
 
@@ -105,6 +111,19 @@ class WarcJob:
     until: str | None
 
 
+@dataclass
+class OutletJob:
+    """What an outlet's job of a backfill handed to the fleet reads: its place in its batch, the outlet, the range
+    of dates, and whether from the web archive (else its feeds, sitemaps and listings)."""
+
+    stream: str
+    seq: int
+    outlet: str
+    since: str | None
+    until: str | None
+    from_archive: bool
+
+
 class Worker:
     """One worker process: `concurrency` pipelines, each running one job at a time, over one fetcher."""
 
@@ -141,14 +160,15 @@ class Worker:
         async def poll_outlet(outlet: str) -> None:
             await self.poll(outlet)
 
-        # A file whose job met the database away (a restart) is tried again, from its committed progress, rather
-        # than failed: a failed file holds its whole batch.
-        @self.app.task(name="read_warc", queue=ARCHIVES, retry=procrastinate.RetryStrategy(
-            max_attempts=12, wait=5, linear_wait=5, retry_exceptions={psycopg.Error, StateError,
-                                                                      procrastinate.exceptions.ConnectorException}))
+        @self.app.task(name="read_warc", queue=ARCHIVES, retry=DATABASE_AWAY)
         async def read_warc(stream: str, seq: int, path: str, outlets: list[str], hosts: list[str],
                             only_configured: bool, since: str | None, until: str | None) -> None:
             await self.read_warc(WarcJob(stream, seq, path, outlets, hosts, only_configured, since, until))
+
+        @self.app.task(name="backfill_outlet", queue=ARCHIVES, retry=DATABASE_AWAY)
+        async def backfill_outlet(stream: str, seq: int, outlet: str, since: str | None, until: str | None,
+                                  from_archive: bool) -> None:
+            await self.backfill_outlet(OutletJob(stream, seq, outlet, since, until, from_archive))
 
     async def poll(self, outlet: str) -> Summary | None:
         """One poll of an outlet, unless another worker is polling it now (then None: coalesced)."""
@@ -216,6 +236,48 @@ class Worker:
         log.info(summary.line(f"{job.path}"), extra={"event": "warc_done"})
         return summary
 
+    async def backfill_outlet(self, job: OutletJob) -> Summary:
+        """One outlet of a backfill handed to the fleet, as a one-process backfill reads it (listing pages and
+        sitemaps a run over the same range marked done are passed over; an article written is not written again),
+        its result handed with its end. Polls of the outlet go on meanwhile: what both find is written once."""
+        summary = Summary()
+        since = datetime.fromisoformat(job.since) if job.since else None
+        until = datetime.fromisoformat(job.until) if job.until else None
+        pipeline = await self._pipelines.get()
+        try:
+            await self._fresh_connections(pipeline)
+            with psycopg.connect(self.database, autocommit=True) as db:
+                handoff = Handoff(db, job.stream, job.seq)
+                await asyncio.to_thread(handoff.restart)  # (what an interrupted run of it handed; see read_warc)
+                pipeline.writer = handoff
+                try:
+                    source = self.settings.source(job.outlet)
+                except KeyError:
+                    log.error("a backfill of %s, which this worker's configuration does not have", job.outlet,
+                              extra={"event": "skip", "outlet": job.outlet, "reason": "unknown_outlet"})
+                    handoff.end_file(result=(job.outlet, "error", "not in the configuration of the worker that "
+                                             f"took it ({self.name})"))
+                    return summary
+                if job.from_archive:
+                    await pipeline.backfill_archive(source, summary, since, until, self._stop)
+                else:
+                    await pipeline.poll(source, since=since, until=until, stop=self._stop, summary=summary,
+                                        backfill=True, stop_grace=STOP_GRACE)
+                if self._stop.is_set():  # stopped mid-way: queued again, for any worker to go on from there
+                    await self._defer_outlet(job)
+                else:
+                    handoff.end_file(summary.skips, (job.outlet, *summary.result()))
+        finally:
+            self._pipelines.put_nowait(pipeline)
+        log.info(summary.line(f"backfill of {job.outlet}"), extra={"event": "outlet_backfilled", "outlet": job.outlet})
+        return summary
+
+    async def _defer_outlet(self, job: OutletJob) -> None:
+        await self.app.configure_task("backfill_outlet", queue=ARCHIVES).defer_async(
+            stream=job.stream, seq=job.seq, outlet=job.outlet, since=job.since, until=job.until,
+            from_archive=job.from_archive)
+        log.info("%s: stopped mid-way; queued again", job.outlet, extra={"event": "outlet_requeued"})
+
     async def _fresh_connections(self, pipeline: Pipeline) -> None:
         """Before a job: the long-lived connections it uses made again if the server dropped them since (a restart),
         so that the job does not fail on the first statement of each."""
@@ -251,7 +313,9 @@ class Worker:
                           pause_after_failures=self.settings.pause_after_failures, pause_for=self.settings.pause_for)
         fetcher.gate.shared = shared
         idle = psycopg.connect(self.database, autocommit=True)  # the pipelines' writer between jobs (unused)
-        pipelines = [Pipeline(fetcher, state, None, None, observer=self.metrics, workers=1,
+        # (the web archive: outlets with `fallback = "wayback"`, and backfills `--from-archive` handed to the fleet)
+        wayback = Wayback.of(fetcher, self.settings)
+        pipelines = [Pipeline(fetcher, state, None, None, observer=self.metrics, workers=1, wayback=wayback,
                               alias_files=self.settings.alias_files, page_timeout=self.page_timeout,
                               drift_after=self.settings.drift_after, fault=self.fault, writer=Handoff(idle, "idle"))
                      for _ in range(self.concurrency)]
@@ -473,10 +537,7 @@ async def enqueue_warc(database: str, paths: list[str], *, outlets: list[str], h
                        only_configured: bool, since: datetime | None, until: datetime | None) -> str:
     """One job per WARC file (a path, or a CC-NEWS file's URL), in the order given, as one ordered stream: its
     name (to wait for it with `progress`)."""
-    stream = f"warc:{uuid.uuid4().hex}"
-    with psycopg.connect(database, autocommit=True) as db:
-        create_schema(db)
-        db.execute("INSERT INTO fleet_streams (stream, files) VALUES (%s, %s)", (stream, len(paths)))
+    stream = _new_stream(database, "warc", len(paths))
     app = make_app(database)
     async with app.open_async():
         await apply_queue_schema(app, database)
@@ -486,6 +547,29 @@ async def enqueue_warc(database: str, paths: list[str], *, outlets: list[str], h
                 outlets=list[JSONValue](outlets), hosts=list[JSONValue](hosts),
                 only_configured=only_configured, since=since.isoformat() if since else None,
                 until=until.isoformat() if until else None)
+    return stream
+
+
+async def enqueue_outlets(database: str, outlets: list[str], *, since: datetime | None, until: datetime | None,
+                          from_archive: bool) -> str:
+    """One job per outlet to backfill, as one ordered stream (committed outlet after outlet, in the order given): its
+    name (to wait for it with `progress`)."""
+    stream = _new_stream(database, "outlets", len(outlets))
+    app = make_app(database)
+    async with app.open_async():
+        await apply_queue_schema(app, database)
+        for seq, outlet in enumerate(outlets):
+            await app.configure_task("backfill_outlet", queue=ARCHIVES).defer_async(
+                stream=stream, seq=seq, outlet=outlet, since=since.isoformat() if since else None,
+                until=until.isoformat() if until else None, from_archive=from_archive)
+    return stream
+
+
+def _new_stream(database: str, kind: str, parts: int) -> str:
+    stream = f"{kind}:{uuid.uuid4().hex}"
+    with psycopg.connect(database, autocommit=True) as db:
+        create_schema(db)
+        db.execute("INSERT INTO fleet_streams (stream, files) VALUES (%s, %s)", (stream, parts))
     return stream
 
 
@@ -499,6 +583,7 @@ class StreamProgress:
     skipped: int
     failed: int = 0  # jobs of the stream that failed (a bug, the output or the state failing): the batch waits
     skips: dict[str, int] = field(default_factory=dict)  # skipped, by reason
+    results: dict[str, tuple[str, str]] = field(default_factory=dict)  # an outlets' batch: each one's result, why
 
 
 def one_line(error: BaseException | None) -> str:
@@ -521,12 +606,14 @@ def is_remote(path: str) -> bool:
 
 def progress(database: str, stream: str) -> StreamProgress:
     with psycopg.connect(database, autocommit=True) as db:
-        row = db.execute("SELECT files, current, written, duplicates, already, skipped, skips FROM fleet_streams"
-                         " WHERE stream = %s", (stream,)).fetchone()
-        failed = db.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'read_warc'"
-                            " AND args ->> 'stream' = %s AND status = 'failed'", (stream,)).fetchone()
+        row = db.execute("SELECT files, current, written, duplicates, already, skipped, skips, results"
+                         " FROM fleet_streams WHERE stream = %s", (stream,)).fetchone()
+        failed = db.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name IN ('read_warc',"
+                            " 'backfill_outlet') AND args ->> 'stream' = %s AND status = 'failed'",
+                            (stream,)).fetchone()
     if row is None:
         raise KeyError(stream)
     files, current, written, duplicates, already, skipped = (int(value) for value in row[:6])
     return StreamProgress(files, current, written, duplicates, already, skipped, int(failed[0]) if failed else 0,
-                          {str(reason): int(count) for reason, count in (row[6] or {}).items()})
+                          {str(reason): int(count) for reason, count in (row[6] or {}).items()},
+                          {str(outlet): (str(said[0]), str(said[1])) for outlet, said in (row[7] or {}).items()})
