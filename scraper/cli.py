@@ -49,7 +49,7 @@ from scraper.runs.warc import read_warc
 from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
 from scraper.state import RuleCheck, State
-from scraper.summary import UNREACHABLE, Summary, quiet
+from scraper.summary import UNREACHABLE, Summary, backfill_result, quiet
 from scraper.text import json_line
 from scraper.urls import parsable, same_site
 from scraper.verify import verify_output
@@ -372,7 +372,7 @@ async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipe
     total = Summary(interrupted=stop.is_set())
     for source, result in zip(sources, results, strict=True):
         total.merge(result)
-        total.results[source.id] = result.result()
+        total.results[source.id] = backfill_result(result)
     return total
 
 

@@ -1014,6 +1014,7 @@ class Pipeline:
         if result in ("unreachable", "refused") and source.fallback == "wayback" and self.wayback is not None:
             # The outlet does not answer us: read it as the web archive last captured it.
             read = await self._discover_from_archive(source, summary, since, until)
+            summary.archive_indexes += read
             via_archive = True
             log.info("%s: %s (%s); read through the archive: %d of its feeds and listings", source.id, result, why,
                      read, extra={"event": "archive_fallback", "outlet": source.id})

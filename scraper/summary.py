@@ -44,6 +44,7 @@ class Summary:
     # Feeds, sitemaps and listing pages that answered (a 304 included), and why the others did not.
     indexes_read: int = 0
     index_failures: Counter[str] = field(default_factory=Counter)
+    archive_indexes: int = 0  # feeds and listings read through the web archive (the outlet not answering)
     # Articles that could not be read (the reasons of `skips` that are an article's, not an index's).
     article_failures: Counter[str] = field(default_factory=Counter)
     # Set by the poll when the outlet's articles keep failing although its indexes answer: how many in a row, and
@@ -62,6 +63,7 @@ class Summary:
         self.revised += other.revised
         self.deleted += other.deleted
         self.indexes_read += other.indexes_read
+        self.archive_indexes += other.archive_indexes
         self.index_failures.update(other.index_failures)
         self.article_failures.update(other.article_failures)
         self.results.update(other.results)
@@ -88,6 +90,15 @@ class Summary:
         if all(reason in REFUSED or (reason.startswith("http_4") and reason != "http_429") for reason in reasons):
             return "refused", why
         return "error", why
+
+
+def backfill_result(summary: Summary) -> tuple[PollResult, str]:
+    """What a backfill says of an outlet: its poll's result, but `ok` when the web archive gave its feeds or
+    listings in its place (the poll stays `unreachable` or `refused` for /healthz: the outlet itself is down)."""
+    result, why = summary.result()
+    if result != "ok" and summary.archive_indexes:
+        return "ok", f"read through the web archive ({result}: {why})"
+    return result, why
 
 
 def found_new(summary: Summary) -> bool:

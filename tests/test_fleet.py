@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import read_records, run_cli, write_sources
+from conftest import read_records, rss, run_cli, write_sources
 from localsite import LocalSite, Page
 from test_ccnews import DELAY, OCTOBER, SEPTEMBER_LAST, FakeCommonCrawl, configure, crawl
 from test_output_contract import article_page, numbered_site
@@ -503,3 +503,62 @@ def test_an_outlet_backfill_whose_worker_stops_mid_way_is_finished_by_another(pg
     assert out.strip().splitlines()[-1].startswith("backfill: written=16 duplicates=0"), out
     assert sorted(r["url"] for r in read_records(output)) == sorted(site.url(f"/a/{n}") for n in range(16))
     assert verify_output(output).ok
+
+
+def test_a_fleet_reads_the_web_archive_for_an_outlet_that_refuses_it_and_for_a_backfill_from_it(
+        pg_database: str, tmp_path: Path) -> None:
+    """Workers had no web archive: `fallback = "wayback"` did nothing in a fleet. An outlet that cannot be reached
+    is read as the archive captured it, and `backfill --from-archive` beside the fleet is handed to it."""
+    from test_wayback import FakeArchive
+
+    port = _free_port()  # (nothing listens there: the outlet cannot be reached)
+    base = f"http://127.0.0.1:{port}"
+    archive = FakeArchive()
+    now = datetime.now(UTC)
+    archive.capture(f"{base}/feed", now - timedelta(hours=3), rss(
+        [(f"Report {n}", f"{base}/a/{n}", "01 Dec 2026 08:00:00 GMT") for n in range(3)]))
+    for n in range(3):
+        archive.capture(f"{base}/a/{n}", now - timedelta(hours=2), article_page(n))
+    september = datetime(2026, 9, 1, 12, tzinfo=UTC)
+    for n in range(10, 14):
+        archive.capture(f"{base}/a/{n}", september + timedelta(days=n), article_page(n))
+    (tmp_path / "sources.toml").write_text(f"""
+[defaults]
+delay = "10ms"
+retries = 0
+allow_private = ["127.0.0.0/8"]
+revisit_every = "off"
+[archive]
+url = "{archive.url('')}"
+delay = "50ms"
+allow_private = ["127.0.0.0/8"]
+[[outlet]]
+id = "blocked"
+name = "Blocked"
+homepage = "{base}/"
+feeds = ["{base}/feed"]
+fallback = "wayback"
+archive_prefixes = ["127.0.0.1:{port}/"]
+article_url = '^http://127\\.0\\.0\\.1:{port}/a/\\d+$'
+""", encoding="utf-8")
+    output = tmp_path / "output"
+    with archive:
+        worker = _worker(tmp_path, pg_database, output)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not output.exists():
+                time.sleep(0.25)
+            fleet = ["--database", pg_database, "--output", str(output), "backfill", "--wait"]
+            from_archive = run_cli(*fleet, "--from-archive", "--since", "2026-09-01", "--until", "2026-09-30",
+                                   cwd=tmp_path, timeout=120)
+            fallback = run_cli(*fleet, cwd=tmp_path, timeout=120)
+        finally:
+            (log,) = _stop([worker])
+    assert from_archive.returncode == 0, (from_archive.stderr, log)
+    assert from_archive.stdout.strip().splitlines()[-1].startswith("backfill: written=4 "), from_archive.stdout
+    assert fallback.returncode == 0, (fallback.stderr, log)
+    assert fallback.stdout.strip().splitlines()[-1].startswith("backfill: written=3 "), fallback.stdout
+    assert "read through the archive" in log
+    records = read_records(output)
+    assert sorted(r["url"] for r in records) == sorted(f"{base}/a/{n}" for n in (0, 1, 2, 10, 11, 12, 13))
+    assert all(r["archive"]["service"] == "wayback" for r in records)

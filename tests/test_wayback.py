@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-from conftest import read_records, run_cli
+from conftest import read_records, rss, run_cli
 from localsite import LocalSite, Page
 from test_output_contract import article_page
 
@@ -222,3 +222,38 @@ def test_fallback_takes_wayback_or_none(tmp_path: Path, value: object) -> None:
         f"fallback = {json.dumps(value)}\n", encoding="utf-8")
     checked = run_cli("sources", "check", cwd=tmp_path)
     assert checked.returncode == 2 and 'key "fallback"' in checked.stderr
+
+
+def test_a_backfill_of_an_outlet_read_through_the_archive_is_no_failure(tmp_path: Path) -> None:
+    """The outlet does not answer, the archive gives its feed and articles: the backfill wrote them, so it exits 0
+    and does not say that nothing could be read (it did, with exit code 3)."""
+    port = _free_port()  # (nothing listens there)
+    base = f"http://127.0.0.1:{port}"
+    archive = FakeArchive()
+    now = datetime.now(UTC)
+    archive.capture(f"{base}/feed", now - timedelta(hours=3), rss(
+        [(f"Report {n}", f"{base}/a/{n}", "01 Dec 2026 08:00:00 GMT") for n in range(2)]))
+    for n in range(2):
+        archive.capture(f"{base}/a/{n}", now - timedelta(hours=2), article_page(n))
+    (tmp_path / "sources.toml").write_text(f"""
+[defaults]
+delay = "10ms"
+retries = 0
+allow_private = ["127.0.0.0/8"]
+[archive]
+url = "{archive.url('')}"
+delay = "10ms"
+allow_private = ["127.0.0.0/8"]
+[[outlet]]
+id = "blocked"
+name = "Blocked"
+homepage = "{base}/"
+feeds = ["{base}/feed"]
+fallback = "wayback"
+""", encoding="utf-8")
+    with archive:
+        done = run_cli("backfill", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1].startswith("backfill: written=2 ")
+    assert "nothing could be read" not in done.stderr
+    assert len(read_records(tmp_path / "output")) == 2

@@ -45,7 +45,7 @@ from scraper.records import Settings
 from scraper.runs import warc as warc_run
 from scraper.service import StatusServer
 from scraper.state import State
-from scraper.summary import Summary, found_new
+from scraper.summary import Summary, backfill_result, found_new
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ class Worker:
                 if self._stop.is_set():  # stopped mid-way: queued again, for any worker to go on from there
                     await self._defer_outlet(job)
                 else:
-                    handoff.end_file(summary.skips, (job.outlet, *summary.result()))
+                    handoff.end_file(summary.skips, (job.outlet, *backfill_result(summary)))
         finally:
             self._pipelines.put_nowait(pipeline)
         log.info(summary.line(f"backfill of {job.outlet}"), extra={"event": "outlet_backfilled", "outlet": job.outlet})
