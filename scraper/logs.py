@@ -62,5 +62,8 @@ def setup_logging(fmt: str = "json", verbose: bool = False, quiet: bool = False)
         # (APScheduler's warnings of a missed or still running poll are said by the daemon itself, once.)
         for noisy, at in (("httpx", logging.WARNING), ("apscheduler", logging.ERROR),
                           ("trafilatura", logging.ERROR), ("htmldate", logging.ERROR),
-                          ("charset_normalizer", logging.ERROR)):
+                          ("charset_normalizer", logging.ERROR),
+                          # (the task queue's "Deferred 1 job" at every poll the schedule queues, and its
+                          # "Adding tasks from blueprint" in every command that queues a batch)
+                          ("procrastinate.jobs", logging.WARNING), ("procrastinate.blueprints", logging.WARNING)):
             logging.getLogger(noisy).setLevel(at)

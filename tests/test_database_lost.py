@@ -6,6 +6,8 @@ started before its database waits for it; one given a role the server refuses sa
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -318,9 +320,15 @@ def test_a_worker_started_before_its_database_waits_for_it_and_a_wrong_role_is_o
         assert queued.returncode == 1 and "Traceback" not in queued.stderr, queued.stderr
         # The database is not up yet when the worker starts (one compose file starting both): it waits for it.
         _away(pg_server, pg_database, True)
+        said = tmp_path / "worker.log"  # (read while it runs: away until the worker has said that it waits)
         try:
-            worker = _worker(tmp_path, pg_database, output, verb="run")
-            time.sleep(3)
+            with said.open("w") as stderr:
+                worker = subprocess.Popen([sys.executable, "-m", "scraper", "--database", pg_database, "--output",
+                                           str(output), "--log-format", "text", "run"], cwd=tmp_path,
+                                          stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and "does not answer yet" not in said.read_text():
+                time.sleep(0.25)
             waiting = worker.poll() is None
         finally:
             _away(pg_server, pg_database, False)
@@ -329,7 +337,8 @@ def test_a_worker_started_before_its_database_waits_for_it_and_a_wrong_role_is_o
             while time.monotonic() < deadline and len(read_records(output)) < 2:
                 time.sleep(0.25)
         finally:
-            (log,) = _stop([worker])
+            _stop([worker])
+    log = said.read_text()
     assert waiting, log
     assert "does not answer yet" in log
     assert sorted(r["url"] for r in read_records(output)) == [site.url("/a/0"), site.url("/a/1")], log

@@ -119,7 +119,7 @@ async def backfill_warc(database: str, paths: list[str], *, outlets: list[str], 
                                     since=since, until=until)
     except (psycopg.Error, procrastinate.exceptions.ConnectorException) as exc:  # (the queue's: its pool)
         raise unreachable(database, exc) from None
-    return await _follow(database, stream, len(paths), "files", wait=wait)
+    return await _follow(database, stream, len(paths), "file", wait=wait)
 
 
 async def backfill_outlets(database: str, outlets: list[str], *, since: datetime | None, until: datetime | None,
@@ -130,9 +130,13 @@ async def backfill_outlets(database: str, outlets: list[str], *, since: datetime
         stream = await enqueue_outlets(database, outlets, since=since, until=until, from_archive=from_archive)
     except (psycopg.Error, procrastinate.exceptions.ConnectorException) as exc:
         raise unreachable(database, exc) from None
-    print(f"backfill: the fleet's committer holds the state store: {len(outlets)} outlets handed to the running "
-          f"fleet as {stream}", file=sys.stderr)
-    return await _follow(database, stream, len(outlets), "outlets", wait=wait)
+    print(f"backfill: the fleet's committer holds the state store: {_count(len(outlets), 'outlet')} handed to the "
+          f"running fleet as {stream}", file=sys.stderr)
+    return await _follow(database, stream, len(outlets), "outlet", wait=wait)
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 async def _follow(database: str, stream: str, parts: int, what: str, *, wait: bool) -> Summary | None:
@@ -141,7 +145,7 @@ async def _follow(database: str, stream: str, parts: int, what: str, *, wait: bo
     if not wait:
         print(f"backfill: queued={parts} batch={stream}")
         return None
-    print(f"backfill: {parts} {what} queued as {stream}", file=sys.stderr)
+    print(f"backfill: {_count(parts, what)} queued as {stream}", file=sys.stderr)
     summary = Summary()
     shown, away = -1.0, None  # (when the database stopped answering)
     while True:
@@ -162,10 +166,10 @@ async def _follow(database: str, stream: str, parts: int, what: str, *, wait: bo
         if now.done >= now.files:
             break
         if now.failed:
-            raise ScraperError(f"{now.failed} {what} of {stream} failed in the fleet (the batch cannot go past them):"
-                               " see the workers' logs, and `scraper --database ... stats`")
+            raise ScraperError(f"{_count(now.failed, what)} of {stream} failed in the fleet (the batch cannot go past"
+                               " them): see the workers' logs, and `scraper --database ... stats`")
         if time.monotonic() - shown >= 10:
-            print(f"progress: {now.done}/{now.files} {what} committed, {now.written} written", file=sys.stderr)
+            print(f"progress: {now.done}/{_count(now.files, what)} committed, {now.written} written", file=sys.stderr)
             shown = time.monotonic()
         await asyncio.sleep(WAIT_EVERY)
     summary.written, summary.duplicates, summary.already = now.written, now.duplicates, now.already
