@@ -392,3 +392,54 @@ def test_waiting_for_a_batch_outlasts_the_database_going_away_for_a_moment(pg_se
     assert out.startswith("backfill: written=24"), (out, err, log)
     assert "does not answer" in err  # it said why it was waiting
     assert len(read_records(output)) == 24
+
+
+def test_a_worker_whose_database_goes_away_while_it_starts_waits_for_it_again(pg_database: str,
+                                                                              tmp_path: Path) -> None:
+    """A restart of the server in the second between a worker's first connection and its job loop ended it with
+    exit code 1. Every connection is ended every 50 ms for the first seconds of the worker's life (its import,
+    its start): it waits for its database again, then collects."""
+    import threading
+
+    output = tmp_path / "output"
+    with GrowingSite() as site:
+        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                                   "feeds": [site.url("/feed")], "interval": "1s"}],
+                      revisit_every="off")
+        site.publish(2)
+        said = tmp_path / "worker.log"
+        restarting = threading.Event()
+        ended = [0]
+
+        def restart_for_ever() -> None:  # (until told: a server that keeps dropping its clients)
+            while not restarting.is_set():
+                ended[0] += _drop_connections(pg_database)
+                time.sleep(0.05)
+
+        dropper = threading.Thread(target=restart_for_ever)
+        with said.open("w") as stderr:
+            worker = subprocess.Popen([sys.executable, "-m", "scraper", "--database", pg_database, "--output",
+                                       str(output), "--log-format", "text", "run"], cwd=tmp_path,
+                                      stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+        dropper.start()
+        try:
+            deadline = time.monotonic() + 60  # until the worker has met it while starting, at least once
+            while (time.monotonic() < deadline and worker.poll() is None
+                   and "went away while the worker started" not in said.read_text()):
+                time.sleep(0.1)
+        finally:
+            restarting.set()
+            dropper.join()
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and worker.poll() is None and len(read_records(output)) < 2:
+                time.sleep(0.25)
+            running = worker.poll() is None
+        finally:
+            _stop([worker])
+    log = said.read_text()
+    assert ended[0] > 0
+    assert running, log  # (it exited 1: "cannot connect to the fleet's database")
+    assert "went away while the worker started" in log
+    assert sorted(r["url"] for r in read_records(output)) == [site.url("/a/0"), site.url("/a/1")], log
+    assert worker.returncode == 0

@@ -22,7 +22,7 @@ from scraper.errors import ScraperError, StateError
 from scraper.fetch import Fetcher
 from scraper.fetch.shared import SharedHosts
 from scraper.fleet.health import STALE_COMMITTER
-from scraper.fleet.worker import Worker, enqueue_outlets, enqueue_warc, one_line, progress
+from scraper.fleet.worker import DATABASE_RETRY, Worker, enqueue_outlets, enqueue_warc, one_line, progress
 from scraper.records import Settings
 from scraper.summary import PollResult, Summary
 
@@ -36,9 +36,8 @@ async def work(database: str, settings: Settings, output: str | Path, *, schedul
                page_timeout: float, listen: tuple[str, int] | None = None, health_grace: float = 3.0,
                fault: str = "") -> bool:
     """Run a worker until SIGTERM or SIGINT (jobs in flight are finished or left for another worker). False when
-    it stopped on its own (its job loop failed): the exit code says so."""
-    worker = Worker(database, settings, output, concurrency=concurrency, page_timeout=page_timeout, fault=fault,
-                    listen=listen, health_grace=health_grace)
+    it stopped on its own (its job loop failed): the exit code says so. A database that goes away while the worker
+    starts (before its job loop) is waited for again, as at the start, for up to START_WAIT from that first loss."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     asked = asyncio.Event()
@@ -49,14 +48,29 @@ async def work(database: str, settings: Settings, output: str | Path, *, schedul
 
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, ask_stop)
+    lost: float | None = None  # (monotonic time the database first went away during a start)
     try:
-        if not await _database_answers(database, stop):
-            return True  # stopped while waiting for it
-        log.info("worker %s: %d jobs at a time%s", worker.name, concurrency,
-                 ", keeping the schedule" if schedule else "", extra={"event": "worker_start"})
-        await worker.run(schedule=schedule, stop=stop)
-    except (psycopg.Error, procrastinate.exceptions.ConnectorException) as exc:  # (away again as it started)
-        raise unreachable(database, exc) from None
+        while True:
+            if not await _database_answers(database, stop):
+                return True  # stopped while waiting for it
+            worker = Worker(database, settings, output, concurrency=concurrency, page_timeout=page_timeout,
+                            fault=fault, listen=listen, health_grace=health_grace)
+            log.info("worker %s: %d jobs at a time%s", worker.name, concurrency,
+                     ", keeping the schedule" if schedule else "", extra={"event": "worker_start"})
+            try:
+                await worker.run(schedule=schedule, stop=stop)
+                break
+            except (psycopg.Error, procrastinate.exceptions.ConnectorException, StateError) as exc:
+                lost = lost if lost is not None else time.monotonic()
+                if (worker.started or stop.is_set() or time.monotonic() - lost >= START_WAIT
+                        or not _went_away(exc)):
+                    if isinstance(exc, StateError):
+                        raise
+                    raise unreachable(database, exc) from None
+                log.warning("the fleet's database went away while the worker started (%s); waiting for it again",
+                            one_line(exc), extra={"event": "database_wait"})
+                with contextlib.suppress(TimeoutError):  # (not a loop as fast as the database fails)
+                    await asyncio.wait_for(stop.wait(), timeout=DATABASE_RETRY)
     finally:
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
@@ -83,6 +97,16 @@ async def _database_answers(database: str, stop: asyncio.Event) -> bool:
             await asyncio.wait_for(stop.wait(), timeout=1.0)
         if stop.is_set():
             return False
+
+
+def _went_away(exc: BaseException | None) -> bool:
+    """Whether an error comes of the connection to the database lost or refused for now (an OperationalError, as
+    such or wrapped: the state store says "cannot open the state database: ..."), not of what was asked."""
+    while exc is not None:
+        if isinstance(exc, psycopg.OperationalError | procrastinate.exceptions.ConnectorException):
+            return not (isinstance(exc, psycopg.Error) and _refused(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _refused(exc: psycopg.Error) -> bool:

@@ -149,6 +149,7 @@ class Worker:
         self._committer: FleetCommitter | None = None
         self._shared: SharedHosts | None = None  # the hosts' pacing shared with the fleet, while running
         self._running = False
+        self.started = False  # the job loop ran (a database error before it is one of the start)
         self._schedule = False
         self._started = datetime.now(UTC)
         self._fleet: list[str] = []  # the fleet's problems at the last look at the database
@@ -299,61 +300,63 @@ class Worker:
 
     # --- running ---------------------------------------------------------------------------------------------
     async def run(self, *, schedule: bool, stop: asyncio.Event | None = None) -> None:
-        """Run jobs (and, with `schedule`, keep the schedule) until `stop`."""
+        """Run jobs (and, with `schedule`, keep the schedule) until `stop`. A database error before the job loop
+        starts (`started` still False) leaves nothing open: the caller may start another Worker."""
         if stop is not None:
             self._stop = stop
-        with psycopg.connect(self.database, autocommit=True) as db:
-            create_schema(db)
-            with db.transaction():
-                db.execute("SELECT pg_advisory_xact_lock(7326006)")
-                db.execute(SCHEDULE)
-        state = State(self.database)  # this worker's reads and its at-once writes; the committer writes the rest
-        shared = self._shared = SharedHosts(self.database, holder=self.name)
-        fetcher = Fetcher(concurrency=self.settings.concurrency, observer=self.metrics,
-                          pause_after_failures=self.settings.pause_after_failures, pause_for=self.settings.pause_for)
-        fetcher.gate.shared = shared
-        idle = psycopg.connect(self.database, autocommit=True)  # the pipelines' writer between jobs (unused)
-        # (the web archive: outlets with `fallback = "wayback"`, and backfills `--from-archive` handed to the fleet)
-        wayback = Wayback.of(fetcher, self.settings)
-        pipelines = [Pipeline(fetcher, state, None, None, observer=self.metrics, workers=1, wayback=wayback,
-                              alias_files=self.settings.alias_files, page_timeout=self.page_timeout,
-                              drift_after=self.settings.drift_after, fault=self.fault, writer=Handoff(idle, "idle"))
-                     for _ in range(self.concurrency)]
-        for pipeline in pipelines:
-            self._pipelines.put_nowait(pipeline)
-        self._all = pipelines
-        self._schedule = schedule
-        committer = FleetCommitter(self.database, self.settings, self.output, observer=self.metrics,
-                                   dedup=DedupOptions(window=timedelta(seconds=self.settings.dedup_window)),
-                                   fault=self.fault)
-        self._committer = committer
-        server = StatusServer(*self.listen, self.metrics, self.health) if self.listen else None
-        tasks: list[asyncio.Task[Any]] = []
-        try:
-            if server is not None:
-                await server.start()
-                self.port = server.port
-            async with self.app.open_async():
-                await apply_queue_schema(self.app, self.database)
-                tasks = [asyncio.create_task(committer.run(self._stop)),
-                         asyncio.create_task(self._retry_stalled()), asyncio.create_task(self._watch())]
-                if schedule:
-                    tasks.append(asyncio.create_task(self._keep_schedule()))
-                await self._run_jobs()
-                await asyncio.gather(*tasks, return_exceptions=True)
-        finally:
-            self._running = False
-            if server is not None:
-                await server.close()
-            for task in tasks:
-                task.cancel()
-            for pipeline in pipelines:
-                pipeline.close()
-            committer.close()
-            idle.close()
-            await fetcher.aclose()
-            shared.close()
-            state.close()
+        async with contextlib.AsyncExitStack() as opened:  # (closed in reverse, also when the start fails)
+            with psycopg.connect(self.database, autocommit=True) as db:
+                create_schema(db)
+                with db.transaction():
+                    db.execute("SELECT pg_advisory_xact_lock(7326006)")
+                    db.execute(SCHEDULE)
+            state = State(self.database)  # this worker's reads and its at-once writes; the committer writes the rest
+            opened.callback(state.close)
+            shared = self._shared = SharedHosts(self.database, holder=self.name)
+            opened.callback(shared.close)
+            fetcher = Fetcher(concurrency=self.settings.concurrency, observer=self.metrics,
+                              pause_after_failures=self.settings.pause_after_failures,
+                              pause_for=self.settings.pause_for)
+            opened.push_async_callback(fetcher.aclose)
+            fetcher.gate.shared = shared
+            idle = psycopg.connect(self.database, autocommit=True)  # the pipelines' writer between jobs (unused)
+            opened.callback(idle.close)
+            committer = FleetCommitter(self.database, self.settings, self.output, observer=self.metrics,
+                                       dedup=DedupOptions(window=timedelta(seconds=self.settings.dedup_window)),
+                                       fault=self.fault)
+            opened.callback(committer.close)
+            self._committer = committer
+            # (the web archive: outlets with `fallback = "wayback"`, and backfills `--from-archive` handed to it)
+            wayback = Wayback.of(fetcher, self.settings)
+            for _ in range(self.concurrency):
+                pipeline = Pipeline(fetcher, state, None, None, observer=self.metrics, workers=1, wayback=wayback,
+                                    alias_files=self.settings.alias_files, page_timeout=self.page_timeout,
+                                    drift_after=self.settings.drift_after, fault=self.fault,
+                                    writer=Handoff(idle, "idle"))
+                opened.callback(pipeline.close)
+                self._all.append(pipeline)
+                self._pipelines.put_nowait(pipeline)
+            self._schedule = schedule
+            server = StatusServer(*self.listen, self.metrics, self.health) if self.listen else None
+            tasks: list[asyncio.Task[Any]] = []
+            try:
+                if server is not None:
+                    await server.start()
+                    self.port = server.port
+                async with self.app.open_async():
+                    await apply_queue_schema(self.app, self.database)
+                    tasks = [asyncio.create_task(committer.run(self._stop)),
+                             asyncio.create_task(self._retry_stalled()), asyncio.create_task(self._watch())]
+                    if schedule:
+                        tasks.append(asyncio.create_task(self._keep_schedule()))
+                    await self._run_jobs()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+            finally:
+                self._running = False
+                if server is not None:
+                    await server.close()
+                for task in tasks:
+                    task.cancel()
 
     # --- health ----------------------------------------------------------------------------------------------
     def health(self) -> list[str]:
@@ -380,7 +383,7 @@ class Worker:
                 install_signal_handlers=False, update_heartbeat_interval=HEARTBEAT,
                 stalled_worker_timeout=STALLED_AFTER, shutdown_graceful_timeout=5.0))
             stopping = asyncio.create_task(self._stop.wait())
-            self._running = True
+            self._running = self.started = True
             await asyncio.wait({jobs, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if self._stop.is_set():
                 jobs.cancel()  # jobs in flight get procrastinate's graceful time, then are left for another worker
