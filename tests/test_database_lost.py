@@ -324,7 +324,8 @@ def test_a_worker_started_before_its_database_waits_for_it_and_a_wrong_role_is_o
         try:
             with said.open("w") as stderr:
                 worker = subprocess.Popen([sys.executable, "-m", "scraper", "--database", pg_database, "--output",
-                                           str(output), "--log-format", "text", "run"], cwd=tmp_path,
+                                           str(output), "--log-format", "text", "run", "--listen", "off"],
+                                          cwd=tmp_path,
                                           stdout=subprocess.DEVNULL, stderr=stderr, text=True)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and "does not answer yet" not in said.read_text():
@@ -419,7 +420,8 @@ def test_a_worker_whose_database_goes_away_while_it_starts_waits_for_it_again(pg
         dropper = threading.Thread(target=restart_for_ever)
         with said.open("w") as stderr:
             worker = subprocess.Popen([sys.executable, "-m", "scraper", "--database", pg_database, "--output",
-                                       str(output), "--log-format", "text", "run"], cwd=tmp_path,
+                                       str(output), "--log-format", "text", "run", "--listen", "off"],
+                                      cwd=tmp_path,
                                       stdout=subprocess.DEVNULL, stderr=stderr, text=True)
         dropper.start()
         try:

@@ -73,6 +73,8 @@ def _decisions(output: Path) -> list[tuple[Any, ...]]:
 
 def _worker(tmp_path: Path, database: str, output: Path, *extra: str, verb: str = "worker",
             env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    if verb == "run" and "--listen" not in extra:  # (`run` serves /healthz on 9108 by default: one per machine)
+        extra = ("--listen", "off", *extra)
     return subprocess.Popen([sys.executable, "-m", "scraper", "--database", database, "--output", str(output),
                              "--log-format", "text", verb, *extra], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,

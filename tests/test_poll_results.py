@@ -221,7 +221,9 @@ async def test_healthz_clears_a_write_failure_once_records_are_written_again(tmp
                 problem.startswith("the last write failed") for problem in problems))
             sink.full = False  # space is back
             after = await _health_until(daemon, lambda problems: not problems)
-    assert full == ["the last write failed: " + str(tmp_path / "out") + ": cannot write a record: ENOSPC"]
+    assert full[0] == "the last write failed: " + str(tmp_path / "out") + ": cannot write a record: ENOSPC"
+    # (on a loaded machine the outlet's polls, failing on the same write, may be overdue by then too)
+    assert all("cannot write a record: ENOSPC" in problem for problem in full[1:]), full
     assert after == []
     assert sorted(record["url"] for record in read_records(tmp_path / "out")) == [site.url(f"/a/{n}") for n in range(3)]
 
