@@ -11,6 +11,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 import psycopg
@@ -301,14 +302,25 @@ def _as_role(url: str, role: str) -> str:
     return parts._replace(netloc=f"{role}@{parts.netloc.rpartition('@')[2]}").geturl()
 
 
+def _polled_every_second(site: GrowingSite, workdir: Path) -> None:
+    """`site` as the one outlet of `workdir`'s sources.toml, polled every second; two articles published."""
+    write_sources(workdir / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
+                                              "feeds": [site.url("/feed")], "interval": "1s"}], revisit_every="off")
+    site.publish(2)
+
+
+def _run_logging_to(stderr: IO[str], workdir: Path, database: str, output: Path) -> subprocess.Popen[str]:
+    """A fleet worker keeping the schedule, its log in a file the test reads while it runs."""
+    return subprocess.Popen([sys.executable, "-m", "scraper", "--database", database, "--output", str(output),
+                             "--log-format", "text", "run", "--listen", "off"], cwd=workdir,
+                            stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+
+
 def test_a_worker_started_before_its_database_waits_for_it_and_a_wrong_role_is_one_line(
         pg_server: str, pg_database: str, tmp_path: Path) -> None:
     output = tmp_path / "output"
     with GrowingSite() as site:
-        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
-                                                   "feeds": [site.url("/feed")], "interval": "1s"}],
-                      revisit_every="off")
-        site.publish(2)
+        _polled_every_second(site, tmp_path)
         # A role the server does not know: refused at once, in one line (not after the wait, not a traceback).
         refused = run_cli("--database", _as_role(pg_database, "no_such_role"), "--output", str(output), "worker",
                           cwd=tmp_path, timeout=60)
@@ -323,10 +335,7 @@ def test_a_worker_started_before_its_database_waits_for_it_and_a_wrong_role_is_o
         said = tmp_path / "worker.log"  # (read while it runs: away until the worker has said that it waits)
         try:
             with said.open("w") as stderr:
-                worker = subprocess.Popen([sys.executable, "-m", "scraper", "--database", pg_database, "--output",
-                                           str(output), "--log-format", "text", "run", "--listen", "off"],
-                                          cwd=tmp_path,
-                                          stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+                worker = _run_logging_to(stderr, tmp_path, pg_database, output)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and "does not answer yet" not in said.read_text():
                 time.sleep(0.25)
@@ -404,10 +413,7 @@ def test_a_worker_whose_database_goes_away_while_it_starts_waits_for_it_again(pg
 
     output = tmp_path / "output"
     with GrowingSite() as site:
-        write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
-                                                   "feeds": [site.url("/feed")], "interval": "1s"}],
-                      revisit_every="off")
-        site.publish(2)
+        _polled_every_second(site, tmp_path)
         said = tmp_path / "worker.log"
         restarting = threading.Event()
         ended = [0]
@@ -419,10 +425,7 @@ def test_a_worker_whose_database_goes_away_while_it_starts_waits_for_it_again(pg
 
         dropper = threading.Thread(target=restart_for_ever)
         with said.open("w") as stderr:
-            worker = subprocess.Popen([sys.executable, "-m", "scraper", "--database", pg_database, "--output",
-                                       str(output), "--log-format", "text", "run", "--listen", "off"],
-                                      cwd=tmp_path,
-                                      stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+            worker = _run_logging_to(stderr, tmp_path, pg_database, output)
         dropper.start()
         try:
             deadline = time.monotonic() + 60  # until the worker has met it while starting, at least once

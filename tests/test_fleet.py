@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import read_records, rss, run_cli, write_sources
+from conftest import read_records, run_cli, write_sources
 from localsite import LocalSite, Page
 from test_ccnews import DELAY, OCTOBER, SEPTEMBER_LAST, FakeCommonCrawl, configure, crawl
 from test_output_contract import article_page, numbered_site
@@ -511,38 +511,16 @@ def test_a_fleet_reads_the_web_archive_for_an_outlet_that_refuses_it_and_for_a_b
         pg_database: str, tmp_path: Path) -> None:
     """Workers had no web archive: `fallback = "wayback"` did nothing in a fleet. An outlet that cannot be reached
     is read as the archive captured it, and `backfill --from-archive` beside the fleet is handed to it."""
-    from test_wayback import FakeArchive
+    from test_wayback import FakeArchive, archived_feed, write_blocked_outlet
 
     port = _free_port()  # (nothing listens there: the outlet cannot be reached)
     base = f"http://127.0.0.1:{port}"
     archive = FakeArchive()
-    now = datetime.now(UTC)
-    archive.capture(f"{base}/feed", now - timedelta(hours=3), rss(
-        [(f"Report {n}", f"{base}/a/{n}", "01 Dec 2026 08:00:00 GMT") for n in range(3)]))
-    for n in range(3):
-        archive.capture(f"{base}/a/{n}", now - timedelta(hours=2), article_page(n))
+    archived_feed(archive, base, 3)
     september = datetime(2026, 9, 1, 12, tzinfo=UTC)
     for n in range(10, 14):
         archive.capture(f"{base}/a/{n}", september + timedelta(days=n), article_page(n))
-    (tmp_path / "sources.toml").write_text(f"""
-[defaults]
-delay = "10ms"
-retries = 0
-allow_private = ["127.0.0.0/8"]
-revisit_every = "off"
-[archive]
-url = "{archive.url('')}"
-delay = "50ms"
-allow_private = ["127.0.0.0/8"]
-[[outlet]]
-id = "blocked"
-name = "Blocked"
-homepage = "{base}/"
-feeds = ["{base}/feed"]
-fallback = "wayback"
-archive_prefixes = ["127.0.0.1:{port}/"]
-article_url = '^http://127\\.0\\.0\\.1:{port}/a/\\d+$'
-""", encoding="utf-8")
+    write_blocked_outlet(tmp_path / "sources.toml", archive, port, archive_delay="50ms")
     output = tmp_path / "output"
     with archive:
         worker = _worker(tmp_path, pg_database, output)

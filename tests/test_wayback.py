@@ -67,6 +67,40 @@ class FakeArchive(LocalSite):
         return None
 
 
+def write_blocked_outlet(path: Path, archive: FakeArchive, port: int, *, archive_delay: str) -> None:
+    """sources.toml of one outlet, "blocked", at 127.0.0.1:`port` (its feed at /feed, its articles /a/N), read
+    through `archive` when it does not answer, or for a backfill --from-archive."""
+    base = f"http://127.0.0.1:{port}"
+    path.write_text(f"""
+[defaults]
+delay = "10ms"
+retries = 0
+allow_private = ["127.0.0.0/8"]
+revisit_every = "off"
+[archive]
+url = "{archive.url('')}"
+delay = "{archive_delay}"
+allow_private = ["127.0.0.0/8"]
+[[outlet]]
+id = "blocked"
+name = "Blocked"
+homepage = "{base}/"
+feeds = ["{base}/feed"]
+fallback = "wayback"
+archive_prefixes = ["127.0.0.1:{port}/"]
+article_url = '^http://127\\.0\\.0\\.1:{port}/a/\\d+$'
+""", encoding="utf-8")
+
+
+def archived_feed(archive: FakeArchive, base: str, articles: int) -> None:
+    """The outlet at `base` as `archive` captured it in the last hours: its feed at /feed of `articles` articles."""
+    now = datetime.now(UTC)
+    archive.capture(f"{base}/feed", now - timedelta(hours=3), rss(
+        [(f"Report {n}", f"{base}/a/{n}", "01 Dec 2026 08:00:00 GMT") for n in range(articles)]))
+    for n in range(articles):
+        archive.capture(f"{base}/a/{n}", now - timedelta(hours=2), article_page(n))
+
+
 def _listing(base: str, numbers: list[int]) -> bytes:
     items = "".join(f"<li><a href='{base}/a/{n}'>Report {n}</a></li>" for n in numbers)
     return f"<html><body><ul class='news'>{items}</ul></body></html>".encode()
@@ -173,24 +207,7 @@ def test_a_backfill_from_the_archive_takes_each_article_once_in_range_and_resume
         archive.capture(f"{base}/a/{n}", day + timedelta(days=n, hours=6), article_page(n))  # ...and the newest
     archive.capture(f"{base}/about", day, b"<html><body><p>About us</p></body></html>")  # no article
     archive.routes["/slow"] = Page(b"")
-    (tmp_path / "sources.toml").write_text(f"""
-[defaults]
-delay = "10ms"
-retries = 0
-allow_private = ["127.0.0.0/8"]
-[archive]
-url = "{archive.url('')}"
-delay = "150ms"
-allow_private = ["127.0.0.0/8"]
-[[outlet]]
-id = "blocked"
-name = "Blocked"
-homepage = "{base}/"
-feeds = ["{base}/feed"]
-fallback = "wayback"
-archive_prefixes = ["127.0.0.1:{port}/"]
-article_url = '^http://127\\.0\\.0\\.1:{port}/a/\\d+$'
-""", encoding="utf-8")
+    write_blocked_outlet(tmp_path / "sources.toml", archive, port, archive_delay="150ms")
     command = [sys.executable, "-m", "scraper", "backfill", "--from-archive", "--since", "2026-09-03",
                "--until", "2026-09-10"]
     with archive:
@@ -230,27 +247,8 @@ def test_a_backfill_of_an_outlet_read_through_the_archive_is_no_failure(tmp_path
     port = _free_port()  # (nothing listens there)
     base = f"http://127.0.0.1:{port}"
     archive = FakeArchive()
-    now = datetime.now(UTC)
-    archive.capture(f"{base}/feed", now - timedelta(hours=3), rss(
-        [(f"Report {n}", f"{base}/a/{n}", "01 Dec 2026 08:00:00 GMT") for n in range(2)]))
-    for n in range(2):
-        archive.capture(f"{base}/a/{n}", now - timedelta(hours=2), article_page(n))
-    (tmp_path / "sources.toml").write_text(f"""
-[defaults]
-delay = "10ms"
-retries = 0
-allow_private = ["127.0.0.0/8"]
-[archive]
-url = "{archive.url('')}"
-delay = "10ms"
-allow_private = ["127.0.0.0/8"]
-[[outlet]]
-id = "blocked"
-name = "Blocked"
-homepage = "{base}/"
-feeds = ["{base}/feed"]
-fallback = "wayback"
-""", encoding="utf-8")
+    archived_feed(archive, base, 2)
+    write_blocked_outlet(tmp_path / "sources.toml", archive, port, archive_delay="10ms")
     with archive:
         done = run_cli("backfill", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

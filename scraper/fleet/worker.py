@@ -541,15 +541,11 @@ async def enqueue_warc(database: str, paths: list[str], *, outlets: list[str], h
     """One job per WARC file (a path, or a CC-NEWS file's URL), in the order given, as one ordered stream: its
     name (to wait for it with `progress`)."""
     stream = _new_stream(database, "warc", len(paths))
-    app = make_app(database)
-    async with app.open_async():
-        await apply_queue_schema(app, database)
-        for seq, path in enumerate(paths):
-            await app.configure_task("read_warc", queue=ARCHIVES).defer_async(
-                stream=stream, seq=seq, path=path if is_remote(path) else str(Path(path).resolve()),
-                outlets=list[JSONValue](outlets), hosts=list[JSONValue](hosts),
-                only_configured=only_configured, since=since.isoformat() if since else None,
-                until=until.isoformat() if until else None)
+    await _defer_all(database, "read_warc", [
+        {"stream": stream, "seq": seq, "path": path if is_remote(path) else str(Path(path).resolve()),
+         "outlets": list[JSONValue](outlets), "hosts": list[JSONValue](hosts), "only_configured": only_configured,
+         "since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
+        for seq, path in enumerate(paths)])
     return stream
 
 
@@ -558,14 +554,20 @@ async def enqueue_outlets(database: str, outlets: list[str], *, since: datetime 
     """One job per outlet to backfill, as one ordered stream (committed outlet after outlet, in the order given): its
     name (to wait for it with `progress`)."""
     stream = _new_stream(database, "outlets", len(outlets))
+    await _defer_all(database, "backfill_outlet", [
+        {"stream": stream, "seq": seq, "outlet": outlet, "since": since.isoformat() if since else None,
+         "until": until.isoformat() if until else None, "from_archive": from_archive}
+        for seq, outlet in enumerate(outlets)])
+    return stream
+
+
+async def _defer_all(database: str, task: str, jobs: list[dict[str, JSONValue]]) -> None:
+    """Queue `jobs` of `task` on the backfills' queue, in order."""
     app = make_app(database)
     async with app.open_async():
         await apply_queue_schema(app, database)
-        for seq, outlet in enumerate(outlets):
-            await app.configure_task("backfill_outlet", queue=ARCHIVES).defer_async(
-                stream=stream, seq=seq, outlet=outlet, since=since.isoformat() if since else None,
-                until=until.isoformat() if until else None, from_archive=from_archive)
-    return stream
+        for arguments in jobs:
+            await app.configure_task(task, queue=ARCHIVES).defer_async(**arguments)
 
 
 def _new_stream(database: str, kind: str, parts: int) -> str:
