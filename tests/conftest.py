@@ -23,7 +23,9 @@ ROOT = Path(__file__).parent.parent
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: two test processes per CPU this process may use (pyproject caps them at eight). Much of the suite
     waits on the servers, commands and workers it starts: with one per CPU, a fifth of the run had a core idle."""
-    return 2 * len(os.sched_getaffinity(0))
+    from scraper.workers import available_cpus  # (affinity and a container's CPU quota, off Linux too)
+
+    return 2 * available_cpus()
 
 
 def fixture_page(name: str, base: str = "http://127.0.0.1") -> bytes:
