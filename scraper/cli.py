@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--workers", type=_positive_int_arg, metavar="N",
                           help="processes for extraction and analysis (default: the CPUs this process may use, "
                                "a container's CPU limit included)")
-    backfill.add_argument("--page-timeout", type=_seconds_arg, default=PAGE_TIMEOUT, metavar="SECONDS",
+    backfill.add_argument("--page-timeout", type=_seconds_arg, metavar="SECONDS",
                           help=f"skip a page whose extraction takes longer (extract_timeout; default {PAGE_TIMEOUT:g})")
     backfill.add_argument("--wait", action="store_true",
                           help="with --database, a backfill handed to the fleet: wait until it has committed all of it")
@@ -249,6 +249,9 @@ def _check_backfill(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     if args.wait and not args.database:
         parser.error("--wait is for a backfill handed to a fleet (--database); a backfill run here always waits for "
                      "its end")
+    if args.database and archives and (local := _local_options(args)):
+        parser.error(f"{' and '.join(local)}: a fleet's workers read --warc and --cc-news files, each with its own "
+                     "(`scraper worker --page-timeout`, one extraction process per job)")
     if args.cc_news is None:
         return
     if args.warc or args.from_archive:
@@ -258,6 +261,12 @@ def _check_backfill(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             args.cc_news = period_between(args.since, args.until, datetime.now(UTC))
         except ValueError as exc:
             parser.error(f"argument --cc-news: {exc}")
+
+
+def _local_options(args: argparse.Namespace) -> list[str]:
+    """The backfill's options that only a backfill run in this process uses, as given."""
+    return [option for option, value in (("--workers", args.workers), ("--page-timeout", args.page_timeout))
+            if value is not None]
 
 
 def _until_arg(text: str) -> datetime:
@@ -316,7 +325,8 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     pipeline = Pipeline(fetcher, state, sink, None, observer=observer, wayback=wayback,
                         dedup=dedup, workers=workers, alias_files=settings.alias_files,
                         fault=os.environ.get("SCRAPER_FAULT", ""),
-                        page_timeout=args.page_timeout, drift_after=settings.drift_after)
+                        page_timeout=PAGE_TIMEOUT if args.page_timeout is None else args.page_timeout,
+                        drift_after=settings.drift_after)
     try:
         pipeline.reconcile({s.id: s.strip_query for s in settings.sources})
         if verb == "run":
@@ -759,6 +769,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # The store is a running fleet's (its committer holds it): the outlets are handed to the fleet.
                 if not (args.database and args.verb == "backfill" and fleet.committer_running(args.database)):
                     raise
+                if local := _local_options(args):
+                    print(f"scraper: {' and '.join(local)} not used: a running fleet holds this database, and its "
+                          "workers read the outlets, each with its own", file=sys.stderr)
                 try:
                     handed = asyncio.run(fleet.backfill_outlets(
                         args.database, [s.id for s in _select(settings, args.source)], since=args.since,

@@ -76,8 +76,10 @@ def run_cli(
     """Run `python -m scraper ARGS` as a user would, in `cwd`, with no SCRAPER_* variables leaking in.
 
     A backfill gets one extraction process unless the test says how many (`--workers`): by default it starts one
-    per CPU, each taking two seconds of CPU to start, which made the suite's cost grow with the machine's cores."""
-    if "backfill" in args and "--workers" not in args:
+    per CPU, each taking two seconds of CPU to start, which made the suite's cost grow with the machine's cores.
+    Files handed to a fleet (`--database` with `--warc` or `--cc-news`) are the fleet's workers' to read: no option."""
+    handed = "--database" in args and ("--warc" in args or "--cc-news" in args)
+    if "backfill" in args and "--workers" not in args and not handed:
         args = (*args, "--workers", "1")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}, **(env or {})}
     return subprocess.run(

@@ -91,8 +91,14 @@ def test_unknown_source_and_bad_dates_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2 and "--wait is for a backfill handed to a fleet" in result.stderr
     for options, words in ((["--host", "example.org"], "--host selects pages of --warc"),
                            (["--only-configured"], "--only-configured selects pages of --warc"),
-                           (["--warc", "x.warc", "--from-archive"], "--from-archive reads the web archive")):
-        result = run_cli("backfill", *options, cwd=tmp_path)
+                           (["--warc", "x.warc", "--from-archive"], "--from-archive reads the web archive"),
+                           # a fleet's workers read the files: this process's extraction options would do nothing
+                           (["--warc", "x.warc", "--workers", "4"],
+                            "--workers: a fleet's workers read --warc and --cc-news files"),
+                           (["--cc-news", "2026-01", "--page-timeout", "9"],
+                            "--page-timeout: a fleet's workers read")):
+        fleet = ["--database", "postgresql://h/db"] if "a fleet's workers" in words else []
+        result = run_cli(*fleet, "backfill", *options, cwd=tmp_path)
         assert result.returncode == 2 and words in result.stderr, (options, result.stderr)
     result = run_cli("run", "--concurrency", "4", cwd=tmp_path)  # a fleet worker's option, without a fleet
     assert result.returncode == 2 and "run --concurrency is for a fleet's worker" in result.stderr

@@ -450,7 +450,7 @@ def test_a_backfill_of_outlets_beside_a_running_fleet_is_handed_to_it(pg_databas
             while time.monotonic() < deadline and not output.exists():  # the committer has the store and the output
                 time.sleep(0.25)
             fleet = ["--database", pg_database, "--output", str(output), "backfill"]
-            both = run_cli(*fleet, "--wait", cwd=tmp_path, timeout=120)
+            both = run_cli(*fleet, "--wait", "--workers", "2", cwd=tmp_path, timeout=120)
             alone = run_cli(*fleet, "--source", "gone", "--wait", cwd=tmp_path, timeout=120)
             queued = run_cli(*fleet, "--source", "wire", cwd=tmp_path, timeout=120)
             again = run_cli(*fleet, "--source", "wire", "--wait", cwd=tmp_path, timeout=120)
@@ -458,6 +458,7 @@ def test_a_backfill_of_outlets_beside_a_running_fleet_is_handed_to_it(pg_databas
             (log,) = _stop([worker])
     assert both.returncode == 0, (both.stderr, log)
     assert "handed to the running fleet" in both.stderr
+    assert "--workers not used: a running fleet holds this database" in both.stderr  # said, not ignored in silence
     assert both.stdout.strip().splitlines()[-1].startswith("backfill: written=12 duplicates=0"), both.stdout
     assert "scraper: gone: nothing could be read (refused: http_404=1)" in both.stderr, both.stderr
     assert sorted(r["url"] for r in read_records(output)) == sorted(site.url(f"/a/{n}") for n in range(12))
