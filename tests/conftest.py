@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import json
 import os
@@ -26,6 +27,14 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     from scraper.workers import available_cpus  # (affinity and a container's CPU quota, off Linux too)
 
     return 2 * available_cpus()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the package's bytecode once, before the tests start their hundreds of `python -m scraper` commands
+    and extraction workers: where PYTHONDONTWRITEBYTECODE is set (as in many CI images) no process writes it, and
+    each one compiled the whole package again, a third of a second of CPU per process."""
+    if not hasattr(session.config, "workerinput"):  # the controller, or a run without xdist
+        compileall.compile_dir(ROOT / "scraper", quiet=1)
 
 
 def fixture_page(name: str, base: str = "http://127.0.0.1") -> bytes:
