@@ -114,7 +114,7 @@ def test_global_options_come_from_the_environment(tmp_path: Path) -> None:
                                                               "feeds": [site.url("/feed")]}])
         env = {**os.environ, "SCRAPER_CONFIG": str(config), "SCRAPER_OUTPUT": str(tmp_path / "out"),
                "SCRAPER_STATE": str(tmp_path / "st.sqlite")}
-        result = subprocess.run([sys.executable, "-m", "scraper", "backfill"], cwd=tmp_path, env=env,
+        result = subprocess.run([sys.executable, "-m", "scraper", "backfill", "--workers", "1"], cwd=tmp_path, env=env,
                                 capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out").is_dir() and (tmp_path / "st.sqlite").exists()

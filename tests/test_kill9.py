@@ -22,7 +22,9 @@ BUDGET_S = 240.0  # the rounds stop early rather than let this test run away on 
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     rng = random.Random(20261122)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
-    command = [sys.executable, "-m", "scraper", "backfill"]
+    # Two extraction workers whatever the machine (the default, one per CPU, made this test's cost grow with the
+    # cores): killed parents must take more than one with them.
+    command = [sys.executable, "-m", "scraper", "backfill", "--workers", "2"]
     with numbered_site(300) as site:
         write_sources(tmp_path / "sources.toml", [{"id": "wire", "name": "Wire", "homepage": site.url("/"),
                                                    "feeds": [site.url("/feed")]}])

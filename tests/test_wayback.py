@@ -208,7 +208,7 @@ def test_a_backfill_from_the_archive_takes_each_article_once_in_range_and_resume
     archive.capture(f"{base}/about", day, b"<html><body><p>About us</p></body></html>")  # no article
     archive.routes["/slow"] = Page(b"")
     write_blocked_outlet(tmp_path / "sources.toml", archive, port, archive_delay="150ms")
-    command = [sys.executable, "-m", "scraper", "backfill", "--from-archive", "--since", "2026-09-03",
+    command = [sys.executable, "-m", "scraper", "backfill", "--workers", "1", "--from-archive", "--since", "2026-09-03",
                "--until", "2026-09-10"]
     with archive:
         killed = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
