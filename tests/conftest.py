@@ -32,7 +32,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Compile the package's bytecode once, before the tests start their hundreds of `python -m scraper` commands
     and extraction workers: where PYTHONDONTWRITEBYTECODE is set (as in many CI images) no process writes it, and
-    each one compiled the whole package again, a third of a second of CPU per process."""
+    each one compiled the whole package again, about a tenth of a second of CPU per process."""
     if not hasattr(session.config, "workerinput"):  # the controller, or a run without xdist
         compileall.compile_dir(ROOT / "scraper", quiet=1)
 
