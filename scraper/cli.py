@@ -250,8 +250,9 @@ def _check_backfill(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         parser.error("--wait is for a backfill handed to a fleet (--database); a backfill run here always waits for "
                      "its end")
     if args.database and archives and (local := _local_options(args)):
-        parser.error(f"{' and '.join(local)}: a fleet's workers read --warc and --cc-news files, each with its own "
-                     "(`scraper worker --page-timeout`, one extraction process per job)")
+        parser.error(f"{' and '.join(local)}: a fleet's workers read --warc and --cc-news files (one extraction "
+                     "process per job, each worker with its own `scraper worker --page-timeout`); this process would "
+                     "not use it")
     if args.cc_news is None:
         return
     if args.warc or args.from_archive:
