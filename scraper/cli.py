@@ -11,10 +11,11 @@ import os
 import re
 import sys
 import zlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from scraper import __version__
@@ -717,6 +718,17 @@ async def _probe_sources(settings: Settings, sources: Sequence[Source]) -> list[
     return [probe for probes in found for probe in probes]
 
 
+def _handed(batch: Coroutine[Any, Any, Summary | None]) -> Summary | None:
+    """Run a backfill handed to the fleet: its summary when waited for; None when only queued, or when Ctrl-C
+    ended the waiting (the batch is the fleet's and goes on)."""
+    try:
+        return asyncio.run(batch)
+    except KeyboardInterrupt:
+        print("scraper: no longer waiting; the fleet goes on with the batch (`scraper --database ... stats`)",
+              file=sys.stderr)
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -752,15 +764,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "only_configured": args.only_configured, "since": args.since, "until": args.until,
                          "wait": args.wait}
             database = str(_state_path(args))
-            try:
-                handed = asyncio.run(
-                    fleet.backfill_warc(database, _warc_files(args.warc, Summary()), **selection) if args.warc
-                    else fleet.backfill_ccnews(database, settings, args.cc_news, **selection))
-            except KeyboardInterrupt:  # Ctrl-C while waiting: the batch is the fleet's and goes on
-                print("scraper: no longer waiting; the fleet goes on with the batch (`scraper --database ... "
-                      "stats`)", file=sys.stderr)
-                return EXIT_OK
-            if handed is None:  # queued, not waited for: the fleet does the rest
+            handed = _handed(
+                fleet.backfill_warc(database, _warc_files(args.warc, Summary()), **selection) if args.warc
+                else fleet.backfill_ccnews(database, settings, args.cc_news, **selection))
+            if handed is None:
                 return EXIT_OK
             summary = handed
         else:
@@ -773,14 +780,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if local := _local_options(args):
                     print(f"scraper: {' and '.join(local)} not used: a running fleet holds this database, and its "
                           "workers read the outlets, each with its own", file=sys.stderr)
-                try:
-                    handed = asyncio.run(fleet.backfill_outlets(
-                        args.database, [s.id for s in _select(settings, args.source)], since=args.since,
-                        until=args.until, from_archive=args.from_archive, wait=args.wait))
-                except KeyboardInterrupt:
-                    print("scraper: no longer waiting; the fleet goes on with the batch (`scraper --database ... "
-                          "stats`)", file=sys.stderr)
-                    return EXIT_OK
+                handed = _handed(fleet.backfill_outlets(
+                    args.database, [s.id for s in _select(settings, args.source)], since=args.since,
+                    until=args.until, from_archive=args.from_archive, wait=args.wait))
                 if handed is None:
                     return EXIT_OK
                 summary = handed
