@@ -6,7 +6,7 @@
 One state database grows to each size in turn. Most reports are synthetic fingerprints (random signature,
 lead, sample and title key: to the index, distinct texts look exactly like that; a language of seven, and 20
 anchors, 4 of them from a pool of 200 that every story draws on, as years and the leader's name are, the rest
-from a pool of a million), inserted in batches through the same `State.stage_print` / `State.commit` the
+from a pool of a million), inserted in batches through the same `State.stories.stage_print` / `State.commit` the
 pipeline uses. Among them are 1,000 reports made from
 generated text, fingerprinted for real, whose edited copies (page chrome, a cut to the first paragraphs)
 are the lookups that must hit; lookups of 1,000 fresh texts must miss. A fresh text has no copy, so its lookup
@@ -123,8 +123,8 @@ def grow(state: State, rng: np.random.Generator, first: int, count: int, final: 
         size = min(BATCH, count - done)
         added = minutes(START) + int((first + done) / final * window)
         for row in synthetic_prints(rng, size, 0, added):
-            state.stage_print(row, added, tuple(print_keys(row, options.min_words, options.anchor_keys)),
-                              first_id=f"synthetic-{done}")
+            state.stories.stage_print(row, added, tuple(print_keys(row, options.min_words, options.anchor_keys)),
+                                      first_id=f"synthetic-{done}")
         state.commit()
         done += size
     return time.perf_counter() - started
@@ -209,7 +209,7 @@ def main(argv: Iterable[str] | None = None) -> int:
             lookup = statistics.median(timings) * 1e6
             mean = statistics.fmean(timings) * 1e6
             p99 = float(np.quantile(timings, 0.99)) * 1e6
-            per_report = index_bytes(path) / state.count_prints()
+            per_report = index_bytes(path) / state.stories.count_prints()
             file_mb = path.stat().st_size / 1e6
             results[size] = lookup
             results[-size] = per_report
@@ -218,7 +218,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         began = time.perf_counter()
         pruned = index.prune(START + options.window + timedelta(days=3), force=True)
         print(f"prune: {pruned:,} prints older than the window removed in {time.perf_counter() - began:.1f} s; "
-              f"{state.count_prints()} left")
+              f"{state.stories.count_prints()} left")
         state.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {rss:.0f} MB (the index lives in SQLite, not in memory)")

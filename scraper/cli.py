@@ -33,6 +33,7 @@ from scraper.drift import drifted
 from scraper.errors import ConfigError, ScraperError, Skip, StateError, StoreInUse
 from scraper.evidence import load_captures, verdict
 from scraper.extract.dates import parse_date
+from scraper.extractors import PAGE_TIMEOUT
 from scraper.fetch import Fetcher
 from scraper.fetch.client import Kind
 from scraper.fetch.guard import check_textual, decode_text
@@ -42,7 +43,7 @@ from scraper.fleet.health import fleet_lines
 from scraper.logs import setup_logging
 from scraper.metrics import Metrics
 from scraper.observe import Observers
-from scraper.pipeline import PAGE_TIMEOUT, STOP_GRACE, Pipeline
+from scraper.pipeline import STOP_GRACE, Pipeline
 from scraper.prepare import analyse_page
 from scraper.progress import BackfillProgress
 from scraper.records import Fetched, Settings, Source, iso_utc
@@ -599,8 +600,8 @@ def _stats(args: argparse.Namespace) -> int:
     limit = settings.drift_after if settings is not None else DEFAULT_DRIFT_LIMIT
     state = State(path)
     try:
-        rows = state.outlet_stats(datetime.now(UTC))
-        checks = state.rule_checks()
+        rows = state.outlets.outlet_stats(datetime.now(UTC))
+        checks = state.outlets.rule_checks()
     finally:
         state.close()
     known = {str(row["outlet"]) for row in rows}

@@ -104,7 +104,7 @@ class Committer:
         if record.published_at is not None and not in_range(record.published_at, since, until):
             summary.skips["out_of_range"] += 1
             self.observer.skipped(source.id, "out_of_range")
-            self.state.drop_pending([canonicalize(link.url, source.strip_query)])
+            self.state.links.drop_pending([canonicalize(link.url, source.strip_query)])
             return
         record = self._own_identity(source, link, final_url, record, printed)
         urls = tuple(dict.fromkeys((
@@ -195,7 +195,7 @@ class Committer:
         except OutputError:
             self.abort()
             raise
-        self.state.stage_change(record)
+        self.state.revisits.stage_change(record)
         event = "revision" if record.revision is not None else "deleted"
         if record.revision is not None:
             summary.revised += 1
@@ -298,8 +298,8 @@ class Committer:
                     log.error("%s line %d is not a record (%s); run `scraper verify-output`", name, number, exc)
                     continue
                 if record.revision is not None or record.deleted is not None:
-                    if not self.state.has_change(record):
-                        self.state.stage_change(record)
+                    if not self.state.revisits.has_change(record):
+                        self.state.revisits.stage_change(record)
                     continue
                 if self.state.has_record(record.id):
                     continue

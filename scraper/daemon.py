@@ -86,12 +86,12 @@ class Daemon:
         # The last `ok` poll of each outlet (from the state store: a restart does not reset the clock).
         self._last_ok: dict[str, datetime] = {
             str(row["outlet"]): datetime.fromisoformat(str(row["last_success"]))
-            for row in pipeline.state.outlet_stats(self._started) if row["last_success"]}
+            for row in pipeline.state.outlets.outlet_stats(self._started) if row["last_success"]}
         self._last_result: dict[str, str] = {}
         self._overrunning: dict[str, datetime] = {}  # outlet -> start of a poll still running past its interval
         self._poll_started: dict[str, datetime] = {}  # outlet -> start of its running poll
         # The last poll of each outlet that found an article not written before (state store too).
-        self._last_new: dict[str, datetime] = pipeline.state.last_new()
+        self._last_new: dict[str, datetime] = pipeline.state.outlets.last_new()
         for outlet, when in self._last_new.items():
             self.metrics.found_new(outlet, when.timestamp())
 
@@ -136,7 +136,7 @@ class Daemon:
         self._running.add(task)
         self._poll_started[source.id] = datetime.now(UTC)
         try:
-            self.pipeline.state.record_poll_start(source.id, datetime.now(UTC))
+            self.pipeline.state.outlets.record_poll_start(source.id, datetime.now(UTC))
         except ScraperError as exc:
             log.error("%s: %s", source.id, exc)
         summary = Summary()
@@ -188,7 +188,7 @@ class Daemon:
         self.metrics.polled(source.id, result, now.timestamp())
         self.metrics.hosts_paused(len(paused))
         try:
-            self.pipeline.state.record_poll(source.id, now, result, why, paused, found_new=new)
+            self.pipeline.state.outlets.record_poll(source.id, now, result, why, paused, found_new=new)
         except ScraperError as exc:
             log.error("%s: %s", source.id, exc)
 

@@ -44,7 +44,7 @@ class RuleWatch:
         self._state = state
         self._observer = observer
         self.limit = limit
-        self._checks = {(c.outlet, c.rule): c for c in state.rule_checks()}
+        self._checks = {(c.outlet, c.rule): c for c in state.outlets.rule_checks()}
         self._changed: set[tuple[str, str]] = set()
         self._warned: set[tuple[str, str]] = set()  # rules whose first miss this process has logged
         for check in drifted(self._checks.values(), limit):
@@ -89,5 +89,5 @@ class RuleWatch:
         if not self._changed:
             return
         changed = [self._checks[key] for key in sorted(self._changed)]
-        self._state.save_rule_checks(changed)
+        self._state.outlets.save_rule_checks(changed)
         self._changed.clear()

@@ -2,22 +2,20 @@
 
 No scheduling and no argv here: the daemon calls `poll` on a timer, backfill calls it once, and
 `scraper extract` uses `analyse_page`, the pure part, on single pages. Each article goes through `process`
-(fetch, prepare in a worker process, then the writer: the single-writer stage of commit.py, or a fleet's
-hand-off); a WARC file is read through the same `process` by runs/warc.py, and an outlet's captures in the web
-archive by `backfill_archive`.
+(fetch, prepare in a worker process through extractors.py, then the writer: the single-writer stage of commit.py,
+or a fleet's hand-off); a WARC file is read through the same `process` by runs/warc.py, and an outlet's captures
+in the web archive by `backfill_archive`. A poll ends by reading the outlet's recent articles again
+(runs/revisits.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import itertools
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,35 +24,31 @@ from zoneinfo import ZoneInfo
 
 from scraper.analyse import Analyser
 from scraper.commit import Committer, Writer, in_range
-from scraper.dedup import DedupOptions, samples_agree, text_sample
+from scraper.dedup import DedupOptions
 from scraper.discover import parse_feed, parse_sitemap
 from scraper.discover.feeds import keep_articles
 from scraper.discover.listings import listing_pages, page_urls, parse_listing, stop_reason
 from scraper.drift import DEFAULT_LIMIT, RuleWatch
 from scraper.errors import OutputError, ScraperError, Skip, StateError, WorkerError
+from scraper.extractors import PAGE_TIMEOUT, PAGES_PER_WORKER, Extractors
 from scraper.fetch import Fetcher
 from scraper.fetch.client import Kind
 from scraper.fetch.conditional import UNCONDITIONAL_EVERY, after_fetch, not_modified, request_headers
 from scraper.fetch.wayback import SERVICE, Capture, Wayback, capture_url, newest_captures
 from scraper.observe import NullObserver, Observer
-from scraper.prepare import Prepared, from_feed, prepare
-from scraper.records import Archive, Fetched, Link, Listing, Record, RuleOutcome, Source
-from scraper.revisit import UNREACHABLE_READS, Earlier, gone_to_front_page, revised, tombstone
+from scraper.prepare import Prepared, from_feed
+from scraper.records import Archive, Fetched, Link, Listing, RuleOutcome, Source
+from scraper.revisit import gone_to_front_page
+from scraper.runs.revisits import Revisits
 from scraper.sink import Sink
-from scraper.state import Due, State
-from scraper.summary import REFUSED, UNREACHABLE, Summary
-from scraper.urls import canonicalize, front_page, other_addresses
-from scraper.workers import hard_limit, make_executor, prepare_in_worker, stop_executor, worker_ready
+from scraper.state import State
+from scraper.summary import EXTRACTION_FAILURES, TRANSIENT, UNREACHABLE, Summary
+from scraper.urls import canonicalize, front_page
 
 log = logging.getLogger(__name__)
 
 # Failures that will not mend by the next poll wait a day before the URL is tried again.
 PERMANENT_RETRY = timedelta(days=1)
-_TRANSIENT = {"timeout", "fetch_error", "bad_encoding", "bad_response", "http_408", "http_429", "http_500", "http_502",
-              "http_503", "http_504", "robots_unavailable", "host_paused", "unreachable", "not_archived"}
-# Failures that say more about our extractor (or a placeholder served that day) than about the page: they do
-# not close the listing page or sitemap that lists the article (see `_settled`).
-_EXTRACTION_FAILURES = {"empty", "extract_error", "extract_timeout", "worker_died"}
 MAX_SITEMAPS_PER_POLL = 50
 MAX_SITEMAPS_PER_BACKFILL = 5000
 # A discovered link waits in the state store until it is written or given up on; one still waiting this long
@@ -68,27 +62,6 @@ STOP_GRACE = 1.0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 POLL_LISTING_PAGES = 3
 WORKERS_PER_POLL = 8
-# New worker pools started in a row, each checked to run an empty task, before the run gives up on them.
-MAX_POOL_STARTS = 3
-# Pages a pool of worker processes reads, per worker, before it is replaced by a new one (a second and a half of
-# start-up per worker, every few hours of a busy run). What a process keeps for good is then bounded: lxml's parser
-# dictionary keeps every distinct tag and attribute name it ever parsed (46 bytes each; build-hashed names such
-# as Vue's data-v-1a2b3c4d add up over weeks), and a heap fragments.
-PAGES_PER_WORKER = 10_000
-# Seconds a page may take in a worker process: the longest eval page takes well under one.
-PAGE_TIMEOUT = 120.0
-# Articles read again (for edits and deletions) at the end of one poll at most: a backlog (a backfill's
-# thousands, all due on one day) is spread over the polls of the day.
-REVISITS_PER_POLL = 20
-# A revisit batch in which this many articles, and this share of those whose page said anything, are gone at once
-# is a site that moved its pages or fails, not deletions: no tombstone is written (`Pipeline._bury`).
-MASS_GONE = 5
-MASS_GONE_SHARE = 0.8
-# ...unless they are still gone on this many readings in a row (a day apart by default): then they are (a site that
-# moved its pages without redirects has lost them at these addresses; KCNA has wiped its archive before).
-MASS_GONE_READINGS = 3
-# HTTP answers that say an article is gone for good, and the tombstone's `how`.
-_GONE = {"http_404": "http_404", "http_410": "http_410", "not_found_page": "not_found_page"}
 # A {date} listing page this many days old no longer changes: a backfill that has every article it
 # lists marks it done and does not read it again for the same range.
 SETTLED_DAYS = 2
@@ -131,47 +104,6 @@ class InOrder:
         waiter = self._waiters.pop(self._next, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-
-
-class Quarantine:
-    """Pages run in the worker pool together; a suspect (a page in flight when a worker died) runs alone.
-
-    A dead worker breaks the whole pool: every page in flight fails with it, and nothing says which one
-    killed it. Each runs again with nothing beside it, so the one that kills a worker once more is the
-    culprit, and the others are not blamed for it.
-    """
-
-    def __init__(self) -> None:
-        self._running = 0  # pages in the pool now
-        self._suspects = 0  # suspects waiting to run, or running
-        self._alone = False  # a suspect is running
-        self._changed = asyncio.Condition()
-
-    @contextlib.asynccontextmanager
-    async def together(self) -> AsyncIterator[None]:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._suspects == 0)
-            self._running += 1
-        try:
-            yield
-        finally:
-            async with self._changed:
-                self._running -= 1
-                self._changed.notify_all()
-
-    @contextlib.asynccontextmanager
-    async def alone(self) -> AsyncIterator[None]:
-        async with self._changed:
-            self._suspects += 1
-            await self._changed.wait_for(lambda: self._running == 0 and not self._alone)
-            self._alone = True
-        try:
-            yield
-        finally:
-            async with self._changed:
-                self._suspects -= 1
-                self._alone = False
-                self._changed.notify_all()
 
 
 @dataclass
@@ -231,11 +163,8 @@ class Pipeline:
         self.fetcher = fetcher
         self.state = state
         self.sink = sink
-        self.analyser = analyser
         self.observer = observer or NullObserver()
         self.workers = workers
-        self._fault = fault
-        self._page_timeout = page_timeout  # in worker processes only: a thread cannot be interrupted
         if writer is None:
             if sink is None:
                 raise ValueError("a pipeline that writes itself needs a sink (or give it a writer)")
@@ -244,102 +173,27 @@ class Pipeline:
         self.rules = RuleWatch(state, self.observer, drift_after)
         self._unconditional_every = unconditional_every  # every this many requests of a feed is unconditional
         self.wayback = wayback  # the web archive outlets with `fallback = "wayback"` are read through
-        # Extraction is CPU-bound: one thread (trafilatura's caches are not thread-safe) when `workers` is 0,
-        # else that many processes.
-        self._alias_files = alias_files
-        self._executor = make_executor(workers, alias_files, fault, page_timeout)
-        self._pool_pages = max(1, workers) * pages_per_worker  # then the pool is replaced (`_pool`)
-        self._pages_in_pool = 0
-        self._pool_lock = asyncio.Lock()
-        self._quarantine = Quarantine()
-        self._pool_failed = ""  # why the worker pools were given up on, once they were
-        self._bodies_pruned: dict[str, datetime] = {}  # outlet -> when its kept texts were last pruned
+        # Extraction is CPU-bound: one thread when `workers` is 0, else that many processes.
+        self.extractors = Extractors(workers, alias_files, analyser=analyser, fault=fault, page_timeout=page_timeout,
+                                     pages_per_worker=pages_per_worker)
+        self.revisits = Revisits(fetcher, state, self.extractors, self.writer)
         self._failures_pruned: dict[str, datetime] = {}  # outlet -> when its old failed URLs were last pruned
         self._said_once: set[str] = set()  # sitemaps listed in a loop, outlets over the poll budget: warned once
-        self._mass_gone: dict[str, str] = {}  # outlet -> its last revisit batch in which nearly all were gone
 
     @property
     def worker_problem(self) -> str:
         """Why extraction cannot run (its worker processes die as they start); empty when it can."""
-        return self._pool_failed
+        return self.extractors.problem
 
     def problems(self) -> list[str]:
         """What keeps the pipeline from collecting as it should, for /healthz."""
-        problems = [self._pool_failed] if self._pool_failed else []
-        return problems + self.writer.problems() + self.rules.problems() + list(self._mass_gone.values())
+        problems = [self.extractors.problem] if self.extractors.problem else []
+        return problems + self.writer.problems() + self.rules.problems() + self.revisits.problems()
 
     def close(self) -> None:
-        """Stop the extraction workers. A page one of them is still reading (a stop came mid-run) is dropped
-        with it: its link is pending, and the next run reads it; waiting could take the whole page time limit,
-        past any container's stop timeout."""
-        stop_executor(self._executor)
-
-    async def _analyse(self, fetched: Fetched | None, source: Source, link: Link | None) -> Prepared:
-        """The article's record and story print, from its page, or (`fetched` None) from its feed item alone."""
-        loop = asyncio.get_running_loop()
-        if self.workers <= 0:
-            if self.analyser is None:
-                self.analyser = Analyser(alias_files=self._alias_files)
-            return await loop.run_in_executor(self._executor, prepare, fetched, source, self.analyser, link)
-        suspect = False
-        while True:
-            if self._pool_failed:
-                raise WorkerError(self._pool_failed)
-            async with self._quarantine.alone() if suspect else self._quarantine.together():
-                executor = self._pool()
-                started = loop.time()
-                try:
-                    return await loop.run_in_executor(executor, prepare_in_worker, fetched, source, link)
-                except BrokenProcessPool:
-                    # A worker died (killed, out of memory, on one of the pages in flight, or ended at a page's
-                    # hard limit): the pool is unusable from then on. A new one, and one more try for the page, alone.
-                    took = loop.time() - started
-                    await self._replace_pool(executor)
-            if suspect:
-                # It killed a worker with nothing else running, and a new pool ran its empty task since.
-                if self._page_timeout > 0 and took >= hard_limit(self._page_timeout):
-                    raise Skip("extract_timeout", f"still running after {hard_limit(self._page_timeout):g}s, "
-                                                  "in a call its time limit could not interrupt: its worker was ended")
-                raise Skip("worker_died", "its extraction worker died on it, twice")
-            suspect = True
-
-    def _pool(self) -> Executor:
-        """The worker pool to give the next page to: a new one every `_pool_pages` pages. The old one finishes
-        the pages it has and its processes exit (never while a broken pool is being replaced)."""
-        self._pages_in_pool += 1
-        if self._pages_in_pool > self._pool_pages and not self._pool_lock.locked():
-            log.info("replacing the extraction workers after %d pages", self._pages_in_pool - 1,
-                     extra={"event": "pool_rotate"})
-            old, self._pages_in_pool = self._executor, 1
-            self._executor = make_executor(self.workers, self._alias_files, self._fault, self._page_timeout)
-            old.shutdown(wait=False)
-        return self._executor
-
-    async def _replace_pool(self, broken: Executor) -> None:
-        """A new pool for a broken one, started once for all the pages that saw it break, and checked to run
-        an empty task: workers that die as they start are no page's fault. WorkerError after
-        MAX_POOL_STARTS pools in a row that could not."""
-        async with self._pool_lock:
-            if self._pool_failed:
-                raise WorkerError(self._pool_failed)
-            if self._executor is not broken:
-                return  # replaced, and checked, while this page waited for the lock
-            loop = asyncio.get_running_loop()
-            for _ in range(MAX_POOL_STARTS):
-                log.error("an extraction worker died; starting a new pool", extra={"event": "pool_restart"})
-                broken.shutdown(wait=False, cancel_futures=True)
-                self._executor = broken = make_executor(self.workers, self._alias_files, self._fault,
-                                                        self._page_timeout)
-                self._pages_in_pool = 0
-                try:
-                    await loop.run_in_executor(broken, worker_ready)
-                    return
-                except BrokenProcessPool:
-                    continue
-            self._pool_failed = (f"the extraction workers die as they start ({MAX_POOL_STARTS} new pools in a row; "
-                                 "out of memory?): stopped, the pages in flight are left for the next run")
-            log.error(self._pool_failed, extra={"event": "pool_failed"})
-            raise WorkerError(self._pool_failed)
+        """Stop the extraction workers (a page one of them is still reading is dropped with it: see
+        `Extractors.close`)."""
+        self.extractors.close()
 
     def flush(self) -> None:
         """Make written records durable, then record them in the state store (`Committer.flush`); and the rule
@@ -506,14 +360,14 @@ class Pipeline:
                                                    for link in item.links)) for item in walked]
         if source.revisit_every is not None and not backfill:
             # What the outlet lists now: an article no index lists any more, and gone from its URL, is deleted.
-            self.state.note_listed([known for _, link in keyed
-                                    if (known := self.state.known_article(link.url, source.strip_query))], now)
+            self.state.revisits.note_listed([known for _, link in keyed
+                                             if (known := self.state.known_article(link.url, source.strip_query))], now)
         fresh: dict[str, Link] = {}
         skipped: set[str] = set()
         for key, link in keyed:
             link = with_date(link, key)
             if (key in fresh or key in skipped or self.state.known_article(link.url, source.strip_query)
-                    or not self.state.retry_due(key, now)):
+                    or not self.state.links.retry_due(key, now)):
                 continue
             if not _in_range(link.published_at, since, until):
                 skipped.add(key)
@@ -620,9 +474,9 @@ class Pipeline:
             if self.state.known_article(link.url, source.strip_query) is None:
                 keyed.append((key, link if link.published_at or when is None else replace(link, published_at=when)))
                 seen.recorded.add(key)
-        self.state.add_pending(source.id, keyed, datetime.now(UTC))
+        self.state.links.add_pending(source.id, keyed, datetime.now(UTC))
         if out:
-            self.state.drop_pending(out)
+            self.state.links.drop_pending(out)
         return articles
 
     def _waiting(self, source: Source, summary: Summary, since: datetime | None, until: datetime | None,
@@ -637,16 +491,16 @@ class Pipeline:
         newest = datetime.max.replace(tzinfo=UTC)  # undated links (a front page's) are the newest
         forget: list[str] = []
         taken: list[tuple[bool, datetime, Link]] = []
-        for key, link, found_at in self.state.pending(source.id):
+        for key, link, found_at in self.state.links.pending(source.id):
             if self.state.known_url(key) is not None or self.state.known_article(link.url, source.strip_query):
                 forget.append(key)
             elif now - found_at > PENDING_FOR:
                 forget.append(key)
                 self.count_skip(summary, source, "expired")
-            elif self.state.retry_due(key, now) and _in_range(link.published_at, since, until):
+            elif self.state.links.retry_due(key, now) and _in_range(link.published_at, since, until):
                 taken.append((found_at >= started, link.published_at or newest, link))
         if forget:
-            self.state.drop_pending(forget)
+            self.state.links.drop_pending(forget)
         taken.sort(key=lambda entry: (entry[0], -(entry[1] - _EPOCH).total_seconds()))
         if limit is not None and len(taken) > limit:
             log.info("%s: %d links waiting, taking %d this poll", source.id, len(taken), limit)
@@ -655,16 +509,16 @@ class Pipeline:
 
     async def _fetch_index(self, url: str, source: Source, *, conditional: bool = True) -> Fetched | None:
         """A feed or sitemap, by conditional GET; None when the server says it has not changed (304)."""
-        known = self.state.validators(url)
+        known = self.state.outlets.validators(url)
         now = datetime.now(UTC)
         sent = request_headers(known, now, self._unconditional_every) if conditional else {}
         fetched = await self.fetcher.get(url, source, kind="feed", headers=sent)
         if fetched.status == 304:
             log.debug("%s: %s not modified", source.id, url)
             if known is not None:
-                self.state.save_validators(not_modified(known), url)
+                self.state.outlets.save_validators(not_modified(known), url)
             return None
-        self.state.save_validators(after_fetch(known, fetched, sent, now), url)
+        self.state.outlets.save_validators(after_fetch(known, fetched, sent, now), url)
         return fetched
 
     # --- one article ---------------------------------------------------------------------------------
@@ -718,12 +572,12 @@ class Pipeline:
                         # Not an article: its front page would be taken for one (a removed article, or a link
                         # that never led to one).
                         raise Skip("redirect_home", f"redirected to the front page {fetched.final_url}")
-            prepared = await self._analyse(fetched, source, link)
+            prepared = await self.extractors.prepare(fetched, source, link)
             self.rules.note(source.id, prepared.rules)
             return fetched, prepared, captured
         except Skip as skip:
             if (link.aggregator_url is not None and not link.feed_only and not via_archive
-                    and skip.reason not in _TRANSIENT and skip.reason not in UNREACHABLE):
+                    and skip.reason not in TRANSIENT and skip.reason not in UNREACHABLE):
                 # An aggregator's item whose publisher page cannot be had (a consent wall, a 403, no article on
                 # it): the item itself (headline, publisher, date) is the report, as for an opaque link.
                 log.info("%s: the publisher's page %s cannot be had (%s): the feed item is the record", source.id,
@@ -739,124 +593,6 @@ class Pipeline:
             log.exception("%s: extracting %s failed", source.id, link.url)
             self._skipped(summary, source, link.url, Skip("extract_error", f"{type(exc).__name__}: {exc}"))
             return "extract_error"
-
-    # --- articles read again -------------------------------------------------------------------------
-    async def _revisit(self, source: Source, summary: Summary, started: datetime,
-                       stop: asyncio.Event | None = None) -> None:
-        """Read again the outlet's recent articles that are due (scraper/revisit.py): a changed text writes a
-        revision record, a page that is gone a tombstone, a trivial change or none only notes the visit."""
-        assert source.revisit_every is not None
-        now = datetime.now(UTC)
-        if now - self._bodies_pruned.get(source.id, _EPOCH) > timedelta(days=1):
-            # The texts kept to compare with, of articles no longer read again.
-            self.state.prune_bodies(source.id, now - timedelta(seconds=source.revisit_for))
-            self._bodies_pruned[source.id] = now
-        # (Never an article this poll wrote: the store keeps times to the second.)
-        read_before = min(now - timedelta(seconds=source.revisit_every), started - timedelta(seconds=1))
-        due = self.state.due_for_revisit(source.id, now - timedelta(seconds=source.revisit_for), read_before,
-                                         min(REVISITS_PER_POLL, source.max_articles))
-        # Every index of the outlet answered in this poll: one that lists an article no longer is evidence.
-        indexes_whole = summary.indexes_read > 0 and not summary.index_failures
-        # Tombstones (with the readings in a row that found no article before this one), written once the batch
-        # shows they are not a mass disappearance.
-        gone: list[tuple[Record, int]] = []
-        read = 0  # articles whose page said something of them (read, or gone)
-        for item in due:
-            if stop is not None and stop.is_set():
-                break
-            unlisted = indexes_whole and item.last_listed is not None and item.last_listed < started
-            read += await self._read_again(source, summary, item, unlisted, gone)
-        self._bury(source, summary, gone, read)
-
-    def _bury(self, source: Source, summary: Summary, gone: list[tuple[Record, int]], read: int) -> None:
-        """Write the tombstones of a revisit batch, unless nearly every article read is gone at once: a site that
-        moved its pages or fails (404 for everything), whose articles were not deleted. Those are read again next
-        time (and the pipeline reports the outlet until a batch reads normally again); one still gone on its
-        MASS_GONE_READINGS-th reading in a row is written all the same."""
-        written = gone
-        if len(gone) >= MASS_GONE and len(gone) >= MASS_GONE_SHARE * read:
-            why = ", ".join(f"{how}={count}" for how, count in Counter(
-                t.deleted.how for t, _ in gone if t.deleted is not None).most_common())
-            self._mass_gone[source.id] = (f"{source.id}: {len(gone)} of the {read} articles read again are gone at "
-                                          f"once ({why}): a site that moved its pages or fails, not deletions; none "
-                                          f"is marked deleted unless still gone on {MASS_GONE_READINGS} readings in "
-                                          "a row")
-            log.error("%s", self._mass_gone[source.id], extra={"event": "mass_gone", "outlet": source.id})
-            now = datetime.now(UTC)
-            written = [(record, before) for record, before in gone if before + 1 >= MASS_GONE_READINGS]
-            for record, before in gone:
-                if before + 1 < MASS_GONE_READINGS:
-                    self.state.read_again(record.id, now, found=False)
-        elif read:
-            self._mass_gone.pop(source.id, None)
-        for record, _ in written:
-            self.writer.change(source, summary, record)
-
-    async def _read_again(self, source: Source, summary: Summary, item: Due, unlisted: bool,
-                          gone: list[tuple[Record, int]]) -> int:
-        """Read one article again: a revision written, a tombstone added to `gone`, or the visit noted. 1 when the
-        page said something of the article (its text, or that it is gone), else 0."""
-        earlier = Earlier(item.record_id, item.canonical_url, item.content_hash, item.revisions, item.published_at,
-                          self.state.body(item.record_id))
-        now = datetime.now(UTC)
-        before = item.read_failures
-        try:
-            fetched = await self.fetcher.page(item.canonical_url, source)
-            if gone_to_front_page(fetched.final_url, item.canonical_url, source.homepage):
-                gone.append((tombstone(earlier, source, item.canonical_url, "redirect_home", now), before))
-                return 1
-            prepared = await self._analyse(fetched, source, None)
-        except Skip as skip:
-            said = 0
-            if skip.reason in _GONE:
-                gone.append((tombstone(earlier, source, item.canonical_url, _GONE[skip.reason], now), before))
-                said = 1
-            elif (skip.reason in _TRANSIENT or skip.reason in UNREACHABLE or skip.reason in REFUSED
-                  or skip.reason in _EXTRACTION_FAILURES - {"empty"}):
-                # Says nothing of the article (the network, our rules, our extractor): read it again next time.
-                self.state.read_again(item.record_id, now, found=None)
-            elif unlisted and item.read_failures + 1 >= UNREACHABLE_READS:
-                gone.append((tombstone(earlier, source, item.canonical_url, "unlisted_unreachable", now), before))
-                said = 1
-            else:
-                self.state.read_again(item.record_id, now, found=False)
-            log.info("%s: reading %s again: %s", source.id, item.canonical_url, skip,
-                     extra={"event": "revisit", "outlet": source.id, "url": item.canonical_url,
-                            "reason": skip.reason})
-            return said
-        except WorkerError:
-            raise
-        except Exception:
-            # A bug or a pathological page costs this revisit, never the daemon.
-            log.exception("%s: extracting %s again failed", source.id, item.canonical_url)
-            self.state.read_again(item.record_id, now, found=None)
-            return 0
-        record = prepared.record
-        if self._elsewhere(item, fetched.final_url, prepared, source):
-            # Sent to another page (a related article, a section) whose text is not the article's: it is gone,
-            # and that page's text is no revision of it.
-            gone.append((tombstone(earlier, source, item.canonical_url, "redirect_elsewhere", now), before))
-            return 1
-        change = revised(earlier, record, now)
-        if change is not None:
-            self.writer.change(source, summary, replace(change, fetched_at=now))
-        elif record.content_hash != earlier.content_hash or earlier.body is None:
-            self.state.rebase(item.record_id, record.content_hash, record.body, now)
-        else:
-            self.state.read_again(item.record_id, now)
-        return 1
-
-    def _elsewhere(self, item: Due, final_url: str, prepared: Prepared, source: Source) -> bool:
-        """Whether an article read again was redirected to another page: another address (not one of its own:
-        https, www.) whose text does not share the article's (the samples `report_texts` keeps)."""
-        strip = source.strip_query
-        here = canonicalize(final_url, strip)
-        if here in (canonicalize(item.canonical_url, strip), *other_addresses(canonicalize(item.canonical_url, strip))):
-            return False
-        if self.state.known_article(final_url, strip) == item.record_id:
-            return False  # an address the article was found at before
-        earlier, now = self.state.text_sample(item.record_id), text_sample(prepared.printed.fingerprint)
-        return bool(earlier and now and not samples_agree(earlier, now))
 
     def _index_failed(self, summary: Summary, source: Source, url: str, skip: Skip) -> None:
         """A feed, sitemap or listing page that could not be read: a skip, and evidence for the poll's result."""
@@ -877,10 +613,10 @@ class Pipeline:
                 extra={"event": "skip", "outlet": source.id, "url": url, "reason": skip.reason})
         if remember:
             key = canonicalize(url, source.strip_query)
-            wait = timedelta(0) if skip.reason in _TRANSIENT else PERMANENT_RETRY
-            self.state.note_failure(key, source.id, skip.reason, datetime.now(UTC) + wait)
-            if skip.reason not in _TRANSIENT:
-                self.state.drop_pending([key])  # given up on, with its reason; a transient failure waits on
+            wait = timedelta(0) if skip.reason in TRANSIENT else PERMANENT_RETRY
+            self.state.links.note_failure(key, source.id, skip.reason, datetime.now(UTC) + wait)
+            if skip.reason not in TRANSIENT:
+                self.state.links.drop_pending([key])  # given up on, with its reason; a transient failure waits on
 
     # --- a web archive ---------------------------------------------------------------------------------
     async def _from_archive(self, url: str, source: Source, capture: Capture | None = None,
@@ -1061,11 +797,11 @@ class Pipeline:
         self._count_articles(source, summary, backfill)
         if not backfill and started - self._failures_pruned.get(source.id, _EPOCH) > timedelta(days=1):
             # URLs that failed and that no index has listed since: `stats` counts what is failing now.
-            self.state.prune_failures(source.id, started - PENDING_FOR)
+            self.state.links.prune_failures(source.id, started - PENDING_FOR)
             self._failures_pruned[source.id] = started
         if (not backfill and since is None and until is None and not via_archive and result == "ok"
                 and source.revisit_every is not None):
-            await self._revisit(source, summary, started, stop)
+            await self.revisits.run(source, summary, started, stop)
         self.rules.save()
         log.info(summary.line(source.id), extra={"event": "poll", "outlet": source.id})
         return summary
@@ -1075,7 +811,7 @@ class Pipeline:
         backfill, when none of the articles tried could be read), the poll is an `error` that says why."""
         collected = summary.written + summary.duplicates + summary.already + summary.handed
         failed = summary.article_failures
-        in_row, reasons = self.state.note_articles(source.id, collected, failed, datetime.now(UTC))
+        in_row, reasons = self.state.outlets.note_articles(source.id, collected, failed, datetime.now(UTC))
         if in_row >= ARTICLES_IN_ROW:
             why = ", ".join(f"{reason}={count}" for reason, count in Counter(reasons).most_common())
             summary.failing_articles = f"its last {in_row} articles could not be read ({why})"
@@ -1098,5 +834,5 @@ class Pipeline:
         url = canonicalize(link.url, source.strip_query)
         if self.state.known_article(link.url, source.strip_query):
             return True
-        reason = self.state.failure_reason(url)
-        return reason is not None and reason not in _TRANSIENT and reason not in _EXTRACTION_FAILURES
+        reason = self.state.links.failure_reason(url)
+        return reason is not None and reason not in TRANSIENT and reason not in EXTRACTION_FAILURES

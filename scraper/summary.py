@@ -25,6 +25,13 @@ UNREACHABLE = frozenset({"fetch_error", "timeout", "unreachable", "dns_error", "
                          "robots_unavailable", "host_paused"})
 # ...and those that say the outlet (or its robots.txt, or our guard) refused us.
 REFUSED = frozenset({"robots", "crawl_delay", "private_address", "bad_url", "gated"})
+# Failures of an article that may mend by the next poll: its link waits and is tried again then.
+TRANSIENT = frozenset({"timeout", "fetch_error", "bad_encoding", "bad_response", "http_408", "http_429", "http_500",
+                       "http_502", "http_503", "http_504", "robots_unavailable", "host_paused", "unreachable",
+                       "not_archived"})
+# Failures that say more about our extractor (or a placeholder served that day) than about the page: they do
+# not close the listing page or sitemap that lists the article (see `Pipeline._settled`).
+EXTRACTION_FAILURES = frozenset({"empty", "extract_error", "extract_timeout", "worker_died"})
 
 
 @dataclass

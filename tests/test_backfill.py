@@ -720,7 +720,7 @@ async def test_worker_pools_are_replaced_every_so_many_pages_without_losing_one(
     names among it, is then bounded): every page is still written once, and no process is left behind."""
     warc = tmp_path / "crawl.warc.gz"
     urls = _warc(warc, 7)
-    caplog.set_level(logging.INFO, logger="scraper.pipeline")
+    caplog.set_level(logging.INFO, logger="scraper.extractors")
     summary = await _backfill_in_process(tmp_path, warc, workers=1, pages_per_worker=2)
     assert summary.written == 7
     assert sorted(r["url"] for r in read_records(tmp_path / "output")) == sorted(urls)

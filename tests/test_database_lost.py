@@ -100,15 +100,15 @@ def test_a_state_store_goes_on_after_the_server_dropped_it(pg_database: str, tmp
     state = State(pg_database)
     try:
         state.claim(tmp_path / "output")
-        state.record_poll_start("wire", datetime(2026, 12, 7, 1, tzinfo=UTC))
+        state.outlets.record_poll_start("wire", datetime(2026, 12, 7, 1, tzinfo=UTC))
         before = _lock_holder(pg_database, STORE_LOCK)
         _drop_connections(pg_database)
         state.ping()  # (what a fleet's job does first) connected again at once, the store's lock with it
         assert state.lost is None
         assert _lock_holder(pg_database, STORE_LOCK) not in (None, before)
         assert _lock_holder(pg_database, STORE_LOCK) is not None
-        state.record_poll("wire", datetime(2026, 12, 7, 1, 1, tzinfo=UTC), "ok", "", [], found_new=True)
-        assert state.last_new() == {"wire": datetime(2026, 12, 7, 1, 1, tzinfo=UTC)}
+        state.outlets.record_poll("wire", datetime(2026, 12, 7, 1, 1, tzinfo=UTC), "ok", "", [], found_new=True)
+        assert state.outlets.last_new() == {"wire": datetime(2026, 12, 7, 1, 1, tzinfo=UTC)}
         # Dropped again, and another process claims the store first: this one may not write it any more.
         _drop_connections(pg_database)
         other = State(pg_database)

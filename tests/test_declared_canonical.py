@@ -112,7 +112,7 @@ async def test_articles_that_all_declare_one_canonical_url_are_each_written(
             pipeline.flush()
             second = await pipeline.poll(_source())
             pipeline.flush()
-            due = {item.canonical_url for item in pipeline.state.due_for_revisit(
+            due = {item.canonical_url for item in pipeline.state.revisits.due_for_revisit(
                 "wire", T0 - timedelta(days=1), datetime.now(UTC) + timedelta(days=1), 100)}
     written = _written(tmp_path)
     assert first.written == 6 and first.already == 0 and second.written == 0

@@ -149,7 +149,7 @@ def test_an_uncommitted_report_is_not_remembered(tmp_path: Path) -> None:
     state.commit()
     state.close()
     state = State(tmp_path / "state.sqlite")
-    assert state.count_prints() == 1
+    assert state.stories.count_prints() == 1
 
 
 def test_copies_within_one_batch_find_each_other(state: State) -> None:
@@ -179,13 +179,13 @@ def test_pruning_forgets_reports_older_than_the_window(state: State) -> None:
     state.commit()
     assert index.prune(T0 + timedelta(days=31)) == 1
     assert index.prune(T0 + timedelta(days=31, minutes=5)) == 0  # at most once per prune_every
-    assert state.count_prints() == 1
+    assert state.stories.count_prints() == 1
     late = file(index, state, report("late", STORY, source="other", at=T0 + timedelta(days=20)))
     assert late.duplicate_of is None
     with sqlite3.connect(state.path) as db:
         assert db.execute("SELECT count(*) FROM dedup_stories").fetchone()[0] == 1
         # The other's keys alone: 16 bands, 3 windows, and its anchors (numbers, names...) for translations.
-        (other,) = state.prints([db.execute("SELECT fp FROM dedup_prints").fetchone()[0]])
+        (other,) = state.stories.prints([db.execute("SELECT fp FROM dedup_prints").fetchone()[0]])
         anchors = len(print_keys(other, 30)) - 16 - 3
         assert 0 < anchors <= 16
         assert db.execute("SELECT count(*) FROM dedup_keys").fetchone()[0] == 16 + 3 + anchors
@@ -305,5 +305,5 @@ def test_a_korean_report_is_filed_under_the_sounds_of_its_longest_words(state: S
     heard = cross.heard_at()
     patrushev = Anchor(Kind.SOUND, sound_key("Patrushev")).value()
     assert patrushev in heard and not cross.values()  # heard, not an anchor of its own
-    row = state.prints([1])[0]
+    row = state.stories.prints([1])[0]
     assert anchor_key(patrushev) in print_keys(row, DedupOptions().min_words)

@@ -63,7 +63,7 @@ def test_three_misses_in_a_row_are_a_problem_a_match_ends_it_and_the_counts_surv
     again.note("kcna-en", [hit], NOW)
     assert again.problems() == []
     again.save()
-    (title,) = [c for c in state.rule_checks() if c.rule == "title"]
+    (title,) = [c for c in state.outlets.rule_checks() if c.rule == "title"]
     assert (title.misses_in_row, title.misses, title.pages) == (0, 8, 9) and title.last_match == NOW
     state.close()
 
@@ -120,7 +120,7 @@ def test_stats_shows_the_drifting_rules(tmp_path: Path) -> None:
         watch.note("rodong-en", [RuleOutcome("title", False)], NOW)  # never polled by this store, and still listed
     watch.note("belta-en", [RuleOutcome("title", False)], NOW)  # one miss is no drift
     watch.save()
-    state.record_poll("kcna-en", NOW, "ok", "", [])
+    state.outlets.record_poll("kcna-en", NOW, "ok", "", [])
     state.close()
     table = run_cli("--output", str(tmp_path / "output"), "stats", cwd=tmp_path)
     assert table.returncode == 0, table.stderr

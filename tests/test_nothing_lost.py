@@ -97,7 +97,7 @@ async def test_links_past_max_articles_wait_for_the_next_poll_though_the_feed_an
                 summary = await pipeline.poll(source, limit=source.max_articles)
                 pipeline.flush()
                 written.append(_numbers(tmp_path / "out"))
-            waiting = pipeline.state.count_pending("wire")
+            waiting = pipeline.state.links.count_pending("wire")
     statuses = [r.headers.get("If-None-Match") for r in httpx_mock.get_requests(url=FEED)]
     assert statuses == [None, '"v1"', '"v1"', '"v1"', '"v1"']  # every poll after the first got a 304
     assert written[0] == list(range(14, 20))  # the cap leaves the oldest, not the newest
@@ -154,7 +154,7 @@ async def test_a_permanent_failure_is_given_up_on_and_a_transient_one_waits(tmp_
         with _pipeline(tmp_path, fetcher) as pipeline:
             summary = await pipeline.poll(_source())
             pipeline.flush()
-            waiting = [url for url, _, _ in pipeline.state.pending("wire")]
+            waiting = [url for url, _, _ in pipeline.state.links.pending("wire")]
             again = await pipeline.poll(_source())  # 304; the 503 is due again at once, and now answers
             pipeline.flush()
     assert summary.skips == {"http_404": 1, "http_503": 1} and summary.written == 1
@@ -499,7 +499,7 @@ async def test_a_sitemap_of_sections_and_the_front_page_gives_only_articles(tmp_
         with _pipeline(tmp_path, fetcher) as pipeline:
             summary = await pipeline.poll(source)
             pipeline.flush()
-            checks = {check.rule: check for check in pipeline.state.rule_checks()}
+            checks = {check.rule: check for check in pipeline.state.outlets.rule_checks()}
     written = sorted(urlsplit(record["url"]).path for record in read_records(tmp_path / "out"))
     fetched = sorted(r.url.path for r in httpx_mock.get_requests() if r.url.path not in ("/feed", "/sitemap.xml"))
     articles = ["/a/1", "/a/2"] if pattern == r"/a/\d+$" else ["/a/1", "/a/2", "/section/politics/", "/tag/trade"]
@@ -524,7 +524,7 @@ async def test_a_sitemap_pattern_that_matches_every_link_again_is_no_longer_drif
             for pattern in (r"/story/\d+$", r"/a/\d+$"):  # out of date, then fixed
                 await pipeline.poll(_source(feeds=(), sitemaps=(INDEX,), article_url=re.compile(pattern)))
                 pipeline.flush()
-                (check,) = pipeline.state.rule_checks()
+                (check,) = pipeline.state.outlets.rule_checks()
                 misses.append(check.misses_in_row)
     assert misses == [1, 0]
 
@@ -557,7 +557,7 @@ def test_the_cli_refuses_a_second_output_on_one_state_store(tmp_path: Path) -> N
 
 def test_stats_shows_a_poll_under_way_not_never(tmp_path: Path) -> None:
     state = State(tmp_path / "output.state.sqlite")
-    state.record_poll_start("kcna-en", T0)
+    state.outlets.record_poll_start("kcna-en", T0)
     state.close()
     table = run_cli("stats", "--json", cwd=tmp_path)
     (row,) = map(json.loads, table.stdout.splitlines())
@@ -603,14 +603,14 @@ async def test_a_failed_url_no_index_lists_any_more_stops_counting_as_failing(tm
     httpx_mock.add_response(url="https://wire.example/a/0", status_code=404, is_reusable=True)
     async with Fetcher(robots=False) as fetcher:
         with _pipeline(tmp_path, fetcher) as pipeline:
-            pipeline.state.note_failure("https://wire.example/a/old", "wire", "http_404",
-                                        datetime.now(UTC) - timedelta(days=1))
-            pipeline.state.note_failure("https://other.example/a/old", "other", "http_404",
-                                        datetime.now(UTC) - timedelta(days=1))
+            pipeline.state.links.note_failure("https://wire.example/a/old", "wire", "http_404",
+                                              datetime.now(UTC) - timedelta(days=1))
+            pipeline.state.links.note_failure("https://other.example/a/old", "other", "http_404",
+                                              datetime.now(UTC) - timedelta(days=1))
             old = (datetime.now(UTC) - PENDING_FOR - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
             pipeline.state._db.execute("UPDATE failures SET last_at = ?", (old,))  # as if tried 15 days ago
             await pipeline.poll(_source())
-            failing = [(url, reason) for url, _, reason, _ in pipeline.state.failures()]
+            failing = [(url, reason) for url, _, reason, _ in pipeline.state.links.failures()]
             await pipeline.poll(_source())  # the same day: not pruned again, the 404 waits for its retry
-            again = [(url, reason) for url, _, reason, _ in pipeline.state.failures()]
+            again = [(url, reason) for url, _, reason, _ in pipeline.state.links.failures()]
     assert failing == again == [("https://other.example/a/old", "http_404"), ("https://wire.example/a/0", "http_404")]

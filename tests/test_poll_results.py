@@ -126,7 +126,7 @@ async def test_an_offline_daemon_is_unhealthy_and_recovers_when_the_network_retu
                 problem.startswith("wire: no successful poll") for problem in problems))
             unreachable = _metric(metrics, "scraper_polls_total", outlet="wire", result="unreachable")
             ok_before = _metric(metrics, "scraper_polls_total", outlet="wire", result="ok")
-            stats = {row["outlet"]: row for row in state.outlet_stats(daemon._started)}
+            stats = {row["outlet"]: row for row in state.outlets.outlet_stats(daemon._started)}
             with LocalSite(routes, port=port):  # the network returns (a server binds the port only now)
                 online = await _health_until(daemon, lambda problems: not problems)
     assert any("wire: no successful poll since the daemon started" in p and "unreachable" in p for p in offline)
@@ -147,11 +147,11 @@ def test_stats_lists_every_configured_outlet_with_its_last_result(tmp_path: Path
         {"id": "weekly", "name": "W", "homepage": "https://w.example/", "feeds": ["https://w.example/feed"],
          "quiet_after": "8d"}])
     state = State(tmp_path / "output.state.sqlite")
-    state.record_poll("polled", datetime(2026, 11, 1, tzinfo=UTC), "refused", "robots=1", [])
+    state.outlets.record_poll("polled", datetime(2026, 11, 1, tzinfo=UTC), "refused", "robots=1", [])
     now = datetime.now(UTC)
     for outlet in ("frozen", "weekly"):  # something new five days ago, nothing since, though every poll succeeds
-        state.record_poll(outlet, now - timedelta(days=5), "ok", "", [], found_new=True)
-        state.record_poll(outlet, now - timedelta(hours=1), "ok", "", [])
+        state.outlets.record_poll(outlet, now - timedelta(days=5), "ok", "", [], found_new=True)
+        state.outlets.record_poll(outlet, now - timedelta(hours=1), "ok", "", [])
     state.close()
     table = run_cli("stats", cwd=tmp_path)
     assert table.returncode == 0, table.stderr

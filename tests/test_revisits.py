@@ -129,7 +129,7 @@ async def test_an_edit_is_one_revision_a_deletion_one_tombstone_and_a_view_count
             quiet = await _poll(pipeline, config)
             assert (quiet.written, quiet.revised, quiet.deleted) == (0, 0, 0)  # each change written once
             pipeline.close()
-        stats = {row["outlet"]: row for row in state.outlet_stats(datetime.now(UTC))}
+        stats = {row["outlet"]: row for row in state.outlets.outlet_stats(datetime.now(UTC))}
         sink.close()
         state.close()
 

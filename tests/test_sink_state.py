@@ -82,11 +82,11 @@ def test_state_commits_staged_reports_and_survives_reopening(tmp_path: Path) -> 
 def test_failures_wait_for_their_retry_time(tmp_path: Path) -> None:
     state = State(tmp_path / "s.sqlite")
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    state.note_failure("https://x.org/gone", "wire", "http_404", datetime(2026, 1, 2, tzinfo=UTC))
-    assert not state.retry_due("https://x.org/gone", now)
-    assert state.retry_due("https://x.org/gone", datetime(2026, 1, 2, 0, 1, tzinfo=UTC))
-    state.note_failure("https://x.org/gone", "wire", "http_404", datetime(2026, 1, 3, tzinfo=UTC))
-    assert state.failures() == [("https://x.org/gone", "wire", "http_404", 2)]
+    state.links.note_failure("https://x.org/gone", "wire", "http_404", datetime(2026, 1, 2, tzinfo=UTC))
+    assert not state.links.retry_due("https://x.org/gone", now)
+    assert state.links.retry_due("https://x.org/gone", datetime(2026, 1, 2, 0, 1, tzinfo=UTC))
+    state.links.note_failure("https://x.org/gone", "wire", "http_404", datetime(2026, 1, 3, tzinfo=UTC))
+    assert state.links.failures() == [("https://x.org/gone", "wire", "http_404", 2)]
 
 
 def test_a_lost_state_is_rebuilt_from_the_segments_whatever_else_the_output_holds(tmp_path: Path) -> None:

@@ -184,10 +184,10 @@ def test_a_report_that_matches_two_stories_merges_them_into_the_earlier(tmp_path
     later = file(index, state, report("later", STORY[4:], source="blog", at=T0 + timedelta(hours=3)))
     assert later.story is not None and later.story.id == head.id and later.story.merged == ()
     state.commit()
-    assert state.merged_stories() == [(tail.id, head.id)]
+    assert state.stories.merged_stories() == [(tail.id, head.id)]
     state.close()
     reopened = State(tmp_path / "state.sqlite")  # the merge is in the store, not in memory
-    assert reopened.merged_stories() == [(tail.id, head.id)]
+    assert reopened.stories.merged_stories() == [(tail.id, head.id)]
     again = file(DuplicateIndex(reopened), reopened, report("again", STORY[3:], source="other",
                                                              at=T0 + timedelta(hours=4)))
     assert again.story is not None and again.story.id == head.id
@@ -485,7 +485,7 @@ def test_a_store_of_the_previous_version_opens_and_its_prints_still_match(tmp_pa
     assert copy.duplicate_of == first.id
     split_story(index, state)
     state.commit()
-    assert len(state.merged_stories()) == 1
+    assert len(state.stories.merged_stories()) == 1
     state.close()
 
 

@@ -11,7 +11,8 @@ from localsite import LocalSite, Page
 from test_output_contract import article_page
 
 from scraper.errors import StateError, WorkerError
-from scraper.pipeline import InOrder, Quarantine
+from scraper.extractors import Quarantine
+from scraper.pipeline import InOrder
 from scraper.workers import available_cpus
 
 

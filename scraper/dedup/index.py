@@ -330,27 +330,27 @@ class DuplicateIndex:
         added = minutes(now or datetime.now(UTC))
         keys = tuple(print_keys(row, self.options.min_words, self.options.anchor_keys))
         if match is None:
-            self._state.stage_print(row, added, keys, first_id=record.id, origin=credit)
+            self._state.stories.stage_print(row, added, keys, first_id=record.id, origin=credit)
             return replace(record, duplicate_of=None, story=Story(record.id, "first", 1.0, credit))
         story = match.story
         for other in match.merged:
-            self._state.stage_merge(other.story, story.story)
+            self._state.stories.stage_merge(other.story, story.story)
         origin = story.origin or next((other.origin for other in match.merged if other.origin), None) or credit
         if origin and not story.origin:
-            self._state.stage_origin(story.story, origin)
+            self._state.stories.stage_origin(story.story, origin)
         # Joined by a passage, and the rest of its numbers, dates and names are not the story's: a brief inside a
         # longer text. Its whole text must not pull others in.
         by_passage = (not match.translation and match.comparison.overlap < options.anchored_overlap
                       and compare_cross(printed.cross, CrossPrint(match.best.anchors, match.best.shape),
                                         options.cross).share < options.passage_share)
-        self._state.stage_print(replace(row, story=story.story, passage=by_passage), added, keys)
+        self._state.stories.stage_print(replace(row, story=story.story, passage=by_passage), added, keys)
         merged = tuple(other.first_id for other in match.merged)
         similarity = match.comparison.overlap
         if match.translation:
             return replace(record, duplicate_of=None,
                            story=Story(story.first_id, "translation", similarity, origin, merged))
         if match.best.fp != story.story and print_.words:
-            first = self._state.prints([story.story])
+            first = self._state.stories.prints([story.story])
             if first and first[0].words:  # (a feed-only first report has only its title to compare)
                 similarity = compare(print_, first[0], self.options).overlap
         grown = print_.words - match.longest
@@ -370,9 +370,9 @@ class DuplicateIndex:
             keys.append(row.title_key)
         if row.xtitle_key is not None:
             keys.append(row.xtitle_key)
-        hits = self._state.print_candidates(keys, options.per_key) if keys else {}
+        hits = self._state.stories.print_candidates(keys, options.per_key) if keys else {}
         ranked = sorted(hits, key=lambda fp: (-hits[fp], -fp))[:options.verify]
-        verified = self._verified(query, row, self._state.prints(ranked))
+        verified = self._verified(query, row, self._state.stories.prints(ranked))
         if verified:
             return self._same_story(verified)
         if short or row.lang is None or not (row.anchors or heard):
@@ -384,7 +384,7 @@ class DuplicateIndex:
         values += [value for value in heard_keys(cross, options.heard_keys) if value not in values]
         scores = self._anchor_candidates(values)
         ranked = sorted(scores, key=lambda fp: (-scores[fp], -fp))[:options.verify_anchored]
-        candidates = self._state.prints(ranked)
+        candidates = self._state.stories.prints(ranked)
         verified = self._verified(query, row, [c for c in candidates if c.lang is None or c.lang == row.lang])
         if verified:
             return self._same_story(verified)
@@ -395,7 +395,7 @@ class DuplicateIndex:
         kind and by how rare it is in the index (a year or the leader's name fills its key's quota)."""
         options = self.options
         scores: dict[int, float] = {}
-        filed = self._state.prints_by_key([anchor_key(value) for value in values], options.per_anchor_key)
+        filed = self._state.stories.prints_by_key([anchor_key(value) for value in values], options.per_anchor_key)
         for value in values:
             found = filed[anchor_key(value)]
             if not found:
@@ -458,7 +458,7 @@ class DuplicateIndex:
         options = self.options
         by_story: dict[int, tuple[StoryRow, list[tuple[StoredPrint, Comparison]]]] = {}
         for candidate, comparison in verified:
-            story = self._state.resolve(candidate.story)
+            story = self._state.stories.resolve(candidate.story)
             assert story is not None, "a print's story is pruned only with its last print"
             by_story.setdefault(story.story, (story, []))[1].append((candidate, comparison))
 
@@ -466,7 +466,7 @@ class DuplicateIndex:
             return item[1].jaccard, item[1].overlap, -item[0].fp
 
         best = max(verified, key=strength)
-        best_story = self._state.resolve(best[0].story)
+        best_story = self._state.stories.resolve(best[0].story)
         assert best_story is not None
         joined = [best_story]
         for story, members in by_story.values():
@@ -509,7 +509,7 @@ class DuplicateIndex:
         if best is None:
             return None
         found, candidate = best
-        story = self._state.resolve(candidate.story)
+        story = self._state.stories.resolve(candidate.story)
         assert story is not None, "a print's story is pruned only with its last print"
         return Match(story, candidate, Comparison(0.0, min(1.0, found.share)), candidate.words, translation=True)
 
@@ -520,5 +520,5 @@ class DuplicateIndex:
             return 0
         self._pruned_at = now
         min_words, anchor_keys = self.options.min_words, self.options.anchor_keys
-        return self._state.prune_prints(minutes(now - self.options.window),
-                                        lambda row: print_keys(row, min_words, anchor_keys))
+        return self._state.stories.prune_prints(minutes(now - self.options.window),
+                                                lambda row: print_keys(row, min_words, anchor_keys))

@@ -191,11 +191,12 @@ class Worker:
                 pipeline.writer = Handoff(handoff, f"poll:{outlet}:{uuid.uuid4().hex}")
                 try:
                     await self._fresh_connections(pipeline)
-                    pipeline.state.record_poll_start(outlet, started)
+                    pipeline.state.outlets.record_poll_start(outlet, started)
                     summary = await pipeline.poll(source, limit=source.max_articles, stop=self._stop)
                     result, why = summary.result()
-                    pipeline.state.record_poll(outlet, datetime.now(UTC), result, why,
-                                               sorted(pipeline.fetcher.paused_hosts()), found_new=found_new(summary))
+                    pipeline.state.outlets.record_poll(outlet, datetime.now(UTC), result, why,
+                                                       sorted(pipeline.fetcher.paused_hosts()),
+                                                       found_new=found_new(summary))
                     self.metrics.polled(outlet, result, datetime.now().timestamp())
                     return summary
                 finally:
