@@ -81,7 +81,7 @@ async def test_pipeline_sends_validators_and_a_304_does_no_work(tmp_path: Path, 
         first = await pipeline.poll(SOURCE)
         pipeline.flush()
         second = Summary()
-        links = await pipeline.discover(SOURCE, second)
+        links = await pipeline.discovery.discover(SOURCE, second)
         pipeline.close()
     sink.close()
     assert first.written == 1

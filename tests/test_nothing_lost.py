@@ -29,8 +29,9 @@ from scraper.analyse import Analyser
 from scraper.errors import OutputError, StateError
 from scraper.fetch import Fetcher
 from scraper.observe import NullObserver, Observer
-from scraper.pipeline import PENDING_FOR, Pipeline
+from scraper.pipeline import Pipeline
 from scraper.records import Source
+from scraper.runs.discovery import PENDING_FOR
 from scraper.sink import JsonlSink
 from scraper.state import State
 from scraper.summary import Summary
@@ -138,7 +139,7 @@ async def test_links_of_a_discovery_killed_before_any_fetch_are_not_lost(tmp_pat
     _serve(httpx_mock, 5)
     async with Fetcher(robots=False) as fetcher:
         with _pipeline(tmp_path, fetcher) as pipeline:
-            await pipeline.discover(_source(), Summary())  # and then the process dies: nothing else happens
+            await pipeline.discovery.discover(_source(), Summary())  # and then the process dies: nothing else happens
         with _pipeline(tmp_path, fetcher) as pipeline:
             summary = await pipeline.poll(_source())
             pipeline.flush()
@@ -315,11 +316,11 @@ async def test_a_sitemap_index_that_lists_itself_or_a_cycle_is_read_once(tmp_pat
     summary, again = Summary(), Summary()
     async with Fetcher(robots=False) as fetcher:
         with _pipeline(tmp_path, fetcher) as pipeline:
-            links = await pipeline.discover(source, summary, backfill=backfill)
+            links = await pipeline.discovery.discover(source, summary, backfill=backfill)
             hits = [str(request.url) for request in httpx_mock.get_requests()]
             warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
             caplog.clear()
-            await pipeline.discover(source, again, backfill=backfill)  # the next poll: same site, same loop
+            await pipeline.discovery.discover(source, again, backfill=backfill)  # the next poll: same site, same loop
     assert sorted(hits) == sorted([INDEX, other, child])  # each once
     assert [link.url for link in links] == ["https://wire.example/a/1"]
     assert summary.skips["sitemap_loop"] == 3  # the index twice, b once
@@ -346,8 +347,8 @@ async def test_a_poll_of_a_long_sitemap_index_reads_the_sitemaps_changed_last_fi
     source = _source(feeds=(), sitemaps=(INDEX,))
     async with Fetcher(robots=False) as fetcher:
         with _pipeline(tmp_path, fetcher) as pipeline:
-            polled = await pipeline.discover(source, Summary())
-            backfilled = await pipeline.discover(source, Summary(), backfill=True)
+            polled = await pipeline.discovery.discover(source, Summary())
+            backfilled = await pipeline.discovery.discover(source, Summary(), backfill=True)
     found = {link.url for link in polled}
     assert "https://wire.example/a/60" in found  # the newest sitemap's article
     assert found == {f"https://wire.example/a/{n}" for n in range(12, 61)}  # the index and the 49 changed last
@@ -364,7 +365,7 @@ async def test_a_text_sitemap_is_read_served_alone_or_from_an_index(tmp_path: Pa
         url=re.compile(r"https://wire\.example/a/\d+"), is_reusable=True)
     async with Fetcher(robots=False) as fetcher:
         with _pipeline(tmp_path, fetcher) as pipeline:
-            alone = await pipeline.discover(_source(feeds=(), sitemaps=(text,)), Summary(), backfill=False)
+            alone = await pipeline.discovery.discover(_source(feeds=(), sitemaps=(text,)), Summary(), backfill=False)
             summary = await pipeline.poll(_source(feeds=(), sitemaps=(INDEX,)))
             pipeline.flush()
     assert [link.url for link in alone] == ["https://wire.example/a/1", "https://wire.example/a/2"]

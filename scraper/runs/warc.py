@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 from scraper.db import DRIVER_ERRORS
 from scraper.discover.warc import ArchivedPage, LocalWarc, WarcSkip, WarcSource
 from scraper.errors import OutputError, ScraperError, Skip, StateError, WorkerError
-from scraper.pipeline import WORKERS_PER_POLL, InOrder, Pipeline, digest, range_mark
+from scraper.pipeline import WORKERS_PER_POLL, InOrder, Pipeline
 from scraper.records import Archive, Link, Source
+from scraper.runs.discovery import digest, range_mark
 from scraper.summary import Summary
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ async def read_warc(
         try:
             if isinstance(item, WarcSkip):
                 await turns.wait(position)
-                pipeline.count_skip(summary, source_for(urlsplit(item.url).hostname or ""), item.reason)
+                pipeline.skips.count(summary, source_for(urlsplit(item.url).hostname or ""), item.reason)
                 log.info("%s @%d: skipped (%s) %s", path, item.offset, item.reason, item.detail,
                          extra={"event": "skip", "url": item.url, "reason": item.reason})
                 if not item.at_end or again:  # a file that ends inside a record may be complete by the next run
