@@ -43,7 +43,7 @@ from scraper.fleet.health import fleet_lines
 from scraper.logs import setup_logging
 from scraper.metrics import Metrics
 from scraper.observe import Observers
-from scraper.pipeline import STOP_GRACE, Pipeline
+from scraper.pipeline import STOP_GRACE, Pipeline, PipelineOptions
 from scraper.prepare import analyse_page
 from scraper.progress import BackfillProgress
 from scraper.records import Fetched, Settings, Source, iso_utc
@@ -325,11 +325,10 @@ async def _with_pipeline(args: argparse.Namespace, settings: Settings, verb: str
     # so that a mistake in one still stops start-up.
     load_aliases(settings.alias_files)
     wayback = Wayback.of(fetcher, settings)
-    pipeline = Pipeline(fetcher, state, sink, None, observer=observer, wayback=wayback,
-                        dedup=dedup, workers=workers, alias_files=settings.alias_files,
-                        fault=os.environ.get("SCRAPER_FAULT", ""),
-                        page_timeout=PAGE_TIMEOUT if args.page_timeout is None else args.page_timeout,
-                        drift_after=settings.drift_after)
+    options = PipelineOptions(workers=workers, alias_files=settings.alias_files,
+                              page_timeout=PAGE_TIMEOUT if args.page_timeout is None else args.page_timeout,
+                              drift_after=settings.drift_after, dedup=dedup, fault=os.environ.get("SCRAPER_FAULT", ""))
+    pipeline = Pipeline(fetcher, state, sink, None, options, observer=observer, wayback=wayback)
     try:
         pipeline.reconcile({s.id: s.strip_query for s in settings.sources})
         if verb == "run":

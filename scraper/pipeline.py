@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -97,6 +97,20 @@ class InOrder:
 _in_range = in_range  # undated links are kept; the article's own date is checked after extraction
 
 
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """How a pipeline runs, beside what it runs on."""
+
+    workers: int = 0  # extraction processes; 0: one thread (trafilatura's caches are not thread-safe)
+    alias_files: tuple[str, ...] = ()  # the name alias tables each extraction worker loads
+    page_timeout: float = PAGE_TIMEOUT  # seconds a page may take in a worker process (`extract_timeout`)
+    pages_per_worker: int = PAGES_PER_WORKER  # then a pool of worker processes is replaced
+    drift_after: int = DEFAULT_LIMIT  # pages in a row an outlet's own rule may match nothing before it has drifted
+    unconditional_every: int = UNCONDITIONAL_EVERY  # every this many requests of a feed is unconditional
+    dedup: DedupOptions | None = None  # the story index's; None: its defaults
+    fault: str = ""  # the test hook (SCRAPER_FAULT; scraper/workers.py)
+
+
 class Pipeline:
     """Runs polls against one fetcher, state store and sink. Close it with `close()`."""
 
@@ -105,40 +119,34 @@ class Pipeline:
         fetcher: Fetcher,
         state: State,
         sink: Sink | None,
-        analyser: Analyser | None,
+        analyser: Analyser | None = None,
+        options: PipelineOptions | None = None,
         *,
         observer: Observer | None = None,
-        dedup: DedupOptions | None = None,
-        workers: int = 0,
-        alias_files: tuple[str, ...] = (),
-        fault: str = "",
-        page_timeout: float = PAGE_TIMEOUT,
-        pages_per_worker: int = PAGES_PER_WORKER,
-        drift_after: int = DEFAULT_LIMIT,
-        unconditional_every: int = UNCONDITIONAL_EVERY,
         wayback: Wayback | None = None,
         writer: Writer | None = None,
     ) -> None:
         """`writer`: where prepared records go; by default a Committer of `state` and `sink` in this process (a
-        fleet's worker hands them to the database instead: scraper/fleet/)."""
+        fleet's worker hands them to the database instead: scraper/fleet/). `wayback`: the web archive outlets with
+        `fallback = "wayback"` are read through."""
+        options = options or PipelineOptions()
         self.fetcher = fetcher
         self.state = state
         self.sink = sink
         self.observer = observer or NullObserver()
-        self.workers = workers
+        self.workers = options.workers
         if writer is None:
             if sink is None:
                 raise ValueError("a pipeline that writes itself needs a sink (or give it a writer)")
-            writer = Committer(state, sink, dedup, observer=self.observer, fault=fault)
+            writer = Committer(state, sink, options.dedup, observer=self.observer, fault=options.fault)
         self.writer: Writer = writer
-        self.rules = RuleWatch(state, self.observer, drift_after)
-        self.wayback = wayback  # the web archive outlets with `fallback = "wayback"` are read through
-        # Extraction is CPU-bound: one thread when `workers` is 0, else that many processes.
-        self.extractors = Extractors(workers, alias_files, analyser=analyser, fault=fault, page_timeout=page_timeout,
-                                     pages_per_worker=pages_per_worker)
+        self.rules = RuleWatch(state, self.observer, options.drift_after)
+        self.wayback = wayback
+        self.extractors = Extractors(options.workers, options.alias_files, analyser=analyser, fault=options.fault,
+                                     page_timeout=options.page_timeout, pages_per_worker=options.pages_per_worker)
         self.revisits = Revisits(fetcher, state, self.extractors, self.writer)
         self.skips = Skips(state, self.observer)
-        self.discovery = Discovery(fetcher, state, self.rules, self.skips, unconditional_every)
+        self.discovery = Discovery(fetcher, state, self.rules, self.skips, options.unconditional_every)
         self._failures_pruned: dict[str, datetime] = {}  # outlet -> when its old failed URLs were last pruned
 
     @property

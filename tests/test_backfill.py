@@ -28,7 +28,7 @@ from warcio.warcwriter import WARCWriter
 
 from scraper.errors import ScraperError
 from scraper.fetch import Fetcher
-from scraper.pipeline import Pipeline
+from scraper.pipeline import Pipeline, PipelineOptions
 from scraper.records import Source
 from scraper.runs.warc import read_warc
 from scraper.sink import JsonlSink
@@ -702,7 +702,7 @@ async def _backfill_in_process(workdir: Path, warc: Path, source_for: Callable[[
     summary = Summary()
     try:
         async with Fetcher(robots=False) as fetcher:
-            pipeline = Pipeline(fetcher, state, sink, None, **options)
+            pipeline = Pipeline(fetcher, state, sink, None, PipelineOptions(**options))
             try:
                 await asyncio.wait_for(read_warc(pipeline, str(warc), source_for, summary), 120)
             finally:

@@ -20,7 +20,7 @@ from scraper.daemon import Daemon
 from scraper.drift import RuleWatch
 from scraper.fetch import Fetcher
 from scraper.metrics import Metrics
-from scraper.pipeline import Pipeline
+from scraper.pipeline import Pipeline, PipelineOptions
 from scraper.records import Listing, RuleOutcome, Settings
 from scraper.sink import JsonlSink
 from scraper.state import State
@@ -89,7 +89,7 @@ async def test_a_redesigned_listing_keeps_collecting_and_shows_in_healthz(tmp_pa
     sink = JsonlSink(tmp_path / "out")
     metrics = Metrics()
     async with Fetcher(robots=False) as fetcher:
-        pipeline = Pipeline(fetcher, state, sink, Analyser(), observer=metrics, drift_after=3)
+        pipeline = Pipeline(fetcher, state, sink, Analyser(), PipelineOptions(drift_after=3), observer=metrics)
         summaries = []
         for _ in range(3):
             summaries.append(await pipeline.poll(source, limit=source.max_articles))

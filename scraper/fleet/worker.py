@@ -40,7 +40,7 @@ from scraper.fleet.committer import FleetCommitter
 from scraper.fleet.handoff import Handoff, create_schema
 from scraper.fleet.health import CHECK_EVERY, fleet_problems, look
 from scraper.metrics import Metrics
-from scraper.pipeline import STOP_GRACE, Pipeline
+from scraper.pipeline import STOP_GRACE, Pipeline, PipelineOptions
 from scraper.records import Settings
 from scraper.runs import warc as warc_run
 from scraper.service import StatusServer
@@ -330,9 +330,10 @@ class Worker:
             # (the web archive: outlets with `fallback = "wayback"`, and backfills `--from-archive` handed to it)
             wayback = Wayback.of(fetcher, self.settings)
             for _ in range(self.concurrency):
-                pipeline = Pipeline(fetcher, state, None, None, observer=self.metrics, workers=1, wayback=wayback,
-                                    alias_files=self.settings.alias_files, page_timeout=self.page_timeout,
-                                    drift_after=self.settings.drift_after, fault=self.fault,
+                options = PipelineOptions(workers=1, alias_files=self.settings.alias_files,
+                                          page_timeout=self.page_timeout, drift_after=self.settings.drift_after,
+                                          fault=self.fault)
+                pipeline = Pipeline(fetcher, state, None, None, options, observer=self.metrics, wayback=wayback,
                                     writer=Handoff(idle, "idle"))
                 opened.callback(pipeline.close)
                 self._all.append(pipeline)
