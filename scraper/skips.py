@@ -32,10 +32,13 @@ class Skips:
         self.skipped(summary, source, url, skip, remember=False)
 
     def count(self, summary: Summary, source: Source, reason: str) -> None:
+        """Count a skip (in the summary and the metrics) that is logged, if at all, where it happened."""
         summary.skips[reason] += 1
         self._observer.skipped(source.id, reason)
 
     def skipped(self, summary: Summary, source: Source, url: str, skip: Skip, remember: bool = True) -> None:
+        """Count and log a skipped URL; with `remember` (an article's), also note it as failing in the state store,
+        and give its link up unless the failure may mend by the next poll."""
         self.count(summary, source, skip.reason)
         if remember:  # an article's, not an index's
             summary.article_failures[skip.reason] += 1
