@@ -51,7 +51,7 @@ from scraper.runs.warc import read_warc
 from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
 from scraper.state import RuleCheck, State
-from scraper.summary import UNREACHABLE, Summary, backfill_result, quiet
+from scraper.summary import UNREACHABLE, Summary, backfill_result, counted, quiet
 from scraper.text import json_line
 from scraper.urls import parsable, same_site
 from scraper.verify import verify_output
@@ -663,20 +663,22 @@ def _verify_output(args: argparse.Namespace) -> int:
         print(problem)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
-    verdict = "ok" if report.ok else f"{len(report.problems)} problems"
-    print(f"verify-output: {directory}: {report.segments} segments, {report.records} records, {verdict}")
+    verdict = "ok" if report.ok else counted(len(report.problems), "problem")
+    print(f"verify-output: {directory}: {counted(report.segments, 'segment')}, {counted(report.records, 'record')}, "
+          f"{verdict}")
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def _sources_check(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     chosen = _select(settings, args.source)
-    print(f"{settings.path}: {len(settings.sources)} outlets, valid")
+    print(f"{settings.path}: {counted(len(settings.sources), 'outlet')}, valid")
     captures = load_captures()
     for s in chosen:
         every = f"{s.interval / 60:g}m" if s.interval >= 60 else f"{s.interval:g}s"
         print(f"  {s.id:<22} {','.join(s.languages) or '-':<6} every {every:<5} "
-              f"{len(s.feeds)} feeds, {len(s.sitemaps)} sitemaps, {len(s.listings)} listings  {s.name}")
+              f"{counted(len(s.feeds), 'feed')}, {counted(len(s.sitemaps), 'sitemap')}, "
+              f"{counted(len(s.listings), 'listing')}  {s.name}")
         print(f"  {'':<22} {verdict(s, captures)}")
     if not args.live:
         return EXIT_OK
@@ -690,7 +692,7 @@ def _sources_check(args: argparse.Namespace) -> int:
         else:
             newest = f", newest {iso_utc(probe.newest)}" if probe.newest else ""
             only = f", {probe.feed_only} feed-only" if probe.feed_only else ""
-            found = f"{probe.links} links ({probe.dated} dated{newest}{only})"
+            found = f"{counted(probe.links, 'link')} ({probe.dated} dated{newest}{only})"
         if probe.rules:
             matched = [outcome.rule for outcome in probe.rules if outcome.matched]
             found += f"; rules matched: {', '.join(matched) or 'none'}"

@@ -128,3 +128,8 @@ def quiet(source_id: str, quiet_after: float | None, last_new: datetime | None, 
     return (f"{source_id}: no new article {when} ({quiet_after / 86400:g} days without one while its polls succeed): "
             "a feed frozen on an old copy, a site that moved its news, or a filter (article_url, strip_query) that "
             f"drops its links? check it: scraper sources check --live --source {source_id}")
+
+
+def counted(number: int, thing: str) -> str:
+    """"1 outlet", "2 outlets": a count in a line a person reads."""
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"

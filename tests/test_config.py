@@ -121,7 +121,7 @@ def test_durations_and_sizes() -> None:
 def test_sources_check_lists_outlets_or_exits_2(tmp_path: Path) -> None:
     write_sources(tmp_path / "sources.toml", [GOOD])
     ok = run_cli("sources", "check", cwd=tmp_path)
-    assert ok.returncode == 0 and "yonhap-en" in ok.stdout and "1 outlets, valid" in ok.stdout
+    assert ok.returncode == 0 and "yonhap-en" in ok.stdout and "1 outlet, valid" in ok.stdout
     write_sources(tmp_path / "sources.toml", [{**GOOD, "intervall": "5m"}])
     bad = run_cli("sources", "check", cwd=tmp_path)
     assert bad.returncode == 2

@@ -132,7 +132,7 @@ def test_verify_output_command(tmp_path: Path) -> None:
     sink.add(RECORD)
     sink.close()
     good = run_cli("verify-output", str(tmp_path / "out"), cwd=tmp_path)
-    assert good.returncode == 0 and "1 segments, 1 records, ok" in good.stdout
+    assert good.returncode == 0 and "1 segment, 1 record, ok" in good.stdout
     next((tmp_path / "out").rglob("*.jsonl")).write_text("{broken\n")
     bad = run_cli("--output", str(tmp_path / "out"), "verify-output", cwd=tmp_path)
     assert bad.returncode == 1 and "not JSON" in bad.stdout

@@ -24,7 +24,7 @@ from scraper.fetch.shared import SharedHosts
 from scraper.fleet.health import STALE_COMMITTER
 from scraper.fleet.worker import DATABASE_RETRY, Worker, enqueue_outlets, enqueue_warc, one_line, progress
 from scraper.records import Settings
-from scraper.summary import PollResult, Summary
+from scraper.summary import PollResult, Summary, counted
 
 log = logging.getLogger(__name__)
 
@@ -154,13 +154,9 @@ async def backfill_outlets(database: str, outlets: list[str], *, since: datetime
         stream = await enqueue_outlets(database, outlets, since=since, until=until, from_archive=from_archive)
     except (psycopg.Error, procrastinate.exceptions.ConnectorException) as exc:
         raise unreachable(database, exc) from None
-    print(f"backfill: the fleet's committer holds the state store: {_count(len(outlets), 'outlet')} handed to the "
+    print(f"backfill: the fleet's committer holds the state store: {counted(len(outlets), 'outlet')} handed to the "
           f"running fleet as {stream}", file=sys.stderr)
     return await _follow(database, stream, len(outlets), "outlet", wait=wait)
-
-
-def _count(number: int, thing: str) -> str:
-    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 async def _follow(database: str, stream: str, parts: int, what: str, *, wait: bool) -> Summary | None:
@@ -169,7 +165,7 @@ async def _follow(database: str, stream: str, parts: int, what: str, *, wait: bo
     if not wait:
         print(f"backfill: queued={parts} batch={stream}")
         return None
-    print(f"backfill: {_count(parts, what)} queued as {stream}", file=sys.stderr)
+    print(f"backfill: {counted(parts, what)} queued as {stream}", file=sys.stderr)
     summary = Summary()
     shown, away = -1.0, None  # (when the database stopped answering)
     while True:
@@ -190,10 +186,10 @@ async def _follow(database: str, stream: str, parts: int, what: str, *, wait: bo
         if now.done >= now.files:
             break
         if now.failed:
-            raise ScraperError(f"{_count(now.failed, what)} of {stream} failed in the fleet (the batch cannot go past"
+            raise ScraperError(f"{counted(now.failed, what)} of {stream} failed in the fleet (the batch cannot go past"
                                " them): see the workers' logs, and `scraper --database ... stats`")
         if time.monotonic() - shown >= 10:
-            print(f"progress: {now.done}/{_count(now.files, what)} committed, {now.written} written", file=sys.stderr)
+            print(f"progress: {now.done}/{counted(now.files, what)} committed, {now.written} written", file=sys.stderr)
             shown = time.monotonic()
         await asyncio.sleep(WAIT_EVERY)
     summary.written, summary.duplicates, summary.already = now.written, now.duplicates, now.already
