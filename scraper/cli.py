@@ -47,6 +47,7 @@ from scraper.pipeline import STOP_GRACE, Pipeline, PipelineOptions
 from scraper.prepare import analyse_page
 from scraper.progress import BackfillProgress
 from scraper.records import Fetched, Settings, Source, iso_utc
+from scraper.runs.archive import backfill_archive
 from scraper.runs.warc import read_warc
 from scraper.service import parse_listen
 from scraper.sink import JsonlSink, encode
@@ -374,7 +375,7 @@ async def _backfill(args: argparse.Namespace, settings: Settings, pipeline: Pipe
     sources = _select(settings, args.source)
     async with _interruptible(pipeline, settings) as stop:
         if args.from_archive:
-            results = await asyncio.gather(*(pipeline.backfill_archive(s, Summary(), args.since, args.until, stop)
+            results = await asyncio.gather(*(backfill_archive(pipeline, s, Summary(), args.since, args.until, stop)
                                              for s in sources))
         else:
             results = await asyncio.gather(

@@ -3,9 +3,9 @@
 No scheduling and no argv here: the daemon calls `poll` on a timer, backfill calls it once, and
 `scraper extract` uses `analyse_page`, the pure part, on single pages. Each article goes through `process`
 (fetch, prepare in a worker process through extractors.py, then the writer: the single-writer stage of commit.py,
-or a fleet's hand-off); a WARC file is read through the same `process` by runs/warc.py, and an outlet's captures
-in the web archive by `backfill_archive`. A poll ends by reading the outlet's recent articles again
-(runs/revisits.py).
+or a fleet's hand-off). A poll finds its links through runs/discovery.py and ends by reading the outlet's recent
+articles again (runs/revisits.py); a WARC file is read through the same `process` by runs/warc.py, and an outlet's
+captures in the web archive by runs/archive.py.
 """
 
 from __future__ import annotations
@@ -17,26 +17,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from scraper.analyse import Analyser
 from scraper.commit import Committer, Writer, in_range
 from scraper.dedup import DedupOptions
-from scraper.discover import parse_feed
-from scraper.discover.feeds import keep_articles
-from scraper.discover.listings import page_urls, parse_listing
 from scraper.drift import DEFAULT_LIMIT, RuleWatch
 from scraper.errors import OutputError, ScraperError, Skip, StateError, WorkerError
 from scraper.extractors import PAGE_TIMEOUT, PAGES_PER_WORKER, Extractors
 from scraper.fetch import Fetcher
-from scraper.fetch.client import Kind
 from scraper.fetch.conditional import UNCONDITIONAL_EVERY
-from scraper.fetch.wayback import SERVICE, Capture, Wayback, capture_url, newest_captures
+from scraper.fetch.wayback import Wayback
 from scraper.observe import NullObserver, Observer
 from scraper.prepare import Prepared, from_feed
 from scraper.records import Archive, Fetched, Link, Source
 from scraper.revisit import gone_to_front_page
-from scraper.runs.discovery import PENDING_FOR, Discovery, Seen, Walked
+from scraper.runs.discovery import PENDING_FOR, Discovery, Walked
 from scraper.runs.revisits import Revisits
 from scraper.sink import Sink
 from scraper.skips import Skips
@@ -226,7 +221,8 @@ class Pipeline:
             captured: Archive | None = None
             if fetched is None and not link.feed_only:
                 if via_archive:
-                    fetched, captured = await self._from_archive(link.url, source)
+                    assert self.wayback is not None
+                    fetched, captured = await self.wayback.read(link.url, source)
                 else:
                     fetched = await self.fetcher.page(link.url, source)
                     if gone_to_front_page(fetched.final_url, link.url, source.homepage):
@@ -254,92 +250,6 @@ class Pipeline:
             log.exception("%s: extracting %s failed", source.id, link.url)
             self.skips.skipped(summary, source, link.url, Skip("extract_error", f"{type(exc).__name__}: {exc}"))
             return "extract_error"
-
-    # --- a web archive ---------------------------------------------------------------------------------
-    async def _from_archive(self, url: str, source: Source, capture: Capture | None = None,
-                            kind: Kind = "page") -> tuple[Fetched, Archive]:
-        """A page as the web archive last captured it (or as `capture`), and where it came from. Skip
-        `not_archived` when there is no recent capture (the link waits), `robots` when the outlet's own
-        robots.txt, as captured, forbids it."""
-        assert self.wayback is not None
-        now = datetime.now(UTC)
-        if capture is None:
-            capture = await self.wayback.latest(url, source, now)
-            if capture is None:
-                raise Skip("not_archived", f"no capture of it in the last {self.wayback.max_age.days} days: {url}")
-        if not await self.wayback.allowed(capture.url, source, now):
-            raise Skip("robots", f"the outlet's robots.txt (as captured) disallows {capture.url}")
-        fetched = await self.wayback.fetch(capture, source, kind)
-        return fetched, Archive(service=SERVICE, timestamp=capture.timestamp,
-                                url=capture_url(self.wayback.archive, capture))
-
-    async def _discover_from_archive(self, source: Source, summary: Summary, since: datetime | None,
-                                     until: datetime | None) -> int:
-        """The outlet's feeds and listings' first pages as last captured: their links become pending. How many
-        of them could be read."""
-        read = 0
-        seen = Seen()
-        pages = [(url, "feed") for url in source.feeds]
-        pages += [(next(iter(page_urls(listing, since, until, datetime.now(UTC).date(),
-                                       timezone=source.timezone))), f"listing[{number}]")
-                  for number, listing in enumerate(source.listings)]
-        for url, kind in pages:
-            try:
-                fetched, _ = await self._from_archive(url, source, kind="feed" if kind == "feed" else "page")
-            except Skip as skip:
-                log.info("%s: %s from the archive: %s", source.id, url, skip)
-                continue
-            read += 1
-            if kind == "feed":
-                try:
-                    links, _ = keep_articles(parse_feed(fetched.text, url, source.id, source.timezone),
-                                             source.article_url)
-                except Skip:
-                    continue
-            else:
-                listing = source.listings[int(kind[8:-1])]
-                links = list(parse_listing(fetched.text, url, listing, source.id, source.timezone,
-                                           article_url=source.article_url, name=kind).links)
-            self.discovery.remember(source, links, since, until, seen)
-        return read
-
-    async def backfill_archive(self, source: Source, summary: Summary, since: datetime | None = None,
-                               until: datetime | None = None, stop: asyncio.Event | None = None) -> Summary:
-        """Every article of an outlet the web archive captured in a range: the captures under its
-        `archive_prefixes` (one per article, the newest), those matching its `article_url`, each read once (an
-        article already written is not read again: a run cut short resumes where it stopped)."""
-        assert self.wayback is not None
-        prefixes = source.archive_prefixes or (urlsplit(source.homepage).netloc + "/",)
-        captures: list[Capture] = []
-        for prefix in prefixes:
-            try:
-                captures += await self.wayback.captures(prefix, source, since, until)
-            except Skip as skip:
-                self.skips.index_failed(summary, source, prefix, skip)
-                continue
-            summary.indexes_read += 1
-        captures = newest_captures(captures)
-        wanted = [capture for capture in captures
-                  if (source.article_url is None or source.article_url.search(capture.url))
-                  and self.state.known_article(capture.url, source.strip_query) is None]
-        log.info("%s: %d captures in the archive, %d articles to read", source.id, len(captures), len(wanted),
-                 extra={"event": "archive_backfill", "outlet": source.id})
-        self.observer.discovered(source.id, len(wanted))
-        turns = InOrder()
-        for position, capture in enumerate(wanted):
-            if stop is not None and stop.is_set():
-                break
-            link = Link(url=capture.url, source_id=source.id, found_in=f"{SERVICE}:{prefixes[0]}")
-            try:
-                fetched, archive = await self._from_archive(capture.url, source, capture)
-            except Skip as skip:
-                self.skips.skipped(summary, source, capture.url, skip, remember=False)
-                turns.done(position)
-                continue
-            await self.process(source, link, summary, since, until, fetched=fetched, archive=archive, turns=turns,
-                               position=position)
-            self.observer.processed(source.id)
-        return summary
 
     # --- a whole poll --------------------------------------------------------------------------------
     async def poll(
@@ -386,7 +296,7 @@ class Pipeline:
         result, why = summary.result()
         if result in ("unreachable", "refused") and source.fallback == "wayback" and self.wayback is not None:
             # The outlet does not answer us: read it as the web archive last captured it.
-            read = await self._discover_from_archive(source, summary, since, until)
+            read = await self.discovery.from_archive(source, since, until, self.wayback)
             summary.archive_indexes += read
             via_archive = True
             log.info("%s: %s (%s); read through the archive: %d of its feeds and listings", source.id, result, why,

@@ -21,7 +21,7 @@ from protego import Protego
 from scraper.errors import Skip
 from scraper.fetch.client import Fetcher, Kind
 from scraper.fetch.robots import agent_token
-from scraper.records import Fetched, Settings, Source
+from scraper.records import Archive, Fetched, Settings, Source
 from scraper.urls import parsable
 
 DEFAULT_ARCHIVE = "https://web.archive.org"
@@ -180,6 +180,21 @@ class Wayback:
         """A capture, as the outlet served it (its own URL, fetched at the capture time)."""
         fetched = await self._get(capture_url(self.archive, capture), self._source(source), kind, False)
         return as_captured(fetched, capture)
+
+    async def read(self, url: str, source: Source, capture: Capture | None = None, kind: Kind = "page"
+                   ) -> tuple[Fetched, Archive]:
+        """A page as the archive last captured it (or as `capture`), and where it came from. Skip `not_archived`
+        when there is no recent capture (the link waits), `robots` when the outlet's own robots.txt, as captured,
+        forbids it."""
+        now = datetime.now(UTC)
+        if capture is None:
+            capture = await self.latest(url, source, now)
+            if capture is None:
+                raise Skip("not_archived", f"no capture of it in the last {self.max_age.days} days: {url}")
+        if not await self.allowed(capture.url, source, now):
+            raise Skip("robots", f"the outlet's robots.txt (as captured) disallows {capture.url}")
+        fetched = await self.fetch(capture, source, kind)
+        return fetched, Archive(service=SERVICE, timestamp=capture.timestamp, url=capture_url(self.archive, capture))
 
     async def allowed(self, url: str, source: Source, now: datetime) -> bool:
         """Whether the outlet's robots.txt, as last captured, lets us take `url` (no capture: allowed, as no

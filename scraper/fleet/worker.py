@@ -43,6 +43,7 @@ from scraper.metrics import Metrics
 from scraper.pipeline import STOP_GRACE, Pipeline, PipelineOptions
 from scraper.records import Settings
 from scraper.runs import warc as warc_run
+from scraper.runs.archive import backfill_archive
 from scraper.service import StatusServer
 from scraper.state import State
 from scraper.summary import Summary, backfill_result, found_new
@@ -261,7 +262,7 @@ class Worker:
                                              f"took it ({self.name})"))
                     return summary
                 if job.from_archive:
-                    await pipeline.backfill_archive(source, summary, since, until, self._stop)
+                    await backfill_archive(pipeline, source, summary, since, until, self._stop)
                 else:
                     await pipeline.poll(source, since=since, until=until, stop=self._stop, summary=summary,
                                         backfill=True, stop_grace=STOP_GRACE)

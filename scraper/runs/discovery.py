@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 from scraper.commit import in_range
 from scraper.discover import parse_feed, parse_sitemap
 from scraper.discover.feeds import keep_articles
-from scraper.discover.listings import listing_pages, parse_listing, stop_reason
+from scraper.discover.listings import listing_pages, page_urls, parse_listing, stop_reason
 from scraper.drift import RuleWatch
 from scraper.errors import Skip
 from scraper.fetch import Fetcher
 from scraper.fetch.conditional import after_fetch, not_modified, request_headers
+from scraper.fetch.wayback import Wayback
 from scraper.records import Fetched, Link, Listing, RuleOutcome, Source
 from scraper.skips import Skips
 from scraper.state import State
@@ -316,6 +317,36 @@ class Discovery:
                          extra={"event": "listing_end", "outlet": source.id, "url": page_url, "reason": reason})
                 break
         return found
+
+    async def from_archive(self, source: Source, since: datetime | None, until: datetime | None, wayback: Wayback
+                           ) -> int:
+        """The outlet's feeds and listings' first pages as last captured: their links become pending. How many
+        of them could be read."""
+        read = 0
+        seen = Seen()
+        pages = [(url, "feed") for url in source.feeds]
+        pages += [(next(iter(page_urls(listing, since, until, datetime.now(UTC).date(),
+                                       timezone=source.timezone))), f"listing[{number}]")
+                  for number, listing in enumerate(source.listings)]
+        for url, kind in pages:
+            try:
+                fetched, _ = await wayback.read(url, source, kind="feed" if kind == "feed" else "page")
+            except Skip as skip:
+                log.info("%s: %s from the archive: %s", source.id, url, skip)
+                continue
+            read += 1
+            if kind == "feed":
+                try:
+                    links, _ = keep_articles(parse_feed(fetched.text, url, source.id, source.timezone),
+                                             source.article_url)
+                except Skip:
+                    continue
+            else:
+                listing = source.listings[int(kind[8:-1])]
+                links = list(parse_listing(fetched.text, url, listing, source.id, source.timezone,
+                                           article_url=source.article_url, name=kind).links)
+            self.remember(source, links, since, until, seen)
+        return read
 
     def remember(self, source: Source, links: Sequence[Link], since: datetime | None, until: datetime | None,
                   seen: Seen) -> list[Link]:
