@@ -405,7 +405,7 @@ def test_failed_polls_are_swept_with_old_jobs_and_a_failed_warc_file_is_kept(pg_
 
     import psycopg
 
-    from scraper.fleet.worker import ARCHIVES, POLLS, apply_queue_schema, make_app
+    from scraper.fleet.queue import ARCHIVES, POLLS, apply_queue_schema, make_app
 
     async def queue_two_jobs() -> None:
         app = make_app(pg_database)

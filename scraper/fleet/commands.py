@@ -22,7 +22,8 @@ from scraper.errors import ScraperError, StateError
 from scraper.fetch import Fetcher
 from scraper.fetch.shared import SharedHosts
 from scraper.fleet.health import STALE_COMMITTER
-from scraper.fleet.worker import DATABASE_RETRY, Worker, enqueue_outlets, enqueue_warc, one_line, progress
+from scraper.fleet.queue import DATABASE_RETRY, one_line
+from scraper.fleet.worker import Worker, enqueue_outlets, enqueue_warc, progress
 from scraper.records import Settings
 from scraper.summary import PollResult, Summary, counted
 
