@@ -29,7 +29,7 @@ from scraper.fetch.conditional import UNCONDITIONAL_EVERY
 from scraper.fetch.wayback import Wayback
 from scraper.observe import NullObserver, Observer
 from scraper.prepare import Prepared, from_feed
-from scraper.records import Archive, Fetched, Link, Source
+from scraper.records import EPOCH, Archive, Fetched, Link, Source
 from scraper.revisit import gone_to_front_page
 from scraper.runs.discovery import PENDING_FOR, Discovery, Walked
 from scraper.runs.revisits import Revisits
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 ARTICLES_IN_ROW = 10
 # After a stop signal, articles in flight get this long before a one-shot run drops them (they stay pending).
 STOP_GRACE = 1.0
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WORKERS_PER_POLL = 8
 
 
@@ -89,7 +88,6 @@ class InOrder:
             waiter.set_result(None)
 
 
-_in_range = in_range  # undated links are kept; the article's own date is checked after extraction
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,11 +141,6 @@ class Pipeline:
         self.skips = Skips(state, self.observer)
         self.discovery = Discovery(fetcher, state, self.rules, self.skips, options.unconditional_every)
         self._failures_pruned: dict[str, datetime] = {}  # outlet -> when its old failed URLs were last pruned
-
-    @property
-    def worker_problem(self) -> str:
-        """Why extraction cannot run (its worker processes die as they start); empty when it can."""
-        return self.extractors.problem
 
     def problems(self) -> list[str]:
         """What keeps the pipeline from collecting as it should, for /healthz."""
@@ -342,7 +335,7 @@ class Pipeline:
             raise failure[0]
         self._mark_walked(source, walked, since, until)
         self._count_articles(source, summary, backfill)
-        if not backfill and started - self._failures_pruned.get(source.id, _EPOCH) > timedelta(days=1):
+        if not backfill and started - self._failures_pruned.get(source.id, EPOCH) > timedelta(days=1):
             # URLs that failed and that no index has listed since: `stats` counts what is failing now.
             self.state.links.prune_failures(source.id, started - PENDING_FOR)
             self._failures_pruned[source.id] = started
@@ -376,7 +369,7 @@ class Pipeline:
                 self.writer.progress(item.key, item.value)
 
     def _settled(self, link: Link, source: Source, since: datetime | None, until: datetime | None) -> bool:
-        if not _in_range(link.published_at, since, until):
+        if not in_range(link.published_at, since, until):
             return True  # the mark is for this range only
         url = canonicalize(link.url, source.strip_query)
         if self.state.known_article(link.url, source.strip_query):

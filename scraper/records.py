@@ -571,6 +571,9 @@ class Record:
         )
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the start of Unix time, as an aware datetime
+
+
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a `Z`, to the second: the one date format of the output."""
     if moment.tzinfo is None:

@@ -64,7 +64,7 @@ from scraper.dedup.fingerprint import (
     normalise_text,
     window_keys,
 )
-from scraper.records import Record, Story
+from scraper.records import EPOCH, Record, Story
 from scraper.state import State, StoredPrint, StoryRow
 
 STORED_WINDOWS = 3  # windows indexed per report (chrome lines before the lead are rare in one outlet)
@@ -75,7 +75,6 @@ HEARD_KEYS = 8  # ... and word sounds, in a script that marks no names
 MIN_SAMPLE = 6  # sampled shingles a share is measured on before it is trusted
 # Wire desks' markers before a headline, which a republishing outlet drops: "(LEAD)", "(2nd LD)", "(URGENT)".
 _HEADLINE_TAG = re.compile(r"^\s*(?:[(\[](?:[^()\[\]]{1,20})[)\]]\s*)+")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # What a short text's entities are: the anchors that tell two reports of similar headlines apart.
 _ENTITY_KINDS = frozenset({Kind.NUMBER, Kind.DATE, Kind.NAME, Kind.SMALL, Kind.YEAR})
 
@@ -130,7 +129,7 @@ class Comparison:
 
 
 def minutes(moment: datetime) -> int:
-    return int((moment - _EPOCH).total_seconds() // 60)
+    return int((moment - EPOCH).total_seconds() // 60)
 
 
 def _u16(blob: bytes) -> U16:

@@ -23,7 +23,7 @@ from scraper.errors import Skip
 from scraper.fetch import Fetcher
 from scraper.fetch.conditional import after_fetch, not_modified, request_headers
 from scraper.fetch.wayback import Wayback
-from scraper.records import Fetched, Link, Listing, RuleOutcome, Source
+from scraper.records import EPOCH, Fetched, Link, Listing, RuleOutcome, Source
 from scraper.skips import Skips
 from scraper.state import State
 from scraper.summary import Summary
@@ -40,8 +40,6 @@ POLL_LISTING_PAGES = 3
 # A {date} listing page this many days old no longer changes: a backfill that has every article it
 # lists marks it done and does not read it again for the same range.
 SETTLED_DAYS = 2
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_in_range = in_range  # undated links are kept; the article's own date is checked after extraction
 
 
 @dataclass
@@ -171,7 +169,7 @@ class Discovery:
             if not backfill:
                 # A poll wants the news, and reads at most MAX_SITEMAPS_PER_POLL sitemaps: those changed last come
                 # first (an index lists a growing series oldest first, as WordPress's do), undated ones after them.
-                listed = tuple(sorted(listed, key=lambda child: (child[1] is None, -(child[1] or _EPOCH).timestamp())))
+                listed = tuple(sorted(listed, key=lambda child: (child[1] is None, -(child[1] or EPOCH).timestamp())))
             children = [(url, f"{lastmod.isoformat()} {mark}" if backfill and lastmod else "")
                         for url, lastmod in listed
                         if since is None or lastmod is None or lastmod >= since]
@@ -239,7 +237,7 @@ class Discovery:
             if (key in fresh or key in skipped or self._state.known_article(link.url, source.strip_query)
                     or not self._state.links.retry_due(key, now)):
                 continue
-            if not _in_range(link.published_at, since, until):
+            if not in_range(link.published_at, since, until):
                 skipped.add(key)
                 self._skips.count(summary, source, "out_of_range")
                 continue
@@ -366,7 +364,7 @@ class Discovery:
             if link.published_at is not None:
                 seen.dates.setdefault(key, link.published_at)
             when = link.published_at or seen.dates.get(key)
-            if not _in_range(when, since, until):
+            if not in_range(when, since, until):
                 if key in seen.recorded:
                     seen.recorded.discard(key)
                     out.append(key)
@@ -397,11 +395,11 @@ class Discovery:
             elif now - found_at > PENDING_FOR:
                 forget.append(key)
                 self._skips.count(summary, source, "expired")
-            elif self._state.links.retry_due(key, now) and _in_range(link.published_at, since, until):
+            elif self._state.links.retry_due(key, now) and in_range(link.published_at, since, until):
                 taken.append((found_at >= started, link.published_at or newest, link))
         if forget:
             self._state.links.drop_pending(forget)
-        taken.sort(key=lambda entry: (entry[0], -(entry[1] - _EPOCH).total_seconds()))
+        taken.sort(key=lambda entry: (entry[0], -(entry[1] - EPOCH).total_seconds()))
         if limit is not None and len(taken) > limit:
             log.info("%s: %d links waiting, taking %d this poll", source.id, len(taken), limit)
             taken = taken[:limit]

@@ -16,7 +16,7 @@ from scraper.errors import Skip, WorkerError
 from scraper.extractors import Extractors
 from scraper.fetch import Fetcher
 from scraper.prepare import Prepared
-from scraper.records import Record, Source
+from scraper.records import EPOCH, Record, Source
 from scraper.revisit import UNREACHABLE_READS, Earlier, gone_to_front_page, revised, tombstone
 from scraper.state import Due, State
 from scraper.summary import EXTRACTION_FAILURES, REFUSED, TRANSIENT, UNREACHABLE, Summary
@@ -36,7 +36,6 @@ MASS_GONE_SHARE = 0.8
 MASS_GONE_READINGS = 3
 # HTTP answers that say an article is gone for good, and the tombstone's `how`.
 _GONE = {"http_404": "http_404", "http_410": "http_410", "not_found_page": "not_found_page"}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Revisits:
@@ -61,7 +60,7 @@ class Revisits:
         revision record, a page that is gone a tombstone, a trivial change or none only notes the visit."""
         assert source.revisit_every is not None
         now = datetime.now(UTC)
-        if now - self._bodies_pruned.get(source.id, _EPOCH) > timedelta(days=1):
+        if now - self._bodies_pruned.get(source.id, EPOCH) > timedelta(days=1):
             # The texts kept to compare with, of articles no longer read again.
             self._state.revisits.prune_bodies(source.id, now - timedelta(seconds=source.revisit_for))
             self._bodies_pruned[source.id] = now
