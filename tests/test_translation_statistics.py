@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from scraper.analyse import Analyser
-from scraper.analyse.statistics import StatisticsModel, features
+from scraper.analyse.statistics import StatisticsModel, family, features
 from scraper.analyse.translation import STATISTICS_MIN_WORDS
 from scraper.errors import ConfigError
 from scraper.records import Record
@@ -110,6 +111,23 @@ def test_the_shipped_model_says_what_it_was_fitted_on() -> None:
     assert len(model.meta["documents"]) > 100  # the evaluation reads these to tell seen text from unseen
     assert len(model.function_words) == 300 and {"the", "of", "said"} <= model.function_words
 
+
+
+def test_a_hashtag_is_a_word_even_when_it_weighs_most(tmp_path: Path) -> None:
+    # "#" is a token of the text like "," or "said"; the evidence read any feature starting with "#" as a binned
+    # measure, so a text whose hashtags weighed among the strongest features raised KeyError: the article was
+    # lost as an extract_error. The shipped model, with "#" made the heaviest feature of all:
+    model = StatisticsModel.load()
+    assert [family(term) for term in ("#", "# 0", "#slen3", "#ttr0", "s:# <Name>", "p:_#", "said on")] == [
+        "words", "words", "measure", "measure", "shape", "spacing", "words"]
+    weights = model.mt_weights.copy()
+    weights[model.index["#"]] = 10.0
+    rigged = tmp_path / "rigged.npz"
+    dataclasses.replace(model, mt_weights=weights).save(rigged)
+    text = "The minister said on Tuesday that #Seoul and #Pyongyang would meet again in #Panmunjom soon. " * 12
+    translation = Analyser(statistics_model=rigged).analyse_text(text, ("en",)).translation
+    evidence = statistics_of(translation.signals)
+    assert translation.suspected and evidence[1].startswith('"#" (+')
 
 ODD = {
     "control characters": "The minister\x00 arrived\x07 in\x1b[31m Minsk\x7f on Tuesday.\u0085 " * 20,

@@ -208,13 +208,26 @@ class StatisticsModel:
                          reasons)
 
 
+def family(term: str) -> str:
+    """Which kind of feature `term` is: "shape", "spacing", "measure" (a binned sentence length, its spread or the
+    word variety) or "words" (an n-gram of the text's tokens, punctuation such as "#" among them)."""
+    if term.startswith("s:"):
+        return "shape"
+    if term.startswith("p:"):
+        return "spacing"
+    if term.startswith("#") and term[1:-1] in _BIN_NAMES and term[-1].isdigit():
+        return "measure"
+    return "words"
+
+
 def _readable(term: str, contribution: float) -> str:
     """A feature as a reader can take it: `p:_"_` → `spacing ' " '`, bins and shapes named, n-grams quoted."""
-    if term.startswith("p:"):
+    kind = family(term)
+    if kind == "spacing":
         return f"spacing '{term[2:].replace('_', ' ')}' (+{contribution:.2f})"
-    if term.startswith("s:"):
+    if kind == "shape":
         return f"shape '{term[2:]}' (+{contribution:.2f})"
-    if term.startswith("#"):
+    if kind == "measure":
         return f"{_BIN_NAMES[term[1:-1]]} band {term[-1]} (+{contribution:.2f})"
     return f'"{term}" (+{contribution:.2f})'
 
