@@ -112,7 +112,6 @@ def test_the_shipped_model_says_what_it_was_fitted_on() -> None:
     assert len(model.function_words) == 300 and {"the", "of", "said"} <= model.function_words
 
 
-
 def test_a_hashtag_is_a_word_even_when_it_weighs_most(tmp_path: Path) -> None:
     # "#" is a token of the text like "," or "said"; the evidence read any feature starting with "#" as a binned
     # measure, so a text whose hashtags weighed among the strongest features raised KeyError: the article was
@@ -128,6 +127,7 @@ def test_a_hashtag_is_a_word_even_when_it_weighs_most(tmp_path: Path) -> None:
     translation = Analyser(statistics_model=rigged).analyse_text(text, ("en",)).translation
     evidence = statistics_of(translation.signals)
     assert translation.suspected and evidence[1].startswith('"#" (+')
+
 
 ODD = {
     "control characters": "The minister\x00 arrived\x07 in\x1b[31m Minsk\x7f on Tuesday.\u0085 " * 20,
