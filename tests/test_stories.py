@@ -3,12 +3,14 @@ story in other languages joined as translations, different stories kept apart, s
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
@@ -515,3 +517,74 @@ def test_a_run_of_thousands_of_digits_is_no_amount_and_no_crash() -> None:
     lines = ["The code was " + "7" * 5000 + " and 1.5 million won changed hands.", "Pi is 3." + "1" * 400]
     found = [anchor for anchor, _ in placed_anchors("Codes", lines)]
     assert [anchor.text for anchor in found if anchor.kind == Kind.NUMBER] == ["1500000"]
+
+
+# --- recurring items: one template, many stories ------------------------------------------------------------------
+YONHAP_COPIES = Path(__file__).parent / "fixtures" / "real" / "yonhap-en" / "naver-copies-2025-12"
+
+
+def yonhap_copy(name: str) -> Record:
+    """A real Yonhap English article as a third party's crawler saved it from Naver News (provenance.toml beside
+    it): its title, when it was crawled, and its paragraphs."""
+    text = (YONHAP_COPIES / f"001_{name}.md").read_text(encoding="utf-8")
+    front, _, rest = text.partition("\n---\n")
+    meta = dict(re.findall(r"^(\w+): (.*)$", front, re.M))
+    body = rest.split("\n---\n")[1]
+    paragraphs = [html.unescape(part).strip() for part in body.split("\n\n") if part.strip()]
+    at = datetime.strptime(meta["crawled_at"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    return report(name, paragraphs, source="yonhap", at=at, title=html.unescape(meta["title"].strip('"')))
+
+
+def test_the_daily_rate_table_of_three_days_is_three_stories(state: State) -> None:
+    # Yonhap's KORIBOR item is one text every day, its dateline and a few rates changed: each day's is a report of
+    # its own, not a copy of the first day's (a consumer keeping one record per story kept one day of three).
+    index = DuplicateIndex(state)
+    filed = [file(index, state, yonhap_copy(name)) for name in ("0015818168", "0015820162", "0015825350")]
+    assert all(record.story is not None for record in filed)
+    assert len({record.story.id for record in filed if record.story is not None}) == 3
+    assert [record.duplicate_of for record in filed] == [None, None, None]
+
+
+def test_a_wire_story_and_its_updated_versions_stay_one_story(state: State) -> None:
+    # Real update chains of one day: a story, then its (LEAD) and (2nd LD) versions, rewritten and longer.
+    index = DuplicateIndex(state)
+    chains = [("0015816895", "0015816999", "0015817060"), ("0015819488", "0015819643"),
+              ("0015821183", "0015821308", "0015821381")]
+    stories = []
+    for chain in chains:
+        filed = [file(index, state, yonhap_copy(name)) for name in chain]
+        ids = {record.story.id for record in filed if record.story is not None}
+        assert len(ids) == 1, chain
+        stories.append(ids.pop())
+    assert len(set(stories)) == 3
+
+
+# Written for these tests (no capture of KCNA's greetings was found): its greetings to heads of state are one text
+# with the president, the country, the day and the anniversary filled in.
+GREETINGS = (
+    "Kim Jong Un, general secretary of the Workers' Party of Korea and president of the State Affairs of the "
+    "Democratic People's Republic of Korea, sent a message of greeting to {president}, president of {country}, on "
+    "{day}.",
+    "In the message, he extended warm congratulations and best wishes to the president and, through him, to the "
+    "government and people of {country} on the occasion of the {years}th anniversary of the country's independence.",
+    "Expressing the belief that the friendly and cooperative relations between the two countries would grow "
+    "stronger in the common struggle for independence against imperialism and for peace, he wished the president "
+    "greater success in his responsible work for the prosperity of the country and the well-being of its people.",
+    "The message said that the Korean people are pleased with the successes achieved by the people of {country} in "
+    "their efforts to defend the sovereignty of the country and build a new society.",
+)
+
+
+def greetings(rid: str, source: str, president: str, country: str, day: str, years: int) -> Record:
+    lines = [line.format(president=president, country=country, day=day, years=years) for line in GREETINGS]
+    return report(rid, lines, source=source, title=f"Kim Jong Un Sends Greetings to President of {country}")
+
+
+def test_greetings_to_two_presidents_are_two_stories_and_a_mirror_joins_its_own(state: State) -> None:
+    index = DuplicateIndex(state)
+    nigeria = file(index, state, greetings("ng", "kcna", "Bola Ahmed Tinubu", "Nigeria", "October 1", 64))
+    cyprus = file(index, state, greetings("cy", "kcna", "Nikos Christodoulides", "Cyprus", "October 1", 64))
+    mirror = file(index, state, greetings("ng", "mirror", "Bola Ahmed Tinubu", "Nigeria", "October 1", 64))
+    assert nigeria.story is not None and cyprus.story is not None and mirror.story is not None
+    assert cyprus.story.id != nigeria.story.id and cyprus.duplicate_of is None
+    assert mirror.story.id == nigeria.story.id and mirror.duplicate_of == nigeria.id

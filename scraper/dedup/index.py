@@ -50,6 +50,7 @@ from scraper.dedup.anchors import (
     is_translation,
     keyed,
     kind_of,
+    other_facts,
     weight,
 )
 from scraper.dedup.credits import outlet_wire, read_report
@@ -96,6 +97,10 @@ class DedupOptions:
     min_estimate_matches: int = 8  # signature values that must agree before the estimate is trusted
     update_growth: float = 1.3  # an update has this many times the words of the story's longest match
     update_min_words: int = 40  # ... and at least this many words more
+    # Two texts that agree are two fillings of one template (another day's rates, greetings to another president)
+    # when each one's first paragraph has this many dates, or names, that the other has nowhere.
+    template_dates: int = 1
+    template_names: int = 2
     title_window: timedelta = timedelta(days=1)
     xtitle_window: timedelta = timedelta(days=2)  # a feed-only record and a report of its story by title
     xlang_window: timedelta = timedelta(days=2)  # a translation and the report it translates
@@ -421,9 +426,13 @@ class DuplicateIndex:
             if candidate.passage:
                 continue  # its text is mostly not its story's (a brief inside a longer text): nothing joins by it
             comparison = compare(query, candidate, options)
-            if comparison.verified(options) or (comparison.overlap >= options.anchored_overlap
-                                                and self._anchors_agree(row, candidate)):
-                verified.append((candidate, comparison))
+            if not (comparison.verified(options) or (comparison.overlap >= options.anchored_overlap
+                                                     and self._anchors_agree(row, candidate))):
+                continue
+            if other_facts(CrossPrint(row.anchors, row.shape), CrossPrint(candidate.anchors, candidate.shape),
+                           options.template_dates, options.template_names):
+                continue
+            verified.append((candidate, comparison))
         return verified
 
     def _anchors_agree(self, row: StoredPrint, candidate: StoredPrint) -> bool:
