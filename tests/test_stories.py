@@ -3,12 +3,14 @@ story in other languages joined as translations, different stories kept apart, s
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
 import shutil
 import sqlite3
 import subprocess
+import tomllib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -533,6 +535,16 @@ def yonhap_copy(name: str) -> Record:
     paragraphs = [html.unescape(part).strip() for part in body.split("\n\n") if part.strip()]
     at = datetime.strptime(meta["crawled_at"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     return report(name, paragraphs, source="yonhap", at=at, title=html.unescape(meta["title"].strip('"')))
+
+
+def test_every_real_story_text_is_the_third_partys_file_it_names() -> None:
+    provenance = tomllib.loads((YONHAP_COPIES / "provenance.toml").read_text(encoding="utf-8"))
+    assert str(provenance["origin"]).startswith("github:") and provenance["captured_evidence"]
+    listed = {entry["name"]: entry["blob"] for entry in provenance["file"]}
+    assert listed.keys() == {path.name for path in YONHAP_COPIES.glob("*.md")}
+    for name, blob in listed.items():
+        content = (YONHAP_COPIES / name).read_bytes()
+        assert hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest() == blob, name  # git's object id
 
 
 def test_the_daily_rate_table_of_three_days_is_three_stories(state: State) -> None:
