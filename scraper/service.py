@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 Health = Callable[[], list[str]]  # what is wrong; an empty list means healthy
 Warnings = Callable[[], list[str]]  # what is going wrong but does not make it unhealthy (yet)
-_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
+_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error",
+            503: "Service Unavailable"}
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -54,10 +55,15 @@ class StatusServer:
             async with asyncio.timeout(5):
                 head = await reader.readuntil(b"\r\n\r\n")
             method, path, *_ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
-            status, content_type, body = self._route(method, path.split("?", 1)[0])
+            try:
+                status, content_type, body = self._route(method, path.split("?", 1)[0])
+            except Exception as exc:  # a probe gets an answer, and the daemon goes on, whatever went wrong
+                log.exception("cannot answer %s %s", method, path[:200], extra={"event": "status_error"})
+                status, content_type, body = 500, "text/plain", f"{type(exc).__name__}: {exc}\n".encode()
             writer.write(
                 f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {content_type}\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode("latin-1") + body
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode("latin-1")
+                + (b"" if method == "HEAD" else body)  # HEAD: the headers GET would send, and no body
             )
             await writer.drain()
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):

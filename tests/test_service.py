@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,8 @@ from conftest import fixture_page, read_records, rss, run_cli, running_daemon, w
 from localsite import LocalSite, Page
 
 from scraper.logs import JsonFormatter, redact
+from scraper.metrics import Metrics
+from scraper.service import StatusServer
 
 
 def _free_port() -> int:
@@ -239,3 +243,39 @@ def test_healthz_reports_extraction_workers_that_cannot_start(tmp_path: Path) ->
     assert daemon.returncode == 0, result["stderr"]
     assert read_records(tmp_path / "output") == []
     assert "poll_failed" in result["stderr"]
+
+
+async def _ask(port: int, request: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    await writer.wait_closed()
+    return answer
+
+
+async def test_head_gets_the_headers_of_get_and_a_failing_check_gets_a_500(caplog: pytest.LogCaptureFixture) -> None:
+    checks: list[Callable[[], list[str]]] = [list]
+    server = StatusServer("127.0.0.1", 0, Metrics(), lambda: checks[0]())
+    await server.start()
+    try:
+        get = await _ask(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = await _ask(server.port, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        head_lines, _, body = get.partition(b"\r\n\r\n")
+        assert json.loads(body) == {"status": "ok", "problems": [], "warnings": []}
+        assert head == head_lines + b"\r\n\r\n"  # Content-Length says what GET would send; no body follows
+
+        def broken() -> list[str]:
+            raise OSError(5, "Input/output error")
+
+        checks[0] = broken
+        with caplog.at_level(logging.ERROR, logger="scraper.service"):
+            failed = await _ask(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert failed.startswith(b"HTTP/1.1 500 ") and b"Input/output error" in failed
+        assert "cannot answer GET /healthz" in caplog.text
+        checks[0] = list
+        again = await _ask(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert again.startswith(b"HTTP/1.1 200 ")  # the server goes on answering
+    finally:
+        await server.close()
