@@ -676,6 +676,7 @@ def is_translation(match: CrossMatch, options: CrossOptions) -> bool:
 # keep their lead's facts (an update adds to them); a round-up or a weekly summary does not, and is no copy either.
 _LEAD_DATES = frozenset({Kind.DATE})
 _LEAD_NAMES = frozenset({Kind.NAME, Kind.SOUND})
+_LEAD_KINDS = _LEAD_DATES | _LEAD_NAMES
 
 
 def _lead_places(cross: CrossPrint, positions: Mapping[int, int]) -> frozenset[int]:
@@ -696,19 +697,24 @@ def _lead_places(cross: CrossPrint, positions: Mapping[int, int]) -> frozenset[i
     return frozenset(leads)
 
 
-def _own_lead(cross: CrossPrint, other: frozenset[int], kinds: frozenset[Kind]) -> int:
-    """How many anchors of these kinds in the report's first paragraph the other report has nowhere (a name that
-    sounds like one of the names table's, Kim or Jong, says nothing: it is in every story of a day in Pyongyang)."""
+def _lead_facts(cross: CrossPrint) -> list[int]:
+    """The dates and names of a report's first paragraph (a name that sounds like one of the names table's, Kim or
+    Jong, says nothing: it is in every story of a day in Pyongyang)."""
     positions = cross.positions()
     places = _lead_places(cross, positions)
-    return sum(1 for value, at in positions.items() if at in places and value not in other
-               and kind_of(value) in kinds and not (kind_of(value) is Kind.SOUND and value & _SOUND_KNOWN))
+    return [value for value, at in positions.items() if at in places and kind_of(value) in _LEAD_KINDS
+            and not (kind_of(value) is Kind.SOUND and value & _SOUND_KNOWN)]
 
 
 def other_facts(a: CrossPrint, b: CrossPrint, dates: int, names: int) -> bool:
     """Whether two reports whose texts agree are two fillings of one template: each one's first paragraph has at
     least `dates` dates, or at least `names` names, that the other report does not print anywhere."""
     values_a, values_b = frozenset(a.values()), frozenset(b.values())
-    if _own_lead(a, values_b, _LEAD_DATES) >= dates and _own_lead(b, values_a, _LEAD_DATES) >= dates:
-        return True
-    return _own_lead(a, values_b, _LEAD_NAMES) >= names and _own_lead(b, values_a, _LEAD_NAMES) >= names
+    own_a = [value for value in _lead_facts(a) if value not in values_b]
+    own_b = [value for value in _lead_facts(b) if value not in values_a]
+
+    def counted(own: list[int], kinds: frozenset[Kind]) -> int:
+        return sum(1 for value in own if kind_of(value) in kinds)
+
+    return (min(counted(own_a, _LEAD_DATES), counted(own_b, _LEAD_DATES)) >= dates
+            or min(counted(own_a, _LEAD_NAMES), counted(own_b, _LEAD_NAMES)) >= names)
