@@ -258,3 +258,33 @@ def test_a_korean_name_inside_a_longer_one_is_another_person() -> None:
     evidence = [s.evidence for s in Analyser().analyse_text(text, ("en",)).translation.signals
                 if s.kind == "name_variants"]
     assert evidence == [("Rim Gwang / Rim Kwang",)]
+
+
+# Sentences of real Yonhap, Korea Herald and JoongAng Daily articles (December 2025, from a third party's crawl of
+# Naver News: github:hephaex/Baram), where names were lost or taken with their titles.
+def test_park_and_hong_are_surnames_before_a_given_name(finder: NameFinder) -> None:
+    text = ("The indicted include former National Intelligence Service Director Park Jie-won, former Defense "
+            "Minister Suh Wook and former Coast Guard Commissioner General Kim Hong-hee. Park denied the charges. "
+            "Former President Park Geun-hye attended the ceremony. Hong Ji-seon, vice mayor of Namyangju, was "
+            "tapped as the new head.")
+    people = {f.canonical: f.count for f in finder.find(text)}
+    assert people.get("Park Jie-won") == 2 and "Park Geun-hye" in people and "Hong Ji-seon" in people
+    assert not {"Jie-won", "Geun-hye", "Ji-seon"} & set(people)
+    # The same words as places and things are still no one's name.
+    places = ("Hong Kong Disneyland said the Park Hyatt near Central Park and Park Avenue would reopen. Park "
+              "officials said Hong Kong police agreed.")
+    words = {w.lower() for f in finder.find(places) for s in f.spellings for w in re.findall(r"\w+", s.text)}
+    assert not words & {"park", "hong", "kong", "hyatt", "avenue", "disneyland", "central"}
+
+
+def test_a_title_of_several_words_is_not_part_of_the_name(finder: NameFinder) -> None:
+    text = ("Chief Financial Officer Gaurav Anand, Chief Information Security Officer Brett Matthes and Chief "
+            "Accounting Officer Jonathan Lee are also American. Vice Unification Minister Kim Nam-jung told "
+            "reporters Tuesday. Hyundai Motor Group Executive Chair Euisun Chung and LG Group Chairman Koo Kwang-mo "
+            "attended, with Chief of Naval Operations Adm. Kang Dong-gil.")
+    people = {f.canonical for f in finder.find(text)}
+    assert {"Gaurav Anand", "Brett Matthes", "Jonathan Lee", "Kim Nam-jung", "Euisun Chung", "Koo Kwang-mo",
+            "Kang Dong-gil"} <= people
+    words = {w.lower() for name in people for w in re.findall(r"\w+", name)}
+    assert not words & {"officer", "accounting", "financial", "minister", "unification", "chair", "adm",
+                        "operations", "chairman"}

@@ -246,6 +246,7 @@ class PeopleRules:
     openers: frozenset[str] = frozenset()  # words that begin a sentence or a heading, never a name
     determiners: frozenset[str] = frozenset()  # "the Europa Clipper": a thing, not a person
     common: frozenset[str] = frozenset()  # the most frequent English words (lower case)
+    roles: frozenset[str] = frozenset()  # the words that end a title of several words ("Officer", "Minister")
 
     @classmethod
     def load(cls, text: str | None = None, common: Iterable[str] | None = None) -> PeopleRules:
@@ -255,7 +256,7 @@ class PeopleRules:
         return cls(frozenset(data["titles"]), frozenset(data["speech"]), frozenset(data["east_asian_surnames"]),
                    frozenset(data["not_person"]), frozenset(data.get("openers", ())),
                    frozenset(data.get("determiners", ())),
-                   frozenset(common_english_words() if common is None else common))
+                   frozenset(common_english_words() if common is None else common), frozenset(data.get("roles", ())))
 
 
 def common_english_words(count: int = _COMMON_WORDS) -> list[str]:
@@ -469,7 +470,9 @@ class NameFinder:
                 surname = self._surname(words)
                 places.extend((m.start(), len(named), surname) for m in re.finditer(re.escape(spelling.text), text))
             named.append((f, None))
-        short_words = {_plain(p.words[0]) for p in singles}
+        # A surname used alone tells that a run with it is a person's name; not one that is a word of places too
+        # ("Park officials" says nothing of "Park Hyatt").
+        short_words = {word for p in singles if (word := _plain(p.words[0])) not in self.people.not_person}
         for key, mentions in full.items():
             surname = self._surname(mentions[0].words)
             cued = any(p.cued for p in mentions) or surname in short_words
@@ -514,15 +517,26 @@ class NameFinder:
         people = self.people
         words = list(mention.words)
         titled = placed = False
-        while words and (self._is_title(words[0]) or _plain(words[0]) in people.not_person
-                         or self._not_a_name(words[0], leading=True)):
+        # A title of several words ends in its role: "Chief Accounting Officer Jonathan Lee", "Vice Unification
+        # Minister Kim Nam-jung", "Hyundai Motor Group Executive Chair Euisun Chung". The name follows the last.
+        last_role = max((at for at, word in enumerate(words[:-1]) if _plain(word) in people.roles), default=-1)
+        if last_role >= 0:
+            titled, words = True, words[last_role + 1:]
+        # A surname alone ("Park said") is kept for the caller to match with the person named in full.
+        lone_surname = len(mention.words) == 1 and _plain(words[0]) in people.surnames_first
+        while words and not lone_surname and not (not placed and self._surname_first(words)) and (
+                self._is_title(words[0]) or _plain(words[0]) in people.not_person
+                or self._not_a_name(words[0], leading=True)):
             titled = titled or self._is_title(words[0])
             placed = placed or _plain(words[0]) in people.not_person
             words.pop(0)
         if not words or len(words) > 4 or (len(words) > 1 and self._is_title(words[-1])):
             return None  # ("Massachusetts Gov" is a title, the name follows it)
         plain = [_plain(w) for w in words]
-        if any(p in people.not_person or p in self.rules.not_names for p in plain):
+        # An East Asian surname that is also a word of places (Park, Hong) counts as a surname before a given name.
+        surname = lone_surname or (not placed and self._surname_first(words))  # (not "Hong Kong Disneyland")
+        if any((p in people.not_person and not (at == 0 and surname)) or p in self.rules.not_names
+               for at, p in enumerate(plain)):
             return None
         if any(self._not_a_name(w) for w in words):
             return None
@@ -554,9 +568,19 @@ class NameFinder:
         # An East Asian surname first, then syllables of a given name, one of them no common English word
         # ("Kim Chol-won", "Zhou Jingfan"; not "Sun Belt" or "Moon Express").
         shaped = (plain[0] in people.surnames_first and all(len(self.rules.parts(w)) <= 3 for w in words[1:])
-                  and any("-" in w or _plain(w) not in people.common for w in words[1:]))
+                  and any("-" in w or (_plain(w) not in people.common and plain[0] not in people.not_person)
+                          for w in words[1:]))
         sure = titled or bool(spoken) or appositive
         return _Person(tuple(words), start, mention.end, sure or shaped, denied, sure)
+
+    def _surname_first(self, words: Sequence[str]) -> bool:
+        """Whether the run opens with an East Asian surname and a given name after it: "Park Jie-won", "Hong
+        Kil-dong" (not "Park Avenue" or "Hong Kong", whose second word is no name's)."""
+        if len(words) < 2 or _plain(words[0]) not in self.people.surnames_first:
+            return False
+        given = _plain(words[1])
+        return not (given in self.people.not_person or given in self.rules.not_names or self._is_title(words[1])
+                    or self._not_a_name(words[1]))
 
     def _another_surname(self, a: Mention, b: Mention) -> bool:
         """Whether the shorter mention, led by an East Asian surname, is the end of the longer one behind
