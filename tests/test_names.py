@@ -288,3 +288,22 @@ def test_a_title_of_several_words_is_not_part_of_the_name(finder: NameFinder) ->
     words = {w.lower() for name in people for w in re.findall(r"\w+", name)}
     assert not words & {"officer", "accounting", "financial", "minister", "unification", "chair", "adm",
                         "operations", "chairman"}
+
+
+def test_korean_companies_papers_and_commands_are_not_people(finder: NameFinder) -> None:
+    # Organisations named in the same crawl's articles (each was listed as a person).
+    text = ("Kwak Jong-geun, former commander of the Army Special Warfare Command, was removed. The Defense "
+            "Counterintelligence Command said so. Hanwha Aerospace said it signed the deal; Hana Securities said "
+            "shares rose. Kiwoom Securities Co and Hyundai Motor Co said little. Big Hit Music said the contract "
+            "stands. The Chosun Ilbo and Kyunghyang Shinmun reported the story. The importer added Uptown Caribbean "
+            "Punch, a cocktail, and Freudenberg Battery Power System said it would sue.")
+    found = {f.canonical for f in finder.find(text)}
+    assert found == {"Kwak Jong-geun"}, found
+
+
+def test_lee_is_a_korean_surname_and_an_english_given_name(finder: NameFinder) -> None:
+    text = ("President Lee Jae-myung made his first commute to Cheong Wa Dae on Monday. Lee held a tea meeting with "
+            "senior aides, and Lee then visited the crisis center. Coach Lee Baker said the team was ready; Baker "
+            "left early.")
+    people = {f.canonical: f.count for f in finder.find(text)}
+    assert people.get("Lee Jae-myung") == 3 and people.get("Lee Baker") == 2, people

@@ -247,6 +247,7 @@ class PeopleRules:
     determiners: frozenset[str] = frozenset()  # "the Europa Clipper": a thing, not a person
     common: frozenset[str] = frozenset()  # the most frequent English words (lower case)
     roles: frozenset[str] = frozenset()  # the words that end a title of several words ("Officer", "Minister")
+    given_too: frozenset[str] = frozenset()  # surnames that are English given names too ("Lee")
 
     @classmethod
     def load(cls, text: str | None = None, common: Iterable[str] | None = None) -> PeopleRules:
@@ -256,7 +257,8 @@ class PeopleRules:
         return cls(frozenset(data["titles"]), frozenset(data["speech"]), frozenset(data["east_asian_surnames"]),
                    frozenset(data["not_person"]), frozenset(data.get("openers", ())),
                    frozenset(data.get("determiners", ())),
-                   frozenset(common_english_words() if common is None else common), frozenset(data.get("roles", ())))
+                   frozenset(common_english_words() if common is None else common), frozenset(data.get("roles", ())),
+                   frozenset(data.get("given_too", ())))
 
 
 def common_english_words(count: int = _COMMON_WORDS) -> list[str]:
@@ -510,7 +512,10 @@ class NameFinder:
     def _surname(self, words: Sequence[str]) -> str:
         """The word a person is called by alone: the first of an East Asian name, else the last."""
         first = _plain(words[0])
-        return first if first in self.people.surnames_first else _plain(_without_possessive(words[-1]))
+        # Lee is an English given name too: "Lee Baker" answers to Baker, "Lee Jae-myung" and "Lee Hsien Loong" to Lee
+        east_asian = first in self.people.surnames_first and (
+            first not in self.people.given_too or len(words) > 2 or "-" in words[1])
+        return first if east_asian else _plain(_without_possessive(words[-1]))
 
     def _person(self, text: str, mention: Mention, is_word: Callable[[str], bool] | None) -> _Person | None:
         """The mention as a person's name without its titles, or None if it cannot be one."""
