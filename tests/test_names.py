@@ -296,7 +296,8 @@ def test_korean_companies_papers_and_commands_are_not_people(finder: NameFinder)
             "Counterintelligence Command said so. Hanwha Aerospace said it signed the deal; Hana Securities said "
             "shares rose. Kiwoom Securities Co and Hyundai Motor Co said little. Big Hit Music said the contract "
             "stands. The Chosun Ilbo and Kyunghyang Shinmun reported the story. The importer added Uptown Caribbean "
-            "Punch, a cocktail, and Freudenberg Battery Power System said it would sue.")
+            "Punch, a cocktail, and Freudenberg Battery Power System said it would sue. A former Coupang chief "
+            "paid for the meal, and Coupang said the data leak was contained.")
     found = {f.canonical for f in finder.find(text)}
     assert found == {"Kwak Jong-geun"}, found
 

@@ -558,6 +558,11 @@ class NameFinder:
         # "the Europa Clipper", "a Boeing Dreamliner": a thing, unless a title says otherwise ("the late X").
         denied = not titled and bool(ahead) and ahead[-1].strip("\"'“‘(") in people.determiners
         denied = denied or _COMPANY_AFTER.match(text, mention.end) is not None  # "Dräger, Inc."
+        # "a former Coupang chief", "the Samsung CEO": a lone word before a role is whose role it is, a company's.
+        # (Not "Lee's chief of staff": a person's.)
+        denied = denied or (len(words) == 1 and not _POSSESSIVE.search(text[mention.start:mention.end])
+                            and re.match(r" (\w+)\b", after) is not None
+                            and after.split()[0] in people.roles | {"chief", "founder", "head"})
         spoken = (after.split()[:1] and after.split()[0].strip(",.") in people.speech) or (
             bool(before) and before[-1].strip(",") in people.speech)
         appositive = re.match(r",\s+(?:the|a|an)\s+(\w+)", after) is not None and any(
