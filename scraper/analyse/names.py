@@ -51,6 +51,8 @@ _CAMEL = re.compile(r"^(?!(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fi
 _HYPHENATED_ADJECTIVE = re.compile(
     r"-(?:[a-z]{3,}(?:ed|ing)|born|based|led|run|owned|backed|made|style|era|type|class|speaking)$|-of-")
 _COMPANY_AFTER = re.compile(r",?\s+(?:Inc|Ltd|LLC|Corp|Co|GmbH|AG|SA|plc|PLC)\b")
+_WORD_AFTER = re.compile(r" (\w+)\b")  # the word right after a name, with no comma between
+_HEADS_OF = frozenset({"chief", "founder", "head"})  # beside the roles: "a former Coupang chief" is a company's
 _MEMO_WORDS = 50_000  # words (and names) whose parts and clusters are remembered: a daemon's vocabulary keeps growing
 
 
@@ -560,9 +562,10 @@ class NameFinder:
         denied = denied or _COMPANY_AFTER.match(text, mention.end) is not None  # "Dräger, Inc."
         # "a former Coupang chief", "the Samsung CEO": a lone word before a role is whose role it is, a company's.
         # (Not "Lee's chief of staff": a person's.)
+        role_after = _WORD_AFTER.match(after)
         denied = denied or (len(words) == 1 and not _POSSESSIVE.search(text[mention.start:mention.end])
-                            and re.match(r" (\w+)\b", after) is not None
-                            and after.split()[0] in people.roles | {"chief", "founder", "head"})
+                            and role_after is not None
+                            and (role_after[1] in people.roles or role_after[1] in _HEADS_OF))
         spoken = (after.split()[:1] and after.split()[0].strip(",.") in people.speech) or (
             bool(before) and before[-1].strip(",") in people.speech)
         appositive = re.match(r",\s+(?:the|a|an)\s+(\w+)", after) is not None and any(
