@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.analyse import Analyser
+from scraper.analyse import Analyser, LanguageDetector
 from scraper.analyse import names as names_module
 from scraper.analyse.names import (
     _NOT_LOWER_ASCII_TOKEN,
@@ -308,3 +308,28 @@ def test_lee_is_a_korean_surname_and_an_english_given_name(finder: NameFinder) -
             "left early.")
     people = {f.canonical: f.count for f in finder.find(text)}
     assert people.get("Lee Jae-myung") == 3 and people.get("Lee Baker") == 2, people
+
+
+def test_possessives_quotes_hyphenated_words_and_participles_make_no_people(finder: NameFinder) -> None:
+    # Sentences of the same crawl's articles, each of which listed a thing as a person: a run across a possessive
+    # ("Maria Zakharova Telegram", "SHINee Taemin"), a title in quotes, words joined by hyphens, a sentence's
+    # last word taken for a title ("the chairman."), a participle opening a sentence, a Naver tag glued to a title.
+    text = ("Russian Foreign Ministry spokesperson Maria Zakharova said so, according to her Telegram post. (Maria "
+            "Zakharova's Telegram channel) Boy band SHINee's Taemin is set to appear as well, with major K-pop acts. "
+            "The director said the upcoming romance series \"Spring Fever\" will surpass the popularity of others. "
+            "\"While preparing 'Spring Fever,' I set my goal,\" he said of the Busan-native Jae-gyu. The Fair Trade "
+            "Commission fined a family member of the chairman. Food-to-entertainment conglomerate CJ Group was "
+            "accused. Min said first lady Kim Keon-hee took the bags. Accusing Kim of selling government positions, "
+            "Min said she was ready.\nLee-China-summit Lee to make state visit to China from Jan. 4-7.\nCheong Wa "
+            "Dae said Monday that National Security Adviser Wi Sung-lac said the visit was set. Yim Jong-yong, "
+            "chairman of Woori Financial Group, is set to serve a second term, Hyundai Motor said. Hanwha Life "
+            "added that Lotte Chemical said so.")
+    found = finder.find(text, LanguageDetector().vocabulary("en"))  # (as the analysis calls it)
+    people = {f.canonical: f.count for f in found if f.kind == "person"}
+    assert people == {"Maria Zakharova": 2, "Kim Keon-hee": 2, "Wi Sung-lac": 1, "Yim Jong-yong": 1}, people
+    assert {f.canonical: f.kind for f in found if f.known} == {"Cheong Wa Dae": "organisation"}
+
+
+def test_an_apposition_after_a_possessive_says_who_someone_is(finder: NameFinder) -> None:
+    text = "Harold Rogers, Coupang's interim chief executive, spoke first. Mark Ellis, Seoul's top envoy, left."
+    assert {f.canonical for f in finder.find(text)} == {"Harold Rogers", "Mark Ellis"}

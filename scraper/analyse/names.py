@@ -51,6 +51,11 @@ _CAMEL = re.compile(r"^(?!(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fi
 _HYPHENATED_ADJECTIVE = re.compile(
     r"-(?:[a-z]{3,}(?:ed|ing)|born|based|led|run|owned|backed|made|style|era|type|class|speaking)$|-of-")
 _COMPANY_AFTER = re.compile(r",?\s+(?:Inc|Ltd|LLC|Corp|Co|GmbH|AG|SA|plc|PLC)\b")
+_CAPITALS_THEN_LOWER = re.compile(r"[A-Z]{2,}[a-z]")  # "SHINee", "CEOs", "MPs": no name is printed so
+_VOWELS = re.compile(r"[aeiouyàáâãäåèéêëìíîïòóôõöùúûüýÿăĕĭŏŭāēīōū]+", re.IGNORECASE)  # runs of vowels: syllables
+_OWNED_APPOSITION = re.compile(r",\s+(?:[A-Z][\w.-]*\s+){0,2}[A-Z][\w.-]*['’]s\s+((?:[\w-]+\s+){0,2}[\w-]+)")
+_OPENING_QUOTES = frozenset("\"“‘'«「")
+_CLOSING_QUOTE = re.compile(r"[,.]?[\"”’'»」]")  # (a comma or a stop may come first: "'Spring Fever,' I set")
 _WORD_AFTER = re.compile(r" (\w+)\b")  # the word right after a name, with no comma between
 _HEADS_OF = frozenset({"chief", "founder", "head"})  # beside the roles: "a former Coupang chief" is a company's
 _MEMO_WORDS = 50_000  # words (and names) whose parts and clusters are remembered: a daemon's vocabulary keeps growing
@@ -533,7 +538,8 @@ class NameFinder:
         lone_surname = len(mention.words) == 1 and _plain(words[0]) in people.surnames_first
         while words and not lone_surname and not (not placed and self._surname_first(words)) and (
                 self._is_title(words[0]) or _plain(words[0]) in people.not_person
-                or self._not_a_name(words[0], leading=True)):
+                or self._not_a_name(words[0], leading=True)
+                or (len(words) > 1 and self._participle(words[0], is_word))):
             titled = titled or self._is_title(words[0])
             placed = placed or _plain(words[0]) in people.not_person
             words.pop(0)
@@ -553,13 +559,20 @@ class NameFinder:
         before = text[max(0, start - 40):start].lower().split()[-1:]
         ahead = text[max(0, mention.start - 60):mention.start].lower().split()
         after = text[mention.end:mention.end + 20].lower()
-        titled = titled or any(w.strip(",.") in people.titles for w in before)
+        # (A title that ends a sentence, "... a family member of the chairman.", is not this name's; an
+        # abbreviated one, "Gen.", "Rep.", is.)
+        titled = titled or any(w.strip(",") in people.titles or (w[-1:] == "." and len(w) <= 5
+                                                                  and w.strip(",.") in people.titles)
+                               for w in before)
         # "Ambassador to North Korea Matsegora": a title, a preposition, the place, then the name.
         titled = titled or (placed and len(ahead) >= 2 and ahead[-1] in ("to", "of", "in", "for", "from")
                             and ahead[-2].strip(",.") in people.titles)
         # "the Europa Clipper", "a Boeing Dreamliner": a thing, unless a title says otherwise ("the late X").
         denied = not titled and bool(ahead) and ahead[-1].strip("\"'“‘(") in people.determiners
         denied = denied or _COMPANY_AFTER.match(text, mention.end) is not None  # "Dräger, Inc."
+        # Words in quotes are a work's title: the series "Spring Fever", the show "Going Seventeen".
+        denied = denied or (len(mention.words) > 1 and mention.start > 0 and text[mention.start - 1] in _OPENING_QUOTES
+                            and _CLOSING_QUOTE.match(text, mention.end) is not None)
         # "a former Coupang chief", "the Samsung CEO": a lone word before a role is whose role it is, a company's.
         # (Not "Lee's chief of staff": a person's.)
         role_after = _WORD_AFTER.match(after)
@@ -570,6 +583,9 @@ class NameFinder:
             bool(before) and before[-1].strip(",") in people.speech)
         appositive = re.match(r",\s+(?:the|a|an)\s+(\w+)", after) is not None and any(
             t in people.titles for t in re.findall(r"\w+", after)[1:3])
+        # "Chris Tang, Hong Kong's new police commissioner", "Jensen Huang, Nvidia's chief executive"
+        owned = _OWNED_APPOSITION.match(text, mention.end)
+        appositive = appositive or (owned is not None and any(t in people.titles for t in owned[1].lower().split()))
         if len(words) == 1:
             # A lone word is a person's surname if someone named in full answers to it (decided by the
             # caller); else a person only after a title, and only if it is no word of the language.
@@ -609,6 +625,8 @@ class NameFinder:
         """A title or role ("Minister"), or titles joined by hyphens ("Major-Gen", "Secretary-Treasurer")."""
         plain = _plain(word)
         titles = self.people.titles
+        if "-turned-" in plain:  # "Singer-turned-actress"
+            return plain.rsplit("-", 1)[-1] in titles
         return plain in titles or ("-" in plain and all(part in titles for part in plain.split("-") if part))
 
     def _not_a_name(self, word: str, *, leading: bool = False) -> bool:
@@ -616,9 +634,35 @@ class NameFinder:
         in camel case ("ChatGPT"), a hyphenated adjective ("Pakistan-controlled"); and at the head of a run
         (`leading`) a word that opens sentences and headings ("Although", "Summary"), or a lone letter."""
         plain = _plain(word)
-        if _CONTRACTION.search(word) or _CAMEL.search(word) or _HYPHENATED_ADJECTIVE.search(word):
+        if (_CONTRACTION.search(word) or _CAMEL.search(word) or _HYPHENATED_ADJECTIVE.search(word)
+                or _CAPITALS_THEN_LOWER.match(word)):
+            return True
+        if "-" in word and self._hyphenated_thing(word):
             return True
         return leading and (plain in self.people.openers or (len(word) == 1 and word.isalpha()))
+
+    def _participle(self, word: str, is_word: Callable[[str], bool] | None) -> bool:
+        """A verb's -ing form, as opens a sentence before a name: "Accusing Kim of ...", "Citing Lee". (Not
+        "Sterling" or "Irving", whose stems are no words.)"""
+        plain = _plain(word)
+        if len(plain) < 5 or not plain.endswith("ing"):
+            return False
+        stem, common = plain[:-3], self.people.common
+        return plain in common or stem in common or (stem + "e" in common if is_word is None else is_word(stem + "e"))
+
+    def _hyphenated_thing(self, word: str) -> bool:
+        """A word joined by hyphens that no name is: a place or an organisation first ("Busan-native"), an
+        acronym ("Telecom-CEO"), a lone letter ("K-pop", "Z-centric"), or after a hyphen a lower-case word of
+        more than one syllable ("Food-to-entertainment", "Lee-China-summit"; a Korean given name's syllables
+        have one vowel each: "Jae-myung", "Woo-young")."""
+        parts = [part for part in re.split(r"[-‐]", _without_possessive(word)) if part]
+        if len(parts) < 2:
+            return False
+        if len(parts[0]) == 1 or any(len(part) > 1 and part.isupper() for part in parts):
+            return True
+        if _plain(parts[0]) in self.people.not_person and len(_VOWELS.findall(parts[0])) > 1:
+            return True  # (not a syllable: "Jong-Un", "Jae-Hong" are names' however the list reads "un", "hong")
+        return any(part.islower() and len(_VOWELS.findall(part)) > 1 for part in parts[1:])
 
     def _known(self, text: str) -> Iterator[re.Match[str]]:
         """Listed spellings in the text, leftmost first, as one alternation of them all would find them."""
@@ -644,6 +688,7 @@ class NameFinder:
         runs: list[list[tuple[re.Match[str], _Capital]]] = []
         capitals = self._capitals
         end = -2
+        owner = False  # the run's last word was a possessive
         for match in _NOT_LOWER_ASCII_TOKEN.finditer(text):  # the words of _TOKEN that may be capitalised
             word = match.group(1)
             try:
@@ -655,11 +700,14 @@ class NameFinder:
             if capital is None:
                 continue
             start = match.start(1)
-            if start == end + 1 and text[end] == " ":  # one space after the run's last word
+            # One space after the run's last word continues the run, unless that word was a possessive: "Maria
+            # Zakharova's Telegram", "SHINee's Taemin" are two names, whose is said first.
+            if start == end + 1 and text[end] == " " and not owner:
                 runs[-1].append((match, capital))
             else:
                 runs.append([(match, capital)])
             end = match.end()
+            owner = capital.word != word
         mentions = []
         for run in runs:
             first = 0
