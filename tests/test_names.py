@@ -333,3 +333,21 @@ def test_possessives_quotes_hyphenated_words_and_participles_make_no_people(find
 def test_an_apposition_after_a_possessive_says_who_someone_is(finder: NameFinder) -> None:
     text = "Harold Rogers, Coupang's interim chief executive, spoke first. Mark Ellis, Seoul's top envoy, left."
     assert {f.canonical for f in finder.find(text)} == {"Harold Rogers", "Mark Ellis"}
+
+
+def test_photo_captions_name_people_behind_their_roles(finder: NameFinder) -> None:
+    # AP and EPA captions carried by Yonhap (the same third-party crawl, December 2025): roles and peoples left on
+    # names ("Curator Matthew Page", "Staff Chief Valery Gerasimov", "Honduran Libre"), where people stand in the
+    # photo taken for a name spelt two ways ("C-L" / "C-R"), and people named only after their sport's role.
+    text = ("Melbourne Cricket Club CEO Stuart Fox (C-L) and Head Curator Matthew Page (C-R) speak to the media. "
+            "U.S. Under Secretary of State for Foreign Assistance Jeremy Lewin, delivers his remarks. The image "
+            "shows Russian General Staff Chief Valery Gerasimov (L) and Russian President Vladimir Putin (R). "
+            "Japan's Emperor Emeritus Akihito and Empress Emerita Michiko speak at the balcony. Honduran Libre party "
+            "members protest election process. San Francisco 49ers quarterback Brock Purdy, left, runs. A vehicle "
+            "rests on its side after a rollover accident involving golfer Tiger Woods along a road.")
+    people = {f.canonical for f in finder.find(text) if f.kind == "person"}
+    assert people >= {"Stuart Fox", "Matthew Page", "Jeremy Lewin", "Valery Gerasimov", "Vladimir Putin", "Akihito",
+                      "Brock Purdy", "Tiger Woods"}, people
+    words = {w.lower() for name in people for w in re.findall(r"[\w-]+", name)}
+    assert not words & {"c-l", "c-r", "curator", "assistance", "staff", "chief", "emeritus", "honduran", "libre",
+                        "quarterback", "golfer"}, people

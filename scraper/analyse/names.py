@@ -763,6 +763,8 @@ class NameFinder:
         for i, skeleton in enumerate(skeletons):
             buckets.setdefault(skeleton, []).append(i)
         for i, a in enumerate(mentions):
+            if all(len(part) < 2 for part in a.parts):
+                continue  # letters alone are no name: "(C-L)" and "(C-R)" are where people stand in a photo
             for j in buckets[skeletons[i]]:
                 if j >= i:
                     break
