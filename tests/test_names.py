@@ -351,3 +351,15 @@ def test_photo_captions_name_people_behind_their_roles(finder: NameFinder) -> No
     words = {w.lower() for name in people for w in re.findall(r"[\w-]+", name)}
     assert not words & {"c-l", "c-r", "curator", "assistance", "staff", "chief", "emeritus", "honduran", "libre",
                         "quarterback", "golfer"}, people
+
+
+def test_north_korean_names_of_one_syllable_words_are_people(finder: NameFinder) -> None:
+    # The real Rodong Sinmun article lists the people given titles: "Paek Song Un", "Yun In Jin" (words that are
+    # English words elsewhere: Un, In, Song, Ho) were left out.
+    real = Path(__file__).parent / "fixtures" / "real" / "rodong-en" / "oldlayout-2022-02-11-article-0008.expected.json"
+    body = json.loads(real.read_text(encoding="utf-8"))["expected"]["body"]
+    people = {f.canonical for f in finder.find(body)}
+    assert {"Paek Song Un", "Pak Song Min", "Ri Song Ho", "Yun In Jin", "O Yong Un", "Song Hak", "Ro Ik"} <= people
+    # Title-case phrases led by a surname-like word are not such names.
+    text = "The choir sang Song Of Songs. Sun Life Insurance said so. Moon Is Up, the show, ended. Long Island Sound."
+    assert not {f.canonical for f in finder.find(text)}, finder.find(text)

@@ -547,9 +547,10 @@ class NameFinder:
             return None  # ("Massachusetts Gov" is a title, the name follows it)
         plain = [_plain(w) for w in words]
         # An East Asian surname that is also a word of places (Park, Hong) counts as a surname before a given name.
-        surname = lone_surname or (not placed and self._surname_first(words))  # (not "Hong Kong Disneyland")
-        if any((p in people.not_person and not (at == 0 and surname)) or p in self.rules.not_names
-               for at, p in enumerate(plain)):
+        syllables = self._syllable_name(words)
+        surname = lone_surname or syllables or (not placed and self._surname_first(words))  # (not "Hong Kong Disneyland")
+        if any(((p in people.not_person and not (at == 0 and surname)) or p in self.rules.not_names)
+               and not (syllables and at > 0 and len(p) <= 3) for at, p in enumerate(plain)):
             return None
         if any(self._not_a_name(w) for w in words):
             return None
@@ -600,7 +601,15 @@ class NameFinder:
                   and any("-" in w or (_plain(w) not in people.common and plain[0] not in people.not_person)
                           for w in words[1:]))
         sure = titled or bool(spoken) or appositive
-        return _Person(tuple(words), start, mention.end, sure or shaped, denied, sure)
+        return _Person(tuple(words), start, mention.end, sure or shaped or syllables, denied, sure)
+
+    def _syllable_name(self, words: Sequence[str]) -> bool:
+        """A North Korean name as KCNA and Rodong Sinmun print it: an East Asian surname and two capitalised
+        words of one syllable each ("Paek Song Un", "Yun In Jin", "Ri Song Ho"), whatever else those short words
+        mean in English."""
+        return len(words) == 3 and _plain(words[0]) in self.people.surnames_first and all(
+            len(word) <= 5 and word[:1].isupper() and word[1:].islower() and len(_VOWELS.findall(word)) == 1
+            and _plain(word) not in self.people.speech and _plain(word) not in self.people.openers for word in words[1:])
 
     def _surname_first(self, words: Sequence[str]) -> bool:
         """Whether the run opens with an East Asian surname and a given name after it: "Park Jie-won", "Hong
