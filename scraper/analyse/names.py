@@ -548,7 +548,8 @@ class NameFinder:
         plain = [_plain(w) for w in words]
         # An East Asian surname that is also a word of places (Park, Hong) counts as a surname before a given name.
         syllables = self._syllable_name(words)
-        surname = lone_surname or syllables or (not placed and self._surname_first(words))  # (not "Hong Kong Disneyland")
+        # (not "Hong Kong Disneyland")
+        surname = lone_surname or syllables or (not placed and self._surname_first(words))
         if any(((p in people.not_person and not (at == 0 and surname)) or p in self.rules.not_names)
                and not (syllables and at > 0 and len(p) <= 3) for at, p in enumerate(plain)):
             return None
@@ -609,7 +610,8 @@ class NameFinder:
         mean in English."""
         return len(words) == 3 and _plain(words[0]) in self.people.surnames_first and all(
             len(word) <= 5 and word[:1].isupper() and word[1:].islower() and len(_VOWELS.findall(word)) == 1
-            and _plain(word) not in self.people.speech and _plain(word) not in self.people.openers for word in words[1:])
+            and _plain(word) not in self.people.speech and _plain(word) not in self.people.openers
+            for word in words[1:])
 
     def _surname_first(self, words: Sequence[str]) -> bool:
         """Whether the run opens with an East Asian surname and a given name after it: "Park Jie-won", "Hong
