@@ -344,13 +344,16 @@ def test_photo_captions_name_people_behind_their_roles(finder: NameFinder) -> No
             "shows Russian General Staff Chief Valery Gerasimov (L) and Russian President Vladimir Putin (R). "
             "Japan's Emperor Emeritus Akihito and Empress Emerita Michiko speak at the balcony. Honduran Libre party "
             "members protest election process. San Francisco 49ers quarterback Brock Purdy, left, runs. A vehicle "
-            "rests on its side after a rollover accident involving golfer Tiger Woods along a road.")
+            "rests on its side after a rollover accident involving golfer Tiger Woods along a road. Los Angeles "
+            "Dodgers relief pitcher Andrew Heaney throws. He is the son of Gold Glove-winning outfielder Mike Cameron. "
+            "The Beijing Performance & Arts Theater opens; Chinese Pingju Theater's season starts at the Chinese "
+            "Pingju Theatre.")
     people = {f.canonical for f in finder.find(text) if f.kind == "person"}
     assert people >= {"Stuart Fox", "Matthew Page", "Jeremy Lewin", "Valery Gerasimov", "Vladimir Putin", "Akihito",
-                      "Brock Purdy", "Tiger Woods"}, people
+                      "Brock Purdy", "Tiger Woods", "Andrew Heaney", "Mike Cameron"}, people
     words = {w.lower() for name in people for w in re.findall(r"[\w-]+", name)}
     assert not words & {"c-l", "c-r", "curator", "assistance", "staff", "chief", "emeritus", "honduran", "libre",
-                        "quarterback", "golfer"}, people
+                        "quarterback", "golfer", "pitcher", "outfielder", "theater", "theatre", "pingju"}, people
 
 
 def test_north_korean_names_of_one_syllable_words_are_people(finder: NameFinder) -> None:
