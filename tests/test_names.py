@@ -366,3 +366,24 @@ def test_north_korean_names_of_one_syllable_words_are_people(finder: NameFinder)
     # Title-case phrases led by a surname-like word are not such names.
     text = "The choir sang Song Of Songs. Sun Life Insurance said so. Moon Is Up, the show, ended. Long Island Sound."
     assert not {f.canonical for f in finder.find(text)}, finder.find(text)
+
+
+def test_kcna_bodies_places_and_ideas_are_no_people(finder: NameFinder) -> None:
+    # Real KCNA English stories (2024) from a third party's archive (tests/fixtures/real/kcna-en, provenance beside
+    # them): farms, works, fronts, ideas and mountains were listed as people ("Sungnam Cooperative Farm", "Juche
+    # Idea", "Popular Struggle Front", "Lao People" of "Lao People's Revolutionary Party", "the then Paekhak-dong").
+    folder = Path(__file__).parent / "fixtures" / "real" / "kcna-en"
+    leaders = "Kim Jong Un|Kim Jong Il|Kim Il Sung"
+    glued = re.compile(rf"(?<=[a-z])(?={leaders})|(?<={leaders})(?=[a-z])")
+    stories = [item for path in sorted(folder.glob("stiles-archive-*-stories.json"))
+               for item in json.loads(path.read_text(encoding="utf-8"))]
+    assert len(stories) == 4
+    vocabulary = LanguageDetector().vocabulary("en")
+    people: set[str] = set()
+    for story in stories:
+        paragraphs = [p.strip() for p in glued.sub(" ", story["story_text"]).split("\n") if p.strip()]
+        people |= {f.canonical for f in finder.find("\n\n".join(paragraphs), vocabulary) if f.kind == "person"}
+    assert {"Kim Jong Un", "Kim Jong Il", "Kim Il Sung"} <= people, people
+    words = {w.lower() for name in people for w in re.findall(r"[\w-]+", name)}
+    assert not words & {"farm", "cooperative", "works", "juche", "idea", "front", "popular", "lao", "people",
+                        "paekhak-dong", "tongchang-myon", "mt", "paektu"}, people

@@ -563,9 +563,11 @@ class NameFinder:
         after = text[mention.end:mention.end + 20].lower()
         # (A title that ends a sentence, "... a family member of the chairman.", is not this name's; an
         # abbreviated one, "Gen.", "Rep.", is.)
-        titled = titled or any(w.strip(",") in people.titles or (w[-1:] == "." and len(w) <= 5
-                                                                  and w.strip(",.") in people.titles)
-                               for w in before)
+        # ("the then Paekhak-dong" is a place as it was called then; "the then President Park" has its title.)
+        then_place = start == mention.start and ahead[-2:] == ["the", "then"]
+        titled = titled or (not then_place and any(
+            w.strip(",") in people.titles or (w[-1:] == "." and len(w) <= 5 and w.strip(",.") in people.titles)
+            for w in before))
         # "Ambassador to North Korea Matsegora": a title, a preposition, the place, then the name.
         titled = titled or (placed and len(ahead) >= 2 and ahead[-1] in ("to", "of", "in", "for", "from")
                             and ahead[-2].strip(",.") in people.titles)
