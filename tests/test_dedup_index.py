@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -307,3 +308,24 @@ def test_a_korean_report_is_filed_under_the_sounds_of_its_longest_words(state: S
     assert patrushev in heard and not cross.values()  # heard, not an anchor of its own
     row = state.stories.prints([1])[0]
     assert anchor_key(patrushev) in print_keys(row, DedupOptions().min_words)
+
+
+def test_one_short_brief_at_two_addresses_is_one_story(state: State) -> None:
+    # Real KCNA English (a third party's archive, tests/fixtures/real/kcna-en, provenance beside it): a 25-word photo
+    # brief listed at two addresses the same day under a three-word title, too short for the title to decide.
+    folder = Path(__file__).parent / "fixtures" / "real" / "kcna-en"
+    items = json.loads((folder / "stiles-archive-2024-11-10-brief-two-addresses.json").read_text(encoding="utf-8"))
+    index = DuplicateIndex(state)
+    at = datetime.fromtimestamp(items[0]["date"] / 1000, UTC)
+    filed = [file(index, state, replace(report(f"k{n}", [item["story_text"]], source="kcna", title=item["headline"],
+                                               at=at), url=item["link"], canonical_url=item["link"]))
+             for n, item in enumerate(items)]
+    assert filed[1].duplicate_of == filed[0].id and filed[1].story is not None and filed[1].story.role == "copy"
+    # One word other, the same brief a week later, or on another outlet, is another report (short texts do not
+    # join across publishers).
+    text, title = items[0]["story_text"], items[0]["headline"]
+    other = file(index, state, report("k3", [text.replace("more tractors", "more trucks")], source="kcna", title=title,
+                                      at=at + timedelta(hours=2)))
+    later = file(index, state, report("k4", [text], source="kcna", title=title, at=at + timedelta(days=7)))
+    elsewhere = file(index, state, report("k5", [text], source="mirror", title=title, at=at + timedelta(hours=1)))
+    assert other.duplicate_of is None and later.duplicate_of is None and elsewhere.duplicate_of is None

@@ -71,6 +71,7 @@ from scraper.state import State, StoredPrint, StoryRow
 STORED_WINDOWS = 3  # windows indexed per report (chrome lines before the lead are rare in one outlet)
 MIN_TITLE_WORDS = 4  # shorter titles ("Photo", "Briefing") are not specific enough to decide
 MIN_XTITLE_WORDS = 6  # across outlets a title must say more: "North Korea fires ballistic missile" recurs
+MIN_SAME_TEXT_WORDS = 12  # a short text this long is its own title where the title is too short to decide
 ANCHOR_KEYS = 16  # anchors a print is filed under
 HEARD_KEYS = 8  # ... and word sounds, in a script that marks no names
 MIN_SAMPLE = 6  # sampled shingles a share is measured on before it is trusted
@@ -236,6 +237,15 @@ def title_key(publisher: str, title: str) -> int | None:
     return key64(b"title", f"{publisher}\n{words}".encode())
 
 
+def short_text_key(publisher: str, title: str, words: int, signature: bytes, min_words: int) -> int | None:
+    """The title key of a short text whose title is too short to decide (KCNA lists one photo brief, "Kumsong
+    Tractor Factory", at two addresses): the publisher with the text itself, word for word (its signature: the
+    same words give the same one). None where the title says enough, or the text is too short or long enough."""
+    if title_key(publisher, title) is not None or not MIN_SAME_TEXT_WORDS <= words < min_words or not signature:
+        return None
+    return key64(b"short-text", publisher.encode() + b"\n" + signature)
+
+
 def story_title_key(title: str) -> int | None:
     """The key of a headline whatever outlet printed it (desk markers off); None for a short one."""
     words = normalise_text(_HEADLINE_TAG.sub("", title))
@@ -325,9 +335,10 @@ class DuplicateIndex:
             return replace(record, duplicate_of=None, story=Story(record.id, "first", 1.0, credit))
         at = minutes(record.published_at or record.fetched_at)
         publisher = record.publisher.name if record.publisher is not None else record.source_id
+        titled = title_key(publisher, record.title) or short_text_key(
+            publisher, record.title, print_.words, print_.signature, options.min_words)
         row = StoredPrint(0, 0, at, print_.words, print_.shingles, print_.signature, print_.lead, print_.starts,
-                          title_key(publisher, record.title), xtitle, print_.sample, printed.language,
-                          printed.cross.anchors, printed.cross.shape)
+                          titled, xtitle, print_.sample, printed.language, printed.cross.anchors, printed.cross.shape)
         match = self.best_match(print_, row, printed.cross.heard)
         # Pruning goes by when a print was filed, not by its article's dates: a backfill of last year's
         # archive must not see its own prints pruned as it files them.
