@@ -237,11 +237,11 @@ def title_key(publisher: str, title: str) -> int | None:
     return key64(b"title", f"{publisher}\n{words}".encode())
 
 
-def short_text_key(publisher: str, title: str, words: int, signature: bytes, min_words: int) -> int | None:
+def short_text_key(publisher: str, words: int, signature: bytes, min_words: int) -> int | None:
     """The title key of a short text whose title is too short to decide (KCNA lists one photo brief, "Kumsong
     Tractor Factory", at two addresses): the publisher with the text itself, word for word (its signature: the
-    same words give the same one). None where the title says enough, or the text is too short or long enough."""
-    if title_key(publisher, title) is not None or not MIN_SAME_TEXT_WORDS <= words < min_words or not signature:
+    same words give the same one). None for a text too short to tell, or long enough to be found by its words."""
+    if not MIN_SAME_TEXT_WORDS <= words < min_words or not signature:
         return None
     return key64(b"short-text", publisher.encode() + b"\n" + signature)
 
@@ -335,8 +335,9 @@ class DuplicateIndex:
             return replace(record, duplicate_of=None, story=Story(record.id, "first", 1.0, credit))
         at = minutes(record.published_at or record.fetched_at)
         publisher = record.publisher.name if record.publisher is not None else record.source_id
-        titled = title_key(publisher, record.title) or short_text_key(
-            publisher, record.title, print_.words, print_.signature, options.min_words)
+        titled = title_key(publisher, record.title)
+        if titled is None:
+            titled = short_text_key(publisher, print_.words, print_.signature, options.min_words)
         row = StoredPrint(0, 0, at, print_.words, print_.shingles, print_.signature, print_.lead, print_.starts,
                           titled, xtitle, print_.sample, printed.language, printed.cross.anchors, printed.cross.shape)
         match = self.best_match(print_, row, printed.cross.heard)
