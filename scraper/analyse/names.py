@@ -644,8 +644,9 @@ class NameFinder:
 
     def _not_a_name(self, word: str, *, leading: bool = False) -> bool:
         """A capitalised word that is no part of a person's name: a contraction ("We've"), a brand written
-        in camel case ("ChatGPT"), a hyphenated adjective ("Pakistan-controlled"); and at the head of a run
-        (`leading`) a word that opens sentences and headings ("Although", "Summary"), or a lone letter."""
+        in camel case ("ChatGPT") or in capitals before lower case ("SHINee", "CEOs"), a hyphenated adjective
+        ("Pakistan-controlled") or thing (`_hyphenated_thing`: "K-pop"); and at the head of a run (`leading`) a
+        word that opens sentences and headings ("Although", "Summary"), or a lone letter."""
         plain = _plain(word)
         if (_CONTRACTION.search(word) or _CAMEL.search(word) or _HYPHENATED_ADJECTIVE.search(word)
                 or _CAPITALS_THEN_LOWER.match(word)):
