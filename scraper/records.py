@@ -326,18 +326,21 @@ class Translation:
 
 @dataclass(frozen=True, slots=True)
 class NameGroup:
-    """One person (or organisation) named in the text, however spelt: the body is never rewritten."""
+    """One person (or organisation) named in the text, however spelt: the body is never rewritten. `kind` is
+    "person", or "organisation" for the alias table's organisations (KCNA, Cheong Wa Dae)."""
 
     canonical: str
     variants: tuple[str, ...]  # spellings as printed, most frequent first
     count: int  # mentions over all spellings
+    kind: str = "person"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"canonical": self.canonical, "variants": list(self.variants), "count": self.count}
+        return {"canonical": self.canonical, "variants": list(self.variants), "count": self.count, "kind": self.kind}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NameGroup:
-        return cls(data["canonical"], tuple(data["variants"]), int(data["count"]))
+        # records written before `kind` was added hold people and the alias table's organisations alike
+        return cls(data["canonical"], tuple(data["variants"]), int(data["count"]), data.get("kind", "person"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,29 @@ def test_a_page_naming_thousands_of_people_keeps_its_line_its_body_and_its_most_
     assert json.loads(encode(few))["names"] == [group.to_dict() for group in people[:3]]
 
 
+def test_names_say_which_are_people_and_records_written_before_that_still_read() -> None:
+    body = ("PYONGYANG, July 23 (KCNA) -- Foreign Minister Choe Son Hui met Sergei Lavrov in Pyongyang, KCNA said. "
+            "Choe said the talks were useful.")
+    names = Analyser().analyse([body], ("en",)).names
+    line = encode(replace(RECORD, body=body, names=names))
+    record = json.loads(line)
+    jsonschema.validate(record, record_schema())
+    kinds = {group["canonical"]: group["kind"] for group in record["names"]}
+    assert kinds == {"Korean Central News Agency": "organisation", "Choe Son Hui": "person",
+                     "Sergei Lavrov": "person"}
+    people = [g["canonical"] for g in record["names"] if g["kind"] == "person"]
+    assert sorted(people) == ["Choe Son Hui", "Sergei Lavrov"]
+    # a line written before `kind` was added: valid, and its names read back as people
+    for group in record["names"]:
+        del group["kind"]
+    jsonschema.validate(record, record_schema())
+    old = Record.from_dict(record)
+    assert {group.kind for group in old.names} == {"person"}
+    record["names"][0]["kind"] = "place"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(record, record_schema())
+
+
 def test_evidence_of_a_page_with_a_foreign_word_in_every_sentence_is_counted_not_listed() -> None:
     sentences = [f"The minister visited factory number {n} and said the output of 钢铁 steel had risen sharply "
                  "compared with the year before." for n in range(1500)]

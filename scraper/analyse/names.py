@@ -345,7 +345,7 @@ class FoundName:
         return tuple(s.text for s in self.spellings if _script(s.text) == "latin")
 
     def to_group(self) -> NameGroup:
-        return NameGroup(self.canonical, tuple(s.text for s in self.spellings), self.count)
+        return NameGroup(self.canonical, tuple(s.text for s in self.spellings), self.count, self.kind)
 
 
 def distinct_spellings(spellings: Iterable[str], rules: Romanisation) -> list[str]:
