@@ -310,6 +310,47 @@ def test_a_korean_report_is_filed_under_the_sounds_of_its_longest_words(state: S
     assert anchor_key(patrushev) in print_keys(row, DedupOptions().min_words)
 
 
+def test_a_delegations_arrival_and_departure_in_the_same_words_are_two_stories(state: State) -> None:
+    # Real KCNA English (a third party's archive, tests/fixtures/real/kcna-en, provenance beside it): "arrived here by
+    # air on Thursday" and, days later, "left here for home by air on Oct. 15", the rest of the sentence the same. The
+    # departure was filed as a copy of the arrival: a reader who drops copies lost it.
+    folder = Path(__file__).parent / "fixtures" / "real" / "kcna-en"
+    items = {item["headline"]: item for item in json.loads(
+        (folder / "stiles-archive-2024-10-21-arrivals-departures.json").read_text(encoding="utf-8"))}
+    index = DuplicateIndex(state)
+
+    def filed(headline: str, number: int, source: str = "kcna", hours: int = 0) -> Record:
+        item = items[headline]
+        at = datetime.fromtimestamp(item["date"] / 1000, UTC) + timedelta(hours=hours)
+        return file(index, state, report(f"{source}{number}", item["story_text"].split("\n"), source=source,
+                                         title=item["headline"], at=at))
+
+    for arrives, leaves in (("Japanese Delegation Here", "Japanese Delegation Leaves"),
+                            ("Home-visiting Group of Koreans in Japan Arrives Here",
+                             "Home-visiting Group of Koreans in Japan Leaves Pyongyang")):
+        first = filed(arrives, 1)
+        departure = filed(leaves, 2)
+        assert departure.duplicate_of is None and departure.story is not None and departure.story.role == "first"
+        # a mirror's copy of either is still that report's copy
+        for original, number in ((first, 3), (departure, 4)):
+            copy = filed(original.title, number, source="mirror", hours=5)
+            assert copy.duplicate_of == original.id and copy.story is not None and copy.story.role == "copy"
+
+
+def test_a_day_of_the_week_is_read_in_each_script_and_kept_apart_from_the_anchors() -> None:
+    thursday = {"The delegation arrived here on Thursday.", "Die Delegation traf am Donnerstag ein.",
+                "La délégation est arrivée jeudi.", "Делегация прибыла в четверг.", "대표단이 목요일 도착했다.",
+                "代表团星期四抵达。", "代表団は木曜日に到着した。"}
+    found = [set(cross_print("", [text]).weekdays()) for text in thursday]
+    assert all(len(days) == 1 for days in found) and len(set.union(*found)) == 1
+    # neither an anchor (no translation is found or linked by one) nor a word inside another ("Thursdays" is one)
+    plain = cross_print("", ["The delegation led by Yoko Hayashi arrived here on Oct. 10."])
+    dated = cross_print("", ["The delegation led by Yoko Hayashi arrived here on Oct. 10, a Thursday."])
+    assert dated.values() == plain.values() and plain.weekdays() == {}
+    assert cross_print("", ["Mondayville and Sundayer are no days."]).weekdays() == {}
+    assert not cross_print("", ["环境保护周一次会议举行。"]).weekdays()  # 周一 is not read: 一周一次, "once a week"
+
+
 def test_one_short_brief_at_two_addresses_is_one_story(state: State) -> None:
     # Real KCNA English (a third party's archive, tests/fixtures/real/kcna-en, provenance beside it): a 25-word photo
     # brief listed at two addresses the same day under a three-word title, too short for the title to decide.

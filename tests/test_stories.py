@@ -561,14 +561,14 @@ def test_a_wire_story_and_its_updated_versions_stay_one_story(state: State) -> N
     # Real update chains of one day: a story, then its (LEAD) and (2nd LD) versions, rewritten and longer.
     index = DuplicateIndex(state)
     chains = [("0015816895", "0015816999", "0015817060"), ("0015819488", "0015819643"),
-              ("0015821183", "0015821308", "0015821381")]
+              ("0015821183", "0015821308", "0015821381"), ("0015818159", "0015819366")]
     stories = []
     for chain in chains:
         filed = [file(index, state, yonhap_copy(name)) for name in chain]
         ids = {record.story.id for record in filed if record.story is not None}
         assert len(ids) == 1, chain
         stories.append(ids.pop())
-    assert len(set(stories)) == 3
+    assert len(set(stories)) == 4
 
 
 # Written for these tests (no capture of KCNA's greetings was found): its greetings to heads of state are one text

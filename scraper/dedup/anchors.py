@@ -107,6 +107,24 @@ _CAPITALISED_ONLY = frozenset({"may", "mar", "jan", "jun", "jul", "aug", "sep", 
 _DAY_BEFORE = re.compile(r"(?<![\d])(\d{1,2})(?:er|\.|º|°)?\s*(?:de\s+)?$")
 _DAY_AFTER = re.compile(r"^\.?\s*(\d{1,2})(?![\d])(?:st|nd|rd|th)?")
 _CJK_DATE = re.compile(r"(?<![\d])(\d{1,2})\s*[月월]\s*(?:(\d{1,2})\s*[日일])?")
+# Days of the week, Monday = 0: the day a report says something happened on when it gives no date ("arrived here
+# on Thursday"). Kept apart from the anchors (`CrossPrint.weekdays`): they tell two fillings of one template apart
+# (`other_facts`), and neither find nor link a translation.
+_WEEKDAY_WORDS: dict[str, int] = {}
+for _day, _words in enumerate((
+    "monday lundi montag lunes понедельник", "tuesday mardi dienstag martes вторник",
+    "wednesday mercredi mittwoch miércoles miercoles",  # (not Russian: среда is also "environment")
+    "thursday jeudi donnerstag jueves четверг", "friday vendredi freitag viernes пятница пятницу пятницы",
+    "saturday samedi samstag sonnabend sábado sabado суббота субботу субботы",
+    "sunday dimanche sonntag domingo воскресенье воскресенья",
+)):
+    _WEEKDAY_WORDS.update(dict.fromkeys(_words.split(), _day))
+del _day, _words
+_WEEKDAY_WORD = re.compile(r"(?<![^\W\d_])(?:" + "|".join(sorted(_WEEKDAY_WORDS, key=len, reverse=True))
+                           + r")(?![^\W\d_])", re.I)
+_CJK_WEEKDAY = re.compile(r"([월화수목금토일])요일|(?:星期|礼拜|禮拜)([一二三四五六日天])|([月火水木金土日])曜日")
+_CJK_DAY_NUMBER = {**{c: n for n, c in enumerate("월화수목금토일")}, **{c: n for n, c in enumerate("一二三四五六日")},
+                   "天": 6, **{c: n for n, c in enumerate("月火水木金土日")}}
 
 # --- Latin-script tokens -----------------------------------------------------------------------------------------
 _LATIN_LETTER = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
@@ -194,6 +212,10 @@ class Anchor:
         return (int(self.kind) << _KIND_SHIFT) | hashed
 
 
+# The values of the days of the week (`_weekdays`): DATE anchors that are kept apart from the others.
+_WEEKDAY_VALUES = frozenset(Anchor(Kind.DATE, f"weekday-{day}").value() for day in range(7))
+
+
 def kind_of(value: int) -> Kind:
     return Kind(value >> _KIND_SHIFT)
 
@@ -223,6 +245,14 @@ def _plain(word: str) -> str:
 # Digits of other scripts (Arabic-Indic, Persian, Devanagari, Bengali, Thai) as ASCII: NFKC folds only the
 # full-width ones.
 _OTHER_DIGITS = {zero + n: str(n) for zero in (0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50) for n in range(10)}
+
+
+def _weekdays(text: str) -> Iterator[tuple[int, Anchor]]:
+    for match in _WEEKDAY_WORD.finditer(text):
+        yield match.start(), Anchor(Kind.DATE, f"weekday-{_WEEKDAY_WORDS[match.group().lower()]}")
+    for match in _CJK_WEEKDAY.finditer(text):
+        day = next(group for group in match.groups() if group)
+        yield match.start(), Anchor(Kind.DATE, f"weekday-{_CJK_DAY_NUMBER[day]}")
 
 
 def _digits(text: str) -> str:
@@ -459,11 +489,15 @@ class CrossPrint:
     heard: bytes = b""
 
     def values(self) -> tuple[int, ...]:
-        """The anchors, in order (not the word sounds kept with them)."""
-        return tuple(value for value, _ in self._records(self.anchors) if not _is_heard(value))
+        """The anchors, in order (not the word sounds or the days of the week kept with them)."""
+        return tuple(value for value, _ in self._records(self.anchors) if _is_anchor(value))
 
     def positions(self) -> dict[int, int]:
-        return {value: at for value, at in self._records(self.anchors) if not _is_heard(value)}
+        return {value: at for value, at in self._records(self.anchors) if _is_anchor(value)}
+
+    def weekdays(self) -> dict[int, int]:
+        """The days of the week the text names ("on Thursday"), each at its first place."""
+        return {value: at for value, at in self._records(self.anchors) if value in _WEEKDAY_VALUES}
 
     def heard_at(self) -> dict[int, tuple[int, ...]]:
         """Each word sound heard (those kept with the anchors, and all of `heard`), and every place it was heard at."""
@@ -481,6 +515,10 @@ class CrossPrint:
 
 def _is_heard(value: int) -> bool:
     return value >> _KIND_SHIFT == Kind.SOUND and bool(value & _HEARD)
+
+
+def _is_anchor(value: int) -> bool:
+    return not _is_heard(value) and value not in _WEEKDAY_VALUES
 
 
 _CJK_SIZE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -545,12 +583,23 @@ def cross_print(title: str, lines: Sequence[str], names: Iterable[str] = (), lan
     """`placed_anchors` packed as the index keeps them, the text's paragraph shape, and what it heard."""
     parts = [title, *lines] if title else list(lines)
     script = _script(" ".join(parts[:8]))
-    placed = _placed(parts, script, names, language)
+    placed = _placed(parts, script, names, language) + _placed_weekdays(parts)
     everything = heard(parts, script)
     kept = b"".join((value | _HEARD).to_bytes(4, "little") + bytes([at])
                     for value, at in _kept_heard(CrossPrint._records(everything)))
     return CrossPrint(b"".join(anchor.value().to_bytes(4, "little") + bytes([at]) for anchor, at in placed) + kept,
                       shape(lines), everything)
+
+
+def _placed_weekdays(parts: Sequence[str]) -> list[tuple[Anchor, int]]:
+    """The days of the week named in the title and the first two paragraphs (where a lead stands), each at its part's
+    place as `_placed` gives it; not counted among the MAX_ANCHORS anchors."""
+    found: dict[int, tuple[Anchor, int]] = {}
+    for number, part in enumerate(parts[:3]):
+        at = min(255, int(256 * (number + 0.5) / len(parts)))
+        for _, anchor in _weekdays(unicodedata.normalize("NFKC", part)):
+            found.setdefault(anchor.value(), (anchor, at))
+    return list(found.values())
 
 
 def _kept_heard(records: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -672,8 +721,10 @@ def is_translation(match: CrossMatch, options: CrossOptions) -> bool:
 # --- one template, two stories -------------------------------------------------------------------------------------
 # An outlet's recurring items are one text with other facts filled in: the day's interbank rates under another
 # dateline, a leader's greetings to another president. Their texts verify as copies; what tells them apart is that
-# each one's opening paragraph has a date, or names, found nowhere in the other. A copy, a cut copy and an update
-# keep their lead's facts (an update adds to them); a round-up or a weekly summary does not, and is no copy either.
+# each one's opening paragraph has a date (or one a day of the week and the other a date: a delegation "arrived here
+# on Thursday" and "left here on Aug. 8", the rest of the sentence the same), or names, found nowhere in the other.
+# A copy, a cut copy and an update keep their lead's facts (an update adds to them); a round-up or a weekly summary
+# does not, and is no copy either.
 _LEAD_DATES = frozenset({Kind.DATE})
 _LEAD_NAMES = frozenset({Kind.NAME, Kind.SOUND})
 _LEAD_KINDS = _LEAD_DATES | _LEAD_NAMES
@@ -698,9 +749,9 @@ def _lead_places(cross: CrossPrint, positions: Mapping[int, int]) -> frozenset[i
 
 
 def _lead_facts(cross: CrossPrint) -> list[int]:
-    """The dates and names of a report's first paragraph (a name that sounds like one of the names table's, Kim or
-    Jong, says nothing: it is in every story of a day in Pyongyang)."""
-    positions = cross.positions()
+    """The dates (a day of the week too) and names of a report's first paragraph (a name that sounds like one of the
+    names table's, Kim or Jong, says nothing: it is in every story of a day in Pyongyang)."""
+    positions = {**cross.positions(), **cross.weekdays()}
     places = _lead_places(cross, positions)
     return [value for value, at in positions.items() if at in places and kind_of(value) in _LEAD_KINDS
             and not (kind_of(value) is Kind.SOUND and value & _SOUND_KNOWN)]
@@ -708,13 +759,17 @@ def _lead_facts(cross: CrossPrint) -> list[int]:
 
 def other_facts(a: CrossPrint, b: CrossPrint, dates: int, names: int) -> bool:
     """Whether two reports whose texts agree are two fillings of one template: each one's first paragraph has at
-    least `dates` dates, or at least `names` names, that the other report does not print anywhere."""
-    values_a, values_b = frozenset(a.values()), frozenset(b.values())
+    least `dates` dates (days of the week among them, when a date is too), or at least `names` names, that the other
+    report does not print anywhere (a day of the week: in its title and first two paragraphs)."""
+    values_a, values_b = frozenset((*a.values(), *a.weekdays())), frozenset((*b.values(), *b.weekdays()))
     own_a = [value for value in _lead_facts(a) if value not in values_b]
     own_b = [value for value in _lead_facts(b) if value not in values_a]
 
     def counted(own: list[int], kinds: frozenset[Kind]) -> int:
         return sum(1 for value in own if kind_of(value) in kinds)
 
-    return (min(counted(own_a, _LEAD_DATES), counted(own_b, _LEAD_DATES)) >= dates
+    # Days of the week part two reports only against a date: a (LEAD) that no longer says the envoy "departed on
+    # Sunday" but that he "returns Tuesday" is the same story; "arrived on Thursday" and "left on Aug. 8" are two.
+    dated = any(kind_of(value) in _LEAD_DATES and value not in _WEEKDAY_VALUES for value in (*own_a, *own_b))
+    return ((dated and min(counted(own_a, _LEAD_DATES), counted(own_b, _LEAD_DATES)) >= dates)
             or min(counted(own_a, _LEAD_NAMES), counted(own_b, _LEAD_NAMES)) >= names)
