@@ -338,11 +338,14 @@ def test_a_delegations_arrival_and_departure_in_the_same_words_are_two_stories(s
 
 
 def test_a_day_of_the_week_is_read_in_each_script_and_kept_apart_from_the_anchors() -> None:
-    thursday = {"The delegation arrived here on Thursday.", "Die Delegation traf am Donnerstag ein.",
-                "La délégation est arrivée jeudi.", "Делегация прибыла в четверг.", "대표단이 목요일 도착했다.",
-                "代表团星期四抵达。", "代表団は木曜日に到着した。"}
-    found = [set(cross_print("", [text]).weekdays()) for text in thursday]
+    thursday = {("The delegation arrived here on Thursday.", "en"), ("Die Delegation traf am Donnerstag ein.", "de"),
+                ("La délégation est arrivée jeudi.", "fr"), ("Делегация прибыла в четверг.", "ru"),
+                ("대표단이 목요일 도착했다.", "ko"), ("代表团星期四抵达。", "zh"), ("代表団は木曜日に到着した。", "ja"),
+                ("On THURSDAY'S flight the delegation arrived.", "en"), ("The delegation arrived on Thursday.", None)}
+    found = [set(cross_print("", [text], (), language).weekdays()) for text, language in thursday]
     assert all(len(days) == 1 for days in found) and len(set.union(*found)) == 1
+    # in English only English days: a brand named "Mardi Mercredi" is no Tuesday
+    assert not cross_print("", ["The fashion brand Mardi Mercredi filed for a review today."], (), "en").weekdays()
     # neither an anchor (no translation is found or linked by one) nor a word inside another ("Thursdays" is one)
     plain = cross_print("", ["The delegation led by Yoko Hayashi arrived here on Oct. 10."])
     dated = cross_print("", ["The delegation led by Yoko Hayashi arrived here on Oct. 10, a Thursday."])

@@ -120,9 +120,9 @@ for _day, _words in enumerate((
 )):
     _WEEKDAY_WORDS.update(dict.fromkeys(_words.split(), _day))
 del _day, _words
-_WEEKDAY_WORD = re.compile(r"(?<![^\W\d_])(?:" + "|".join(sorted(_WEEKDAY_WORDS, key=len, reverse=True))
-                           + r")(?![^\W\d_])", re.I)
 _CJK_WEEKDAY = re.compile(r"([월화수목금토일])요일|(?:星期|礼拜|禮拜)([一二三四五六日天])|([月火水木金土日])曜日")
+_ENGLISH_DAY_STEMS = ("mon", "tues", "wednes", "thurs", "fri", "satur", "sun")
+_CJK_WEEKDAY_MARKS = ("요일", "星期", "礼拜", "禮拜", "曜日")
 _CJK_DAY_NUMBER = {**{c: n for n, c in enumerate("월화수목금토일")}, **{c: n for n, c in enumerate("一二三四五六日")},
                    "天": 6, **{c: n for n, c in enumerate("月火水木金土日")}}
 
@@ -247,12 +247,30 @@ def _plain(word: str) -> str:
 _OTHER_DIGITS = {zero + n: str(n) for zero in (0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50) for n in range(10)}
 
 
-def _weekdays(text: str) -> Iterator[tuple[int, Anchor]]:
-    for match in _WEEKDAY_WORD.finditer(text):
-        yield match.start(), Anchor(Kind.DATE, f"weekday-{_WEEKDAY_WORDS[match.group().lower()]}")
-    for match in _CJK_WEEKDAY.finditer(text):
-        day = next(group for group in match.groups() if group)
-        yield match.start(), Anchor(Kind.DATE, f"weekday-{_CJK_DAY_NUMBER[day]}")
+def _weekdays(text: str, language: str | None) -> Iterator[tuple[int, Anchor]]:
+    # In English each "day" found is looked at; in other languages each word is looked up (one alternation of them
+    # all is slower than either); in Chinese, Japanese and Korean only where a day's mark is.
+    if language == "en":
+        lowered = text.lower()
+        at = lowered.find("day")
+        while at >= 0:
+            after = at + 3
+            if after == len(lowered) or not lowered[after].isalpha():
+                for number, stem in enumerate(_ENGLISH_DAY_STEMS):
+                    start = at - len(stem)
+                    if start >= 0 and lowered.startswith(stem, start) and not lowered[start - 1:start].isalpha():
+                        yield start, Anchor(Kind.DATE, f"weekday-{number}")
+                        break
+            at = lowered.find("day", after)
+    else:
+        for match in _WORD.finditer(text):
+            day = _WEEKDAY_WORDS.get(match.group().lower())
+            if day is not None:
+                yield match.start(), Anchor(Kind.DATE, f"weekday-{day}")
+    if any(mark in text for mark in _CJK_WEEKDAY_MARKS):
+        for match in _CJK_WEEKDAY.finditer(text):
+            mark = next(group for group in match.groups() if group)
+            yield match.start(), Anchor(Kind.DATE, f"weekday-{_CJK_DAY_NUMBER[mark]}")
 
 
 def _digits(text: str) -> str:
@@ -583,7 +601,7 @@ def cross_print(title: str, lines: Sequence[str], names: Iterable[str] = (), lan
     """`placed_anchors` packed as the index keeps them, the text's paragraph shape, and what it heard."""
     parts = [title, *lines] if title else list(lines)
     script = _script(" ".join(parts[:8]))
-    placed = _placed(parts, script, names, language) + _placed_weekdays(parts)
+    placed = _placed(parts, script, names, language) + _placed_weekdays(parts, language)
     everything = heard(parts, script)
     kept = b"".join((value | _HEARD).to_bytes(4, "little") + bytes([at])
                     for value, at in _kept_heard(CrossPrint._records(everything)))
@@ -591,13 +609,13 @@ def cross_print(title: str, lines: Sequence[str], names: Iterable[str] = (), lan
                       shape(lines), everything)
 
 
-def _placed_weekdays(parts: Sequence[str]) -> list[tuple[Anchor, int]]:
+def _placed_weekdays(parts: Sequence[str], language: str | None) -> list[tuple[Anchor, int]]:
     """The days of the week named in the title and the first two paragraphs (where a lead stands), each at its part's
     place as `_placed` gives it; not counted among the MAX_ANCHORS anchors."""
     found: dict[int, tuple[Anchor, int]] = {}
     for number, part in enumerate(parts[:3]):
         at = min(255, int(256 * (number + 0.5) / len(parts)))
-        for _, anchor in _weekdays(unicodedata.normalize("NFKC", part)):
+        for _, anchor in _weekdays(unicodedata.normalize("NFKC", part), language):
             found.setdefault(anchor.value(), (anchor, at))
     return list(found.values())
 
