@@ -329,6 +329,11 @@ class Spelling:
     count: int
 
 
+# The kind of an unknown name spelt more than one way that cannot be a person's (a place, a company): evidence of
+# translation, not an entry of a record's `names`.
+OTHER = "other"
+
+
 @dataclass(frozen=True, slots=True)
 class FoundName:
     canonical: str
@@ -442,18 +447,23 @@ class NameFinder:
         def lowered() -> set[str]:
             return {_plain(word) for word in set(_TOKEN.findall(text)) if word[0].islower()}
 
-        found.extend(self._group_unknown(unknown, lowered, is_word))
-        if english:
-            found = self._people(text, found, unknown, is_word)
+        # In English text the cues judge each mention; a spelling group none of whose mentions could be a person's
+        # name ("Wesel County" beside "Wessel County", "SK Telecom-CEO" beside "SK Telecom Co.") is no one, but
+        # still a name spelt two ways (`OTHER`: the translation evidence counts it, `names` does not list it).
+        judged = [self._person(text, mention, is_word) for mention in unknown] if english else None
+        found.extend(self._group_unknown(unknown, lowered, is_word,
+                                         None if judged is None else [person is not None for person in judged]))
+        if judged is not None:
+            found = self._people(text, found, judged)
         found.sort(key=lambda f: (-f.count, f.canonical))
         return tuple(found)
 
-    def _people(self, text: str, found: list[FoundName], unknown: Sequence[Mention],
-                is_word: Callable[[str], bool] | None) -> list[FoundName]:
-        """`found` with the people the cues tell among `unknown` mentions added, and every person's surname
-        used alone counted (for the person last named in full with it, or the first if none was yet)."""
+    def _people(self, text: str, found: list[FoundName], judged: Sequence[_Person | None]) -> list[FoundName]:
+        """`found` with the people the cues tell among the unknown mentions (`judged`: each as `_person` reads it)
+        added, and every person's surname used alone counted (for the person last named in full with it, or the
+        first if none was yet)."""
         grouped = {_plain(s.text) for f in found for s in f.spellings}
-        persons: list[_Person] = [p for m in unknown if (p := self._person(text, m, is_word)) is not None]
+        persons: list[_Person] = [p for p in judged if p is not None]
         full: dict[tuple[str, ...], list[_Person]] = {}
         for person in persons:
             if len(person.words) >= 2 and _plain(" ".join(person.words)) not in grouped:
@@ -758,10 +768,12 @@ class NameFinder:
         return None, 0
 
     def _group_unknown(self, mentions: Sequence[Mention], lowered_words: Callable[[], set[str]],
-                       is_word: Callable[[str], bool] | None = None) -> list[FoundName]:
+                       is_word: Callable[[str], bool] | None = None, names: Sequence[bool] | None = None
+                       ) -> list[FoundName]:
         """Union of mentions the rules call one name; `lowered_words()` (printed in lower case somewhere
         in the text) and `is_word` (the language's word list) are words, not names, when compared alone
-        (asked for only then)."""
+        (asked for only then). With `names` (whether each mention could be a person's name), a group none of whose
+        mentions could is `OTHER`."""
         lowered: set[str] | None = None
         parent = list(range(len(mentions)))
         keep = [len(m.parts) for m in mentions]
@@ -810,20 +822,22 @@ class NameFinder:
             if len(spellings) < 2 or len(distinct_spellings(spellings, self.rules)) < 2:
                 continue
             ordered = tuple(Spelling(t, n) for t, n in spellings.most_common())
-            found.append(FoundName(ordered[0].text, ordered, False))
+            kind = OTHER if names is not None and not any(names[i] for i in group) else "person"
+            found.append(FoundName(ordered[0].text, ordered, False, kind))
         return found
 
 
 def name_groups(found: Sequence[FoundName]) -> tuple[NameGroup, ...]:
-    return tuple(f.to_group() for f in found)
+    """The people and organisations found, as a record lists them (not the `OTHER` names)."""
+    return tuple(f.to_group() for f in found if f.kind != OTHER)
 
 
 def variant_evidence(found: Sequence[FoundName], rules: Romanisation) -> list[str]:
-    """"A / B / C" for each person named in Latin script in more than one spelling (an organisation's
-    acronym beside its full name is no variant)."""
+    """"A / B / C" for each person (or other name, a place's: "Kosai City / Kosei City") named in Latin script in
+    more than one spelling (an organisation's acronym beside its full name is no variant)."""
     evidence = []
     for name in found:
-        if name.kind != "person":
+        if name.kind == "organisation":
             continue
         spellings = distinct_spellings(name.latin_spellings(), rules)
         if len(spellings) >= 2:
