@@ -317,6 +317,17 @@ def test_a_place_spelt_two_ways_is_translation_evidence_not_a_person() -> None:
     assert any("Ryzhenkov" in line and "Reyzhenkov" in line for line in variants), variants
 
 
+def test_a_team_that_owns_a_player_is_no_surname(finder: NameFinder) -> None:
+    # As photo captions print them: "Canucks' Tom Willander" made "Canucks" a surname used alone, so the team was
+    # a person. A person's possessive before a name still counts as their mention.
+    text = ("Philadelphia Flyers' Carl Grundstrom scores on Vancouver Canucks goaltender Thatcher Demko as Canucks' "
+            "Tom Willander watches. Verona's Victor Nelsson tackles a forward during a match between AC Milan and "
+            "Hellas Verona. President Donald Trump spoke on Monday; Trump's Truth Social post followed.")
+    found = {f.canonical: f.count for f in finder.find(text)}
+    assert not {"Vancouver Canucks", "Hellas Verona"} & found.keys(), found
+    assert found.get("Donald Trump") == 2, found
+
+
 def test_lee_is_a_korean_surname_and_an_english_given_name(finder: NameFinder) -> None:
     text = ("President Lee Jae-myung made his first commute to Cheong Wa Dae on Monday. Lee held a tea meeting with "
             "senior aides, and Lee then visited the crisis center. Coach Lee Baker said the team was ready; Baker "

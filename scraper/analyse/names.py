@@ -56,6 +56,7 @@ _VOWELS = re.compile(r"[aeiouyàáâãäåèéêëìíîïòóôõöùúûüýÿ
 _OWNED_APPOSITION = re.compile(r",\s+(?:[A-Z][\w.-]*\s+){0,2}[A-Z][\w.-]*['’]s\s+((?:[\w-]+\s+){0,2}[\w-]+)")
 _OPENING_QUOTES = frozenset("\"“‘'«「")
 _CLOSING_QUOTE = re.compile(r"[,.]?[\"”’'»」]")  # (a comma or a stop may come first: "'Spring Fever,' I set")
+_OWNER_OF_NAME = re.compile(r"['’]s?\s+[A-Z][a-z]+(?:-[a-z]+)?\s+[A-Z]")  # "Canucks' Tom W", "Verona's Victor N"
 _WORD_AFTER = re.compile(r" (\w+)\b")  # the word right after a name, with no comma between
 _HEADS_OF = frozenset({"chief", "founder", "head"})  # beside the roles: "a former Coupang chief" is a company's
 _MEMO_WORDS = 50_000  # words (and names) whose parts and clusters are remembered: a daemon's vocabulary keeps growing
@@ -285,6 +286,8 @@ class _Person(NamedTuple):
     cued: bool  # a title, a verb of speech or an East Asian surname says it is a person
     denied: bool = False  # a determiner in front says it is a thing ("the Europa Clipper")
     sure: bool = False  # a title, a verb of speech or an apposition, whatever the words: it outweighs `denied`
+    owner: bool = False  # a lone word in the possessive before a name ("Canucks' Tom Willander"): a team's, a
+    # country's, or a person's ("Trump's Truth Social"), counted for a person so named, never a cue that it is one
 
 
 class _Capital(NamedTuple):
@@ -491,7 +494,8 @@ class NameFinder:
             named.append((f, None))
         # A surname used alone tells that a run with it is a person's name; not one that is a word of places too
         # ("Park officials" says nothing of "Park Hyatt").
-        short_words = {word for p in singles if (word := _plain(p.words[0])) not in self.people.not_person}
+        short_words = {word for p in singles if (word := _plain(p.words[0])) not in self.people.not_person
+                       and not p.owner}
         for key, mentions in full.items():
             surname = self._surname(mentions[0].words)
             cued = any(p.cued for p in mentions) or surname in short_words
@@ -593,6 +597,10 @@ class NameFinder:
         denied = denied or (len(words) == 1 and not _POSSESSIVE.search(text[mention.start:mention.end])
                             and role_after is not None
                             and (role_after[1] in people.roles or role_after[1] in _HEADS_OF))
+        # "Canucks' Tom Willander", "Verona's Victor Nelsson": a lone word whose possessive stands right before a
+        # name mostly owns that person (a team, a club, a country), so it tells no one that it is a surname.
+        owner = len(words) == 1 and _OWNER_OF_NAME.match(
+            text, mention.end - 2 if _POSSESSIVE.search(text[mention.start:mention.end]) else mention.end) is not None
         spoken = (after.split()[:1] and after.split()[0].strip(",.") in people.speech) or (
             bool(before) and before[-1].strip(",") in people.speech)
         appositive = re.match(r",\s+(?:the|a|an)\s+(\w+)", after) is not None and any(
@@ -607,7 +615,7 @@ class NameFinder:
                 return None
             common = is_word is not None and is_word(words[0])
             return _Person(tuple(words), start, mention.end, titled and not common, denied,
-                           titled or bool(spoken) or appositive)
+                           titled or bool(spoken) or appositive, owner)
         # An East Asian surname first, then syllables of a given name, one of them no common English word
         # ("Kim Chol-won", "Zhou Jingfan"; not "Sun Belt" or "Moon Express").
         shaped = (plain[0] in people.surnames_first and all(len(self.rules.parts(w)) <= 3 for w in words[1:])
