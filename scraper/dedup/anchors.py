@@ -110,18 +110,16 @@ _CJK_DATE = re.compile(r"(?<![\d])(\d{1,2})\s*[月월]\s*(?:(\d{1,2})\s*[日일]
 # Days of the week, Monday = 0: the day a report says something happened on when it gives no date ("arrived here
 # on Thursday"). Kept apart from the anchors (`CrossPrint.weekdays`): they tell two fillings of one template apart
 # (`other_facts`), and neither find nor link a translation.
-_WEEKDAY_WORDS: dict[str, int] = {}
-for _day, _words in enumerate((
+_WEEKDAYS = (  # English first
     "monday lundi montag lunes понедельник", "tuesday mardi dienstag martes вторник",
     "wednesday mercredi mittwoch miércoles miercoles",  # (not Russian: среда is also "environment")
     "thursday jeudi donnerstag jueves четверг", "friday vendredi freitag viernes пятница пятницу пятницы",
     "saturday samedi samstag sonnabend sábado sabado суббота субботу субботы",
     "sunday dimanche sonntag domingo воскресенье воскресенья",
-)):
-    _WEEKDAY_WORDS.update(dict.fromkeys(_words.split(), _day))
-del _day, _words
+)
+_WEEKDAY_WORDS = {word: day for day, words in enumerate(_WEEKDAYS) for word in words.split()}
+_ENGLISH_DAY_STEMS = tuple(words.split()[0].removesuffix("day") for words in _WEEKDAYS)  # "mon", "tues"...
 _CJK_WEEKDAY = re.compile(r"([월화수목금토일])요일|(?:星期|礼拜|禮拜)([一二三四五六日天])|([月火水木金土日])曜日")
-_ENGLISH_DAY_STEMS = ("mon", "tues", "wednes", "thurs", "fri", "satur", "sun")
 _CJK_WEEKDAY_MARKS = ("요일", "星期", "礼拜", "禮拜", "曜日")
 _CJK_DAY_NUMBER = {**{c: n for n, c in enumerate("월화수목금토일")}, **{c: n for n, c in enumerate("一二三四五六日")},
                    "天": 6, **{c: n for n, c in enumerate("月火水木金土日")}}
@@ -144,11 +142,9 @@ they we you i his her their our mr mrs ms dr sir st mt le la les un une des du d
 der die das den dem des ein eine einer eines und oder im am vom zum zur il lui elle ils elles nous vous on je
 m mme mlle herr frau sr sra srta don doña según pero cuando como por para con sin sobre entre hasta desde
 mais pour avec sans sur dans chez selon après avant lors quand comme aber wenn als nach vor bei mit ohne über
-monday tuesday wednesday thursday friday saturday sunday lundi mardi mercredi jeudi vendredi samedi dimanche
-montag dienstag mittwoch donnerstag freitag samstag sonntag lunes martes miércoles miercoles jueves viernes sábado
-sabado domingo
 """
-_NOT_ANCHORS = frozenset(_NOT_ANCHOR_WORDS.split())
+# (and the days of the week of the Latin-script languages)
+_NOT_ANCHORS = frozenset(_NOT_ANCHOR_WORDS.split()) | {word for word in _WEEKDAY_WORDS if word[0] < "\u0400"}
 
 # --- names by their sound ----------------------------------------------------------------------------------------
 MIN_SOUND = 2  # consonant classes a sound key needs: one (Toyota is T) is in too many words
