@@ -256,9 +256,14 @@ class PeopleRules:
     common: frozenset[str] = frozenset()  # the most frequent English words (lower case)
     roles: frozenset[str] = frozenset()  # the words that end a title of several words ("Officer", "Minister")
     given_too: frozenset[str] = frozenset()  # surnames that are English given names too ("Lee")
+    honorifics: frozenset[str] = frozenset()  # "Mr", "Ms": a lone word after one is a surname ("Mr. Sun")
+    given: frozenset[str] = frozenset()  # given names (plain): "Egor Morozov", "George Floyd" are people's names
+    not_given: frozenset[str] = frozenset()  # given names that begin places' and brands' names more often
+    place_prefixes: frozenset[str] = frozenset()  # "San", "Fort": what follows is a place's name ("San Antonio")
 
     @classmethod
-    def load(cls, text: str | None = None, common: Iterable[str] | None = None) -> PeopleRules:
+    def load(cls, text: str | None = None, common: Iterable[str] | None = None,
+             given: Iterable[str] | None = None) -> PeopleRules:
         if text is None:
             text = (resources.files("scraper") / "data" / "people.toml").read_text(encoding="utf-8")
         data = tomllib.loads(text)
@@ -266,7 +271,9 @@ class PeopleRules:
                    frozenset(data["not_person"]), frozenset(data.get("openers", ())),
                    frozenset(data.get("determiners", ())),
                    frozenset(common_english_words() if common is None else common), frozenset(data.get("roles", ())),
-                   frozenset(data.get("given_too", ())))
+                   frozenset(data.get("given_too", ())), frozenset(data.get("honorifics", ())),
+                   frozenset(given_names() if given is None else given), frozenset(data.get("not_given", ())),
+                   frozenset(data.get("place_prefixes", ())))
 
 
 def common_english_words(count: int = _COMMON_WORDS) -> list[str]:
@@ -277,13 +284,20 @@ def common_english_words(count: int = _COMMON_WORDS) -> list[str]:
     return sorted(words, key=lambda word: -words[word])[:count]
 
 
+def given_names() -> list[str]:
+    """The shipped given names (`scraper/data/names/given.txt.gz`; how they were made: its README), plain."""
+    path = resources.files("scraper") / "data" / "names" / "given.txt.gz"
+    with path.open("rb") as handle, gzip.open(handle, "rt", encoding="ascii") as text:
+        return text.read().split()
+
+
 class _Person(NamedTuple):
     """A mention of someone not in the alias table: the name's words without titles, and how sure."""
 
     words: tuple[str, ...]
     start: int
     end: int
-    cued: bool  # a title, a verb of speech or an East Asian surname says it is a person
+    cued: bool  # a title, a verb of speech, an East Asian surname or a given name says it is a person
     denied: bool = False  # a determiner in front says it is a thing ("the Europa Clipper")
     sure: bool = False  # a title, a verb of speech or an apposition, whatever the words: it outweighs `denied`
     owner: bool = False  # a lone word in the possessive before a name ("Canucks' Tom Willander"): a team's, a
@@ -542,7 +556,7 @@ class NameFinder:
         """The mention as a person's name without its titles, or None if it cannot be one."""
         people = self.people
         words = list(mention.words)
-        titled = placed = False
+        titled = placed = addressed = after_prefix = False  # (addressed: after "Mr", "Ms"...)
         # A title of several words ends in its role: "Chief Accounting Officer Jonathan Lee", "Vice Unification
         # Minister Kim Nam-jung", "Hyundai Motor Group Executive Chair Euisun Chung". The name follows the last.
         last_role = max((at for at, word in enumerate(words[:-1]) if _plain(word) in people.roles), default=-1)
@@ -551,10 +565,12 @@ class NameFinder:
         # A surname alone ("Park said") is kept for the caller to match with the person named in full.
         lone_surname = len(mention.words) == 1 and _plain(words[0]) in people.surnames_first
         while words and not lone_surname and not (not placed and self._surname_first(words)) and (
-                self._is_title(words[0]) or _plain(words[0]) in people.not_person
+                self._is_title(words[0], plural=True) or _plain(words[0]) in people.not_person
                 or self._not_a_name(words[0], leading=True)
                 or (len(words) > 1 and self._participle(words[0], is_word))):
-            titled = titled or self._is_title(words[0])
+            titled = titled or self._is_title(words[0], plural=True)
+            after_prefix = _plain(words[0]) in people.place_prefixes
+            addressed = addressed or _plain(words[0]).rstrip(".") in people.honorifics
             placed = placed or _plain(words[0]) in people.not_person
             words.pop(0)
         if not words or len(words) > 4 or (len(words) > 1 and self._is_title(words[-1])):
@@ -579,6 +595,7 @@ class NameFinder:
         # abbreviated one, "Gen.", "Rep.", is.)
         # ("the then Paekhak-dong" is a place as it was called then; "the then President Park" has its title.)
         then_place = start == mention.start and ahead[-2:] == ["the", "then"]
+        addressed = addressed or any(w.strip(",.") in people.honorifics for w in before)
         titled = titled or (not then_place and any(
             w.strip(",") in people.titles or (w[-1:] == "." and len(w) <= 5 and w.strip(",.") in people.titles)
             for w in before))
@@ -614,15 +631,19 @@ class NameFinder:
             if plain[0].rstrip("s") in people.titles:
                 return None
             common = is_word is not None and is_word(words[0])
-            return _Person(tuple(words), start, mention.end, titled and not common, denied,
+            return _Person(tuple(words), start, mention.end, (titled and not common) or addressed, denied,
                            titled or bool(spoken) or appositive, owner)
         # An East Asian surname first, then syllables of a given name, one of them no common English word
         # ("Kim Chol-won", "Zhou Jingfan"; not "Sun Belt" or "Moon Express").
         shaped = (plain[0] in people.surnames_first and all(len(self.rules.parts(w)) <= 3 for w in words[1:])
                   and any("-" in w or (_plain(w) not in people.common and plain[0] not in people.not_person)
                           for w in words[1:]))
+        # A given name first, a surname after it that is no common English word ("Egor Morozov (20)", "the death of
+        # George Floyd"); not right after a word that begins places' names ("San Antonio Spurs", "Fort Worth").
+        given = (not after_prefix and len(words) <= 3 and plain[0] in people.given and plain[0] not in people.not_given
+                 and plain[-1] not in people.common)
         sure = titled or bool(spoken) or appositive
-        return _Person(tuple(words), start, mention.end, sure or shaped or syllables, denied, sure)
+        return _Person(tuple(words), start, mention.end, sure or shaped or syllables or given, denied, sure)
 
     def _syllable_name(self, words: Sequence[str]) -> bool:
         """A North Korean name as KCNA and Rodong Sinmun print it: an East Asian surname and two capitalised
@@ -652,12 +673,15 @@ class NameFinder:
         surnames = self.people.surnames_first
         return shorter.parts[0] in surnames and longer.parts[-len(shorter.parts) - 1] in surnames
 
-    def _is_title(self, word: str) -> bool:
-        """A title or role ("Minister"), or titles joined by hyphens ("Major-Gen", "Secretary-Treasurer")."""
+    def _is_title(self, word: str, *, plural: bool = False) -> bool:
+        """A title or role ("Minister"; with `plural`, "Doctors" too: not at a name's end, where "Earls" is a
+        surname), or titles joined by hyphens ("Major-Gen", "Secretary-Treasurer")."""
         plain = _plain(word)
         titles = self.people.titles
         if "-turned-" in plain:  # "Singer-turned-actress"
             return plain.rsplit("-", 1)[-1] in titles
+        if plural and plain.endswith("s") and plain[:-1] in titles:  # "Doctors Irina Yartseva and Sergey Tokarev"
+            return True
         return plain in titles or ("-" in plain and all(part in titles for part in plain.split("-") if part))
 
     def _not_a_name(self, word: str, *, leading: bool = False) -> bool:
