@@ -22,9 +22,10 @@ import importlib
 import itertools
 import re
 import sys
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
+
+from scraper.analyse.names import _plain  # (the form names.py looks a printed word up in)
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "scraper" / "data" / "names" / "given.txt.gz"
 WORDS = Path("/usr/share/dict/american-english")
@@ -47,9 +48,8 @@ _MAX_SPELLINGS = 64  # per Cyrillic name
 
 
 def plain(name: str) -> str:
-    """Lower case without diacritics: "Adélaïde" → "adelaide"."""
-    decomposed = unicodedata.normalize("NFKD", name.strip().casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """A listed name as names.py reads a printed one: "Adélaïde " → "adelaide", "Asma'u" → "asmau"."""
+    return _plain(name.strip())
 
 
 def latin_spellings(name: str) -> set[str]:

@@ -456,3 +456,12 @@ def test_titles_in_the_plural_and_academic_degrees_are_not_part_of_the_name(find
             "Sciences Sergey Tokarev, said that Russians now take them. Yartseva agreed with Tokarev.")
     found = {f.canonical: f.count for f in finder.find(text, vocabulary)}
     assert found == {"Irina Yartseva": 2, "Sergey Tokarev": 3}, found
+
+
+def test_the_exceptions_to_the_given_name_cue_are_words_it_reads() -> None:
+    # An exception the rules never meet does nothing: `not_given` must be shipped given names, and a place prefix
+    # is seen only when not_person sets it aside at a run's head.
+    rules = names_module.PeopleRules.load()
+    assert rules.not_given and rules.not_given <= rules.given, sorted(rules.not_given - rules.given)
+    assert rules.place_prefixes and rules.place_prefixes <= rules.not_person, sorted(
+        rules.place_prefixes - rules.not_person)

@@ -570,7 +570,7 @@ class NameFinder:
                 or (len(words) > 1 and self._participle(words[0], is_word))):
             titled = titled or self._is_title(words[0], plural=True)
             after_prefix = _plain(words[0]) in people.place_prefixes
-            addressed = addressed or _plain(words[0]).rstrip(".") in people.honorifics
+            addressed = addressed or _plain(words[0]) in people.honorifics
             placed = placed or _plain(words[0]) in people.not_person
             words.pop(0)
         if not words or len(words) > 4 or (len(words) > 1 and self._is_title(words[-1])):
