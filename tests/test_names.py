@@ -462,6 +462,49 @@ def test_the_exceptions_to_the_given_name_cue_are_words_it_reads() -> None:
     # An exception the rules never meet does nothing: `not_given` must be shipped given names, and a place prefix
     # is seen only when not_person sets it aside at a run's head.
     rules = names_module.PeopleRules.load()
-    assert rules.not_given and rules.not_given <= rules.given, sorted(rules.not_given - rules.given)
+    given = rules.given | rules.japanese_given
+    assert rules.not_given and rules.not_given <= given, sorted(rules.not_given - given)
     assert rules.place_prefixes and rules.place_prefixes <= rules.not_person, sorted(
         rules.place_prefixes - rules.not_person)
+
+
+def test_japanese_names_in_either_order_are_people(finder: NameFinder) -> None:
+    vocabulary = LanguageDetector().vocabulary("en")
+    text = ("According to Japanese media, Fumio Kishida hopes to use the meeting. The notebook was found when Yuji Ito "
+            "(60) organised the warehouse. Grandfather Takahashi Genzo (1900-1985) was using it. Japan midfielder "
+            "Kubo Takehide (19) may leave Mallorca; Takehide Kubo's reputation grew, and five clubs want Kubo.")
+    found = {f.canonical: f.count for f in finder.find(text, vocabulary)}
+    assert found == {"Fumio Kishida": 1, "Yuji Ito": 1, "Takahashi Genzo": 1, "Kubo Takehide": 3}, found
+    # A Japanese reading is a word of other languages too: both words of a name must be Japanese names'.
+    places = ("The shooting happened at Soko Ng'ombe market. Flights left Santo Domingo and Sao Paulo. The Sankei "
+              "Shimbun and the Ube Nippo reported it.")
+    assert {f.canonical for f in finder.find(places, vocabulary)} == set()
+
+
+def test_given_names_that_are_words_and_surnames_counted_as_words(finder: NameFinder) -> None:
+    vocabulary = LanguageDetector().vocabulary("en")
+    # John, Frank and Guy are English words too; Taylor and Murray are frequent in text counted without case.
+    text = ("John Blackmore, from Hampshire, was due to fly out. United finished ahead of Frank Lampard's Chelsea. "
+            "The BBC's Guy Hedgecoe in Madrid says contagion is a worry. Nicole Taylor won, and Andy Murray lost.")
+    found = {f.canonical for f in finder.find(text, vocabulary)}
+    assert found == {"John Blackmore", "Frank Lampard", "Guy Hedgecoe", "Nicole Taylor", "Andy Murray"}, found
+    # Words kept out of the given names still make none: "Will Russia", "Rose Garden", "Hope Street".
+    assert not finder.find("Will Russia answer? The Rose Garden on Hope Street was closed.", vocabulary)
+
+
+def test_a_team_before_a_surname_and_a_suffix_after_it(finder: NameFinder) -> None:
+    vocabulary = LanguageDetector().vocabulary("en")
+    text = ("Los Angeles Dodgers outfielder Mookie Betts has signed. He came from the Boston Red Sox. R Sox Betts "
+            "shows his talents. Betts made his debut in 2014, and was traded to the Dodgers. Dodgers Betts had "
+            "long-term stability. The Chargers agreed with linebacker Kenneth Murray Jr. on Friday. Murray was the "
+            "23rd overall pick.")
+    found = {f.canonical: f.count for f in finder.find(text, vocabulary)}
+    assert found == {"Mookie Betts": 4, "Kenneth Murray Jr": 2}, found
+
+
+def test_the_shipped_name_lists_are_read() -> None:
+    rules = names_module.PeopleRules.load()
+    assert {"john", "frank", "egor"} <= rules.given and not {"will", "hope", "rose"} & rules.given
+    assert {"fumio", "takehide", "genzo"} <= rules.japanese_given
+    assert {"kishida", "takahashi", "kubo"} <= rules.japanese_surnames
+    assert {"taylor", "murray"} <= rules.surnames and not {"hill", "rivers", "brown"} & rules.surnames

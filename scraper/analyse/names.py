@@ -59,6 +59,7 @@ _CLOSING_QUOTE = re.compile(r"[,.]?[\"”’'»」]")  # (a comma or a stop may 
 _OWNER_OF_NAME = re.compile(r"['’]s?\s+[A-Z][a-z]+(?:-[a-z]+)?\s+[A-Z]")  # "Canucks' Tom W", "Verona's Victor N"
 _WORD_AFTER = re.compile(r" (\w+)\b")  # the word right after a name, with no comma between
 _HEADS_OF = frozenset({"chief", "founder", "head"})  # beside the roles: "a former Coupang chief" is a company's
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})  # after a surname: "Kenneth Murray Jr."
 _MEMO_WORDS = 50_000  # words (and names) whose parts and clusters are remembered: a daemon's vocabulary keeps growing
 
 
@@ -260,10 +261,14 @@ class PeopleRules:
     given: frozenset[str] = frozenset()  # given names (plain): "Egor Morozov", "George Floyd" are people's names
     not_given: frozenset[str] = frozenset()  # given names that begin places' and brands' names more often
     place_prefixes: frozenset[str] = frozenset()  # "San", "Fort": what follows is a place's name ("San Antonio")
+    surnames: frozenset[str] = frozenset()  # frequent surnames that are no lower-case words (Taylor, Murray), plain
+    japanese_given: frozenset[str] = frozenset()  # given names of Japanese (Fumio, Genzo), plain
+    japanese_surnames: frozenset[str] = frozenset()  # (Kishida, Takahashi), plain
 
     @classmethod
     def load(cls, text: str | None = None, common: Iterable[str] | None = None,
              given: Iterable[str] | None = None) -> PeopleRules:
+        """The shipped cues (or `text`'s); `common`, `given` in place of the shipped lists (tests)."""
         if text is None:
             text = (resources.files("scraper") / "data" / "people.toml").read_text(encoding="utf-8")
         data = tomllib.loads(text)
@@ -273,7 +278,9 @@ class PeopleRules:
                    frozenset(common_english_words() if common is None else common), frozenset(data.get("roles", ())),
                    frozenset(data.get("given_too", ())), frozenset(data.get("honorifics", ())),
                    frozenset(given_names() if given is None else given), frozenset(data.get("not_given", ())),
-                   frozenset(data.get("place_prefixes", ())))
+                   frozenset(data.get("place_prefixes", ())),
+                   frozenset(name_list("surnames")), frozenset(name_list("japanese_given")),
+                   frozenset(name_list("japanese_surnames")))
 
 
 def common_english_words(count: int = _COMMON_WORDS) -> list[str]:
@@ -284,11 +291,16 @@ def common_english_words(count: int = _COMMON_WORDS) -> list[str]:
     return sorted(words, key=lambda word: -words[word])[:count]
 
 
-def given_names() -> list[str]:
-    """The shipped given names (`scraper/data/names/given.txt.gz`; how they were made: its README), plain."""
-    path = resources.files("scraper") / "data" / "names" / "given.txt.gz"
+def name_list(name: str) -> list[str]:
+    """A shipped list of names, plain (`scraper/data/names/NAME.txt.gz`; how they were made: its README)."""
+    path = resources.files("scraper") / "data" / "names" / f"{name}.txt.gz"
     with path.open("rb") as handle, gzip.open(handle, "rt", encoding="ascii") as text:
         return text.read().split()
+
+
+def given_names() -> list[str]:
+    """The shipped given names of many languages (Japanese ones apart: `name_list("japanese_given")`), plain."""
+    return name_list("given")
 
 
 class _Person(NamedTuple):
@@ -371,8 +383,9 @@ class FoundName:
 
 
 def distinct_spellings(spellings: Iterable[str], rules: Romanisation) -> list[str]:
-    """Spellings that differ in letters, not only in case, hyphens or a name cut short ("Lukashenko" is
-    "Alexander Lukashenko" cut short; "Choi Sun-hee" and "Choe Sun Hui" differ)."""
+    """Spellings that differ in letters, not only in case, hyphens, a name cut short or the order of its words
+    ("Lukashenko" is "Alexander Lukashenko" cut short, "Kubo Takehide" is "Takehide Kubo"; "Choi Sun-hee" and "Choe Sun
+    Hui" differ)."""
     kept: list[str] = []
     for spelling in spellings:
         parts = rules.parts(spelling)
@@ -380,7 +393,7 @@ def distinct_spellings(spellings: Iterable[str], rules: Romanisation) -> list[st
         for other in kept:
             other_parts = rules.parts(other)
             k = min(len(parts), len(other_parts))
-            if parts[-k:] == other_parts[-k:]:
+            if parts[-k:] == other_parts[-k:] or sorted(parts) == sorted(other_parts):  # (or in the other order)
                 same = True
                 break
         if not same:
@@ -480,11 +493,13 @@ class NameFinder:
         added, and every person's surname used alone counted (for the person last named in full with it, or the
         first if none was yet)."""
         grouped = {_plain(s.text) for f in found for s in f.spellings}
-        persons: list[_Person] = [p for p in judged if p is not None]
+        persons = self._without_team(p for p in judged if p is not None)
         full: dict[tuple[str, ...], list[_Person]] = {}
         for person in persons:
             if len(person.words) >= 2 and _plain(" ".join(person.words)) not in grouped:
-                full.setdefault(tuple(_plain(w) for w in person.words), []).append(person)
+                key = tuple(_plain(w) for w in person.words)
+                # "Takano Tetsushi" and "Tetsushi Takano": one person, named in either order
+                full.setdefault(key[::-1] if len(key) == 2 and key[::-1] in full else key, []).append(person)
         # A name once written as a thing's ("the Europa Clipper") is no person's anywhere in the text, unless
         # a title or a verb of speech says otherwise somewhere ("Lacerda said"; a surname alone after "the"
         # is often an adjective: "the Biden administration", so it denies nothing).
@@ -503,19 +518,19 @@ class NameFinder:
                 words = spelling.text.split()
                 if len(words) < 2:
                     continue
-                surname = self._surname(words)
-                places.extend((m.start(), len(named), surname) for m in re.finditer(re.escape(spelling.text), text))
+                places.extend((m.start(), len(named), called) for m in re.finditer(re.escape(spelling.text), text)
+                              for called in self._called(words))
             named.append((f, None))
         # A surname used alone tells that a run with it is a person's name; not one that is a word of places too
         # ("Park officials" says nothing of "Park Hyatt").
         short_words = {word for p in singles if (word := _plain(p.words[0])) not in self.people.not_person
                        and not p.owner}
         for key, mentions in full.items():
-            surname = self._surname(mentions[0].words)
-            cued = any(p.cued for p in mentions) or surname in short_words
+            called = [(p.start, word) for p in mentions for word in self._called(p.words)]  # (each mention's order)
+            cued = any(p.cued for p in mentions) or any(word in short_words for _, word in called)
             if not cued:
                 continue
-            places.extend((p.start, len(named), surname) for p in mentions)
+            places.extend((start, len(named), word) for start, word in called)
             named.append((None, (key, mentions)))
         places.sort()
         shorts: Counter[int] = Counter()
@@ -544,13 +559,43 @@ class NameFinder:
         result.extend(f for f in found if f.kind != "person")
         return result
 
-    def _surname(self, words: Sequence[str]) -> str:
-        """The word a person is called by alone: the first of an East Asian name, else the last."""
+    def _without_team(self, persons: Iterable[_Person]) -> list[_Person]:
+        """The persons, a team's or an organisation's word in front of a surname set aside: "Dodgers Betts", "R Sox
+        Betts" are Betts, where the text also writes "the Dodgers" or "the Boston Red Sox" (a word it calls a thing);
+        not a surname or a given name ("the Park" says nothing of "Park Jie-won")."""
+        persons = list(persons)
+        things = {_plain(p.words[-1]) for p in persons if p.denied}
+        people = self.people
+        kept = []
+        for person in persons:
+            head = _plain(person.words[0])
+            if (len(person.words) == 2 and head in things and head not in people.surnames_first
+                    and head not in people.given and head not in people.japanese_surnames):
+                person = person._replace(words=person.words[1:])
+            kept.append(person)
+        return kept
+
+    def _called(self, words: Sequence[str]) -> tuple[str, ...]:
+        """The words a person is called by alone: the surname, the first word of an East Asian name, else the last;
+        for a Japanese name in Japanese order, its given name too (Omura Masujiro is "Masujiro" in a text on him, as
+        Miyazawa Kenji is "Kenji")."""
         first = _plain(words[0])
         # Lee is an English given name too: "Lee Baker" answers to Baker, "Lee Jae-myung" and "Lee Hsien Loong" to Lee
         east_asian = first in self.people.surnames_first and (
             first not in self.people.given_too or len(words) > 2 or "-" in words[1])
-        return first if east_asian else _plain(_without_possessive(words[-1]))
+        people = self.people
+        # A Japanese name in Japanese order: "Kubo Takehide" answers to Kubo (not "Yuji Ito", Western order)
+        japanese = (len(words) == 2 and first in people.japanese_surnames and first not in people.japanese_given
+                    and first not in people.given and (_plain(words[1]) in people.japanese_given
+                                                       or _plain(words[1]) in people.given))
+        if japanese:
+            return first, _plain(_without_possessive(words[1]))
+        if east_asian:
+            return (first,)
+        last = _plain(_without_possessive(words[-1])).rstrip(".")
+        if last in _SUFFIXES and len(words) > 2:  # "Kenneth Murray Jr." answers to Murray
+            return (_plain(_without_possessive(words[-2])),)
+        return (last,)
 
     def _person(self, text: str, mention: Mention, is_word: Callable[[str], bool] | None) -> _Person | None:
         """The mention as a person's name without its titles, or None if it cannot be one."""
@@ -641,9 +686,21 @@ class NameFinder:
         # A given name first, a surname after it that is no common English word ("Egor Morozov (20)", "the death of
         # George Floyd"); not right after a word that begins places' names ("San Antonio Spurs", "Fort Worth").
         given = (not after_prefix and len(words) <= 3 and plain[0] in people.given and plain[0] not in people.not_given
-                 and plain[-1] not in people.common)
+                 and (plain[-1] not in people.common or plain[-1] in people.surnames))
+        # A Japanese name, in either order, both of its words Japanese names' ("Fumio Kishida", "Kubo Takehide"): a
+        # reading of Japanese names alone is a word of other languages too ("Soko Ng'ombe", "Yu'E Bao").
+        given = given or (len(words) == 2 and not after_prefix and self._japanese(plain[0], plain[1]))
         sure = titled or bool(spoken) or appositive
         return _Person(tuple(words), start, mention.end, sure or shaped or syllables or given, denied, sure)
+
+    def _japanese(self, first: str, second: str) -> bool:
+        """Two plain words that make a Japanese name, in Western or Japanese order: "Fumio Kishida", "Kubo Takehide"
+        (not after a word that begins places' names, nor one of `not_given`: "Santo Domingo")."""
+        people = self.people
+        if first in people.not_given or second in people.common or first in people.common:
+            return False
+        return (((first in people.given or first in people.japanese_given) and second in people.japanese_surnames)
+                or (first in people.japanese_surnames and (second in people.given or second in people.japanese_given)))
 
     def _syllable_name(self, words: Sequence[str]) -> bool:
         """A North Korean name as KCNA and Rodong Sinmun print it: an East Asian surname and two capitalised
