@@ -15,8 +15,9 @@ cue it gives is that the next word is a surname, and "Will Russia" or "Rose Gard
 (John, Frank, Guy, Bill). Nothing here comes from the evaluation sets.
 
 `surnames.txt.gz`: the 5,000 most frequent surnames of the US Census Bureau's 1990 list (`dist.all.last`, public
-domain) that are no lower-case word (Taylor, Murray, Clark; not Hill, Rivers, Brown): names.py takes a person's
-surname to be no common English word, and the common words, counted from text without case, hold these.
+domain), lower-case words among them (Taylor, Murray; Hunter, Rivers, Brown): names.py takes a person's surname
+after a given name to be no common English word, or one of these (`not_surname` in people.toml sets aside those
+that end places' names: "Beverly Hills", "Heinz Field").
 
 `japanese_given.txt.gz`, `japanese_surnames.txt.gz`: from JMnedict, the Japanese names dictionary of the
 Electronic Dictionary Research and Development Group (CC BY-SA 3.0), as jamdict-data 1.5 ships it: the romanised
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     lower_words = lower_case_words(args.words)
     given = build(args.words)
     write(args.out / "given.txt.gz", given)
-    write(args.out / "surnames.txt.gz", usable(map(plain, census_surnames()), lower_words))
+    write(args.out / "surnames.txt.gz", usable(map(plain, census_surnames()), set()))
     japanese_given, japanese_surnames = jmnedict_names(jamdict_database())
     write(args.out / "japanese_given.txt.gz", usable(japanese_given - set(given), lower_words))
     write(args.out / "japanese_surnames.txt.gz", usable(japanese_surnames, lower_words))

@@ -261,7 +261,8 @@ class PeopleRules:
     given: frozenset[str] = frozenset()  # given names (plain): "Egor Morozov", "George Floyd" are people's names
     not_given: frozenset[str] = frozenset()  # given names that begin places' and brands' names more often
     place_prefixes: frozenset[str] = frozenset()  # "San", "Fort": what follows is a place's name ("San Antonio")
-    surnames: frozenset[str] = frozenset()  # frequent surnames that are no lower-case words (Taylor, Murray), plain
+    surnames: frozenset[str] = frozenset()  # frequent surnames, words among them (Taylor, Murray, Hunter), plain
+    not_surname: frozenset[str] = frozenset()  # words that end places' names after a given name ("Beverly Hills")
     japanese_given: frozenset[str] = frozenset()  # given names of Japanese (Fumio, Genzo), plain
     japanese_surnames: frozenset[str] = frozenset()  # (Kishida, Takahashi), plain
 
@@ -279,7 +280,8 @@ class PeopleRules:
                    frozenset(data.get("given_too", ())), frozenset(data.get("honorifics", ())),
                    frozenset(given_names() if given is None else given), frozenset(data.get("not_given", ())),
                    frozenset(data.get("place_prefixes", ())),
-                   frozenset(name_list("surnames")), frozenset(name_list("japanese_given")),
+                   frozenset(name_list("surnames")), frozenset(data.get("not_surname", ())),
+                   frozenset(name_list("japanese_given")),
                    frozenset(name_list("japanese_surnames")))
 
 
@@ -686,6 +688,7 @@ class NameFinder:
         # A given name first, a surname after it that is no common English word ("Egor Morozov (20)", "the death of
         # George Floyd"); not right after a word that begins places' names ("San Antonio Spurs", "Fort Worth").
         given = (not after_prefix and len(words) <= 3 and plain[0] in people.given and plain[0] not in people.not_given
+                 and plain[-1] not in people.not_surname
                  and (plain[-1] not in people.common or plain[-1] in people.surnames))
         # A Japanese name, in either order, both of its words Japanese names' ("Fumio Kishida", "Kubo Takehide"): a
         # reading of Japanese names alone is a word of other languages too ("Soko Ng'ombe", "Yu'E Bao").
