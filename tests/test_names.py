@@ -515,3 +515,12 @@ def test_the_shipped_name_lists_are_read() -> None:
     # An exception the rule never meets does nothing: a word of `not_surname` is a listed surname or no common word.
     assert rules.not_surname and not {word for word in rules.not_surname
                                       if word in rules.common and word not in rules.surnames}
+
+
+def test_a_name_after_an_organisations_words_in_one_run(finder: NameFinder) -> None:
+    vocabulary = LanguageDetector().vocabulary("en")
+    text = ("Head of the Federal Brain and Neurotechnology Center Anna Bogolepova spoke about memory. A task force "
+            "led by Minister of Science and ICT Bae Kyung-hoon began its inquiry. The ROKS Jang Bogo, the first "
+            "submarine, retires. Former President Park Chung Hee and Hong Kyong Sik were named.")
+    found = {f.canonical for f in finder.find(text, vocabulary)}
+    assert found == {"Anna Bogolepova", "Bae Kyung-hoon", "Park Chung Hee", "Hong Kyong Sik"}, found

@@ -622,6 +622,9 @@ class NameFinder:
             words.pop(0)
         if not words or len(words) > 4 or (len(words) > 1 and self._is_title(words[-1])):
             return None  # ("Massachusetts Gov" is a title, the name follows it)
+        # "Neurotechnology Center Anna Bogolepova", "ICT Bae Kyung-hoon": an organisation's words, then a name
+        behind = self._after_organisation(words)
+        words = words[behind:]
         plain = [_plain(w) for w in words]
         # An East Asian surname that is also a word of places (Park, Hong) counts as a surname before a given name.
         syllables = self._syllable_name(words)
@@ -650,7 +653,8 @@ class NameFinder:
         titled = titled or (placed and len(ahead) >= 2 and ahead[-1] in ("to", "of", "in", "for", "from")
                             and ahead[-2].strip(",.") in people.titles)
         # "the Europa Clipper", "a Boeing Dreamliner": a thing, unless a title says otherwise ("the late X").
-        denied = not titled and bool(ahead) and ahead[-1].strip("\"'“‘(") in people.determiners
+        # (Not a determiner of the organisation the name comes after: "the New York Times John Smith".)
+        denied = not titled and not behind and bool(ahead) and ahead[-1].strip("\"'“‘(") in people.determiners
         denied = denied or _COMPANY_AFTER.match(text, mention.end) is not None  # "Dräger, Inc."
         # Words in quotes are a work's title: the series "Spring Fever", the show "Going Seventeen".
         denied = denied or (len(mention.words) > 1 and mention.start > 0 and text[mention.start - 1] in _OPENING_QUOTES
@@ -695,6 +699,25 @@ class NameFinder:
         given = given or (len(words) == 2 and not after_prefix and self._japanese(plain[0], plain[1]))
         sure = titled or bool(spoken) or appositive
         return _Person(tuple(words), start, mention.end, sure or shaped or syllables or given, denied, sure)
+
+    def _after_organisation(self, words: Sequence[str]) -> int:
+        """Where a name begins after an organisation's words in one run ("Federal Brain and Neurotechnology Center Anna
+        Bogolepova", "Minister of Science and ICT Bae Kyung-hoon"): after the last word that heads organisations and
+        places (not a surname such as Park or Hong), or an acronym, when what follows is two or three words that a
+        given name or an East Asian surname opens, or a Japanese name; else 0."""
+        people = self.people
+        last = max((at for at, word in enumerate(words[:-2]) if (_plain(word) in people.not_person
+                    and _plain(word) not in people.surnames_first) or (word.isupper() and len(word) > 1)), default=-1)
+        tail = words[last + 1:]
+        if last < 0 or not 2 <= len(tail) <= 3 or _plain(words[last]) in people.determiners:
+            return 0  # (a navy's prefix: "ROKS Jang Bogo" is a ship)
+        plain = [_plain(word) for word in tail]
+        if any(p in people.not_person or p in self.rules.not_names for p in plain) or any(
+                self._not_a_name(word) or (word.isupper() and len(word) > 1) for word in tail):
+            return 0
+        named = ((plain[0] in people.given and plain[0] not in people.not_given and plain[-1] not in people.common)
+                 or self._surname_first(tail) or (len(tail) == 2 and self._japanese(plain[0], plain[1])))
+        return last + 1 if named else 0
 
     def _japanese(self, first: str, second: str) -> bool:
         """Two plain words that make a Japanese name, in Western or Japanese order: "Fumio Kishida", "Kubo Takehide"
