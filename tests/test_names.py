@@ -524,3 +524,11 @@ def test_a_name_after_an_organisations_words_in_one_run(finder: NameFinder) -> N
             "submarine, retires. Former President Park Chung Hee and Hong Kyong Sik were named.")
     found = {f.canonical for f in finder.find(text, vocabulary)}
     assert found == {"Anna Bogolepova", "Bae Kyung-hoon", "Park Chung Hee", "Hong Kyong Sik"}, found
+
+
+def test_a_wire_byline_ends_before_its_dateline(finder: NameFinder) -> None:
+    vocabulary = LanguageDetector().vocabulary("en")
+    text = ("By Chae Yun-hwan SEOUL, Dec. 30 (Yonhap) -- Police have transferred Unification Church leader Han Hak-ja. "
+            "Miami Heat forward Jimmy Butler III scored 30.")
+    found = {f.canonical for f in finder.find(text, vocabulary)}
+    assert found == {"Chae Yun-hwan", "Han Hak-ja", "Jimmy Butler"}, found

@@ -59,6 +59,7 @@ _CLOSING_QUOTE = re.compile(r"[,.]?[\"”’'»」]")  # (a comma or a stop may 
 _OWNER_OF_NAME = re.compile(r"['’]s?\s+[A-Z][a-z]+(?:-[a-z]+)?\s+[A-Z]")  # "Canucks' Tom W", "Verona's Victor N"
 _WORD_AFTER = re.compile(r" (\w+)\b")  # the word right after a name, with no comma between
 _HEADS_OF = frozenset({"chief", "founder", "head"})  # beside the roles: "a former Coupang chief" is a company's
+_DATELINE = re.compile(r"[A-Z]{3,}")  # a place in capitals after a byline's name: "SEOUL", "PYONGYANG"
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})  # after a surname: "Kenneth Murray Jr."
 _MEMO_WORDS = 50_000  # words (and names) whose parts and clusters are remembered: a daemon's vocabulary keeps growing
 
@@ -855,9 +856,18 @@ class NameFinder:
             if first == len(run):
                 continue
             taken = run[first:]
-            mentions.append(Mention(tuple(capital.word for _, capital in taken), taken[0][0].start(1),
-                                    taken[-1][0].end(), tuple(chain.from_iterable(c.parts for _, c in taken))))
+            # A wire's byline runs into its dateline: "By Chae Yun-hwan SEOUL, Dec. 30 (Yonhap)" is a name and a place.
+            if len(taken) >= 3 and _DATELINE.fullmatch(taken[-1][1].word) and not taken[-2][1].word.isupper():
+                taken, dateline = taken[:-1], taken[-1:]
+                mentions.append(self._mention(taken))
+                taken = dateline
+            mentions.append(self._mention(taken))
         return mentions
+
+    @staticmethod
+    def _mention(taken: Sequence[tuple[re.Match[str], _Capital]]) -> Mention:
+        return Mention(tuple(capital.word for _, capital in taken), taken[0][0].start(1), taken[-1][0].end(),
+                       tuple(chain.from_iterable(c.parts for _, c in taken)))
 
     def _capital(self, word: str) -> _Capital | None:
         """What `mentions` needs of a printed word, None if it is not a capitalised Latin word."""
