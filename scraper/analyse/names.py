@@ -59,7 +59,7 @@ _CLOSING_QUOTE = re.compile(r"[,.]?[\"”’'»」]")  # (a comma or a stop may 
 _OWNER_OF_NAME = re.compile(r"['’]s?\s+[A-Z][a-z]+(?:-[a-z]+)?\s+[A-Z]")  # "Canucks' Tom W", "Verona's Victor N"
 _WORD_AFTER = re.compile(r" (\w+)\b")  # the word right after a name, with no comma between
 _HEADS_OF = frozenset({"chief", "founder", "head"})  # beside the roles: "a former Coupang chief" is a company's
-_DATELINE = re.compile(r"[A-Z]{3,}")  # a place in capitals after a byline's name: "SEOUL", "PYONGYANG"
+_DATELINE = re.compile(r"[A-Z]{3,}")  # after a name, a byline's place ("SEOUL", "PYONGYANG") or a suffix ("III")
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})  # after a surname: "Kenneth Murray Jr."
 _MEMO_WORDS = 50_000  # words (and names) whose parts and clusters are remembered: a daemon's vocabulary keeps growing
 
@@ -692,9 +692,7 @@ class NameFinder:
                           for w in words[1:]))
         # A given name first, a surname after it that is no common English word ("Egor Morozov (20)", "the death of
         # George Floyd"); not right after a word that begins places' names ("San Antonio Spurs", "Fort Worth").
-        given = (not after_prefix and len(words) <= 3 and plain[0] in people.given and plain[0] not in people.not_given
-                 and plain[-1] not in people.not_surname
-                 and (plain[-1] not in people.common or plain[-1] in people.surnames))
+        given = not after_prefix and len(words) <= 3 and self._given_first(plain)
         # A Japanese name, in either order, both of its words Japanese names' ("Fumio Kishida", "Kubo Takehide"): a
         # reading of Japanese names alone is a word of other languages too ("Soko Ng'ombe", "Yu'E Bao").
         given = given or (len(words) == 2 and not after_prefix and self._japanese(plain[0], plain[1]))
@@ -716,9 +714,17 @@ class NameFinder:
         if any(p in people.not_person or p in self.rules.not_names for p in plain) or any(
                 self._not_a_name(word) or (word.isupper() and len(word) > 1) for word in tail):
             return 0
-        named = ((plain[0] in people.given and plain[0] not in people.not_given and plain[-1] not in people.common)
-                 or self._surname_first(tail) or (len(tail) == 2 and self._japanese(plain[0], plain[1])))
+        named = (self._given_first(plain) or self._surname_first(tail)
+                 or (len(tail) == 2 and self._japanese(plain[0], plain[1])))
         return last + 1 if named else 0
+
+    def _given_first(self, plain: Sequence[str]) -> bool:
+        """A given name first and a surname last (plain words): "Egor Morozov", "Nicole Taylor", "Philip Rivers" — the
+        surname no common English word, or a frequent one (Taylor, Rivers) that ends no place's name ("Beverly
+        Hills")."""
+        people = self.people
+        return (plain[0] in people.given and plain[0] not in people.not_given and plain[-1] not in people.not_surname
+                and (plain[-1] not in people.common or plain[-1] in people.surnames))
 
     def _japanese(self, first: str, second: str) -> bool:
         """Two plain words that make a Japanese name, in Western or Japanese order: "Fumio Kishida", "Kubo Takehide"
