@@ -59,9 +59,11 @@ _LATIN = {"а": ("a",), "б": ("b",), "в": ("v",), "г": ("g",), "д": ("d",), 
 _VOWELS = "аеёиоуыэюяіїє"
 _MAX_SPELLINGS = 64  # per Cyrillic name
 # Given names that are lower-case words too, kept: in news a capitalised pair they begin is a person's name
-# ("John Blackmore", "Frank Lampard", "Guy Hedgecoe"). Not kept, among others: will, may, hope, grace (a word
-# before a name as often), rose, summer, august, chase, angel, rocky, pearl, olive, ivy, marina, roman (places,
-# brands, seasons: "Rose Garden", "Chase Bank", "Rocky Mountains", "Pearl Harbor", "Roman Catholic").
+# ("John Blackmore", "Frank Lampard", "Guy Hedgecoe", "Mark Rutte"). Not kept, among others: will, may, hope (a
+# word before a name as often: "Will Remain Faithful"), rose, summer, young, august, angel, rocky, pearl, olive,
+# ivy, marina (places, brands, events, seasons: "Rose Parade", "Olive Young", "Marina Barrage", "Pearl Harbor").
+# Mark, Grant, Grace, Chase and Roman were tried on the real texts (docs/language.md): every pair they began was
+# a person's.
 WORDS_KEPT = frozenset({
     "john", "frank", "peter", "roger", "jack", "terry", "harry", "billy", "randy", "bobby", "victor", "martin",
     "earl", "jimmy", "tony", "mike", "dale", "ray", "don", "troy", "tom", "bill", "warren", "dean", "derrick",
@@ -69,7 +71,8 @@ WORDS_KEPT = frozenset({
     "ed", "noel", "drew", "josh", "clay", "miles", "heath", "mickey", "chuck", "jasper", "curt", "buddy", "rod",
     "rob", "rusty", "cliff", "reed", "carol", "heather", "crystal", "dawn", "sherry", "hazel", "sally", "holly",
     "sue", "rosemary", "colleen", "joy", "penny", "violet", "daisy", "sandy", "iris", "melody", "patty", "pat",
-    "jasmine", "maria", "robin", "ruby", "amber", "lily", "dolly", "clement"
+    "jasmine", "maria", "robin", "ruby", "amber", "lily", "dolly", "clement", "mark", "grant", "grace", "chase",
+    "roman",
 })
 _SURNAMES = 5_000  # the most frequent census surnames
 _JMNEDICT_MIN = 3  # entries a romanised Japanese name must stand for

@@ -488,6 +488,8 @@ def test_given_names_that_are_words_and_surnames_counted_as_words(finder: NameFi
             "The BBC's Guy Hedgecoe in Madrid says contagion is a worry. Nicole Taylor won, and Andy Murray lost.")
     found = {f.canonical for f in finder.find(text, vocabulary)}
     assert found == {"John Blackmore", "Frank Lampard", "Guy Hedgecoe", "Nicole Taylor", "Andy Murray"}, found
+    assert {f.canonical for f in finder.find("Mark Rutte met Roman Abramovich in London.", vocabulary)} == {
+        "Mark Rutte", "Roman Abramovich"}
     # Words kept out of the given names still make none: "Will Russia", "Rose Garden", "Hope Street".
     assert not finder.find("Will Russia answer? The Rose Garden on Hope Street was closed.", vocabulary)
     # A frequent surname that is a word (Hunter, Rivers) ends a name; one that ends places' names does not.
