@@ -9,10 +9,10 @@ Sources (see scraper/data/names/README.md for their terms):
 - Faker's person providers (MIT): the Latin-script given names of its locales, the romanised Japanese ones, and
   the Russian, Ukrainian and Bulgarian ones in Cyrillic, written in Latin letters here the ways English news
   writes them (Sergey and Sergei, Yegor and Egor, Dmitry and Dmitriy, Alexei and Aleksei).
-A name that is also a lower-case word of American English (will, mark, rose, chase, sterling) is left out: the
-cue it gives is that the next word is a surname, and "Will Russia" or "Rose Garden" are no people. The exceptions
+A name that is also a lower-case word of American English (will, rose, hope, sterling) is left out: the cue it
+gives is that the next word is a surname, and "Will Russia" or "Rose Garden" are no people. The exceptions
 (`WORDS_KEPT`) are frequent given names whose lower-case sense almost never heads a capitalised pair in news
-(John, Frank, Guy, Bill). Nothing here comes from the evaluation sets.
+(John, Frank, Guy, Bill, Mark). Nothing here comes from the evaluation sets.
 
 `surnames.txt.gz`: the 5,000 most frequent surnames of the US Census Bureau's 1990 list (`dist.all.last`, public
 domain), lower-case words among them (Taylor, Murray; Hunter, Rivers, Brown): names.py takes a person's surname
@@ -185,7 +185,7 @@ def usable(names: Iterable[str], lower_words: set[str], kept: frozenset[str] = f
                   and (name not in lower_words or name in kept))
 
 
-def build(words: Path = WORDS) -> list[str]:
+def build(lower_words: set[str]) -> list[str]:
     found: set[str] = set()
     found.update(map(plain, census_names()))
     found.update(map(plain, faker_names(LATIN_LOCALES)))
@@ -193,7 +193,7 @@ def build(words: Path = WORDS) -> list[str]:
     found.update(map(plain, japanese.first_romanized_names))
     for name in faker_names(CYRILLIC_LOCALES):
         found.update(latin_spellings(name))
-    return usable(found, lower_case_words(words), WORDS_KEPT)
+    return usable(found, lower_words, WORDS_KEPT)
 
 
 def write(path: Path, names: list[str]) -> None:
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--words", type=Path, default=WORDS, help="a word list with case (Debian's wamerican)")
     args = parser.parse_args(argv)
     lower_words = lower_case_words(args.words)
-    given = build(args.words)
+    given = build(lower_words)
     write(args.out / "given.txt.gz", given)
     write(args.out / "surnames.txt.gz", usable(map(plain, census_surnames()), set()))
     japanese_given, japanese_surnames = jmnedict_names(jamdict_database())
