@@ -582,11 +582,11 @@ class NameFinder:
         """The words a person is called by alone: the surname, the first word of an East Asian name, else the last;
         for a Japanese name in Japanese order, its given name too (Omura Masujiro is "Masujiro" in a text on him, as
         Miyazawa Kenji is "Kenji")."""
+        people = self.people
         first = _plain(words[0])
         # Lee is an English given name too: "Lee Baker" answers to Baker, "Lee Jae-myung" and "Lee Hsien Loong" to Lee
-        east_asian = first in self.people.surnames_first and (
-            first not in self.people.given_too or len(words) > 2 or "-" in words[1])
-        people = self.people
+        east_asian = first in people.surnames_first and (
+            first not in people.given_too or len(words) > 2 or "-" in words[1])
         # A Japanese name in Japanese order: "Kubo Takehide" answers to Kubo (not "Yuji Ito", Western order)
         japanese = (len(words) == 2 and first in people.japanese_surnames and first not in people.japanese_given
                     and first not in people.given and (_plain(words[1]) in people.japanese_given
