@@ -138,7 +138,8 @@ def jmnedict_names(database: Path) -> tuple[set[str], set[str]]:
                                   " JOIN NETransType t ON t.tid = g.tid JOIN NETranslation tr ON tr.ID = g.tid")
         for kind, gloss, entry in rows:
             gloss = gloss.strip()
-            if not re.fullmatch(r"[A-ZĀĒĪŌŪ][a-zāēīōū]+", gloss):  # one word ("Fumio"), no notes or stage names
+            # one word ("Fumio", "Shun'ichi", which news prints "Shunichi"), no notes or stage names
+            if not re.fullmatch(r"[A-ZĀĒĪŌŪ][a-zāēīōū]+(?:['’][a-zāēīōū]+)?", gloss):
                 continue
             kind = "given" if kind in _JMNEDICT_GIVEN else kind
             entries.setdefault(kind, {}).setdefault(news_spelling(gloss), set()).add(entry)

@@ -534,3 +534,29 @@ def test_a_wire_byline_ends_before_its_dateline(finder: NameFinder) -> None:
             "Miami Heat forward Jimmy Butler III scored 30.")
     found = {f.canonical for f in finder.find(text, vocabulary)}
     assert found == {"Chae Yun-hwan", "Han Hak-ja", "Jimmy Butler"}, found
+
+
+def test_a_surname_with_its_particles(finder: NameFinder) -> None:
+    vocabulary = LanguageDetector().vocabulary("en")
+    text = ("Commission President Ursula von der Leyen met Mayor Bill de Blasio on Monday. Von der Leyen said the talks "
+            "went well. Marine Le Pen and Robert De Niro were not there; Le Pen said so. Le Duc Tho is remembered. "
+            "The Tour de France passes through Rio de Janeiro.")
+    found = {f.canonical: f.count for f in finder.find(text, vocabulary)}
+    assert found == {"Ursula von der Leyen": 2, "Bill de Blasio": 1, "Marine Le Pen": 2, "Robert De Niro": 1}, found
+
+
+def test_an_arabic_name_answers_to_its_given_name(finder: NameFinder) -> None:
+    vocabulary = LanguageDetector().vocabulary("en")
+    text = ("The late Sultan Qaboos bin Said ruled Oman for fifty years. Qaboos died in 2020. Sheikh Hamdan bin "
+            "Mohammed bin Rashid Al Maktoum, the Crown Prince of Dubai, spoke at the summit.")
+    found = {f.canonical: f.count for f in finder.find(text, vocabulary)}
+    assert found == {"Qaboos bin Said": 2, "Hamdan bin Mohammed bin Rashid Al Maktoum": 1}, found
+
+
+def test_roles_prefixed_surnames_and_plural_place_words(finder: NameFinder) -> None:
+    vocabulary = LanguageDetector().vocabulary("en")
+    text = ("Navy Commander-in-Chief Nikolai Yevmenov inspected the ships. The yacht of wrestler McGregor has a ring. "
+            "Hooker Scott Buckley scored, and bassist Anna Kowalczyk played. Shunichi Kita, a partner at the firm, "
+            "agreed. Visitors came from the Nagasaki Prefectures and the Garden Centres.")
+    found = {f.canonical for f in finder.find(text, vocabulary)}
+    assert found == {"Nikolai Yevmenov", "McGregor", "Scott Buckley", "Anna Kowalczyk", "Shunichi Kita"}, found

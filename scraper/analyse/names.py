@@ -45,6 +45,8 @@ _SYLLABLE_BREAK = re.compile(r"[\s\-‐–]+")
 _COMMON_WORDS = 5_000  # a name's given part that is one of these is an English word ("Sun Belt")
 # A pronoun with a verb's contraction: "We've", "I'd".
 _CONTRACTION = re.compile(r"['’](?:ve|d|ll|re|m)$|n['’]t$", re.IGNORECASE)
+# The surnames a prefix gives a capital inside ("McGregor", "O'Brien", "DiCaprio", "LaGuardia", "FitzGerald").
+_PREFIXED_SURNAME = re.compile(r"(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)[A-Z][a-z]")
 # Camel case that no name prefix explains: "ChatGPT", "OpenAI", "MagSafe"; not "McDowell", "LeBron", "DeSantis".
 _CAMEL = re.compile(r"^(?!(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz|St)[A-Z])[A-Za-z]*[a-z][A-Z]")
 # An adjective or a description made with hyphens: "Pakistan-controlled", "Australian-born", "Mother-of-three".
@@ -60,6 +62,12 @@ _OWNER_OF_NAME = re.compile(r"['’]s?\s+[A-Z][a-z]+(?:-[a-z]+)?\s+[A-Z]")  # "C
 _WORD_AFTER = re.compile(r" (\w+)\b")  # the word right after a name, with no comma between
 _HEADS_OF = frozenset({"chief", "founder", "head"})  # beside the roles: "a former Coupang chief" is a company's
 _DATELINE = re.compile(r"[A-Z]{3,}")  # after a name, a byline's place ("SEOUL", "PYONGYANG") or a suffix ("III")
+# A surname's particles in lower case, between the words of a name ("Ursula von der Leyen", "Bill de Blasio",
+# "Luiz Inacio Lula da Silva", "Mohammed bin Salman"), and the ones that join the word after them when capitalised
+# ("Marine Le Pen", "Robert De Niro"; not "Da", "Do" or "Di", syllables of Korean and Vietnamese names too).
+_PARTICLES = re.compile(r" (?:(?:von|van|der|den|de|del|della|da|di|du|dos|das|do|bin|ibn|ben|le|la|ter|ten|zu) ){1,3}")
+_CAPITAL_PARTICLES = frozenset({"Von", "Van", "De", "Der", "Den", "Del", "Della", "Le", "La", "Bin", "Ibn", "Dos",
+                                "Das"})
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})  # after a surname: "Kenneth Murray Jr."
 _MEMO_WORDS = 50_000  # words (and names) whose parts and clusters are remembered: a daemon's vocabulary keeps growing
 
@@ -579,9 +587,9 @@ class NameFinder:
         return kept
 
     def _called(self, words: Sequence[str]) -> tuple[str, ...]:
-        """The words a person is called by alone: the surname, the first word of an East Asian name, else the last;
-        for a Japanese name in Japanese order, its given name too (Omura Masujiro is "Masujiro" in a text on him, as
-        Miyazawa Kenji is "Kenji")."""
+        """The words a person is called by alone: the surname, the first word of an East Asian name or of an Arabic
+        one with a father's name ("Qaboos bin Said"), else the last; for a Japanese name in Japanese order, its given
+        name too (Omura Masujiro is "Masujiro" in a text on him, as Miyazawa Kenji is "Kenji")."""
         people = self.people
         first = _plain(words[0])
         # Lee is an English given name too: "Lee Baker" answers to Baker, "Lee Jae-myung" and "Lee Hsien Loong" to Lee
@@ -593,7 +601,8 @@ class NameFinder:
                                                        or _plain(words[1]) in people.given))
         if japanese:
             return first, _plain(_without_possessive(words[1]))
-        if east_asian:
+        # An Arabic name with a father's ("Qaboos bin Said", "Haitham bin Tarik") answers to its given name
+        if east_asian or (len(words) > 1 and _plain(words[1]).startswith(("bin ", "ibn "))):
             return (first,)
         last = _plain(_without_possessive(words[-1])).rstrip(".")
         if last in _SUFFIXES and len(words) > 2:  # "Kenneth Murray Jr." answers to Murray
@@ -621,7 +630,9 @@ class NameFinder:
             addressed = addressed or _plain(words[0]) in people.honorifics
             placed = placed or _plain(words[0]) in people.not_person
             words.pop(0)
-        if not words or len(words) > 4 or (len(words) > 1 and self._is_title(words[-1])):
+        # (a name with particles may be longer: "Hamdan bin Mohammed bin Rashid Al Maktoum")
+        longest = 6 if any(" " in word for word in words) else 4
+        if not words or len(words) > longest or (len(words) > 1 and self._is_title(words[-1])):
             return None  # ("Massachusetts Gov" is a title, the name follows it)
         # "Neurotechnology Center Anna Bogolepova", "ICT Bae Kyung-hoon": an organisation's words, then a name
         behind = self._after_organisation(words)
@@ -631,7 +642,7 @@ class NameFinder:
         syllables = self._syllable_name(words)
         # (not "Hong Kong Disneyland")
         surname = lone_surname or syllables or (not placed and self._surname_first(words))
-        if any(((p in people.not_person and not (at == 0 and surname)) or p in self.rules.not_names)
+        if any(((self._heads_places(p) and not (at == 0 and surname)) or p in self.rules.not_names)
                and not (syllables and at > 0 and len(p) <= 3) for at, p in enumerate(plain)):
             return None
         if any(self._not_a_name(w) for w in words):
@@ -682,7 +693,8 @@ class NameFinder:
             # caller); else a person only after a title, and only if it is no word of the language.
             if plain[0].rstrip("s") in people.titles:
                 return None
-            common = is_word is not None and is_word(words[0])
+            # (a surname of the shape of "McGregor", "O'Brien", "DiCaprio" is no word, whatever a word list holds)
+            common = is_word is not None and is_word(words[0]) and not _PREFIXED_SURNAME.match(words[0])
             return _Person(tuple(words), start, mention.end, (titled and not common) or addressed, denied,
                            titled or bool(spoken) or appositive, owner)
         # An East Asian surname first, then syllables of a given name, one of them no common English word
@@ -762,6 +774,16 @@ class NameFinder:
             return False
         surnames = self.people.surnames_first
         return shorter.parts[0] in surnames and longer.parts[-len(shorter.parts) - 1] in surnames
+
+    def _heads_places(self, plain: str) -> bool:
+        """A word of `not_person` (plain), or the plural of a longer one that is no surname: "Nagasaki
+        Prefectures", "Garden Centres" (not "Jeff Bridges" or "Tyra Banks"); of a surname with particles, any word."""
+        people = self.people
+        if " " in plain:  # a surname with its particles ("de blasio"; not "de france" in "Tour de France")
+            return any(self._heads_places(part) for part in plain.split())
+        return plain in people.not_person or (
+            len(plain) >= 7 and plain.endswith("s") and plain[:-1] in people.not_person
+            and plain not in people.surnames)
 
     def _is_title(self, word: str, *, plural: bool = False) -> bool:
         """A title or role ("Minister"; with `plural`, "Doctors" too: not at a name's end, where "Earls" is a
@@ -847,8 +869,13 @@ class NameFinder:
                 continue
             start = match.start(1)
             # One space after the run's last word continues the run, unless that word was a possessive: "Maria
-            # Zakharova's Telegram", "SHINee's Taemin" are two names, whose is said first.
-            if start == end + 1 and text[end] == " " and not owner:
+            # Zakharova's Telegram", "SHINee's Taemin" are two names, whose is said first. So do a surname's
+            # particles in lower case, which become part of it: "Ursula von der Leyen", "Bill de Blasio".
+            gap = _PARTICLES.fullmatch(text, end, start) if 0 <= end < start and not owner else None
+            if gap is not None:
+                bare = text[end + 1:start] + capital.word
+                runs[-1].append((match, _Capital(bare, self.rules.parts(bare), False)))
+            elif start == end + 1 and text[end] == " " and not owner:
                 runs[-1].append((match, capital))
             else:
                 runs.append([(match, capital)])
@@ -870,10 +897,18 @@ class NameFinder:
             mentions.append(self._mention(taken))
         return mentions
 
-    @staticmethod
-    def _mention(taken: Sequence[tuple[re.Match[str], _Capital]]) -> Mention:
-        return Mention(tuple(capital.word for _, capital in taken), taken[0][0].start(1), taken[-1][0].end(),
-                       tuple(chain.from_iterable(c.parts for _, c in taken)))
+    def _mention(self, taken: Sequence[tuple[re.Match[str], _Capital]]) -> Mention:
+        capitals = [capital for _, capital in taken]
+        # A surname's capitalised particle joins the word after it: "Marine Le Pen", "Robert De Niro", and "Le Pen",
+        # "De Gaulle" alone; not at the head of a longer run ("Le Duc Tho", "De La Salle University").
+        at = 1 if len(capitals) > 2 else 0
+        while at < len(capitals) - 1:
+            if capitals[at].word in _CAPITAL_PARTICLES:
+                bare = f"{capitals[at].word} {capitals[at + 1].word}"
+                capitals[at:at + 2] = [_Capital(bare, self.rules.parts(bare), False)]
+            at += 1
+        return Mention(tuple(capital.word for capital in capitals), taken[0][0].start(1), taken[-1][0].end(),
+                       tuple(chain.from_iterable(c.parts for c in capitals)))
 
     def _capital(self, word: str) -> _Capital | None:
         """What `mentions` needs of a printed word, None if it is not a capitalised Latin word."""
