@@ -538,9 +538,9 @@ def test_a_wire_byline_ends_before_its_dateline(finder: NameFinder) -> None:
 
 def test_a_surname_with_its_particles(finder: NameFinder) -> None:
     vocabulary = LanguageDetector().vocabulary("en")
-    text = ("Commission President Ursula von der Leyen met Mayor Bill de Blasio on Monday. Von der Leyen said the talks "
-            "went well. Marine Le Pen and Robert De Niro were not there; Le Pen said so. Le Duc Tho is remembered. "
-            "The Tour de France passes through Rio de Janeiro.")
+    text = ("Commission President Ursula von der Leyen met Mayor Bill de Blasio on Monday. Von der Leyen said the "
+            "talks went well. Marine Le Pen and Robert De Niro were not there; Le Pen said so. Le Duc Tho is "
+            "remembered. The Tour de France passes through Rio de Janeiro.")
     found = {f.canonical: f.count for f in finder.find(text, vocabulary)}
     assert found == {"Ursula von der Leyen": 2, "Bill de Blasio": 1, "Marine Le Pen": 2, "Robert De Niro": 1}, found
 
@@ -560,3 +560,11 @@ def test_roles_prefixed_surnames_and_plural_place_words(finder: NameFinder) -> N
             "agreed. Visitors came from the Nagasaki Prefectures and the Garden Centres.")
     found = {f.canonical for f in finder.find(text, vocabulary)}
     assert found == {"Nikolai Yevmenov", "McGregor", "Scott Buckley", "Anna Kowalczyk", "Shunichi Kita"}, found
+
+
+def test_a_frequent_surname_after_a_role_and_a_korean_name_in_western_order(finder: NameFinder) -> None:
+    vocabulary = LanguageDetector().vocabulary("en")
+    text = ("White House Chief of Staff Mark Meadows met Commerce Secretary Ross on Friday. Pitcher Hyun-jin Ryu "
+            "threw first. The General Assembly and the Prime Time show were postponed.")
+    found = {f.canonical for f in finder.find(text, vocabulary)}
+    assert found == {"Mark Meadows", "Ross", "Hyun-jin Ryu"}, found

@@ -690,12 +690,15 @@ class NameFinder:
         appositive = appositive or (owned is not None and any(t in people.titles for t in owned[1].lower().split()))
         if len(words) == 1:
             # A lone word is a person's surname if someone named in full answers to it (decided by the
-            # caller); else a person only after a title, and only if it is no word of the language.
+            # caller); else a person only after a title, and only if it is no word of the language, or right after
+            # a role if it is a frequent surname ("Commerce Secretary Ross", "Prime Minister May").
             if plain[0].rstrip("s") in people.titles:
                 return None
+            after_role = last_role >= 0 or any(w.strip(",.") in people.roles for w in before)
             # (a surname of the shape of "McGregor", "O'Brien", "DiCaprio" is no word, whatever a word list holds)
             common = is_word is not None and is_word(words[0]) and not _PREFIXED_SURNAME.match(words[0])
-            return _Person(tuple(words), start, mention.end, (titled and not common) or addressed, denied,
+            surname = after_role and plain[0] in people.surnames
+            return _Person(tuple(words), start, mention.end, (titled and not common) or addressed or surname, denied,
                            titled or bool(spoken) or appositive, owner)
         # An East Asian surname first, then syllables of a given name, one of them no common English word
         # ("Kim Chol-won", "Zhou Jingfan"; not "Sun Belt" or "Moon Express").
@@ -708,6 +711,8 @@ class NameFinder:
         # A Japanese name, in either order, both of its words Japanese names' ("Fumio Kishida", "Kubo Takehide"): a
         # reading of Japanese names alone is a word of other languages too ("Soko Ng'ombe", "Yu'E Bao").
         given = given or (len(words) == 2 and not after_prefix and self._japanese(plain[0], plain[1]))
+        # A Korean name in Western order, a hyphenated given name of two syllables first: "Hyun-jin Ryu", "Ha-seong Kim"
+        given = given or (len(words) == 2 and plain[1] in people.surnames_first and self._korean_given(words[0]))
         sure = titled or bool(spoken) or appositive
         return _Person(tuple(words), start, mention.end, sure or shaped or syllables or given, denied, sure)
 
@@ -737,6 +742,14 @@ class NameFinder:
         people = self.people
         return (plain[0] in people.given and plain[0] not in people.not_given and plain[-1] not in people.not_surname
                 and (plain[-1] not in people.common or plain[-1] in people.surnames))
+
+    @staticmethod
+    def _korean_given(word: str) -> bool:
+        """A Korean given name as news prints it before the surname: two capitalised syllables joined by a hyphen,
+        the second in lower case or capitalised ("Hyun-jin", "Ha-Seong")."""
+        parts = word.split("-")
+        return (len(parts) == 2 and parts[0][:1].isupper() and all(
+            2 <= len(part) <= 5 and part.isalpha() and len(_VOWELS.findall(part)) == 1 for part in parts))
 
     def _japanese(self, first: str, second: str) -> bool:
         """Two plain words that make a Japanese name, in Western or Japanese order: "Fumio Kishida", "Kubo Takehide"
