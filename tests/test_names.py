@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tracemalloc
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -568,3 +569,23 @@ def test_a_frequent_surname_after_a_role_and_a_korean_name_in_western_order(find
             "threw first. The General Assembly and the Prime Time show were postponed.")
     found = {f.canonical for f in finder.find(text, vocabulary)}
     assert found == {"Mark Meadows", "Ross", "Hyun-jin Ryu"}, found
+
+
+def test_a_spelling_printed_a_thousand_times_is_compared_once(rules: Romanisation) -> None:
+    """Mentions printed alike are judged alike: 300 "Ryzhenkov" and 300 "Reyzhenkov" cost one comparison of the two
+    spellings, not 90,000 (a list page or a page of garbage repeats names thousands of times)."""
+    calls = 0
+    same_name = rules.same_name
+
+    class Counting(Romanisation):
+        def same_name(self, a: Sequence[str], b: Sequence[str]) -> bool:
+            nonlocal calls
+            calls += 1
+            return same_name(a, b)
+
+    counting = Counting(**{field: getattr(rules, field) for field in rules.__dataclass_fields__})
+    finder = NameFinder((), counting)  # (no alias table: the spellings are grouped by sound alone)
+    text = "Ryzhenkov met them. " * 300 + "Reyzhenkov met them. " * 300
+    found = finder.find(text, english=False)
+    assert calls <= 2, calls
+    assert [(f.canonical, f.count) for f in found] == [("Ryzhenkov", 600)], found

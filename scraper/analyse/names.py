@@ -22,6 +22,7 @@ import json
 import re
 import tomllib
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -543,15 +544,20 @@ class NameFinder:
                 continue
             places.extend((start, len(named), word) for start, word in called)
             named.append((None, (key, mentions)))
-        places.sort()
+        # Each surname's full names in the order of the text: (starts, person indexes), looked up by bisection.
+        by_surname: dict[str, tuple[list[int], list[int]]] = {}
+        for start, index, surname in sorted(places):
+            starts, indexes = by_surname.setdefault(surname, ([], []))
+            starts.append(start)
+            indexes.append(index)
         shorts: Counter[int] = Counter()
         alone: dict[str, list[_Person]] = {}  # surnames of no one named in full: a person if ever titled
         for single in singles:
             word = _plain(single.words[0])
-            before = [index for start, index, surname in places if surname == word and start < single.start]
-            anywhere = [index for _, index, surname in places if surname == word]
-            if before or anywhere:
-                shorts[(before or anywhere)[-1 if before else 0]] += 1
+            if word in by_surname:  # the person last named in full with it, or the first if none was yet
+                starts, indexes = by_surname[word]
+                before = bisect_left(starts, single.start)
+                shorts[indexes[before - 1] if before else indexes[0]] += 1
             elif word not in grouped:
                 alone.setdefault(word, []).append(single)
         denied = {_plain(p.words[0]) for p in persons if len(p.words) == 1 and p.denied}
@@ -963,11 +969,19 @@ class NameFinder:
                 i = parent[i]
             return i
 
+        # Mentions printed alike (the same parts, the same last word) are judged alike: each such set is compared
+        # once, through its first mention, and joins whatever that one joins (a page that repeats a name ten
+        # thousand times costs ten thousand steps, not fifty million comparisons).
+        alike: dict[tuple[tuple[str, ...], str], list[int]] = {}
+        for i, mention in enumerate(mentions):
+            alike.setdefault((mention.parts, mention.words[-1]), []).append(i)
+        firsts = [same[0] for same in alike.values()]
         buckets: dict[str, list[int]] = {}
-        skeletons = [self.rules.skeleton(mention.parts[-1]) for mention in mentions]
-        for i, skeleton in enumerate(skeletons):
-            buckets.setdefault(skeleton, []).append(i)
-        for i, a in enumerate(mentions):
+        skeletons = {i: self.rules.skeleton(mentions[i].parts[-1]) for i in firsts}
+        for i in firsts:
+            buckets.setdefault(skeletons[i], []).append(i)
+        for i in firsts:
+            a = mentions[i]
             if all(len(part) < 2 for part in a.parts):
                 continue  # letters alone are no name: "(C-L)" and "(C-R)" are where people stand in a photo
             for j in buckets[skeletons[i]]:
@@ -990,6 +1004,10 @@ class NameFinder:
                         continue
                 keep[i], keep[j] = min(keep[i], k), min(keep[j], k)
                 parent[root(i)] = root(j)
+        for same in alike.values():
+            for i in same[1:]:
+                keep[i] = keep[same[0]]
+                parent[root(i)] = root(same[0])
         members: dict[int, list[int]] = {}
         for i in range(len(mentions)):
             members.setdefault(root(i), []).append(i)
