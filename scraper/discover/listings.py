@@ -200,9 +200,11 @@ def _absolute(href: str | None, base: str) -> str | None:
 
 
 def _inside(node: LexborNode, ancestor: LexborNode) -> bool:
+    """Whether `ancestor` holds `node`. (Nodes are told apart by `mem_id`: selectolax's `==` compares their HTML,
+    which costs the size of the page's biggest ancestors on every step, and calls two identical items one.)"""
     current = node.parent
     while current is not None:
-        if current == ancestor:
+        if current.mem_id == ancestor.mem_id:
             return True
         current = current.parent
     return False
@@ -241,7 +243,7 @@ def _entry(node: LexborNode, base: str, date_node: LexborNode | None,
     if url is None:
         return None
     title = _text(node)
-    if date_node is not None and (node == date_node or _inside(date_node, node)):
+    if date_node is not None and (node.mem_id == date_node.mem_id or _inside(date_node, node)):
         # KCNA prints the date inside the link: "Title [2024.06.15]".
         title = " ".join(title.replace(_text(date_node), " ", 1).split())
     if not title:
