@@ -549,9 +549,10 @@ def test_a_surname_with_its_particles(finder: NameFinder) -> None:
 def test_an_arabic_name_answers_to_its_given_name(finder: NameFinder) -> None:
     vocabulary = LanguageDetector().vocabulary("en")
     text = ("The late Sultan Qaboos bin Said ruled Oman for fifty years. Qaboos died in 2020. Sheikh Hamdan bin "
-            "Mohammed bin Rashid Al Maktoum, the Crown Prince of Dubai, spoke at the summit.")
+            "Mohammed bin Rashid Al Maktoum, the Crown Prince of Dubai, spoke at the summit. Osama bin Laden was "
+            "killed in 2011; Bin Laden had hidden in Abbottabad. Why do Koreans say so?")
     found = {f.canonical: f.count for f in finder.find(text, vocabulary)}
-    assert found == {"Qaboos bin Said": 2, "Hamdan bin Mohammed bin Rashid Al Maktoum": 1}, found
+    assert found == {"Qaboos bin Said": 2, "Hamdan bin Mohammed bin Rashid Al Maktoum": 1, "Osama bin Laden": 2}, found
 
 
 def test_roles_prefixed_surnames_and_plural_place_words(finder: NameFinder) -> None:

@@ -65,8 +65,9 @@ _HEADS_OF = frozenset({"chief", "founder", "head"})  # beside the roles: "a form
 _DATELINE = re.compile(r"[A-Z]{3,}")  # after a name, a byline's place ("SEOUL", "PYONGYANG") or a suffix ("III")
 # A surname's particles in lower case, between the words of a name ("Ursula von der Leyen", "Bill de Blasio",
 # "Luiz Inacio Lula da Silva", "Mohammed bin Salman"), and the ones that join the word after them when capitalised
-# ("Marine Le Pen", "Robert De Niro"; not "Da", "Do" or "Di", syllables of Korean and Vietnamese names too).
-_PARTICLES = re.compile(r" (?:(?:von|van|der|den|de|del|della|da|di|du|dos|das|do|bin|ibn|ben|le|la|ter|ten|zu) ){1,3}")
+# ("Marine Le Pen", "Robert De Niro"; not "Da", "Do" or "Di", syllables of Korean and Vietnamese names too; not "do"
+# in lower case either, which English puts between capitals: "Why do Koreans").
+_PARTICLES = re.compile(r" (?:(?:von|van|der|den|de|del|della|da|di|du|dos|das|bin|ibn|ben|le|la|ter|ten|zu) ){1,3}")
 _CAPITAL_PARTICLES = frozenset({"Von", "Van", "De", "Der", "Den", "Del", "Della", "Le", "La", "Bin", "Ibn", "Dos",
                                 "Das"})
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})  # after a surname: "Kenneth Murray Jr."
@@ -593,9 +594,10 @@ class NameFinder:
         return kept
 
     def _called(self, words: Sequence[str]) -> tuple[str, ...]:
-        """The words a person is called by alone: the surname, the first word of an East Asian name or of an Arabic
-        one with a father's name ("Qaboos bin Said"), else the last; for a Japanese name in Japanese order, its given
-        name too (Omura Masujiro is "Masujiro" in a text on him, as Miyazawa Kenji is "Kenji")."""
+        """The words a person is called by alone: the surname, the first word of an East Asian name, else the last; for
+        a Japanese name in Japanese order, its given name too (Omura Masujiro is "Masujiro" in a text on him, as
+        Miyazawa Kenji is "Kenji"); for an Arabic one with a father's name, the given name and that ("Qaboos",
+        "bin Laden")."""
         people = self.people
         first = _plain(words[0])
         # Lee is an English given name too: "Lee Baker" answers to Baker, "Lee Jae-myung" and "Lee Hsien Loong" to Lee
@@ -607,9 +609,11 @@ class NameFinder:
                                                        or _plain(words[1]) in people.given))
         if japanese:
             return first, _plain(_without_possessive(words[1]))
-        # An Arabic name with a father's ("Qaboos bin Said", "Haitham bin Tarik") answers to its given name
-        if east_asian or (len(words) > 1 and _plain(words[1]).startswith(("bin ", "ibn "))):
+        if east_asian:
             return (first,)
+        # An Arabic name with a father's answers to its given name and to that ("Qaboos", "bin Laden")
+        if len(words) > 1 and _plain(words[1]).startswith(("bin ", "ibn ")):
+            return first, _plain(words[1])
         last = _plain(_without_possessive(words[-1])).rstrip(".")
         if last in _SUFFIXES and len(words) > 2:  # "Kenneth Murray Jr." answers to Murray
             return (_plain(_without_possessive(words[-2])),)
