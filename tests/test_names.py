@@ -590,3 +590,11 @@ def test_a_spelling_printed_a_thousand_times_is_compared_once(rules: Romanisatio
     found = finder.find(text, english=False)
     assert calls <= 2, calls
     assert [(f.canonical, f.count) for f in found] == [("Ryzhenkov", 600)], found
+
+
+def test_a_surname_that_is_also_a_title(finder: NameFinder) -> None:
+    vocabulary = LanguageDetector().vocabulary("en")
+    text = ("Former Prime Minister John Major said so. Actress Debra Winger arrived, and blues singer John Lee Hooker "
+            "was remembered. The Paris Mayor and the Massachusetts Gov spoke.")
+    found = {f.canonical for f in finder.find(text, vocabulary)}
+    assert found == {"John Major", "Debra Winger", "John Lee Hooker"}, found

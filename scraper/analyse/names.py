@@ -642,7 +642,8 @@ class NameFinder:
             words.pop(0)
         # (a name with particles may be longer: "Hamdan bin Mohammed bin Rashid Al Maktoum")
         longest = 6 if any(" " in word for word in words) else 4
-        if not words or len(words) > longest or (len(words) > 1 and self._is_title(words[-1])):
+        if not words or len(words) > longest or (len(words) > 1 and self._is_title(words[-1])
+                                                 and not self._surname_that_is_a_title(words)):
             return None  # ("Massachusetts Gov" is a title, the name follows it)
         # "Neurotechnology Center Anna Bogolepova", "ICT Bae Kyung-hoon": an organisation's words, then a name
         behind = self._after_organisation(words)
@@ -752,6 +753,13 @@ class NameFinder:
         people = self.people
         return (plain[0] in people.given and plain[0] not in people.not_given and plain[-1] not in people.not_surname
                 and (plain[-1] not in people.common or plain[-1] in people.surnames))
+
+    def _surname_that_is_a_title(self, words: Sequence[str]) -> bool:
+        """Whether a run that ends in a title's word is a given name and a surname all the same: "John Major", "John
+        Lee Hooker", "Debra Winger" (the surname no role that ends titles, "Paris Mayor", and a census surname or no
+        common word)."""
+        plain = [_plain(word) for word in words]
+        return len(plain) <= 3 and plain[-1] not in self.people.roles and self._given_first(plain)
 
     @staticmethod
     def _korean_given(word: str) -> bool:
