@@ -19,9 +19,17 @@ the largest size).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-from scraper.discover.listings import Listing, parse_listing, parse_listing_table
+from scraper.discover.listings import parse_listing, parse_listing_table
+from scraper.records import Listing
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scaling import ratios_by_size
 
 ITEM = parse_listing_table({"url": "https://x.org/{page}", "item": "div.article", "links": "h5 > a",
                             "dates": "span.date"}, path="bench", outlet="bench")
@@ -56,20 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = sorted(args.sizes)
     ms_per_item(page(10), ITEM, 10, 1)  # (warm-up)
-    print(f"{'listing':8} {'items':>6} {'KB':>7} {'ms/item':>8} {'ratio':>7}")
-    ratios: dict[str, float] = {}
-    baselines: list[float] = []
-    for label, listing, entry in (("beside", ITEM, BESIDE), ("inside", ITEM, INSIDE), ("links", LINKS, BESIDE)):
-        baseline = 0.0
-        for size in sizes:
+
+    def case(listing: Listing, entry: str) -> Callable[[int], tuple[float, float]]:
+        def measure(size: int) -> tuple[float, float]:
             html = page(size, entry)
-            cost = ms_per_item(html, listing, size, args.repeat)
-            baseline = baseline or cost
-            ratios[label] = cost / baseline
-            print(f"{label:8} {size:6} {len(html.encode()) / 1000:7.0f} {cost:8.3f} {ratios[label]:7.2f}")
-        baselines.append(baseline)
+            return len(html.encode()) / 1000, ms_per_item(html, listing, size, args.repeat)
+        return measure
+
+    ratios, baseline = ratios_by_size({"beside": case(ITEM, BESIDE), "inside": case(ITEM, INSIDE),
+                                       "links": case(LINKS, BESIDE)}, sizes, "items", "ms/item")
     print("listing_scale: " + " ".join(f"{label}_ratio={ratio:.2f}" for label, ratio in ratios.items())
-          + f" largest={sizes[-1]} baseline_ms_per_item={sum(baselines) / len(baselines):.3f}")
+          + f" largest={sizes[-1]} baseline_ms_per_item={baseline:.3f}")
     return 0
 
 

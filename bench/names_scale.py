@@ -21,10 +21,16 @@ surnames after "Mr."). Last line:
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from scraper.analyse import Analyser
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scaling import ratios_by_size
 
 TEXTS: dict[str, Callable[[int], str]] = {
     "lone": lambda n: "Anna and " * n,
@@ -59,20 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         return analyser.names.find(text, words)
 
     find(TEXTS["surname"](100))  # (warm-up: the lists and the word cache)
-    print(f"{'text':10} {'size':>7} {'KB':>8} {'ms/KB':>8} {'ratio':>7}")
-    ratios: dict[str, float] = {}
-    baseline_all: list[float] = []
-    for label, build in TEXTS.items():
-        baseline = 0.0
-        for size in sizes:
+
+    def case(build: Callable[[int], str]) -> Callable[[int], tuple[float, float]]:
+        def measure(size: int) -> tuple[float, float]:
             text = build(size)
-            cost = ms_per_kb(find, text, args.repeat if size < 20_000 else 1)
-            baseline = baseline or cost
-            ratios[label] = cost / baseline
-            print(f"{label:10} {size:7} {len(text.encode()) / 1000:8.0f} {cost:8.3f} {ratios[label]:7.2f}")
-        baseline_all.append(baseline)
+            return len(text.encode()) / 1000, ms_per_kb(find, text, args.repeat if size < 20_000 else 1)
+        return measure
+
+    ratios, baseline = ratios_by_size({label: case(build) for label, build in TEXTS.items()}, sizes, "size",
+                                      "ms/KB")
     print("names_scale: " + " ".join(f"{label}_ratio={ratio:.2f}" for label, ratio in ratios.items())
-          + f" largest={sizes[-1]} baseline_ms_per_kb={sum(baseline_all) / len(baseline_all):.3f}")
+          + f" largest={sizes[-1]} baseline_ms_per_kb={baseline:.3f}")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tracemalloc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from scraper.analyse.names import (
 )
 from scraper.errors import ConfigError
 
+IsWord = Callable[[str], bool]  # whether a word is in a language's word list
 FIXTURES = Path(__file__).parent / "fixtures" / "analyse"
 SEED_002 = (FIXTURES / "seed-002-machine-translated-zh.txt").read_text(encoding="utf-8")
 SEED_000 = (FIXTURES / "seed-000-yonhap-en.txt").read_text(encoding="utf-8")
@@ -37,6 +38,12 @@ def rules() -> Romanisation:
 @pytest.fixture(scope="module")
 def finder(rules: Romanisation) -> NameFinder:
     return NameFinder(load_aliases(), rules)
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> IsWord:
+    """Whether a word is in the English word list, as the analysis passes it to `NameFinder.find`."""
+    return LanguageDetector().vocabulary("en")
 
 
 @pytest.mark.parametrize(("a", "b"), [
@@ -432,8 +439,7 @@ def test_people_named_by_given_name_and_surname_alone(finder: NameFinder) -> Non
     assert not any("Roosevelt" in name for name in people), people
 
 
-def test_a_given_name_is_no_cue_where_places_and_brands_begin(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_a_given_name_is_no_cue_where_places_and_brands_begin(finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("The San Antonio Spurs beat the Brooklyn Nets on Sunday night. Egor Morozov scored twice, a week after "
             "the death of George Floyd in Minneapolis. Will Russia answer? The Rose Garden was closed.")
     people = {f.canonical for f in finder.find(text, vocabulary)}
@@ -444,15 +450,14 @@ def test_a_given_name_is_no_cue_where_places_and_brands_begin(finder: NameFinder
         "Sergei Tokarev", "Yegor Ivanov", "Dmitriy Orlov", "Aleksei Kuznetsov"}
 
 
-def test_a_surname_after_mr_or_ms_is_a_person_whatever_the_word(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_a_surname_after_mr_or_ms_is_a_person_whatever_the_word(finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("The housekeeper, Mr. Sun, told the reporter about the statement. Ms. Zheng, who plans to buy a flat, "
             "agreed. Mr Shen, a senior trader, said prices would rise. The sun rose over the General Assembly.")
     assert {f.canonical: f.count for f in finder.find(text, vocabulary)} == {"Sun": 1, "Zheng": 1, "Shen": 1}
 
 
-def test_titles_in_the_plural_and_academic_degrees_are_not_part_of_the_name(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_titles_in_the_plural_and_academic_degrees_are_not_part_of_the_name(
+        finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("Doctors Irina Yartseva and Sergey Tokarev warned about the drugs. The director, Doctor of Medical "
             "Sciences Sergey Tokarev, said that Russians now take them. Yartseva agreed with Tokarev.")
     found = {f.canonical: f.count for f in finder.find(text, vocabulary)}
@@ -469,8 +474,7 @@ def test_the_exceptions_to_the_given_name_cue_are_words_it_reads() -> None:
         rules.place_prefixes - rules.not_person)
 
 
-def test_japanese_names_in_either_order_are_people(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_japanese_names_in_either_order_are_people(finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("According to Japanese media, Fumio Kishida hopes to use the meeting. The notebook was found when Yuji Ito "
             "(60) organised the warehouse. Grandfather Takahashi Genzo (1900-1985) was using it. Japan midfielder "
             "Kubo Takehide (19) may leave Mallorca; Takehide Kubo's reputation grew, and five clubs want Kubo.")
@@ -482,8 +486,7 @@ def test_japanese_names_in_either_order_are_people(finder: NameFinder) -> None:
     assert {f.canonical for f in finder.find(places, vocabulary)} == set()
 
 
-def test_given_names_that_are_words_and_surnames_counted_as_words(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_given_names_that_are_words_and_surnames_counted_as_words(finder: NameFinder, vocabulary: IsWord) -> None:
     # John, Frank and Guy are English words too; Taylor and Murray are frequent in text counted without case.
     text = ("John Blackmore, from Hampshire, was due to fly out. United finished ahead of Frank Lampard's Chelsea. "
             "The BBC's Guy Hedgecoe in Madrid says contagion is a worry. Nicole Taylor won, and Andy Murray lost.")
@@ -499,8 +502,7 @@ def test_given_names_that_are_words_and_surnames_counted_as_words(finder: NameFi
     assert {f.canonical for f in finder.find(text, vocabulary)} == {"Robert Hunter", "Philip Rivers"}
 
 
-def test_a_team_before_a_surname_and_a_suffix_after_it(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_a_team_before_a_surname_and_a_suffix_after_it(finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("Los Angeles Dodgers outfielder Mookie Betts has signed. He came from the Boston Red Sox. R Sox Betts "
             "shows his talents. Betts made his debut in 2014, and was traded to the Dodgers. Dodgers Betts had "
             "long-term stability. The Chargers agreed with linebacker Kenneth Murray Jr. on Friday. Murray was the "
@@ -520,8 +522,7 @@ def test_the_shipped_name_lists_are_read() -> None:
                                       if word in rules.common and word not in rules.surnames}
 
 
-def test_a_name_after_an_organisations_words_in_one_run(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_a_name_after_an_organisations_words_in_one_run(finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("Head of the Federal Brain and Neurotechnology Center Anna Bogolepova spoke about memory. A task force "
             "led by Minister of Science and ICT Bae Kyung-hoon began its inquiry. The ROKS Jang Bogo, the first "
             "submarine, retires. Former President Park Chung Hee and Hong Kyong Sik were named.")
@@ -529,16 +530,14 @@ def test_a_name_after_an_organisations_words_in_one_run(finder: NameFinder) -> N
     assert found == {"Anna Bogolepova", "Bae Kyung-hoon", "Park Chung Hee", "Hong Kyong Sik"}, found
 
 
-def test_a_wire_byline_ends_before_its_dateline(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_a_wire_byline_ends_before_its_dateline(finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("By Chae Yun-hwan SEOUL, Dec. 30 (Yonhap) -- Police have transferred Unification Church leader Han Hak-ja. "
             "Miami Heat forward Jimmy Butler III scored 30.")
     found = {f.canonical for f in finder.find(text, vocabulary)}
     assert found == {"Chae Yun-hwan", "Han Hak-ja", "Jimmy Butler"}, found
 
 
-def test_a_surname_with_its_particles(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_a_surname_with_its_particles(finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("Commission President Ursula von der Leyen met Mayor Bill de Blasio on Monday. Von der Leyen said the "
             "talks went well. Marine Le Pen and Robert De Niro were not there; Le Pen said so. Le Duc Tho is "
             "remembered. The Tour de France passes through Rio de Janeiro.")
@@ -546,8 +545,7 @@ def test_a_surname_with_its_particles(finder: NameFinder) -> None:
     assert found == {"Ursula von der Leyen": 2, "Bill de Blasio": 1, "Marine Le Pen": 2, "Robert De Niro": 1}, found
 
 
-def test_an_arabic_name_answers_to_its_given_name(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_an_arabic_name_answers_to_its_given_name(finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("The late Sultan Qaboos bin Said ruled Oman for fifty years. Qaboos died in 2020. Sheikh Hamdan bin "
             "Mohammed bin Rashid Al Maktoum, the Crown Prince of Dubai, spoke at the summit. Osama bin Laden was "
             "killed in 2011; Bin Laden had hidden in Abbottabad. Why do Koreans say so?")
@@ -555,8 +553,7 @@ def test_an_arabic_name_answers_to_its_given_name(finder: NameFinder) -> None:
     assert found == {"Qaboos bin Said": 2, "Hamdan bin Mohammed bin Rashid Al Maktoum": 1, "Osama bin Laden": 2}, found
 
 
-def test_roles_prefixed_surnames_and_plural_place_words(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_roles_prefixed_surnames_and_plural_place_words(finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("Navy Commander-in-Chief Nikolai Yevmenov inspected the ships. The yacht of wrestler McGregor has a ring. "
             "Hooker Scott Buckley scored, and bassist Anna Kowalczyk played. Shunichi Kita, a partner at the firm, "
             "agreed. Visitors came from the Nagasaki Prefectures and the Garden Centres.")
@@ -564,8 +561,8 @@ def test_roles_prefixed_surnames_and_plural_place_words(finder: NameFinder) -> N
     assert found == {"Nikolai Yevmenov", "McGregor", "Scott Buckley", "Anna Kowalczyk", "Shunichi Kita"}, found
 
 
-def test_a_frequent_surname_after_a_role_and_a_korean_name_in_western_order(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_a_frequent_surname_after_a_role_and_a_korean_name_in_western_order(
+        finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("White House Chief of Staff Mark Meadows met Commerce Secretary Ross on Friday. Pitcher Hyun-jin Ryu "
             "threw first. The General Assembly and the Prime Time show were postponed.")
     found = {f.canonical for f in finder.find(text, vocabulary)}
@@ -592,8 +589,7 @@ def test_a_spelling_printed_a_thousand_times_is_compared_once(rules: Romanisatio
     assert [(f.canonical, f.count) for f in found] == [("Ryzhenkov", 600)], found
 
 
-def test_a_surname_that_is_also_a_title(finder: NameFinder) -> None:
-    vocabulary = LanguageDetector().vocabulary("en")
+def test_a_surname_that_is_also_a_title(finder: NameFinder, vocabulary: IsWord) -> None:
     text = ("Former Prime Minister John Major said so. Actress Debra Winger arrived, and blues singer John Lee Hooker "
             "was remembered. The Paris Mayor and the Massachusetts Gov spoke.")
     found = {f.canonical for f in finder.find(text, vocabulary)}
