@@ -152,11 +152,14 @@ def test_plain_spelling_drops_case_diacritics_and_apostrophes(word: str, plain: 
 
 
 def test_capitalised_words_are_read_as_the_word_pattern_splits_them() -> None:
-    # `mentions` reads only the words that do not begin with a-z, with a pattern of its own: they must be
-    # exactly the words of _TOKEN that do not begin with a-z, at the same places.
+    # `mentions` reads only the words that do not begin with a-z, or with an Arabic article before a capital
+    # ("al-Assad"), with a pattern of its own: they must be exactly those words of _TOKEN, at the same places.
     text = (SEED_002 + SEED_000 + " 2Kim _Kim x_Kim 'Kim -Kim Kim- Kim's ²Kim Ⅻ ½x Éric élan ’Tis 1st-Kim a-Kim "
-            "O'Brien's Choi Sun-hee's mid-Kim Ryzhenkov’s \u212aim")
-    expected = [(m.start(), m.group()) for m in _TOKEN.finditer(text) if not "a" <= m.group()[0] <= "z"]
+            "O'Brien's Choi Sun-hee's mid-Kim Ryzhenkov’s \u212aim al-Assad el-Sissi ash-Shaibani al-qaeda all-Kim "
+            "xal-Kim 1al-Kim an-Nahar's at-home")
+    expected = [(m.start(), m.group()) for m in _TOKEN.finditer(text)
+                if not "a" <= m.group()[0] <= "z" or re.match(r"(?:al|el|ash|an)-[A-Z]", m.group())]
+    assert {word for _, word in expected} >= {"al-Assad", "el-Sissi", "ash-Shaibani", "an-Nahar's"}
     assert [(m.start(1), m.group(1)) for m in _NOT_LOWER_ASCII_TOKEN.finditer(text)] == expected
     assert len(expected) > 100
 
@@ -594,3 +597,32 @@ def test_a_surname_that_is_also_a_title(finder: NameFinder, vocabulary: IsWord) 
             "was remembered. The Paris Mayor and the Massachusetts Gov spoke.")
     found = {f.canonical for f in finder.find(text, vocabulary)}
     assert found == {"John Major", "Debra Winger", "John Lee Hooker"}, found
+
+
+def test_an_arabic_surname_with_its_article(finder: NameFinder, vocabulary: IsWord) -> None:
+    """"al-Sharaa" in lower case is a surname, part of the name before it, and the person answers to it with or
+    without the article; an article's word that no name vouches for is no person ("al-Qaeda", "al-Tanf")."""
+    text = ("Syrian President Ahmed al-Sharaa met Foreign Minister Asaad al-Shaibani. Al-Sharaa, who toppled "
+            "Bashar al-Assad, spoke first. Assad fled to Moscow. Egyptian President Abdel Fattah el-Sissi called "
+            "al-Sharaa later; Sissi said so. An al-Qaeda leader was killed near the al-Tanf base. Shaibani agreed "
+            "with al-Sharaa.")
+    found = {f.canonical: f.count for f in finder.find(text, vocabulary)}
+    assert found == {"Ahmed al-Sharaa": 4, "Asaad al-Shaibani": 2, "Bashar al-Assad": 2,
+                     "Abdel Fattah el-Sissi": 2}, found
+
+
+def test_a_family_s_surname_and_a_name_without_its_middle(finder: NameFinder, rules: Romanisation,
+                                                          vocabulary: IsWord) -> None:
+    """A name that ends in the surname of someone a title or a verb vouches for is a person's, and a name of two
+    words is counted with the one longer name that begins and ends as it does; not with one of two such names. A
+    middle name left out is no second spelling (no translation evidence)."""
+    text = ("The court barred Saif al-Islam Gaddafi from the race. Saif Gaddafi appealed, as his father, Muammar "
+            "Gaddafi, once did. President George Walker Bush spoke; George Bush was tired. Later Chris Hale Hill and "
+            "Chris Ray Hill met Chris Hill.")
+    people = finder.find(text, vocabulary)
+    found = {f.canonical: sorted(s.text for s in f.spellings) for f in people}
+    assert variant_evidence(people, rules) == []
+    assert found["Saif al-Islam Gaddafi"] == ["Saif Gaddafi", "Saif al-Islam Gaddafi"], found
+    assert found["Muammar Gaddafi"] == ["Muammar Gaddafi"], found
+    assert found["George Walker Bush"] == ["George Bush", "George Walker Bush"], found
+    assert "Chris Hill" not in found["Chris Hale Hill"] and "Chris Hill" not in found["Chris Ray Hill"], found

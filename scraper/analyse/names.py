@@ -36,9 +36,17 @@ from scraper.errors import ConfigError
 from scraper.records import NameGroup
 
 _TOKEN = re.compile(r"[^\W\d_](?:[\w'’‘ʼ-]*[^\W_])?")
+# An Arabic surname's article joined to it by a hyphen, in lower case as most English papers print it ("Ahmed
+# al-Sharaa", "Abdel Fattah el-Sissi", "Salah ad-Din"; the sun letters' forms too): such a word is read as a
+# capitalised one, and the person answers to the surname with or without it ("al-Assad", "Assad").
+_ARTICLE = r"(?:al|el|ad|adh|an|ar|as|ash|at|az|ud|ul)[-‐]"
+_ARTICLE_FIRST = re.compile(_ARTICLE + r"(?=[^\W\d_a-z])")
+_PLAIN_ARTICLE = re.compile(_ARTICLE + r"(?=[^\W\d_])")
 # The words _TOKEN finds (one per run of [\w'’‘ʼ-], from its first letter to its last letter or digit) that do
-# not begin with a-z: the only ones that can be capitalised, and in news prose a fifth of them.
-_NOT_LOWER_ASCII_TOKEN = re.compile(r"(?<![\w'’‘ʼ-])[\d_'’‘ʼ-]*([^\W\d_a-z](?:[\w'’‘ʼ-]*[^\W_])?)")
+# not begin with a-z, or only with such an article: the only ones that can be capitalised, and in news prose a
+# fifth of them.
+_NOT_LOWER_ASCII_TOKEN = re.compile(
+    r"(?<![\w'’‘ʼ-])[\d_'’‘ʼ-]*((?:" + _ARTICLE + r"(?=[^\W\d_a-z]))?[^\W\d_a-z](?:[\w'’‘ʼ-]*[^\W_])?)")
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _POSSESSIVE_ENDINGS = frozenset(("'s", "'S", "'ſ", "’s", "’S", "’ſ"))  # as re.IGNORECASE reads "s"
 _MIN_SINGLE_WORD = 5  # a lone word shorter than this (Kim, Son, Sun) is not compared on its own
@@ -396,9 +404,9 @@ class FoundName:
 
 
 def distinct_spellings(spellings: Iterable[str], rules: Romanisation) -> list[str]:
-    """Spellings that differ in letters, not only in case, hyphens, a name cut short or the order of its words
-    ("Lukashenko" is "Alexander Lukashenko" cut short, "Kubo Takehide" is "Takehide Kubo"; "Choi Sun-hee" and "Choe Sun
-    Hui" differ)."""
+    """Spellings that differ in letters, not only in case, hyphens, a name cut short, a middle name left out or the
+    order of its words ("Lukashenko" is "Alexander Lukashenko" cut short, "Saif Gaddafi" is "Saif al-Islam Gaddafi",
+    "Kubo Takehide" is "Takehide Kubo"; "Choi Sun-hee" and "Choe Sun Hui" differ)."""
     kept: list[str] = []
     for spelling in spellings:
         parts = rules.parts(spelling)
@@ -406,12 +414,21 @@ def distinct_spellings(spellings: Iterable[str], rules: Romanisation) -> list[st
         for other in kept:
             other_parts = rules.parts(other)
             k = min(len(parts), len(other_parts))
-            if parts[-k:] == other_parts[-k:] or sorted(parts) == sorted(other_parts):  # (or in the other order)
+            if (parts[-k:] == other_parts[-k:] or sorted(parts) == sorted(other_parts)  # (or in the other order)
+                    or _middle_left_out(parts, other_parts) or _middle_left_out(other_parts, parts)):
                 same = True
                 break
         if not same:
             kept.append(spelling)
     return kept
+
+
+def _middle_left_out(short: Sequence[str], long: Sequence[str]) -> bool:
+    """Whether `short` is `long` (parts) with words left out between its first and its last."""
+    if not 2 <= len(short) < len(long) or short[0] != long[0] or short[-1] != long[-1]:
+        return False
+    rest = iter(long[1:-1])
+    return all(part in rest for part in short[1:-1])
 
 
 class NameFinder:
@@ -520,6 +537,12 @@ class NameFinder:
         vouched = {_plain(p.words[-1]) for p in persons if p.sure}
         full = {key: mentions for key, mentions in full.items()
                 if key[-1] in vouched or not (any(p.denied for p in mentions) or key[-1] in things)}
+        self._shortened(full)
+        # A family's surname: a name in full that ends in the surname of someone a title or a verb vouches for is
+        # a person's ("Saif Gaddafi" beside "his father, Muammar Gaddafi"; "Hunter Biden" beside "President Joe
+        # Biden"). Not an East Asian surname, which opens its names (Kim Il Sung Square).
+        family = {key[-1] for key, mentions in full.items()
+                  if any(p.sure for p in mentions) and self._called(mentions[0].words)[0] == key[-1]}
         singles = [p for p in persons if len(p.words) == 1 and not p.denied]
         # Where each person is named in full: (start, index into `named`), and the surname they answer to.
         named: list[tuple[FoundName | None, tuple[tuple[str, ...], list[_Person]] | None]] = []
@@ -540,7 +563,8 @@ class NameFinder:
                        and not p.owner}
         for key, mentions in full.items():
             called = [(p.start, word) for p in mentions for word in self._called(p.words)]  # (each mention's order)
-            cued = any(p.cued for p in mentions) or any(word in short_words for _, word in called)
+            cued = (any(p.cued for p in mentions) or any(word in short_words for _, word in called)
+                    or key[-1] in family)
             if not cued:
                 continue
             places.extend((start, len(named), word) for start, word in called)
@@ -576,6 +600,19 @@ class NameFinder:
                 result.append(FoundName(ordered[0].text, ordered, False, "person", shorts[index]))
         result.extend(f for f in found if f.kind != "person")
         return result
+
+    def _shortened(self, full: dict[tuple[str, ...], list[_Person]]) -> None:
+        """A name in full of two words counted with the one longer name in `full` that has the same first and last
+        words ("Saif Gaddafi" and "Saif al-Islam Gaddafi", "George Bush" and "George Walker Bush"); not where two such
+        names differ ("George H.W. Bush", "George W. Bush"), nor an East Asian surname first ("Kim Chol" is no
+        "Kim Chol Su")."""
+        longer: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+        for key in full:
+            if len(key) > 2:
+                longer.setdefault((key[0], key[-1]), []).append(key)
+        for key in [key for key in full if len(key) == 2 and key[0] not in self.people.surnames_first]:
+            if len(found := longer.get((key[0], key[1]), [])) == 1:
+                full[found[0]].extend(full.pop(key))
 
     def _without_team(self, persons: Iterable[_Person]) -> list[_Person]:
         """The persons, a team's or an organisation's word in front of a surname set aside: "Dodgers Betts", "R Sox
@@ -616,8 +653,10 @@ class NameFinder:
             return first, _plain(words[1])
         last = _plain(_without_possessive(words[-1])).rstrip(".")
         if last in _SUFFIXES and len(words) > 2:  # "Kenneth Murray Jr." answers to Murray
-            return (_plain(_without_possessive(words[-2])),)
-        return (last,)
+            last = _plain(_without_possessive(words[-2]))
+        # "Bashar al-Assad" answers to "al-Assad" and to "Assad"
+        bare = _PLAIN_ARTICLE.match(last)
+        return (last, last[bare.end():]) if bare and len(words) > 1 else (last,)
 
     def _person(self, text: str, mention: Mention, is_word: Callable[[str], bool] | None) -> _Person | None:
         """The mention as a person's name without its titles, or None if it cannot be one."""
@@ -943,7 +982,8 @@ class NameFinder:
 
     def _capital(self, word: str) -> _Capital | None:
         """What `mentions` needs of a printed word, None if it is not a capitalised Latin word."""
-        if not (word[0].isupper() and _script(word) == "latin") or any(c.isdigit() for c in word):
+        if not ((word[0].isupper() or _ARTICLE_FIRST.match(word)) and _script(word) == "latin") or any(
+                c.isdigit() for c in word):
             return None  # (a model or an amount, "R5000", is no name)
         bare = _without_possessive(word)
         return _Capital(bare, self.rules.parts(bare), _plain(word) in self.rules.not_names)
