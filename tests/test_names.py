@@ -626,3 +626,31 @@ def test_a_family_s_surname_and_a_name_without_its_middle(finder: NameFinder, ru
     assert found["Muammar Gaddafi"] == ["Muammar Gaddafi"], found
     assert found["George Walker Bush"] == ["George Bush", "George Walker Bush"], found
     assert "Chris Hill" not in found["Chris Hale Hill"] and "Chris Hill" not in found["Chris Ray Hill"], found
+
+
+def test_a_list_of_one_family_compares_only_names_that_could_be_one(rules: Romanisation) -> None:
+    """600 different people named Gaddafi (a list page of a clan, or of Kim Chol somebodies) are compared where their
+    last two parts sound alike, not each with each (180,000 comparisons, 17 s at 2,000 names); the spellings of one
+    person among them are still found."""
+    calls = 0
+    same_name = rules.same_name
+
+    class Counting(Romanisation):
+        def same_name(self, a: Sequence[str], b: Sequence[str]) -> bool:
+            nonlocal calls
+            calls += 1
+            return same_name(a, b)
+
+    counting = Counting(**{field: getattr(rules, field) for field in rules.__dataclass_fields__})
+    finder = NameFinder((), counting)
+    consonants = "bcdfghjklmnprstvz"
+    sounds: dict[str, str] = {}  # made-up given names, one of each sound ("Bababan", not "Papaban" too)
+    for i in range(17 ** 3):
+        given = f"{consonants[i % 17]}a{consonants[i // 17 % 17]}a{consonants[i // 289]}an"
+        sounds.setdefault(rules.skeleton(given), given.capitalize())
+    givens = list(sounds.values())[:600]
+    text = " ".join(f"{given} Gaddafi met them." for given in givens)
+    text += " Later Ryzhenkov Gaddafi and Reyzhenkov Gaddafi, one man, spoke."
+    found = finder.find(text, english=False)
+    assert calls <= 2 * len(givens), calls
+    assert [sorted(s.text for s in f.spellings) for f in found] == [["Reyzhenkov Gaddafi", "Ryzhenkov Gaddafi"]]

@@ -1027,18 +1027,27 @@ class NameFinder:
         alike: dict[tuple[tuple[str, ...], str], list[int]] = {}
         for i, mention in enumerate(mentions):
             alike.setdefault((mention.parts, mention.words[-1]), []).append(i)
-        firsts = [same[0] for same in alike.values()]
-        buckets: dict[str, list[int]] = {}
-        skeletons = {i: self.rules.skeleton(mentions[i].parts[-1]) for i in firsts}
-        for i in firsts:
-            buckets.setdefault(skeletons[i], []).append(i)
-        for i in firsts:
+        # Two names are compared only where their last parts agree in skeleton (`same_word` asks that much), and two
+        # of two parts or more only where their last two do (`same_name` aligns them from the end): a list page of
+        # a thousand people named Gaddafi, or Kim Chol something, costs the pairs that could be one name.
+        skeleton = self.rules.skeleton
+        by_last: dict[str, list[int]] = {}  # every earlier first mention, by its last part
+        one_part: dict[str, list[int]] = {}  # those of one part
+        by_last_two: dict[tuple[str, str], list[int]] = {}  # those of two parts or more, by their last two
+        for i in (same[0] for same in alike.values()):
             a = mentions[i]
+            last = skeleton(a.parts[-1])
+            if len(a.parts) == 1:
+                candidates = list(by_last.get(last, ()))
+                one_part.setdefault(last, []).append(i)
+            else:
+                kin = by_last_two.setdefault((last, skeleton(a.parts[-2])), [])
+                candidates = [*one_part.get(last, ()), *kin]
+                kin.append(i)
+            by_last.setdefault(last, []).append(i)
             if all(len(part) < 2 for part in a.parts):
                 continue  # letters alone are no name: "(C-L)" and "(C-R)" are where people stand in a photo
-            for j in buckets[skeletons[i]]:
-                if j >= i:
-                    break
+            for j in candidates:
                 b = mentions[j]
                 if a.parts == b.parts or not self.rules.same_name(a.parts, b.parts):
                     continue
