@@ -564,7 +564,7 @@ class NameFinder:
         for key, mentions in full.items():
             called = [(p.start, word) for p in mentions for word in self._called(p.words)]  # (each mention's order)
             cued = (any(p.cued for p in mentions) or any(word in short_words for _, word in called)
-                    or key[-1] in family)
+                    or (key[-1] in family and not any(p.denied for p in mentions)))  # (not "the Liwa al-Quds")
             if not cued:
                 continue
             places.extend((start, len(named), word) for start, word in called)
