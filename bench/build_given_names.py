@@ -46,7 +46,7 @@ WORDS = Path("/usr/share/dict/american-english")
 LATIN_LOCALES = ("en_US", "en_GB", "en_IE", "en_IN", "en_NZ", "en_NG", "en_KE", "en_PK", "de_DE", "de_AT", "es_ES",
                  "es_MX", "it_IT", "fr_FR", "pl_PL", "tr_TR", "pt_BR", "pt_PT", "nl_NL", "cs_CZ", "sk_SK", "sl_SI",
                  "hr_HR", "sv_SE", "no_NO", "da_DK", "fi_FI", "hu_HU", "ro_RO", "lt_LT", "lv_LV", "et_EE", "id_ID",
-                 "sw", "yo_NG", "ig_NG", "ha_NG", "zu_ZA", "tw_GH", "fil_PH", "az_AZ", "uz_UZ")
+                 "sw", "yo_NG", "ig_NG", "ha_NG", "zu_ZA", "tw_GH", "fil_PH", "az_AZ", "uz_UZ", "fr_DZ")
 CYRILLIC_LOCALES = ("ru_RU", "uk_UA", "bg_BG")
 _ATTRIBUTES = ("first_names", "first_names_male", "first_names_female", "first_names_unisex")
 # Cyrillic letters and their Latin spellings in English news, the usual one first.

@@ -606,10 +606,11 @@ def test_an_arabic_surname_with_its_article(finder: NameFinder, vocabulary: IsWo
             "Bashar al-Assad, spoke first. Assad fled to Moscow. Egyptian President Abdel Fattah el-Sissi called "
             "al-Sharaa later; Sissi said so. An al-Qaeda leader was killed near the al-Tanf base. Shaibani agreed "
             "with al-Sharaa. Shells fell on Deir el-Balah, Jabal al-Sheikh and Sharm el-Sheikh. Saraya al-Quds said "
-            "it had joined the Liwa al-Quds brigade; Islamic Jihad said so too.")
+            "it had joined the Liwa al-Quds brigade; Islamic Jihad said so too. Hayat Tahrir al-Sham fighters met "
+            "Walid Mansour.")
     found = {f.canonical: f.count for f in finder.find(text, vocabulary)}
     assert found == {"Ahmed al-Sharaa": 4, "Asaad al-Shaibani": 2, "Bashar al-Assad": 2,
-                     "Abdel Fattah el-Sissi": 2}, found
+                     "Abdel Fattah el-Sissi": 2, "Walid Mansour": 1}, found
 
 
 def test_a_family_s_surname_and_a_name_without_its_middle(finder: NameFinder, rules: Romanisation,
