@@ -620,7 +620,7 @@ def test_a_family_s_surname_and_a_name_without_its_middle(finder: NameFinder, ru
     middle name left out is no second spelling (no translation evidence)."""
     text = ("The court barred Saif al-Islam Gaddafi from the race. Saif Gaddafi appealed, as his father, Muammar "
             "Gaddafi, once did. President George Walker Bush spoke; George Bush was tired. Later Chris Hale Hill and "
-            "Chris Ray Hill met Chris Hill.")
+            "Chris Ray Hill met Chris Hill. Premier Kim Chol Su met Premier Kim Su.")
     people = finder.find(text, vocabulary)
     found = {f.canonical: sorted(s.text for s in f.spellings) for f in people}
     assert variant_evidence(people, rules) == []
@@ -628,6 +628,7 @@ def test_a_family_s_surname_and_a_name_without_its_middle(finder: NameFinder, ru
     assert found["Muammar Gaddafi"] == ["Muammar Gaddafi"], found
     assert found["George Walker Bush"] == ["George Bush", "George Walker Bush"], found
     assert "Chris Hill" not in found["Chris Hale Hill"] and "Chris Hill" not in found["Chris Ray Hill"], found
+    assert found["Kim Chol Su"] == ["Kim Chol Su"] and found["Kim Su"] == ["Kim Su"], found
 
 
 def test_a_list_of_one_family_compares_only_names_that_could_be_one(rules: Romanisation) -> None:

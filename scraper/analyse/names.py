@@ -604,7 +604,7 @@ class NameFinder:
     def _shortened(self, full: dict[tuple[str, ...], list[_Person]]) -> None:
         """A name in full of two words counted with the one longer name in `full` that has the same first and last
         words ("Saif Gaddafi" and "Saif al-Islam Gaddafi", "George Bush" and "George Walker Bush"); not where two such
-        names differ ("George H.W. Bush", "George W. Bush"), nor an East Asian surname first ("Kim Chol" is no
+        names differ ("George H.W. Bush", "George W. Bush"), nor an East Asian surname first ("Kim Su" is no
         "Kim Chol Su")."""
         longer: dict[tuple[str, str], list[tuple[str, ...]]] = {}
         for key in full:
