@@ -18,7 +18,6 @@ the largest size).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from scraper.records import Listing
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scaling import ratios_by_size
+from scaling import ratios_by_size, size_options
 
 ITEM = parse_listing_table({"url": "https://x.org/{page}", "item": "div.article", "links": "h5 > a",
                             "dates": "span.date"}, path="bench", outlet="bench")
@@ -57,18 +56,13 @@ def ms_per_item(html: str, listing: Listing, items: int, repeat: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 250, 1_000, 4_000],
-                        help="items per page; the smallest is the baseline")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per page; the fastest counts (default 3)")
-    args = parser.parse_args(argv)
-    sizes = sorted(args.sizes)
+    sizes, repeat = size_options(__doc__.split("\n\n")[0], [50, 250, 1_000, 4_000], "page", argv)
     ms_per_item(page(10), ITEM, 10, 1)  # (warm-up)
 
     def case(listing: Listing, entry: str) -> Callable[[int], tuple[float, float]]:
         def measure(size: int) -> tuple[float, float]:
             html = page(size, entry)
-            return len(html.encode()) / 1000, ms_per_item(html, listing, size, args.repeat)
+            return len(html.encode()) / 1000, ms_per_item(html, listing, size, repeat)
         return measure
 
     ratios, baseline = ratios_by_size({"beside": case(ITEM, BESIDE), "inside": case(ITEM, INSIDE),

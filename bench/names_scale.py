@@ -1,4 +1,5 @@
-"""Cost of finding names in texts that repeat names thousands of times, per kilobyte, against the smallest such text.
+"""Cost of finding names in texts that repeat names, or many names of one surname, thousands of times, per kilobyte,
+against the smallest such text.
 
     python bench/names_scale.py                       # 1,000 to 40,000 repetitions
     python bench/names_scale.py --sizes 1000 10000
@@ -23,7 +24,6 @@ baseline_ms_per_kb=…`
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -33,7 +33,7 @@ from scraper.analyse import Analyser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scaling import ratios_by_size
+from scaling import ratios_by_size, size_options
 
 TEXTS: dict[str, Callable[[int], str]] = {
     "lone": lambda n: "Anna and " * n,
@@ -62,12 +62,7 @@ def ms_per_kb(find: Callable[[str], object], text: str, repeat: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 4_000, 10_000, 40_000],
-                        help="repetitions of each text; the smallest is the baseline")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per text; the fastest counts (default 3)")
-    args = parser.parse_args(argv)
-    sizes = sorted(args.sizes)
+    sizes, repeat = size_options(__doc__.split("\n\n")[0], [1_000, 4_000, 10_000, 40_000], "text", argv)
     analyser = Analyser()
     words = analyser.detector.vocabulary("en")
 
@@ -79,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     def case(build: Callable[[int], str]) -> Callable[[int], tuple[float, float]]:
         def measure(size: int) -> tuple[float, float]:
             text = build(size)
-            return len(text.encode()) / 1000, ms_per_kb(find, text, args.repeat if size < 20_000 else 1)
+            return len(text.encode()) / 1000, ms_per_kb(find, text, repeat if size < 20_000 else 1)
         return measure
 
     ratios, baseline = ratios_by_size({label: case(build) for label, build in TEXTS.items()}, sizes, "size",

@@ -6,7 +6,20 @@ and linear time keeps a case's ratios near 1.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Mapping, Sequence
+
+
+def size_options(description: str, default_sizes: Sequence[int], what: str,
+                 argv: Sequence[str] | None) -> tuple[list[int], int]:
+    """The sizes (smallest first) and the runs per size that `--sizes` and `--repeat` ask for; `what` names one
+    input ("page", "text")."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(default_sizes),
+                        help="the sizes to measure; the smallest is the baseline")
+    parser.add_argument("--repeat", type=int, default=3, help=f"runs per {what}; the fastest counts (default 3)")
+    args = parser.parse_args(argv)
+    return sorted(args.sizes), args.repeat
 
 
 def ratios_by_size(cases: Mapping[str, Callable[[int], tuple[float, float]]], sizes: Sequence[int],
