@@ -99,7 +99,8 @@ class Analyser:
                 self._any_language = self.detector.with_any_language()
             detector = self._any_language
         language = detector.detect_paragraphs(paragraphs, priors)
-        found = self.names.find(text, detector.vocabulary(language.code), english=language.code == "en")
+        found = self.names.find(text, detector.vocabulary(language.code), english=language.code == "en",
+                                korean=language.code == "ko")
         variants = variant_evidence(found, self.rules) if language.code not in ("ko", "zh", "ja") else []
         translation = assess(paragraphs, language.code, name_variants=variants, residue=residue,
                              calques=self.calques, statistics=self.statistics)

@@ -25,12 +25,13 @@ import unicodedata
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 
+from scraper.analyse.hangul_names import HangulPeople
 from scraper.analyse.patterns import phrase_alternation
 from scraper.errors import ConfigError
 from scraper.records import NameGroup
@@ -434,9 +435,11 @@ def _middle_left_out(short: Sequence[str], long: Sequence[str]) -> bool:
 class NameFinder:
     """Finds the names of a text against an alias table, grouping spellings with romanisation rules."""
 
-    def __init__(self, aliases: Sequence[Alias], rules: Romanisation, people: PeopleRules | None = None) -> None:
+    def __init__(self, aliases: Sequence[Alias], rules: Romanisation, people: PeopleRules | None = None,
+                 hangul: HangulPeople | None = None) -> None:
         self.rules = rules
         self.people = people if people is not None else PeopleRules.load()
+        self.hangul = hangul if hangul is not None else HangulPeople.load()
         self.aliases = tuple(aliases)
         patterns: list[tuple[str, str, str, bool]] = []  # (regex source, canonical, first letter, after \W)
         first_words: set[str] = set()  # of the spellings that begin after a word boundary
@@ -478,10 +481,11 @@ class NameFinder:
         self._from: dict[str, re.Pattern[str] | None] = {}  # first letter as printed → its spellings
         self._capitals: dict[str, _Capital | None] = {}  # printed word → what `mentions` needs of it
 
-    def find(self, text: str, is_word: Callable[[str], bool] | None = None, *, english: bool = True
-             ) -> tuple[FoundName, ...]:
+    def find(self, text: str, is_word: Callable[[str], bool] | None = None, *, english: bool = True,
+             korean: bool = False) -> tuple[FoundName, ...]:
         """Every known name, every unknown name spelt in more than one way and, in `english` text (the cues
-        are English words), every person the cues tell; most mentioned first.
+        are English words), every person the cues tell; in `korean` text, every person named in Hangul that the
+        cues of hangul_names.py tell; most mentioned first.
 
         `is_word(printed)`: whether a word is in the text's language's word list. Two single words one of which
         is such a word are not one name spelt two ways (German capitalises its nouns: "Flagge" and "Frage")."""
@@ -503,6 +507,8 @@ class NameFinder:
         found = [FoundName(c, tuple(Spelling(t, n) for t, n in spellings.most_common()), True,
                            self._kinds.get(c, "person"))
                  for c, spellings in known.items()]
+        if korean:
+            found = self._hangul_people(text, found, taken)
 
         def lowered() -> set[str]:
             return {_plain(word) for word in set(_TOKEN.findall(text)) if word[0].islower()}
@@ -517,6 +523,17 @@ class NameFinder:
             found = self._people(text, found, judged)
         found.sort(key=lambda f: (-f.count, f.canonical))
         return tuple(found)
+
+    def _hangul_people(self, text: str, found: list[FoundName], taken: Sequence[tuple[int, int]]) -> list[FoundName]:
+        """`found` (the alias table's names) with the people Korean text names in Hangul added, and each known
+        person's surname used alone before a title counted ("김 위원장" after "김정은")."""
+        hangul = [(f.canonical, s.text) for f in found if f.kind == "person" for s in f.spellings
+                  if _script(s.text) == "hangul"]
+        people, shorts = self.hangul.find(text, taken, hangul)
+        result = [replace(f, short_mentions=f.short_mentions + shorts[f.canonical]) for f in found]
+        result.extend(FoundName(p.name, (Spelling(p.name, p.count),), False, "person", p.short_mentions)
+                      for p in people)
+        return result
 
     def _people(self, text: str, found: list[FoundName], judged: Sequence[_Person | None]) -> list[FoundName]:
         """`found` with the people the cues tell among the unknown mentions (`judged`: each as `_person` reads it)
