@@ -80,12 +80,12 @@ class HangulPeople:
         """The surname of a Hangul name: its first two syllables if they are a surname of two, else its first."""
         return name[:2] if len(name) > 2 and name[:2] in self.compound_surnames else name[:1]
 
-    def name_shape(self, word: str, *, listed: bool = False) -> bool:
+    def name_shape(self, word: str, *, strong: bool = False) -> bool:
         """Whether a run of Hangul could be a name in full: a surname and a given name of one or two syllables.
-        `listed`: where the cue is a strong one (a list of names, 씨, an age), a name may end as an organisation's
+        `strong`: where the cue is a strong one (a list of names, 씨, an age), a name may end as an organisation's
         does ("강길부", "전재국씨")."""
         if (not 2 <= len(word) <= 4 or word in self.not_names or word in self.titles or word in self.occupations
-                or (word[-1] in _ORGANISATION_ENDS and not listed)
+                or (word[-1] in _ORGANISATION_ENDS and not strong)
                 or word[-1] in _NOT_LAST or word[-1] == "씨" or (len(word) == 2 and word[1] == "모")):  # ("김모")
             return False
         if word[:2] in self.compound_surnames and len(word) > 2:
@@ -116,13 +116,13 @@ class HangulPeople:
                 return compound
         return None
 
-    def _bare(self, word: str, *, listed: bool = False) -> str | None:
+    def _bare(self, word: str, *, strong: bool = False) -> str | None:
         """The name a printed word is, with no particle ("정동영", "정동영,", "이재현(구속기소)"), else None."""
         stem = _stem(word)
         rest = word[len(stem):].rstrip(_TRAILING + "(")
         if rest.startswith("(") and ")" in rest:  # an aside in brackets: what the person is, or their age
             rest = rest[rest.index(")") + 1:]
-        return stem if stem and not rest and self.name_shape(stem, listed=listed) else None
+        return stem if stem and not rest and self.name_shape(stem, strong=strong) else None
 
     def _titled(self, words: Sequence[str], at: int, name: str) -> bool:
         """Whether the name at `words[at]` has its title after it: right after, or behind an organisation's words
@@ -141,14 +141,14 @@ class HangulPeople:
         """The last name of a list of names that share one title ("유승민, 주호영, 안상수 의원과", "이부영·노회찬 전
         의원") if `words[at]` begins one, else None."""
         parts = words[at].split("·") if "·" in words[at] else [words[at]]
-        if any(len(self._bare(part, listed=True) or "") < 3 for part in parts):  # (no name of two syllables)
+        if any(len(self._bare(part, strong=True) or "") < 3 for part in parts):  # (no name of two syllables)
             return None
         if words[at].endswith(","):
             ahead = at + 1
             while (ahead < min(len(words), at + _MAX_LISTED) and words[ahead].endswith(",")
-                   and len(self._bare(words[ahead], listed=True) or "") > 2):
+                   and len(self._bare(words[ahead], strong=True) or "") > 2):
                 ahead += 1
-            if (ahead < len(words) and (last := self._bare(words[ahead], listed=True))
+            if (ahead < len(words) and (last := self._bare(words[ahead], strong=True))
                     and self._titled(words, ahead, last)):
                 return last
             return None
@@ -161,13 +161,13 @@ class HangulPeople:
         if name is not None and not word.endswith(",") and self._titled(words, at, name):  # (a comma ends it)
             return [name]
         if self._listed(words, at) is not None:
-            return [found for part in word.split("·") if (found := self._bare(part, listed=True))]
+            return [found for part in word.split("·") if (found := self._bare(part, strong=True))]
         stem = _stem(word)
         for end in (4, 3, 2):  # 씨 attached: "이현도씨는", "박지원씨"
-            if (len(stem) > end and stem[end] == "씨" and self.name_shape(stem[:end], listed=True)
+            if (len(stem) > end and stem[end] == "씨" and self.name_shape(stem[:end], strong=True)
                     and self._particle(stem[end + 1:])):
                 return [stem[:end]]
-        if stem != word and self.name_shape(stem, listed=True) and _AGE.match(word, len(stem)):  # "김철수(45)씨"
+        if stem != word and self.name_shape(stem, strong=True) and _AGE.match(word, len(stem)):  # "김철수(45)씨"
             return [stem]
         if at and words[at - 1] in self.occupations and name is not None and len(name) > 2:  # "가수 이현도"
             return [name]
