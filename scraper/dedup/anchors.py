@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import json
 import re
+import struct
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from enum import Enum, IntEnum
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
+from typing import NamedTuple
 
 from anyascii import anyascii
 
@@ -504,14 +506,27 @@ class CrossPrint:
 
     def values(self) -> tuple[int, ...]:
         """The anchors, in order (not the word sounds or the days of the week kept with them)."""
-        return tuple(value for value, _ in self._records(self.anchors) if _is_anchor(value))
+        return self.read().values
 
     def positions(self) -> dict[int, int]:
-        return {value: at for value, at in self._records(self.anchors) if _is_anchor(value)}
+        return self.read().positions
 
     def weekdays(self) -> dict[int, int]:
         """The days of the week the text names ("on Thursday"), each at its first place."""
-        return {value: at for value, at in self._records(self.anchors) if value in _WEEKDAY_VALUES}
+        return self.read().weekdays
+
+    def read(self) -> ReadAnchors:
+        """`values`, `positions` and `weekdays` from one pass over the anchors (a comparison needs all three)."""
+        values: list[int] = []
+        positions: dict[int, int] = {}
+        weekdays: dict[int, int] = {}
+        for value, at in self._records(self.anchors):
+            if value in _WEEKDAY_VALUES:
+                weekdays[value] = at
+            elif not _is_heard(value):
+                values.append(value)
+                positions[value] = at
+        return ReadAnchors(tuple(values), positions, weekdays)
 
     def heard_at(self) -> dict[int, tuple[int, ...]]:
         """Each word sound heard (those kept with the anchors, and all of `heard`), and every place it was heard at."""
@@ -523,16 +538,23 @@ class CrossPrint:
 
     @staticmethod
     def _records(blob: bytes) -> Iterator[tuple[int, int]]:
-        for i in range(0, len(blob) - 4, 5):
-            yield int.from_bytes(blob[i:i + 4], "little"), blob[i + 4]
+        """(value, place) of each record: a uint32 LE and a byte, as `cross_print` packs them."""
+        return _RECORD.iter_unpack(blob[:len(blob) - len(blob) % _RECORD.size])
+
+
+class ReadAnchors(NamedTuple):
+    """A `CrossPrint`'s anchors read: in order, each at its (last) place, and the days of the week at theirs."""
+
+    values: tuple[int, ...]
+    positions: dict[int, int]
+    weekdays: dict[int, int]
+
+
+_RECORD = struct.Struct("<IB")  # one record of `CrossPrint.anchors` and `CrossPrint.heard`
 
 
 def _is_heard(value: int) -> bool:
     return value >> _KIND_SHIFT == Kind.SOUND and bool(value & _HEARD)
-
-
-def _is_anchor(value: int) -> bool:
-    return not _is_heard(value) and value not in _WEEKDAY_VALUES
 
 
 _CJK_SIZE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -762,10 +784,10 @@ def _lead_places(cross: CrossPrint, positions: Mapping[int, int]) -> frozenset[i
     return frozenset(leads)
 
 
-def _lead_facts(cross: CrossPrint) -> list[int]:
+def _lead_facts(cross: CrossPrint, read: ReadAnchors) -> list[int]:
     """The dates (a day of the week too) and names of a report's first paragraph (a name that sounds like one of the
-    names table's, Kim or Jong, says nothing: it is in every story of a day in Pyongyang)."""
-    positions = {**cross.positions(), **cross.weekdays()}
+    names table's, Kim or Jong, says nothing: it is in every story of a day in Pyongyang); `read`: its anchors."""
+    positions = {**read.positions, **read.weekdays}
     places = _lead_places(cross, positions)
     return [value for value, at in positions.items() if at in places and kind_of(value) in _LEAD_KINDS
             and not (kind_of(value) is Kind.SOUND and value & _SOUND_KNOWN)]
@@ -775,9 +797,10 @@ def other_facts(a: CrossPrint, b: CrossPrint, dates: int, names: int) -> bool:
     """Whether two reports whose texts agree are two fillings of one template: each one's first paragraph has at
     least `dates` dates (days of the week among them, when a date is too), or at least `names` names, that the other
     report does not print anywhere (a day of the week: in its title and first two paragraphs)."""
-    values_a, values_b = frozenset((*a.values(), *a.weekdays())), frozenset((*b.values(), *b.weekdays()))
-    own_a = [value for value in _lead_facts(a) if value not in values_b]
-    own_b = [value for value in _lead_facts(b) if value not in values_a]
+    read_a, read_b = a.read(), b.read()
+    values_a, values_b = frozenset((*read_a.values, *read_a.weekdays)), frozenset((*read_b.values, *read_b.weekdays))
+    own_a = [value for value in _lead_facts(a, read_a) if value not in values_b]
+    own_b = [value for value in _lead_facts(b, read_b) if value not in values_a]
 
     def counted(own: list[int], kinds: frozenset[Kind]) -> int:
         return sum(1 for value in own if kind_of(value) in kinds)
