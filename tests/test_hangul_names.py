@@ -102,3 +102,13 @@ def test_korean_analysis_lists_people_outside_the_alias_table() -> None:
     assert names["Lee Jae-myung"] == 2  # the alias table's, "이 대통령" counted
     assert names["정동영"] == 2
     assert names["강유정"] == 1
+
+
+def test_donji_written_onto_a_name_as_north_korea_prints_it(people: HangulPeople) -> None:
+    # (an imitation of Rodong Sinmun's Korean, written for this test)
+    text = ("경애하는 김정은동지께서 현지지도하시였다. 조선로동당 중앙위원회 비서 리일환동지, 박정천동지가 "
+            "동행하였다. 리일환동지는 보고하였다. 그는 국어선생으로 일하였다.")
+    start = text.index("김정은")
+    found, known = people.find(text, taken=[(start, start + 3)], known=[("Kim Jong Un", "김정은")])
+    assert {p.name: p.count for p in found} == {"리일환": 2, "박정천": 1}  # (not "국어", a teacher of Korean)
+    assert known == {}

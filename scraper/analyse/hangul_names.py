@@ -5,7 +5,7 @@ of one or two, and then the person's title: "정동영 통일부 장관은", "�
 shape is a person's name when a cue says so:
 - a title after it, up to two words of an organisation between ("윤병세 외교부 장관과"; a name of two syllables only
   right before its title: "김구 선생");
-- 씨 attached to it ("이현도씨는");
+- 씨 or 동지 attached to it ("이현도씨는", "리일환동지께서", as North Korea's papers print it);
 - an age in brackets right after it ("김철수(45)씨");
 - an occupation right before it ("가수 이현도", "배우 송혜교가").
 A name of that shape which is a word of office, a government's or a place's ("신임 장관", "국방부 장관", "서울 시장":
@@ -40,6 +40,7 @@ _ORGANISATION_WORD = re.compile(r"(?:[부청처당회단국실위사소원관대
                                 r"신문|방송|연구소|공사|공단|본부|법원|지법|학교|대학교|위원회|사령부)$"
                                 r"|^[A-Za-z][\w&.-]*$")
 _MAX_BETWEEN = 2  # words of an organisation between a name and its title ("외교부 장관")
+_ATTACHED = ("씨", "동지")  # titles written onto a name (not 선생: "국어선생" is a teacher of Korean)
 _MAX_LISTED = 12  # names in one list that share a title ("유승민, 주호영, 안상수 의원")
 
 
@@ -163,9 +164,10 @@ class HangulPeople:
         if self._listed(words, at) is not None:
             return [found for part in word.split("·") if (found := self._bare(part, strong=True))]
         stem = _stem(word)
-        for end in (4, 3, 2):  # 씨 attached: "이현도씨는", "박지원씨"
-            if (len(stem) > end and stem[end] == "씨" and self.name_shape(stem[:end], strong=True)
-                    and self._particle(stem[end + 1:])):
+        for end in (4, 3, 2):  # 씨 or 동지 attached: "이현도씨는", "박지원씨", "리일환동지" (as North Korea prints it)
+            if len(stem) > end and self.name_shape(stem[:end], strong=True) and any(
+                    stem.startswith(title, end) and self._particle(stem[end + len(title):])
+                    for title in _ATTACHED):
                 return [stem[:end]]
         if stem != word and self.name_shape(stem, strong=True) and _AGE.match(word, len(stem)):  # "김철수(45)씨"
             return [stem]
