@@ -112,3 +112,12 @@ def test_donji_written_onto_a_name_as_north_korea_prints_it(people: HangulPeople
     found, known = people.find(text, taken=[(start, start + 3)], known=[("Kim Jong Un", "김정은")])
     assert {p.name: p.count for p in found} == {"리일환": 2, "박정천": 1}  # (not "국어", a teacher of Korean)
     assert known == {}
+
+
+def test_a_surname_alone_goes_to_the_person_of_that_surname_and_title(people: HangulPeople) -> None:
+    # (an imitation written for this test: two people surnamed 한, the surname then used alone with a title)
+    text = ("장동혁 국민의힘 대표가 한동훈 전 대표를 제명했다. 한 전 대표는 반발했다. 한덕수 전 국무총리는 "
+            "선고를 받았다. 한 전 대표를 지지하는 이들이 모였다. 장 대표로서는 부담이다. 한 전 총리는 침묵했다.")
+    counts = {p.name: (p.count, p.short_mentions) for p in people.find(text)[0]}
+    # the second "한 전 대표" comes after 한덕수 was named, yet it is 한동훈's title; "한 전 총리" is 한덕수's
+    assert counts == {"장동혁": (1, 1), "한동훈": (1, 2), "한덕수": (1, 1)}

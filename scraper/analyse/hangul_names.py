@@ -35,9 +35,10 @@ _ORGANISATION_ENDS = frozenset("부청처당회단국실위사소관팀대")
 # The last syllable of a particle or a verb's form, hardly ever of a name: "조회를", "정부는", "기소된", "문제가".
 _NOT_LAST = frozenset("을를는에의와과로된던며게다께해했할함이가고")
 # What an organisation's name ends in, the words between a name and its title: "윤병세 외교부 장관", "신영자
-# 롯데복지재단 이사장" (a word in Latin letters marks one too: "최재원 SK그룹 수석부회장").
-_ORGANISATION_WORD = re.compile(r"(?:[부청처당회단국실위사소원관대군시도구팀]|그룹|은행|재단|협회|센터|병원|"
-                                r"신문|방송|연구소|공사|공단|본부|법원|지법|학교|대학교|위원회|사령부)$"
+# 롯데복지재단 이사장", "장동혁 국민의힘 대표" (a word in Latin letters marks one too: "최재원 SK그룹 수석부회장").
+_ORGANISATION_WORD = re.compile(r"(?:[부청처당회단국실위사소관대군시도구팀]|국민의힘|그룹|은행|재단|협회|센터|병원|"
+                                r"신문|방송|연구소|연구원|국정원|감사원|정보원|개발원|진흥원|공사|공단|본부|법원|지법|"
+                                r"학교|대학교|위원회|사령부)$"
                                 r"|^[A-Za-z][\w&.-]*$")
 _MAX_BETWEEN = 2  # words of an organisation between a name and its title ("외교부 장관")
 _ATTACHED = ("씨", "동지")  # titles written onto a name (not 선생: "국어선생" is a teacher of Korean)
@@ -131,12 +132,24 @@ class HangulPeople:
         `short_name_titles`."""
         if len(name) == 2:
             return at + 1 < len(words) and self.title_of(words[at + 1]) in self.short_name_titles
+        return self._title_after(words, at) is not None
+
+    def _title_after(self, words: Sequence[str], at: int) -> str | None:
+        """The title after the word at `at`, right after it or behind an organisation's words and modifiers."""
         for ahead in range(at + 1, min(len(words), at + 2 + _MAX_BETWEEN)):
-            if self.is_title(words[ahead]):
-                return True
+            title = self.title_of(words[ahead])
+            if title is not None:
+                return title
             if words[ahead] not in self.modifiers and not _ORGANISATION_WORD.search(words[ahead]):
                 break  # (an organisation's words carry no particle)
-        return False
+        return None
+
+    def _surname_title(self, words: Sequence[str], at: int) -> str | None:
+        """The title right after the surname at `words[at]`, or after a modifier ("한 전 대표"), else None."""
+        ahead = at + 1
+        if ahead < len(words) and words[ahead] in self.modifiers:
+            ahead += 1
+        return self.title_of(words[ahead]) if ahead < len(words) else None
 
     def _listed(self, words: Sequence[str], at: int) -> str | None:
         """The last name of a list of names that share one title ("유승민, 주호영, 안상수 의원과", "이부영·노회찬 전
@@ -189,6 +202,15 @@ class HangulPeople:
             if free[at] and (word[:1] in self.surnames or word[:2] in self.compound_surnames):
                 for name in self._cued(words, at):
                     first.setdefault(name, start)
+        # The titles each person is named with in full ("한동훈 전 대표", "한덕수 전 국무총리"): a surname alone with
+        # a title ("한 전 대표") is the person of that surname and title, if one is.
+        titled: dict[str, set[str]] = {}
+        for at, word in enumerate(words):
+            if word[:1] in self.surnames or word[:2] in self.compound_surnames:
+                bare = self._bare(word)
+                after = self._title_after(words, at) if bare in first else None
+                if bare is not None and after is not None:
+                    titled.setdefault(bare, set()).add(after)
         standing = self._standing(text, first)
         # Where each person is named in full, by surname: (start, who) in the order of the text.
         places: dict[str, list[tuple[int, str]]] = {}
@@ -201,16 +223,17 @@ class HangulPeople:
             entries.sort()
         shorts: Counter[str] = Counter()
         for at, (start, word) in enumerate(spans if places else ()):
-            if word in places and at + 1 < len(words) and self.is_title(words[at + 1]):
-                surname = word  # "이 대통령은", "정 장관"
+            if word in places and (title := self._surname_title(words, at)) is not None:
+                surname = word  # "이 대통령은", "정 장관", "한 전 대표"
             elif word[1:2] == "씨" and word[0] in places and self._particle(_stem(word)[2:]):
-                surname = word[0]  # "박씨는"
+                surname, title = word[0], "씨"  # "박씨는"
             else:
                 continue
-            if surname in places:
-                entries = places[surname]
-                before = bisect_right(entries, (start, "\uffff"))
-                shorts[entries[before - 1][1] if before else entries[0][1]] += 1
+            entries = places[surname]
+            same = [entry for entry in entries if title in titled.get(entry[1], ())]
+            entries = same or entries
+            before = bisect_right(entries, (start, "\uffff"))
+            shorts[entries[before - 1][1] if before else entries[0][1]] += 1
         people = [HangulPerson(name, len(standing[name]), shorts[name]) for name in first if standing[name]]
         people.sort(key=lambda p: (-(p.count + p.short_mentions), first[p.name]))
         return people, Counter({who[1:]: n for who, n in shorts.items() if who.startswith("\0")})
