@@ -205,8 +205,8 @@ class HangulPeople:
         # The titles each person is named with in full ("한동훈 전 대표", "한덕수 전 국무총리"): a surname alone with
         # a title ("한 전 대표") is the person of that surname and title, if one is.
         titled: dict[str, set[str]] = {}
-        for at, word in enumerate(words):
-            if word[:1] in self.surnames or word[:2] in self.compound_surnames:
+        for at, word in enumerate(words if first else ()):
+            if word[:3] in first or word[:2] in first or word[:4] in first:
                 bare = self._bare(word)
                 after = self._title_after(words, at) if bare in first else None
                 if bare is not None and after is not None:
