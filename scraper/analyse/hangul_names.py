@@ -33,7 +33,7 @@ _TRAILING = ",.!?;:\"'”’」』)…"  # punctuation that may end a printed wo
 # The last syllable of an organisation's name, not a person's: 국방부, 경찰청, 민주당, 연세대
 _ORGANISATION_ENDS = frozenset("부청처당회단국실위사소관팀대")
 # The last syllable of a particle or a verb's form, hardly ever of a name: "조회를", "정부는", "기소된", "문제가".
-_NOT_LAST = frozenset("을를는에의와과로된던며게다께해했할함이가고")
+_NOT_LAST = frozenset("을를는에의와과로된던며게다께해했할함이가고한")
 # What an organisation's name ends in, the words between a name and its title: "윤병세 외교부 장관", "신영자
 # 롯데복지재단 이사장", "장동혁 국민의힘 대표" (a word in Latin letters marks one too: "최재원 SK그룹 수석부회장").
 _ORGANISATION_WORD = re.compile(r"(?:[부청처당회단국실위사소관대군시도구팀]|국민의힘|그룹|은행|재단|협회|센터|병원|"
