@@ -7,13 +7,15 @@ shape is a person's name when a cue says so:
   right before its title: "김구 선생");
 - 씨 or 동지 attached to it ("이현도씨는", "리일환동지께서", as North Korea's papers print it);
 - an age in brackets right after it ("김철수(45)씨");
-- an occupation right before it ("가수 이현도", "배우 송혜교가").
-A name of that shape which is a word of office, a government's or a place's ("신임 장관", "국방부 장관", "서울 시장":
-`not_names`), or ends in an organisation's syllable (부, 청, 처, 당…) is no one's. Each person's mentions are counted
-wherever the name stands on its own (particles attach to it: "정동영은"), and a surname alone before a title
-("이 대통령은", "정 장관") counts for the person named in full with that surname, the last before it (the first if
-none is yet): the same rule as for English text's surnames. `NameFinder` (names.py) calls this for Korean text
-and merges the result with the alias table's people.
+- an occupation right before it ("가수 이현도");
+- a list of such names that shares one title ("유승민, 주호영, 안상수 의원과", "이부영·노회찬 전 의원").
+A name of that shape which is a word of office, a government's or a place's ("신임 장관", "국방부 장관", "정부
+대변인": `not_names`), or ends in an organisation's syllable (부, 청, 처, 당…) or a particle's is no one's. Each
+person's mentions are counted wherever the name stands on its own (particles attach to it: "정동영은"), and a
+surname alone before a title, a modifier perhaps between ("이 대통령은", "정 장관", "한 전 대표"), counts for the
+person named in full with that surname and that title if there is one, else for the one named last before it
+(the first if none is yet): the same rule as for English text's surnames. `NameFinder` (names.py) calls this for
+Korean text and merges the result with the alias table's people.
 """
 
 from __future__ import annotations
@@ -151,22 +153,20 @@ class HangulPeople:
             ahead += 1
         return self.title_of(words[ahead]) if ahead < len(words) else None
 
-    def _listed(self, words: Sequence[str], at: int) -> str | None:
-        """The last name of a list of names that share one title ("유승민, 주호영, 안상수 의원과", "이부영·노회찬 전
-        의원") if `words[at]` begins one, else None."""
+    def _in_list(self, words: Sequence[str], at: int) -> bool:
+        """Whether `words[at]` begins a list of names that share one title ("유승민, 주호영, 안상수 의원과",
+        "이부영·노회찬 전 의원")."""
         parts = words[at].split("·") if "·" in words[at] else [words[at]]
         if any(len(self._bare(part, strong=True) or "") < 3 for part in parts):  # (no name of two syllables)
-            return None
+            return False
         if words[at].endswith(","):
             ahead = at + 1
             while (ahead < min(len(words), at + _MAX_LISTED) and words[ahead].endswith(",")
                    and len(self._bare(words[ahead], strong=True) or "") > 2):
                 ahead += 1
-            if (ahead < len(words) and (last := self._bare(words[ahead], strong=True))
-                    and self._titled(words, ahead, last)):
-                return last
-            return None
-        return parts[-1] if len(parts) > 1 and self._titled(words, at, parts[-1]) else None
+            last = self._bare(words[ahead], strong=True) if ahead < len(words) else None
+            return last is not None and self._titled(words, ahead, last)
+        return len(parts) > 1 and self._titled(words, at, parts[-1])
 
     def _cued(self, words: Sequence[str], at: int) -> list[str]:
         """The names at `words[at]` that a cue beside them says are people's."""
@@ -174,7 +174,7 @@ class HangulPeople:
         name = self._bare(word)
         if name is not None and not word.endswith(",") and self._titled(words, at, name):  # (a comma ends it)
             return [name]
-        if self._listed(words, at) is not None:
+        if self._in_list(words, at):
             return [found for part in word.split("·") if (found := self._bare(part, strong=True))]
         stem = _stem(word)
         for end in (4, 3, 2):  # 씨 or 동지 attached: "이현도씨는", "박지원씨", "리일환동지" (as North Korea prints it)
